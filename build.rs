@@ -1,0 +1,46 @@
+//! Checks that the system OpenBLAS is installed before the link step fails with an obscure
+//! message. `openblas-src` (feature `system`) asks pkg-config and, when that fails, still emits
+//! `-lopenblas`, so a missing library would otherwise surface as a linker error.
+use std::path::Path;
+use std::process::Command;
+
+const APT_HINT: &str = "apt-get install -y libopenblas-dev pkg-config";
+
+fn pkg_config_finds_openblas() -> bool {
+    Command::new("pkg-config")
+        .args(["--exists", "openblas"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+fn library_on_disk() -> bool {
+    let dirs = [
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/usr/lib64",
+        "/usr/lib",
+        "/usr/local/lib",
+        "/opt/homebrew/opt/openblas/lib",
+        "/usr/local/opt/openblas/lib",
+    ];
+    dirs.iter().any(|d| {
+        ["libopenblas.so", "libopenblas.a", "libopenblas.dylib"]
+            .iter()
+            .any(|f| Path::new(d).join(f).exists())
+    })
+}
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    if std::env::var_os("DOCS_RS").is_some() {
+        return;
+    }
+    if !pkg_config_finds_openblas() && !library_on_disk() {
+        panic!(
+            "\n\nparla needs the system OpenBLAS (it links Debian's libopenblas through \
+             openblas-src's `system` feature and downloads nothing).\n\
+             Install it with:\n\n    {APT_HINT}\n\n(as root, or prefixed with sudo), then build again.\n"
+        );
+    }
+}

@@ -1,0 +1,101 @@
+//! Least squares on the `blas` engine: `gelsd` (SVD based, minimum norm).
+
+use ndarray::{s, Array1, ArrayView2};
+
+use crate::blas::layout::to_fortran;
+use crate::blas::{buffer, check_info, workspace_len};
+use crate::decomp::Lstsq;
+use crate::error::{Error, Result};
+use crate::scalar::Scalar;
+use crate::threads::openblas;
+use crate::validate::{blas_int, zeros_f};
+
+/// Minimum-norm solution of `min ‖A X − B‖` for finite non-empty `A: m × n`, `B: m × nrhs`;
+/// singular values below `rcond · σ_max` count as zero.
+pub(crate) fn lstsq<T: Scalar>(
+    op: &'static str,
+    threads: usize,
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    rcond: T,
+) -> Result<Lstsq<T>> {
+    let (m, n) = a.dim();
+    let nrhs = b.ncols();
+    let k = m.min(n);
+    let ldb = m.max(n);
+    let mut f = to_fortran(op, &a)?;
+    let mut x = zeros_f::<T>(op, ldb, nrhs.max(1))?;
+    x.slice_mut(s![..m, ..nrhs]).assign(&b);
+    let mut sv = buffer::<T>(op, k)?;
+    let mut rank = 0i32;
+    let mut query = [T::zero()];
+    let mut iquery = [0i32];
+    // SAFETY: workspace query writes only `query[0]` and `iquery[0]`.
+    let info = openblas::with_threads(threads, || unsafe {
+        T::gelsd(
+            m as i32,
+            n as i32,
+            nrhs as i32,
+            f.as_mut_ptr(),
+            m as i32,
+            x.as_mut_ptr(),
+            ldb as i32,
+            sv.as_mut_ptr(),
+            rcond,
+            &mut rank,
+            query.as_mut_ptr(),
+            -1,
+            iquery.as_mut_ptr(),
+        )
+    });
+    check_info(op, "gelsd", info)?;
+    let lwork = workspace_len(op, query[0], 1)?;
+    let liwork = blas_int(op, "workspace", iquery[0].max(1) as usize)?;
+    let mut work = buffer::<T>(op, lwork as usize)?;
+    let mut iwork = buffer::<i32>(op, liwork as usize)?;
+    // SAFETY: `f` is m × n (ld m), `x` is ldb × max(nrhs,1) (ld ldb), `sv` holds k, workspaces
+    // hold their queried sizes.
+    let info = openblas::with_threads(threads, || unsafe {
+        T::gelsd(
+            m as i32,
+            n as i32,
+            nrhs as i32,
+            f.as_mut_ptr(),
+            m as i32,
+            x.as_mut_ptr(),
+            ldb as i32,
+            sv.as_mut_ptr(),
+            rcond,
+            &mut rank,
+            work.as_mut_ptr(),
+            lwork,
+            iwork.as_mut_ptr(),
+        )
+    });
+    check_info(op, "gelsd", info)?;
+    if info > 0 {
+        return Err(Error::NoConvergence {
+            op,
+            detail: format!("gelsd: {info} off-diagonals did not converge"),
+        });
+    }
+    let rank = rank.max(0) as usize;
+    let residuals = if rank == n && m > n {
+        (0..nrhs)
+            .map(|j| {
+                x.slice(s![n.., j])
+                    .iter()
+                    .fold(T::zero(), |acc, &r| acc + r * r)
+            })
+            .collect()
+    } else {
+        Array1::zeros(0)
+    };
+    let solution = x.slice(s![..n, ..nrhs]).to_owned();
+    Ok(Lstsq {
+        solution,
+        residuals,
+        rank,
+        singular_values: Array1::from(sv),
+    })
+}

@@ -1,0 +1,65 @@
+//! Engine `blas`: safe wrappers over CBLAS and LAPACK (OpenBLAS), run with OpenBLAS's own threads.
+//!
+//! Functions here take validated input (shapes checked, non-empty where that matters, sizes
+//! within `i32`) and a thread count. Each BLAS/LAPACK call passes through
+//! [`threads::openblas`](crate::threads::openblas)'s gate, which sets OpenBLAS to that count.
+
+pub mod ffi;
+pub(crate) mod layout;
+
+pub(crate) mod cholesky;
+pub(crate) mod eig;
+pub(crate) mod eigh;
+pub(crate) mod level1;
+pub(crate) mod level2;
+pub(crate) mod level3;
+pub(crate) mod lstsq;
+pub(crate) mod lu;
+pub(crate) mod qr;
+pub(crate) mod svd;
+pub(crate) mod triangular;
+
+use crate::error::{Error, Result};
+use crate::scalar::Scalar;
+use crate::validate::blas_int;
+
+/// Turns a negative LAPACK `info` (illegal argument) into an error.
+pub(crate) fn check_info(op: &'static str, routine: &'static str, info: i32) -> Result<()> {
+    if info < 0 {
+        Err(Error::Lapack {
+            op,
+            routine,
+            arg: -info,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// Size of a LAPACK workspace from the value a `lwork = -1` query returned.
+pub(crate) fn workspace_len<T: Scalar>(
+    op: &'static str,
+    queried: T,
+    minimum: usize,
+) -> Result<i32> {
+    let q = queried.as_f64();
+    let len = if q.is_finite() && q > 0.0 {
+        q.ceil() as usize
+    } else {
+        0
+    };
+    blas_int(op, "workspace", len.max(minimum).max(1))
+}
+
+/// A zero-filled buffer of `len` elements, allocated without aborting on failure.
+pub(crate) fn buffer<T: Copy + Default>(op: &'static str, len: usize) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| Error::TooLarge {
+        op,
+        what: "bytes",
+        value: len.saturating_mul(std::mem::size_of::<T>()),
+        max: isize::MAX as usize,
+    })?;
+    v.resize(len, T::default());
+    Ok(v)
+}

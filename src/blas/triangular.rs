@@ -1,0 +1,70 @@
+//! Triangular solve on the `blas` engine: `trtrs`.
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::blas::check_info;
+use crate::blas::layout::{readable_matrix, to_fortran, Order};
+use crate::decomp::{Diag, Trans, Uplo};
+use crate::error::{Error, Result};
+use crate::scalar::Scalar;
+use crate::threads::openblas;
+
+/// Solves `op(A) X = B` with `A` triangular (`n × n`, n ≥ 1), reading only the `uplo` triangle.
+pub(crate) fn solve_triangular<T: Scalar>(
+    op: &'static str,
+    threads: usize,
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    uplo: Uplo,
+    trans: Trans,
+    diag: Diag,
+) -> Result<Array2<T>> {
+    let n = a.nrows();
+    let mut x = to_fortran(op, &b)?;
+    let nrhs = x.ncols();
+    let a = readable_matrix(op, a)?;
+    let la = a.layout();
+    // A row-major matrix is the column-major storage of its transpose: flip triangle and
+    // transposition instead of copying.
+    let (uplo, trans) = match la.order {
+        Order::Col => (uplo, trans),
+        Order::Row => (
+            if uplo == Uplo::Lower {
+                Uplo::Upper
+            } else {
+                Uplo::Lower
+            },
+            if trans == Trans::No {
+                Trans::Yes
+            } else {
+                Trans::No
+            },
+        ),
+    };
+    let u = if uplo == Uplo::Lower { b'L' } else { b'U' };
+    let t = if trans == Trans::No { b'N' } else { b'T' };
+    let d = if diag == Diag::Unit { b'U' } else { b'N' };
+    // SAFETY: `a` is readable column-major (possibly as the transpose) with ld `la.ld`; `x` is
+    // n × nrhs column-major with ld n.
+    let info = openblas::with_threads(threads, || unsafe {
+        T::trtrs(
+            u,
+            t,
+            d,
+            n as i32,
+            nrhs as i32,
+            a.ptr(),
+            la.ld,
+            x.as_mut_ptr(),
+            n as i32,
+        )
+    });
+    check_info(op, "trtrs", info)?;
+    if info > 0 {
+        return Err(Error::Singular {
+            op,
+            pivot: info as usize - 1,
+        });
+    }
+    Ok(x)
+}

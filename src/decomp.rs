@@ -1,0 +1,136 @@
+//! Option and result types shared by the operations and the engines.
+
+use ndarray::{Array1, Array2};
+use num_complex::Complex;
+
+/// Whether an operand is used as is or transposed: `op(A) = A` or `Aᵀ`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Trans {
+    /// `op(A) = A`.
+    #[default]
+    No,
+    /// `op(A) = Aᵀ`.
+    Yes,
+}
+
+/// Which triangle of a matrix holds the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Uplo {
+    /// The lower triangle (and the diagonal).
+    #[default]
+    Lower,
+    /// The upper triangle (and the diagonal).
+    Upper,
+}
+
+/// Whether a triangular matrix has an implicit unit diagonal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Diag {
+    /// The diagonal is read from the matrix.
+    #[default]
+    NonUnit,
+    /// The diagonal is taken to be all ones and not read.
+    Unit,
+}
+
+/// Shape of the factors returned by [`qr`](crate::qr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum QrMode {
+    /// `Q` is `m × k`, `R` is `k × n`, with `k = min(m, n)` (numpy's `"reduced"`).
+    #[default]
+    Reduced,
+    /// `Q` is `m × m`, `R` is `m × n` (numpy's `"complete"`).
+    Complete,
+}
+
+/// Matrix norms accepted by [`norm`](crate::norm).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum NormKind {
+    /// Frobenius norm `sqrt(Σ a_ij²)`, computed with scaling so it neither overflows nor
+    /// underflows.
+    #[default]
+    Fro,
+    /// Largest column sum of absolute values.
+    One,
+    /// Largest row sum of absolute values.
+    Inf,
+    /// Largest singular value (spectral norm).
+    Two,
+}
+
+/// `A = P L U`: the LU factorization with partial pivoting of an `m × n` matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lu<T> {
+    /// `m × m` permutation matrix.
+    pub p: Array2<T>,
+    /// `m × k` unit lower-trapezoidal factor, `k = min(m, n)`.
+    pub l: Array2<T>,
+    /// `k × n` upper-trapezoidal factor.
+    pub u: Array2<T>,
+    /// The permutation as indices: row `i` of `L U` is row `perm[i]` of `A`
+    /// (so `P[perm[i], i] = 1`).
+    pub perm: Vec<usize>,
+}
+
+/// `A = Q R`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Qr<T> {
+    /// Orthonormal columns.
+    pub q: Array2<T>,
+    /// Upper trapezoidal.
+    pub r: Array2<T>,
+}
+
+/// `A = U diag(s) Vᵀ`, singular values in descending order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Svd<T> {
+    /// Left singular vectors (`m × m` full, `m × k` thin).
+    pub u: Array2<T>,
+    /// Singular values, descending, length `k = min(m, n)`.
+    pub s: Array1<T>,
+    /// Right singular vectors, transposed (`n × n` full, `k × n` thin).
+    pub vt: Array2<T>,
+}
+
+/// `A = V diag(w) Vᵀ` for symmetric `A`, eigenvalues ascending.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Eigh<T> {
+    /// Eigenvalues in ascending order.
+    pub values: Array1<T>,
+    /// Orthonormal eigenvectors as columns, in the order of `values`.
+    pub vectors: Array2<T>,
+}
+
+/// `A V = V diag(w)` for a general real `A`, with complex results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Eig<T> {
+    /// Eigenvalues; complex ones come in conjugate pairs, the one with positive imaginary part
+    /// first.
+    pub values: Array1<Complex<T>>,
+    /// Right eigenvectors as columns, each of Euclidean norm 1 with largest component real.
+    pub vectors: Array2<Complex<T>>,
+}
+
+/// The least-squares solution of `min ‖A X − B‖₂` (numpy's `lstsq`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lstsq<T> {
+    /// The minimum-norm solution, `n × nrhs`.
+    pub solution: Array2<T>,
+    /// Squared residual norm per column when `A` has full column rank and `m > n`; empty
+    /// otherwise (as numpy).
+    pub residuals: Array1<T>,
+    /// Effective rank of `A`.
+    pub rank: usize,
+    /// Singular values of `A`, descending.
+    pub singular_values: Array1<T>,
+}
+
+/// LU factors packed as LAPACK leaves them: `L` strictly below the diagonal (unit diagonal
+/// implied), `U` on and above it, and the row interchanges.
+#[derive(Debug, Clone)]
+pub(crate) struct LuPacked<T> {
+    /// `m × n`, column-major.
+    pub lu: Array2<T>,
+    /// Row `i` was interchanged with row `swaps[i]` (zero-based), for `i` in `0..min(m, n)`.
+    pub swaps: Vec<usize>,
+}

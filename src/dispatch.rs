@@ -1,0 +1,206 @@
+//! THE one place that maps (operation, engine, threads) to a concrete code path.
+//!
+//! The public API validates its input, then calls the function of the same name here; each
+//! function asks [`route`] for the path and calls the engine that owns it. Adding an engine means
+//! adding a variant to [`Path`]: the compiler then points at every operation that must handle it.
+
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+
+use crate::blas;
+use crate::decomp::{Diag, Eig, Eigh, Lstsq, LuPacked, Qr, QrMode, Svd, Trans, Uplo};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::exec::Exec;
+use crate::scalar::Scalar;
+use crate::threads;
+
+pub(crate) use crate::blas::svd::Vectors;
+
+/// The concrete path of one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Path {
+    /// OpenBLAS / LAPACK with this many OpenBLAS threads.
+    Blas { threads: usize },
+}
+
+/// What a call will do, for reports (`parla compare`, `parla info`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Plan {
+    /// The operation.
+    pub op: &'static str,
+    /// The concrete engine (never `auto`).
+    pub engine: Engine,
+    /// The threads it will use.
+    pub threads: usize,
+}
+
+/// Resolves `auto` and nesting for `op`.
+///
+/// `auto` resolves to `blas`: it is the only engine implemented so far, so there is no threshold
+/// to choose by yet. A call made from inside a rayon worker runs OpenBLAS at one thread, whatever
+/// the budget, so nested parallel code never multiplies threads.
+///
+/// # Errors
+/// [`Error::Unsupported`] for the rayon engines, which do not implement any operation yet.
+pub(crate) fn plan(exec: &Exec, op: &'static str) -> Result<Plan> {
+    let engine = match exec.engine() {
+        Engine::Auto => Engine::Blas,
+        e => e,
+    };
+    let threads = if threads::in_rayon_worker() {
+        1
+    } else {
+        exec.threads_for(engine)
+    };
+    match engine {
+        Engine::Blas => Ok(Plan {
+            op,
+            engine,
+            threads,
+        }),
+        other => Err(Error::Unsupported { op, engine: other }),
+    }
+}
+
+fn route(exec: &Exec, op: &'static str) -> Result<Path> {
+    let p = plan(exec, op)?;
+    Ok(Path::Blas { threads: p.threads })
+}
+
+pub(crate) fn gemm<T: Scalar>(
+    exec: &Exec,
+    op: &'static str,
+    alpha: T,
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    beta: T,
+    c: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    let Path::Blas { threads } = route(exec, op)?;
+    blas::level3::gemm(op, threads, alpha, a, b, beta, c)
+}
+
+pub(crate) fn gemv<T: Scalar>(
+    exec: &Exec,
+    op: &'static str,
+    alpha: T,
+    a: ArrayView2<T>,
+    x: ArrayView1<T>,
+    beta: T,
+    y: &mut ArrayViewMut1<T>,
+) -> Result<()> {
+    let Path::Blas { threads } = route(exec, op)?;
+    blas::level2::gemv(op, threads, alpha, a, x, beta, y)
+}
+
+pub(crate) fn dot<T: Scalar>(exec: &Exec, x: ArrayView1<T>, y: ArrayView1<T>) -> Result<T> {
+    let Path::Blas { threads } = route(exec, "dot")?;
+    Ok(blas::level1::dot(threads, x, y))
+}
+
+pub(crate) fn axpy<T: Scalar>(
+    exec: &Exec,
+    alpha: T,
+    x: ArrayView1<T>,
+    y: &mut ArrayViewMut1<T>,
+) -> Result<()> {
+    let Path::Blas { threads } = route(exec, "axpy")?;
+    blas::level1::axpy(threads, alpha, x, y);
+    Ok(())
+}
+
+pub(crate) fn scal<T: Scalar>(exec: &Exec, alpha: T, x: &mut ArrayViewMut1<T>) -> Result<()> {
+    let Path::Blas { threads } = route(exec, "scal")?;
+    blas::level1::scal(threads, alpha, x);
+    Ok(())
+}
+
+pub(crate) fn nrm2<T: Scalar>(exec: &Exec, x: ArrayView1<T>) -> Result<T> {
+    let Path::Blas { threads } = route(exec, "nrm2")?;
+    Ok(blas::level1::nrm2(threads, x))
+}
+
+pub(crate) fn lu_factor<T: Scalar>(
+    exec: &Exec,
+    op: &'static str,
+    a: ArrayView2<T>,
+) -> Result<(LuPacked<T>, Option<usize>)> {
+    let Path::Blas { threads } = route(exec, op)?;
+    blas::lu::factor(op, threads, a)
+}
+
+pub(crate) fn solve<T: Scalar>(
+    exec: &Exec,
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+) -> Result<Array2<T>> {
+    let Path::Blas { threads } = route(exec, "solve")?;
+    blas::lu::solve("solve", threads, a, b)
+}
+
+pub(crate) fn inv<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array2<T>> {
+    let Path::Blas { threads } = route(exec, "inv")?;
+    blas::lu::inv("inv", threads, a)
+}
+
+pub(crate) fn cholesky<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array2<T>> {
+    let Path::Blas { threads } = route(exec, "cholesky")?;
+    blas::cholesky::cholesky("cholesky", threads, a)
+}
+
+pub(crate) fn qr<T: Scalar>(exec: &Exec, a: ArrayView2<T>, mode: QrMode) -> Result<Qr<T>> {
+    let Path::Blas { threads } = route(exec, "qr")?;
+    blas::qr::qr("qr", threads, a, mode)
+}
+
+pub(crate) fn svd<T: Scalar>(
+    exec: &Exec,
+    op: &'static str,
+    a: ArrayView2<T>,
+    vectors: Vectors,
+) -> Result<Svd<T>> {
+    let Path::Blas { threads } = route(exec, op)?;
+    blas::svd::svd(op, threads, a, vectors)
+}
+
+pub(crate) fn eigh<T: Scalar>(
+    exec: &Exec,
+    op: &'static str,
+    a: ArrayView2<T>,
+    vectors: bool,
+) -> Result<Eigh<T>> {
+    let Path::Blas { threads } = route(exec, op)?;
+    blas::eigh::eigh(op, threads, a, vectors)
+}
+
+pub(crate) fn eig<T: Scalar>(
+    exec: &Exec,
+    op: &'static str,
+    a: ArrayView2<T>,
+    vectors: bool,
+) -> Result<Eig<T>> {
+    let Path::Blas { threads } = route(exec, op)?;
+    blas::eig::eig(op, threads, a, vectors)
+}
+
+pub(crate) fn lstsq<T: Scalar>(
+    exec: &Exec,
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    rcond: T,
+) -> Result<Lstsq<T>> {
+    let Path::Blas { threads } = route(exec, "lstsq")?;
+    blas::lstsq::lstsq("lstsq", threads, a, b, rcond)
+}
+
+pub(crate) fn solve_triangular<T: Scalar>(
+    exec: &Exec,
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    uplo: Uplo,
+    trans: Trans,
+    diag: Diag,
+) -> Result<Array2<T>> {
+    let Path::Blas { threads } = route(exec, "solve_triangular")?;
+    blas::triangular::solve_triangular("solve_triangular", threads, a, b, uplo, trans, diag)
+}

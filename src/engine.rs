@@ -1,0 +1,68 @@
+//! The engines an operation can run on.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Who splits the work and who computes each piece (see the crate docs for the table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Engine {
+    /// Picks one of the concrete engines per call from the problem's size and shape.
+    /// Until the rayon engines exist every call resolves to [`Engine::Blas`].
+    Auto,
+    /// OpenBLAS (and its LAPACK) with OpenBLAS's own threads.
+    Blas,
+    /// parla cuts the work into blocks on a rayon pool; each block runs single-threaded OpenBLAS.
+    RayonBlas,
+    /// parla cuts the work into blocks on a rayon pool; each block runs parla's pure-Rust kernels.
+    Rayon,
+}
+
+impl Engine {
+    /// Every engine, in the order `auto, blas, rayon-blas, rayon`.
+    pub const ALL: [Engine; 4] = [Engine::Auto, Engine::Blas, Engine::RayonBlas, Engine::Rayon];
+
+    /// The name used by `PARLA_BACKEND` and the CLI.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Auto => "auto",
+            Engine::Blas => "blas",
+            Engine::RayonBlas => "rayon-blas",
+            Engine::Rayon => "rayon",
+        }
+    }
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The error of [`Engine::from_str`]: the text was not one of the four engine names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownEngine(pub String);
+
+impl fmt::Display for UnknownEngine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown engine {:?}; expected one of auto, blas, rayon-blas, rayon",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownEngine {}
+
+impl FromStr for Engine {
+    type Err = UnknownEngine;
+
+    /// Parses `auto`, `blas`, `rayon-blas` or `rayon` (exactly, lower case).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Engine::ALL
+            .into_iter()
+            .find(|e| e.name() == s)
+            .ok_or_else(|| UnknownEngine(s.to_string()))
+    }
+}

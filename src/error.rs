@@ -1,0 +1,134 @@
+//! The one error type of the crate.
+//!
+//! Every fallible public function returns [`Result<T>`](crate::Result). Bad input is reported
+//! here with typed fields, never by a panic.
+
+use crate::engine::Engine;
+
+/// Everything that can go wrong in parla.
+///
+/// Each variant names the operation (`op`) that failed, so a message read out of context still
+/// says where it came from.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Two operands have shapes that do not fit together.
+    #[error("{op}: shape mismatch between {left:?} and {right:?}")]
+    ShapeMismatch {
+        /// The operation.
+        op: &'static str,
+        /// Shape of the left operand.
+        left: Vec<usize>,
+        /// Shape of the right operand.
+        right: Vec<usize>,
+    },
+    /// The operation needs a square matrix.
+    #[error("{op}: expected a square matrix, got shape {rows}x{cols}")]
+    NotSquare {
+        /// The operation.
+        op: &'static str,
+        /// Rows of the matrix.
+        rows: usize,
+        /// Columns of the matrix.
+        cols: usize,
+    },
+    /// The operation is undefined on an empty input.
+    #[error("{op}: undefined for an empty input of shape {shape:?}")]
+    Empty {
+        /// The operation.
+        op: &'static str,
+        /// Shape of the empty input.
+        shape: Vec<usize>,
+    },
+    /// The matrix is exactly singular: `U[pivot, pivot]` of its LU factorization is zero
+    /// (or, for triangular solves, the diagonal entry `pivot` is zero).
+    #[error("{op}: matrix is singular (zero pivot at index {pivot})")]
+    Singular {
+        /// The operation.
+        op: &'static str,
+        /// Zero-based index of the first zero pivot.
+        pivot: usize,
+    },
+    /// The matrix is not (numerically) positive definite: the leading minor of order
+    /// `index + 1` is not positive.
+    #[error("{op}: matrix is not positive definite (leading minor of order {} fails)", index + 1)]
+    NotPositiveDefinite {
+        /// The operation.
+        op: &'static str,
+        /// Zero-based index of the failing diagonal entry.
+        index: usize,
+    },
+    /// An iterative algorithm (SVD, eigenvalues) did not converge.
+    #[error("{op}: the algorithm did not converge ({detail})")]
+    NoConvergence {
+        /// The operation.
+        op: &'static str,
+        /// What LAPACK reported.
+        detail: String,
+    },
+    /// The input holds NaN or ±Inf where the operation cannot give a meaningful answer.
+    #[error("{op}: input holds a non-finite value ({value}) at index {index:?}")]
+    NonFinite {
+        /// The operation.
+        op: &'static str,
+        /// Index of the first non-finite element.
+        index: Vec<usize>,
+        /// The value found there, as text (`NaN`, `inf`, `-inf`).
+        value: String,
+    },
+    /// A dimension, leading dimension, stride or workspace size does not fit in the 32-bit
+    /// integers that BLAS and LAPACK take.
+    #[error("{op}: {what} = {value} exceeds the BLAS/LAPACK 32-bit limit {max}")]
+    TooLarge {
+        /// The operation.
+        op: &'static str,
+        /// Which quantity overflowed (e.g. `"rows"`, `"workspace"`).
+        what: &'static str,
+        /// Its value.
+        value: usize,
+        /// The largest allowed value.
+        max: usize,
+    },
+    /// The engine does not (yet) implement this operation.
+    #[error("{op}: not supported on engine `{engine}`")]
+    Unsupported {
+        /// The operation.
+        op: &'static str,
+        /// The engine that was asked.
+        engine: Engine,
+    },
+    /// An environment variable holds a value parla cannot use.
+    #[error("environment variable {var}={value:?} is invalid: {reason}")]
+    InvalidEnv {
+        /// The variable.
+        var: &'static str,
+        /// Its raw value.
+        value: String,
+        /// What is allowed.
+        reason: String,
+    },
+    /// An argument other than an array shape is out of its domain (a thread count of 0, a
+    /// negative tolerance, ...).
+    #[error("{op}: invalid argument {name}: {reason}")]
+    InvalidArgument {
+        /// The operation.
+        op: &'static str,
+        /// The argument.
+        name: &'static str,
+        /// What is allowed.
+        reason: String,
+    },
+    /// LAPACK rejected an argument (a bug in parla if it ever shows up).
+    #[error("{op}: LAPACK routine {routine} rejected argument {arg}")]
+    Lapack {
+        /// The operation.
+        op: &'static str,
+        /// The LAPACK routine.
+        routine: &'static str,
+        /// One-based index of the illegal argument, as LAPACK reports it.
+        arg: i32,
+    },
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

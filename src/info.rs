@@ -1,0 +1,376 @@
+//! The machine report behind `parla info`: CPU, caches, memory, BLAS build and threads, and the
+//! thread settings parla resolved from the environment.
+
+use std::fmt::Write as _;
+use std::fs;
+
+use serde::Serialize;
+
+use crate::engine::Engine;
+use crate::threads::{self, openblas::OpenBlasInfo, EnvStatus, Source};
+
+/// One CPU cache, as Linux describes it under `/sys/devices/system/cpu/cpu0/cache`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cache {
+    /// 1, 2, 3…
+    pub level: u32,
+    /// `Data`, `Instruction` or `Unified`.
+    pub kind: String,
+    /// Size in bytes.
+    pub size_bytes: u64,
+    /// Logical CPUs sharing this cache.
+    pub shared_by: usize,
+}
+
+/// The processor.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cpu {
+    /// Model name from `/proc/cpuinfo`.
+    pub model: String,
+    /// Logical CPUs online.
+    pub logical_cores: usize,
+    /// Physical cores (distinct package/core pairs).
+    pub physical_cores: usize,
+    /// CPUs in this process's affinity mask.
+    pub affinity_cores: usize,
+    /// CPU quota of this process's cgroup, in CPUs, when one is set.
+    pub cgroup_quota: Option<f64>,
+    /// Cores this process may use (affinity and quota respected): the default thread budget.
+    pub usable_cores: usize,
+    /// SIMD extensions detected at run time.
+    pub simd: Vec<String>,
+    /// Caches seen by CPU 0.
+    pub caches: Vec<Cache>,
+}
+
+/// Main memory.
+#[derive(Debug, Clone, Serialize)]
+pub struct Memory {
+    /// `MemTotal` in bytes.
+    pub total_bytes: u64,
+    /// `MemAvailable` in bytes.
+    pub available_bytes: u64,
+}
+
+/// The thread settings parla resolved for its default calls.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    /// The default engine, or the error that prevents resolving it.
+    pub backend: Result<Engine, String>,
+    /// The budget for the `blas` engine and where it came from, or the error.
+    pub blas_threads: Result<(usize, Source), String>,
+    /// The budget for the rayon engines and where it came from, or the error.
+    pub rayon_threads: Result<(usize, Source), String>,
+    /// Most OpenBLAS threads parla lets work at once (see `threads::openblas`).
+    pub max_threads_inside_openblas: usize,
+}
+
+/// Everything `parla info` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct MachineInfo {
+    /// parla's version.
+    pub parla_version: String,
+    /// The processor.
+    pub cpu: Cpu,
+    /// Main memory.
+    pub memory: Memory,
+    /// OpenBLAS's build and thread settings.
+    pub blas: OpenBlasInfo,
+    /// Threads of rayon's global pool.
+    pub rayon_global_threads: usize,
+    /// What parla resolved.
+    pub settings: Settings,
+    /// Every parla-related environment variable.
+    pub env: Vec<EnvStatus>,
+}
+
+fn read(path: &str) -> Option<String> {
+    fs::read_to_string(path).ok()
+}
+
+fn cpu_model() -> String {
+    read("/proc/cpuinfo")
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Parses a Linux CPU list such as `0-3,8,10-11` into a count.
+pub fn cpu_list_len(list: &str) -> usize {
+    list.trim()
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('-') {
+            Some((a, b)) => match (a.parse::<usize>(), b.parse::<usize>()) {
+                (Ok(a), Ok(b)) if b >= a => b - a + 1,
+                _ => 0,
+            },
+            None => usize::from(p.parse::<usize>().is_ok()),
+        })
+        .sum()
+}
+
+/// Parses a cache size such as `32K`, `1024K`, `32M` into bytes.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (num, mult) = match s.chars().last()? {
+        'K' | 'k' => (&s[..s.len() - 1], 1024),
+        'M' | 'm' => (&s[..s.len() - 1], 1024 * 1024),
+        'G' | 'g' => (&s[..s.len() - 1], 1024 * 1024 * 1024),
+        _ => (s, 1),
+    };
+    num.parse::<u64>().ok().map(|n| n * mult)
+}
+
+fn logical_cores() -> usize {
+    read("/sys/devices/system/cpu/online")
+        .map(|s| cpu_list_len(&s))
+        .filter(|&n| n > 0)
+        .unwrap_or(1)
+}
+
+fn physical_cores() -> usize {
+    let mut seen = std::collections::BTreeSet::new();
+    for cpu in 0..logical_cores().max(1) * 4 {
+        let base = format!("/sys/devices/system/cpu/cpu{cpu}/topology");
+        let (Some(pkg), Some(core)) = (
+            read(&format!("{base}/physical_package_id")),
+            read(&format!("{base}/core_id")),
+        ) else {
+            continue;
+        };
+        seen.insert((pkg.trim().to_string(), core.trim().to_string()));
+    }
+    seen.len().max(1)
+}
+
+fn affinity_cores() -> usize {
+    // SAFETY: `set` is a properly sized, zero-initialised cpu_set_t that sched_getaffinity fills.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0 {
+            libc::CPU_COUNT(&set) as usize
+        } else {
+            logical_cores()
+        }
+    }
+}
+
+fn cgroup_quota() -> Option<f64> {
+    let text = read("/sys/fs/cgroup/cpu.max")?;
+    let mut it = text.split_whitespace();
+    let (quota, period) = (it.next()?, it.next()?);
+    let (q, p) = (quota.parse::<f64>().ok()?, period.parse::<f64>().ok()?);
+    (p > 0.0).then_some(q / p)
+}
+
+fn simd() -> Vec<String> {
+    let mut v = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        macro_rules! probe {
+            ($($f:tt),*) => { $( if std::arch::is_x86_feature_detected!($f) { v.push($f.to_string()); } )* };
+        }
+        probe!(
+            "sse4.2",
+            "avx",
+            "avx2",
+            "fma",
+            "avx512f",
+            "avx512dq",
+            "avx512bw",
+            "avx512vl",
+            "avx512vnni",
+            "avx512bf16"
+        );
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        if std::arch::is_aarch64_feature_detected!("neon") {
+            v.push("neon".to_string());
+        }
+    }
+    v
+}
+
+fn caches() -> Vec<Cache> {
+    let mut out = Vec::new();
+    for i in 0..8 {
+        let base = format!("/sys/devices/system/cpu/cpu0/cache/index{i}");
+        let Some(level) = read(&format!("{base}/level")).and_then(|s| s.trim().parse().ok()) else {
+            break;
+        };
+        out.push(Cache {
+            level,
+            kind: read(&format!("{base}/type"))
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+            size_bytes: read(&format!("{base}/size"))
+                .and_then(|s| parse_size(&s))
+                .unwrap_or(0),
+            shared_by: read(&format!("{base}/shared_cpu_list"))
+                .map(|s| cpu_list_len(&s))
+                .unwrap_or(1),
+        });
+    }
+    out
+}
+
+fn memory() -> Memory {
+    let text = read("/proc/meminfo").unwrap_or_default();
+    let field = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    };
+    Memory {
+        total_bytes: field("MemTotal:"),
+        available_bytes: field("MemAvailable:"),
+    }
+}
+
+impl MachineInfo {
+    /// Gathers the report. Reading it never fails: what cannot be read is reported as unknown,
+    /// and invalid environment variables appear as errors inside the report.
+    pub fn collect() -> Self {
+        let text = |e: crate::Error| e.to_string();
+        MachineInfo {
+            parla_version: env!("CARGO_PKG_VERSION").to_string(),
+            cpu: Cpu {
+                model: cpu_model(),
+                logical_cores: logical_cores(),
+                physical_cores: physical_cores(),
+                affinity_cores: affinity_cores(),
+                cgroup_quota: cgroup_quota(),
+                usable_cores: threads::usable_cores(),
+                simd: simd(),
+                caches: caches(),
+            },
+            memory: memory(),
+            blas: threads::openblas::info(),
+            rayon_global_threads: rayon::current_num_threads(),
+            settings: Settings {
+                backend: threads::backend().map_err(text),
+                blas_threads: threads::budget_for(Engine::Blas).map_err(text),
+                rayon_threads: threads::budget_for(Engine::Rayon).map_err(text),
+                max_threads_inside_openblas: threads::openblas::MAX_THREADS_INSIDE,
+            },
+            env: threads::env_report(),
+        }
+    }
+
+    /// Human-readable report.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        let _ = writeln!(s, "parla {}", self.parla_version);
+        let _ = writeln!(s, "\nCPU");
+        let c = &self.cpu;
+        let _ = writeln!(s, "  model            {}", c.model);
+        let _ = writeln!(
+            s,
+            "  cores            {} logical, {} physical",
+            c.logical_cores, c.physical_cores
+        );
+        let quota = c
+            .cgroup_quota
+            .map_or("none".to_string(), |q| format!("{q:.2} CPUs"));
+        let _ = writeln!(
+            s,
+            "  usable           {} (affinity {}, cgroup quota {})",
+            c.usable_cores, c.affinity_cores, quota
+        );
+        let _ = writeln!(
+            s,
+            "  SIMD             {}",
+            if c.simd.is_empty() {
+                "none detected".to_string()
+            } else {
+                c.simd.join(" ")
+            }
+        );
+        for cache in &c.caches {
+            let _ = writeln!(
+                s,
+                "  L{} {:<12}  {} KiB, shared by {} CPU(s)",
+                cache.level,
+                cache.kind,
+                cache.size_bytes / 1024,
+                cache.shared_by
+            );
+        }
+        let _ = writeln!(s, "\nMemory");
+        let _ = writeln!(
+            s,
+            "  total            {:.1} GiB ({:.1} GiB available)",
+            gib(self.memory.total_bytes),
+            gib(self.memory.available_bytes)
+        );
+        let b = &self.blas;
+        let _ = writeln!(s, "\nBLAS");
+        let _ = writeln!(s, "  vendor           OpenBLAS {}", b.version);
+        let _ = writeln!(s, "  config           {}", b.config);
+        let _ = writeln!(s, "  core type        {}", b.corename);
+        let _ = writeln!(s, "  threading        {}", b.threading);
+        let _ = writeln!(
+            s,
+            "  threads now      {} (procs seen by OpenBLAS: {})",
+            b.num_threads, b.num_procs
+        );
+        let _ = writeln!(s, "\nparla");
+        let st = &self.settings;
+        let show = |r: &Result<(usize, Source), String>| match r {
+            Ok((n, src)) => format!("{n} (from {})", source_name(*src)),
+            Err(e) => format!("ERROR: {e}"),
+        };
+        let _ = writeln!(
+            s,
+            "  default engine   {}",
+            match &st.backend {
+                Ok(e) => e.to_string(),
+                Err(e) => format!("ERROR: {e}"),
+            }
+        );
+        let _ = writeln!(s, "  blas threads     {}", show(&st.blas_threads));
+        let _ = writeln!(s, "  rayon threads    {}", show(&st.rayon_threads));
+        let _ = writeln!(
+            s,
+            "  rayon global pool {} threads",
+            self.rayon_global_threads
+        );
+        let _ = writeln!(
+            s,
+            "  OpenBLAS cap     {} threads inside OpenBLAS at once",
+            st.max_threads_inside_openblas
+        );
+        let _ = writeln!(s, "  precedence       scoped limit > set_num_threads > PARLA_NUM_THREADS > OPENBLAS_NUM_THREADS (blas) / RAYON_NUM_THREADS (rayon) > usable cores");
+        let _ = writeln!(s, "\nEnvironment");
+        for e in &self.env {
+            let value = e
+                .value
+                .as_deref()
+                .map_or("(unset)".to_string(), |v| format!("{v:?}"));
+            let mark = if e.in_effect { "in effect" } else { "not used" };
+            let _ = writeln!(s, "  {:<22} {:<10} {:<10} {}", e.name, value, mark, e.note);
+        }
+        s
+    }
+}
+
+fn source_name(s: Source) -> &'static str {
+    match s {
+        Source::Scoped => "a scoped limit",
+        Source::Runtime => "set_num_threads",
+        Source::ParlaEnv => "PARLA_NUM_THREADS",
+        Source::OpenBlasEnv => "OPENBLAS_NUM_THREADS",
+        Source::RayonEnv => "RAYON_NUM_THREADS",
+        Source::Cores => "usable cores",
+    }
+}

@@ -1,0 +1,112 @@
+//! # parla — dense linear algebra on `ndarray`, three ways to spend your cores
+//!
+//! Every operation runs on one of three **engines**, so you can measure *how* to use the cores:
+//!
+//! | engine (`PARLA_BACKEND`) | who splits the work | who computes each piece |
+//! |---|---|---|
+//! | `blas` | OpenBLAS's own threads | OpenBLAS / LAPACK |
+//! | `rayon-blas` | parla: rayon over hand-cut blocks | single-threaded OpenBLAS per block |
+//! | `rayon` | parla: rayon over hand-cut blocks | parla's pure-Rust kernels |
+//! | `auto` (default) | picks per call | |
+//!
+//! Today every operation runs on `blas`, `auto` resolves to `blas`, and the rayon engines
+//! return [`Error::Unsupported`] (they are being built; they never fall back to BLAS silently).
+//!
+//! ```
+//! use ndarray::array;
+//! use parla::{Engine, Exec, QrMode};
+//!
+//! let a = array![[4.0, 2.0, 0.6], [2.0, 5.0, 1.0], [0.6, 1.0, 3.0]];
+//! let b = array![1.0, 2.0, 3.0];
+//!
+//! // Free functions use the process defaults (environment, `set_num_threads`, scopes).
+//! let x = parla::solve(&a, &b)?;
+//! let l = parla::cholesky(&a)?;
+//! let e = parla::eigh(&a)?;
+//! assert!((parla::matvec(&a, &x)? - &b).iter().all(|r| r.abs() < 1e-12));
+//! assert!((l.dot(&l.t()) - &a).iter().all(|r| r.abs() < 1e-12));
+//! assert!(e.values[0] > 0.0);
+//!
+//! // An `Exec` value fixes engine and threads for one call.
+//! let one = Exec::new(Engine::Blas, 1)?;
+//! let f = one.qr(&a, QrMode::Reduced)?;
+//! assert!((one.matmul(&f.q, &f.r)? - &a).iter().all(|r| r.abs() < 1e-12));
+//!
+//! // Bad input is a typed error, never a panic.
+//! let err = parla::matmul(&a, &array![[1.0, 2.0]]).unwrap_err();
+//! assert!(matches!(err, parla::Error::ShapeMismatch { op: "matmul", .. }));
+//! # Ok::<(), parla::Error>(())
+//! ```
+//!
+//! ## Environment
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `PARLA_NUM_THREADS` | the whole thread budget: OpenBLAS threads for `blas`, pool size for `rayon*` (1 to 1024) |
+//! | `PARLA_BACKEND` | `auto` \| `blas` \| `rayon-blas` \| `rayon` |
+//! | `OPENBLAS_NUM_THREADS` | threads of the `blas` engine when `PARLA_NUM_THREADS` is unset (`0` = default) |
+//! | `RAYON_NUM_THREADS` | threads of the rayon engines when `PARLA_NUM_THREADS` is unset (`0` = default) |
+//!
+//! Precedence, highest first: a scoped limit ([`with_num_threads`], [`ThreadLimit`]),
+//! [`set_num_threads`], `PARLA_NUM_THREADS`, the engine's own variable, the cores this process
+//! may use. Variables are read once; a bad value (`abc`, `-3`, `0`, empty, `1e9`, spaces) makes
+//! every call that depends on it return [`Error::InvalidEnv`] naming the variable, the value and
+//! what is allowed. A call made inside a rayon worker runs OpenBLAS with one thread.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+// Links Debian's OpenBLAS (feature `system`): nothing else references the crate.
+extern crate openblas_src as _;
+
+mod blas;
+mod decomp;
+mod dispatch;
+mod engine;
+mod error;
+mod exec;
+pub mod info;
+mod ops;
+mod scalar;
+pub mod threads;
+pub mod validate;
+
+pub use decomp::{Diag, Eig, Eigh, Lstsq, Lu, NormKind, Qr, QrMode, Svd, Trans, Uplo};
+pub use dispatch::Plan;
+pub use engine::{Engine, UnknownEngine};
+pub use error::{Error, Result};
+pub use exec::Exec;
+pub use num_complex::Complex;
+pub use ops::cholesky::cholesky;
+pub use ops::eig::{eig, eigvals};
+pub use ops::eigh::{eigh, eigvalsh};
+pub use ops::level1::{axpy, dot, nrm2, scal};
+pub use ops::level2::{gemv, matvec};
+pub use ops::level3::{gemm, matmul};
+pub use ops::lstsq::lstsq;
+pub use ops::lu::{det, inv, lu, slogdet, solve};
+pub use ops::norm::{norm, trace};
+pub use ops::qr::qr;
+pub use ops::svd::{cond, matrix_rank, pinv, svd, svdvals};
+pub use ops::triangular::solve_triangular;
+pub use ops::Rhs;
+pub use scalar::Scalar;
+pub use threads::{
+    backend, num_threads, set_backend, set_num_threads, with_backend, with_num_threads, ThreadLimit,
+};
+
+impl Exec {
+    /// What a call of `op` would run on with this value: the concrete engine and threads.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] when the engine does not implement operations yet.
+    ///
+    /// ```
+    /// let p = parla::Exec::new(parla::Engine::Auto, 2)?.plan("matmul")?;
+    /// assert_eq!(p.engine, parla::Engine::Blas);
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn plan(&self, op: &'static str) -> Result<Plan> {
+        dispatch::plan(self, op)
+    }
+}

@@ -1,0 +1,56 @@
+//! Cholesky factorization.
+
+use ndarray::{Array2, ArrayBase, Data, Ix2};
+
+use crate::dispatch;
+use crate::error::Result;
+use crate::exec::Exec;
+use crate::scalar::Scalar;
+use crate::validate::{blas_dims, finite, square, zeros_f};
+
+impl Exec {
+    /// Lower-triangular `L` with `A = L Lᵀ` for symmetric positive definite `A` (numpy's
+    /// `linalg.cholesky`). Only the lower triangle of `A` is read; the strict upper triangle of
+    /// `L` is zero.
+    ///
+    /// Engines: `blas` (`potrf`).
+    ///
+    /// # Errors
+    /// [`Error::NotSquare`](crate::Error::NotSquare); [`Error::NonFinite`](crate::Error::NonFinite);
+    /// [`Error::NotPositiveDefinite`](crate::Error::NotPositiveDefinite) with the index of the
+    /// failing pivot; [`Error::TooLarge`](crate::Error::TooLarge).
+    ///
+    /// ```
+    /// let a = ndarray::array![[4.0, 2.0], [2.0, 5.0]];
+    /// let l = parla::Exec::blas(1)?.cholesky(&a)?;
+    /// assert_eq!(l, ndarray::array![[2.0, 0.0], [1.0, 2.0]]);
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn cholesky<T: Scalar, S: Data<Elem = T>>(
+        &self,
+        a: &ArrayBase<S, Ix2>,
+    ) -> Result<Array2<T>> {
+        const OP: &str = "cholesky";
+        let n = square(OP, a)?;
+        blas_dims(OP, &[("rows", n)])?;
+        finite(OP, a)?;
+        if n == 0 {
+            dispatch::plan(self, OP)?;
+            return zeros_f(OP, 0, 0);
+        }
+        dispatch::cholesky(self, a.view())
+    }
+}
+
+/// [`Exec::cholesky`] with the process defaults.
+///
+/// # Errors
+/// As [`Exec::cholesky`], plus [`Error::InvalidEnv`](crate::Error::InvalidEnv).
+///
+/// ```
+/// let err = parla::cholesky(&ndarray::array![[1.0, 2.0], [2.0, 1.0]]).unwrap_err();
+/// assert!(matches!(err, parla::Error::NotPositiveDefinite { index: 1, .. }));
+/// ```
+pub fn cholesky<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array2<T>> {
+    Exec::current()?.cholesky(a)
+}

@@ -1,0 +1,110 @@
+//! Linear least squares.
+
+use ndarray::{Array1, ArrayBase, Data, Ix2};
+
+use crate::decomp::Lstsq;
+use crate::dispatch;
+use crate::error::{Error, Result};
+use crate::exec::Exec;
+use crate::ops::Rhs;
+use crate::scalar::Scalar;
+use crate::validate::{blas_dims, finite, zeros_f};
+
+impl Exec {
+    /// Minimum-norm least-squares solution of `min ‖A X − B‖₂` (numpy's `linalg.lstsq`), by
+    /// SVD. Singular values `≤ rcond · σ_max` are treated as zero; `rcond` defaults to
+    /// `ε · max(m, n)`. `b` may be a vector (solved as one column) or a matrix.
+    ///
+    /// Engines: `blas` (`gelsd`).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if `b` has not `m` rows; [`Error::NonFinite`];
+    /// [`Error::NoConvergence`]; [`Error::InvalidArgument`] for a negative `rcond`;
+    /// [`Error::TooLarge`].
+    ///
+    /// ```
+    /// // Fit y = c0 + c1 t through (0, 1), (1, 3), (2, 5).
+    /// let a = ndarray::array![[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]];
+    /// let r = parla::Exec::blas(1)?.lstsq(&a, &ndarray::array![1.0, 3.0, 5.0], None)?;
+    /// assert!((r.solution[[0, 0]] - 1.0).abs() < 1e-12 && (r.solution[[1, 0]] - 2.0).abs() < 1e-12);
+    /// assert_eq!(r.rank, 2);
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn lstsq<T: Scalar, SA: Data<Elem = T>, B: Rhs<T>>(
+        &self,
+        a: &ArrayBase<SA, Ix2>,
+        b: &B,
+        rcond: Option<T>,
+    ) -> Result<Lstsq<T>> {
+        const OP: &str = "lstsq";
+        let (m, n) = a.dim();
+        let bm = b.as_matrix();
+        if bm.nrows() != m {
+            return Err(Error::ShapeMismatch {
+                op: OP,
+                left: a.shape().to_vec(),
+                right: bm.shape().to_vec(),
+            });
+        }
+        let rcond = match rcond {
+            None => T::EPS * T::of(m.max(n) as f64),
+            Some(r) if r >= T::zero() => r,
+            Some(r) => {
+                return Err(Error::InvalidArgument {
+                    op: OP,
+                    name: "rcond",
+                    reason: format!("got {r}; expected a number >= 0"),
+                })
+            }
+        };
+        blas_dims(
+            OP,
+            &[
+                ("rows", m),
+                ("columns", n),
+                ("right-hand sides", bm.ncols()),
+            ],
+        )?;
+        finite(OP, a)?;
+        finite(OP, &bm)?;
+        let nrhs = bm.ncols();
+        if m == 0 || n == 0 {
+            dispatch::plan(self, OP)?;
+            // Rank 0: the minimum-norm solution is zero and the residual is B itself.
+            let residuals = if n == 0 && m > 0 {
+                bm.columns()
+                    .into_iter()
+                    .map(|c| c.iter().fold(T::zero(), |s, &x| s + x * x))
+                    .collect()
+            } else {
+                Array1::zeros(0)
+            };
+            return Ok(Lstsq {
+                solution: zeros_f(OP, n, nrhs)?,
+                residuals,
+                rank: 0,
+                singular_values: Array1::zeros(0),
+            });
+        }
+        dispatch::lstsq(self, a.view(), bm, rcond)
+    }
+}
+
+/// [`Exec::lstsq`] with the process defaults.
+///
+/// # Errors
+/// As [`Exec::lstsq`], plus [`Error::InvalidEnv`].
+///
+/// ```
+/// let r = parla::lstsq(&ndarray::array![[1.0], [1.0]], &ndarray::array![1.0, 3.0], None)?;
+/// assert!((r.solution[[0, 0]] - 2.0).abs() < 1e-12);
+/// assert!((r.residuals[0] - 2.0).abs() < 1e-12);
+/// # Ok::<(), parla::Error>(())
+/// ```
+pub fn lstsq<T: Scalar, SA: Data<Elem = T>, B: Rhs<T>>(
+    a: &ArrayBase<SA, Ix2>,
+    b: &B,
+    rcond: Option<T>,
+) -> Result<Lstsq<T>> {
+    Exec::current()?.lstsq(a, b, rcond)
+}

@@ -1,0 +1,323 @@
+//! LU with partial pivoting and what is built on it: `solve`, `lu`, `inv`, `det`, `slogdet`.
+
+use ndarray::{s, Array2, ArrayBase, Data, Ix2};
+
+use crate::decomp::{Lu, LuPacked};
+use crate::dispatch;
+use crate::error::{Error, Result};
+use crate::exec::Exec;
+use crate::ops::Rhs;
+use crate::scalar::Scalar;
+use crate::validate::{blas_dims, finite, square, zeros_f};
+
+/// Row `i` of `L U` is row `perm[i]` of `A`, from LAPACK's sequence of interchanges.
+fn permutation(m: usize, swaps: &[usize]) -> Vec<usize> {
+    let mut perm: Vec<usize> = (0..m).collect();
+    for (i, &p) in swaps.iter().enumerate() {
+        perm.swap(i, p);
+    }
+    perm
+}
+
+/// Sign of the permutation given as interchanges: `(-1)^(number of real swaps)`.
+fn swap_sign(swaps: &[usize]) -> f64 {
+    let odd = swaps.iter().enumerate().filter(|&(i, &p)| i != p).count() % 2 == 1;
+    if odd {
+        -1.0
+    } else {
+        1.0
+    }
+}
+
+/// `Π dᵢ` without intermediate overflow or underflow: the running product is kept in
+/// `[2⁻⁵⁰⁰, 2⁵⁰⁰]` by moving powers of two into an exponent, applied once at the end.
+fn scaled_product(diag: impl Iterator<Item = f64>) -> f64 {
+    const STEP: i32 = 500;
+    let big = 2f64.powi(STEP);
+    let (mut acc, mut exp) = (1.0f64, 0i64);
+    for d in diag {
+        acc *= d;
+        if acc == 0.0 {
+            return 0.0;
+        }
+        while acc.abs() > big {
+            acc /= big;
+            exp += 1;
+        }
+        while acc.abs() < 1.0 / big {
+            acc *= big;
+            exp -= 1;
+        }
+    }
+    while exp > 0 && acc.is_finite() {
+        acc *= big;
+        exp -= 1;
+    }
+    while exp < 0 && acc != 0.0 {
+        acc /= big;
+        exp += 1;
+    }
+    acc
+}
+
+impl Exec {
+    fn lu_packed<T: Scalar, S: Data<Elem = T>>(
+        &self,
+        op: &'static str,
+        a: &ArrayBase<S, Ix2>,
+    ) -> Result<(LuPacked<T>, Option<usize>)> {
+        dispatch::lu_factor(self, op, a.view())
+    }
+
+    /// Solves `A x = b` (or `A X = B`, one system per column) for square `A` by LU with partial
+    /// pivoting (numpy's `linalg.solve`). `b` may be a vector or a matrix; the solution has the
+    /// same kind.
+    ///
+    /// Engines: `blas` (`getrf` + `getrs`).
+    ///
+    /// # Errors
+    /// [`Error::NotSquare`]; [`Error::ShapeMismatch`] if `b` has not `n` rows;
+    /// [`Error::NonFinite`] for NaN/Inf in `A` or `b`; [`Error::Singular`] with the zero pivot;
+    /// [`Error::TooLarge`].
+    ///
+    /// ```
+    /// let a = ndarray::array![[2.0, 1.0], [1.0, 3.0]];
+    /// let x = parla::Exec::blas(1)?.solve(&a, &ndarray::array![3.0, 5.0])?;
+    /// assert!((x[0] - 0.8).abs() < 1e-12 && (x[1] - 1.4).abs() < 1e-12);
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn solve<T: Scalar, SA: Data<Elem = T>, B: Rhs<T>>(
+        &self,
+        a: &ArrayBase<SA, Ix2>,
+        b: &B,
+    ) -> Result<B::Out> {
+        const OP: &str = "solve";
+        let n = square(OP, a)?;
+        let bm = b.as_matrix();
+        if bm.nrows() != n {
+            return Err(Error::ShapeMismatch {
+                op: OP,
+                left: a.shape().to_vec(),
+                right: bm.shape().to_vec(),
+            });
+        }
+        blas_dims(OP, &[("rows", n), ("right-hand sides", bm.ncols())])?;
+        finite(OP, a)?;
+        finite(OP, &bm)?;
+        if n == 0 {
+            dispatch::plan(self, OP)?;
+            return Ok(B::from_matrix(zeros_f(OP, 0, bm.ncols())?));
+        }
+        dispatch::solve(self, a.view(), bm).map(B::from_matrix)
+    }
+
+    /// LU factorization with partial pivoting `A = P L U` of an `m × n` matrix (scipy's
+    /// `linalg.lu`). A singular matrix is not an error: its `U` has a zero on the diagonal.
+    ///
+    /// Engines: `blas` (`getrf`).
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`]; [`Error::TooLarge`].
+    ///
+    /// ```
+    /// let a = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
+    /// let f = parla::Exec::blas(1)?.lu(&a)?;
+    /// let back = f.p.dot(&f.l).dot(&f.u);
+    /// assert!((back - &a).iter().all(|d| d.abs() < 1e-12));
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn lu<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<Lu<T>> {
+        const OP: &str = "lu";
+        let (m, n) = a.dim();
+        let k = m.min(n);
+        blas_dims(OP, &[("rows", m), ("columns", n)])?;
+        finite(OP, a)?;
+        let (packed, swaps) = if k == 0 {
+            dispatch::plan(self, OP)?;
+            (zeros_f(OP, m, n)?, Vec::new())
+        } else {
+            let (p, _) = self.lu_packed(OP, a)?;
+            (p.lu, p.swaps)
+        };
+        let perm = permutation(m, &swaps);
+        let mut p = zeros_f::<T>(OP, m, m)?;
+        for (i, &r) in perm.iter().enumerate() {
+            p[[r, i]] = T::one();
+        }
+        let mut l = zeros_f::<T>(OP, m, k)?;
+        let mut u = zeros_f::<T>(OP, k, n)?;
+        for j in 0..k {
+            l[[j, j]] = T::one();
+            l.slice_mut(s![j + 1.., j])
+                .assign(&packed.slice(s![j + 1.., j]));
+        }
+        for i in 0..k {
+            u.slice_mut(s![i, i..]).assign(&packed.slice(s![i, i..]));
+        }
+        Ok(Lu { p, l, u, perm })
+    }
+
+    /// Inverse `A⁻¹` of a square matrix (numpy's `linalg.inv`).
+    ///
+    /// Engines: `blas` (`getrf` + `getri`).
+    ///
+    /// # Errors
+    /// [`Error::NotSquare`]; [`Error::NonFinite`]; [`Error::Singular`]; [`Error::TooLarge`].
+    ///
+    /// ```
+    /// let a = ndarray::array![[4.0, 7.0], [2.0, 6.0]];
+    /// let ai = parla::Exec::blas(1)?.inv(&a)?;
+    /// assert!((ai[[0, 0]] - 0.6).abs() < 1e-12);
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn inv<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<Array2<T>> {
+        const OP: &str = "inv";
+        let n = square(OP, a)?;
+        blas_dims(OP, &[("rows", n)])?;
+        finite(OP, a)?;
+        if n == 0 {
+            dispatch::plan(self, OP)?;
+            return zeros_f(OP, 0, 0);
+        }
+        dispatch::inv(self, a.view())
+    }
+
+    /// Determinant of a square matrix from its LU factors (numpy's `linalg.det`): `1` for a
+    /// `0 × 0` matrix, `0` for a singular one. The product of the pivots is formed with scaling,
+    /// so it overflows (to ±Inf) or underflows only when the determinant itself does.
+    ///
+    /// Engines: `blas` (`getrf`).
+    ///
+    /// # Errors
+    /// [`Error::NotSquare`]; [`Error::NonFinite`]; [`Error::TooLarge`].
+    ///
+    /// ```
+    /// let a = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
+    /// assert!((parla::Exec::blas(1)?.det(&a)? + 2.0).abs() < 1e-12);
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn det<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<T> {
+        const OP: &str = "det";
+        let n = square(OP, a)?;
+        blas_dims(OP, &[("rows", n)])?;
+        finite(OP, a)?;
+        if n == 0 {
+            dispatch::plan(self, OP)?;
+            return Ok(T::one());
+        }
+        let (lu, _) = self.lu_packed(OP, a)?;
+        let d = scaled_product(lu.lu.diag().iter().map(|v| v.as_f64()));
+        Ok(T::of(swap_sign(&lu.swaps) * d))
+    }
+
+    /// Sign and natural log of `|det A|` (numpy's `linalg.slogdet`): `det A = sign · exp(logabsdet)`
+    /// without overflow. A singular matrix gives `(0, -inf)`; a `0 × 0` matrix `(1, 0)`.
+    ///
+    /// Engines: `blas` (`getrf`).
+    ///
+    /// # Errors
+    /// [`Error::NotSquare`]; [`Error::NonFinite`]; [`Error::TooLarge`].
+    ///
+    /// ```
+    /// let a = ndarray::Array2::<f64>::eye(3) * 1e200;
+    /// let (sign, logdet) = parla::Exec::blas(1)?.slogdet(&a)?;
+    /// assert_eq!(sign, 1.0);
+    /// assert!((logdet - 600.0 * 10f64.ln()).abs() < 1e-9);
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn slogdet<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<(T, T)> {
+        const OP: &str = "slogdet";
+        let n = square(OP, a)?;
+        blas_dims(OP, &[("rows", n)])?;
+        finite(OP, a)?;
+        if n == 0 {
+            dispatch::plan(self, OP)?;
+            return Ok((T::one(), T::zero()));
+        }
+        let (lu, zero) = self.lu_packed(OP, a)?;
+        if zero.is_some() {
+            return Ok((T::zero(), T::neg_infinity()));
+        }
+        let mut sign = swap_sign(&lu.swaps);
+        let mut log = 0.0f64;
+        for &d in lu.lu.diag() {
+            let d = d.as_f64();
+            if d < 0.0 {
+                sign = -sign;
+            }
+            log += d.abs().ln();
+        }
+        Ok((T::of(sign), T::of(log)))
+    }
+}
+
+/// [`Exec::solve`] with the process defaults.
+///
+/// # Errors
+/// As [`Exec::solve`], plus [`Error::InvalidEnv`].
+///
+/// ```
+/// let x = parla::solve(&ndarray::array![[2.0, 0.0], [0.0, 4.0]], &ndarray::array![[2.0], [2.0]])?;
+/// assert_eq!(x, ndarray::array![[1.0], [0.5]]);
+/// # Ok::<(), parla::Error>(())
+/// ```
+pub fn solve<T: Scalar, SA: Data<Elem = T>, B: Rhs<T>>(
+    a: &ArrayBase<SA, Ix2>,
+    b: &B,
+) -> Result<B::Out> {
+    Exec::current()?.solve(a, b)
+}
+
+/// [`Exec::lu`] with the process defaults.
+///
+/// # Errors
+/// As [`Exec::lu`], plus [`Error::InvalidEnv`].
+///
+/// ```
+/// let f = parla::lu(&ndarray::array![[0.0, 1.0], [1.0, 0.0]])?;
+/// assert_eq!(f.perm, vec![1, 0]);
+/// # Ok::<(), parla::Error>(())
+/// ```
+pub fn lu<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Lu<T>> {
+    Exec::current()?.lu(a)
+}
+
+/// [`Exec::inv`] with the process defaults.
+///
+/// # Errors
+/// As [`Exec::inv`], plus [`Error::InvalidEnv`].
+///
+/// ```
+/// assert_eq!(parla::inv(&ndarray::array![[2.0]])?, ndarray::array![[0.5]]);
+/// # Ok::<(), parla::Error>(())
+/// ```
+pub fn inv<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array2<T>> {
+    Exec::current()?.inv(a)
+}
+
+/// [`Exec::det`] with the process defaults.
+///
+/// # Errors
+/// As [`Exec::det`], plus [`Error::InvalidEnv`].
+///
+/// ```
+/// assert_eq!(parla::det(&ndarray::Array2::<f64>::zeros((0, 0)))?, 1.0);
+/// # Ok::<(), parla::Error>(())
+/// ```
+pub fn det<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<T> {
+    Exec::current()?.det(a)
+}
+
+/// [`Exec::slogdet`] with the process defaults.
+///
+/// # Errors
+/// As [`Exec::slogdet`], plus [`Error::InvalidEnv`].
+///
+/// ```
+/// let (s, l) = parla::slogdet(&ndarray::array![[0.0, 0.0], [0.0, 1.0]])?;
+/// assert_eq!((s, l), (0.0, f64::NEG_INFINITY));
+/// # Ok::<(), parla::Error>(())
+/// ```
+pub fn slogdet<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<(T, T)> {
+    Exec::current()?.slogdet(a)
+}

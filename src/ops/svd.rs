@@ -1,0 +1,301 @@
+//! Singular value decomposition and what is built on it: `svd`, `svdvals`, `pinv`, `cond`,
+//! `matrix_rank`.
+
+use ndarray::{s, Array1, Array2, ArrayBase, Data, Ix2};
+
+use crate::decomp::Svd;
+use crate::dispatch::{self, Vectors};
+use crate::error::{Error, Result};
+use crate::exec::Exec;
+use crate::ops::eye;
+use crate::scalar::Scalar;
+use crate::validate::{blas_dims, finite, zeros_c, zeros_f};
+
+impl Exec {
+    fn singular_values<T: Scalar, S: Data<Elem = T>>(
+        &self,
+        op: &'static str,
+        a: &ArrayBase<S, Ix2>,
+    ) -> Result<Array1<T>> {
+        let (m, n) = a.dim();
+        blas_dims(op, &[("rows", m), ("columns", n)])?;
+        finite(op, a)?;
+        if m == 0 || n == 0 {
+            dispatch::plan(self, op)?;
+            return Ok(Array1::zeros(0));
+        }
+        Ok(dispatch::svd(self, op, a.view(), Vectors::None)?.s)
+    }
+
+    /// Singular value decomposition `A = U diag(s) Vᵀ` (numpy's `linalg.svd`), singular values
+    /// descending. `full = true`: `U` is `m × m` and `Vᵀ` is `n × n`; `full = false` (thin):
+    /// `U` is `m × k`, `Vᵀ` is `k × n`, `k = min(m, n)`.
+    ///
+    /// Engines: `blas` (`gesdd`, divide and conquer).
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] (LAPACK may loop on NaN); [`Error::NoConvergence`];
+    /// [`Error::TooLarge`].
+    ///
+    /// ```
+    /// let a = ndarray::array![[3.0, 0.0], [0.0, -4.0]];
+    /// let f = parla::Exec::blas(1)?.svd(&a, false)?;
+    /// assert!((f.s[0] - 4.0).abs() < 1e-12 && (f.s[1] - 3.0).abs() < 1e-12);
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn svd<T: Scalar, S: Data<Elem = T>>(
+        &self,
+        a: &ArrayBase<S, Ix2>,
+        full: bool,
+    ) -> Result<Svd<T>> {
+        const OP: &str = "svd";
+        let (m, n) = a.dim();
+        blas_dims(OP, &[("rows", m), ("columns", n)])?;
+        finite(OP, a)?;
+        if m == 0 || n == 0 {
+            dispatch::plan(self, OP)?;
+            return Ok(if full {
+                Svd {
+                    u: eye(m),
+                    s: Array1::zeros(0),
+                    vt: eye(n),
+                }
+            } else {
+                Svd {
+                    u: zeros_f(OP, m, 0)?,
+                    s: Array1::zeros(0),
+                    vt: zeros_f(OP, 0, n)?,
+                }
+            });
+        }
+        dispatch::svd(
+            self,
+            OP,
+            a.view(),
+            if full { Vectors::Full } else { Vectors::Thin },
+        )
+    }
+
+    /// Singular values only, descending (numpy's `linalg.svd(a, compute_uv=False)`).
+    ///
+    /// Engines: `blas` (`gesdd` with `jobz = 'N'`).
+    ///
+    /// # Errors
+    /// As [`Exec::svd`].
+    ///
+    /// ```
+    /// let s = parla::Exec::blas(1)?.svdvals(&ndarray::array![[0.0, 2.0], [1.0, 0.0]])?;
+    /// assert_eq!(s, ndarray::array![2.0, 1.0]);
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn svdvals<T: Scalar, S: Data<Elem = T>>(
+        &self,
+        a: &ArrayBase<S, Ix2>,
+    ) -> Result<Array1<T>> {
+        self.singular_values("svdvals", a)
+    }
+
+    /// Moore–Penrose pseudo-inverse `A⁺ = V diag(1/σᵢ) Uᵀ`, keeping the singular values
+    /// `σᵢ > rtol · σ_max` (numpy's `linalg.pinv`). `rtol` defaults to `max(m, n) · ε`.
+    ///
+    /// Engines: `blas` (`gesdd` + `gemm`).
+    ///
+    /// # Errors
+    /// As [`Exec::svd`]; [`Error::InvalidArgument`] for a negative or NaN `rtol`.
+    ///
+    /// ```
+    /// let a = ndarray::array![[1.0, 0.0], [0.0, 0.0]];
+    /// assert_eq!(parla::Exec::blas(1)?.pinv(&a, None)?, a);
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn pinv<T: Scalar, S: Data<Elem = T>>(
+        &self,
+        a: &ArrayBase<S, Ix2>,
+        rtol: Option<T>,
+    ) -> Result<Array2<T>> {
+        const OP: &str = "pinv";
+        let (m, n) = a.dim();
+        let rtol = tolerance(OP, "rtol", rtol, T::of(m.max(n) as f64) * T::EPS)?;
+        blas_dims(OP, &[("rows", m), ("columns", n)])?;
+        finite(OP, a)?;
+        if m == 0 || n == 0 {
+            dispatch::plan(self, OP)?;
+            return zeros_c(OP, n, m);
+        }
+        let f = dispatch::svd(self, OP, a.view(), Vectors::Thin)?;
+        let cutoff = rtol * f.s[0];
+        let r = f.s.iter().take_while(|&&x| x > cutoff).count();
+        let mut out = zeros_c(OP, n, m)?;
+        if r == 0 {
+            return Ok(out);
+        }
+        // A⁺ = (diag(1/σ) Vᵀ)ᵀ Uᵀ over the r kept singular triplets.
+        let mut w = f.vt.slice(s![..r, ..]).to_owned();
+        for (mut row, &sv) in w.rows_mut().into_iter().zip(f.s.iter()) {
+            row.map_inplace(|x| *x = *x / sv);
+        }
+        let u = f.u.slice(s![.., ..r]);
+        dispatch::gemm(
+            self,
+            OP,
+            T::one(),
+            w.t(),
+            u.t(),
+            T::zero(),
+            &mut out.view_mut(),
+        )?;
+        Ok(out)
+    }
+
+    /// Condition number in the 2-norm, `σ_max / σ_min` (numpy's `linalg.cond`); `+inf` for a
+    /// singular matrix.
+    ///
+    /// Engines: `blas` (`gesdd`, values only).
+    ///
+    /// # Errors
+    /// [`Error::Empty`] for an empty matrix (undefined); otherwise as [`Exec::svd`].
+    ///
+    /// ```
+    /// let c = parla::Exec::blas(1)?.cond(&ndarray::array![[2.0, 0.0], [0.0, 0.5]])?;
+    /// assert!((c - 4.0).abs() < 1e-12);
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn cond<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<T> {
+        const OP: &str = "cond";
+        if a.is_empty() {
+            return Err(Error::Empty {
+                op: OP,
+                shape: a.shape().to_vec(),
+            });
+        }
+        let s = self.singular_values(OP, a)?;
+        let (max, min) = (s[0], s[s.len() - 1]);
+        Ok(if min == T::zero() {
+            T::infinity()
+        } else {
+            max / min
+        })
+    }
+
+    /// Numerical rank: the number of singular values above `tol` (numpy's
+    /// `linalg.matrix_rank`). `tol` defaults to `σ_max · max(m, n) · ε`. Zero for an empty
+    /// matrix.
+    ///
+    /// Engines: `blas` (`gesdd`, values only).
+    ///
+    /// # Errors
+    /// As [`Exec::svd`]; [`Error::InvalidArgument`] for a negative or NaN `tol`.
+    ///
+    /// ```
+    /// let a = ndarray::array![[1.0, 2.0], [2.0, 4.0]];
+    /// assert_eq!(parla::Exec::blas(1)?.matrix_rank(&a, None)?, 1);
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn matrix_rank<T: Scalar, S: Data<Elem = T>>(
+        &self,
+        a: &ArrayBase<S, Ix2>,
+        tol: Option<T>,
+    ) -> Result<usize> {
+        const OP: &str = "matrix_rank";
+        let tol = match tol {
+            Some(t) => Some(tolerance(OP, "tol", Some(t), T::zero())?),
+            None => None,
+        };
+        let s = self.singular_values(OP, a)?;
+        if s.is_empty() {
+            return Ok(0);
+        }
+        let (m, n) = a.dim();
+        let tol = tol.unwrap_or_else(|| s[0] * T::of(m.max(n) as f64) * T::EPS);
+        Ok(s.iter().filter(|&&x| x > tol).count())
+    }
+}
+
+fn tolerance<T: Scalar>(
+    op: &'static str,
+    name: &'static str,
+    given: Option<T>,
+    default: T,
+) -> Result<T> {
+    match given {
+        None => Ok(default),
+        Some(t) if t >= T::zero() => Ok(t),
+        Some(t) => Err(Error::InvalidArgument {
+            op,
+            name,
+            reason: format!("got {t}; expected a number >= 0"),
+        }),
+    }
+}
+
+/// [`Exec::svd`] with the process defaults.
+///
+/// # Errors
+/// As [`Exec::svd`], plus [`Error::InvalidEnv`].
+///
+/// ```
+/// let f = parla::svd(&ndarray::array![[1.0, 0.0, 0.0]], true)?;
+/// assert_eq!((f.u.dim(), f.vt.dim()), ((1, 1), (3, 3)));
+/// # Ok::<(), parla::Error>(())
+/// ```
+pub fn svd<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>, full: bool) -> Result<Svd<T>> {
+    Exec::current()?.svd(a, full)
+}
+
+/// [`Exec::svdvals`] with the process defaults.
+///
+/// # Errors
+/// As [`Exec::svdvals`], plus [`Error::InvalidEnv`].
+///
+/// ```
+/// assert_eq!(parla::svdvals(&ndarray::array![[-3.0]])?, ndarray::array![3.0]);
+/// # Ok::<(), parla::Error>(())
+/// ```
+pub fn svdvals<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array1<T>> {
+    Exec::current()?.svdvals(a)
+}
+
+/// [`Exec::pinv`] with the process defaults.
+///
+/// # Errors
+/// As [`Exec::pinv`], plus [`Error::InvalidEnv`].
+///
+/// ```
+/// assert_eq!(parla::pinv(&ndarray::array![[2.0]], None)?, ndarray::array![[0.5]]);
+/// # Ok::<(), parla::Error>(())
+/// ```
+pub fn pinv<T: Scalar, S: Data<Elem = T>>(
+    a: &ArrayBase<S, Ix2>,
+    rtol: Option<T>,
+) -> Result<Array2<T>> {
+    Exec::current()?.pinv(a, rtol)
+}
+
+/// [`Exec::cond`] with the process defaults.
+///
+/// # Errors
+/// As [`Exec::cond`], plus [`Error::InvalidEnv`].
+///
+/// ```
+/// assert_eq!(parla::cond(&ndarray::array![[1.0, 0.0], [0.0, 0.0]])?, f64::INFINITY);
+/// # Ok::<(), parla::Error>(())
+/// ```
+pub fn cond<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<T> {
+    Exec::current()?.cond(a)
+}
+
+/// [`Exec::matrix_rank`] with the process defaults.
+///
+/// # Errors
+/// As [`Exec::matrix_rank`], plus [`Error::InvalidEnv`].
+///
+/// ```
+/// assert_eq!(parla::matrix_rank(&ndarray::Array2::<f64>::eye(4), None)?, 4);
+/// # Ok::<(), parla::Error>(())
+/// ```
+pub fn matrix_rank<T: Scalar, S: Data<Elem = T>>(
+    a: &ArrayBase<S, Ix2>,
+    tol: Option<T>,
+) -> Result<usize> {
+    Exec::current()?.matrix_rank(a, tol)
+}

@@ -1,0 +1,63 @@
+//! The element types parla computes with: `f32` and `f64`.
+
+use std::fmt::{Debug, Display};
+
+use ndarray::{LinalgScalar, ScalarOperand};
+use num_traits::{Float, FromPrimitive, ToPrimitive};
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A real floating-point element type that every engine supports (`f32` or `f64`).
+///
+/// Sealed: the BLAS/LAPACK bindings behind it exist only for these two types.
+pub trait Scalar:
+    Float
+    + FromPrimitive
+    + ToPrimitive
+    + LinalgScalar
+    + ScalarOperand
+    + Default
+    + Debug
+    + Display
+    + Send
+    + Sync
+    + 'static
+    + sealed::Sealed
+    + crate::blas::ffi::Ffi
+{
+    /// Name of the type as numpy spells it (`"float32"`, `"float64"`).
+    const DTYPE: &'static str;
+    /// Machine epsilon (distance from 1 to the next larger number).
+    const EPS: Self;
+
+    /// Converts from `f64` (rounding for `f32`).
+    fn of(x: f64) -> Self;
+    /// Converts to `f64` (exact).
+    fn as_f64(self) -> f64;
+}
+
+impl Scalar for f64 {
+    const DTYPE: &'static str = "float64";
+    const EPS: Self = f64::EPSILON;
+    fn of(x: f64) -> Self {
+        x
+    }
+    fn as_f64(self) -> f64 {
+        self
+    }
+}
+
+impl Scalar for f32 {
+    const DTYPE: &'static str = "float32";
+    const EPS: Self = f32::EPSILON;
+    fn of(x: f64) -> Self {
+        x as f32
+    }
+    fn as_f64(self) -> f64 {
+        self as f64
+    }
+}
