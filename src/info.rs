@@ -374,3 +374,33 @@ fn source_name(s: Source) -> &'static str {
         Source::Cores => "usable cores",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_lists() {
+        assert_eq!(cpu_list_len("0-3,8,10-11\n"), 7);
+        assert_eq!(cpu_list_len("0"), 1);
+        assert_eq!(cpu_list_len(""), 0);
+        assert_eq!(cpu_list_len("3-1"), 0);
+    }
+
+    #[test]
+    fn cache_sizes() {
+        assert_eq!(parse_size("32K\n"), Some(32 * 1024));
+        assert_eq!(parse_size("32M"), Some(32 << 20));
+        assert_eq!(parse_size("512"), Some(512));
+        assert_eq!(parse_size("x"), None);
+        assert_eq!(parse_size(""), None);
+    }
+
+    #[test]
+    fn report_mentions_every_section() {
+        let text = MachineInfo::collect().render();
+        for section in ["CPU", "Memory", "BLAS", "parla", "Environment"] {
+            assert!(text.contains(section), "{section}");
+        }
+    }
+}

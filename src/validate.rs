@@ -76,6 +76,39 @@ pub fn finite<T: Scalar, S: Data<Elem = T>, D: Dimension>(
     }
 }
 
+/// Requires every element of one triangle of a square matrix to be finite (the part an
+/// operation reads). `with_diagonal = false` skips the diagonal (unit-triangular solves).
+///
+/// # Errors
+/// [`Error::NonFinite`] naming the first NaN or ±Inf inside the triangle.
+pub fn finite_triangle<T: Scalar, S: Data<Elem = T>>(
+    op: &'static str,
+    a: &ArrayBase<S, Ix2>,
+    lower: bool,
+    with_diagonal: bool,
+) -> Result<()> {
+    let n = a.nrows();
+    for i in 0..n {
+        let cols = match (lower, with_diagonal) {
+            (true, true) => 0..i + 1,
+            (true, false) => 0..i,
+            (false, true) => i..n,
+            (false, false) => i + 1..n,
+        };
+        for j in cols {
+            let x = a[[i, j]];
+            if !x.is_finite() {
+                return Err(Error::NonFinite {
+                    op,
+                    index: vec![i, j],
+                    value: format!("{x}"),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A vector of `len` zeros, allocated without aborting the process when memory runs out.
 ///
 /// Uses the allocator's zeroed allocation (`calloc`), so large buffers come as fresh zero pages

@@ -439,7 +439,7 @@ fn nrm2_nan_with_other_values_gives_nan() {
 /// largest magnitude with `f64::max`, which skips NaN: for `[NaN]` it finds `amax = 0` and returns
 /// 0 when OpenBLAS's (correct) NaN result sends it to the rescaling fallback.
 #[test]
-#[ignore = "bug: nrm2([NaN]) and nrm2([0, NaN]) return 0 (scaled_nrm2's f64::max skips NaN)"]
+
 fn nrm2_nan_alone_gives_nan() {
     let nan = f64::NAN;
     let mut wrong = Vec::new();

@@ -623,7 +623,7 @@ fn gemv_dimension_above_i32_max_is_too_large() {
 /// overcommits the allocation succeeds and the error then comes from gemv as
 /// `TooLarge { op: "gemv", what: "rows" }`, naming the wrong op).
 #[test]
-#[ignore = "bug: matvec allocates the m-vector before validating; TooLarge names op gemv / what bytes"]
+
 fn matvec_rows_above_i32_max_is_too_large_without_allocating() {
     let one = Array2::<f64>::ones((1, 1));
     let tall = one.broadcast((BIG, 1)).unwrap();

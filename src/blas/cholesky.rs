@@ -17,7 +17,7 @@ pub(crate) fn cholesky<T: Scalar>(
     let n = a.nrows();
     let mut l = to_fortran(op, &a)?;
     // SAFETY: `l` is n × n column-major with ld n.
-    let info = openblas::with_threads(threads, || unsafe {
+    let info = openblas::with_threads_lapack(threads, || unsafe {
         T::potrf(b'L', n as i32, l.as_mut_ptr(), n as i32)
     });
     check_info(op, "potrf", info)?;

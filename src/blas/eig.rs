@@ -28,7 +28,7 @@ pub(crate) fn eig<T: Scalar>(
     let mut vl = [T::zero()];
     let mut query = [T::zero()];
     // SAFETY: workspace query writes only `query[0]`.
-    let info = openblas::with_threads(threads, || unsafe {
+    let info = openblas::with_threads_lapack(threads, || unsafe {
         T::geev(
             b'N',
             jobvr,
@@ -50,7 +50,7 @@ pub(crate) fn eig<T: Scalar>(
     let mut work = buffer::<T>(op, lwork as usize)?;
     // SAFETY: `f` is n × n column-major, `wr`/`wi` hold n, `vr` is ldvr × n (or 1 × 1 unused),
     // `work` holds `lwork`.
-    let info = openblas::with_threads(threads, || unsafe {
+    let info = openblas::with_threads_lapack(threads, || unsafe {
         T::geev(
             b'N',
             jobvr,

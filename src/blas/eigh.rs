@@ -28,7 +28,7 @@ pub(crate) fn eigh<T: Scalar>(
     let mut query = [T::zero()];
     let mut iquery = [0i32];
     // SAFETY: workspace query writes only `query[0]` and `iquery[0]`.
-    let info = openblas::with_threads(threads, || unsafe {
+    let info = openblas::with_threads_lapack(threads, || unsafe {
         T::syevd(
             jobz,
             b'L',
@@ -48,7 +48,7 @@ pub(crate) fn eigh<T: Scalar>(
     let mut work = buffer::<T>(op, lwork as usize)?;
     let mut iwork = buffer::<i32>(op, liwork as usize)?;
     // SAFETY: `f` is n × n column-major (ld n), `w` holds n, workspaces hold their queried sizes.
-    let info = openblas::with_threads(threads, || unsafe {
+    let info = openblas::with_threads_lapack(threads, || unsafe {
         T::syevd(
             jobz,
             b'L',

@@ -31,7 +31,7 @@ pub(crate) fn lstsq<T: Scalar>(
     let mut query = [T::zero()];
     let mut iquery = [0i32];
     // SAFETY: workspace query writes only `query[0]` and `iquery[0]`.
-    let info = openblas::with_threads(threads, || unsafe {
+    let info = openblas::with_threads_lapack(threads, || unsafe {
         T::gelsd(
             m as i32,
             n as i32,
@@ -55,7 +55,7 @@ pub(crate) fn lstsq<T: Scalar>(
     let mut iwork = buffer::<i32>(op, liwork as usize)?;
     // SAFETY: `f` is m × n (ld m), `x` is ldb × max(nrhs,1) (ld ldb), `sv` holds k, workspaces
     // hold their queried sizes.
-    let info = openblas::with_threads(threads, || unsafe {
+    let info = openblas::with_threads_lapack(threads, || unsafe {
         T::gelsd(
             m as i32,
             n as i32,

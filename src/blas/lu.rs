@@ -21,7 +21,7 @@ pub(crate) fn factor<T: Scalar>(
     let mut ipiv = buffer::<i32>(op, m.min(n))?;
     let lda = m.max(1) as i32;
     // SAFETY: `lu` is m × n column-major with lda = m; `ipiv` holds min(m, n) entries.
-    let info = openblas::with_threads(threads, || unsafe {
+    let info = openblas::with_threads_lapack(threads, || unsafe {
         T::getrf(m as i32, n as i32, lu.as_mut_ptr(), lda, ipiv.as_mut_ptr())
     });
     check_info(op, "getrf", info)?;
@@ -54,7 +54,7 @@ pub(crate) fn solve<T: Scalar>(
     let ipiv = lapack_pivots(&lu.swaps);
     // SAFETY: `lu.lu` is the n × n getrf factor (ld n), `ipiv` its n pivots, `x` is n × nrhs
     // column-major with ld n.
-    let info = openblas::with_threads(threads, || unsafe {
+    let info = openblas::with_threads_lapack(threads, || unsafe {
         T::getrs(
             b'N',
             n as i32,
@@ -84,7 +84,7 @@ pub(crate) fn inv<T: Scalar>(
     let ipiv = lapack_pivots(&lu.swaps);
     let mut query = [T::zero()];
     // SAFETY: workspace query (lwork = -1) writes only `query[0]`.
-    let info = openblas::with_threads(threads, || unsafe {
+    let info = openblas::with_threads_lapack(threads, || unsafe {
         T::getri(
             n,
             lu.lu.as_mut_ptr(),
@@ -98,7 +98,7 @@ pub(crate) fn inv<T: Scalar>(
     let lwork = workspace_len(op, query[0], n as usize)?;
     let mut work = buffer::<T>(op, lwork as usize)?;
     // SAFETY: `lu.lu` is the n × n factor with its pivots; `work` holds `lwork` elements.
-    let info = openblas::with_threads(threads, || unsafe {
+    let info = openblas::with_threads_lapack(threads, || unsafe {
         T::getri(
             n,
             lu.lu.as_mut_ptr(),

@@ -24,7 +24,7 @@ pub(crate) fn qr<T: Scalar>(
     let lda = m as i32;
     let mut query = [T::zero()];
     // SAFETY: workspace query writes only `query[0]`.
-    let info = openblas::with_threads(threads, || unsafe {
+    let info = openblas::with_threads_lapack(threads, || unsafe {
         T::geqrf(
             m as i32,
             n as i32,
@@ -39,7 +39,7 @@ pub(crate) fn qr<T: Scalar>(
     let lwork = workspace_len(op, query[0], n)?;
     let mut work = buffer::<T>(op, lwork as usize)?;
     // SAFETY: `f` is m × n column-major (ld m), `tau` holds k, `work` holds `lwork` elements.
-    let info = openblas::with_threads(threads, || unsafe {
+    let info = openblas::with_threads_lapack(threads, || unsafe {
         T::geqrf(
             m as i32,
             n as i32,
@@ -67,7 +67,7 @@ pub(crate) fn qr<T: Scalar>(
     drop(f);
     let mut query = [T::zero()];
     // SAFETY: workspace query writes only `query[0]`.
-    let info = openblas::with_threads(threads, || unsafe {
+    let info = openblas::with_threads_lapack(threads, || unsafe {
         T::orgqr(
             m as i32,
             qcols as i32,
@@ -83,7 +83,7 @@ pub(crate) fn qr<T: Scalar>(
     let lwork = workspace_len(op, query[0], qcols)?;
     let mut work = buffer::<T>(op, lwork as usize)?;
     // SAFETY: `q` is m × qcols column-major (ld m) holding k reflectors; `tau` holds k.
-    let info = openblas::with_threads(threads, || unsafe {
+    let info = openblas::with_threads_lapack(threads, || unsafe {
         T::orgqr(
             m as i32,
             qcols as i32,

@@ -44,7 +44,7 @@ pub(crate) fn svd<T: Scalar>(
     let mut iwork = buffer::<i32>(op, 8 * k)?;
     let mut query = [T::zero()];
     // SAFETY: workspace query writes only `query[0]`.
-    let info = openblas::with_threads(threads, || unsafe {
+    let info = openblas::with_threads_lapack(threads, || unsafe {
         T::gesdd(
             jobz,
             m as i32,
@@ -66,7 +66,7 @@ pub(crate) fn svd<T: Scalar>(
     let mut work = buffer::<T>(op, lwork as usize)?;
     // SAFETY: all buffers have the sizes gesdd requires for `jobz` (u: ldu × ucols,
     // vt: ldvt × n, s: k, iwork: 8k, work: lwork).
-    let info = openblas::with_threads(threads, || unsafe {
+    let info = openblas::with_threads_lapack(threads, || unsafe {
         T::gesdd(
             jobz,
             m as i32,

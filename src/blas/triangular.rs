@@ -46,7 +46,7 @@ pub(crate) fn solve_triangular<T: Scalar>(
     let d = if diag == Diag::Unit { b'U' } else { b'N' };
     // SAFETY: `a` is readable column-major (possibly as the transpose) with ld `la.ld`; `x` is
     // n × nrhs column-major with ld n.
-    let info = openblas::with_threads(threads, || unsafe {
+    let info = openblas::with_threads_lapack(threads, || unsafe {
         T::trtrs(
             u,
             t,

@@ -6,7 +6,7 @@ use crate::dispatch;
 use crate::error::Result;
 use crate::exec::Exec;
 use crate::scalar::Scalar;
-use crate::validate::{blas_dims, finite, square, zeros_f};
+use crate::validate::{blas_dims, finite_triangle, square, zeros_f};
 
 impl Exec {
     /// Lower-triangular `L` with `A = L Lᵀ` for symmetric positive definite `A` (numpy's
@@ -33,7 +33,7 @@ impl Exec {
         const OP: &str = "cholesky";
         let n = square(OP, a)?;
         blas_dims(OP, &[("rows", n)])?;
-        finite(OP, a)?;
+        finite_triangle(OP, a, true, true)?;
         if n == 0 {
             dispatch::plan(self, OP)?;
             return zeros_f(OP, 0, 0);

@@ -7,7 +7,7 @@ use crate::dispatch;
 use crate::error::Result;
 use crate::exec::Exec;
 use crate::scalar::Scalar;
-use crate::validate::{blas_dims, finite, square, zeros_f};
+use crate::validate::{blas_dims, finite_triangle, square, zeros_f};
 
 impl Exec {
     fn eigh_impl<T: Scalar, S: Data<Elem = T>>(
@@ -18,7 +18,7 @@ impl Exec {
     ) -> Result<Eigh<T>> {
         let n = square(op, a)?;
         blas_dims(op, &[("rows", n)])?;
-        finite(op, a)?;
+        finite_triangle(op, a, true, true)?;
         if n == 0 {
             dispatch::plan(self, op)?;
             return Ok(Eigh {

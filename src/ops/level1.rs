@@ -23,7 +23,14 @@ fn same_len(op: &'static str, x: usize, y: usize) -> Result<()> {
 /// `‖x‖₂` without overflow or harmful underflow: the largest magnitude is factored out
 /// (LAPACK's `lassq` idea), the rest summed in `f64`.
 fn scaled_nrm2<T: Scalar>(x: impl Iterator<Item = T> + Clone) -> T {
-    let amax = x.clone().fold(0.0f64, |m, v| m.max(v.as_f64().abs()));
+    let mut amax = 0.0f64;
+    for v in x.clone() {
+        let a = v.as_f64().abs();
+        if a.is_nan() {
+            return T::nan();
+        }
+        amax = amax.max(a);
+    }
     if amax == 0.0 || !amax.is_finite() {
         return T::of(amax);
     }

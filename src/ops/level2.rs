@@ -102,17 +102,19 @@ impl Exec {
         SA: Data<Elem = T>,
         SX: Data<Elem = T>,
     {
-        let mut y = Array1::from(zeros_vec("matvec", a.nrows())?);
-        self.gemv(T::one(), a, Trans::No, x, T::zero(), &mut y)
-            .map_err(|e| rename(e, "matvec"))?;
+        const OP: &str = "matvec";
+        let (m, n) = a.dim();
+        if x.len() != n {
+            return Err(Error::ShapeMismatch {
+                op: OP,
+                left: vec![m, n],
+                right: vec![x.len()],
+            });
+        }
+        blas_dims(OP, &[("rows", m), ("columns", n)])?;
+        let mut y = Array1::from(zeros_vec(OP, m)?);
+        self.gemv(T::one(), a, Trans::No, x, T::zero(), &mut y)?;
         Ok(y)
-    }
-}
-
-fn rename(e: Error, op: &'static str) -> Error {
-    match e {
-        Error::ShapeMismatch { left, right, .. } => Error::ShapeMismatch { op, left, right },
-        other => other,
     }
 }
 

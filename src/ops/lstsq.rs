@@ -43,7 +43,7 @@ impl Exec {
             return Err(Error::ShapeMismatch {
                 op: OP,
                 left: a.shape().to_vec(),
-                right: bm.shape().to_vec(),
+                right: b.dims(),
             });
         }
         let rcond = match rcond {
@@ -66,7 +66,7 @@ impl Exec {
             ],
         )?;
         finite(OP, a)?;
-        finite(OP, &bm)?;
+        b.check_finite(OP)?;
         let nrhs = bm.ncols();
         if m == 0 || n == 0 {
             dispatch::plan(self, OP)?;

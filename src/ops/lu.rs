@@ -98,12 +98,12 @@ impl Exec {
             return Err(Error::ShapeMismatch {
                 op: OP,
                 left: a.shape().to_vec(),
-                right: bm.shape().to_vec(),
+                right: b.dims(),
             });
         }
         blas_dims(OP, &[("rows", n), ("right-hand sides", bm.ncols())])?;
         finite(OP, a)?;
-        finite(OP, &bm)?;
+        b.check_finite(OP)?;
         if n == 0 {
             dispatch::plan(self, OP)?;
             return Ok(B::from_matrix(zeros_f(OP, 0, bm.ncols())?));
@@ -320,4 +320,32 @@ pub fn det<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<T> {
 /// ```
 pub fn slogdet<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<(T, T)> {
     Exec::current()?.slogdet(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permutation_from_interchanges() {
+        // Swap 0<->2, then 1<->2: [0,1,2] -> [2,1,0] -> [2,0,1].
+        assert_eq!(permutation(3, &[2, 2]), vec![2, 0, 1]);
+        assert_eq!(permutation(4, &[]), vec![0, 1, 2, 3]);
+        assert_eq!(swap_sign(&[2, 2]), 1.0);
+        assert_eq!(swap_sign(&[1, 1, 2]), -1.0);
+    }
+
+    #[test]
+    fn scaled_product_avoids_spurious_overflow() {
+        assert_eq!(
+            scaled_product([1e200, 1e200, 1e-200, 1e-200].into_iter()),
+            1.0
+        );
+        assert_eq!(scaled_product([1e300, 1e300].into_iter()), f64::INFINITY);
+        assert_eq!(scaled_product([1e-300, 1e-300].into_iter()), 0.0);
+        assert_eq!(scaled_product([2.0, -3.0, 0.5].into_iter()), -3.0);
+        assert_eq!(scaled_product([1.0, 0.0, 1e300].into_iter()), 0.0);
+        let x = scaled_product([1e250, 1e250, 1e-250, 1e-240].into_iter());
+        assert!((x / 1e10 - 1.0).abs() < 1e-14, "{x}");
+    }
 }

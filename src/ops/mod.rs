@@ -34,6 +34,13 @@ pub trait Rhs<T>: sealed::Sealed {
     fn as_matrix(&self) -> ArrayView2<'_, T>;
     /// Converts an `n × k` solution back to the kind of the right-hand side.
     fn from_matrix(x: Array2<T>) -> Self::Out;
+    /// The shape as the caller sees it (`[n]` or `[n, k]`), for error messages.
+    fn dims(&self) -> Vec<usize>;
+    /// Requires finite entries; an error names the index in the caller's shape.
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`](crate::Error::NonFinite).
+    fn check_finite(&self, op: &'static str) -> crate::Result<()>;
 }
 
 impl<T: Scalar, S: Data<Elem = T>> Rhs<T> for ArrayBase<S, Ix1> {
@@ -44,6 +51,12 @@ impl<T: Scalar, S: Data<Elem = T>> Rhs<T> for ArrayBase<S, Ix1> {
     fn from_matrix(x: Array2<T>) -> Array1<T> {
         x.column(0).to_owned()
     }
+    fn dims(&self) -> Vec<usize> {
+        self.shape().to_vec()
+    }
+    fn check_finite(&self, op: &'static str) -> crate::Result<()> {
+        crate::validate::finite(op, self)
+    }
 }
 
 impl<T: Scalar, S: Data<Elem = T>> Rhs<T> for ArrayBase<S, Ix2> {
@@ -53,6 +66,12 @@ impl<T: Scalar, S: Data<Elem = T>> Rhs<T> for ArrayBase<S, Ix2> {
     }
     fn from_matrix(x: Array2<T>) -> Array2<T> {
         x
+    }
+    fn dims(&self) -> Vec<usize> {
+        self.shape().to_vec()
+    }
+    fn check_finite(&self, op: &'static str) -> crate::Result<()> {
+        crate::validate::finite(op, self)
     }
 }
 

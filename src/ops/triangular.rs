@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::ops::Rhs;
 use crate::scalar::Scalar;
-use crate::validate::{blas_dims, finite, square, zeros_f};
+use crate::validate::{blas_dims, finite_triangle, square, zeros_f};
 
 impl Exec {
     /// Solves `op(A) X = B` for triangular `A` (scipy's `linalg.solve_triangular`), reading
@@ -43,12 +43,12 @@ impl Exec {
             return Err(Error::ShapeMismatch {
                 op: OP,
                 left: a.shape().to_vec(),
-                right: bm.shape().to_vec(),
+                right: b.dims(),
             });
         }
         blas_dims(OP, &[("rows", n), ("right-hand sides", bm.ncols())])?;
-        finite(OP, a)?;
-        finite(OP, &bm)?;
+        finite_triangle(OP, a, uplo == Uplo::Lower, diag == Diag::NonUnit)?;
+        b.check_finite(OP)?;
         if n == 0 {
             dispatch::plan(self, OP)?;
             return Ok(B::from_matrix(zeros_f(OP, 0, bm.ncols())?));

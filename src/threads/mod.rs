@@ -50,8 +50,13 @@ fn check_count(op: &'static str, n: usize) -> Result<usize> {
 
 /// The number of CPUs this process may run on: the affinity mask and the cgroup CPU quota are
 /// respected (through `std::thread::available_parallelism`). At least 1.
+///
+/// Measured once per process and cached: the standard library reads the cgroup files on every
+/// query (about ten system calls), which would otherwise cost tens of microseconds per call
+/// of every free function.
 pub fn usable_cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Whether the calling thread is a worker of some rayon pool (parla's or the user's).
@@ -295,9 +300,14 @@ fn status_of(
                 (ok, text)
             }
         }
+        "OPENBLAS_CORETYPE" => (
+            true,
+            "read by OpenBLAS when it loads: forces its kernel family (see `core type`)".to_string(),
+        ),
         _ => (
             false,
-            "not read by parla (OpenBLAS may read it at load; parla sets OpenBLAS's threads per call)"
+            "not read by parla; OpenBLAS reads it at load only when OPENBLAS_NUM_THREADS is unset, \
+             and parla sets OpenBLAS's threads per call anyway"
                 .to_string(),
         ),
     }

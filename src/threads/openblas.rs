@@ -106,8 +106,104 @@ pub(crate) fn enter(threads: usize) -> Pass {
     Pass { threads }
 }
 
-/// Runs `f` inside OpenBLAS's gate with `threads` threads.
+/// Stack a multi-threaded OpenBLAS/LAPACK call needs on the thread that makes it.
+///
+/// Debian's OpenBLAS 0.3.21 (built for up to 64 threads) puts ~530 KiB frames on the caller's
+/// stack in its threaded LU (`getrf_parallel`, reached by `solve`, `inv`, `det`, `lu`) and nests
+/// them: measured on the dev machine, a 2-thread `inv` needs up to 4 MiB of stack (n = 150 to
+/// 4000), so it segfaults on a thread with Rust's default 2 MiB stack (every `#[test]`, every
+/// `std::thread::spawn`). 6 MiB leaves a margin; the main thread (8 MiB) qualifies.
+pub const STACK_NEEDED: usize = 6 << 20;
+
+/// Stack of the helper thread a multi-threaded call moves to when its caller's stack is smaller
+/// than [`STACK_NEEDED`]. Only the pages it touches are ever committed.
+const STACK_FOR_HOP: usize = 32 << 20;
+
+thread_local! {
+    /// Lowest address of the calling thread's stack, measured once per thread.
+    static STACK_LOW: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+fn stack_low() -> Option<usize> {
+    if let Some(low) = STACK_LOW.with(std::cell::Cell::get) {
+        return Some(low);
+    }
+    // SAFETY: `attr` is initialised by pthread_getattr_np before it is read and destroyed
+    // after; `addr` and `size` are plain out-parameters.
+    let low = unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return None;
+        }
+        let mut addr: *mut libc::c_void = std::ptr::null_mut();
+        let mut size: libc::size_t = 0;
+        let rc = libc::pthread_attr_getstack(&attr, &mut addr, &mut size);
+        libc::pthread_attr_destroy(&mut attr);
+        if rc != 0 {
+            return None;
+        }
+        addr as usize
+    };
+    STACK_LOW.with(|c| c.set(Some(low)));
+    Some(low)
+}
+
+/// Bytes of stack left below the current frame, if the stack bounds are known.
+fn stack_remaining() -> Option<usize> {
+    let marker = 0u8;
+    let here = std::hint::black_box(&marker) as *const u8 as usize;
+    here.checked_sub(stack_low()?)
+}
+
+/// Moves a pointer to another thread. Sound here because the sending thread blocks until the
+/// closure has finished (scoped thread), so everything it borrows or points to stays alive and
+/// unused by the sender meanwhile, exactly as if it ran on the sending thread.
+struct AssertSend<F>(F);
+// SAFETY: see the type's documentation; the receiver is joined before the sender continues.
+unsafe impl<F> Send for AssertSend<F> {}
+
+/// Runs the BLAS call `f` inside OpenBLAS's gate with `threads` threads.
+///
+/// BLAS kernels keep small frames (a 2-thread GEMM runs on a 256 KiB stack), so they run on
+/// the calling thread whatever its stack.
 pub(crate) fn with_threads<R>(threads: usize, f: impl FnOnce() -> R) -> R {
+    let _pass = enter(threads);
+    f()
+}
+
+/// Runs the LAPACK call `f` inside OpenBLAS's gate with `threads` threads.
+///
+/// A multi-threaded call from a thread with less than [`STACK_NEEDED`] bytes of stack left runs
+/// on a helper thread with a large stack while the caller waits (see [`STACK_NEEDED`] for why);
+/// if no thread can be started, it runs here with one OpenBLAS thread instead.
+pub(crate) fn with_threads_lapack<R: Send, F: FnOnce() -> R>(threads: usize, f: F) -> R {
+    let small_stack = stack_remaining().is_none_or(|r| r < STACK_NEEDED);
+    if threads > 1 && small_stack {
+        let mut slot = Some(f);
+        let job = AssertSend(&mut slot as *mut Option<F>);
+        let hopped = std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .name("parla-openblas".to_string())
+                .stack_size(STACK_FOR_HOP)
+                .spawn_scoped(s, move || {
+                    let job = job;
+                    // SAFETY: `slot` outlives this scoped thread and the caller does not touch
+                    // it until the thread is joined (see `AssertSend`).
+                    let f = unsafe { (*job.0).take() }.expect("the job is taken once");
+                    let _pass = enter(threads);
+                    f()
+                })
+                .ok()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+        });
+        if let Some(r) = hopped {
+            return r;
+        }
+        // No thread could be started: run here, single-threaded, which needs no large stack.
+        let f = slot.take().expect("the job did not run");
+        let _pass = enter(1);
+        return f();
+    }
     let _pass = enter(threads);
     f()
 }
