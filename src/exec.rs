@@ -65,8 +65,22 @@ impl Exec {
     /// [`Error::InvalidEnv`] when an environment variable that decides the answer is invalid.
     pub fn current() -> Result<Self> {
         let engine = threads::backend()?;
-        let (blas_threads, _) = threads::budget_for(Engine::Blas)?;
-        let (rayon_threads, _) = threads::budget_for(Engine::Rayon)?;
+        // Only the budgets this engine can use are resolved, so a bad variable of the other
+        // side (say `RAYON_NUM_THREADS` for a `blas` call) does not fail the call.
+        let (blas_threads, rayon_threads) = match engine {
+            Engine::Blas => {
+                let n = threads::budget_for(Engine::Blas)?.0;
+                (n, n)
+            }
+            Engine::RayonBlas | Engine::Rayon => {
+                let n = threads::budget_for(Engine::Rayon)?.0;
+                (n, n)
+            }
+            Engine::Auto => (
+                threads::budget_for(Engine::Blas)?.0,
+                threads::budget_for(Engine::Rayon)?.0,
+            ),
+        };
         Ok(Exec {
             engine,
             blas_threads,

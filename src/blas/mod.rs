@@ -63,3 +63,40 @@ pub(crate) fn buffer<T: Copy + Default>(op: &'static str, len: usize) -> Result<
     v.resize(len, T::default());
     Ok(v)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lapack_illegal_argument_becomes_a_typed_error() {
+        assert_eq!(check_info("qr", "geqrf", 0), Ok(()));
+        assert_eq!(
+            check_info("qr", "geqrf", 3),
+            Ok(()),
+            "positive info is the caller's to interpret"
+        );
+        assert_eq!(
+            check_info("qr", "geqrf", -4),
+            Err(Error::Lapack {
+                op: "qr",
+                routine: "geqrf",
+                arg: 4
+            })
+        );
+    }
+
+    #[test]
+    fn workspace_sizes() {
+        assert_eq!(workspace_len("svd", 10.2f64, 1), Ok(11));
+        assert_eq!(workspace_len("svd", 0.0f64, 7), Ok(7));
+        assert_eq!(workspace_len("svd", f64::NAN, 0), Ok(1));
+        assert!(matches!(
+            workspace_len("svd", 3e9f64, 1),
+            Err(Error::TooLarge {
+                what: "workspace",
+                ..
+            })
+        ));
+    }
+}

@@ -29,35 +29,52 @@ fn swap_sign(swaps: &[usize]) -> f64 {
     }
 }
 
-/// `Π dᵢ` without intermediate overflow or underflow: the running product is kept in
-/// `[2⁻⁵⁰⁰, 2⁵⁰⁰]` by moving powers of two into an exponent, applied once at the end.
+/// Splits a finite non-zero `x` into `m · 2^e` with `0.5 ≤ |m| < 1` (C's `frexp`).
+fn frexp(x: f64) -> (f64, i64) {
+    // Scale subnormals into the normal range first so the exponent field is meaningful.
+    let (x, bias) = if x.abs() < f64::MIN_POSITIVE { (x * 2f64.powi(64), -64) } else { (x, 0) };
+    let bits = x.to_bits();
+    let e = ((bits >> 52) & 0x7ff) as i64 - 1022;
+    let m = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));
+    (m, e + bias)
+}
+
+/// `m · 2^e`, saturating to ±Inf or ±0 like the exact result would round.
+fn ldexp(m: f64, e: i64) -> f64 {
+    let mut x = m;
+    let mut e = e;
+    while e > 0 && x.is_finite() {
+        let step = e.min(1000);
+        x *= 2f64.powi(step as i32);
+        e -= step;
+    }
+    while e < 0 && x != 0.0 {
+        let step = (-e).min(1000);
+        x /= 2f64.powi(step as i32);
+        e += step;
+    }
+    x
+}
+
+/// `Π dᵢ` without intermediate overflow or underflow: mantissas are multiplied, binary exponents
+/// added, and the result scaled once at the end, so it overflows (to ±Inf) or underflows only
+/// when the product itself does.
 fn scaled_product(diag: impl Iterator<Item = f64>) -> f64 {
-    const STEP: i32 = 500;
-    let big = 2f64.powi(STEP);
     let (mut acc, mut exp) = (1.0f64, 0i64);
     for d in diag {
-        acc *= d;
-        if acc == 0.0 {
+        if d == 0.0 {
             return 0.0;
         }
-        while acc.abs() > big {
-            acc /= big;
-            exp += 1;
+        if !d.is_finite() {
+            // Not reachable from `det` (its input is checked finite); keep IEEE behaviour.
+            return ldexp(acc, exp) * d;
         }
-        while acc.abs() < 1.0 / big {
-            acc *= big;
-            exp -= 1;
-        }
+        let (m, e) = frexp(d);
+        let (a, ea) = frexp(acc * m);
+        acc = a;
+        exp += e + ea;
     }
-    while exp > 0 && acc.is_finite() {
-        acc *= big;
-        exp -= 1;
-    }
-    while exp < 0 && acc != 0.0 {
-        acc /= big;
-        exp += 1;
-    }
-    acc
+    ldexp(acc, exp)
 }
 
 impl Exec {
@@ -347,5 +364,12 @@ mod tests {
         assert_eq!(scaled_product([1.0, 0.0, 1e300].into_iter()), 0.0);
         let x = scaled_product([1e250, 1e250, 1e-250, 1e-240].into_iter());
         assert!((x / 1e10 - 1.0).abs() < 1e-14, "{x}");
+        assert_eq!(scaled_product([5e-324, 2.0].into_iter()), 1e-323);
+        assert_eq!(scaled_product([-0.75, 3.0].into_iter()), -2.25);
+        for x in [1.0, -3.5, 1e-310, 7e300, f64::MAX, f64::MIN_POSITIVE] {
+            let (m, e) = frexp(x);
+            assert!((0.5..1.0).contains(&m.abs()), "{x}: {m}");
+            assert_eq!(ldexp(m, e), x);
+        }
     }
 }
