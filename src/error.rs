@@ -130,5 +130,54 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// The same error attributed to `op` (for operations built on other public operations,
+    /// so the caller sees the name it called).
+    pub(crate) fn with_op(self, new: &'static str) -> Self {
+        use Error::*;
+        match self {
+            ShapeMismatch { left, right, .. } => ShapeMismatch {
+                op: new,
+                left,
+                right,
+            },
+            NotSquare { rows, cols, .. } => NotSquare {
+                op: new,
+                rows,
+                cols,
+            },
+            Empty { shape, .. } => Empty { op: new, shape },
+            Singular { pivot, .. } => Singular { op: new, pivot },
+            NotPositiveDefinite { index, .. } => NotPositiveDefinite { op: new, index },
+            NoConvergence { detail, .. } => NoConvergence { op: new, detail },
+            NonFinite { index, value, .. } => NonFinite {
+                op: new,
+                index,
+                value,
+            },
+            TooLarge {
+                what, value, max, ..
+            } => TooLarge {
+                op: new,
+                what,
+                value,
+                max,
+            },
+            Unsupported { engine, .. } => Unsupported { op: new, engine },
+            InvalidArgument { name, reason, .. } => InvalidArgument {
+                op: new,
+                name,
+                reason,
+            },
+            Lapack { routine, arg, .. } => Lapack {
+                op: new,
+                routine,
+                arg,
+            },
+            e @ InvalidEnv { .. } => e,
+        }
+    }
+}
+
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -338,10 +338,6 @@ fn empty_inputs() {
 }
 
 #[test]
-#[ignore = "bug: lstsq with no right-hand sides (B: m × 0) and non-empty A returns \
-            Err(Lapack { op: \"lstsq\", routine: \"gelsd\", arg: 4 }) and LAPACK prints \
-            \"On entry to DLALSD parameter number 4 had an illegal value\" to stderr; expected \
-            an n × 0 solution (blas/lstsq.rs passes nrhs = 0 to gelsd)"]
 fn no_right_hand_sides() {
     let mut rng = rng(8);
     let a = random(&mut rng, 5, 3);

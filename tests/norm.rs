@@ -288,9 +288,6 @@ fn fro_one_inf_and_trace_run_on_every_engine() {
 }
 
 #[test]
-#[ignore = "bug: norm(A, NormKind::Two) reports errors other than NonFinite with op \
-            \"svdvals\" (only NonFinite is renamed in ops/norm.rs): TooLarge { op: \"svdvals\" } \
-            for a (2³¹)×(2³¹) view and Unsupported { op: \"svdvals\" } on the rayon engines"]
 fn two_norm_errors_name_the_norm() {
     let big = i32::MAX as usize + 1;
     let z = Array2::<f64>::zeros((1, 1));

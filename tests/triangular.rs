@@ -446,3 +446,34 @@ fn errors() {
         );
     }
 }
+
+#[test]
+fn subnormal_diagonal_is_divided_not_inverted() {
+    // OpenBLAS's trsm multiplies by 1/diagonal, which is inf for a subnormal diagonal; the
+    // exact answers here are derived by hand: x0 = 1e-310/1e-310 = 1, x1 = (3 - 1·1)/2 = 1.
+    let l = ndarray::array![[1e-310, 0.0], [1.0, 2.0]];
+    let b = ndarray::array![1e-310, 3.0];
+    let x = parla::solve_triangular(&l, &b, Uplo::Lower, Trans::No, Diag::NonUnit).unwrap();
+    assert_eq!(x, ndarray::array![1.0, 1.0]);
+    // The same system through the transpose of the upper factor.
+    let u = l.t().to_owned();
+    let x = parla::solve_triangular(&u, &b, Uplo::Upper, Trans::Yes, Diag::NonUnit).unwrap();
+    assert_eq!(x, ndarray::array![1.0, 1.0]);
+    // Upper, back substitution: x1 = 1e-310/1e-310 = 1, x0 = (4 - 2·1)/2 = 1.
+    let u = ndarray::array![[2.0, 2.0], [0.0, 1e-310]];
+    let x = parla::solve_triangular(
+        &u,
+        &ndarray::array![4.0, 1e-310],
+        Uplo::Upper,
+        Trans::No,
+        Diag::NonUnit,
+    )
+    .unwrap();
+    assert_eq!(x, ndarray::array![1.0, 1.0]);
+    // A zero diagonal beside a subnormal one is still reported as singular.
+    let z = ndarray::array![[1e-310, 0.0], [1.0, 0.0]];
+    assert!(matches!(
+        parla::solve_triangular(&z, &b, Uplo::Lower, Trans::No, Diag::NonUnit),
+        Err(parla::Error::Singular { pivot: 1, .. })
+    ));
+}

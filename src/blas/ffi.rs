@@ -65,6 +65,7 @@ pub unsafe trait Ffi: Sized + Copy {
     unsafe fn scal(n: c_int, alpha: Self, x: *mut Self, incx: c_int);
     unsafe fn nrm2(n: c_int, x: *const Self, incx: c_int) -> Self;
     unsafe fn getrf(m: c_int, n: c_int, a: *mut Self, lda: c_int, ipiv: *mut c_int) -> c_int;
+    unsafe fn getrf2(m: c_int, n: c_int, a: *mut Self, lda: c_int, ipiv: *mut c_int) -> c_int;
     unsafe fn getrs(
         trans: u8,
         n: c_int,
@@ -175,7 +176,7 @@ pub unsafe trait Ffi: Sized + Copy {
 
 macro_rules! impl_ffi {
     ($t:ty, $gemm:ident, $gemv:ident, $trsm:ident, $dot:ident, $axpy:ident, $scal:ident,
-     $nrm2:ident, $getrf:ident, $getrs:ident, $getri:ident, $potrf:ident, $geqrf:ident,
+     $nrm2:ident, $getrf:ident, $getrf2:ident, $getrs:ident, $getri:ident, $potrf:ident, $geqrf:ident,
      $orgqr:ident, $gesdd:ident, $syevd:ident, $geev:ident, $gelsd:ident, $trtrs:ident) => {
         // SAFETY: every method forwards to the routine of precision `$t`.
         unsafe impl Ffi for $t {
@@ -263,6 +264,18 @@ macro_rules! impl_ffi {
                 let mut info = 0;
                 // SAFETY: the caller upholds the LAPACK contract; scalars are passed by address.
                 unsafe { lapack_sys::$getrf(&m, &n, a, &lda, ipiv, &mut info) };
+                info
+            }
+            unsafe fn getrf2(
+                m: c_int,
+                n: c_int,
+                a: *mut $t,
+                lda: c_int,
+                ipiv: *mut c_int,
+            ) -> c_int {
+                let mut info = 0;
+                // SAFETY: as getrf.
+                unsafe { lapack_sys::$getrf2(&m, &n, a, &lda, ipiv, &mut info) };
                 info
             }
             unsafe fn getrs(
@@ -462,6 +475,7 @@ impl_ffi!(
     cblas_dscal,
     cblas_dnrm2,
     dgetrf_,
+    dgetrf2_,
     dgetrs_,
     dgetri_,
     dpotrf_,
@@ -483,6 +497,7 @@ impl_ffi!(
     cblas_sscal,
     cblas_snrm2,
     sgetrf_,
+    sgetrf2_,
     sgetrs_,
     sgetri_,
     spotrf_,

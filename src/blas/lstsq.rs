@@ -26,6 +26,8 @@ pub(crate) fn lstsq<T: Scalar>(
     let mut f = to_fortran(op, &a)?;
     let mut x = zeros_f::<T>(op, ldb, nrhs.max(1))?;
     x.slice_mut(s![..m, ..nrhs]).assign(&b);
+    // LAPACK rejects nrhs = 0; solve for one zero column instead and return none.
+    let nrhs_call = nrhs.max(1) as i32;
     let mut sv = buffer::<T>(op, k)?;
     let mut rank = 0i32;
     let mut query = [T::zero()];
@@ -35,7 +37,7 @@ pub(crate) fn lstsq<T: Scalar>(
         T::gelsd(
             m as i32,
             n as i32,
-            nrhs as i32,
+            nrhs_call,
             f.as_mut_ptr(),
             m as i32,
             x.as_mut_ptr(),
@@ -59,7 +61,7 @@ pub(crate) fn lstsq<T: Scalar>(
         T::gelsd(
             m as i32,
             n as i32,
-            nrhs as i32,
+            nrhs_call,
             f.as_mut_ptr(),
             m as i32,
             x.as_mut_ptr(),

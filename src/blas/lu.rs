@@ -1,4 +1,11 @@
 //! LU with partial pivoting on the `blas` engine: `getrf`, `getrs`, `getri`.
+//!
+//! OpenBLAS replaces LAPACK's `getrf`, `getrs` and `getri` with optimized versions that multiply
+//! by the reciprocal of a pivot. For a subnormal pivot (|u| < 2.2e-308 in f64) the reciprocal
+//! overflows and a finite, non-singular matrix comes back as inf/NaN. Reference LAPACK divides
+//! in that case. So when a factor has a subnormal pivot, parla refactors with LAPACK's
+//! recursive `getrf2` (reference code inside OpenBLAS, which divides) and solves by
+//! substitution with divisions. Normal matrices never take this path.
 
 use ndarray::{Array2, ArrayView2};
 
@@ -8,6 +15,13 @@ use crate::decomp::LuPacked;
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
 use crate::threads::openblas;
+use crate::validate::zeros_f;
+
+/// Whether the factor holds a subnormal pivot or a non-finite entry (from a finite input).
+fn needs_careful_path<T: Scalar>(lu: &Array2<T>) -> bool {
+    let tiny = |d: T| d != T::zero() && d.abs() < T::min_positive_value();
+    lu.diag().iter().any(|&d| tiny(d)) || lu.iter().any(|x| !x.is_finite())
+}
 
 /// Factors a non-empty `m × n` matrix. A zero pivot is not an error here: the factors exist;
 /// the index of the first zero pivot is returned beside them.
@@ -21,10 +35,18 @@ pub(crate) fn factor<T: Scalar>(
     let mut ipiv = buffer::<i32>(op, m.min(n))?;
     let lda = m.max(1) as i32;
     // SAFETY: `lu` is m × n column-major with lda = m; `ipiv` holds min(m, n) entries.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
+    let mut info = openblas::with_threads_lapack(threads, || unsafe {
         T::getrf(m as i32, n as i32, lu.as_mut_ptr(), lda, ipiv.as_mut_ptr())
     });
     check_info(op, "getrf", info)?;
+    if needs_careful_path(&lu) {
+        lu.assign(&a);
+        // SAFETY: as above; getrf2 has the same contract as getrf.
+        info = openblas::with_threads_lapack(threads, || unsafe {
+            T::getrf2(m as i32, n as i32, lu.as_mut_ptr(), lda, ipiv.as_mut_ptr())
+        });
+        check_info(op, "getrf2", info)?;
+    }
     let zero = (info > 0).then(|| info as usize - 1);
     let swaps = ipiv.iter().map(|&p| p as usize - 1).collect();
     Ok((LuPacked { lu, swaps }, zero))
@@ -32,6 +54,31 @@ pub(crate) fn factor<T: Scalar>(
 
 fn lapack_pivots(swaps: &[usize]) -> Vec<i32> {
     swaps.iter().map(|&p| p as i32 + 1).collect()
+}
+
+/// Overwrites `b` (n × k, column-major) with `A⁻¹ b` from a square non-singular LU factor, by
+/// row interchanges and forward/back substitution with divisions (see the module docs).
+fn substitute<T: Scalar>(lu: &LuPacked<T>, b: &mut Array2<T>) {
+    let n = lu.lu.nrows();
+    let f = &lu.lu;
+    for mut x in b.columns_mut() {
+        for (i, &p) in lu.swaps.iter().enumerate() {
+            x.swap(i, p);
+        }
+        for j in 0..n {
+            let xj = x[j];
+            for i in j + 1..n {
+                x[i] = x[i] - f[[i, j]] * xj;
+            }
+        }
+        for j in (0..n).rev() {
+            x[j] = x[j] / f[[j, j]];
+            let xj = x[j];
+            for i in 0..j {
+                x[i] = x[i] - f[[i, j]] * xj;
+            }
+        }
+    }
 }
 
 /// Solves `A X = B` for square non-singular `A` (`n × n`, n ≥ 1) and `B: n × k`.
@@ -49,6 +96,10 @@ pub(crate) fn solve<T: Scalar>(
     let mut x = to_fortran(op, &b)?;
     let nrhs = x.ncols();
     if nrhs == 0 {
+        return Ok(x);
+    }
+    if needs_careful_path(&lu.lu) {
+        substitute(&lu, &mut x);
         return Ok(x);
     }
     let ipiv = lapack_pivots(&lu.swaps);
@@ -80,7 +131,14 @@ pub(crate) fn inv<T: Scalar>(
     if let Some(pivot) = zero {
         return Err(Error::Singular { op, pivot });
     }
-    let n = lu.lu.nrows() as i32;
+    let n = lu.lu.nrows();
+    if needs_careful_path(&lu.lu) {
+        let mut x = zeros_f(op, n, n)?;
+        x.diag_mut().fill(T::one());
+        substitute(&lu, &mut x);
+        return Ok(x);
+    }
+    let n = n as i32;
     let ipiv = lapack_pivots(&lu.swaps);
     let mut query = [T::zero()];
     // SAFETY: workspace query (lwork = -1) writes only `query[0]`.

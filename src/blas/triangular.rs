@@ -22,6 +22,16 @@ pub(crate) fn solve_triangular<T: Scalar>(
     let n = a.nrows();
     let mut x = to_fortran(op, &b)?;
     let nrhs = x.ncols();
+    let tiny = |d: T| d != T::zero() && d.abs() < T::min_positive_value();
+    if diag == Diag::NonUnit && a.diag().iter().any(|&d| tiny(d)) {
+        // OpenBLAS's trsm multiplies by 1/diagonal, which overflows for subnormal diagonals
+        // (see blas/lu.rs): substitute with divisions instead.
+        if let Some(pivot) = a.diag().iter().position(|&d| d == T::zero()) {
+            return Err(Error::Singular { op, pivot });
+        }
+        substitute(&a, uplo, trans, &mut x);
+        return Ok(x);
+    }
     let a = readable_matrix(op, a)?;
     let la = a.layout();
     // A row-major matrix is the column-major storage of its transpose: flip triangle and
@@ -67,4 +77,31 @@ pub(crate) fn solve_triangular<T: Scalar>(
         });
     }
     Ok(x)
+}
+
+/// Solves `op(A) X = B` in place by substitution with divisions (non-unit diagonal).
+fn substitute<T: Scalar>(a: &ArrayView2<T>, uplo: Uplo, trans: Trans, x: &mut Array2<T>) {
+    let n = a.nrows();
+    // Entry (i, j) of op(A), and whether op(A) is lower triangular.
+    let at = |i: usize, j: usize| {
+        if trans == Trans::Yes {
+            a[[j, i]]
+        } else {
+            a[[i, j]]
+        }
+    };
+    let lower = (uplo == Uplo::Lower) != (trans == Trans::Yes);
+    for mut col in x.columns_mut() {
+        if lower {
+            for i in 0..n {
+                let s = (0..i).fold(col[i], |s, j| s - at(i, j) * col[j]);
+                col[i] = s / at(i, i);
+            }
+        } else {
+            for i in (0..n).rev() {
+                let s = (i + 1..n).fold(col[i], |s, j| s - at(i, j) * col[j]);
+                col[i] = s / at(i, i);
+            }
+        }
+    }
 }

@@ -32,7 +32,11 @@ fn swap_sign(swaps: &[usize]) -> f64 {
 /// Splits a finite non-zero `x` into `m · 2^e` with `0.5 ≤ |m| < 1` (C's `frexp`).
 fn frexp(x: f64) -> (f64, i64) {
     // Scale subnormals into the normal range first so the exponent field is meaningful.
-    let (x, bias) = if x.abs() < f64::MIN_POSITIVE { (x * 2f64.powi(64), -64) } else { (x, 0) };
+    let (x, bias) = if x.abs() < f64::MIN_POSITIVE {
+        (x * 2f64.powi(64), -64)
+    } else {
+        (x, 0)
+    };
     let bits = x.to_bits();
     let e = ((bits >> 52) & 0x7ff) as i64 - 1022;
     let m = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));

@@ -60,7 +60,7 @@ impl Exec {
             NormKind::One => max_of(a.columns().into_iter().map(abs_sum).collect()),
             NormKind::Inf => max_of(a.rows().into_iter().map(abs_sum).collect()),
             NormKind::Two => {
-                let s = self.svdvals(a).map_err(|e| rename(e, "norm"))?;
+                let s = self.svdvals(a).map_err(|e| e.with_op("norm"))?;
                 s.first().copied().unwrap_or(T::zero())
             }
         })
@@ -78,15 +78,6 @@ impl Exec {
     /// ```
     pub fn trace<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<T> {
         Ok(a.diag().iter().fold(T::zero(), |s, &x| s + x))
-    }
-}
-
-fn rename(e: crate::Error, op: &'static str) -> crate::Error {
-    match e {
-        crate::Error::NonFinite { index, value, .. } => {
-            crate::Error::NonFinite { op, index, value }
-        }
-        other => other,
     }
 }
 
