@@ -69,7 +69,7 @@ pub mod info;
 mod ops;
 mod scalar;
 pub mod threads;
-pub mod validate;
+mod validate;
 
 pub use decomp::{Diag, Eig, Eigh, Lstsq, Lu, NormKind, Qr, QrMode, Svd, Trans, Uplo};
 pub use dispatch::Plan;

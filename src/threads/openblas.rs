@@ -40,6 +40,9 @@ struct Gate {
     inside: usize,
     /// Calls waiting for a different thread count than `mode`.
     waiting_other: usize,
+    /// Calls waiting for any reason (a release wakes them only if there are some: waking a
+    /// condition variable costs a system call even when nobody waits).
+    waiting: usize,
 }
 
 static GATE: Mutex<Gate> = Mutex::new(Gate {
@@ -47,6 +50,7 @@ static GATE: Mutex<Gate> = Mutex::new(Gate {
     callers: 0,
     inside: 0,
     waiting_other: 0,
+    waiting: 0,
 });
 static GATE_FREED: Condvar = Condvar::new();
 
@@ -67,8 +71,11 @@ impl Drop for Pass {
         let mut g = lock();
         g.callers -= 1;
         g.inside -= self.threads;
+        let wake = g.waiting > 0;
         drop(g);
-        GATE_FREED.notify_all();
+        if wake {
+            GATE_FREED.notify_all();
+        }
     }
 }
 
@@ -96,7 +103,9 @@ pub(crate) fn enter(threads: usize) -> Pass {
         if other {
             g.waiting_other += 1;
         }
+        g.waiting += 1;
         g = GATE_FREED.wait(g).unwrap_or_else(PoisonError::into_inner);
+        g.waiting -= 1;
         if other {
             g.waiting_other -= 1;
         }
