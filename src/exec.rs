@@ -15,10 +15,10 @@ use crate::threads;
 /// use ndarray::array;
 /// use parla::{Engine, Exec};
 ///
-/// let a = array![[1.0, 2.0], [3.0, 4.0]];
+/// let a = array![[1.0f64, 2.0], [3.0, 4.0]];
 /// let one_thread = Exec::new(Engine::Blas, 1)?;
 /// let c = one_thread.matmul(&a, &a)?;
-/// assert_eq!(c, array![[7.0, 10.0], [15.0, 22.0]]);
+/// assert_eq!(c, array![[7.0f64, 10.0], [15.0, 22.0]]);
 /// # Ok::<(), parla::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -16,7 +16,7 @@
 //! use ndarray::array;
 //! use parla::{Engine, Exec, QrMode};
 //!
-//! let a = array![[4.0, 2.0, 0.6], [2.0, 5.0, 1.0], [0.6, 1.0, 3.0]];
+//! let a = array![[4.0f64, 2.0, 0.6], [2.0, 5.0, 1.0], [0.6, 1.0, 3.0]];
 //! let b = array![1.0, 2.0, 3.0];
 //!
 //! // Free functions use the process defaults (environment, `set_num_threads`, scopes).
@@ -33,7 +33,7 @@
 //! assert!((one.matmul(&f.q, &f.r)? - &a).iter().all(|r| r.abs() < 1e-12));
 //!
 //! // Bad input is a typed error, never a panic.
-//! let err = parla::matmul(&a, &array![[1.0, 2.0]]).unwrap_err();
+//! let err = parla::matmul(&a, &array![[1.0f64, 2.0]]).unwrap_err();
 //! assert!(matches!(err, parla::Error::ShapeMismatch { op: "matmul", .. }));
 //! # Ok::<(), parla::Error>(())
 //! ```

@@ -21,9 +21,9 @@ impl Exec {
     /// failing pivot; [`Error::TooLarge`](crate::Error::TooLarge).
     ///
     /// ```
-    /// let a = ndarray::array![[4.0, 2.0], [2.0, 5.0]];
+    /// let a = ndarray::array![[4.0f64, 2.0], [2.0, 5.0]];
     /// let l = parla::Exec::blas(1)?.cholesky(&a)?;
-    /// assert_eq!(l, ndarray::array![[2.0, 0.0], [1.0, 2.0]]);
+    /// assert_eq!(l, ndarray::array![[2.0f64, 0.0], [1.0, 2.0]]);
     /// # Ok::<(), parla::Error>(())
     /// ```
     pub fn cholesky<T: Scalar, S: Data<Elem = T>>(
@@ -48,7 +48,7 @@ impl Exec {
 /// As [`Exec::cholesky`], plus [`Error::InvalidEnv`](crate::Error::InvalidEnv).
 ///
 /// ```
-/// let err = parla::cholesky(&ndarray::array![[1.0, 2.0], [2.0, 1.0]]).unwrap_err();
+/// let err = parla::cholesky(&ndarray::array![[1.0f64, 2.0], [2.0, 1.0]]).unwrap_err();
 /// assert!(matches!(err, parla::Error::NotPositiveDefinite { index: 1, .. }));
 /// ```
 pub fn cholesky<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array2<T>> {

@@ -41,7 +41,7 @@ impl Exec {
     ///
     /// ```
     /// // A rotation by 90°: eigenvalues ±i.
-    /// let a = ndarray::array![[0.0, -1.0], [1.0, 0.0]];
+    /// let a = ndarray::array![[0.0f64, -1.0], [1.0, 0.0]];
     /// let e = parla::Exec::blas(1)?.eig(&a)?;
     /// assert!((e.values[0].im.abs() - 1.0).abs() < 1e-12 && e.values[0].re.abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
@@ -58,7 +58,7 @@ impl Exec {
     /// As [`Exec::eig`].
     ///
     /// ```
-    /// let w = parla::Exec::blas(1)?.eigvals(&ndarray::array![[2.0, 1.0], [0.0, 3.0]])?;
+    /// let w = parla::Exec::blas(1)?.eigvals(&ndarray::array![[2.0f64, 1.0], [0.0, 3.0]])?;
     /// assert_eq!(w.len(), 2);
     /// # Ok::<(), parla::Error>(())
     /// ```
@@ -76,7 +76,7 @@ impl Exec {
 /// As [`Exec::eig`], plus [`Error::InvalidEnv`](crate::Error::InvalidEnv).
 ///
 /// ```
-/// let e = parla::eig(&ndarray::array![[4.0]])?;
+/// let e = parla::eig(&ndarray::array![[4.0f64]])?;
 /// assert_eq!(e.values[0].re, 4.0);
 /// # Ok::<(), parla::Error>(())
 /// ```

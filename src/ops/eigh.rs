@@ -40,7 +40,7 @@ impl Exec {
     /// [`Error::NoConvergence`](crate::Error::NoConvergence); [`Error::TooLarge`](crate::Error::TooLarge).
     ///
     /// ```
-    /// let a = ndarray::array![[2.0, 1.0], [1.0, 2.0]];
+    /// let a = ndarray::array![[2.0f64, 1.0], [1.0, 2.0]];
     /// let e = parla::Exec::blas(1)?.eigh(&a)?;
     /// assert!((e.values[0] - 1.0).abs() < 1e-12 && (e.values[1] - 3.0).abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
@@ -57,7 +57,7 @@ impl Exec {
     /// As [`Exec::eigh`].
     ///
     /// ```
-    /// let w = parla::Exec::blas(1)?.eigvalsh(&ndarray::array![[0.0, 1.0], [1.0, 0.0]])?;
+    /// let w = parla::Exec::blas(1)?.eigvalsh(&ndarray::array![[0.0f64, 1.0], [1.0, 0.0]])?;
     /// assert!((w[0] + 1.0).abs() < 1e-12 && (w[1] - 1.0).abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
     /// ```
@@ -75,7 +75,7 @@ impl Exec {
 /// As [`Exec::eigh`], plus [`Error::InvalidEnv`](crate::Error::InvalidEnv).
 ///
 /// ```
-/// let e = parla::eigh(&ndarray::array![[5.0]])?;
+/// let e = parla::eigh(&ndarray::array![[5.0f64]])?;
 /// assert_eq!(e.values, ndarray::array![5.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
@@ -89,7 +89,7 @@ pub fn eigh<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Eigh<
 /// As [`Exec::eigvalsh`], plus [`Error::InvalidEnv`](crate::Error::InvalidEnv).
 ///
 /// ```
-/// assert_eq!(parla::eigvalsh(&ndarray::array![[2.0, 0.0], [0.0, 1.0]])?, ndarray::array![1.0, 2.0]);
+/// assert_eq!(parla::eigvalsh(&ndarray::array![[2.0f64, 0.0], [0.0, 1.0]])?, ndarray::array![1.0, 2.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
 pub fn eigvalsh<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array1<T>> {

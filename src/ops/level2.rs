@@ -22,7 +22,7 @@ impl Exec {
     ///
     /// ```
     /// use parla::Trans;
-    /// let a = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
+    /// let a = ndarray::array![[1.0f64, 2.0], [3.0, 4.0]];
     /// let mut y = ndarray::array![1.0, 1.0];
     /// parla::Exec::blas(1)?.gemv(1.0, &a, Trans::Yes, &ndarray::array![1.0, 1.0], 1.0, &mut y)?;
     /// assert_eq!(y, ndarray::array![5.0, 7.0]);
@@ -88,7 +88,7 @@ impl Exec {
     /// [`Error::ShapeMismatch`] if `x.len() != A.ncols()`; [`Error::TooLarge`].
     ///
     /// ```
-    /// let a = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
+    /// let a = ndarray::array![[1.0f64, 2.0], [3.0, 4.0]];
     /// assert_eq!(parla::Exec::blas(1)?.matvec(&a, &ndarray::array![1.0, 1.0])?, ndarray::array![3.0, 7.0]);
     /// # Ok::<(), parla::Error>(())
     /// ```
@@ -126,7 +126,7 @@ impl Exec {
 /// ```
 /// use parla::Trans;
 /// let mut y = ndarray::array![f64::NAN];
-/// parla::gemv(1.0, &ndarray::array![[1.0, 2.0]], Trans::No, &ndarray::array![1.0, 1.0], 0.0, &mut y)?;
+/// parla::gemv(1.0, &ndarray::array![[1.0f64, 2.0]], Trans::No, &ndarray::array![1.0, 1.0], 0.0, &mut y)?;
 /// assert_eq!(y, ndarray::array![3.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
@@ -154,7 +154,7 @@ where
 /// As [`Exec::matvec`], plus [`Error::InvalidEnv`].
 ///
 /// ```
-/// let y = parla::matvec(&ndarray::array![[2.0, 0.0], [0.0, 3.0]], &ndarray::array![1.0, 1.0])?;
+/// let y = parla::matvec(&ndarray::array![[2.0f64, 0.0], [0.0, 3.0]], &ndarray::array![1.0, 1.0])?;
 /// assert_eq!(y, ndarray::array![2.0, 3.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```

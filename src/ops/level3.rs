@@ -31,9 +31,9 @@ impl Exec {
     ///
     /// ```
     /// use ndarray::array;
-    /// let a = array![[1.0, 2.0], [3.0, 4.0]];
+    /// let a = array![[1.0f64, 2.0], [3.0, 4.0]];
     /// let c = parla::Exec::blas(1)?.matmul(&a, &a.t())?;
-    /// assert_eq!(c, array![[5.0, 11.0], [11.0, 25.0]]);
+    /// assert_eq!(c, array![[5.0f64, 11.0], [11.0, 25.0]]);
     /// # Ok::<(), parla::Error>(())
     /// ```
     pub fn matmul<T, SA, SB>(
@@ -90,10 +90,10 @@ impl Exec {
     /// ```
     /// use ndarray::array;
     /// use parla::Trans;
-    /// let a = array![[1.0, 2.0], [3.0, 4.0]];
-    /// let mut c = array![[1.0, 1.0], [1.0, 1.0]];
+    /// let a = array![[1.0f64, 2.0], [3.0, 4.0]];
+    /// let mut c = array![[1.0f64, 1.0], [1.0, 1.0]];
     /// parla::gemm(2.0, &a, Trans::Yes, &a, Trans::No, 1.0, &mut c)?;
-    /// assert_eq!(c, array![[21.0, 29.0], [29.0, 41.0]]);
+    /// assert_eq!(c, array![[21.0f64, 29.0], [29.0, 41.0]]);
     /// # Ok::<(), parla::Error>(())
     /// ```
     #[allow(clippy::too_many_arguments)]
@@ -154,7 +154,7 @@ impl Exec {
 ///
 /// ```
 /// let a = ndarray::array![[1.0f32, 2.0], [3.0, 4.0]];
-/// assert_eq!(parla::matmul(&a, &a)?, ndarray::array![[7.0, 10.0], [15.0, 22.0]]);
+/// assert_eq!(parla::matmul(&a, &a)?, ndarray::array![[7.0f32, 10.0], [15.0, 22.0]]);
 /// # Ok::<(), parla::Error>(())
 /// ```
 pub fn matmul<T, SA, SB>(a: &ArrayBase<SA, Ix2>, b: &ArrayBase<SB, Ix2>) -> Result<Array2<T>>
@@ -173,10 +173,10 @@ where
 ///
 /// ```
 /// use parla::Trans;
-/// let a = ndarray::array![[1.0, 2.0]];
+/// let a = ndarray::array![[1.0f64, 2.0]];
 /// let mut c = ndarray::Array2::from_elem((2, 2), f64::NAN);
 /// parla::gemm(1.0, &a, Trans::Yes, &a, Trans::No, 0.0, &mut c)?; // β = 0: NaN overwritten
-/// assert_eq!(c, ndarray::array![[1.0, 2.0], [2.0, 4.0]]);
+/// assert_eq!(c, ndarray::array![[1.0f64, 2.0], [2.0, 4.0]]);
 /// # Ok::<(), parla::Error>(())
 /// ```
 #[allow(clippy::too_many_arguments)]

@@ -24,7 +24,7 @@ impl Exec {
     ///
     /// ```
     /// // Fit y = c0 + c1 t through (0, 1), (1, 3), (2, 5).
-    /// let a = ndarray::array![[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]];
+    /// let a = ndarray::array![[1.0f64, 0.0], [1.0, 1.0], [1.0, 2.0]];
     /// let r = parla::Exec::blas(1)?.lstsq(&a, &ndarray::array![1.0, 3.0, 5.0], None)?;
     /// assert!((r.solution[[0, 0]] - 1.0).abs() < 1e-12 && (r.solution[[1, 0]] - 2.0).abs() < 1e-12);
     /// assert_eq!(r.rank, 2);
@@ -96,7 +96,7 @@ impl Exec {
 /// As [`Exec::lstsq`], plus [`Error::InvalidEnv`].
 ///
 /// ```
-/// let r = parla::lstsq(&ndarray::array![[1.0], [1.0]], &ndarray::array![1.0, 3.0], None)?;
+/// let r = parla::lstsq(&ndarray::array![[1.0f64], [1.0]], &ndarray::array![1.0, 3.0], None)?;
 /// assert!((r.solution[[0, 0]] - 2.0).abs() < 1e-12);
 /// assert!((r.residuals[0] - 2.0).abs() < 1e-12);
 /// # Ok::<(), parla::Error>(())

@@ -102,7 +102,7 @@ impl Exec {
     /// [`Error::TooLarge`].
     ///
     /// ```
-    /// let a = ndarray::array![[2.0, 1.0], [1.0, 3.0]];
+    /// let a = ndarray::array![[2.0f64, 1.0], [1.0, 3.0]];
     /// let x = parla::Exec::blas(1)?.solve(&a, &ndarray::array![3.0, 5.0])?;
     /// assert!((x[0] - 0.8).abs() < 1e-12 && (x[1] - 1.4).abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
@@ -141,7 +141,7 @@ impl Exec {
     /// [`Error::NonFinite`]; [`Error::TooLarge`].
     ///
     /// ```
-    /// let a = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
+    /// let a = ndarray::array![[1.0f64, 2.0], [3.0, 4.0]];
     /// let f = parla::Exec::blas(1)?.lu(&a)?;
     /// let back = f.p.dot(&f.l).dot(&f.u);
     /// assert!((back - &a).iter().all(|d| d.abs() < 1e-12));
@@ -186,7 +186,7 @@ impl Exec {
     /// [`Error::NotSquare`]; [`Error::NonFinite`]; [`Error::Singular`]; [`Error::TooLarge`].
     ///
     /// ```
-    /// let a = ndarray::array![[4.0, 7.0], [2.0, 6.0]];
+    /// let a = ndarray::array![[4.0f64, 7.0], [2.0, 6.0]];
     /// let ai = parla::Exec::blas(1)?.inv(&a)?;
     /// assert!((ai[[0, 0]] - 0.6).abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
@@ -213,7 +213,7 @@ impl Exec {
     /// [`Error::NotSquare`]; [`Error::NonFinite`]; [`Error::TooLarge`].
     ///
     /// ```
-    /// let a = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
+    /// let a = ndarray::array![[1.0f64, 2.0], [3.0, 4.0]];
     /// assert!((parla::Exec::blas(1)?.det(&a)? + 2.0).abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
     /// ```
@@ -278,8 +278,8 @@ impl Exec {
 /// As [`Exec::solve`], plus [`Error::InvalidEnv`].
 ///
 /// ```
-/// let x = parla::solve(&ndarray::array![[2.0, 0.0], [0.0, 4.0]], &ndarray::array![[2.0], [2.0]])?;
-/// assert_eq!(x, ndarray::array![[1.0], [0.5]]);
+/// let x = parla::solve(&ndarray::array![[2.0f64, 0.0], [0.0, 4.0]], &ndarray::array![[2.0], [2.0]])?;
+/// assert_eq!(x, ndarray::array![[1.0f64], [0.5]]);
 /// # Ok::<(), parla::Error>(())
 /// ```
 pub fn solve<T: Scalar, SA: Data<Elem = T>, B: Rhs<T>>(
@@ -295,7 +295,7 @@ pub fn solve<T: Scalar, SA: Data<Elem = T>, B: Rhs<T>>(
 /// As [`Exec::lu`], plus [`Error::InvalidEnv`].
 ///
 /// ```
-/// let f = parla::lu(&ndarray::array![[0.0, 1.0], [1.0, 0.0]])?;
+/// let f = parla::lu(&ndarray::array![[0.0f64, 1.0], [1.0, 0.0]])?;
 /// assert_eq!(f.perm, vec![1, 0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
@@ -309,7 +309,7 @@ pub fn lu<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Lu<T>> 
 /// As [`Exec::inv`], plus [`Error::InvalidEnv`].
 ///
 /// ```
-/// assert_eq!(parla::inv(&ndarray::array![[2.0]])?, ndarray::array![[0.5]]);
+/// assert_eq!(parla::inv(&ndarray::array![[2.0f64]])?, ndarray::array![[0.5]]);
 /// # Ok::<(), parla::Error>(())
 /// ```
 pub fn inv<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array2<T>> {
@@ -335,7 +335,7 @@ pub fn det<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<T> {
 /// As [`Exec::slogdet`], plus [`Error::InvalidEnv`].
 ///
 /// ```
-/// let (s, l) = parla::slogdet(&ndarray::array![[0.0, 0.0], [0.0, 1.0]])?;
+/// let (s, l) = parla::slogdet(&ndarray::array![[0.0f64, 0.0], [0.0, 1.0]])?;
 /// assert_eq!((s, l), (0.0, f64::NEG_INFINITY));
 /// # Ok::<(), parla::Error>(())
 /// ```

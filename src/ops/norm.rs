@@ -38,7 +38,7 @@ impl Exec {
     ///
     /// ```
     /// use parla::NormKind;
-    /// let a = ndarray::array![[1.0, -2.0], [3.0, 4.0]];
+    /// let a = ndarray::array![[1.0f64, -2.0], [3.0, 4.0]];
     /// let e = parla::Exec::blas(1)?;
     /// assert_eq!(e.norm(&a, NormKind::One)?, 6.0);
     /// assert_eq!(e.norm(&a, NormKind::Inf)?, 7.0);
@@ -73,7 +73,7 @@ impl Exec {
     /// None today; the `Result` keeps the signature uniform with the other operations.
     ///
     /// ```
-    /// assert_eq!(parla::Exec::blas(1)?.trace(&ndarray::array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])?, 6.0);
+    /// assert_eq!(parla::Exec::blas(1)?.trace(&ndarray::array![[1.0f64, 2.0, 3.0], [4.0, 5.0, 6.0]])?, 6.0);
     /// # Ok::<(), parla::Error>(())
     /// ```
     pub fn trace<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<T> {
@@ -87,7 +87,7 @@ impl Exec {
 /// As [`Exec::norm`], plus [`Error::InvalidEnv`](crate::Error::InvalidEnv).
 ///
 /// ```
-/// let n: f64 = parla::norm(&ndarray::array![[3.0, 0.0], [0.0, 4.0]], parla::NormKind::Two)?;
+/// let n: f64 = parla::norm(&ndarray::array![[3.0f64, 0.0], [0.0, 4.0]], parla::NormKind::Two)?;
 /// assert!((n - 4.0).abs() < 1e-12);
 /// # Ok::<(), parla::Error>(())
 /// ```

@@ -22,7 +22,7 @@ impl Exec {
     ///
     /// ```
     /// use parla::QrMode;
-    /// let a = ndarray::array![[3.0, 1.0], [4.0, 2.0], [0.0, 5.0]];
+    /// let a = ndarray::array![[3.0f64, 1.0], [4.0, 2.0], [0.0, 5.0]];
     /// let f = parla::Exec::blas(1)?.qr(&a, QrMode::Reduced)?;
     /// assert_eq!(f.q.dim(), (3, 2));
     /// assert!((f.q.dot(&f.r) - &a).iter().all(|d| d.abs() < 1e-12));
@@ -61,7 +61,7 @@ impl Exec {
 /// As [`Exec::qr`], plus [`Error::InvalidEnv`](crate::Error::InvalidEnv).
 ///
 /// ```
-/// let f = parla::qr(&ndarray::array![[1.0, 2.0], [3.0, 4.0]], parla::QrMode::Complete)?;
+/// let f = parla::qr(&ndarray::array![[1.0f64, 2.0], [3.0, 4.0]], parla::QrMode::Complete)?;
 /// assert_eq!(f.r[[1, 0]], 0.0);
 /// # Ok::<(), parla::Error>(())
 /// ```

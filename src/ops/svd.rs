@@ -38,7 +38,7 @@ impl Exec {
     /// [`Error::TooLarge`].
     ///
     /// ```
-    /// let a = ndarray::array![[3.0, 0.0], [0.0, -4.0]];
+    /// let a = ndarray::array![[3.0f64, 0.0], [0.0, -4.0]];
     /// let f = parla::Exec::blas(1)?.svd(&a, false)?;
     /// assert!((f.s[0] - 4.0).abs() < 1e-12 && (f.s[1] - 3.0).abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
@@ -84,7 +84,7 @@ impl Exec {
     /// As [`Exec::svd`].
     ///
     /// ```
-    /// let s = parla::Exec::blas(1)?.svdvals(&ndarray::array![[0.0, 2.0], [1.0, 0.0]])?;
+    /// let s = parla::Exec::blas(1)?.svdvals(&ndarray::array![[0.0f64, 2.0], [1.0, 0.0]])?;
     /// assert_eq!(s, ndarray::array![2.0, 1.0]);
     /// # Ok::<(), parla::Error>(())
     /// ```
@@ -104,7 +104,7 @@ impl Exec {
     /// As [`Exec::svd`]; [`Error::InvalidArgument`] for a negative or NaN `rtol`.
     ///
     /// ```
-    /// let a = ndarray::array![[1.0, 0.0], [0.0, 0.0]];
+    /// let a = ndarray::array![[1.0f64, 0.0], [0.0, 0.0]];
     /// assert_eq!(parla::Exec::blas(1)?.pinv(&a, None)?, a);
     /// # Ok::<(), parla::Error>(())
     /// ```
@@ -156,7 +156,7 @@ impl Exec {
     /// [`Error::Empty`] for an empty matrix (undefined); otherwise as [`Exec::svd`].
     ///
     /// ```
-    /// let c = parla::Exec::blas(1)?.cond(&ndarray::array![[2.0, 0.0], [0.0, 0.5]])?;
+    /// let c = parla::Exec::blas(1)?.cond(&ndarray::array![[2.0f64, 0.0], [0.0, 0.5]])?;
     /// assert!((c - 4.0).abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
     /// ```
@@ -187,7 +187,7 @@ impl Exec {
     /// As [`Exec::svd`]; [`Error::InvalidArgument`] for a negative or NaN `tol`.
     ///
     /// ```
-    /// let a = ndarray::array![[1.0, 2.0], [2.0, 4.0]];
+    /// let a = ndarray::array![[1.0f64, 2.0], [2.0, 4.0]];
     /// assert_eq!(parla::Exec::blas(1)?.matrix_rank(&a, None)?, 1);
     /// # Ok::<(), parla::Error>(())
     /// ```
@@ -234,7 +234,7 @@ fn tolerance<T: Scalar>(
 /// As [`Exec::svd`], plus [`Error::InvalidEnv`].
 ///
 /// ```
-/// let f = parla::svd(&ndarray::array![[1.0, 0.0, 0.0]], true)?;
+/// let f = parla::svd(&ndarray::array![[1.0f64, 0.0, 0.0]], true)?;
 /// assert_eq!((f.u.dim(), f.vt.dim()), ((1, 1), (3, 3)));
 /// # Ok::<(), parla::Error>(())
 /// ```
@@ -248,7 +248,7 @@ pub fn svd<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>, full: bool) -> R
 /// As [`Exec::svdvals`], plus [`Error::InvalidEnv`].
 ///
 /// ```
-/// assert_eq!(parla::svdvals(&ndarray::array![[-3.0]])?, ndarray::array![3.0]);
+/// assert_eq!(parla::svdvals(&ndarray::array![[-3.0f64]])?, ndarray::array![3.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
 pub fn svdvals<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array1<T>> {
@@ -261,7 +261,7 @@ pub fn svdvals<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Ar
 /// As [`Exec::pinv`], plus [`Error::InvalidEnv`].
 ///
 /// ```
-/// assert_eq!(parla::pinv(&ndarray::array![[2.0]], None)?, ndarray::array![[0.5]]);
+/// assert_eq!(parla::pinv(&ndarray::array![[2.0f64]], None)?, ndarray::array![[0.5]]);
 /// # Ok::<(), parla::Error>(())
 /// ```
 pub fn pinv<T: Scalar, S: Data<Elem = T>>(
@@ -277,7 +277,7 @@ pub fn pinv<T: Scalar, S: Data<Elem = T>>(
 /// As [`Exec::cond`], plus [`Error::InvalidEnv`].
 ///
 /// ```
-/// assert_eq!(parla::cond(&ndarray::array![[1.0, 0.0], [0.0, 0.0]])?, f64::INFINITY);
+/// assert_eq!(parla::cond(&ndarray::array![[1.0f64, 0.0], [0.0, 0.0]])?, f64::INFINITY);
 /// # Ok::<(), parla::Error>(())
 /// ```
 pub fn cond<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<T> {

@@ -23,7 +23,7 @@ impl Exec {
     ///
     /// ```
     /// use parla::{Diag, Trans, Uplo};
-    /// let l = ndarray::array![[2.0, 0.0], [1.0, 1.0]];
+    /// let l = ndarray::array![[2.0f64, 0.0], [1.0, 1.0]];
     /// let x = parla::Exec::blas(1)?.solve_triangular(&l, &ndarray::array![2.0, 3.0], Uplo::Lower, Trans::No, Diag::NonUnit)?;
     /// assert_eq!(x, ndarray::array![1.0, 2.0]);
     /// # Ok::<(), parla::Error>(())
@@ -64,7 +64,7 @@ impl Exec {
 ///
 /// ```
 /// use parla::{Diag, Trans, Uplo};
-/// let u = ndarray::array![[1.0, 1.0], [0.0, 2.0]];
+/// let u = ndarray::array![[1.0f64, 1.0], [0.0, 2.0]];
 /// let x = parla::solve_triangular(&u, &ndarray::array![3.0, 2.0], Uplo::Upper, Trans::No, Diag::NonUnit)?;
 /// assert_eq!(x, ndarray::array![2.0, 1.0]);
 /// # Ok::<(), parla::Error>(())
