@@ -4,11 +4,10 @@ use ndarray::{Array1, Array2, ArrayView2};
 use num_complex::Complex;
 
 use crate::blas::layout::to_fortran;
-use crate::blas::{buffer, check_info, workspace_len};
+use crate::blas::{buffer, with_workspace, IWork};
 use crate::decomp::Eig;
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
-use crate::threads::openblas;
 use crate::validate::zeros_f;
 
 /// Eigenvalues and, if `vectors`, right eigenvectors of a finite square matrix (n ≥ 1).
@@ -26,48 +25,34 @@ pub(crate) fn eig<T: Scalar>(
     let mut vr = zeros_f::<T>(op, if vectors { n } else { 1 }, if vectors { n } else { 1 })?;
     let ldvr = if vectors { n as i32 } else { 1 };
     let mut vl = [T::zero()];
-    let mut query = [T::zero()];
-    // SAFETY: workspace query writes only `query[0]`.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        T::geev(
-            b'N',
-            jobvr,
-            n as i32,
-            f.as_mut_ptr(),
-            n as i32,
-            wr.as_mut_ptr(),
-            wi.as_mut_ptr(),
-            vl.as_mut_ptr(),
-            1,
-            vr.as_mut_ptr(),
-            ldvr,
-            query.as_mut_ptr(),
-            -1,
-        )
-    });
-    check_info(op, "geev", info)?;
-    let lwork = workspace_len(op, query[0], 4 * n)?;
-    let mut work = buffer::<T>(op, lwork as usize)?;
-    // SAFETY: `f` is n × n column-major, `wr`/`wi` hold n, `vr` is ldvr × n (or 1 × 1 unused),
-    // `work` holds `lwork`.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        T::geev(
-            b'N',
-            jobvr,
-            n as i32,
-            f.as_mut_ptr(),
-            n as i32,
-            wr.as_mut_ptr(),
-            wi.as_mut_ptr(),
-            vl.as_mut_ptr(),
-            1,
-            vr.as_mut_ptr(),
-            ldvr,
-            work.as_mut_ptr(),
-            lwork,
-        )
-    });
-    check_info(op, "geev", info)?;
+    let info = with_workspace(
+        op,
+        "geev",
+        threads,
+        4 * n,
+        IWork::None,
+        |work, lwork, _, _| {
+            // SAFETY: `f` is n × n column-major, `wr`/`wi` hold n, `vr` is ldvr × n (or 1 × 1 and
+            // unused), `work` holds `lwork` (or is a 1-element query target).
+            unsafe {
+                T::geev(
+                    b'N',
+                    jobvr,
+                    n as i32,
+                    f.as_mut_ptr(),
+                    n as i32,
+                    wr.as_mut_ptr(),
+                    wi.as_mut_ptr(),
+                    vl.as_mut_ptr(),
+                    1,
+                    vr.as_mut_ptr(),
+                    ldvr,
+                    work,
+                    lwork,
+                )
+            }
+        },
+    )?;
     if info > 0 {
         return Err(Error::NoConvergence {
             op,

@@ -6,12 +6,10 @@
 use ndarray::{Array1, Array2, ArrayView2};
 
 use crate::blas::layout::to_fortran;
-use crate::blas::{buffer, check_info, workspace_len};
+use crate::blas::{buffer, with_workspace, IWork};
 use crate::decomp::Eigh;
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
-use crate::threads::openblas;
-use crate::validate::blas_int;
 
 /// Eigenvalues (ascending) and, if `vectors`, eigenvectors of the symmetric matrix whose lower
 /// triangle is given (square, finite, n ≥ 1).
@@ -25,44 +23,31 @@ pub(crate) fn eigh<T: Scalar>(
     let mut f = to_fortran(op, &a)?;
     let mut w = buffer::<T>(op, n)?;
     let jobz = if vectors { b'V' } else { b'N' };
-    let mut query = [T::zero()];
-    let mut iquery = [0i32];
-    // SAFETY: workspace query writes only `query[0]` and `iquery[0]`.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        T::syevd(
-            jobz,
-            b'L',
-            n as i32,
-            f.as_mut_ptr(),
-            n as i32,
-            w.as_mut_ptr(),
-            query.as_mut_ptr(),
-            -1,
-            iquery.as_mut_ptr(),
-            -1,
-        )
-    });
-    check_info(op, "syevd", info)?;
-    let lwork = workspace_len(op, query[0], 1)?;
-    let liwork = blas_int(op, "workspace", (iquery[0].max(1)) as usize)?;
-    let mut work = buffer::<T>(op, lwork as usize)?;
-    let mut iwork = buffer::<i32>(op, liwork as usize)?;
-    // SAFETY: `f` is n × n column-major (ld n), `w` holds n, workspaces hold their queried sizes.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        T::syevd(
-            jobz,
-            b'L',
-            n as i32,
-            f.as_mut_ptr(),
-            n as i32,
-            w.as_mut_ptr(),
-            work.as_mut_ptr(),
-            lwork,
-            iwork.as_mut_ptr(),
-            liwork,
-        )
-    });
-    check_info(op, "syevd", info)?;
+    let info = with_workspace(
+        op,
+        "syevd",
+        threads,
+        1,
+        IWork::Queried(1),
+        |work, lwork, iwork, liwork| {
+            // SAFETY: `f` is n × n column-major (ld n), `w` holds n, the workspaces hold `lwork` and
+            // `liwork` elements (or are 1-element query targets).
+            unsafe {
+                T::syevd(
+                    jobz,
+                    b'L',
+                    n as i32,
+                    f.as_mut_ptr(),
+                    n as i32,
+                    w.as_mut_ptr(),
+                    work,
+                    lwork,
+                    iwork,
+                    liwork,
+                )
+            }
+        },
+    )?;
     if info > 0 {
         return Err(Error::NoConvergence {
             op,

@@ -3,12 +3,11 @@
 use ndarray::{s, Array1, ArrayView2};
 
 use crate::blas::layout::to_fortran;
-use crate::blas::{buffer, check_info, workspace_len};
+use crate::blas::{buffer, with_workspace, IWork};
 use crate::decomp::Lstsq;
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
-use crate::threads::openblas;
-use crate::validate::{blas_int, zeros_f};
+use crate::validate::zeros_f;
 
 /// Minimum-norm solution of `min ‖A X − B‖` for finite non-empty `A: m × n`, `B: m × nrhs`;
 /// singular values below `rcond · σ_max` count as zero.
@@ -30,51 +29,34 @@ pub(crate) fn lstsq<T: Scalar>(
     let nrhs_call = nrhs.max(1) as i32;
     let mut sv = buffer::<T>(op, k)?;
     let mut rank = 0i32;
-    let mut query = [T::zero()];
-    let mut iquery = [0i32];
-    // SAFETY: workspace query writes only `query[0]` and `iquery[0]`.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        T::gelsd(
-            m as i32,
-            n as i32,
-            nrhs_call,
-            f.as_mut_ptr(),
-            m as i32,
-            x.as_mut_ptr(),
-            ldb as i32,
-            sv.as_mut_ptr(),
-            rcond,
-            &mut rank,
-            query.as_mut_ptr(),
-            -1,
-            iquery.as_mut_ptr(),
-        )
-    });
-    check_info(op, "gelsd", info)?;
-    let lwork = workspace_len(op, query[0], 1)?;
-    let liwork = blas_int(op, "workspace", iquery[0].max(1) as usize)?;
-    let mut work = buffer::<T>(op, lwork as usize)?;
-    let mut iwork = buffer::<i32>(op, liwork as usize)?;
-    // SAFETY: `f` is m × n (ld m), `x` is ldb × max(nrhs,1) (ld ldb), `sv` holds k, workspaces
-    // hold their queried sizes.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        T::gelsd(
-            m as i32,
-            n as i32,
-            nrhs_call,
-            f.as_mut_ptr(),
-            m as i32,
-            x.as_mut_ptr(),
-            ldb as i32,
-            sv.as_mut_ptr(),
-            rcond,
-            &mut rank,
-            work.as_mut_ptr(),
-            lwork,
-            iwork.as_mut_ptr(),
-        )
-    });
-    check_info(op, "gelsd", info)?;
+    let info = with_workspace(
+        op,
+        "gelsd",
+        threads,
+        1,
+        IWork::Queried(1),
+        |work, lwork, iwork, _| {
+            // SAFETY: `f` is m × n (ld m), `x` is ldb × max(nrhs, 1) (ld ldb), `sv` holds k, the
+            // workspaces hold their queried sizes (or are 1-element query targets).
+            unsafe {
+                T::gelsd(
+                    m as i32,
+                    n as i32,
+                    nrhs_call,
+                    f.as_mut_ptr(),
+                    m as i32,
+                    x.as_mut_ptr(),
+                    ldb as i32,
+                    sv.as_mut_ptr(),
+                    rcond,
+                    &mut rank,
+                    work,
+                    lwork,
+                    iwork,
+                )
+            }
+        },
+    )?;
     if info > 0 {
         return Err(Error::NoConvergence {
             op,

@@ -10,7 +10,7 @@
 use ndarray::{Array2, ArrayView2};
 
 use crate::blas::layout::to_fortran;
-use crate::blas::{buffer, check_info, workspace_len};
+use crate::blas::{buffer, check_info, with_workspace, IWork};
 use crate::decomp::LuPacked;
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
@@ -140,33 +140,18 @@ pub(crate) fn inv<T: Scalar>(
     }
     let n = n as i32;
     let ipiv = lapack_pivots(&lu.swaps);
-    let mut query = [T::zero()];
-    // SAFETY: workspace query (lwork = -1) writes only `query[0]`.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        T::getri(
-            n,
-            lu.lu.as_mut_ptr(),
-            n,
-            ipiv.as_ptr(),
-            query.as_mut_ptr(),
-            -1,
-        )
-    });
-    check_info(op, "getri", info)?;
-    let lwork = workspace_len(op, query[0], n as usize)?;
-    let mut work = buffer::<T>(op, lwork as usize)?;
-    // SAFETY: `lu.lu` is the n × n factor with its pivots; `work` holds `lwork` elements.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        T::getri(
-            n,
-            lu.lu.as_mut_ptr(),
-            n,
-            ipiv.as_ptr(),
-            work.as_mut_ptr(),
-            lwork,
-        )
-    });
-    check_info(op, "getri", info)?;
+    let info = with_workspace(
+        op,
+        "getri",
+        threads,
+        n as usize,
+        IWork::None,
+        |work, lwork, _, _| {
+            // SAFETY: `lu.lu` is the n × n factor with its pivots; `work` holds `lwork` (or is a
+            // 1-element query target).
+            unsafe { T::getri(n, lu.lu.as_mut_ptr(), n, ipiv.as_ptr(), work, lwork) }
+        },
+    )?;
     if info > 0 {
         return Err(Error::Singular {
             op,

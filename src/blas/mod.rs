@@ -51,6 +51,67 @@ pub(crate) fn workspace_len<T: Scalar>(
     blas_int(op, "workspace", len.max(minimum).max(1))
 }
 
+/// The integer workspace a LAPACK routine takes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum IWork {
+    /// None.
+    None,
+    /// A fixed number of entries (the routine has no `liwork` argument).
+    Fixed(usize),
+    /// Asked for by the workspace query, at least this many.
+    Queried(usize),
+}
+
+/// Runs a LAPACK routine that takes workspaces: first as a workspace query (`lwork = -1`, and
+/// `liwork = -1` for [`IWork::Queried`]), then with buffers of the sizes it asked for (at least
+/// `min_work`). `call(work, lwork, iwork, liwork)` makes the call and returns `info`; the
+/// returned `info` is that of the second call, already checked for illegal arguments.
+pub(crate) fn with_workspace<T: Scalar>(
+    op: &'static str,
+    routine: &'static str,
+    threads: usize,
+    min_work: usize,
+    iwork: IWork,
+    mut call: impl FnMut(*mut T, i32, *mut i32, i32) -> i32,
+) -> Result<i32> {
+    let mut query = [T::zero()];
+    let mut iquery = [0i32];
+    let mut ibuf = match iwork {
+        IWork::Fixed(len) => buffer::<i32>(op, len.max(1))?,
+        IWork::None | IWork::Queried(_) => Vec::new(),
+    };
+    let info = crate::threads::openblas::with_threads_lapack(threads, || {
+        let iptr = if ibuf.is_empty() {
+            iquery.as_mut_ptr()
+        } else {
+            ibuf.as_mut_ptr()
+        };
+        call(query.as_mut_ptr(), -1, iptr, -1)
+    });
+    check_info(op, routine, info)?;
+    let lwork = workspace_len(op, query[0], min_work)?;
+    let mut work = buffer::<T>(op, lwork as usize)?;
+    let liwork = match iwork {
+        IWork::None => 0,
+        IWork::Fixed(len) => blas_int(op, "workspace", len.max(1))?,
+        IWork::Queried(min) => {
+            let len = (iquery[0].max(0) as usize).max(min).max(1);
+            ibuf = buffer::<i32>(op, len)?;
+            blas_int(op, "workspace", len)?
+        }
+    };
+    let info = crate::threads::openblas::with_threads_lapack(threads, || {
+        let iptr = if ibuf.is_empty() {
+            iquery.as_mut_ptr()
+        } else {
+            ibuf.as_mut_ptr()
+        };
+        call(work.as_mut_ptr(), lwork, iptr, liwork)
+    });
+    check_info(op, routine, info)?;
+    Ok(info)
+}
+
 /// A zero-filled buffer of `len` elements, allocated without aborting on failure.
 pub(crate) fn buffer<T: Copy + Default>(op: &'static str, len: usize) -> Result<Vec<T>> {
     let mut v = Vec::new();

@@ -3,11 +3,10 @@
 use ndarray::{s, ArrayView2};
 
 use crate::blas::layout::to_fortran;
-use crate::blas::{buffer, check_info, workspace_len};
+use crate::blas::{buffer, with_workspace, IWork};
 use crate::decomp::{Qr, QrMode};
 use crate::error::Result;
 use crate::scalar::Scalar;
-use crate::threads::openblas;
 use crate::validate::zeros_f;
 
 /// `A = Q R` for `A: m × n` with `m, n ≥ 1`.
@@ -22,35 +21,21 @@ pub(crate) fn qr<T: Scalar>(
     let mut f = to_fortran(op, &a)?;
     let mut tau = buffer::<T>(op, k)?;
     let lda = m as i32;
-    let mut query = [T::zero()];
-    // SAFETY: workspace query writes only `query[0]`.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        T::geqrf(
-            m as i32,
-            n as i32,
-            f.as_mut_ptr(),
-            lda,
-            tau.as_mut_ptr(),
-            query.as_mut_ptr(),
-            -1,
-        )
-    });
-    check_info(op, "geqrf", info)?;
-    let lwork = workspace_len(op, query[0], n)?;
-    let mut work = buffer::<T>(op, lwork as usize)?;
-    // SAFETY: `f` is m × n column-major (ld m), `tau` holds k, `work` holds `lwork` elements.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        T::geqrf(
-            m as i32,
-            n as i32,
-            f.as_mut_ptr(),
-            lda,
-            tau.as_mut_ptr(),
-            work.as_mut_ptr(),
-            lwork,
-        )
-    });
-    check_info(op, "geqrf", info)?;
+    with_workspace(op, "geqrf", threads, n, IWork::None, |work, lwork, _, _| {
+        // SAFETY: `f` is m × n column-major (ld m), `tau` holds k, `work` holds `lwork` (or is
+        // a 1-element query target).
+        unsafe {
+            T::geqrf(
+                m as i32,
+                n as i32,
+                f.as_mut_ptr(),
+                lda,
+                tau.as_mut_ptr(),
+                work,
+                lwork,
+            )
+        }
+    })?;
 
     let qcols = match mode {
         QrMode::Reduced => k,
@@ -65,36 +50,28 @@ pub(crate) fn qr<T: Scalar>(
     let copy = n.min(qcols);
     q.slice_mut(s![.., ..copy]).assign(&f.slice(s![.., ..copy]));
     drop(f);
-    let mut query = [T::zero()];
-    // SAFETY: workspace query writes only `query[0]`.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        T::orgqr(
-            m as i32,
-            qcols as i32,
-            k as i32,
-            q.as_mut_ptr(),
-            lda,
-            tau.as_ptr(),
-            query.as_mut_ptr(),
-            -1,
-        )
-    });
-    check_info(op, "orgqr", info)?;
-    let lwork = workspace_len(op, query[0], qcols)?;
-    let mut work = buffer::<T>(op, lwork as usize)?;
-    // SAFETY: `q` is m × qcols column-major (ld m) holding k reflectors; `tau` holds k.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        T::orgqr(
-            m as i32,
-            qcols as i32,
-            k as i32,
-            q.as_mut_ptr(),
-            lda,
-            tau.as_ptr(),
-            work.as_mut_ptr(),
-            lwork,
-        )
-    });
-    check_info(op, "orgqr", info)?;
+    with_workspace(
+        op,
+        "orgqr",
+        threads,
+        qcols,
+        IWork::None,
+        |work, lwork, _, _| {
+            // SAFETY: `q` is m × qcols column-major (ld m) holding k reflectors; `tau` holds k;
+            // `work` holds `lwork` (or is a 1-element query target).
+            unsafe {
+                T::orgqr(
+                    m as i32,
+                    qcols as i32,
+                    k as i32,
+                    q.as_mut_ptr(),
+                    lda,
+                    tau.as_ptr(),
+                    work,
+                    lwork,
+                )
+            }
+        },
+    )?;
     Ok(Qr { q, r })
 }

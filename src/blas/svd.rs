@@ -3,11 +3,10 @@
 use ndarray::{Array1, Array2, ArrayView2};
 
 use crate::blas::layout::to_fortran;
-use crate::blas::{buffer, check_info, workspace_len};
+use crate::blas::{buffer, with_workspace, IWork};
 use crate::decomp::Svd;
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
-use crate::threads::openblas;
 use crate::validate::zeros_f;
 
 /// Which singular vectors to compute.
@@ -41,49 +40,34 @@ pub(crate) fn svd<T: Scalar>(
     let mut vt = zeros_f::<T>(op, vtrows, if vtrows == 0 { 0 } else { n })?;
     let ldu = m.max(1) as i32;
     let ldvt = vtrows.max(1) as i32;
-    let mut iwork = buffer::<i32>(op, 8 * k)?;
-    let mut query = [T::zero()];
-    // SAFETY: workspace query writes only `query[0]`.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        T::gesdd(
-            jobz,
-            m as i32,
-            n as i32,
-            f.as_mut_ptr(),
-            m as i32,
-            s.as_mut_ptr(),
-            u.as_mut_ptr(),
-            ldu,
-            vt.as_mut_ptr(),
-            ldvt,
-            query.as_mut_ptr(),
-            -1,
-            iwork.as_mut_ptr(),
-        )
-    });
-    check_info(op, "gesdd", info)?;
-    let lwork = workspace_len(op, query[0], 1)?;
-    let mut work = buffer::<T>(op, lwork as usize)?;
-    // SAFETY: all buffers have the sizes gesdd requires for `jobz` (u: ldu × ucols,
-    // vt: ldvt × n, s: k, iwork: 8k, work: lwork).
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        T::gesdd(
-            jobz,
-            m as i32,
-            n as i32,
-            f.as_mut_ptr(),
-            m as i32,
-            s.as_mut_ptr(),
-            u.as_mut_ptr(),
-            ldu,
-            vt.as_mut_ptr(),
-            ldvt,
-            work.as_mut_ptr(),
-            lwork,
-            iwork.as_mut_ptr(),
-        )
-    });
-    check_info(op, "gesdd", info)?;
+    let info = with_workspace(
+        op,
+        "gesdd",
+        threads,
+        1,
+        IWork::Fixed(8 * k),
+        |work, lwork, iwork, _| {
+            // SAFETY: all buffers have the sizes gesdd requires for `jobz` (a: m × n with ld m,
+            // u: ldu × ucols, vt: ldvt × n, s: k, iwork: 8k, work: lwork or a 1-element query).
+            unsafe {
+                T::gesdd(
+                    jobz,
+                    m as i32,
+                    n as i32,
+                    f.as_mut_ptr(),
+                    m as i32,
+                    s.as_mut_ptr(),
+                    u.as_mut_ptr(),
+                    ldu,
+                    vt.as_mut_ptr(),
+                    ldvt,
+                    work,
+                    lwork,
+                    iwork,
+                )
+            }
+        },
+    )?;
     if info > 0 {
         return Err(Error::NoConvergence {
             op,
