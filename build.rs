@@ -37,10 +37,11 @@ fn main() {
         return;
     }
     if !pkg_config_finds_openblas() && !library_on_disk() {
-        panic!(
-            "\n\nparla needs the system OpenBLAS (it links Debian's libopenblas through \
-             openblas-src's `system` feature and downloads nothing).\n\
-             Install it with:\n\n    {APT_HINT}\n\n(as root, or prefixed with sudo), then build again.\n"
+        // `cargo::error` fails the build with this message and no backtrace.
+        println!(
+            "cargo::error=parla needs the system OpenBLAS (it links Debian's libopenblas through \
+             openblas-src's `system` feature and downloads nothing). Install it with:    \
+             {APT_HINT}    (as root, or prefixed with sudo), then build again."
         );
     }
 }
