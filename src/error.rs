@@ -118,6 +118,14 @@ pub enum Error {
         /// What is allowed.
         reason: String,
     },
+    /// A task run by [`Parallel`](crate::Parallel) panicked; the panic was caught.
+    #[error("task {index} panicked: {message}")]
+    TaskPanicked {
+        /// Position of the task's item in the input.
+        index: usize,
+        /// The panic payload, when it was a string.
+        message: String,
+    },
     /// LAPACK rejected an argument (a bug in parla if it ever shows up).
     #[error("{op}: LAPACK routine {routine} rejected argument {arg}")]
     Lapack {
@@ -174,7 +182,7 @@ impl Error {
                 routine,
                 arg,
             },
-            e @ InvalidEnv { .. } => e,
+            e @ (InvalidEnv { .. } | TaskPanicked { .. }) => e,
         }
     }
 }

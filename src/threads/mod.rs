@@ -59,6 +59,25 @@ pub fn usable_cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// A rayon pool of exactly `n` threads, named `parla-<purpose>-<i>`, separate from rayon's
+/// global pool (which this never touches).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] unless `1 <= n <= MAX_THREADS`, or when the threads cannot be
+/// started.
+pub fn pool(purpose: &'static str, n: usize) -> Result<rayon::ThreadPool> {
+    let n = check_count("pool", n)?;
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(move |i| format!("parla-{purpose}-{i}"))
+        .build()
+        .map_err(|e| Error::InvalidArgument {
+            op: "pool",
+            name: "threads",
+            reason: format!("cannot start {n} threads: {e}"),
+        })
+}
+
 /// Whether the calling thread is a worker of some rayon pool (parla's or the user's).
 pub fn in_rayon_worker() -> bool {
     rayon::current_thread_index().is_some()
