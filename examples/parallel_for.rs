@@ -19,7 +19,10 @@ fn main() -> Result<(), Error> {
     let matrices: Vec<Array2<f64>> = (0..400).map(|s| matrix(s, 96)).collect();
 
     let t = Instant::now();
-    let serial: Vec<(f64, f64)> = matrices.iter().map(parla::slogdet).collect::<Result<_, _>>()?;
+    let serial: Vec<(f64, f64)> = matrices
+        .iter()
+        .map(parla::slogdet)
+        .collect::<Result<_, _>>()?;
     let t_serial = t.elapsed();
 
     for n_jobs in [1, 2, -1] {
