@@ -118,6 +118,16 @@ pub enum Error {
         /// What is allowed.
         reason: String,
     },
+    /// A file operation failed.
+    #[error("{op}: {path}: {message}")]
+    Io {
+        /// The operation.
+        op: &'static str,
+        /// The file or directory.
+        path: String,
+        /// What the operating system said.
+        message: String,
+    },
     /// A task run by [`Parallel`](crate::Parallel) panicked; the panic was caught.
     #[error("task {index} panicked: {message}")]
     TaskPanicked {
@@ -181,6 +191,11 @@ impl Error {
                 op: new,
                 routine,
                 arg,
+            },
+            Io { path, message, .. } => Io {
+                op: new,
+                path,
+                message,
             },
             e @ (InvalidEnv { .. } | TaskPanicked { .. }) => e,
         }

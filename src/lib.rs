@@ -67,6 +67,7 @@ mod error;
 mod exec;
 pub mod info;
 pub mod jobs;
+pub mod memory;
 mod ops;
 mod scalar;
 pub mod threads;
