@@ -370,9 +370,8 @@ impl Call<'_> {
                 format!("{:032x} {}\n", xxh3_128(&bytes), bytes.len()).as_bytes(),
             )
             .is_ok();
-        if !written {
-            self.mem.write_errors.fetch_add(1, Ordering::Relaxed);
-        } else if self.mem.evict(&npy).is_err() {
+        // Eviction runs only after a successful write (`||` short-circuits).
+        if !written || self.mem.evict(&npy).is_err() {
             self.mem.write_errors.fetch_add(1, Ordering::Relaxed);
         }
         Ok(result)
