@@ -298,3 +298,31 @@ fn errors() {
         assert_eq!(e.eigh(&Array2::<f64>::zeros((0, 0))), Err(un("eigh")));
     }
 }
+
+#[test]
+fn f32_eigh_beyond_the_f32_workspace_rounding_edge() {
+    // ssyevd's workspace (1 + 6n + 2n² = 16_802_601 at n = 2897) is above 2²⁴, so its f32 query
+    // answer rounds below the minimum it then requires. Eigenvalues of the tridiagonal
+    // (2, -1) matrix are 2 - 2 cos(kπ/(n+1)), k = 1..n.
+    let n = 2897;
+    let mut a = Array2::<f32>::zeros((n, n));
+    for i in 0..n {
+        a[[i, i]] = 2.0;
+        if i + 1 < n {
+            a[[i + 1, i]] = -1.0;
+            a[[i, i + 1]] = -1.0;
+        }
+    }
+    let e = Exec::blas(2)
+        .unwrap()
+        .eigh(&a)
+        .expect("f32 eigh at n = 2897");
+    assert_eq!(e.vectors.dim(), (n, n));
+    for (k, &w) in e.values.iter().enumerate() {
+        let exact = 2.0 - 2.0 * ((k + 1) as f64 * std::f64::consts::PI / (n + 1) as f64).cos();
+        assert!(
+            (w as f64 - exact).abs() <= 4.0 * n as f64 * f32::EPSILON as f64 * 4.0,
+            "λ{k}: {w} vs {exact}"
+        );
+    }
+}

@@ -658,3 +658,18 @@ fn broadcast_operands() {
         assert_gauge(&y.view(), &r, 0.7, 1.3, Some(&y0), &ctx);
     }
 }
+
+#[test]
+fn gemv_leaves_y_untouched_when_it_fails() {
+    // A 4 × (2³¹−1) zero-stride view needs a 64 GiB copy, which is refused: the error must come
+    // before y (β = 0) is cleared.
+    let n = i32::MAX as usize;
+    let a_store = Array2::<f64>::zeros((1, 1));
+    let a = a_store.broadcast((4, n)).unwrap();
+    let x_store = Array1::<f64>::zeros(1);
+    let x = x_store.broadcast(n).unwrap();
+    let mut y = Array1::from_elem(4, f64::NAN);
+    let r = parla::gemv(1.0, &a, Trans::No, &x, 0.0, &mut y);
+    assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
+    assert!(y.iter().all(|v| v.is_nan()), "y was modified: {y}");
+}

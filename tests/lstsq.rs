@@ -466,3 +466,28 @@ fn errors() {
         );
     }
 }
+
+#[test]
+fn rcond_zero_keeps_tiny_singular_values_and_rcond_one_drops_all() {
+    // LAPACK's gelsd replaces rcond = 0 and rcond >= 1 by ε; parla keeps the documented meaning.
+    let a = ndarray::array![[1.0f64, 0.0], [0.0, 1e-20]];
+    let b = ndarray::array![1.0, 1.0];
+    let r = parla::lstsq(&a, &b, Some(0.0)).unwrap();
+    assert_eq!(r.rank, 2, "only exact zeros are dropped with rcond = 0");
+    assert!((r.solution[[1, 0]] - 1e20).abs() <= 1e20 * 1e-12);
+    let r = parla::lstsq(&a, &b, None).unwrap();
+    assert_eq!(r.rank, 1, "the default drops 1e-20 relative to 1");
+
+    let a = ndarray::array![[1.0, 0.0], [0.0, 0.5]];
+    let r = parla::lstsq(&a, &b, Some(0.6)).unwrap();
+    assert_eq!((r.rank, r.solution.column(0).to_vec()), (1, vec![1.0, 0.0]));
+    for rcond in [1.0, 2.0, f64::INFINITY] {
+        let r = parla::lstsq(&a, &b, Some(rcond)).unwrap();
+        assert_eq!(
+            (r.rank, r.solution.column(0).to_vec()),
+            (0, vec![0.0, 0.0]),
+            "rcond {rcond}"
+        );
+        assert_eq!(r.singular_values.to_vec(), vec![1.0, 0.5]);
+    }
+}

@@ -23,12 +23,18 @@ pub(crate) fn eigh<T: Scalar>(
     let mut f = to_fortran(op, &a)?;
     let mut w = buffer::<T>(op, n)?;
     let jobz = if vectors { b'V' } else { b'N' };
+    // LAPACK's documented minimums, in case the query's answer is rounded (see workspace_len).
+    let (min_work, min_iwork) = if vectors {
+        (1 + 6 * n + 2 * n * n, 3 + 5 * n)
+    } else {
+        (2 * n + 1, 1)
+    };
     let info = with_workspace(
         op,
         "syevd",
         threads,
-        1,
-        IWork::Queried(1),
+        min_work,
+        IWork::Queried(min_iwork),
         |work, lwork, iwork, liwork| {
             // SAFETY: `f` is n × n column-major (ld n), `w` holds n, the workspaces hold `lwork` and
             // `liwork` elements (or are 1-element query targets).

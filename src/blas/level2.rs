@@ -20,10 +20,10 @@ pub(crate) fn gemv<T: Scalar>(
     y: &mut ArrayViewMut1<T>,
 ) -> Result<()> {
     let (m, n) = a.dim();
+    let a = readable_matrix(op, a)?;
     if beta == T::zero() {
         y.fill(T::zero());
     }
-    let a = readable_matrix(op, a)?;
     let la = a.layout();
     let x = VecRead::new(x);
     with_writable_vector(y, |yp, incy| {

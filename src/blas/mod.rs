@@ -37,14 +37,20 @@ pub(crate) fn check_info(op: &'static str, routine: &'static str, info: i32) -> 
 }
 
 /// Size of a LAPACK workspace from the value a `lwork = -1` query returned.
+///
+/// The size comes back as a floating-point number of the routine's precision; in `f32` a size
+/// above 2²⁴ is rounded to the nearest representable value, possibly *below* what the routine
+/// then requires (`ssyevd` at n ≥ 2896 rejects its own answer). So the value is rounded up by
+/// one unit in its last place, as LAPACK's `sroundup_lwork` does.
 pub(crate) fn workspace_len<T: Scalar>(
     op: &'static str,
     queried: T,
     minimum: usize,
 ) -> Result<i32> {
     let q = queried.as_f64();
+    let ulp = q * T::EPS.as_f64();
     let len = if q.is_finite() && q > 0.0 {
-        q.ceil() as usize
+        (q + ulp).ceil() as usize
     } else {
         0
     };
@@ -150,6 +156,10 @@ mod tests {
     #[test]
     fn workspace_sizes() {
         assert_eq!(workspace_len("svd", 10.2f64, 1), Ok(11));
+        // ssyevd's minimum for n = 2897 is 16_802_601, which f32 rounds down to 16_802_600.
+        let rounded = 16_802_601.0f32;
+        assert_eq!(rounded as u64, 16_802_600);
+        assert!(workspace_len("eigh", rounded, 1).unwrap() >= 16_802_601);
         assert_eq!(workspace_len("svd", 0.0f64, 7), Ok(7));
         assert_eq!(workspace_len("svd", f64::NAN, 0), Ok(1));
         assert!(matches!(

@@ -12,8 +12,8 @@ use crate::validate::{blas_dims, finite, zeros_f};
 
 impl Exec {
     /// Minimum-norm least-squares solution of `min ‖A X − B‖₂` (numpy's `linalg.lstsq`), by
-    /// SVD. Singular values `≤ rcond · σ_max` are treated as zero; `rcond` defaults to
-    /// `ε · max(m, n)`. `b` may be a vector (solved as one column) or a matrix.
+    /// SVD. Singular values `≤ rcond · σ_max` are treated as zero (`rcond = 0`: only exact
+    /// zeros; `rcond ≥ 1`: all of them, giving rank 0); `rcond` defaults to `ε · max(m, n)`.
     ///
     /// Engines: `blas` (`gelsd`).
     ///
@@ -86,6 +86,24 @@ impl Exec {
                 singular_values: Array1::zeros(0),
             });
         }
+        if rcond >= T::one() {
+            // Every singular value is <= rcond * sigma_max: rank 0, the minimum-norm solution
+            // is 0. (LAPACK would silently replace such an rcond by eps, so it is handled here.)
+            let singular_values = self.svdvals(a).map_err(|e| e.with_op(OP))?;
+            return Ok(Lstsq {
+                solution: zeros_f(OP, n, nrhs)?,
+                residuals: Array1::zeros(0),
+                rank: 0,
+                singular_values,
+            });
+        }
+        // LAPACK also replaces rcond = 0 by eps; the smallest positive number keeps "only exact
+        // zeros are dropped".
+        let rcond = if rcond == T::zero() {
+            T::min_positive_value()
+        } else {
+            rcond
+        };
         dispatch::lstsq(self, a.view(), bm, rcond)
     }
 }
