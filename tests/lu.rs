@@ -20,7 +20,7 @@ const THRESH: f64 = 30.0;
 /// large calls alternate between one and two OpenBLAS threads so both paths of `getrf` (the
 /// threaded one starts at m·n ≥ 10000) are checked.
 fn ex(m: usize, n: usize) -> Exec {
-    if m * n >= 10_000 && (m + n) % 4 == 0 {
+    if m * n >= 10_000 && (m + n).is_multiple_of(4) {
         Exec::blas(1).unwrap()
     } else {
         Exec::current().unwrap()

@@ -23,6 +23,23 @@ pub const VAR_BACKEND: &str = "PARLA_BACKEND";
 pub const VAR_OPENBLAS: &str = "OPENBLAS_NUM_THREADS";
 /// `RAYON_NUM_THREADS`: honoured for the rayon engines when `PARLA_NUM_THREADS` is unset.
 pub const VAR_RAYON: &str = "RAYON_NUM_THREADS";
+/// `PARLA_CACHE_DIR`: where parla keeps machine measurements (`parla peak`).
+pub const VAR_CACHE_DIR: &str = "PARLA_CACHE_DIR";
+
+/// The directory for parla's per-machine cache: `PARLA_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/parla`, else `$HOME/.cache/parla`, else the system temporary directory.
+pub fn cache_dir() -> std::path::PathBuf {
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from)
+    };
+    var(VAR_CACHE_DIR)
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("parla")))
+        .or_else(|| var("HOME").map(|d| d.join(".cache").join("parla")))
+        .unwrap_or_else(|| std::env::temp_dir().join("parla"))
+}
+
 /// Variables parla does not read but reports, because they change how BLAS libraries behave.
 pub const VARS_REPORTED: [&str; 3] = ["OMP_NUM_THREADS", "GOTO_NUM_THREADS", "OPENBLAS_CORETYPE"];
 
@@ -121,9 +138,15 @@ fn threads_var(var: &'static str, zero: Zero) -> Result<Option<usize>> {
 
 impl EnvSnapshot {
     fn capture() -> Self {
-        let names = [VAR_THREADS, VAR_BACKEND, VAR_OPENBLAS, VAR_RAYON]
-            .into_iter()
-            .chain(VARS_REPORTED);
+        let names = [
+            VAR_THREADS,
+            VAR_BACKEND,
+            VAR_OPENBLAS,
+            VAR_RAYON,
+            VAR_CACHE_DIR,
+        ]
+        .into_iter()
+        .chain(VARS_REPORTED);
         let raw = names
             .map(|n| {
                 let v = std::env::var_os(n).map(|v| v.to_string_lossy().into_owned());

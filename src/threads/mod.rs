@@ -319,6 +319,7 @@ fn status_of(
                 (ok, text)
             }
         }
+        env::VAR_CACHE_DIR => (true, "directory of parla's per-machine cache (parla peak)".to_string()),
         "OPENBLAS_CORETYPE" => (
             true,
             "read by OpenBLAS when it loads: forces its kernel family (see `core type`)".to_string(),

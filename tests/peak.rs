@@ -1,0 +1,87 @@
+//! `parla peak`: every ceiling is measured and sane, results are cached per machine, and
+//! `--fresh` re-measures. Runs the binary with its own cache directory.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn peak(cache: &std::path::Path, args: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_parla"))
+        .arg("peak")
+        .args(args)
+        .arg("--json")
+        .env("PARLA_CACHE_DIR", cache)
+        .output()
+        .expect("run parla peak");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+fn check_ceilings(v: &Value) {
+    let cores = std::thread::available_parallelism().unwrap().get() as u64;
+    let ceilings = v["peaks"]["ceilings"].as_array().unwrap();
+    for kernel in ["fma", "copy", "triad", "update"] {
+        for t in 1..=cores {
+            let rows: Vec<_> = ceilings
+                .iter()
+                .filter(|c| c["kernel"] == kernel && c["threads"] == t)
+                .collect();
+            assert!(!rows.is_empty(), "{kernel} at {t} threads missing");
+            for r in rows {
+                let x = r["value"].as_f64().unwrap();
+                // Far below anything real and far above anything possible on one socket.
+                assert!(x.is_finite() && x > 0.1 && x < 1e5, "{kernel} {t}: {x}");
+            }
+        }
+    }
+    // f32 FMA does about twice the flops of f64 with the same instructions.
+    let get = |dtype: &str| {
+        ceilings
+            .iter()
+            .filter(|c| c["kernel"] == "fma" && c["dtype"] == dtype && c["threads"] == 1)
+            .map(|c| c["value"].as_f64().unwrap())
+            .fold(0.0, f64::max)
+    };
+    let ratio = get("float32") / get("float64");
+    assert!((1.3..3.0).contains(&ratio), "f32/f64 FMA ratio {ratio}");
+}
+
+#[test]
+fn peak_is_measured_cached_and_refreshed() {
+    let dir = std::env::temp_dir().join(format!("parla-peak-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let quick = peak(&dir, &["--quick"]);
+    assert_eq!(quick["cached"], false);
+    check_ceilings(&quick);
+    assert!(
+        !dir.exists() || std::fs::read_dir(&dir).unwrap().next().is_none(),
+        "--quick results are not cached"
+    );
+
+    let first = peak(&dir, &[]);
+    assert_eq!(first["cached"], false);
+    check_ceilings(&first);
+    let file = first["cache_file"].as_str().unwrap().to_string();
+    assert!(file.starts_with(dir.to_str().unwrap()) && std::path::Path::new(&file).exists());
+
+    let second = peak(&dir, &[]);
+    assert_eq!(second["cached"], true);
+    assert_eq!(
+        second["peaks"], first["peaks"],
+        "the cached numbers are returned as measured"
+    );
+
+    let fresh = peak(&dir, &["--fresh"]);
+    assert_eq!(fresh["cached"], false);
+    assert_ne!(fresh["peaks"]["measured_at"], Value::Null);
+
+    // A cache entry from another machine (or a damaged file) is not trusted.
+    std::fs::write(&file, "{ not json").unwrap();
+    assert_eq!(peak(&dir, &[])["cached"], false);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
