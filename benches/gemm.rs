@@ -5,7 +5,9 @@
 //! n = 64, 256, 1024, with 1 thread and with every usable core. `raw_prealloc` reuses one
 //! output buffer and shows what allocation costs.
 //!
-//! Run: `cargo bench --bench gemm` (about 2 minutes on 2 cores).
+//! Group `dgemm_engines`: `blas` vs `rayon-blas` DGEMM at n = 1024, 2048 with all cores.
+//!
+//! Run: `cargo bench --bench gemm` (about 3 minutes on 2 cores).
 //! Threads: `PARLA_NUM_THREADS` (default: 1 and the usable cores).
 
 use std::os::raw::c_int;
@@ -102,5 +104,24 @@ fn matmul_overhead(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, matmul_overhead);
+/// `blas` (OpenBLAS's own threads) against `rayon-blas` (parla's panels on rayon, 1-thread
+/// OpenBLAS each), same thread budget, side by side.
+fn engines(c: &mut Criterion) {
+    let mut group = c.benchmark_group("dgemm_engines");
+    group.sample_size(10);
+    let t = *thread_counts().last().unwrap();
+    for n in [1024usize, 2048] {
+        let (a, b) = (input(n, 1), input(n, 2));
+        group.throughput(Throughput::Elements((2 * n * n * n) as u64));
+        for engine in [Engine::Blas, Engine::RayonBlas] {
+            let exec = Exec::new(engine, t).unwrap();
+            group.bench_function(BenchmarkId::new(format!("{engine}/{t}t"), n), |bench| {
+                bench.iter(|| exec.matmul(&a, &b).unwrap())
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, matmul_overhead, engines);
 criterion_main!(benches);

@@ -11,6 +11,7 @@ use crate::decomp::{Diag, Eig, Eigh, Lstsq, LuPacked, Qr, QrMode, Svd, Trans, Up
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
+use crate::parallel;
 use crate::scalar::Scalar;
 use crate::threads;
 
@@ -21,6 +22,18 @@ pub(crate) use crate::blas::svd::Vectors;
 pub(crate) enum Path {
     /// OpenBLAS / LAPACK with this many OpenBLAS threads.
     Blas { threads: usize },
+    /// parla's block scheduler on a rayon pool of this many threads, single-threaded OpenBLAS
+    /// per block.
+    RayonBlas { threads: usize },
+}
+
+/// Whether `engine` implements `op` (the rayon engines are being built op by op).
+fn implements(engine: Engine, op: &str) -> bool {
+    match engine {
+        Engine::Blas | Engine::Auto => true,
+        Engine::RayonBlas => matches!(op, "gemm" | "matmul"),
+        Engine::Rayon => false,
+    }
 }
 
 /// What a call will do, for reports (`parla compare`, `parla info`).
@@ -36,12 +49,13 @@ pub struct Plan {
 
 /// Resolves `auto` and nesting for `op`.
 ///
-/// `auto` resolves to `blas`: it is the only engine implemented so far, so there is no threshold
-/// to choose by yet. A call made from inside a rayon worker runs OpenBLAS at one thread, whatever
-/// the budget, so nested parallel code never multiplies threads.
+/// `auto` resolves to `blas`: until the rayon engines cover the operations and their thresholds
+/// are benchmarked (issue 3), there is nothing to choose by. A call made from inside a rayon
+/// worker gets one thread, whatever the budget, so nested parallel code never multiplies
+/// threads.
 ///
 /// # Errors
-/// [`Error::Unsupported`] for the rayon engines, which do not implement any operation yet.
+/// [`Error::Unsupported`] when the engine does not implement `op` yet.
 pub(crate) fn plan(exec: &Exec, op: &'static str) -> Result<Plan> {
     let engine = match exec.engine() {
         Engine::Auto => Engine::Blas,
@@ -52,19 +66,29 @@ pub(crate) fn plan(exec: &Exec, op: &'static str) -> Result<Plan> {
     } else {
         exec.threads_for(engine)
     };
-    match engine {
-        Engine::Blas => Ok(Plan {
+    if implements(engine, op) {
+        Ok(Plan {
             op,
             engine,
             threads,
-        }),
-        other => Err(Error::Unsupported { op, engine: other }),
+        })
+    } else {
+        Err(Error::Unsupported { op, engine })
     }
 }
 
 fn route(exec: &Exec, op: &'static str) -> Result<Path> {
     let p = plan(exec, op)?;
-    Ok(Path::Blas { threads: p.threads })
+    Ok(match p.engine {
+        Engine::RayonBlas => Path::RayonBlas { threads: p.threads },
+        _ => Path::Blas { threads: p.threads },
+    })
+}
+
+/// The OpenBLAS thread count for an operation only the `blas` engine implements (`plan` has
+/// already refused the other engines).
+fn route_blas(exec: &Exec, op: &'static str) -> Result<usize> {
+    Ok(plan(exec, op)?.threads)
 }
 
 pub(crate) fn gemm<T: Scalar>(
@@ -76,8 +100,10 @@ pub(crate) fn gemm<T: Scalar>(
     beta: T,
     c: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
-    let Path::Blas { threads } = route(exec, op)?;
-    blas::level3::gemm(op, threads, alpha, a, b, beta, c)
+    match route(exec, op)? {
+        Path::Blas { threads } => blas::level3::gemm(op, threads, alpha, a, b, beta, c),
+        Path::RayonBlas { threads } => parallel::gemm::gemm(op, threads, alpha, a, b, beta, c),
+    }
 }
 
 pub(crate) fn gemv<T: Scalar>(
@@ -89,12 +115,12 @@ pub(crate) fn gemv<T: Scalar>(
     beta: T,
     y: &mut ArrayViewMut1<T>,
 ) -> Result<()> {
-    let Path::Blas { threads } = route(exec, op)?;
+    let threads = route_blas(exec, op)?;
     blas::level2::gemv(op, threads, alpha, a, x, beta, y)
 }
 
 pub(crate) fn dot<T: Scalar>(exec: &Exec, x: ArrayView1<T>, y: ArrayView1<T>) -> Result<T> {
-    let Path::Blas { threads } = route(exec, "dot")?;
+    let threads = route_blas(exec, "dot")?;
     Ok(blas::level1::dot(threads, x, y))
 }
 
@@ -104,19 +130,19 @@ pub(crate) fn axpy<T: Scalar>(
     x: ArrayView1<T>,
     y: &mut ArrayViewMut1<T>,
 ) -> Result<()> {
-    let Path::Blas { threads } = route(exec, "axpy")?;
+    let threads = route_blas(exec, "axpy")?;
     blas::level1::axpy(threads, alpha, x, y);
     Ok(())
 }
 
 pub(crate) fn scal<T: Scalar>(exec: &Exec, alpha: T, x: &mut ArrayViewMut1<T>) -> Result<()> {
-    let Path::Blas { threads } = route(exec, "scal")?;
+    let threads = route_blas(exec, "scal")?;
     blas::level1::scal(threads, alpha, x);
     Ok(())
 }
 
 pub(crate) fn nrm2<T: Scalar>(exec: &Exec, x: ArrayView1<T>) -> Result<T> {
-    let Path::Blas { threads } = route(exec, "nrm2")?;
+    let threads = route_blas(exec, "nrm2")?;
     Ok(blas::level1::nrm2(threads, x))
 }
 
@@ -125,7 +151,7 @@ pub(crate) fn lu_factor<T: Scalar>(
     op: &'static str,
     a: ArrayView2<T>,
 ) -> Result<(LuPacked<T>, Option<usize>)> {
-    let Path::Blas { threads } = route(exec, op)?;
+    let threads = route_blas(exec, op)?;
     blas::lu::factor(op, threads, a)
 }
 
@@ -134,22 +160,22 @@ pub(crate) fn solve<T: Scalar>(
     a: ArrayView2<T>,
     b: ArrayView2<T>,
 ) -> Result<Array2<T>> {
-    let Path::Blas { threads } = route(exec, "solve")?;
+    let threads = route_blas(exec, "solve")?;
     blas::lu::solve("solve", threads, a, b)
 }
 
 pub(crate) fn inv<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array2<T>> {
-    let Path::Blas { threads } = route(exec, "inv")?;
+    let threads = route_blas(exec, "inv")?;
     blas::lu::inv("inv", threads, a)
 }
 
 pub(crate) fn cholesky<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array2<T>> {
-    let Path::Blas { threads } = route(exec, "cholesky")?;
+    let threads = route_blas(exec, "cholesky")?;
     blas::cholesky::cholesky("cholesky", threads, a)
 }
 
 pub(crate) fn qr<T: Scalar>(exec: &Exec, a: ArrayView2<T>, mode: QrMode) -> Result<Qr<T>> {
-    let Path::Blas { threads } = route(exec, "qr")?;
+    let threads = route_blas(exec, "qr")?;
     blas::qr::qr("qr", threads, a, mode)
 }
 
@@ -159,7 +185,7 @@ pub(crate) fn svd<T: Scalar>(
     a: ArrayView2<T>,
     vectors: Vectors,
 ) -> Result<Svd<T>> {
-    let Path::Blas { threads } = route(exec, op)?;
+    let threads = route_blas(exec, op)?;
     blas::svd::svd(op, threads, a, vectors)
 }
 
@@ -169,7 +195,7 @@ pub(crate) fn eigh<T: Scalar>(
     a: ArrayView2<T>,
     vectors: bool,
 ) -> Result<Eigh<T>> {
-    let Path::Blas { threads } = route(exec, op)?;
+    let threads = route_blas(exec, op)?;
     blas::eigh::eigh(op, threads, a, vectors)
 }
 
@@ -179,7 +205,7 @@ pub(crate) fn eig<T: Scalar>(
     a: ArrayView2<T>,
     vectors: bool,
 ) -> Result<Eig<T>> {
-    let Path::Blas { threads } = route(exec, op)?;
+    let threads = route_blas(exec, op)?;
     blas::eig::eig(op, threads, a, vectors)
 }
 
@@ -189,7 +215,7 @@ pub(crate) fn lstsq<T: Scalar>(
     b: ArrayView2<T>,
     rcond: T,
 ) -> Result<Lstsq<T>> {
-    let Path::Blas { threads } = route(exec, "lstsq")?;
+    let threads = route_blas(exec, "lstsq")?;
     blas::lstsq::lstsq("lstsq", threads, a, b, rcond)
 }
 
@@ -201,6 +227,6 @@ pub(crate) fn solve_triangular<T: Scalar>(
     trans: Trans,
     diag: Diag,
 ) -> Result<Array2<T>> {
-    let Path::Blas { threads } = route(exec, "solve_triangular")?;
+    let threads = route_blas(exec, "solve_triangular")?;
     blas::triangular::solve_triangular("solve_triangular", threads, a, b, uplo, trans, diag)
 }

@@ -70,6 +70,7 @@ pub mod info;
 pub mod jobs;
 pub mod memory;
 mod ops;
+mod parallel;
 mod scalar;
 pub mod threads;
 mod validate;

@@ -620,6 +620,14 @@ fn beta_zero_overwrites_nan_in_c() {
 
 #[test]
 fn blas_engine_any_thread_count_matches_reference() {
+    for engine in [Engine::Blas, Engine::RayonBlas] {
+        engine_any_thread_count_matches_reference(engine);
+    }
+}
+
+/// `engine` at 1, 2 and 3 threads (3 > the dev machine's cores) against the reference, over
+/// shapes that split along rows (m ≥ n) and along columns (m < n), with panels of uneven size.
+fn engine_any_thread_count_matches_reference(engine: Engine) {
     let mut rng = common::rng(20);
     for (m, n, k) in [
         (257, 257, 257),
@@ -631,7 +639,7 @@ fn blas_engine_any_thread_count_matches_reference() {
         let case = Case::<f64>::new(&mut rng, m, n, k);
         let (oas, obs) = case.operands();
         for t in 1..=3 {
-            let exec = Exec::new(Engine::Blas, t).unwrap();
+            let exec = Exec::new(engine, t).unwrap();
             for (i, oa) in oas.iter().enumerate() {
                 let ob = &obs[(i + t) % obs.len()];
                 case.check_matmul(Some(&exec), oa, ob);
@@ -644,7 +652,7 @@ fn blas_engine_any_thread_count_matches_reference() {
         let case32 = Case::<f32>::new(&mut rng, m, n, k);
         let (oas, obs) = case32.operands();
         for t in 1..=3 {
-            let exec = Exec::new(Engine::Blas, t).unwrap();
+            let exec = Exec::new(engine, t).unwrap();
             case32.check_matmul(Some(&exec), &oas[t], &obs[t + 1]);
             case32.check_gemm(Some(&exec), &oas[t + 1], &obs[t], CLAYS[t], 0.7, 1.3);
         }
@@ -662,9 +670,9 @@ fn auto_engine_matches_reference() {
 }
 
 #[test]
-fn rayon_engines_are_unsupported() {
+fn rayon_engine_is_unsupported() {
     let mut rng = common::rng(22);
-    for engine in [Engine::Rayon, Engine::RayonBlas] {
+    for engine in [Engine::Rayon] {
         let exec = Exec::new(engine, 1).unwrap();
         for (m, n, k) in [(3, 4, 5), (0, 4, 5), (3, 4, 0)] {
             let a = common::random(&mut rng, m, k);
@@ -929,4 +937,23 @@ fn broadcast_operands() {
             assert_gauge(&c.view(), &case.r, 0.7, 1.3, Some(&case.c0), &ctx);
         }
     }
+}
+
+#[test]
+fn rayon_blas_is_deterministic_run_to_run() {
+    // The same engine with the same threads is bit-identical run to run.
+    let mut rng = common::rng(23);
+    let a = common::random(&mut rng, 300, 200);
+    let b = common::random(&mut rng, 200, 250);
+    let exec = Exec::new(Engine::RayonBlas, 2).unwrap();
+    let first = exec.matmul(&a, &b).unwrap();
+    for _ in 0..5 {
+        let again = exec.matmul(&a, &b).unwrap();
+        assert!(first
+            .iter()
+            .zip(again.iter())
+            .all(|(x, y)| x.to_bits() == y.to_bits()));
+    }
+    let p = exec.plan("matmul").unwrap();
+    assert_eq!((p.engine, p.threads), (Engine::RayonBlas, 2));
 }

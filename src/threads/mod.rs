@@ -78,6 +78,27 @@ pub fn pool(purpose: &'static str, n: usize) -> Result<rayon::ThreadPool> {
         })
 }
 
+/// The rayon pool of an engine with `n` threads, built once per size and shared by every call
+/// that asks for that size (so a 2-thread budget always means the same two workers).
+///
+/// # Errors
+/// As [`pool`].
+pub(crate) fn engine_pool(n: usize) -> Result<std::sync::Arc<rayon::ThreadPool>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    let pools = POOLS.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut pools = pools
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(p) = pools.get(&n) {
+        return Ok(Arc::clone(p));
+    }
+    let p = Arc::new(pool("engine", n)?);
+    pools.insert(n, Arc::clone(&p));
+    Ok(p)
+}
+
 /// Whether the calling thread is a worker of some rayon pool (parla's or the user's).
 pub fn in_rayon_worker() -> bool {
     rayon::current_thread_index().is_some()
