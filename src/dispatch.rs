@@ -31,7 +31,7 @@ pub(crate) enum Path {
 fn implements(engine: Engine, op: &str) -> bool {
     match engine {
         Engine::Blas | Engine::Auto => true,
-        Engine::RayonBlas => matches!(op, "gemm" | "matmul"),
+        Engine::RayonBlas => matches!(op, "gemm" | "matmul" | "dot" | "axpy" | "scal" | "nrm2"),
         Engine::Rayon => false,
     }
 }
@@ -120,8 +120,10 @@ pub(crate) fn gemv<T: Scalar>(
 }
 
 pub(crate) fn dot<T: Scalar>(exec: &Exec, x: ArrayView1<T>, y: ArrayView1<T>) -> Result<T> {
-    let threads = route_blas(exec, "dot")?;
-    Ok(blas::level1::dot(threads, x, y))
+    match route(exec, "dot")? {
+        Path::Blas { threads } => Ok(blas::level1::dot(threads, x, y)),
+        Path::RayonBlas { threads } => parallel::level1::dot(threads, x, y),
+    }
 }
 
 pub(crate) fn axpy<T: Scalar>(
@@ -130,20 +132,30 @@ pub(crate) fn axpy<T: Scalar>(
     x: ArrayView1<T>,
     y: &mut ArrayViewMut1<T>,
 ) -> Result<()> {
-    let threads = route_blas(exec, "axpy")?;
-    blas::level1::axpy(threads, alpha, x, y);
-    Ok(())
+    match route(exec, "axpy")? {
+        Path::Blas { threads } => {
+            blas::level1::axpy(threads, alpha, x, y);
+            Ok(())
+        }
+        Path::RayonBlas { threads } => parallel::level1::axpy(threads, alpha, x, y),
+    }
 }
 
 pub(crate) fn scal<T: Scalar>(exec: &Exec, alpha: T, x: &mut ArrayViewMut1<T>) -> Result<()> {
-    let threads = route_blas(exec, "scal")?;
-    blas::level1::scal(threads, alpha, x);
-    Ok(())
+    match route(exec, "scal")? {
+        Path::Blas { threads } => {
+            blas::level1::scal(threads, alpha, x);
+            Ok(())
+        }
+        Path::RayonBlas { threads } => parallel::level1::scal(threads, alpha, x),
+    }
 }
 
 pub(crate) fn nrm2<T: Scalar>(exec: &Exec, x: ArrayView1<T>) -> Result<T> {
-    let threads = route_blas(exec, "nrm2")?;
-    Ok(blas::level1::nrm2(threads, x))
+    match route(exec, "nrm2")? {
+        Path::Blas { threads } => Ok(blas::level1::nrm2(threads, x)),
+        Path::RayonBlas { threads } => parallel::level1::nrm2(threads, x),
+    }
 }
 
 pub(crate) fn lu_factor<T: Scalar>(

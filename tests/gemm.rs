@@ -672,7 +672,8 @@ fn auto_engine_matches_reference() {
 #[test]
 fn rayon_engine_is_unsupported() {
     let mut rng = common::rng(22);
-    for engine in [Engine::Rayon] {
+    {
+        let engine = Engine::Rayon;
         let exec = Exec::new(engine, 1).unwrap();
         for (m, n, k) in [(3, 4, 5), (0, 4, 5), (3, 4, 0)] {
             let a = common::random(&mut rng, m, k);

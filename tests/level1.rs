@@ -495,9 +495,10 @@ fn different_lengths_are_shape_mismatch() {
 }
 
 #[test]
-fn rayon_engines_are_unsupported() {
+fn rayon_engine_is_unsupported() {
     let x = ndarray::array![1.0, 2.0];
-    for engine in [Engine::Rayon, Engine::RayonBlas] {
+    {
+        let engine = Engine::Rayon;
         let ex = Exec::new(engine, 1).unwrap();
         assert!(
             matches!(ex.dot(&x, &x), Err(Error::Unsupported { op: "dot", engine: e }) if e == engine)
@@ -547,5 +548,47 @@ fn broadcast_vectors() {
             let bound = 2.0 * f64::EPSILON * ((0.7 * one[0]).abs() + yi.abs());
             assert!((got - e).abs() <= bound, "axpy n={n} [{i}]");
         }
+    }
+}
+
+#[test]
+fn rayon_blas_level1_matches_reference_at_1_2_3_threads() {
+    // Every check above, run through the free functions with the rayon-blas engine and a thread
+    // budget fixed by scopes on this thread (3 > the dev machine's cores).
+    for t in 1..=3 {
+        parla::with_backend(Engine::RayonBlas, || {
+            parla::with_num_threads(t, || {
+                assert_eq!(
+                    Exec::current().unwrap().plan("dot").unwrap().engine,
+                    Engine::RayonBlas
+                );
+                check_dot::<f64>(201);
+                check_dot::<f32>(202);
+                check_axpy::<f64>(203);
+                check_axpy::<f32>(204);
+                check_scal::<f64>(205);
+                check_nrm2::<f64>(206);
+                check_nrm2::<f32>(207);
+                nrm2_does_not_overflow();
+                nrm2_does_not_underflow();
+                nrm2_inf_gives_inf();
+                nrm2_nan_with_other_values_gives_nan();
+                nrm2_nan_alone_gives_nan();
+            })
+            .unwrap()
+        });
+    }
+}
+
+#[test]
+fn rayon_blas_reductions_are_bit_identical_run_to_run() {
+    let mut rng = common::rng(208);
+    let x = common::random_vec(&mut rng, 200_001);
+    let y = common::random_vec(&mut rng, 200_001);
+    let ex = Exec::new(Engine::RayonBlas, 2).unwrap();
+    let (d, n) = (ex.dot(&x, &y).unwrap(), ex.nrm2(&x).unwrap());
+    for _ in 0..10 {
+        assert_eq!(ex.dot(&x, &y).unwrap().to_bits(), d.to_bits());
+        assert_eq!(ex.nrm2(&x).unwrap().to_bits(), n.to_bits());
     }
 }
