@@ -363,13 +363,15 @@ impl Call<'_> {
         self.mem.misses.fetch_add(1, Ordering::Relaxed);
         let result = f()?;
         let mut bytes = Vec::new();
+        // The checksum goes first: once the .npy exists, a checksum for it exists too, so a
+        // reader racing a writer sees either no entry or a complete one.
         let written = result.write_npy(&mut bytes).is_ok()
-            && write_atomic(&npy, &bytes).is_ok()
             && write_atomic(
                 &npy.with_extension("sum"),
                 format!("{:032x} {}\n", xxh3_128(&bytes), bytes.len()).as_bytes(),
             )
-            .is_ok();
+            .is_ok()
+            && write_atomic(&npy, &bytes).is_ok();
         // Eviction runs only after a successful write (`||` short-circuits).
         if !written || self.mem.evict(&npy).is_err() {
             self.mem.write_errors.fetch_add(1, Ordering::Relaxed);
