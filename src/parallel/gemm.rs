@@ -88,54 +88,25 @@ mod tests {
 
     #[test]
     fn splits_follow_the_contiguous_side_unless_it_is_short() {
-        assert_eq!(
-            split(1024, 1024, 2, true),
-            Split {
-                axis: Axis(1),
-                panel: 512
-            }
-        );
-        assert_eq!(
-            split(1024, 1024, 2, false),
-            Split {
-                axis: Axis(0),
-                panel: 512
-            }
-        );
-        assert_eq!(
-            split(7, 1000, 3, true),
-            Split {
-                axis: Axis(1),
-                panel: 334
-            }
-        );
-        assert_eq!(
-            split(7, 1000, 3, false),
-            Split {
-                axis: Axis(1),
-                panel: 334
-            }
-        );
-        assert_eq!(
-            split(1000, 7, 2, true),
-            Split {
-                axis: Axis(0),
-                panel: 500
-            }
-        );
-        assert_eq!(
-            split(5, 3, 8, false),
-            Split {
-                axis: Axis(0),
-                panel: 1
-            }
-        );
-        assert_eq!(
-            split(1, 1, 1, true),
-            Split {
-                axis: Axis(1),
-                panel: 1
-            }
-        );
+        // (m, n, threads, row-major C) -> (axis, panel)
+        let table = [
+            ((1024, 1024, 2, true), (1, 512)),
+            ((1024, 1024, 2, false), (0, 512)),
+            ((7, 1000, 3, true), (1, 334)),
+            ((7, 1000, 3, false), (1, 334)),
+            ((1000, 7, 2, true), (0, 500)),
+            ((5, 3, 8, false), (0, 1)),
+            ((1, 1, 1, true), (1, 1)),
+        ];
+        for ((m, n, t, row_major), (axis, panel)) in table {
+            assert_eq!(
+                split(m, n, t, row_major),
+                Split {
+                    axis: Axis(axis),
+                    panel
+                },
+                "{m}x{n} on {t}"
+            );
+        }
     }
 }
