@@ -133,4 +133,7 @@ pub(crate) struct LuPacked<T> {
     pub lu: Array2<T>,
     /// Row `i` was interchanged with row `swaps[i]` (zero-based), for `i` in `0..min(m, n)`.
     pub swaps: Vec<usize>,
+    /// Empty, or the factors are of `D·A` with `D = diag(2^row_exp[i])`: rows scaled by powers
+    /// of two (exactly) because factoring `A` itself overflowed.
+    pub row_exp: Vec<i32>,
 }

@@ -162,9 +162,10 @@ pub(crate) fn lu_factor<T: Scalar>(
     exec: &Exec,
     op: &'static str,
     a: ArrayView2<T>,
+    equilibrate: bool,
 ) -> Result<(LuPacked<T>, Option<usize>)> {
     let threads = route_blas(exec, op)?;
-    blas::lu::factor(op, threads, a)
+    blas::lu::factor(op, threads, a, equilibrate)
 }
 
 pub(crate) fn solve<T: Scalar>(

@@ -61,3 +61,34 @@ impl Scalar for f32 {
         self as f64
     }
 }
+
+/// Splits a finite non-zero `x` into `m · 2^e` with `0.5 ≤ |m| < 1` (C's `frexp`).
+pub(crate) fn frexp(x: f64) -> (f64, i64) {
+    // Scale subnormals into the normal range first so the exponent field is meaningful.
+    let (x, bias) = if x.abs() < f64::MIN_POSITIVE {
+        (x * 2f64.powi(64), -64)
+    } else {
+        (x, 0)
+    };
+    let bits = x.to_bits();
+    let e = ((bits >> 52) & 0x7ff) as i64 - 1022;
+    let m = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));
+    (m, e + bias)
+}
+
+/// `m · 2^e`, saturating to ±Inf or ±0 like the exact result would round.
+pub(crate) fn ldexp(m: f64, e: i64) -> f64 {
+    let mut x = m;
+    let mut e = e;
+    while e > 0 && x.is_finite() {
+        let step = e.min(1000);
+        x *= 2f64.powi(step as i32);
+        e -= step;
+    }
+    while e < 0 && x != 0.0 {
+        let step = (-e).min(1000);
+        x /= 2f64.powi(step as i32);
+        e += step;
+    }
+    x
+}

@@ -862,3 +862,32 @@ fn bug_subnormal_pivot_gives_nan() {
     let d = with_timeout(5, move || parla::det(&b));
     assert_eq!(d, Some(Ok(-1e-310)), "det of [[1e-310, 1], [1e-310, 0]]");
 }
+
+#[test]
+fn overflowing_elimination_is_rescued_by_exact_row_scaling() {
+    // W = [[1,0,1],[-1,1,1],[-1,-1,1]] grows to 4 during elimination, so 1e308·W overflows
+    // inside LU although every entry and the solution are finite. W·[0,0,1] = [1,1,1], so
+    // (1e308·W)·x = [1,1,1] has x = [0, 0, 1e-308]; det W = 4, so
+    // log|det(1e308·W)| = ln 4 + 3·ln 1e308 and det overflows to +inf.
+    let w = ndarray::array![[1.0f64, 0.0, 1.0], [-1.0, 1.0, 1.0], [-1.0, -1.0, 1.0]];
+    let a = &w * 1e308;
+    let x: Array1<f64> = parla::solve(&a, &ndarray::array![1.0, 1.0, 1.0]).unwrap();
+    assert!(x.iter().all(|v| v.is_finite()), "{x}");
+    assert!(
+        x[0].abs() <= 1e-323 && x[1].abs() <= 1e-323 && (x[2] / 1e-308 - 1.0).abs() < 1e-14,
+        "{x}"
+    );
+    let (sign, logdet) = parla::slogdet(&a).unwrap();
+    let want = 4f64.ln() + 3.0 * 1e308f64.ln();
+    assert_eq!(sign, 1.0);
+    assert!((logdet - want).abs() < 1e-12 * want, "{logdet} vs {want}");
+    assert_eq!(parla::det(&a).unwrap(), f64::INFINITY);
+    // The inverse is checked through A·inv(A) = I.
+    let ai = parla::inv(&a).unwrap();
+    assert!(ai.iter().all(|v| v.is_finite()), "{ai}");
+    let prod = a.dot(&ai);
+    let err = (&prod - &Array2::<f64>::eye(3))
+        .iter()
+        .fold(0.0f64, |m, d| m.max(d.abs()));
+    assert!(err < 1e-14, "A·inv(A) − I: {err}");
+}

@@ -14,6 +14,7 @@ use crate::blas::{buffer, check_info, with_workspace, IWork};
 use crate::decomp::LuPacked;
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
+use crate::scalar::{frexp, ldexp};
 use crate::threads::openblas;
 use crate::validate::zeros_f;
 
@@ -23,33 +24,79 @@ fn needs_careful_path<T: Scalar>(lu: &Array2<T>) -> bool {
     lu.diag().iter().any(|&d| tiny(d)) || lu.iter().any(|x| !x.is_finite())
 }
 
-/// Factors a non-empty `m × n` matrix. A zero pivot is not an error here: the factors exist;
-/// the index of the first zero pivot is returned beside them.
-pub(crate) fn factor<T: Scalar>(
+/// Factors `lu` (a column-major copy of the matrix) in place: `getrf`, and `getrf2` when a
+/// pivot is subnormal. Returns LAPACK's `info`.
+fn getrf_into<T: Scalar>(
     op: &'static str,
     threads: usize,
-    a: ArrayView2<T>,
-) -> Result<(LuPacked<T>, Option<usize>)> {
-    let (m, n) = a.dim();
-    let mut lu = to_fortran(op, &a)?;
-    let mut ipiv = buffer::<i32>(op, m.min(n))?;
+    a: &ArrayView2<T>,
+    lu: &mut Array2<T>,
+    ipiv: &mut [i32],
+) -> Result<i32> {
+    let (m, n) = lu.dim();
     let lda = m.max(1) as i32;
     // SAFETY: `lu` is m × n column-major with lda = m; `ipiv` holds min(m, n) entries.
     let mut info = openblas::with_threads_lapack(threads, || unsafe {
         T::getrf(m as i32, n as i32, lu.as_mut_ptr(), lda, ipiv.as_mut_ptr())
     });
     check_info(op, "getrf", info)?;
-    if needs_careful_path(&lu) {
-        lu.assign(&a);
+    if needs_careful_path(lu) {
+        lu.assign(a);
         // SAFETY: as above; getrf2 has the same contract as getrf.
         info = openblas::with_threads_lapack(threads, || unsafe {
             T::getrf2(m as i32, n as i32, lu.as_mut_ptr(), lda, ipiv.as_mut_ptr())
         });
         check_info(op, "getrf2", info)?;
     }
+    Ok(info)
+}
+
+/// `x · 2^e`, exact unless the result leaves the normal range.
+fn times_pow2<T: Scalar>(x: T, e: i32) -> T {
+    T::of(ldexp(x.as_f64(), i64::from(e)))
+}
+
+/// Factors a non-empty `m × n` matrix. A zero pivot is not an error here: the factors exist;
+/// the index of the first zero pivot is returned beside them.
+///
+/// With `equilibrate`, a factorization that overflows (element growth from a finite input
+/// near the top of the range) is redone on `D·A`, each row scaled by a power of two so that its
+/// largest entry lies in [0.5, 1); the scaling is exact and recorded in `row_exp` for the
+/// caller to undo. (`lu()` passes `false`: its factors must be those of `A`.)
+pub(crate) fn factor<T: Scalar>(
+    op: &'static str,
+    threads: usize,
+    a: ArrayView2<T>,
+    equilibrate: bool,
+) -> Result<(LuPacked<T>, Option<usize>)> {
+    let (m, n) = a.dim();
+    let mut lu = to_fortran(op, &a)?;
+    let mut ipiv = buffer::<i32>(op, m.min(n))?;
+    let mut info = getrf_into(op, threads, &a, &mut lu, &mut ipiv)?;
+    let mut row_exp = Vec::new();
+    if equilibrate && lu.iter().any(|x| !x.is_finite()) {
+        row_exp = a
+            .rows()
+            .into_iter()
+            .map(|r| {
+                let amax = r.iter().fold(0.0f64, |mx, v| mx.max(v.as_f64().abs()));
+                if amax == 0.0 {
+                    0
+                } else {
+                    -frexp(amax).1 as i32
+                }
+            })
+            .collect();
+        let mut scaled = to_fortran(op, &a)?;
+        for (mut row, &e) in scaled.rows_mut().into_iter().zip(&row_exp) {
+            row.map_inplace(|x| *x = times_pow2(*x, e));
+        }
+        lu.assign(&scaled);
+        info = getrf_into(op, threads, &scaled.view(), &mut lu, &mut ipiv)?;
+    }
     let zero = (info > 0).then(|| info as usize - 1);
     let swaps = ipiv.iter().map(|&p| p as usize - 1).collect();
-    Ok((LuPacked { lu, swaps }, zero))
+    Ok((LuPacked { lu, swaps, row_exp }, zero))
 }
 
 fn lapack_pivots(swaps: &[usize]) -> Vec<i32> {
@@ -88,7 +135,7 @@ pub(crate) fn solve<T: Scalar>(
     a: ArrayView2<T>,
     b: ArrayView2<T>,
 ) -> Result<Array2<T>> {
-    let (lu, zero) = factor(op, threads, a)?;
+    let (lu, zero) = factor(op, threads, a, true)?;
     if let Some(pivot) = zero {
         return Err(Error::Singular { op, pivot });
     }
@@ -97,6 +144,10 @@ pub(crate) fn solve<T: Scalar>(
     let nrhs = x.ncols();
     if nrhs == 0 {
         return Ok(x);
+    }
+    // (D·A) x = D·b has the same solution.
+    for (mut row, &e) in x.rows_mut().into_iter().zip(&lu.row_exp) {
+        row.map_inplace(|v| *v = times_pow2(*v, e));
     }
     if needs_careful_path(&lu.lu) {
         substitute(&lu, &mut x);
@@ -127,10 +178,21 @@ pub(crate) fn inv<T: Scalar>(
     threads: usize,
     a: ArrayView2<T>,
 ) -> Result<Array2<T>> {
-    let (mut lu, zero) = factor(op, threads, a)?;
+    let (lu, zero) = factor(op, threads, a, true)?;
     if let Some(pivot) = zero {
         return Err(Error::Singular { op, pivot });
     }
+    let row_exp = lu.row_exp.clone();
+    let mut x = inv_from(op, threads, lu)?;
+    // inv(A) = inv(D·A)·D: column j times 2^row_exp[j].
+    for (mut col, &e) in x.columns_mut().into_iter().zip(&row_exp) {
+        col.map_inplace(|v| *v = times_pow2(*v, e));
+    }
+    Ok(x)
+}
+
+/// The inverse of the matrix factored in `lu` (non-singular).
+fn inv_from<T: Scalar>(op: &'static str, threads: usize, mut lu: LuPacked<T>) -> Result<Array2<T>> {
     let n = lu.lu.nrows();
     if needs_careful_path(&lu.lu) {
         let mut x = zeros_f(op, n, n)?;

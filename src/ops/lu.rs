@@ -7,7 +7,7 @@ use crate::dispatch;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::ops::Rhs;
-use crate::scalar::Scalar;
+use crate::scalar::{frexp, ldexp, Scalar};
 use crate::validate::{blas_dims, finite, square, zeros_f};
 
 /// Row `i` of `L U` is row `perm[i]` of `A`, from LAPACK's sequence of interchanges.
@@ -29,42 +29,11 @@ fn swap_sign(swaps: &[usize]) -> f64 {
     }
 }
 
-/// Splits a finite non-zero `x` into `m · 2^e` with `0.5 ≤ |m| < 1` (C's `frexp`).
-fn frexp(x: f64) -> (f64, i64) {
-    // Scale subnormals into the normal range first so the exponent field is meaningful.
-    let (x, bias) = if x.abs() < f64::MIN_POSITIVE {
-        (x * 2f64.powi(64), -64)
-    } else {
-        (x, 0)
-    };
-    let bits = x.to_bits();
-    let e = ((bits >> 52) & 0x7ff) as i64 - 1022;
-    let m = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));
-    (m, e + bias)
-}
-
-/// `m · 2^e`, saturating to ±Inf or ±0 like the exact result would round.
-fn ldexp(m: f64, e: i64) -> f64 {
-    let mut x = m;
-    let mut e = e;
-    while e > 0 && x.is_finite() {
-        let step = e.min(1000);
-        x *= 2f64.powi(step as i32);
-        e -= step;
-    }
-    while e < 0 && x != 0.0 {
-        let step = (-e).min(1000);
-        x /= 2f64.powi(step as i32);
-        e += step;
-    }
-    x
-}
-
 /// `Π dᵢ` without intermediate overflow or underflow: mantissas are multiplied, binary exponents
 /// added, and the result scaled once at the end, so it overflows (to ±Inf) or underflows only
 /// when the product itself does.
-fn scaled_product(diag: impl Iterator<Item = f64>) -> f64 {
-    let (mut acc, mut exp) = (1.0f64, 0i64);
+fn scaled_product(diag: impl Iterator<Item = f64>, extra_exp: i64) -> f64 {
+    let (mut acc, mut exp) = (1.0f64, extra_exp);
     for d in diag {
         if d == 0.0 {
             return 0.0;
@@ -86,8 +55,9 @@ impl Exec {
         &self,
         op: &'static str,
         a: &ArrayBase<S, Ix2>,
+        equilibrate: bool,
     ) -> Result<(LuPacked<T>, Option<usize>)> {
-        dispatch::lu_factor(self, op, a.view())
+        dispatch::lu_factor(self, op, a.view(), equilibrate)
     }
 
     /// Solves `A x = b` (or `A X = B`, one system per column) for square `A` by LU with partial
@@ -157,7 +127,7 @@ impl Exec {
             dispatch::plan(self, OP)?;
             (zeros_f(OP, m, n)?, Vec::new())
         } else {
-            let (p, _) = self.lu_packed(OP, a)?;
+            let (p, _) = self.lu_packed(OP, a, false)?;
             (p.lu, p.swaps)
         };
         let perm = permutation(m, &swaps);
@@ -226,8 +196,10 @@ impl Exec {
             dispatch::plan(self, OP)?;
             return Ok(T::one());
         }
-        let (lu, _) = self.lu_packed(OP, a)?;
-        let d = scaled_product(lu.lu.diag().iter().map(|v| v.as_f64()));
+        let (lu, _) = self.lu_packed(OP, a, true)?;
+        // The factors may be of D·A (rows scaled by 2^row_exp, see LuPacked): undo D exactly.
+        let unscale = -lu.row_exp.iter().map(|&e| i64::from(e)).sum::<i64>();
+        let d = scaled_product(lu.lu.diag().iter().map(|v| v.as_f64()), unscale);
         Ok(T::of(swap_sign(&lu.swaps) * d))
     }
 
@@ -255,12 +227,13 @@ impl Exec {
             dispatch::plan(self, OP)?;
             return Ok((T::one(), T::zero()));
         }
-        let (lu, zero) = self.lu_packed(OP, a)?;
+        let (lu, zero) = self.lu_packed(OP, a, true)?;
         if zero.is_some() {
             return Ok((T::zero(), T::neg_infinity()));
         }
         let mut sign = swap_sign(&lu.swaps);
-        let mut log = 0.0f64;
+        let mut log =
+            -lu.row_exp.iter().map(|&e| f64::from(e)).sum::<f64>() * std::f64::consts::LN_2;
         for &d in lu.lu.diag() {
             let d = d.as_f64();
             if d < 0.0 {
@@ -359,17 +332,17 @@ mod tests {
     #[test]
     fn scaled_product_avoids_spurious_overflow() {
         assert_eq!(
-            scaled_product([1e200, 1e200, 1e-200, 1e-200].into_iter()),
+            scaled_product([1e200, 1e200, 1e-200, 1e-200].into_iter(), 0),
             1.0
         );
-        assert_eq!(scaled_product([1e300, 1e300].into_iter()), f64::INFINITY);
-        assert_eq!(scaled_product([1e-300, 1e-300].into_iter()), 0.0);
-        assert_eq!(scaled_product([2.0, -3.0, 0.5].into_iter()), -3.0);
-        assert_eq!(scaled_product([1.0, 0.0, 1e300].into_iter()), 0.0);
-        let x = scaled_product([1e250, 1e250, 1e-250, 1e-240].into_iter());
+        assert_eq!(scaled_product([1e300, 1e300].into_iter(), 0), f64::INFINITY);
+        assert_eq!(scaled_product([1e-300, 1e-300].into_iter(), 0), 0.0);
+        assert_eq!(scaled_product([2.0, -3.0, 0.5].into_iter(), 0), -3.0);
+        assert_eq!(scaled_product([1.0, 0.0, 1e300].into_iter(), 0), 0.0);
+        let x = scaled_product([1e250, 1e250, 1e-250, 1e-240].into_iter(), 0);
         assert!((x / 1e10 - 1.0).abs() < 1e-14, "{x}");
-        assert_eq!(scaled_product([5e-324, 2.0].into_iter()), 1e-323);
-        assert_eq!(scaled_product([-0.75, 3.0].into_iter()), -2.25);
+        assert_eq!(scaled_product([5e-324, 2.0].into_iter(), 0), 1e-323);
+        assert_eq!(scaled_product([-0.75, 3.0].into_iter(), 0), -2.25);
         for x in [1.0, -3.5, 1e-310, 7e300, f64::MAX, f64::MIN_POSITIVE] {
             let (m, e) = frexp(x);
             assert!((0.5..1.0).contains(&m.abs()), "{x}: {m}");
