@@ -891,3 +891,21 @@ fn overflowing_elimination_is_rescued_by_exact_row_scaling() {
         .fold(0.0f64, |m, d| m.max(d.abs()));
     assert!(err < 1e-14, "A·inv(A) − I: {err}");
 }
+
+#[test]
+fn inverse_with_subnormal_pivots_has_exact_zeros() {
+    // 1/1e-310 overflows, so the diagonal of the inverse is +inf; the off-diagonal entries are
+    // exactly 0 and must not become NaN (0·inf) in the substitution fallback.
+    let a = ndarray::array![[1e-310f64, 0.0], [0.0, 1e-310]];
+    let ai = parla::inv(&a).unwrap();
+    assert_eq!(
+        ai,
+        ndarray::array![[f64::INFINITY, 0.0], [0.0, f64::INFINITY]]
+    );
+    // With one subnormal pivot (2^-1030, whose inverse overflows) the other entries stay exact.
+    let t = 2f64.powi(-1000) * 2f64.powi(-30);
+    let b = ndarray::array![[t, 0.0], [0.0, 1.0]];
+    let bi = parla::inv(&b).unwrap();
+    assert_eq!(bi[[1, 1]], 1.0);
+    assert_eq!((bi[[0, 1]], bi[[1, 0]]), (0.0, 0.0));
+}

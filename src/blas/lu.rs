@@ -115,14 +115,20 @@ fn substitute<T: Scalar>(lu: &LuPacked<T>, b: &mut Array2<T>) {
         for j in 0..n {
             let xj = x[j];
             for i in j + 1..n {
-                x[i] = x[i] - f[[i, j]] * xj;
+                // A zero multiplier leaves x[i] alone (no 0·inf = NaN when x[j] overflowed).
+                if f[[i, j]] != T::zero() {
+                    x[i] = x[i] - f[[i, j]] * xj;
+                }
             }
         }
         for j in (0..n).rev() {
             x[j] = x[j] / f[[j, j]];
             let xj = x[j];
             for i in 0..j {
-                x[i] = x[i] - f[[i, j]] * xj;
+                // A zero multiplier leaves x[i] alone (no 0·inf = NaN when x[j] overflowed).
+                if f[[i, j]] != T::zero() {
+                    x[i] = x[i] - f[[i, j]] * xj;
+                }
             }
         }
     }

@@ -94,12 +94,16 @@ fn substitute<T: Scalar>(a: &ArrayView2<T>, uplo: Uplo, trans: Trans, x: &mut Ar
     for mut col in x.columns_mut() {
         if lower {
             for i in 0..n {
-                let s = (0..i).fold(col[i], |s, j| s - at(i, j) * col[j]);
+                let s = (0..i)
+                    .filter(|&j| at(i, j) != T::zero())
+                    .fold(col[i], |s, j| s - at(i, j) * col[j]);
                 col[i] = s / at(i, i);
             }
         } else {
             for i in (0..n).rev() {
-                let s = (i + 1..n).fold(col[i], |s, j| s - at(i, j) * col[j]);
+                let s = (i + 1..n)
+                    .filter(|&j| at(i, j) != T::zero())
+                    .fold(col[i], |s, j| s - at(i, j) * col[j]);
                 col[i] = s / at(i, i);
             }
         }
