@@ -31,7 +31,10 @@ pub(crate) enum Path {
 fn implements(engine: Engine, op: &str) -> bool {
     match engine {
         Engine::Blas | Engine::Auto => true,
-        Engine::RayonBlas => matches!(op, "gemm" | "matmul" | "dot" | "axpy" | "scal" | "nrm2"),
+        Engine::RayonBlas => matches!(
+            op,
+            "gemm" | "matmul" | "gemv" | "matvec" | "dot" | "axpy" | "scal" | "nrm2"
+        ),
         Engine::Rayon => false,
     }
 }
@@ -115,8 +118,10 @@ pub(crate) fn gemv<T: Scalar>(
     beta: T,
     y: &mut ArrayViewMut1<T>,
 ) -> Result<()> {
-    let threads = route_blas(exec, op)?;
-    blas::level2::gemv(op, threads, alpha, a, x, beta, y)
+    match route(exec, op)? {
+        Path::Blas { threads } => blas::level2::gemv(op, threads, alpha, a, x, beta, y),
+        Path::RayonBlas { threads } => parallel::level2::gemv(op, threads, alpha, a, x, beta, y),
+    }
 }
 
 pub(crate) fn dot<T: Scalar>(exec: &Exec, x: ArrayView1<T>, y: ArrayView1<T>) -> Result<T> {

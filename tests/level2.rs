@@ -389,11 +389,18 @@ fn gemv_and_matvec_f32() {
 
 #[test]
 fn blas_engine_any_thread_count_matches_reference() {
+    for engine in [Engine::Blas, Engine::RayonBlas] {
+        engine_any_thread_count_matches_reference(engine);
+    }
+}
+
+/// `engine` at 1, 2, 3 threads (3 > the dev machine's cores), both transposes, all layouts.
+fn engine_any_thread_count_matches_reference(engine: Engine) {
     let mut rng = common::rng(3);
     for (m, n) in [(257, 257), (257, 3), (1, 257), (65, 31)] {
         let case = Case::<f64>::new(&mut rng, m, n);
         for t in 1..=3 {
-            let exec = Exec::new(Engine::Blas, t).unwrap();
+            let exec = Exec::new(engine, t).unwrap();
             for (i, ta) in [Trans::No, Trans::Yes].into_iter().enumerate() {
                 let a = Matrix::new(case.stored(ta), MLAYS[(i + t) % 3]);
                 case.check_gemv(
@@ -571,10 +578,11 @@ fn empty_matvec() {
 }
 
 #[test]
-fn rayon_engines_are_unsupported() {
+fn rayon_engine_is_unsupported() {
     let a = Array2::<f64>::ones((2, 3));
     let x = Array1::<f64>::ones(3);
-    for engine in [Engine::Rayon, Engine::RayonBlas] {
+    {
+        let engine = Engine::Rayon;
         let exec = Exec::new(engine, 1).unwrap();
         let mut y = Array1::from_elem(2, 5.0);
         let err = exec.gemv(1.0, &a, Trans::No, &x, 0.0, &mut y).unwrap_err();
@@ -672,4 +680,18 @@ fn gemv_leaves_y_untouched_when_it_fails() {
     let r = parla::gemv(1.0, &a, Trans::No, &x, 0.0, &mut y);
     assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
     assert!(y.iter().all(|v| v.is_nan()), "y was modified: {y}");
+}
+
+#[test]
+fn rayon_blas_all_sizes_through_the_free_functions() {
+    // The full size × layout × α × β sweep on rayon-blas with 2 and 3 threads (scoped defaults).
+    for t in [2, 3] {
+        parla::with_backend(Engine::RayonBlas, || {
+            parla::with_num_threads(t, || {
+                check_all_sizes::<f64>(11);
+                check_all_sizes::<f32>(12);
+            })
+            .unwrap()
+        });
+    }
 }

@@ -1,8 +1,10 @@
 //! The block scheduler: cuts an operation into blocks and runs them on a rayon pool sized by the
 //! thread budget, each block computed by a single-threaded kernel.
 //!
-//! Today: GEMM ([`gemm`]) and level 1 ([`level1`]) on the `rayon-blas` engine. The pure-Rust kernels (`rayon` engine)
+//! Today: GEMM ([`gemm`]), level 1 ([`level1`]) and `gemv` ([`level2`]) on the `rayon-blas`
+//! engine. The pure-Rust kernels (`rayon` engine)
 //! and the other operations come next (issue 3).
 
 pub(crate) mod gemm;
 pub(crate) mod level1;
+pub(crate) mod level2;
