@@ -9,8 +9,9 @@
 //! | `rayon` | parla: rayon over hand-cut blocks | parla's pure-Rust kernels |
 //! | `auto` (default) | picks per call | |
 //!
-//! Today every operation runs on `blas`, `auto` resolves to `blas`, and the rayon engines
-//! return [`Error::Unsupported`] (they are being built; they never fall back to BLAS silently).
+//! Today every operation runs on `blas` and `auto` resolves to it; `rayon-blas` runs `matmul`,
+//! `gemm`, `gemv`, `matvec`, `dot`, `axpy`, `scal` and `nrm2`; every other (engine, operation)
+//! pair returns [`Error::Unsupported`] — never a silent fallback to another engine.
 //!
 //! ```
 //! use ndarray::array;
