@@ -2,7 +2,7 @@
 //! public API (DESIGN.md rule 2).
 
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::threads;
 
 /// How one call runs: which engine, and how many threads it may use.
@@ -34,15 +34,9 @@ impl Exec {
     /// An execution value with a fixed engine and thread count.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] unless `1 <= threads <=` [`threads::MAX_THREADS`].
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) unless `1 <= threads <=` [`threads::MAX_THREADS`].
     pub fn new(engine: Engine, threads: usize) -> Result<Self> {
-        if !(1..=threads::MAX_THREADS).contains(&threads) {
-            return Err(Error::InvalidArgument {
-                op: "Exec::new",
-                name: "threads",
-                reason: format!("got {threads}; expected 1 to {}", threads::MAX_THREADS),
-            });
-        }
+        let threads = threads::check_count("Exec::new", threads)?;
         Ok(Exec {
             engine,
             blas_threads: threads,
@@ -62,7 +56,7 @@ impl Exec {
     /// settings and the environment (see [`crate::threads`] for the precedence).
     ///
     /// # Errors
-    /// [`Error::InvalidEnv`] when an environment variable that decides the answer is invalid.
+    /// [`Error::InvalidEnv`](crate::Error::InvalidEnv) when an environment variable that decides the answer is invalid.
     pub fn current() -> Result<Self> {
         let engine = threads::backend()?;
         // Only the budgets this engine can use are resolved, so a bad variable of the other

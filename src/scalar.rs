@@ -92,3 +92,22 @@ pub(crate) fn ldexp(m: f64, e: i64) -> f64 {
     }
     x
 }
+
+/// `sqrt(Σ xᵢ²)` without overflow or harmful underflow: the largest magnitude is factored out
+/// (LAPACK's `lassq` idea) and the rest summed in `f64`. NaN if any value is NaN; `inf` if any
+/// is infinite; `0` for no values.
+pub(crate) fn scaled_norm<T: Scalar>(values: impl Iterator<Item = T> + Clone) -> T {
+    let mut amax = 0.0f64;
+    for v in values.clone() {
+        let a = v.as_f64().abs();
+        if a.is_nan() {
+            return T::nan();
+        }
+        amax = amax.max(a);
+    }
+    if amax == 0.0 || amax.is_infinite() {
+        return T::of(amax);
+    }
+    let sum: f64 = values.map(|v| (v.as_f64() / amax).powi(2)).sum();
+    T::of(amax * sum.sqrt())
+}

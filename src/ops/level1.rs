@@ -5,7 +5,7 @@ use ndarray::{ArrayBase, Data, DataMut, Ix1};
 use crate::dispatch;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
-use crate::scalar::Scalar;
+use crate::scalar::{scaled_norm, Scalar};
 use crate::validate::blas_dims;
 
 fn same_len(op: &'static str, x: usize, y: usize) -> Result<()> {
@@ -18,24 +18,6 @@ fn same_len(op: &'static str, x: usize, y: usize) -> Result<()> {
             right: vec![y],
         })
     }
-}
-
-/// `‖x‖₂` without overflow or harmful underflow: the largest magnitude is factored out
-/// (LAPACK's `lassq` idea), the rest summed in `f64`.
-fn scaled_nrm2<T: Scalar>(x: impl Iterator<Item = T> + Clone) -> T {
-    let mut amax = 0.0f64;
-    for v in x.clone() {
-        let a = v.as_f64().abs();
-        if a.is_nan() {
-            return T::nan();
-        }
-        amax = amax.max(a);
-    }
-    if amax == 0.0 || !amax.is_finite() {
-        return T::of(amax);
-    }
-    let sum: f64 = x.map(|v| (v.as_f64() / amax).powi(2)).sum();
-    T::of(amax * sum.sqrt())
 }
 
 impl Exec {
@@ -148,7 +130,7 @@ impl Exec {
         let r = dispatch::nrm2(self, x.view())?;
         let suspicious = !r.is_finite() || (r == T::zero() || r < T::min_positive_value());
         if suspicious {
-            return Ok(scaled_nrm2(x.iter().copied()));
+            return Ok(scaled_norm(x.iter().copied()));
         }
         Ok(r)
     }

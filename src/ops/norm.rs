@@ -5,25 +5,7 @@ use ndarray::{ArrayBase, Data, Ix2};
 use crate::decomp::NormKind;
 use crate::error::Result;
 use crate::exec::Exec;
-use crate::scalar::Scalar;
-
-/// Frobenius norm with the largest magnitude factored out, so neither huge nor tiny entries
-/// overflow or underflow the sum of squares; NaN propagates.
-fn frobenius<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> T {
-    let mut amax = 0.0f64;
-    for &x in a.iter() {
-        let v = x.as_f64().abs();
-        if v.is_nan() {
-            return T::nan();
-        }
-        amax = amax.max(v);
-    }
-    if amax == 0.0 || amax.is_infinite() {
-        return T::of(amax);
-    }
-    let sum: f64 = a.iter().map(|&x| (x.as_f64() / amax).powi(2)).sum();
-    T::of(amax * sum.sqrt())
-}
+use crate::scalar::{scaled_norm, Scalar};
 
 impl Exec {
     /// A matrix norm (numpy's `linalg.norm` with `ord = 'fro' | 1 | inf | 2`). Zero for an
@@ -56,7 +38,7 @@ impl Exec {
                 .fold(T::zero(), |m, x| if x > m || x.is_nan() { x } else { m })
         };
         Ok(match kind {
-            NormKind::Fro => frobenius(a),
+            NormKind::Fro => scaled_norm(a.iter().copied()),
             NormKind::One => max_of(a.columns().into_iter().map(abs_sum).collect()),
             NormKind::Inf => max_of(a.rows().into_iter().map(abs_sum).collect()),
             NormKind::Two => {

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::blas;
 use crate::error::Result;
-use crate::scalar::Scalar;
+use crate::scalar::{scaled_norm, Scalar};
 use crate::threads;
 
 /// Elements per chunk so that `n` elements make `threads` chunks.
@@ -82,13 +82,5 @@ pub(crate) fn nrm2<T: Scalar>(threads: usize, x: ArrayView1<T>) -> Result<T> {
             .map(|xc| blas::level1::nrm2(1, xc))
             .collect()
     });
-    if partials.iter().any(|p| p.is_nan()) {
-        return Ok(T::nan());
-    }
-    let amax = partials.iter().fold(0.0f64, |m, p| m.max(p.as_f64()));
-    if amax == 0.0 || amax.is_infinite() {
-        return Ok(T::of(amax));
-    }
-    let sum: f64 = partials.iter().map(|p| (p.as_f64() / amax).powi(2)).sum();
-    Ok(T::of(amax * sum.sqrt()))
+    Ok(scaled_norm(partials.into_iter()))
 }

@@ -36,7 +36,8 @@ thread_local! {
     static SCOPED_ENGINE: Cell<Option<Engine>> = const { Cell::new(None) };
 }
 
-fn check_count(op: &'static str, n: usize) -> Result<usize> {
+/// `n` if it is a valid thread count (1 to [`MAX_THREADS`]), else the error naming `op`.
+pub(crate) fn check_count(op: &'static str, n: usize) -> Result<usize> {
     if (1..=MAX_THREADS).contains(&n) {
         Ok(n)
     } else {
