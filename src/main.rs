@@ -1,5 +1,6 @@
 //! `parla`: the command-line front end. Thin: parses arguments, calls the library, prints.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,54 @@ enum Command {
         #[arg(long)]
         quick: bool,
     },
+    /// The main job: time every operation on every engine (blas, rayon-blas, rayon) at several
+    /// sizes and thread counts, against the machine's peaks, and say which wins where.
+    ///
+    /// Prints a table on stdout (a progress bar on stderr). Engines that do not implement an
+    /// operation show as n/a. Bad options exit with status 2.
+    Compare(Box<CompareArgs>),
+}
+
+/// Options of `parla compare` (lists are comma-separated).
+#[derive(clap::Args, Debug)]
+struct CompareArgs {
+    /// Operations: gemm, gemv, axpy, cholesky, solve, qr, eigh, or all [default: all].
+    #[arg(long, value_name = "LIST")]
+    ops: Option<String>,
+    /// Sizes n for every selected operation (`512,1024`, `1e6`), or `OP:LIST` for one
+    /// operation; repeatable [default: per operation, see README].
+    #[arg(long, value_name = "[OP:]LIST")]
+    sizes: Vec<String>,
+    /// Thread counts: `1,2,4` or `1-4` [default: 1 to the usable cores, plus cores+1].
+    #[arg(long, value_name = "LIST")]
+    threads: Option<String>,
+    /// Engines: blas, rayon-blas, rayon, auto, or all [default: blas,rayon-blas,rayon].
+    #[arg(long, value_name = "LIST")]
+    engines: Option<String>,
+    /// Element types: f32, f64 or both [default: both for gemm, f64 for the others].
+    #[arg(long, value_name = "LIST")]
+    dtype: Option<String>,
+    /// Minimum timed samples per cell [default: 5; 3 with --quick].
+    #[arg(long, value_name = "N")]
+    repeat: Option<usize>,
+    /// Minimum seconds of timed samples per cell [default: 0.25; 0.02 with --quick].
+    #[arg(long, value_name = "SECONDS")]
+    min_time: Option<f64>,
+    /// Seed of the random inputs [default: 42].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Small sizes and short timing: a first look in well under 30 seconds.
+    #[arg(long)]
+    quick: bool,
+    /// Write every cell as CSV to FILE.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Write the whole report (machine, peaks, cells, verdicts) as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write SVG plots, report.html, results.csv and results.json into DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -54,18 +103,132 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Peak { fresh, json, quick } => peak(fresh, json, quick),
+        Command::Compare(args) => compare(*args),
+    }
+}
+
+/// Bad options: the message and exit status 2 (as clap does for its own parse errors).
+fn usage_error(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("parla compare: {e}");
+    ExitCode::from(2)
+}
+
+fn compare_request(args: &CompareArgs) -> Result<parla::compare::Request, parla::Error> {
+    use parla::compare::grid;
+    Ok(parla::compare::Request {
+        grid: grid::GridRequest {
+            ops: args.ops.as_deref().map(grid::parse_ops).transpose()?,
+            dtypes: args.dtype.as_deref().map(grid::parse_dtypes).transpose()?,
+            sizes: args
+                .sizes
+                .iter()
+                .map(|s| grid::parse_sizes(s))
+                .collect::<Result<_, _>>()?,
+            engines: args
+                .engines
+                .as_deref()
+                .map(grid::parse_engines)
+                .transpose()?,
+            threads: args
+                .threads
+                .as_deref()
+                .map(grid::parse_threads)
+                .transpose()?,
+            quick: args.quick,
+        },
+        repeat: args.repeat,
+        min_time: args.min_time,
+        seed: args.seed,
+    })
+}
+
+fn compare(args: CompareArgs) -> ExitCode {
+    use parla::compare;
+    let request = match compare_request(&args) {
+        Ok(r) => r,
+        Err(e) => return usage_error(e),
+    };
+    let cores = parla::threads::usable_cores();
+    let available = parla::info::MachineInfo::collect().memory.available_bytes;
+    let config = match request.config(cores, available) {
+        Ok(c) => c,
+        Err(e) => return usage_error(e),
+    };
+    let total = config.selection.cells().len();
+    eprintln!(
+        "parla compare: {total} cells ({} operations, engines {}, threads {:?}){}",
+        config.selection.ops.len(),
+        config
+            .selection
+            .engines
+            .iter()
+            .map(|e| e.name())
+            .collect::<Vec<_>>()
+            .join(","),
+        config.selection.threads,
+        if config.quick { ", --quick" } else { "" }
+    );
+    let (peaks, source) = match compare::peaks(config.quick) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("parla compare: cannot measure the peaks ({e}); %peak stays empty");
+            (None, "none")
+        }
+    };
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} cells, eta {eta}  {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let result = compare::run(&config, peaks, source, &mut |p| {
+        bar.set_position(p.done as u64);
+        bar.set_message(p.label.clone());
+    });
+    bar.finish_and_clear();
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("parla compare: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let m = &report.machine;
+    println!(
+        "parla compare — {} ({} usable cores), OpenBLAS {} {}; peaks: {}\n",
+        m.cpu.model, m.cpu.usable_cores, m.blas.version, m.blas.corename, report.peaks_source
+    );
+    print!("{}", compare::table::render_table(&report));
+    println!();
+    print!("{}", compare::table::legend(&report));
+    println!();
+    print!("{}", compare::table::render_verdicts(&report));
+    println!("\nfinished in {:.0} s", report.wall_seconds);
+    let outputs = compare::Outputs {
+        csv: args.csv,
+        json: args.json,
+        dir: args.out,
+    };
+    match compare::write_outputs(&report, &outputs) {
+        Ok(files) => {
+            for f in files {
+                eprintln!("wrote {}", f.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("parla compare: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
 fn peak(fresh: bool, json: bool, quick: bool) -> ExitCode {
     use parla::compare::peak;
     let result = if quick {
-        let budget = peak::Budget {
-            fma_seconds: 0.02,
-            stream_bytes: 8 << 20,
-            repeats: 2,
-        };
-        peak::measure(parla::threads::usable_cores(), budget).map(|p| (p, false))
+        peak::measure(parla::threads::usable_cores(), peak::Budget::QUICK).map(|p| (p, false))
     } else {
         peak::cached_or_measure(fresh, peak::Budget::default())
     };

@@ -385,6 +385,16 @@ pub struct Budget {
     pub repeats: usize,
 }
 
+impl Budget {
+    /// Short runs (about a second on 2 cores, rougher numbers): `parla peak --quick`, and
+    /// `parla compare --quick` when no peaks are cached.
+    pub const QUICK: Budget = Budget {
+        fma_seconds: 0.02,
+        stream_bytes: 8 << 20,
+        repeats: 2,
+    };
+}
+
 impl Default for Budget {
     fn default() -> Self {
         Budget {
@@ -452,6 +462,14 @@ pub fn measure(max_threads: usize, budget: Budget) -> Result<Peaks> {
     })
 }
 
+/// The cached peaks of this machine, if there are readable ones measured on it.
+pub fn cached() -> Option<Peaks> {
+    std::fs::read_to_string(cache_path())
+        .ok()
+        .and_then(|s| serde_json::from_str::<Peaks>(&s).ok())
+        .filter(|p| p.machine == machine_key())
+}
+
 /// The cached peaks of this machine, or a fresh measurement (stored in the cache) when there is
 /// none, it belongs to another machine, it is unreadable, or `fresh` is set. Returns the peaks
 /// and whether they came from the cache.
@@ -461,10 +479,7 @@ pub fn measure(max_threads: usize, budget: Budget) -> Result<Peaks> {
 pub fn cached_or_measure(fresh: bool, budget: Budget) -> Result<(Peaks, bool)> {
     let path = cache_path();
     if !fresh {
-        let cached = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|s| serde_json::from_str::<Peaks>(&s).ok());
-        if let Some(p) = cached.filter(|p| p.machine == machine_key()) {
+        if let Some(p) = cached() {
             return Ok((p, true));
         }
     }

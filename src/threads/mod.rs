@@ -100,6 +100,21 @@ pub(crate) fn engine_pool(n: usize) -> Result<std::sync::Arc<rayon::ThreadPool>>
     Ok(p)
 }
 
+/// Read-back for reports: the number of worker threads in the shared engine pool that a rayon
+/// engine call with a budget of `n` threads runs on (built now if no call has used it yet).
+/// `parla compare` checks it equals `n` before timing a cell.
+///
+/// # Errors
+/// As [`pool`].
+///
+/// ```
+/// assert_eq!(parla::threads::engine_pool_threads(3)?, 3);
+/// # Ok::<(), parla::Error>(())
+/// ```
+pub fn engine_pool_threads(n: usize) -> Result<usize> {
+    Ok(engine_pool(n)?.current_num_threads())
+}
+
 /// Whether the calling thread is a worker of some rayon pool (parla's or the user's).
 pub fn in_rayon_worker() -> bool {
     rayon::current_thread_index().is_some()

@@ -1,0 +1,272 @@
+//! The operations `parla compare` knows: one [`OpSpec`] entry each in [`REGISTRY`].
+//!
+//! An entry says what the size `n` means, how much work a call does (flops and bytes, the
+//! nominal counts of the textbook algorithm — the same count for every engine, so rates compare
+//! like times), whether the operation is bound by arithmetic or by memory traffic (which
+//! decides the ceiling it is held against), the default sizes, and how to build a
+//! [`Case`](super::cases::Case) from a seeded generator. Adding an operation is adding one
+//! entry (and, if its API is new, one case type in [`cases`](super::cases)).
+
+use serde::{Deserialize, Serialize};
+
+use super::cases::{self, Case, CaseRng};
+use super::grid::Dtype;
+use crate::error::Result;
+use crate::Exec;
+
+/// What limits an operation's speed, and so which measured ceiling it is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    /// Arithmetic: rated in GFLOP/s against the FMA peak of its element type.
+    Compute,
+    /// Memory traffic: rated in GB/s against the best streaming bandwidth (copy, triad,
+    /// update) of `parla peak`.
+    Memory,
+}
+
+impl Bound {
+    /// `GFLOP/s` or `GB/s`.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Bound::Compute => "GFLOP/s",
+            Bound::Memory => "GB/s",
+        }
+    }
+}
+
+/// Builds the case of one (dtype, size) from a seeded generator; `check` is the execution
+/// value for reference products.
+pub type Setup = fn(Dtype, usize, &mut CaseRng, &Exec) -> Result<Box<dyn Case>>;
+
+/// One operation of the comparison.
+#[derive(Debug)]
+pub struct OpSpec {
+    /// Name on the command line and in every output (`gemm`, `solve`, ...).
+    pub name: &'static str,
+    /// The operation name [`Exec::plan`] knows (which engines implement it is asked per cell).
+    pub plan_op: &'static str,
+    /// What is computed, and what `n` is.
+    pub summary: &'static str,
+    /// What limits it.
+    pub bound: Bound,
+    /// Nominal floating-point operations of one call at size `n`.
+    pub flops: fn(f64) -> f64,
+    /// Nominal bytes moved by one call at size `n` with elements of `elem` bytes (each input
+    /// read once, each output written once).
+    pub bytes: fn(f64, f64) -> f64,
+    /// Bytes the comparison holds at size `n` (inputs, outputs, the `f64` references and the
+    /// check products): a size is refused when this exceeds the available memory.
+    pub memory: fn(f64, f64) -> f64,
+    /// Sizes of the default preset.
+    pub default_sizes: &'static [usize],
+    /// Sizes of `--quick`.
+    pub quick_sizes: &'static [usize],
+    /// Element types run when `--dtype` is not given.
+    pub default_dtypes: &'static [Dtype],
+    /// Builds the case.
+    pub setup: Setup,
+}
+
+impl OpSpec {
+    /// Flops or bytes of one call, whichever the operation is rated by.
+    pub fn work(&self, n: usize, dtype: Dtype) -> f64 {
+        match self.bound {
+            Bound::Compute => (self.flops)(n as f64),
+            Bound::Memory => (self.bytes)(n as f64, dtype.bytes() as f64),
+        }
+    }
+}
+
+/// Builds `$case::<f32>` or `$case::<f64>` from `$new` (an expression over the type).
+macro_rules! by_dtype {
+    ($dtype:expr, |$t:ident| $new:expr) => {
+        match $dtype {
+            Dtype::F32 => {
+                type $t = f32;
+                Ok(Box::new($new?) as Box<dyn Case>)
+            }
+            Dtype::F64 => {
+                type $t = f64;
+                Ok(Box::new($new?) as Box<dyn Case>)
+            }
+        }
+    };
+}
+
+fn setup_gemm(d: Dtype, n: usize, rng: &mut CaseRng, check: &Exec) -> Result<Box<dyn Case>> {
+    by_dtype!(d, |T| cases::Gemm::<T>::new(n, rng, check))
+}
+
+fn setup_gemv(d: Dtype, n: usize, rng: &mut CaseRng, check: &Exec) -> Result<Box<dyn Case>> {
+    by_dtype!(d, |T| cases::Gemv::<T>::new(n, rng, check))
+}
+
+fn setup_axpy(d: Dtype, n: usize, rng: &mut CaseRng, _: &Exec) -> Result<Box<dyn Case>> {
+    by_dtype!(d, |T| Result::Ok(cases::Axpy::<T>::new(n, rng)))
+}
+
+fn setup_cholesky(d: Dtype, n: usize, rng: &mut CaseRng, _: &Exec) -> Result<Box<dyn Case>> {
+    by_dtype!(d, |T| Result::Ok(cases::Cholesky::<T>::new(n, rng)))
+}
+
+fn setup_solve(d: Dtype, n: usize, rng: &mut CaseRng, _: &Exec) -> Result<Box<dyn Case>> {
+    by_dtype!(d, |T| Result::Ok(cases::Solve::<T>::new(n, rng)))
+}
+
+fn setup_qr(d: Dtype, n: usize, rng: &mut CaseRng, _: &Exec) -> Result<Box<dyn Case>> {
+    by_dtype!(d, |T| Result::Ok(cases::QrCase::<T>::new(n, rng)))
+}
+
+fn setup_eigh(d: Dtype, n: usize, rng: &mut CaseRng, _: &Exec) -> Result<Box<dyn Case>> {
+    by_dtype!(d, |T| Result::Ok(cases::EighCase::<T>::new(n, rng)))
+}
+
+const BOTH: &[Dtype] = &[Dtype::F64, Dtype::F32];
+const F64: &[Dtype] = &[Dtype::F64];
+
+/// Every operation, in the order they are run and reported.
+pub static REGISTRY: &[OpSpec] = &[
+    OpSpec {
+        name: "gemm",
+        plan_op: "gemm",
+        summary: "C ← A·B, all n × n",
+        bound: Bound::Compute,
+        flops: |n| 2.0 * n * n * n,
+        bytes: |n, s| 3.0 * n * n * s,
+        memory: |n, s| n * n * (3.0 * s + 32.0),
+        default_sizes: &[128, 512, 1024, 2048],
+        quick_sizes: &[64, 384],
+        default_dtypes: BOTH,
+        setup: setup_gemm,
+    },
+    OpSpec {
+        name: "gemv",
+        plan_op: "gemv",
+        summary: "y ← A·x, A n × n",
+        bound: Bound::Memory,
+        flops: |n| 2.0 * n * n,
+        bytes: |n, s| (n * n + 2.0 * n) * s,
+        memory: |n, s| n * n * (s + 8.0) + 8.0 * n * (s + 8.0),
+        default_sizes: &[256, 1024, 4096],
+        quick_sizes: &[1024],
+        default_dtypes: F64,
+        setup: setup_gemv,
+    },
+    OpSpec {
+        name: "axpy",
+        plan_op: "axpy",
+        summary: "y ← α·x + y, vectors of length n",
+        bound: Bound::Memory,
+        flops: |n| 2.0 * n,
+        bytes: |n, s| 3.0 * n * s,
+        memory: |n, s| n * (3.0 * s + 24.0),
+        default_sizes: &[10_000, 1_000_000, 16_000_000],
+        quick_sizes: &[1_000_000],
+        default_dtypes: F64,
+        setup: setup_axpy,
+    },
+    // row_norms / col_norms (‖row i‖₂ and ‖column j‖₂ of an n × n matrix; Bound::Memory,
+    // flops 2n², bytes n²·s) go here when the rayon engine's API for them lands on main:
+    // one entry each, plus a case type in cases.rs that calls the public function.
+    OpSpec {
+        name: "cholesky",
+        plan_op: "cholesky",
+        summary: "A = L·Lᵀ, A n × n symmetric positive definite",
+        bound: Bound::Compute,
+        flops: |n| n * n * n / 3.0,
+        bytes: |n, s| 2.0 * n * n * s,
+        memory: |n, s| n * n * (3.0 * s + 32.0),
+        default_sizes: &[256, 1024, 2048],
+        quick_sizes: &[256],
+        default_dtypes: F64,
+        setup: setup_cholesky,
+    },
+    OpSpec {
+        name: "solve",
+        plan_op: "solve",
+        summary: "x = A⁻¹·b by LU with partial pivoting, A n × n, one right-hand side",
+        bound: Bound::Compute,
+        flops: |n| 2.0 * n * n * n / 3.0 + 2.0 * n * n,
+        bytes: |n, s| (n * n + 2.0 * n) * s,
+        memory: |n, s| n * n * (2.0 * s + 16.0),
+        default_sizes: &[256, 1024, 2048],
+        quick_sizes: &[256],
+        default_dtypes: F64,
+        setup: setup_solve,
+    },
+    OpSpec {
+        name: "qr",
+        plan_op: "qr",
+        summary: "A = Q·R (Householder, Q formed: geqrf 4n³/3 + orgqr 4n³/3), A n × n",
+        bound: Bound::Compute,
+        flops: |n| 8.0 * n * n * n / 3.0,
+        bytes: |n, s| 3.0 * n * n * s,
+        memory: |n, s| n * n * (4.0 * s + 32.0),
+        default_sizes: &[256, 1024],
+        quick_sizes: &[256],
+        default_dtypes: F64,
+        setup: setup_qr,
+    },
+    OpSpec {
+        name: "eigh",
+        plan_op: "eigh",
+        summary: "A = V·Λ·Vᵀ, A n × n symmetric (nominal 14n³/3: tridiagonal reduction 4n³/3, \
+                  divide and conquer ≤ 4n³/3, back-transformation 2n³)",
+        bound: Bound::Compute,
+        flops: |n| 14.0 * n * n * n / 3.0,
+        bytes: |n, s| 2.0 * n * n * s,
+        memory: |n, s| n * n * (5.0 * s + 32.0),
+        default_sizes: &[256, 1024],
+        quick_sizes: &[128],
+        default_dtypes: F64,
+        setup: setup_eigh,
+    },
+    // batch_gemm (10 000 independent 32 × 32 GEMMs; n = batch count, flops 2·32³·n) and
+    // batch_solve go here when `parla::batch` lands on main: one entry each, with a case type
+    // in cases.rs that calls `parla::batch::…` through its public API (and the plan op name
+    // that `Exec::plan` knows for it).
+];
+
+/// The entry named `name`.
+pub fn find(name: &str) -> Option<&'static OpSpec> {
+    REGISTRY.iter().find(|s| s.name == name)
+}
+
+/// Every operation name, in registry order.
+pub fn names() -> Vec<&'static str> {
+    REGISTRY.iter().map(|s| s.name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_findable() {
+        let names = names();
+        for (i, n) in names.iter().enumerate() {
+            assert!(!names[..i].contains(n), "{n} twice");
+            assert_eq!(find(n).map(|s| s.name), Some(*n));
+        }
+        assert!(find("nope").is_none());
+    }
+
+    #[test]
+    fn every_entry_has_sizes_dtypes_and_positive_work() {
+        for s in REGISTRY {
+            assert!(
+                !s.default_sizes.is_empty() && !s.quick_sizes.is_empty(),
+                "{}",
+                s.name
+            );
+            assert!(!s.default_dtypes.is_empty());
+            for &n in s.default_sizes.iter().chain(s.quick_sizes) {
+                for d in [Dtype::F32, Dtype::F64] {
+                    assert!(s.work(n, d) > 0.0);
+                    assert!((s.memory)(n as f64, d.bytes() as f64) > 0.0);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! The report of a comparison: the cells with their derived numbers (rates, speedups,
+//! efficiencies, fractions of the peak), the verdicts, and what the run was.
+
+use serde::Serialize;
+
+use super::grid::Dtype;
+use super::peak::Peaks;
+use super::registry::Bound;
+use super::run::{CellResult, Config};
+use super::timing::Timing;
+use crate::info::MachineInfo;
+use crate::Engine;
+
+/// Version tag of the JSON document (bumped when a field changes meaning or disappears).
+pub const SCHEMA: &str = "parla-compare/1";
+
+/// One operation of the run, as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpEcho {
+    /// Name.
+    pub name: String,
+    /// What is computed and what `n` is.
+    pub summary: String,
+    /// What limits it.
+    pub bound: Bound,
+    /// Rate unit.
+    pub unit: String,
+    /// Element types run.
+    pub dtypes: Vec<Dtype>,
+    /// Sizes run.
+    pub sizes: Vec<usize>,
+}
+
+/// What was asked for.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigEcho {
+    /// The operations.
+    pub ops: Vec<OpEcho>,
+    /// The engines.
+    pub engines: Vec<Engine>,
+    /// The thread counts.
+    pub threads: Vec<usize>,
+    /// Usable cores of the machine (thread counts above are oversubscribed).
+    pub usable_cores: usize,
+    /// Input seed.
+    pub seed: u64,
+    /// `--quick` preset.
+    pub quick: bool,
+    /// Warm-up and repeat policy.
+    pub timing: Timing,
+}
+
+/// The best configuration of one engine (or overall) for one size.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Pick {
+    /// Engine.
+    pub engine: Engine,
+    /// Threads.
+    pub threads: usize,
+    /// Median seconds per call.
+    pub median: f64,
+    /// Rate in the operation's unit.
+    pub rate: Option<f64>,
+    /// Interquartile range relative to the median.
+    pub relative_iqr: f64,
+}
+
+/// Who won one (operation, element type, size).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    /// Operation.
+    pub op: String,
+    /// Element type.
+    pub dtype: Dtype,
+    /// Size.
+    pub size: usize,
+    /// The fastest measured cell.
+    pub winner: Pick,
+    /// The fastest cell of any other engine (`None` when only one engine ran).
+    pub runner_up: Option<Pick>,
+    /// The winner engine's fastest cell with another thread count.
+    pub next_threads: Option<Pick>,
+    /// `runner_up.median / winner.median` (≥ 1).
+    pub margin: Option<f64>,
+    /// The margin is smaller than the larger relative IQR of the two: a re-run may swap them.
+    pub within_noise: bool,
+    /// Engines that do not implement the operation.
+    pub unsupported: Vec<Engine>,
+    /// The fastest cell of each measured engine.
+    pub best_per_engine: Vec<Pick>,
+}
+
+/// What one oversubscribed thread costs (or gains): `cores + 1` threads against `cores`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Oversubscription {
+    /// Operation.
+    pub op: String,
+    /// Element type.
+    pub dtype: Dtype,
+    /// Size (the largest measured).
+    pub size: usize,
+    /// Engine.
+    pub engine: Engine,
+    /// Usable cores.
+    pub cores: usize,
+    /// `median(cores + 1 threads) / median(cores threads)`: above 1 is a slowdown.
+    pub slowdown: f64,
+}
+
+/// Everything one comparison produced; the JSON output is this value.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// [`SCHEMA`].
+    pub schema: String,
+    /// parla's version.
+    pub parla_version: String,
+    /// Seconds since the Unix epoch at the start.
+    pub started_unix: u64,
+    /// Wall time of the whole run, in seconds.
+    pub wall_seconds: f64,
+    /// What was asked for.
+    pub config: ConfigEcho,
+    /// `parla info --json` of the machine.
+    pub machine: MachineInfo,
+    /// The ceilings used for the fractions of peak.
+    pub peaks: Option<Peaks>,
+    /// Where they came from: `cache`, `measured` or `quick` (a short measurement, not cached).
+    pub peaks_source: String,
+    /// Every cell, in grid order.
+    pub cells: Vec<CellResult>,
+    /// The winner of each (operation, element type, size).
+    pub verdicts: Vec<Verdict>,
+    /// The cost of one thread more than the cores, per engine, at the largest size.
+    pub oversubscription: Vec<Oversubscription>,
+}
+
+/// The ceiling for `bound` / `dtype` at `threads` (capped at the largest measured count).
+pub fn peak_for(peaks: &Peaks, bound: Bound, dtype: Dtype, threads: usize) -> Option<f64> {
+    let measured = peaks.ceilings.iter().map(|c| c.threads).max()?;
+    let t = threads.min(measured).max(1);
+    match bound {
+        Bound::Compute => peaks.get("fma", dtype.name(), t),
+        Bound::Memory => ["copy", "triad", "update"]
+            .iter()
+            .filter_map(|k| peaks.get(k, "float64", t))
+            .reduce(f64::max),
+    }
+}
+
+fn same_group(a: &CellResult, b: &CellResult) -> bool {
+    a.op == b.op && a.dtype == b.dtype && a.size == b.size
+}
+
+/// Fills the derived numbers of measured cells: rates, speedup over the same engine at one
+/// thread, efficiency `speedup / min(threads, cores)`, ceiling and fraction of it.
+pub fn derive(cells: &mut [CellResult], peaks: Option<&Peaks>, cores: usize) {
+    let bases: Vec<Option<f64>> = cells
+        .iter()
+        .map(|c| {
+            cells
+                .iter()
+                .find(|b| same_group(b, c) && b.engine == c.engine && b.threads == 1)
+                .and_then(CellResult::median)
+        })
+        .collect();
+    for (c, base) in cells.iter_mut().zip(bases) {
+        let Some(median) = c.median().filter(|&m| m > 0.0) else {
+            continue;
+        };
+        c.gflops = Some(c.flops / median / 1e9);
+        c.gbs = Some(c.bytes / median / 1e9);
+        c.rate = match c.bound {
+            Bound::Compute => c.gflops,
+            Bound::Memory => c.gbs,
+        };
+        c.speedup = base.map(|b| b / median);
+        c.efficiency = c.speedup.map(|s| s / c.threads.min(cores.max(1)) as f64);
+        c.peak = peaks.and_then(|p| peak_for(p, c.bound, c.dtype, c.threads));
+        c.peak_fraction = match (c.rate, c.peak) {
+            (Some(r), Some(p)) if p > 0.0 => Some(r / p),
+            _ => None,
+        };
+    }
+}
+
+fn pick(c: &CellResult) -> Option<Pick> {
+    let t = c.time?;
+    Some(Pick {
+        engine: c.engine,
+        threads: c.threads,
+        median: t.median,
+        rate: c.rate,
+        relative_iqr: t.relative_iqr(),
+    })
+}
+
+fn fastest<'a>(it: impl Iterator<Item = &'a CellResult>) -> Option<Pick> {
+    it.filter_map(pick)
+        .min_by(|a, b| a.median.total_cmp(&b.median))
+}
+
+/// The winner of every (operation, element type, size) with at least one measured cell, in
+/// grid order.
+pub fn verdicts(cells: &[CellResult]) -> Vec<Verdict> {
+    let mut out: Vec<Verdict> = Vec::new();
+    for first in cells {
+        if out
+            .iter()
+            .any(|v| v.op == first.op && v.dtype == first.dtype && v.size == first.size)
+        {
+            continue;
+        }
+        let group: Vec<&CellResult> = cells.iter().filter(|c| same_group(c, first)).collect();
+        let Some(winner) = fastest(group.iter().copied().filter(|c| c.is_ok())) else {
+            continue;
+        };
+        let mut engines: Vec<Engine> = Vec::new();
+        for c in &group {
+            if !engines.contains(&c.engine) {
+                engines.push(c.engine);
+            }
+        }
+        let best_per_engine: Vec<Pick> = engines
+            .iter()
+            .filter_map(|&e| fastest(group.iter().copied().filter(|c| c.engine == e)))
+            .collect();
+        let unsupported = engines
+            .iter()
+            .copied()
+            .filter(|&e| {
+                group
+                    .iter()
+                    .filter(|c| c.engine == e)
+                    .all(|c| c.status == super::run::Status::Unsupported)
+            })
+            .collect();
+        let runner_up = best_per_engine
+            .iter()
+            .copied()
+            .filter(|p| p.engine != winner.engine)
+            .min_by(|a, b| a.median.total_cmp(&b.median));
+        let next_threads = fastest(
+            group
+                .iter()
+                .copied()
+                .filter(|c| c.engine == winner.engine && c.threads != winner.threads),
+        );
+        let margin = runner_up.map(|r| r.median / winner.median);
+        let within_noise = match (margin, runner_up) {
+            (Some(m), Some(r)) => m - 1.0 < winner.relative_iqr.max(r.relative_iqr),
+            _ => false,
+        };
+        out.push(Verdict {
+            op: first.op.clone(),
+            dtype: first.dtype,
+            size: first.size,
+            winner,
+            runner_up,
+            next_threads,
+            margin,
+            within_noise,
+            unsupported,
+            best_per_engine,
+        });
+    }
+    out
+}
+
+/// The slowdown of `cores + 1` threads against `cores`, per engine, at each (operation,
+/// element type)'s largest size where both were measured.
+pub fn oversubscription(cells: &[CellResult], cores: usize) -> Vec<Oversubscription> {
+    let mut out: Vec<Oversubscription> = Vec::new();
+    for over in cells.iter().filter(|c| c.is_ok() && c.threads == cores + 1) {
+        let Some(at_cores) = cells
+            .iter()
+            .find(|c| same_group(c, over) && c.engine == over.engine && c.threads == cores)
+            .and_then(CellResult::median)
+        else {
+            continue;
+        };
+        let Some(m) = over.median() else { continue };
+        let entry = Oversubscription {
+            op: over.op.clone(),
+            dtype: over.dtype,
+            size: over.size,
+            engine: over.engine,
+            cores,
+            slowdown: m / at_cores,
+        };
+        match out
+            .iter_mut()
+            .find(|o| o.op == over.op && o.dtype == over.dtype && o.engine == over.engine)
+        {
+            Some(o) if o.size < over.size => *o = entry,
+            Some(_) => {}
+            None => out.push(entry),
+        }
+    }
+    out
+}
+
+impl Report {
+    /// Assembles the report of `cells` (raw measurements in grid order): derives their
+    /// numbers and the verdicts.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        config: &Config,
+        mut cells: Vec<CellResult>,
+        peaks: Option<Peaks>,
+        peaks_source: &str,
+        machine: MachineInfo,
+        cores: usize,
+        started_unix: u64,
+        wall_seconds: f64,
+    ) -> Report {
+        derive(&mut cells, peaks.as_ref(), cores);
+        let verdicts = verdicts(&cells);
+        let oversubscription = oversubscription(&cells, cores);
+        let sel = &config.selection;
+        Report {
+            schema: SCHEMA.to_string(),
+            parla_version: env!("CARGO_PKG_VERSION").to_string(),
+            started_unix,
+            wall_seconds,
+            config: ConfigEcho {
+                ops: sel
+                    .ops
+                    .iter()
+                    .map(|o| OpEcho {
+                        name: o.spec.name.to_string(),
+                        summary: o.spec.summary.to_string(),
+                        bound: o.spec.bound,
+                        unit: o.spec.bound.unit().to_string(),
+                        dtypes: o.dtypes.clone(),
+                        sizes: o.sizes.clone(),
+                    })
+                    .collect(),
+                engines: sel.engines.clone(),
+                threads: sel.threads.clone(),
+                usable_cores: cores,
+                seed: config.seed,
+                quick: config.quick,
+                timing: config.timing,
+            },
+            machine,
+            peaks,
+            peaks_source: peaks_source.to_string(),
+            cells,
+            verdicts,
+            oversubscription,
+        }
+    }
+}

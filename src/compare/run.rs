@@ -1,0 +1,344 @@
+//! The runner: for each group of cells sharing inputs, build the case, compute the reference,
+//! then for each engine × thread count: check what will run, run once and check the result,
+//! warm up, time, and read the thread settings back.
+//!
+//! A cell never runs with the wrong threads: before the first call, [`Exec::plan`] must name
+//! the cell's engine and thread count, and a rayon engine's pool must have exactly that many
+//! workers ([`threads::engine_pool_threads`]); after the checked call and after the timed
+//! calls, the `blas` engine must have left OpenBLAS at that count
+//! ([`threads::openblas::current_threads`]). A mismatch turns the cell into an error, with the
+//! numbers, instead of a measurement. An engine without the operation gives an `unsupported`
+//! cell; any other failure gives an `error` cell. Neither stops the comparison.
+
+use std::time::Instant;
+
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+use super::cases::{Case, CaseRng};
+use super::grid::{Cell, Dtype, Selection};
+use super::registry::{Bound, OpSpec};
+use super::stats::Summary;
+use super::timing::{self, Timing};
+use crate::error::{Error, Result};
+use crate::{threads, Engine, Exec};
+
+/// A resolved comparison: what to run and how to time it.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Operations, element types, sizes, engines, thread counts.
+    pub selection: Selection,
+    /// Warm-up and repeat policy.
+    pub timing: Timing,
+    /// Seed of the input generator (each group derives its own stream from it).
+    pub seed: u64,
+    /// Whether this is the `--quick` preset.
+    pub quick: bool,
+}
+
+/// The outcome of a cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Measured.
+    Ok,
+    /// The engine does not implement the operation (shown as `n/a`).
+    Unsupported,
+    /// Something failed; `message` says what.
+    Error,
+}
+
+/// What the runner read back about the threads a cell used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verified {
+    /// The engine [`Exec::plan`] resolved.
+    pub planned_engine: Engine,
+    /// The thread count [`Exec::plan`] reported.
+    pub planned_threads: usize,
+    /// OpenBLAS's thread setting after the cell's calls (`blas` engine only).
+    pub openblas_threads: Option<usize>,
+    /// Workers of the engine pool (rayon engines only).
+    pub pool_threads: Option<usize>,
+}
+
+/// One measured (or skipped) cell, with every derived number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellResult {
+    /// The operation.
+    pub op: String,
+    /// Element type.
+    pub dtype: Dtype,
+    /// Size `n`.
+    pub size: usize,
+    /// Engine asked for.
+    pub engine: Engine,
+    /// Threads asked for.
+    pub threads: usize,
+    /// `threads` exceeds the usable cores.
+    pub oversubscribed: bool,
+    /// Outcome.
+    pub status: Status,
+    /// Why it was skipped or failed.
+    pub message: Option<String>,
+    /// What limits the operation.
+    pub bound: Bound,
+    /// Unit of `rate` and `peak`: `GFLOP/s` or `GB/s`.
+    pub unit: String,
+    /// Nominal flops of one call.
+    pub flops: f64,
+    /// Nominal bytes of one call.
+    pub bytes: f64,
+    /// Seconds per call.
+    pub time: Option<Summary>,
+    /// Calls per timed sample.
+    pub batch: Option<usize>,
+    /// `flops / median / 1e9`.
+    pub gflops: Option<f64>,
+    /// `bytes / median / 1e9`.
+    pub gbs: Option<f64>,
+    /// `gflops` or `gbs`, whichever `bound` says.
+    pub rate: Option<f64>,
+    /// Median time of the same engine at 1 thread divided by this median.
+    pub speedup: Option<f64>,
+    /// `speedup / min(threads, usable cores)`.
+    pub efficiency: Option<f64>,
+    /// The ceiling at `min(threads, usable cores)` threads, in `unit`.
+    pub peak: Option<f64>,
+    /// `rate / peak`.
+    pub peak_fraction: Option<f64>,
+    /// Backward-error ratio (see [`cases`](super::cases)).
+    pub backward_error: Option<f64>,
+    /// Output bit-identical to the `blas` engine's at 1 thread.
+    pub bit_identical: Option<bool>,
+    /// Thread settings read back.
+    pub verified: Option<Verified>,
+}
+
+impl CellResult {
+    fn new(cell: &Cell, spec: &OpSpec, cores: usize) -> Self {
+        CellResult {
+            op: cell.op.to_string(),
+            dtype: cell.dtype,
+            size: cell.size,
+            engine: cell.engine,
+            threads: cell.threads,
+            oversubscribed: cell.threads > cores,
+            status: Status::Error,
+            message: None,
+            bound: spec.bound,
+            unit: spec.bound.unit().to_string(),
+            flops: (spec.flops)(cell.size as f64),
+            bytes: (spec.bytes)(cell.size as f64, cell.dtype.bytes() as f64),
+            time: None,
+            batch: None,
+            gflops: None,
+            gbs: None,
+            rate: None,
+            speedup: None,
+            efficiency: None,
+            peak: None,
+            peak_fraction: None,
+            backward_error: None,
+            bit_identical: None,
+            verified: None,
+        }
+    }
+
+    fn failed(mut self, e: &Error) -> Self {
+        self.status = match e {
+            Error::Unsupported { .. } => Status::Unsupported,
+            _ => Status::Error,
+        };
+        self.message = Some(e.to_string());
+        self
+    }
+
+    /// Whether this cell was measured.
+    pub fn is_ok(&self) -> bool {
+        self.status == Status::Ok
+    }
+
+    /// The median seconds per call of a measured cell.
+    pub fn median(&self) -> Option<f64> {
+        self.time.map(|t| t.median)
+    }
+}
+
+/// Where the runner is, for a progress bar.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    /// Cells finished.
+    pub done: usize,
+    /// Cells in the grid.
+    pub total: usize,
+    /// What runs now (`gemm float64 n=1024 blas 2t`).
+    pub label: String,
+}
+
+/// The seed of one group's generator: the user's seed mixed with the group's identity, so a
+/// group gets the same inputs whatever else is selected.
+pub fn group_seed(seed: u64, op: &str, dtype: Dtype, n: usize) -> u64 {
+    seed ^ xxhash_rust::xxh3::xxh3_64(format!("{op}/{dtype}/{n}").as_bytes())
+}
+
+fn mismatch(what: String) -> Error {
+    Error::InvalidArgument {
+        op: "compare",
+        name: "threads",
+        reason: what,
+    }
+}
+
+/// Runs every cell of `config` on a machine with `cores` usable cores; `progress` is called
+/// before each cell and once at the end. Cells come back in grid order with their raw
+/// measurements (derived numbers are filled by [`derive`](super::report::derive)).
+///
+/// # Errors
+/// Only when no execution value for the reference or checks can be built (a thread count
+/// outside `1..=MAX_THREADS`); every per-cell problem is recorded in the cell.
+pub fn run_cells(
+    config: &Config,
+    cores: usize,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Vec<CellResult>> {
+    let check = Exec::blas(cores.max(1))?;
+    let reference = Exec::blas(1)?;
+    let sel = &config.selection;
+    let total = sel.cells().len();
+    let mut out = Vec::with_capacity(total);
+    for (spec, dtype, n) in sel.groups() {
+        let cells: Vec<Cell> = sel
+            .engines
+            .iter()
+            .flat_map(|&engine| {
+                sel.threads.iter().map(move |&threads| Cell {
+                    op: spec.name,
+                    dtype,
+                    size: n,
+                    engine,
+                    threads,
+                })
+            })
+            .collect();
+        progress(&Progress {
+            done: out.len(),
+            total,
+            label: format!("{} {dtype} n={n}: inputs and reference", spec.name),
+        });
+        let mut rng = CaseRng::seed_from_u64(group_seed(config.seed, spec.name, dtype, n));
+        let mut case = match (spec.setup)(dtype, n, &mut rng, &check) {
+            Ok(c) => c,
+            Err(e) => {
+                out.extend(
+                    cells
+                        .iter()
+                        .map(|c| CellResult::new(c, spec, cores).failed(&e)),
+                );
+                continue;
+            }
+        };
+        // The bit-identity reference: the blas engine at 1 thread.
+        case.reset();
+        let reference_hash = case.run(&reference).ok().map(|()| case.output_hash());
+        for cell in &cells {
+            progress(&Progress {
+                done: out.len(),
+                total,
+                label: format!(
+                    "{} {dtype} n={n} {} {}t",
+                    spec.name, cell.engine, cell.threads
+                ),
+            });
+            let base = CellResult::new(cell, spec, cores);
+            let r = match run_cell(
+                case.as_mut(),
+                spec,
+                cell,
+                &config.timing,
+                &check,
+                reference_hash,
+                base.clone(),
+            ) {
+                Ok(r) => r,
+                Err(e) => base.failed(&e),
+            };
+            out.push(r);
+        }
+    }
+    progress(&Progress {
+        done: out.len(),
+        total,
+        label: "done".into(),
+    });
+    Ok(out)
+}
+
+/// OpenBLAS's thread setting, which must be `want` after a `blas` call.
+fn openblas_readback(engine: Engine, want: usize) -> Result<Option<usize>> {
+    if engine != Engine::Blas {
+        return Ok(None);
+    }
+    let got = threads::openblas::current_threads();
+    if got != want {
+        return Err(mismatch(format!(
+            "OpenBLAS is set to {got} threads after the call, the cell asks {want}"
+        )));
+    }
+    Ok(Some(got))
+}
+
+fn run_cell(
+    case: &mut dyn Case,
+    spec: &OpSpec,
+    cell: &Cell,
+    timing: &Timing,
+    check: &Exec,
+    reference_hash: Option<u64>,
+    mut r: CellResult,
+) -> Result<CellResult> {
+    let exec = Exec::new(cell.engine, cell.threads)?;
+    let plan = exec.plan(spec.plan_op)?;
+    if plan.threads != cell.threads || (cell.engine != Engine::Auto && plan.engine != cell.engine) {
+        return Err(mismatch(format!(
+            "plan says {} with {} threads, the cell asks {} with {}",
+            plan.engine, plan.threads, cell.engine, cell.threads
+        )));
+    }
+    let pool_threads = match plan.engine {
+        Engine::RayonBlas | Engine::Rayon => {
+            let got = threads::engine_pool_threads(cell.threads)?;
+            if got != cell.threads {
+                return Err(mismatch(format!(
+                    "the engine pool has {got} workers, the cell asks {}",
+                    cell.threads
+                )));
+            }
+            Some(got)
+        }
+        _ => None,
+    };
+    // The checked call.
+    case.reset();
+    let t0 = Instant::now();
+    case.run(&exec)?;
+    let first = t0.elapsed().as_secs_f64();
+    openblas_readback(plan.engine, cell.threads)?;
+    let bit_identical = reference_hash.map(|h| h == case.output_hash());
+    // The check products run on `check` and change OpenBLAS's setting; the next call of the
+    // cell sets it back (and is verified again after timing).
+    let backward_error = case.backward_error(check).ok();
+    let m = timing::measure(timing, first, || case.run(&exec))?;
+    let openblas_threads = openblas_readback(plan.engine, cell.threads)?;
+    r.status = Status::Ok;
+    r.time = Summary::of(&m.samples);
+    r.batch = Some(m.batch);
+    r.backward_error = backward_error;
+    r.bit_identical = bit_identical;
+    r.verified = Some(Verified {
+        planned_engine: plan.engine,
+        planned_threads: plan.threads,
+        openblas_threads,
+        pool_threads,
+    });
+    Ok(r)
+}
