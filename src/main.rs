@@ -61,10 +61,10 @@ struct CompareArgs {
     /// Element types: f32, f64 or both [default: both for gemm, f64 for the others].
     #[arg(long, value_name = "LIST")]
     dtype: Option<String>,
-    /// Minimum timed samples per cell [default: 5; 3 with --quick].
+    /// Minimum timed samples per cell [default: 7; 3 with --quick].
     #[arg(long, value_name = "N")]
     repeat: Option<usize>,
-    /// Minimum seconds of timed samples per cell [default: 0.25; 0.02 with --quick].
+    /// Minimum seconds of timed samples per cell [default: 0.5; 0.05 with --quick].
     #[arg(long, value_name = "SECONDS")]
     min_time: Option<f64>,
     /// Seed of the random inputs [default: 42].

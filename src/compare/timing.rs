@@ -29,18 +29,19 @@ pub struct Timing {
 }
 
 impl Timing {
-    /// The default preset: 0.1 s warm-up, at least 0.25 s and 5 samples per cell.
+    /// The default preset: 0.15 s warm-up, at least 0.5 s and 7 samples per cell (the whole
+    /// default grid takes about 2–3 minutes on 2 cores).
     pub const DEFAULT: Timing = Timing {
-        warmup_seconds: 0.1,
-        min_seconds: 0.25,
-        min_repeats: 5,
+        warmup_seconds: 0.15,
+        min_seconds: 0.5,
+        min_repeats: 7,
         max_repeats: 100_000,
     };
 
-    /// The `--quick` preset: 10 ms warm-up, at least 20 ms and 3 samples per cell.
+    /// The `--quick` preset: 20 ms warm-up, at least 50 ms and 3 samples per cell.
     pub const QUICK: Timing = Timing {
-        warmup_seconds: 0.01,
-        min_seconds: 0.02,
+        warmup_seconds: 0.02,
+        min_seconds: 0.05,
         min_repeats: 3,
         max_repeats: 100_000,
     };
