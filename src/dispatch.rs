@@ -11,7 +11,8 @@ use crate::decomp::{Diag, Eig, Eigh, Lstsq, LuPacked, Qr, QrMode, Svd, Trans, Up
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
-use crate::parallel;
+use crate::kernels::GemmKernel;
+use crate::parallel::{self, Kernel};
 use crate::scalar::Scalar;
 use crate::threads;
 
@@ -25,6 +26,9 @@ pub(crate) enum Path {
     /// parla's block scheduler on a rayon pool of this many threads, single-threaded OpenBLAS
     /// per block.
     RayonBlas { threads: usize },
+    /// parla's block scheduler on a rayon pool of this many threads, parla's own kernels per
+    /// block.
+    Rayon { threads: usize },
 }
 
 /// Whether `engine` implements `op` (the rayon engines are being built op by op).
@@ -35,7 +39,10 @@ fn implements(engine: Engine, op: &str) -> bool {
             op,
             "gemm" | "matmul" | "gemv" | "matvec" | "dot" | "axpy" | "scal" | "nrm2"
         ),
-        Engine::Rayon => false,
+        Engine::Rayon => matches!(
+            op,
+            "gemm" | "matmul" | "gemv" | "matvec" | "dot" | "axpy" | "scal" | "nrm2"
+        ),
     }
 }
 
@@ -48,6 +55,26 @@ pub struct Plan {
     pub engine: Engine,
     /// The threads it will use.
     pub threads: usize,
+    /// How the work is cut: the parallel loop and the size of its blocks.
+    pub split: &'static str,
+    /// For the `rayon` engine: the f64 GEMM kernel (instruction set, MR × NR tile, MC/KC/NC
+    /// blocks); see [`Exec::gemm_kernel`] for other element types.
+    pub kernel: Option<GemmKernel>,
+}
+
+/// The split description of each engine (for reports).
+fn split_of(engine: Engine, threads: usize) -> &'static str {
+    match (engine, threads) {
+        (_, 1) => "none: one thread",
+        (Engine::Blas, _) | (Engine::Auto, _) => "OpenBLAS's own threads",
+        (Engine::RayonBlas, _) => {
+            "C cut into one panel per thread along its contiguous side (level 1/2: one chunk per thread)"
+        }
+        (Engine::Rayon, _) => {
+            "BLIS loop 3 (ic): rows of C in blocks of <= MC, a multiple of the threads; \
+             column groups too when C has fewer MR-row panels than threads"
+        }
+    }
 }
 
 /// Resolves `auto` and nesting for `op`.
@@ -74,6 +101,8 @@ pub(crate) fn plan(exec: &Exec, op: &'static str) -> Result<Plan> {
             op,
             engine,
             threads,
+            split: split_of(engine, threads),
+            kernel: (engine == Engine::Rayon).then(|| exec.gemm_kernel::<f64>()),
         })
     } else {
         Err(Error::Unsupported { op, engine })
@@ -84,6 +113,7 @@ fn route(exec: &Exec, op: &'static str) -> Result<Path> {
     let p = plan(exec, op)?;
     Ok(match p.engine {
         Engine::RayonBlas => Path::RayonBlas { threads: p.threads },
+        Engine::Rayon => Path::Rayon { threads: p.threads },
         _ => Path::Blas { threads: p.threads },
     })
 }
@@ -106,6 +136,9 @@ pub(crate) fn gemm<T: Scalar>(
     match route(exec, op)? {
         Path::Blas { threads } => blas::level3::gemm(op, threads, alpha, a, b, beta, c),
         Path::RayonBlas { threads } => parallel::gemm::gemm(op, threads, alpha, a, b, beta, c),
+        Path::Rayon { threads } => {
+            parallel::blis::gemm(op, threads, exec.gemm_kernel::<T>(), alpha, a, b, beta, c)
+        }
     }
 }
 
@@ -120,14 +153,20 @@ pub(crate) fn gemv<T: Scalar>(
 ) -> Result<()> {
     match route(exec, op)? {
         Path::Blas { threads } => blas::level2::gemv(op, threads, alpha, a, x, beta, y),
-        Path::RayonBlas { threads } => parallel::level2::gemv(op, threads, alpha, a, x, beta, y),
+        Path::RayonBlas { threads } => {
+            parallel::level2::gemv(op, threads, Kernel::Blas, alpha, a, x, beta, y)
+        }
+        Path::Rayon { threads } => {
+            parallel::level2::gemv(op, threads, Kernel::Rust, alpha, a, x, beta, y)
+        }
     }
 }
 
 pub(crate) fn dot<T: Scalar>(exec: &Exec, x: ArrayView1<T>, y: ArrayView1<T>) -> Result<T> {
     match route(exec, "dot")? {
         Path::Blas { threads } => Ok(blas::level1::dot(threads, x, y)),
-        Path::RayonBlas { threads } => parallel::level1::dot(threads, x, y),
+        Path::RayonBlas { threads } => parallel::level1::dot(threads, Kernel::Blas, x, y),
+        Path::Rayon { threads } => parallel::level1::dot(threads, Kernel::Rust, x, y),
     }
 }
 
@@ -142,7 +181,8 @@ pub(crate) fn axpy<T: Scalar>(
             blas::level1::axpy(threads, alpha, x, y);
             Ok(())
         }
-        Path::RayonBlas { threads } => parallel::level1::axpy(threads, alpha, x, y),
+        Path::RayonBlas { threads } => parallel::level1::axpy(threads, Kernel::Blas, alpha, x, y),
+        Path::Rayon { threads } => parallel::level1::axpy(threads, Kernel::Rust, alpha, x, y),
     }
 }
 
@@ -152,14 +192,16 @@ pub(crate) fn scal<T: Scalar>(exec: &Exec, alpha: T, x: &mut ArrayViewMut1<T>) -
             blas::level1::scal(threads, alpha, x);
             Ok(())
         }
-        Path::RayonBlas { threads } => parallel::level1::scal(threads, alpha, x),
+        Path::RayonBlas { threads } => parallel::level1::scal(threads, Kernel::Blas, alpha, x),
+        Path::Rayon { threads } => parallel::level1::scal(threads, Kernel::Rust, alpha, x),
     }
 }
 
 pub(crate) fn nrm2<T: Scalar>(exec: &Exec, x: ArrayView1<T>) -> Result<T> {
     match route(exec, "nrm2")? {
         Path::Blas { threads } => Ok(blas::level1::nrm2(threads, x)),
-        Path::RayonBlas { threads } => parallel::level1::nrm2(threads, x),
+        Path::RayonBlas { threads } => parallel::level1::nrm2(threads, Kernel::Blas, x),
+        Path::Rayon { threads } => parallel::level1::nrm2(threads, Kernel::Rust, x),
     }
 }
 
