@@ -1,67 +1,112 @@
-//! Factorization benchmarks.
+//! Factorization benchmarks, throughput in nominal flops (the counts of `parla compare`).
+//! Ids: `<engine>/<threads>t/<n>`; engines that do not implement an operation are skipped.
 //!
-//! Group `eigh`: `parla::eigh` (LAPACK `syevd`) against ndarray-linalg's `eigh` (`syev`) on the
-//! same symmetric matrix, n = 256 and 1024, with every usable core.
-//! Group `cholesky`, `solve`, `qr`: the `blas` engine at n = 1024.
+//! - `cholesky`, `solve` (LU, one right-hand side), `qr` (Q formed): n = 256, 1024;
+//! - `eigh`: `parla::eigh` (LAPACK `syevd`) against ndarray-linalg's `eigh` (`syev`, id
+//!   `ndarray-linalg-syev/<threads>t/<n>`) on the same symmetric matrix, n = 256, 1024.
 //!
-//! Run: `cargo bench --bench factor` (a few minutes on 2 cores).
+//! Run: `cargo bench --bench factor` (about 3 minutes on 2 cores). Engines and threads:
+//! `PARLA_BACKEND`, `PARLA_NUM_THREADS` (default: blas, rayon-blas, rayon × 1 and the usable
+//! cores).
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use ndarray::Array2;
+mod common;
+
+use criterion::{
+    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
+};
+use ndarray::{array, Array2};
 use ndarray_linalg::{Eigh as _, UPLO};
-use parla::{Exec, QrMode};
+use parla::{Engine, QrMode};
 
-fn symmetric(n: usize) -> Array2<f64> {
-    let b = Array2::from_shape_fn((n, n), |(i, j)| {
-        (((i * 31 + j * 17) % 97) as f64 - 48.0) / 48.0
-    });
-    let mut a = b.t().dot(&b);
-    for i in 0..n {
-        a[[i, i]] += n as f64;
+const SIZES: [usize; 2] = [256, 1024];
+
+fn cholesky(c: &mut Criterion) {
+    let mut group = c.benchmark_group("cholesky");
+    // Flat sampling: 10 samples of equal iteration counts (linear sampling would need 55
+    // calls of the slowest cases, ~40 s for `syev` at n = 1024).
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    for n in SIZES {
+        let a = common::spd(n, 1);
+        group.throughput(Throughput::Elements(common::flops("cholesky", n)));
+        for (engine, t, exec) in common::execs("cholesky") {
+            group.bench_function(BenchmarkId::new(common::id(engine, t), n), |b| {
+                b.iter(|| exec.cholesky(&a).unwrap())
+            });
+        }
     }
-    a
+    group.finish();
 }
 
-fn exec() -> Exec {
-    Exec::blas(parla::threads::usable_cores()).unwrap()
+fn solve(c: &mut Criterion) {
+    let mut group = c.benchmark_group("solve");
+    // Flat sampling: 10 samples of equal iteration counts (linear sampling would need 55
+    // calls of the slowest cases, ~40 s for `syev` at n = 1024).
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    for n in SIZES {
+        let a = common::matrix(n, n, 1);
+        let rhs = common::vector(n, 2);
+        group.throughput(Throughput::Elements(common::flops("solve", n)));
+        for (engine, t, exec) in common::execs("solve") {
+            group.bench_function(BenchmarkId::new(common::id(engine, t), n), |b| {
+                b.iter(|| exec.solve(&a, &rhs).unwrap())
+            });
+        }
+    }
+    group.finish();
+}
+
+fn qr(c: &mut Criterion) {
+    let mut group = c.benchmark_group("qr");
+    // Flat sampling: 10 samples of equal iteration counts (linear sampling would need 55
+    // calls of the slowest cases, ~40 s for `syev` at n = 1024).
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    for n in SIZES {
+        let a = common::matrix(n, n, 1);
+        group.throughput(Throughput::Elements(common::flops("qr", n)));
+        for (engine, t, exec) in common::execs("qr") {
+            group.bench_function(BenchmarkId::new(common::id(engine, t), n), |b| {
+                b.iter(|| exec.qr(&a, QrMode::Reduced).unwrap())
+            });
+        }
+    }
+    group.finish();
+}
+
+fn symmetric(n: usize) -> Array2<f64> {
+    let b = common::matrix(n, n, 3);
+    &b + &b.t()
 }
 
 fn eigh(c: &mut Criterion) {
     let mut group = c.benchmark_group("eigh");
-    group.sample_size(10);
-    let e = exec();
-    for n in [256usize, 1024] {
+    // Flat sampling: 10 samples of equal iteration counts (linear sampling would need 55
+    // calls of the slowest cases, ~40 s for `syev` at n = 1024).
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    for n in SIZES {
         let a = symmetric(n);
-        group.bench_function(BenchmarkId::new("parla_syevd", n), |b| {
-            b.iter(|| e.eigh(&a).unwrap())
-        });
-        group.bench_function(BenchmarkId::new("ndarray_linalg_syev", n), |b| {
-            // ndarray-linalg calls OpenBLAS directly; the previous parla call left it at the same
-            // thread count.
-            b.iter(|| a.eigh(UPLO::Lower).unwrap())
-        });
+        group.throughput(Throughput::Elements(common::flops("eigh", n)));
+        for (engine, t, exec) in common::execs("eigh") {
+            group.bench_function(BenchmarkId::new(common::id(engine, t), n), |b| {
+                b.iter(|| exec.eigh(&a).unwrap())
+            });
+            if engine == Engine::Blas {
+                // ndarray-linalg calls OpenBLAS directly, with whatever thread count OpenBLAS is
+                // set to: a tiny parla call on this exec sets it to `t` first (read back).
+                exec.eigh(&array![[2.0f64, 1.0], [1.0, 2.0]]).unwrap();
+                assert_eq!(parla::threads::openblas::current_threads(), t);
+                group.bench_function(
+                    BenchmarkId::new(common::id("ndarray-linalg-syev", t), n),
+                    |b| b.iter(|| a.eigh(UPLO::Lower).unwrap()),
+                );
+            }
+        }
     }
     group.finish();
 }
 
-fn factorizations(c: &mut Criterion) {
-    let e = exec();
-    let n = 1024;
-    let a = symmetric(n);
-    let rhs = Array2::from_shape_fn((n, 1), |(i, _)| i as f64);
-    let mut group = c.benchmark_group("factor");
-    group.sample_size(10);
-    group.bench_function(BenchmarkId::new("cholesky", n), |b| {
-        b.iter(|| e.cholesky(&a).unwrap())
-    });
-    group.bench_function(BenchmarkId::new("solve", n), |b| {
-        b.iter(|| e.solve(&a, &rhs).unwrap())
-    });
-    group.bench_function(BenchmarkId::new("qr", n), |b| {
-        b.iter(|| e.qr(&a, QrMode::Reduced).unwrap())
-    });
-    group.finish();
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = cholesky, solve, qr, eigh
 }
-
-criterion_group!(benches, eigh, factorizations);
 criterion_main!(benches);

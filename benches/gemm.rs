@@ -1,46 +1,65 @@
-//! GEMM benchmarks.
+//! GEMM benchmarks. Ids: `<engine>/<threads>t/<n>`; throughput in flops (criterion's
+//! "elem/s" reads as flop/s).
 //!
-//! Group `matmul_overhead`: `parla::matmul` on the `blas` engine against a raw `cblas_dgemm`
-//! call doing the same work (allocate a zeroed `n × n` output, multiply), side by side at
-//! n = 64, 256, 1024, with 1 thread and with every usable core. `raw_prealloc` reuses one
-//! output buffer and shows what allocation costs.
+//! - `gemm` (f64) and `gemm_f32`: `C ← A B`, `n × n`, n = 256 and 1024, on every engine that
+//!   implements it × threads.
+//! - `matmul_overhead`: `parla::matmul` on the `blas` engine against a raw `cblas_dgemm` doing
+//!   the same work (allocate a zeroed `n × n` output, multiply), side by side at n = 64, 256,
+//!   1024; `raw_prealloc` reuses one output buffer and shows what the allocation costs.
 //!
-//! Group `dgemm_engines`: `blas` vs `rayon-blas` DGEMM at n = 1024, 2048 with all cores.
-//!
-//! Run: `cargo bench --bench gemm` (about 3 minutes on 2 cores).
-//! Threads: `PARLA_NUM_THREADS` (default: 1 and the usable cores).
+//! Run: `cargo bench --bench gemm` (about 2–3 minutes on 2 cores); one group:
+//! `cargo bench --bench gemm -- gemm_f32`. Engines and threads: `PARLA_BACKEND`,
+//! `PARLA_NUM_THREADS` (default: blas, rayon-blas, rayon × 1 and the usable cores).
+
+mod common;
 
 use std::os::raw::c_int;
 
 use cblas_sys::{cblas_dgemm, CBLAS_LAYOUT, CBLAS_TRANSPOSE};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ndarray::Array2;
-use parla::{Engine, Exec};
+use parla::{Engine, Exec, Trans};
 
 extern "C" {
     fn openblas_set_num_threads(n: c_int);
 }
 
-fn thread_counts() -> Vec<usize> {
-    match std::env::var("PARLA_NUM_THREADS") {
-        Ok(v) => vec![v
-            .parse()
-            .expect("PARLA_NUM_THREADS must be a positive integer")],
-        Err(_) => {
-            let cores = parla::threads::usable_cores();
-            if cores > 1 {
-                vec![1, cores]
-            } else {
-                vec![1]
-            }
+fn gemm_f64(c: &mut Criterion) {
+    let mut group = c.benchmark_group("gemm");
+    for n in [256usize, 1024] {
+        let (a, b) = (common::matrix(n, n, 1), common::matrix(n, n, 2));
+        let mut out = Array2::<f64>::zeros((n, n));
+        group.throughput(Throughput::Elements(common::flops("gemm", n)));
+        group.sample_size(if n >= 1024 { 10 } else { 30 });
+        for (engine, t, exec) in common::execs("gemm") {
+            group.bench_function(BenchmarkId::new(common::id(engine, t), n), |bench| {
+                bench.iter(|| {
+                    exec.gemm(1.0, &a, Trans::No, &b, Trans::No, 0.0, &mut out)
+                        .unwrap()
+                })
+            });
         }
     }
+    group.finish();
 }
 
-fn input(n: usize, seed: usize) -> Array2<f64> {
-    Array2::from_shape_fn((n, n), |(i, j)| {
-        (((i * 31 + j * 17 + seed) % 97) as f64 - 48.0) / 48.0
-    })
+fn gemm_f32(c: &mut Criterion) {
+    let mut group = c.benchmark_group("gemm_f32");
+    for n in [256usize, 1024] {
+        let (a, b) = (common::matrix_f32(n, n, 1), common::matrix_f32(n, n, 2));
+        let mut out = Array2::<f32>::zeros((n, n));
+        group.throughput(Throughput::Elements(common::flops("gemm", n)));
+        group.sample_size(if n >= 1024 { 10 } else { 30 });
+        for (engine, t, exec) in common::execs("gemm") {
+            group.bench_function(BenchmarkId::new(common::id(engine, t), n), |bench| {
+                bench.iter(|| {
+                    exec.gemm(1.0, &a, Trans::No, &b, Trans::No, 0.0, &mut out)
+                        .unwrap()
+                })
+            });
+        }
+    }
+    group.finish();
 }
 
 /// C = A B through cblas with nothing around it but the output allocation.
@@ -69,15 +88,11 @@ fn raw_matmul(a: &Array2<f64>, b: &Array2<f64>, c: &mut [f64]) {
 
 fn matmul_overhead(c: &mut Criterion) {
     let mut group = c.benchmark_group("matmul_overhead");
-    for &t in &thread_counts() {
+    for &t in &common::thread_counts() {
         for n in [64usize, 256, 1024] {
-            let (a, b) = (input(n, 1), input(n, 2));
-            group.throughput(Throughput::Elements((2 * n * n * n) as u64));
-            if n >= 1024 {
-                group.sample_size(20);
-            } else {
-                group.sample_size(100);
-            }
+            let (a, b) = (common::matrix(n, n, 1), common::matrix(n, n, 2));
+            group.throughput(Throughput::Elements(common::flops("gemm", n)));
+            group.sample_size(if n >= 1024 { 10 } else { 50 });
             let exec = Exec::new(Engine::Blas, t).unwrap();
             // Interleave the variants per size so machine noise hits them alike.
             group.bench_function(BenchmarkId::new(format!("raw/{t}t"), n), |bench| {
@@ -104,24 +119,9 @@ fn matmul_overhead(c: &mut Criterion) {
     group.finish();
 }
 
-/// `blas` (OpenBLAS's own threads) against `rayon-blas` (parla's panels on rayon, 1-thread
-/// OpenBLAS each), same thread budget, side by side.
-fn engines(c: &mut Criterion) {
-    let mut group = c.benchmark_group("dgemm_engines");
-    group.sample_size(10);
-    let t = *thread_counts().last().unwrap();
-    for n in [1024usize, 2048] {
-        let (a, b) = (input(n, 1), input(n, 2));
-        group.throughput(Throughput::Elements((2 * n * n * n) as u64));
-        for engine in [Engine::Blas, Engine::RayonBlas] {
-            let exec = Exec::new(engine, t).unwrap();
-            group.bench_function(BenchmarkId::new(format!("{engine}/{t}t"), n), |bench| {
-                bench.iter(|| exec.matmul(&a, &b).unwrap())
-            });
-        }
-    }
-    group.finish();
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = gemm_f64, gemm_f32, matmul_overhead
 }
-
-criterion_group!(benches, matmul_overhead, engines);
 criterion_main!(benches);
