@@ -200,6 +200,7 @@ fn rate_plot(report: &Report, op: &str, dtype: Dtype, cells: &[&CellResult]) -> 
             .map_err(|e| plot_error(&file, e))?;
         chart
             .configure_mesh()
+            .max_light_lines(2)
             .x_desc("n (log scale)")
             .y_desc(unit.as_str())
             .x_label_formatter(&tick)

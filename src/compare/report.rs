@@ -63,6 +63,8 @@ pub struct Pick {
     pub rate: Option<f64>,
     /// Interquartile range relative to the median.
     pub relative_iqr: f64,
+    /// Rate / the measured ceiling at this thread count.
+    pub peak_fraction: Option<f64>,
 }
 
 /// Who won one (operation, element type, size).
@@ -191,6 +193,7 @@ fn pick(c: &CellResult) -> Option<Pick> {
         median: t.median,
         rate: c.rate,
         relative_iqr: t.relative_iqr(),
+        peak_fraction: c.peak_fraction,
     })
 }
 

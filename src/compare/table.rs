@@ -232,11 +232,16 @@ fn pick_text(p: &Pick) -> String {
 
 /// One verdict line (without the operation name).
 pub fn verdict_line(v: &Verdict) -> String {
+    let peak = v
+        .winner
+        .peak_fraction
+        .map_or(String::new(), |f| format!("{} of peak", units::percent(f)));
     let mut s = format!(
-        "n={:<8} {:<15} {:>9}",
+        "n={:<8} {:<15} {:>9} {:>14}",
         v.size,
         pick_text(&v.winner),
-        units::time(v.winner.median)
+        units::time(v.winner.median),
+        peak
     );
     match (v.runner_up, v.margin) {
         (Some(r), Some(m)) => {
@@ -267,8 +272,8 @@ pub fn verdict_line(v: &Verdict) -> String {
 /// The verdicts per (operation, element type), with the oversubscription cost.
 pub fn render_verdicts(report: &Report) -> String {
     let mut s = String::from(
-        "Verdict: the fastest engine/threads per size, and by how much it beats the best of the \
-         other engines\n",
+        "Verdict: the fastest engine/threads per size, its share of the machine's peak, and by how \
+         much it beats the best of the other engines\n",
     );
     let mut prev: Option<(String, String)> = None;
     for v in &report.verdicts {
