@@ -200,12 +200,18 @@ fn compare(args: CompareArgs) -> ExitCode {
         "parla compare — {} ({} usable cores), OpenBLAS {} {}; peaks: {}\n",
         m.cpu.model, m.cpu.usable_cores, m.blas.version, m.blas.corename, report.peaks_source
     );
+    if let Some(w) = report.busy_warning() {
+        println!("{w}\n");
+    }
     print!("{}", compare::table::render_table(&report));
     println!();
     print!("{}", compare::table::legend(&report));
     println!();
     print!("{}", compare::table::render_verdicts(&report));
     println!("\nfinished in {:.0} s", report.wall_seconds);
+    if let Some(w) = report.busy_warning() {
+        eprintln!("parla compare: {w}");
+    }
     let outputs = compare::Outputs {
         csv: args.csv,
         json: args.json,

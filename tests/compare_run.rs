@@ -201,6 +201,7 @@ fn quick_run_on_tiny_sizes_writes_consistent_outputs() {
         "parla_version",
         "started_unix",
         "wall_seconds",
+        "load_at_start",
         "config",
         "machine",
         "peaks",

@@ -74,6 +74,9 @@ pub fn render(report: &Report, plots: &[Plot]) -> String {
         None => "No ceilings were available: the %peak column is empty.".to_string(),
     };
     let _ = writeln!(s, "<p>{peaks}</p>");
+    if let Some(w) = report.busy_warning() {
+        let _ = writeln!(s, "<p><b>{}</b></p>", escape(&w));
+    }
     let _ = writeln!(s, "<h2>Operations</h2>\n<ul>");
     for o in &report.config.ops {
         let _ = writeln!(

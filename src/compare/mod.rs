@@ -9,7 +9,7 @@
 //!    [`Error::TooLarge`] before anything runs);
 //! 2. [`registry`]: what each operation is (flop and byte counts, default sizes, its
 //!    [`cases`] — seeded inputs, the timed call, the accuracy check);
-//! 3. [`run`]: per group of cells sharing inputs, the reference (the `blas` engine at 1
+//! 3. [`run`](mod@run): per group of cells sharing inputs, the reference (the `blas` engine at 1
 //!    thread), then per cell: [`Exec::plan`](crate::Exec::plan) (an engine without the
 //!    operation gives an `unsupported` cell, shown `n/a`), thread verification, one checked
 //!    call, warm-up and timed repeats ([`timing`]);
@@ -34,7 +34,7 @@
 //! | field | meaning |
 //! |---|---|
 //! | `schema` | `"parla-compare/1"` |
-//! | `parla_version`, `started_unix`, `wall_seconds` | the run |
+//! | `parla_version`, `started_unix`, `wall_seconds`, `load_at_start` | the run (`load_at_start`: 1-minute load average, `null` where unknown) |
 //! | `config` | `ops` (each `name`, `summary`, `bound` = `compute`\|`memory`, `unit`, `dtypes`, `sizes`), `engines`, `threads`, `usable_cores`, `seed`, `quick`, `timing` (`warmup_seconds`, `min_seconds`, `min_repeats`, `max_repeats`) |
 //! | `machine` | exactly `parla info --json` |
 //! | `peaks`, `peaks_source` | `parla peak --json`'s `peaks` (`machine`, `isa`, `ceilings[]` of `kernel`, `dtype`, `isa`, `threads`, `value`, `unit`); source `cache`, `measured` or `quick`; `null` when unavailable |
@@ -165,10 +165,11 @@ pub fn run(
     let started_unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    let load = load_average();
     let t0 = Instant::now();
     let machine = crate::info::MachineInfo::collect();
     let cells = run::run_cells(config, cores, progress)?;
-    Ok(Report::new(
+    let mut report = Report::new(
         config,
         cells,
         peaks,
@@ -177,7 +178,19 @@ pub fn run(
         cores,
         started_unix,
         t0.elapsed().as_secs_f64(),
-    ))
+    );
+    report.load_at_start = load;
+    Ok(report)
+}
+
+/// The machine's 1-minute load average (Linux `/proc/loadavg`), if readable.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Where to write a report.

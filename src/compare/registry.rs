@@ -4,8 +4,8 @@
 //! nominal counts of the textbook algorithm — the same count for every engine, so rates compare
 //! like times), whether the operation is bound by arithmetic or by memory traffic (which
 //! decides the ceiling it is held against), the default sizes, and how to build a
-//! [`Case`](super::cases::Case) from a seeded generator. Adding an operation is adding one
-//! entry (and, if its API is new, one case type in [`cases`](super::cases)).
+//! [`Case`] from a seeded generator. Adding an operation is adding one
+//! entry (and, if its API is new, one case type in [`cases`]).
 
 use serde::{Deserialize, Serialize};
 

@@ -120,6 +120,8 @@ pub struct Report {
     pub started_unix: u64,
     /// Wall time of the whole run, in seconds.
     pub wall_seconds: f64,
+    /// The machine's 1-minute load average when the run started (Linux), if known.
+    pub load_at_start: Option<f64>,
     /// What was asked for.
     pub config: ConfigEcho,
     /// `parla info --json` of the machine.
@@ -303,6 +305,21 @@ pub fn oversubscription(cells: &[CellResult], cores: usize) -> Vec<Oversubscript
 }
 
 impl Report {
+    /// A warning when the machine was busy as the run started (1-minute load average above
+    /// half the usable cores): other work then shares the cores, and times, speedups and
+    /// verdicts are pessimistic and noisy.
+    pub fn busy_warning(&self) -> Option<String> {
+        let load = self.load_at_start?;
+        let cores = self.config.usable_cores.max(1);
+        (load > 0.5 * cores as f64).then(|| {
+            format!(
+                "warning: the machine was busy when the run started (load average {load:.1} on \
+                 {cores} cores): other work shared the cores, so times and speedups are \
+                 pessimistic and noisy; re-run on a quiet machine"
+            )
+        })
+    }
+
     /// Assembles the report of `cells` (raw measurements in grid order): derives their
     /// numbers and the verdicts.
     #[allow(clippy::too_many_arguments)]
@@ -325,6 +342,7 @@ impl Report {
             parla_version: env!("CARGO_PKG_VERSION").to_string(),
             started_unix,
             wall_seconds,
+            load_at_start: None,
             config: ConfigEcho {
                 ops: sel
                     .ops
