@@ -178,7 +178,7 @@ fn compare(args: CompareArgs) -> ExitCode {
     let bar = indicatif::ProgressBar::new(total as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:30}] {pos}/{len} cells, eta {eta}  {msg}",
+            "{elapsed_precise} [{bar:25}] {pos}/{len} cells  {wide_msg}",
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
         .progress_chars("=> "),
