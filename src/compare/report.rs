@@ -372,3 +372,182 @@ impl Report {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::grid::Cell;
+    use crate::compare::peak::Ceiling;
+    use crate::compare::registry;
+    use crate::compare::run::Status;
+    use crate::compare::stats::Summary;
+
+    /// A measured (or, with `median = None`, unsupported) gemm cell at n = 100.
+    fn cell(engine: Engine, threads: usize, median: Option<f64>) -> CellResult {
+        let spec = registry::find("gemm").unwrap();
+        let c = Cell {
+            op: "gemm",
+            dtype: Dtype::F64,
+            size: 100,
+            engine,
+            threads,
+        };
+        let mut r = CellResult::new(&c, spec, 2);
+        match median {
+            Some(m) => {
+                r.status = Status::Ok;
+                r.time = Summary::of(&[m * 0.99, m, m * 1.01]);
+            }
+            None => r.status = Status::Unsupported,
+        }
+        r
+    }
+
+    fn peaks() -> Peaks {
+        let fma = |threads, value| Ceiling {
+            kernel: "fma".into(),
+            dtype: "float64".into(),
+            isa: "avx2+fma".into(),
+            threads,
+            value,
+            unit: "GFLOP/s".into(),
+        };
+        Peaks {
+            machine: "test".into(),
+            isa: "avx2+fma".into(),
+            ceilings: vec![fma(1, 10.0), fma(2, 20.0)],
+            measured_at: 0,
+        }
+    }
+
+    fn cells() -> Vec<CellResult> {
+        vec![
+            cell(Engine::Blas, 1, Some(2e-3)),
+            cell(Engine::Blas, 2, Some(1e-3)),
+            cell(Engine::Blas, 3, Some(1.5e-3)),
+            cell(Engine::Rayon, 1, Some(1.8e-3)),
+            cell(Engine::Rayon, 2, Some(0.9e-3)),
+            cell(Engine::Rayon, 3, Some(0.9e-3)),
+            cell(Engine::RayonBlas, 1, None),
+            cell(Engine::RayonBlas, 2, None),
+            cell(Engine::RayonBlas, 3, None),
+        ]
+    }
+
+    #[test]
+    fn derived_numbers() {
+        let mut cs = cells();
+        derive(&mut cs, Some(&peaks()), 2);
+        let get = |e, t| cs.iter().find(|c| c.engine == e && c.threads == t).unwrap();
+        // 2·100³ flops in 2 ms: 1 GFLOP/s; the 1-thread ceiling is 10.
+        let b1 = get(Engine::Blas, 1);
+        assert!((b1.gflops.unwrap() - 1.0).abs() < 1e-12);
+        assert_eq!(b1.rate, b1.gflops);
+        assert!((b1.peak_fraction.unwrap() - 0.1).abs() < 1e-12);
+        assert_eq!((b1.speedup, b1.efficiency), (Some(1.0), Some(1.0)));
+        let b2 = get(Engine::Blas, 2);
+        assert_eq!(
+            (b2.speedup, b2.efficiency, b2.peak),
+            (Some(2.0), Some(1.0), Some(20.0))
+        );
+        // Oversubscribed: efficiency per core used, ceiling of the 2 cores.
+        let b3 = get(Engine::Blas, 3);
+        let s3 = 2.0 / 1.5;
+        assert!((b3.speedup.unwrap() - s3).abs() < 1e-12);
+        assert!((b3.efficiency.unwrap() - s3 / 2.0).abs() < 1e-12);
+        assert_eq!(b3.peak, Some(20.0));
+        let na = get(Engine::RayonBlas, 2);
+        assert!(na.rate.is_none() && na.speedup.is_none() && na.peak.is_none());
+        // No peaks: no fractions, the rest is still derived.
+        let mut cs = cells();
+        derive(&mut cs, None, 2);
+        assert!(cs[1].peak_fraction.is_none() && cs[1].speedup == Some(2.0));
+    }
+
+    #[test]
+    fn verdict_and_oversubscription() {
+        let mut cs = cells();
+        derive(&mut cs, Some(&peaks()), 2);
+        let v = verdicts(&cs);
+        assert_eq!(v.len(), 1);
+        let v = &v[0];
+        assert_eq!((v.winner.engine, v.winner.threads), (Engine::Rayon, 2));
+        let r = v.runner_up.unwrap();
+        assert_eq!((r.engine, r.threads), (Engine::Blas, 2));
+        assert!((v.margin.unwrap() - 1.0 / 0.9).abs() < 1e-12);
+        // 11 % apart with 1 % spreads: not noise.
+        assert!(!v.within_noise);
+        assert_eq!(v.unsupported, [Engine::RayonBlas]);
+        assert_eq!(v.next_threads.map(|p| p.threads), Some(3));
+        let o = oversubscription(&cs, 2);
+        let blas = o.iter().find(|o| o.engine == Engine::Blas).unwrap();
+        assert!((blas.slowdown - 1.5).abs() < 1e-12);
+        assert!(o.iter().all(|o| o.engine != Engine::RayonBlas));
+    }
+
+    /// A report of `cells()` on a 2-core machine.
+    fn sample_report() -> Report {
+        use crate::compare::grid::{self, GridRequest};
+        use crate::compare::timing::Timing;
+        let selection = GridRequest {
+            ops: Some(grid::parse_ops("gemm").unwrap()),
+            sizes: vec![grid::parse_sizes("100").unwrap()],
+            dtypes: Some(vec![Dtype::F64]),
+            ..Default::default()
+        }
+        .resolve(2, 0)
+        .unwrap();
+        let config = Config {
+            selection,
+            timing: Timing::QUICK,
+            seed: 1,
+            quick: true,
+        };
+        let mut cs = cells();
+        cs[4].backward_error = Some(0.25);
+        cs[4].bit_identical = Some(true);
+        cs[5].backward_error = Some(250.0);
+        Report::new(
+            &config,
+            cs,
+            Some(peaks()),
+            "test",
+            MachineInfo::collect(),
+            2,
+            0,
+            1.0,
+        )
+    }
+
+    #[test]
+    fn table_rows_collapse_unsupported_cells_and_mark_oversubscription() {
+        let r = sample_report();
+        let rows = crate::compare::table::rows(&r);
+        // 6 measured cells + one n/a row for rayon-blas.
+        assert_eq!(rows.len(), 7);
+        let na: Vec<_> = rows.iter().filter(|r| r[5] == "n/a").collect();
+        assert_eq!(na.len(), 1);
+        assert_eq!(
+            (na[0][3].as_str(), na[0][4].as_str()),
+            ("rayon-blas", "1-3")
+        );
+        let three: Vec<_> = rows.iter().filter(|r| r[4] == "3*").collect();
+        assert_eq!(three.len(), 2);
+        let rayon2 = rows
+            .iter()
+            .find(|r| r[3] == "rayon" && r[4] == "2")
+            .unwrap();
+        assert_eq!(rayon2[11], "0.250 =ref");
+        assert_eq!(rayon2[8], "2.00×");
+        let rayon3 = rows
+            .iter()
+            .find(|r| r[3] == "rayon" && r[4] == "3*")
+            .unwrap();
+        assert_eq!(rayon3[11], "250 !");
+        let text = crate::compare::table::render_table(&r);
+        assert_eq!(text.lines().count(), 1 + 7);
+        let verdict = crate::compare::table::render_verdicts(&r);
+        assert!(verdict.contains("rayon 2t") && verdict.contains("faster than blas 2t"));
+        assert!(verdict.contains("[n/a: rayon-blas]"));
+    }
+}

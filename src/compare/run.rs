@@ -115,7 +115,7 @@ pub struct CellResult {
 }
 
 impl CellResult {
-    fn new(cell: &Cell, spec: &OpSpec, cores: usize) -> Self {
+    pub(super) fn new(cell: &Cell, spec: &OpSpec, cores: usize) -> Self {
         CellResult {
             op: cell.op.to_string(),
             dtype: cell.dtype,
