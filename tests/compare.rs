@@ -334,3 +334,15 @@ fn bad_options_exit_with_status_2_and_say_why() {
         assert!(out.stdout.is_empty(), "{args:?} printed a table");
     }
 }
+
+#[test]
+fn busy_cores_is_a_core_count() {
+    if let Some(busy) = parla::compare::busy_cores() {
+        let cpus = std::fs::read_to_string("/proc/stat")
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("cpu") && !l.starts_with("cpu "))
+            .count() as f64;
+        assert!((0.0..=cpus * 1.05).contains(&busy), "{busy} of {cpus}");
+    }
+}

@@ -11,6 +11,10 @@ use super::timing::Timing;
 use crate::info::MachineInfo;
 use crate::Engine;
 
+/// Cores busy with other work above which a report warns (half a core: a build, a test
+/// binary, a browser tab spinning).
+pub const BUSY_LIMIT: f64 = 0.5;
+
 /// Version tag of the JSON document (bumped when a field changes meaning or disappears).
 pub const SCHEMA: &str = "parla-compare/1";
 
@@ -120,8 +124,11 @@ pub struct Report {
     pub started_unix: u64,
     /// Wall time of the whole run, in seconds.
     pub wall_seconds: f64,
-    /// The machine's 1-minute load average when the run started (Linux), if known.
-    pub load_at_start: Option<f64>,
+    /// Cores kept busy by other processes just before the run (sampled over 0.2 s from
+    /// Linux's `/proc/stat` while parla was idle), if known.
+    pub busy_cores_before: Option<f64>,
+    /// The same, just after the run.
+    pub busy_cores_after: Option<f64>,
     /// What was asked for.
     pub config: ConfigEcho,
     /// `parla info --json` of the machine.
@@ -305,17 +312,21 @@ pub fn oversubscription(cells: &[CellResult], cores: usize) -> Vec<Oversubscript
 }
 
 impl Report {
-    /// A warning when the machine was busy as the run started (1-minute load average above
-    /// half the usable cores): other work then shares the cores, and times, speedups and
-    /// verdicts are pessimistic and noisy.
+    /// A warning when other processes kept more than half a core busy just before or just
+    /// after the run: they then shared the cores with it, and times, speedups and verdicts are
+    /// pessimistic and noisy.
     pub fn busy_warning(&self) -> Option<String> {
-        let load = self.load_at_start?;
-        let cores = self.config.usable_cores.max(1);
-        (load > 0.5 * cores as f64).then(|| {
+        let busy = self
+            .busy_cores_before
+            .into_iter()
+            .chain(self.busy_cores_after)
+            .fold(f64::NAN, f64::max);
+        (busy > BUSY_LIMIT).then(|| {
             format!(
-                "warning: the machine was busy when the run started (load average {load:.1} on \
-                 {cores} cores): other work shared the cores, so times and speedups are \
-                 pessimistic and noisy; re-run on a quiet machine"
+                "warning: other processes kept {busy:.1} of {} cores busy around this run: they \
+                 shared the cores with it, so times and speedups are pessimistic and noisy; \
+                 re-run on a quiet machine",
+                self.config.usable_cores
             )
         })
     }
@@ -342,7 +353,8 @@ impl Report {
             parla_version: env!("CARGO_PKG_VERSION").to_string(),
             started_unix,
             wall_seconds,
-            load_at_start: None,
+            busy_cores_before: None,
+            busy_cores_after: None,
             config: ConfigEcho {
                 ops: sel
                     .ops
