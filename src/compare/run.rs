@@ -304,6 +304,13 @@ fn run_cell(
             plan.engine, plan.threads, cell.engine, cell.threads
         )));
     }
+    let cap = threads::openblas::MAX_THREADS_INSIDE;
+    if plan.engine == Engine::Blas && cell.threads > cap {
+        return Err(mismatch(format!(
+            "parla runs OpenBLAS with at most {cap} threads per call, the cell asks {}",
+            cell.threads
+        )));
+    }
     let pool_threads = match plan.engine {
         Engine::RayonBlas | Engine::Rayon => {
             let got = threads::engine_pool_threads(cell.threads)?;
