@@ -27,7 +27,7 @@ use ndarray::{Array, Array1, Array2, Dimension};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::error::Result;
+use crate::Result;
 use crate::{Eigh, Exec, Qr, QrMode, Scalar, Trans};
 
 /// The random generator every case draws its inputs from (seeded per cell group).

@@ -11,9 +11,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::registry::{self, OpSpec};
-use crate::error::{Error, Result};
 use crate::threads::MAX_THREADS;
 use crate::Engine;
+use crate::{Error, Result};
 
 /// An element type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -417,15 +417,18 @@ impl GridRequest {
     }
 }
 
+/// Largest dimension BLAS and LAPACK take (their integers are 32-bit).
+pub const BLAS_INT_MAX: usize = i32::MAX as usize;
+
 /// Refuses sizes that BLAS cannot take (a dimension above `i32::MAX`) or this machine cannot
 /// hold.
 fn check_size(spec: &OpSpec, n: usize, dtypes: &[Dtype], available: u64) -> Result<()> {
-    if n > crate::validate::BLAS_INT_MAX {
+    if n > BLAS_INT_MAX {
         return Err(Error::TooLarge {
             op: "compare",
             what: "size",
             value: n,
-            max: crate::validate::BLAS_INT_MAX,
+            max: BLAS_INT_MAX,
         });
     }
     if available == 0 {

@@ -73,7 +73,7 @@ use std::time::Instant;
 pub use report::Report;
 pub use run::{CellResult, Config, Progress, Status};
 
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// A comparison as asked for on the command line; `None` fields take the preset's values.
 #[derive(Debug, Clone, Default)]

@@ -14,8 +14,8 @@ use plotters::prelude::*;
 use super::grid::Dtype;
 use super::report::{peak_for, Report};
 use super::run::CellResult;
-use crate::error::{Error, Result};
 use crate::Engine;
+use crate::{Error, Result};
 
 /// One rendered plot.
 #[derive(Debug, Clone)]

@@ -20,8 +20,8 @@ use super::grid::{Cell, Dtype, Selection};
 use super::registry::{Bound, OpSpec};
 use super::stats::Summary;
 use super::timing::{self, Timing};
-use crate::error::{Error, Result};
 use crate::{threads, Engine, Exec};
+use crate::{Error, Result};
 
 /// A resolved comparison: what to run and how to time it.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::Result;
 
 /// Shortest sample worth timing on its own (20 µs: `Instant::now` costs ~25 ns).
 pub const MIN_SAMPLE_SECONDS: f64 = 20e-6;
