@@ -185,6 +185,9 @@ fn rate_plot(report: &Report, op: &str, dtype: Dtype, cells: &[&CellResult]) -> 
         .fold(0.0f64, f64::max)
         .max(1e-9)
         * 1.15;
+    let mut ticks: Vec<f64> = sizes.clone();
+    ticks.sort_by(f64::total_cmp);
+    ticks.dedup();
     let title = format!("{op} {dtype}: {unit} vs n");
     let mut svg = String::new();
     let mut labels = Vec::new();
@@ -196,7 +199,11 @@ fn rate_plot(report: &Report, op: &str, dtype: Dtype, cells: &[&CellResult]) -> 
             .margin(12)
             .x_label_area_size(42)
             .y_label_area_size(64)
-            .build_cartesian_2d((xmin..xmax).log_scale(), 0.0..ymax)
+            // Ticks at the measured sizes (a log axis's own ticks crowd near each decade).
+            .build_cartesian_2d(
+                (xmin..xmax).log_scale().with_key_points(ticks.clone()),
+                0.0..ymax,
+            )
             .map_err(|e| plot_error(&file, e))?;
         chart
             .configure_mesh()
