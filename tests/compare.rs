@@ -337,7 +337,7 @@ fn bad_options_exit_with_status_2_and_say_why() {
 
 #[test]
 fn busy_cores_is_a_core_count() {
-    if let Some(busy) = parla::compare::busy_cores() {
+    if let Some(busy) = parla::compare::load::busy_cores() {
         let cpus = std::fs::read_to_string("/proc/stat")
             .unwrap()
             .lines()

@@ -202,7 +202,7 @@ fn quick_run_on_tiny_sizes_writes_consistent_outputs() {
         "started_unix",
         "wall_seconds",
         "busy_cores_before",
-        "busy_cores_after",
+        "busy_cores_during",
         "config",
         "machine",
         "peaks",

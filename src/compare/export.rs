@@ -11,7 +11,7 @@ use super::run::CellResult;
 use crate::{Error, Result};
 
 /// The CSV header, in order.
-pub const CSV_COLUMNS: [&str; 31] = [
+pub const CSV_COLUMNS: [&str; 32] = [
     "op",
     "dtype",
     "size",
@@ -42,6 +42,7 @@ pub const CSV_COLUMNS: [&str; 31] = [
     "planned_threads",
     "openblas_threads",
     "pool_threads",
+    "others_busy",
     "message",
 ];
 
@@ -92,6 +93,7 @@ fn csv_row(c: &CellResult) -> Vec<String> {
         opt(v.map(|v| v.planned_threads)),
         opt(v.and_then(|v| v.openblas_threads)),
         opt(v.and_then(|v| v.pool_threads)),
+        opt(c.others_busy),
         c.message.clone().unwrap_or_default(),
     ]
 }

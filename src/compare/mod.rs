@@ -35,7 +35,7 @@
 //! |---|---|
 //! | `schema` | `"parla-compare/1"` |
 //! | `parla_version`, `started_unix`, `wall_seconds` | the run |
-//! | `busy_cores_before`, `busy_cores_after` | cores other processes kept busy just before and after the run (`null` where unknown); above 0.5 the table starts with a warning |
+//! | `busy_cores_before`, `busy_cores_during` | cores other processes kept busy just before the run and, on average, during it (`null` where unknown; see [`load`]); above 0.5 the table starts with a warning |
 //! | `config` | `ops` (each `name`, `summary`, `bound` = `compute`\|`memory`, `unit`, `dtypes`, `sizes`), `engines`, `threads`, `usable_cores`, `seed`, `quick`, `timing` (`warmup_seconds`, `min_seconds`, `min_repeats`, `max_repeats`) |
 //! | `machine` | exactly `parla info --json` |
 //! | `peaks`, `peaks_source` | `parla peak --json`'s `peaks` (`machine`, `isa`, `ceilings[]` of `kernel`, `dtype`, `isa`, `threads`, `value`, `unit`); source `cache`, `measured` or `quick`; `null` when unavailable |
@@ -49,7 +49,8 @@
 //! call: `samples`, `median`, `min`, `max`, `q1`, `q3`), `batch` (calls per sample), `gflops`,
 //! `gbs`, `rate` (in `unit`), `speedup`, `efficiency`, `peak` (in `unit`), `peak_fraction`,
 //! `backward_error` (ratio, see [`cases`]), `bit_identical`, `verified` (`planned_engine`,
-//! `planned_threads`, `openblas_threads`, `pool_threads`). Numbers that do not apply are
+//! `planned_threads`, `openblas_threads`, `pool_threads`), `others_busy` (cores other
+//! processes kept busy while the cell ran; above 0.5 the table marks the median with `~`). Numbers that do not apply are
 //! `null`. The CSV (`--csv FILE`) has the same cell fields flattened, columns
 //! [`export::CSV_COLUMNS`].
 
@@ -57,6 +58,7 @@ pub mod cases;
 pub mod export;
 pub mod grid;
 pub mod html;
+pub mod load;
 pub mod peak;
 pub mod plot;
 pub mod registry;
@@ -166,7 +168,8 @@ pub fn run(
     let started_unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let before = busy_cores();
+    let before = load::busy_cores();
+    let start = load::CpuSample::now();
     let t0 = Instant::now();
     let machine = crate::info::MachineInfo::collect();
     let cells = run::run_cells(config, cores, progress)?;
@@ -181,62 +184,8 @@ pub fn run(
         t0.elapsed().as_secs_f64(),
     );
     report.busy_cores_before = before;
-    report.busy_cores_after = busy_cores();
+    report.busy_cores_during = start.and_then(|s| s.others_busy_since_then());
     Ok(report)
-}
-
-/// `(busy, total, cpus)`: jiffies of all CPUs from Linux's `/proc/stat` (busy = all but idle
-/// and iowait) and the number of CPUs they add up.
-fn cpu_jiffies() -> Option<(u64, u64, usize)> {
-    let text = std::fs::read_to_string("/proc/stat").ok()?;
-    let cpus = text
-        .lines()
-        .filter(|l| l.starts_with("cpu") && !l.starts_with("cpu "))
-        .count();
-    let line = text.lines().find(|l| l.starts_with("cpu "))?;
-    let v: Vec<u64> = line
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    // user nice system idle iowait irq softirq steal (guest time is inside user).
-    let total: u64 = v.iter().take(8).sum();
-    let idle = v.get(3)? + v.get(4).unwrap_or(&0);
-    Some((total.saturating_sub(idle), total, cpus.max(1)))
-}
-
-/// CPU time of this process (all threads: user + system) in the same ticks as `/proc/stat`.
-fn own_jiffies() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which may hold spaces) start at `state`; utime and
-    // stime are the 14th and 15th fields of the line, the 12th and 13th after it.
-    let rest = &text[text.rfind(')')? + 1..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-}
-
-/// How many cores *other* processes keep busy, sampled over 0.2 s while this thread sleeps
-/// (this process's own time — say, OpenBLAS threads still spinning after a call — is
-/// subtracted). Linux only (`None` elsewhere). The instantaneous view, unlike the load
-/// average, which lags by a minute.
-pub fn busy_cores() -> Option<f64> {
-    let (b0, t0, _) = cpu_jiffies()?;
-    let own0 = own_jiffies()?;
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    let (b1, t1, cpus) = cpu_jiffies()?;
-    let own1 = own_jiffies()?;
-    others_busy(
-        b1.saturating_sub(b0),
-        t1.saturating_sub(t0),
-        own1.saturating_sub(own0),
-        cpus,
-    )
-}
-
-/// Cores busy with other work from jiffy deltas: all CPUs' busy time minus this process's,
-/// as a fraction of all CPUs' time, times the CPUs.
-fn others_busy(busy: u64, total: u64, own: u64, cpus: usize) -> Option<f64> {
-    (total > 0).then(|| busy.saturating_sub(own) as f64 / total as f64 * cpus as f64)
 }
 
 /// Where to write a report.
@@ -279,18 +228,4 @@ pub fn write_outputs(report: &Report, outputs: &Outputs) -> Result<Vec<PathBuf>>
         put(&dir.join("results.json"), &json)?;
     }
     Ok(written)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn other_work_excludes_this_process() {
-        use super::others_busy;
-        // 2 CPUs over 100 ticks each: 200 ticks in all.
-        assert_eq!(others_busy(100, 200, 0, 2), Some(1.0));
-        assert_eq!(others_busy(100, 200, 100, 2), Some(0.0));
-        assert_eq!(others_busy(150, 200, 50, 2), Some(1.0));
-        assert_eq!(others_busy(10, 200, 50, 2), Some(0.0));
-        assert_eq!(others_busy(0, 0, 0, 2), None);
-    }
 }

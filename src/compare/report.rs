@@ -4,16 +4,13 @@
 use serde::Serialize;
 
 use super::grid::Dtype;
+use super::load::BUSY_LIMIT;
 use super::peak::Peaks;
 use super::registry::Bound;
 use super::run::{CellResult, Config};
 use super::timing::Timing;
 use crate::info::MachineInfo;
 use crate::Engine;
-
-/// Cores busy with other work above which a report warns (half a core: a build, a test
-/// binary, a browser tab spinning).
-pub const BUSY_LIMIT: f64 = 0.5;
 
 /// Version tag of the JSON document (bumped when a field changes meaning or disappears).
 pub const SCHEMA: &str = "parla-compare/1";
@@ -124,11 +121,11 @@ pub struct Report {
     pub started_unix: u64,
     /// Wall time of the whole run, in seconds.
     pub wall_seconds: f64,
-    /// Cores kept busy by other processes just before the run (sampled over 0.2 s from
-    /// Linux's `/proc/stat` while parla was idle), if known.
+    /// Cores other processes kept busy just before the run (sampled over 0.2 s while parla
+    /// was idle; see [`load`](super::load)), if known.
     pub busy_cores_before: Option<f64>,
-    /// The same, just after the run.
-    pub busy_cores_after: Option<f64>,
+    /// Cores other processes kept busy on average during the run, if known.
+    pub busy_cores_during: Option<f64>,
     /// What was asked for.
     pub config: ConfigEcho,
     /// `parla info --json` of the machine.
@@ -312,23 +309,29 @@ pub fn oversubscription(cells: &[CellResult], cores: usize) -> Vec<Oversubscript
 }
 
 impl Report {
-    /// A warning when other processes kept more than half a core busy just before or just
-    /// after the run: they then shared the cores with it, and times, speedups and verdicts are
-    /// pessimistic and noisy.
+    /// A warning when other processes kept more than [`BUSY_LIMIT`] cores busy just before or
+    /// during the run, or while some cell ran: they shared the cores with it, so those times,
+    /// speedups and verdicts are pessimistic and noisy.
     pub fn busy_warning(&self) -> Option<String> {
         let busy = self
             .busy_cores_before
             .into_iter()
-            .chain(self.busy_cores_after)
-            .fold(f64::NAN, f64::max);
-        (busy > BUSY_LIMIT).then(|| {
-            format!(
-                "warning: other processes kept {busy:.1} of {} cores busy around this run: they \
-                 shared the cores with it, so times and speedups are pessimistic and noisy; \
-                 re-run on a quiet machine",
-                self.config.usable_cores
-            )
-        })
+            .chain(self.busy_cores_during)
+            .fold(0.0f64, f64::max);
+        let marked = self
+            .cells
+            .iter()
+            .filter(|c| c.others_busy.is_some_and(|b| b > BUSY_LIMIT))
+            .count();
+        if busy <= BUSY_LIMIT && marked == 0 {
+            return None;
+        }
+        Some(format!(
+            "warning: other processes kept up to {busy:.1} of {} cores busy around this run and \
+             shared the cores with {marked} of its cells (medians marked ~): those times and \
+             speedups are pessimistic and noisy; re-run on a quiet machine",
+            self.config.usable_cores
+        ))
     }
 
     /// Assembles the report of `cells` (raw measurements in grid order): derives their
@@ -354,7 +357,7 @@ impl Report {
             started_unix,
             wall_seconds,
             busy_cores_before: None,
-            busy_cores_after: None,
+            busy_cores_during: None,
             config: ConfigEcho {
                 ops: sel
                     .ops
@@ -519,6 +522,8 @@ mod tests {
         cs[4].backward_error = Some(0.25);
         cs[4].bit_identical = Some(true);
         cs[5].backward_error = Some(250.0);
+        cs[1].others_busy = Some(1.0);
+        cs[2].others_busy = Some(0.1);
         Report::new(
             &config,
             cs,

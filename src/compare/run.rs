@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cases::{Case, CaseRng};
 use super::grid::{Cell, Dtype, Selection};
+use super::load::CpuSample;
 use super::registry::{Bound, OpSpec};
 use super::stats::Summary;
 use super::timing::{self, Timing};
@@ -112,6 +113,9 @@ pub struct CellResult {
     pub bit_identical: Option<bool>,
     /// Thread settings read back.
     pub verified: Option<Verified>,
+    /// Cores other processes kept busy on average while the cell ran (see
+    /// [`load`](super::load)); `None` where unknown or not measured.
+    pub others_busy: Option<f64>,
 }
 
 impl CellResult {
@@ -141,6 +145,7 @@ impl CellResult {
             backward_error: None,
             bit_identical: None,
             verified: None,
+            others_busy: None,
         }
     }
 
@@ -250,6 +255,7 @@ pub fn run_cells(
                 ),
             });
             let base = CellResult::new(cell, spec, cores);
+            let sample = CpuSample::now();
             let r = match run_cell(
                 case.as_mut(),
                 spec,
@@ -259,7 +265,10 @@ pub fn run_cells(
                 reference_hash,
                 base.clone(),
             ) {
-                Ok(r) => r,
+                Ok(mut r) => {
+                    r.others_busy = sample.and_then(|s| s.others_busy_since_then());
+                    r
+                }
                 Err(e) => base.failed(&e),
             };
             out.push(r);

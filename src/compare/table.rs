@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::load::BUSY_LIMIT;
 use super::report::{Pick, Report, Verdict};
 use super::run::{CellResult, Status};
 use super::units;
@@ -149,7 +150,10 @@ pub fn rows(report: &Report) -> Vec<[String; 12]> {
                     n,
                     e,
                     t,
-                    time.map_or("-".into(), |s| units::time(s.median)),
+                    time.map_or("-".into(), |s| {
+                        let busy = c.others_busy.is_some_and(|b| b > BUSY_LIMIT);
+                        format!("{}{}", if busy { "~" } else { "" }, units::time(s.median))
+                    }),
                     time.map_or("-".into(), |s| units::percent(s.relative_iqr())),
                     c.rate.map_or("-".into(), |r| units::rate(r, &c.unit)),
                     c.speedup.map_or("-".into(), units::factor),
@@ -222,7 +226,8 @@ pub fn legend(report: &Report) -> String {
          min(threads, {cores} cores); %peak: rate / the measured FMA peak (bandwidth for memory-bound \
          ops) at min(threads, {cores}) threads;\naccuracy: backward error / (n·ε) bound (≤ ~1 is \
          right; `!` above {ACCURACY_FLAG}), `=ref`: bit-identical to blas at 1 thread; `*`: more \
-         threads than cores.\n"
+         threads than cores; `~`: other processes kept more than {BUSY_LIMIT} cores busy while the \
+         cell ran.\n"
     )
 }
 

@@ -1,0 +1,102 @@
+//! Other work on the machine: how many cores *other* processes keep busy, from Linux's
+//! `/proc/stat` (all CPUs) minus `/proc/self/stat` (this process, all its threads — OpenBLAS
+//! threads still spinning after a call included). Elsewhere every answer is `None`.
+//!
+//! A comparison samples it just before the run (over 0.2 s), over the whole run, and over each
+//! cell, so a table can say which numbers were taken while something else shared the cores —
+//! the load average cannot: it lags by a minute.
+
+use std::time::Duration;
+
+/// Cores of other work above which a cell or a run is flagged (half a core: a build, a test
+/// binary, a busy browser tab).
+pub const BUSY_LIMIT: f64 = 0.5;
+
+/// CPU time counters at one moment, in the kernel's clock ticks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpuSample {
+    /// Busy ticks of all CPUs (everything but idle and iowait).
+    busy: u64,
+    /// All ticks of all CPUs.
+    total: u64,
+    /// Ticks of this process (user + system, all threads).
+    own: u64,
+    /// CPUs counted.
+    cpus: usize,
+}
+
+impl CpuSample {
+    /// The counters now; `None` where `/proc` cannot be read.
+    pub fn now() -> Option<CpuSample> {
+        let text = std::fs::read_to_string("/proc/stat").ok()?;
+        let cpus = text
+            .lines()
+            .filter(|l| l.starts_with("cpu") && !l.starts_with("cpu "))
+            .count();
+        let line = text.lines().find(|l| l.starts_with("cpu "))?;
+        let v: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        // user nice system idle iowait irq softirq steal (guest time is inside user).
+        let total: u64 = v.iter().take(8).sum();
+        let idle = v.get(3)? + v.get(4).unwrap_or(&0);
+        Some(CpuSample {
+            busy: total.saturating_sub(idle),
+            total,
+            own: own_ticks()?,
+            cpus: cpus.max(1),
+        })
+    }
+
+    /// Cores other processes kept busy on average since `self` was taken (`None` if no tick
+    /// has passed or `/proc` cannot be read).
+    pub fn others_busy_since_then(&self) -> Option<f64> {
+        let later = CpuSample::now()?;
+        others_busy(
+            later.busy.saturating_sub(self.busy),
+            later.total.saturating_sub(self.total),
+            later.own.saturating_sub(self.own),
+            later.cpus,
+        )
+    }
+}
+
+/// CPU time of this process (all threads: user + system) in the ticks of `/proc/stat`.
+fn own_ticks() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start at `state`; utime and
+    // stime are the 14th and 15th fields of the line, the 12th and 13th after it.
+    let rest = &text[text.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Cores busy with other work from tick deltas: all CPUs' busy ticks minus this process's,
+/// as a fraction of all CPUs' ticks, times the CPUs.
+fn others_busy(busy: u64, total: u64, own: u64, cpus: usize) -> Option<f64> {
+    (total > 0).then(|| busy.saturating_sub(own) as f64 / total as f64 * cpus as f64)
+}
+
+/// Cores other processes keep busy now: sampled over 0.2 s while the calling thread sleeps.
+pub fn busy_cores() -> Option<f64> {
+    let start = CpuSample::now()?;
+    std::thread::sleep(Duration::from_millis(200));
+    start.others_busy_since_then()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn other_work_excludes_this_process() {
+        // 2 CPUs over 100 ticks each: 200 ticks in all.
+        assert_eq!(others_busy(100, 200, 0, 2), Some(1.0));
+        assert_eq!(others_busy(100, 200, 100, 2), Some(0.0));
+        assert_eq!(others_busy(150, 200, 50, 2), Some(1.0));
+        assert_eq!(others_busy(10, 200, 50, 2), Some(0.0));
+        assert_eq!(others_busy(0, 0, 0, 2), None);
+    }
+}
