@@ -11,7 +11,9 @@ use crate::decomp::{Diag, Eig, Eigh, Lstsq, LuPacked, Qr, QrMode, Svd, Trans, Up
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
+use crate::factor;
 use crate::kernels::GemmKernel;
+use crate::parallel::level3::Level3;
 use crate::parallel::{self, Kernel};
 use crate::scalar::Scalar;
 use crate::threads;
@@ -31,18 +33,39 @@ pub(crate) enum Path {
     Rayon { threads: usize },
 }
 
+/// The factorizations `factor/` implements over both rayon engines.
+const FACTOR_OPS: [&str; 2] = ["cholesky", "solve_triangular"];
+
+/// The level-3 operations of a rayon path, for `factor/`.
+fn level3<T: Scalar>(exec: &Exec, path: Path) -> Option<Level3> {
+    let (threads, kernel) = match path {
+        Path::Blas { .. } => return None,
+        Path::RayonBlas { threads } => (threads, Kernel::Blas),
+        Path::Rayon { threads } => (threads, Kernel::Rust),
+    };
+    Some(Level3 {
+        threads,
+        kernel,
+        gemm: exec.gemm_kernel::<T>(),
+    })
+}
+
 /// Whether `engine` implements `op` (the rayon engines are being built op by op).
 fn implements(engine: Engine, op: &str) -> bool {
     match engine {
         Engine::Blas | Engine::Auto => true,
-        Engine::RayonBlas => matches!(
-            op,
-            "gemm" | "matmul" | "gemv" | "matvec" | "dot" | "axpy" | "scal" | "nrm2"
-        ),
-        Engine::Rayon => matches!(
-            op,
-            "gemm" | "matmul" | "gemv" | "matvec" | "dot" | "axpy" | "scal" | "nrm2"
-        ),
+        Engine::RayonBlas => {
+            matches!(
+                op,
+                "gemm" | "matmul" | "gemv" | "matvec" | "dot" | "axpy" | "scal" | "nrm2"
+            ) || FACTOR_OPS.contains(&op)
+        }
+        Engine::Rayon => {
+            matches!(
+                op,
+                "gemm" | "matmul" | "gemv" | "matvec" | "dot" | "axpy" | "scal" | "nrm2"
+            ) || FACTOR_OPS.contains(&op)
+        }
     }
 }
 
@@ -106,6 +129,12 @@ pub(crate) fn plan(exec: &Exec, op: &'static str) -> Result<Plan> {
         })
     } else {
         Err(Error::Unsupported { op, engine })
+    }
+}
+
+fn threads_of(path: Path) -> usize {
+    match path {
+        Path::Blas { threads } | Path::RayonBlas { threads } | Path::Rayon { threads } => threads,
     }
 }
 
@@ -230,8 +259,12 @@ pub(crate) fn inv<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array2<T>>
 }
 
 pub(crate) fn cholesky<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array2<T>> {
-    let threads = route_blas(exec, "cholesky")?;
-    blas::cholesky::cholesky("cholesky", threads, a)
+    const OP: &str = "cholesky";
+    let path = route(exec, OP)?;
+    match level3::<T>(exec, path) {
+        Some(l3) => factor::cholesky::cholesky(OP, &l3, a),
+        None => blas::cholesky::cholesky(OP, threads_of(path), a),
+    }
 }
 
 pub(crate) fn qr<T: Scalar>(exec: &Exec, a: ArrayView2<T>, mode: QrMode) -> Result<Qr<T>> {
@@ -287,6 +320,10 @@ pub(crate) fn solve_triangular<T: Scalar>(
     trans: Trans,
     diag: Diag,
 ) -> Result<Array2<T>> {
-    let threads = route_blas(exec, "solve_triangular")?;
-    blas::triangular::solve_triangular("solve_triangular", threads, a, b, uplo, trans, diag)
+    const OP: &str = "solve_triangular";
+    let path = route(exec, OP)?;
+    match level3::<T>(exec, path) {
+        Some(l3) => factor::triangular::solve_triangular(OP, &l3, a, b, uplo, trans, diag),
+        None => blas::triangular::solve_triangular(OP, threads_of(path), a, b, uplo, trans, diag),
+    }
 }

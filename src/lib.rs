@@ -67,6 +67,7 @@ mod dispatch;
 mod engine;
 mod error;
 mod exec;
+mod factor;
 pub mod info;
 pub mod jobs;
 mod kernels;

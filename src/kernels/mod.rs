@@ -11,6 +11,7 @@ pub(crate) mod level1;
 pub(crate) mod level2;
 pub(crate) mod micro;
 pub(crate) mod pack;
+pub(crate) mod triangular;
 
 use std::fmt;
 

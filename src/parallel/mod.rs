@@ -10,6 +10,7 @@ pub(crate) mod blis;
 pub(crate) mod gemm;
 pub(crate) mod level1;
 pub(crate) mod level2;
+pub(crate) mod level3;
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1};
 
