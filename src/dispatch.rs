@@ -34,7 +34,15 @@ pub(crate) enum Path {
 }
 
 /// The factorizations `factor/` implements over both rayon engines.
-const FACTOR_OPS: [&str; 2] = ["cholesky", "solve_triangular"];
+const FACTOR_OPS: [&str; 7] = [
+    "cholesky",
+    "solve_triangular",
+    "lu",
+    "det",
+    "slogdet",
+    "solve",
+    "inv",
+];
 
 /// The level-3 operations of a rayon path, for `factor/`.
 fn level3<T: Scalar>(exec: &Exec, path: Path) -> Option<Level3> {
@@ -240,8 +248,11 @@ pub(crate) fn lu_factor<T: Scalar>(
     a: ArrayView2<T>,
     equilibrate: bool,
 ) -> Result<(LuPacked<T>, Option<usize>)> {
-    let threads = route_blas(exec, op)?;
-    blas::lu::factor(op, threads, a, equilibrate)
+    let path = route(exec, op)?;
+    match level3::<T>(exec, path) {
+        Some(l3) => factor::lu::factor(op, &l3, a, equilibrate),
+        None => blas::lu::factor(op, threads_of(path), a, equilibrate),
+    }
 }
 
 pub(crate) fn solve<T: Scalar>(
@@ -249,13 +260,19 @@ pub(crate) fn solve<T: Scalar>(
     a: ArrayView2<T>,
     b: ArrayView2<T>,
 ) -> Result<Array2<T>> {
-    let threads = route_blas(exec, "solve")?;
-    blas::lu::solve("solve", threads, a, b)
+    let path = route(exec, "solve")?;
+    match level3::<T>(exec, path) {
+        Some(l3) => factor::lu::solve("solve", &l3, a, b),
+        None => blas::lu::solve("solve", threads_of(path), a, b),
+    }
 }
 
 pub(crate) fn inv<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array2<T>> {
-    let threads = route_blas(exec, "inv")?;
-    blas::lu::inv("inv", threads, a)
+    let path = route(exec, "inv")?;
+    match level3::<T>(exec, path) {
+        Some(l3) => factor::lu::inv("inv", &l3, a),
+        None => blas::lu::inv("inv", threads_of(path), a),
+    }
 }
 
 pub(crate) fn cholesky<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array2<T>> {

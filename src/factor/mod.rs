@@ -9,6 +9,7 @@
 //! small to split profitably.
 
 pub(crate) mod cholesky;
+pub(crate) mod lu;
 pub(crate) mod triangular;
 
 /// Order below which a recursive step runs on one thread: a 192×192×96 GEMM is ≈ 7 Mflop,

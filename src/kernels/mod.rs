@@ -9,6 +9,7 @@
 pub(crate) mod gemm;
 pub(crate) mod level1;
 pub(crate) mod level2;
+pub(crate) mod lu;
 pub(crate) mod micro;
 pub(crate) mod pack;
 pub(crate) mod triangular;
