@@ -12,7 +12,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::factor;
-use crate::kernels::GemmKernel;
+use crate::kernels::{GemmKernel, Isa};
 use crate::parallel::level3::Level3;
 use crate::parallel::{self, Kernel};
 use crate::scalar::Scalar;
@@ -108,21 +108,68 @@ fn split_of(engine: Engine, threads: usize) -> &'static str {
     }
 }
 
-/// Resolves `auto` and nesting for `op`.
-///
-/// `auto` resolves to `blas`: until the rayon engines cover the operations and their thresholds
-/// are benchmarked (issue 3), there is nothing to choose by. A call made from inside a rayon
-/// worker gets one thread, whatever the budget, so nested parallel code never multiplies
-/// threads.
+/// Below this many flops (`2·m·n·k`) `auto` runs GEMM on OpenBLAS with one thread: at
+/// n = 16, OpenBLAS's small-matrix path ran 1.34× faster than parla's packed kernels, at
+/// n = 32 they tied (`cargo run --release --example gemm_engines -- f64 1 16 32 64 128`).
+pub const AUTO_GEMM_RAYON_MIN_FLOPS: f64 = 2.0 * 32.0 * 32.0 * 32.0;
+
+/// Below this many flops `auto` runs GEMM on one thread: at n = 128 two threads were slower
+/// than one (0.048 vs 0.042 ms; waking a second worker costs ≈ 10 µs), at n = 256 faster
+/// (0.25 vs 0.30 ms) (`cargo run --release --example gemm_engines -- f64 2 64 128 256`).
+pub const AUTO_GEMM_PARALLEL_MIN_FLOPS: f64 = 2.0 * 192.0 * 192.0 * 192.0;
+
+/// How much work a call does, when the caller knows it: lets `auto` choose by size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Work {
+    /// Unknown: `auto` assumes a large problem.
+    Unknown,
+    /// A GEMM of this many flops (`2·m·n·k`).
+    GemmFlops(f64),
+}
+
+/// `auto`'s choice for `op` with `work`: engine and whether to cap the threads at one.
+fn choose_auto(exec: &Exec, op: &str, work: Work) -> (Engine, bool) {
+    match (op, work) {
+        ("gemm" | "matmul", Work::GemmFlops(f)) => {
+            let simd = exec.gemm_kernel::<f64>().isa != Isa::Portable;
+            if f < AUTO_GEMM_RAYON_MIN_FLOPS || !simd {
+                (Engine::Blas, f < AUTO_GEMM_PARALLEL_MIN_FLOPS)
+            } else {
+                (Engine::Rayon, f < AUTO_GEMM_PARALLEL_MIN_FLOPS)
+            }
+        }
+        ("gemm" | "matmul", Work::Unknown) if exec.gemm_kernel::<f64>().isa != Isa::Portable => {
+            (Engine::Rayon, false)
+        }
+        _ => (Engine::Blas, false),
+    }
+}
+
+/// Resolves `auto` and nesting for `op` when the size is not known (see [`plan_for`]).
 ///
 /// # Errors
-/// [`Error::Unsupported`] when the engine does not implement `op` yet.
+/// [`Error::Unsupported`] when the engine does not implement `op`.
 pub(crate) fn plan(exec: &Exec, op: &'static str) -> Result<Plan> {
-    let engine = match exec.engine() {
-        Engine::Auto => Engine::Blas,
-        e => e,
+    plan_for(exec, op, Work::Unknown)
+}
+
+/// Resolves `auto` and nesting for `op` doing `work`.
+///
+/// `auto` picks per call with named thresholds: GEMM goes to the `rayon` engine (its AVX-512 /
+/// AVX2 kernels ran 1.4–1.9× OpenBLAS's on the dev machine from n = 64 up) except below
+/// [`AUTO_GEMM_RAYON_MIN_FLOPS`], and uses one thread below [`AUTO_GEMM_PARALLEL_MIN_FLOPS`];
+/// every other operation goes to `blas` until its rayon version has been measured faster. A
+/// call made from inside a rayon worker gets one thread, whatever the budget, so nested
+/// parallel code never multiplies threads.
+///
+/// # Errors
+/// [`Error::Unsupported`] when the engine does not implement `op`.
+pub(crate) fn plan_for(exec: &Exec, op: &'static str, work: Work) -> Result<Plan> {
+    let (engine, small) = match exec.engine() {
+        Engine::Auto => choose_auto(exec, op, work),
+        e => (e, false),
     };
-    let threads = if threads::in_rayon_worker() {
+    let threads = if threads::in_rayon_worker() || small {
         1
     } else {
         exec.threads_for(engine)
@@ -147,7 +194,11 @@ fn threads_of(path: Path) -> usize {
 }
 
 fn route(exec: &Exec, op: &'static str) -> Result<Path> {
-    let p = plan(exec, op)?;
+    route_for(exec, op, Work::Unknown)
+}
+
+fn route_for(exec: &Exec, op: &'static str, work: Work) -> Result<Path> {
+    let p = plan_for(exec, op, work)?;
     Ok(match p.engine {
         Engine::RayonBlas => Path::RayonBlas { threads: p.threads },
         Engine::Rayon => Path::Rayon { threads: p.threads },
@@ -170,7 +221,9 @@ pub(crate) fn gemm<T: Scalar>(
     beta: T,
     c: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
-    match route(exec, op)? {
+    let (m, n) = c.dim();
+    let flops = 2.0 * m as f64 * n as f64 * a.ncols() as f64;
+    match route_for(exec, op, Work::GemmFlops(flops))? {
         Path::Blas { threads } => blas::level3::gemm(op, threads, alpha, a, b, beta, c),
         Path::RayonBlas { threads } => parallel::gemm::gemm(op, threads, alpha, a, b, beta, c),
         Path::Rayon { threads } => {

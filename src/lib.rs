@@ -79,7 +79,7 @@ pub mod threads;
 mod validate;
 
 pub use decomp::{Diag, Eig, Eigh, Lstsq, Lu, NormKind, Qr, QrMode, Svd, Trans, Uplo};
-pub use dispatch::Plan;
+pub use dispatch::{Plan, AUTO_GEMM_PARALLEL_MIN_FLOPS, AUTO_GEMM_RAYON_MIN_FLOPS};
 pub use engine::{Engine, UnknownEngine};
 pub use error::{Error, Result};
 pub use exec::Exec;
@@ -111,11 +111,29 @@ impl Exec {
     /// [`Error::Unsupported`] when the engine does not implement operations yet.
     ///
     /// ```
-    /// let p = parla::Exec::new(parla::Engine::Auto, 2)?.plan("matmul")?;
+    /// let p = parla::Exec::new(parla::Engine::Auto, 2)?.plan("cholesky")?;
     /// assert_eq!(p.engine, parla::Engine::Blas);
     /// # Ok::<(), parla::Error>(())
     /// ```
     pub fn plan(&self, op: &'static str) -> Result<Plan> {
         dispatch::plan(self, op)
+    }
+
+    /// What `matmul` / `gemm` of an `m × k` by `k × n` product would run on: `auto` picks the
+    /// engine and thread count by size (see [`AUTO_GEMM_RAYON_MIN_FLOPS`] and
+    /// [`AUTO_GEMM_PARALLEL_MIN_FLOPS`]); a fixed engine keeps its own.
+    ///
+    /// # Errors
+    /// As [`Exec::plan`].
+    ///
+    /// ```
+    /// let auto = parla::Exec::new(parla::Engine::Auto, 2)?;
+    /// // A tiny product stays on one thread whatever the budget.
+    /// assert_eq!(auto.plan_gemm(8, 8, 8)?.threads, 1);
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn plan_gemm(&self, m: usize, n: usize, k: usize) -> Result<Plan> {
+        let flops = 2.0 * m as f64 * n as f64 * k as f64;
+        dispatch::plan_for(self, "matmul", dispatch::Work::GemmFlops(flops))
     }
 }
