@@ -15,8 +15,10 @@ const ENGINES: [Engine; 3] = [Engine::Blas, Engine::RayonBlas, Engine::Rayon];
 const THREADS: [usize; 3] = [1, 2, 3];
 
 /// (rows, cols): lane edges (31..33), row-group edges (3..5, 7..9), column-tile edges
-/// (1023..1025), single rows/columns, and shapes that do not split evenly over 2 or 3 threads.
-const SHAPES: [(usize, usize); 14] = [
+/// (4095..4097), single rows/columns, and shapes that do not split evenly over 2 or 3 threads.
+const SHAPES: [(usize, usize); 16] = [
+    (5, 4095),
+    (3, 4097),
     (1, 1),
     (1, 7),
     (7, 1),

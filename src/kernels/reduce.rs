@@ -8,7 +8,8 @@
 //! - **down** ([`sums_down`], [`norms_down`]): every output is a *column* of the block, whose
 //!   elements are a row apart. The block is never walked down a column: its rows are read one
 //!   after another, contiguously, and added into a row of accumulators, [`ROW_GROUP`] rows per
-//!   pass over a [`COL_TILE`]-wide tile of accumulators that stays in L1.
+//!   pass over a [`COL_TILE`]-wide tile of accumulators that stays in L2, placed so that its
+//!   stores never 4K-alias the rows' loads (see `placed`).
 //!
 //! Every sum is accumulated in a fixed order, so a given block always produces the same bits.
 
@@ -21,10 +22,12 @@ use crate::scalar::Scalar;
 /// flight, enough to stream from memory.
 const LANES: usize = 32;
 
-/// Accumulators of a "down" reduction kept hot at once: 1024 elements (8 KiB of f64 sums plus
-/// 8 KiB of running maxima for norms), well inside a 32 KiB L1 data cache, so each row of the
-/// block is read from memory exactly once and the accumulators never leave L1.
-pub(crate) const COL_TILE: usize = 1024;
+/// Accumulators of a "down" reduction kept hot at once: 4096 elements (32 KiB of f64 sums plus
+/// 32 KiB of running maxima for norms), inside a 1 MiB L2, so each row of the block is read
+/// from memory exactly once. Chosen with `examples/reduce.rs` (8192 × 4096 f64, one thread):
+/// 1024 (accumulators in L1, but 8 KiB runs per row) was 1.4–1.5× slower than whole 32 KiB
+/// rows, because every short run restarts the hardware prefetcher.
+pub(crate) const COL_TILE: usize = 4096;
 
 /// Rows added into the accumulators per pass over a tile: four input streams per accumulator
 /// load/store, so the accumulator traffic is a quarter of the input traffic.
@@ -75,6 +78,27 @@ pub(crate) fn line_norms<T: Scalar>(v: ArrayView2<T>, out: &mut ArrayViewMut1<T>
         .for_each(|o, row| *o = level1::nrm2(row));
 }
 
+/// Bytes in the address window that store-to-load forwarding compares: a store and a later load
+/// whose addresses agree in their low 12 bits look dependent ("4K aliasing").
+const ALIAS_WINDOW: usize = 4096;
+
+/// A zeroed buffer of `len` elements placed so that its start lies `offset` bytes (mod
+/// [`ALIAS_WINDOW`]) after `anchor`.
+///
+/// The accumulators of a "down" reduction are stored while rows of the matrix are loaded at the
+/// same column index. A matrix whose rows are a multiple of 4 KiB apart (8192 × 4096 f64, say)
+/// and an accumulator row allocated at the same page offset (large allocations all are) make
+/// every accumulator store alias the next row's loads, which halves the speed. Shifting the
+/// accumulators by half a window removes it.
+fn placed<T: Scalar>(len: usize, anchor: *const T, offset: usize) -> (Vec<T>, usize) {
+    let size = std::mem::size_of::<T>();
+    let buf = vec![T::zero(); len + ALIAS_WINDOW / size];
+    let want = (anchor as usize).wrapping_add(offset) % ALIAS_WINDOW;
+    let have = buf.as_ptr() as usize % ALIAS_WINDOW;
+    let shift = (want + ALIAS_WINDOW - have) % ALIAS_WINDOW / size;
+    (buf, shift)
+}
+
 /// The rows of `rows` as slices, if every row is contiguous.
 fn row_slices<'b, T>(rows: &'b ArrayView2<'_, T>) -> Option<Vec<&'b [T]>> {
     let slices: Vec<&'b [T]> = rows.outer_iter().filter_map(|r| r.to_slice()).collect();
@@ -108,13 +132,23 @@ fn add_rows<T: Scalar>(
         let mut groups = rows.chunks_exact(ROW_GROUP);
         for g in &mut groups {
             let (r0, r1, r2, r3) = (&g[0][c0..c1], &g[1][c0..c1], &g[2][c0..c1], &g[3][c0..c1]);
-            for ((((a, &x0), &x1), &x2), &x3) in acc.iter_mut().zip(r0).zip(r1).zip(r2).zip(r3) {
-                *a = *a + ((f(x0) + f(x1)) + (f(x2) + f(x3)));
-            }
             if track {
-                for ((((m, &x0), &x1), &x2), &x3) in amax.iter_mut().zip(r0).zip(r1).zip(r2).zip(r3)
+                // One pass: sums and maxima together, each row element loaded once.
+                for (((((a, m), &x0), &x1), &x2), &x3) in acc
+                    .iter_mut()
+                    .zip(amax.iter_mut())
+                    .zip(r0)
+                    .zip(r1)
+                    .zip(r2)
+                    .zip(r3)
                 {
+                    *a = *a + ((f(x0) + f(x1)) + (f(x2) + f(x3)));
                     *m = big(big(big(big(*m, x0), x1), x2), x3);
+                }
+            } else {
+                for ((((a, &x0), &x1), &x2), &x3) in acc.iter_mut().zip(r0).zip(r1).zip(r2).zip(r3)
+                {
+                    *a = *a + ((f(x0) + f(x1)) + (f(x2) + f(x3)));
                 }
             }
         }
@@ -135,18 +169,17 @@ fn add_rows<T: Scalar>(
 /// `out[j] = Σᵢ rows[i, j]`, reading `rows` row after row (never down a column).
 pub(crate) fn sums_down<T: Scalar>(rows: ArrayView2<T>, out: &mut ArrayViewMut1<T>) {
     let q = rows.ncols();
-    let mut acc = vec![T::zero(); q];
+    let (mut buf, at) = placed(q, rows.as_ptr(), ALIAS_WINDOW / 2);
+    let acc = &mut buf[at..at + q];
     match row_slices(&rows) {
-        Some(slices) => add_rows(&slices, &mut acc, &mut [], |x| x, false),
+        Some(slices) => add_rows(&slices, acc, &mut [], |x| x, false),
         None => {
             for row in rows.rows() {
-                Zip::from(&mut acc[..])
-                    .and(&row)
-                    .for_each(|a, &x| *a = *a + x);
+                Zip::from(&mut *acc).and(&row).for_each(|a, &x| *a = *a + x);
             }
         }
     }
-    Zip::from(out).and(&acc[..]).for_each(|o, &a| *o = a);
+    Zip::from(out).and(&*acc).for_each(|o, &a| *o = a);
 }
 
 /// `out[j] = ‖rows[:, j]‖₂`, reading `rows` row after row (never down a column), without
@@ -160,15 +193,17 @@ pub(crate) fn sums_down<T: Scalar>(rows: ArrayView2<T>, out: &mut ArrayViewMut1<
 /// gives NaN, else ±Inf gives `inf`.
 pub(crate) fn norms_down<T: Scalar>(rows: ArrayView2<T>, out: &mut ArrayViewMut1<T>) {
     let q = rows.ncols();
-    let mut ssq = vec![T::zero(); q];
-    let mut amax = vec![T::zero(); q];
+    let (mut ssq_buf, s_at) = placed(q, rows.as_ptr(), ALIAS_WINDOW / 4);
+    let (mut max_buf, m_at) = placed(q, rows.as_ptr(), 3 * ALIAS_WINDOW / 4);
+    let ssq = &mut ssq_buf[s_at..s_at + q];
+    let amax = &mut max_buf[m_at..m_at + q];
     let slices = row_slices(&rows);
     match &slices {
-        Some(s) => add_rows(s, &mut ssq, &mut amax, |x| x * x, true),
+        Some(s) => add_rows(s, ssq, amax, |x| x * x, true),
         None => {
             for row in rows.rows() {
-                Zip::from(&mut ssq[..])
-                    .and(&mut amax[..])
+                Zip::from(&mut *ssq)
+                    .and(&mut *amax)
                     .and(&row)
                     .for_each(|s, m, &x| {
                         *s = *s + x * x;
@@ -182,14 +217,17 @@ pub(crate) fn norms_down<T: Scalar>(rows: ArrayView2<T>, out: &mut ArrayViewMut1
     let tiny = T::min_positive_value() / T::EPS;
     let needs_scaling =
         |s: T, m: T| !s.is_nan() && m.is_finite() && m > T::zero() && !(s.is_finite() && s >= tiny);
-    let rescale = ssq.iter().zip(&amax).any(|(&s, &m)| needs_scaling(s, m));
+    let rescale = ssq
+        .iter()
+        .zip(amax.iter())
+        .any(|(&s, &m)| needs_scaling(s, m));
     // Sum of (x / max|x|)² per column, row after row; only the flagged columns use it.
     let mut scaled = Vec::new();
     if rescale {
         scaled = vec![T::zero(); q];
         for row in rows.rows() {
             Zip::from(&mut scaled[..])
-                .and(&amax[..])
+                .and(&*amax)
                 .and(&row)
                 .for_each(|s, &m, &x| {
                     if m > T::zero() && m.is_finite() {
