@@ -1,7 +1,8 @@
 //! Memory-bound operations on the three engines, timed *interleaved* (blas, rayon-blas, rayon,
 //! blas, …) so noise from a shared machine hits all alike, in GB/s of array traffic, next to
 //! the machine's measured in-place ("update") bandwidth: `parla peak`'s cached value and a
-//! fresh measurement taken right after each operation's runs.
+//! fresh measurement taken right after each operation's runs, plus a plain read-only stream
+//! (std threads, no parla code) as the ceiling of the read-only reductions.
 //!
 //! - `row_sums`, `col_sums`, `row_norms`, `col_norms` of an 8192 × 4096 f64 row-major matrix
 //!   (256 MiB read once: bytes = 8·m·n);
@@ -17,6 +18,35 @@ use std::time::Instant;
 
 use ndarray::{Array1, Array2};
 use parla::{Engine, Error, Exec, Trans};
+
+/// A plain read-only stream for comparison (no parla code): `threads` scoped threads each sum
+/// their contiguous part of a 512 MiB buffer with 32 accumulators; best of `repeats`, GB/s.
+fn read_bandwidth(buf: &[f64], threads: usize, repeats: usize) -> f64 {
+    let mut best = 0.0f64;
+    for _ in 0..repeats {
+        let start = Instant::now();
+        let total: f64 = std::thread::scope(|s| {
+            let parts: Vec<_> = buf
+                .chunks(buf.len().div_ceil(threads))
+                .map(|c| {
+                    s.spawn(move || {
+                        let mut acc = [0.0f64; 32];
+                        for ch in c.chunks_exact(32) {
+                            for i in 0..32 {
+                                acc[i] += ch[i];
+                            }
+                        }
+                        acc.iter().sum::<f64>()
+                    })
+                })
+                .collect();
+            parts.into_iter().map(|h| h.join().unwrap_or(0.0)).sum()
+        });
+        std::hint::black_box(total);
+        best = best.max(8.0 * buf.len() as f64 / start.elapsed().as_secs_f64() / 1e9);
+    }
+    best
+}
 
 /// One timed operation: its name, the bytes it moves, and a closure running it on an engine.
 type Op<'a> = (
@@ -42,6 +72,7 @@ fn main() -> Result<(), Error> {
     let vy = std::cell::RefCell::new(Array1::from_shape_fn(big, |i| (i % 5) as f64));
     let gy = std::cell::RefCell::new(Array1::<f64>::zeros(n));
     let mn = (8 * m * n) as f64;
+    let stream: Vec<f64> = (0..64usize << 20).map(|i| (i % 3) as f64).collect();
     let ops: Vec<Op> = vec![
         (
             "row_sums 8192x4096",
@@ -106,18 +137,20 @@ fn main() -> Result<(), Error> {
         // The same in-place kernel as `parla peak`, measured now: on a shared machine the
         // ratio to it is the fair one.
         let now = parla::compare::peak::bandwidth_gbs("update", threads, 64 << 20, 3)?;
-        println!("{name:22} in-place bandwidth now: {now:.1} GB/s");
+        let read = read_bandwidth(&stream, threads, 3);
+        println!("{name:22} now: in-place {now:.1} GB/s, plain read stream {read:.1} GB/s");
         for (e, t) in engines.iter().zip(times.iter_mut()) {
             t.sort_by(f64::total_cmp);
             let med = t[t.len() / 2];
             let gbs = bytes / med / 1e9;
             println!(
-                "{name:22} {:>10} threads={threads}: {:8.3} ms {:6.1} GB/s  {:5.1} % of cached, {:5.1} % of now",
+                "{name:22} {:>10} threads={threads}: {:8.3} ms {:6.1} GB/s  {:5.1} % of cached in-place, {:5.1} % of in-place now, {:5.1} % of read now",
                 e.engine().to_string(),
                 med * 1e3,
                 gbs,
                 100.0 * gbs / update,
-                100.0 * gbs / now
+                100.0 * gbs / now,
+                100.0 * gbs / read
             );
         }
     }

@@ -9,9 +9,11 @@
 //! | `rayon` | parla: rayon over hand-cut blocks | parla's pure-Rust kernels |
 //! | `auto` (default) | picks per call | |
 //!
-//! Today every operation runs on `blas` and `auto` resolves to it; `rayon-blas` runs `matmul`,
-//! `gemm`, `gemv`, `matvec`, `dot`, `axpy`, `scal` and `nrm2`; every other (engine, operation)
-//! pair returns [`Error::Unsupported`] — never a silent fallback to another engine.
+//! Today every operation runs on `blas` and `auto` resolves to it; both rayon engines run
+//! `matmul`, `gemm`, `gemv`, `matvec`, `dot`, `axpy`, `scal`, `nrm2`, the axis reductions
+//! ([`row_sums`], [`col_sums`], [`row_norms`], [`col_norms`]), the element-wise [`map`],
+//! [`zip_with`], [`multiply`] and [`transpose`]; every other (engine, operation) pair returns
+//! [`Error::Unsupported`] — never a silent fallback to another engine.
 //!
 //! ```
 //! use ndarray::array;
