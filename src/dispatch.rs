@@ -4,7 +4,10 @@
 //! function asks [`route`] for the path and calls the engine that owns it. Adding an engine means
 //! adding a variant to [`Path`]: the compiler then points at every operation that must handle it.
 
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use ndarray::{
+    Array2, ArrayView, ArrayView1, ArrayView2, ArrayViewMut, ArrayViewMut1, ArrayViewMut2,
+    Dimension,
+};
 
 use crate::blas;
 use crate::decomp::{Diag, Eig, Eigh, Lstsq, LuPacked, Qr, QrMode, Svd, Trans, Uplo};
@@ -18,6 +21,7 @@ use crate::parallel::{self, Kernel};
 use crate::scalar::Scalar;
 use crate::threads;
 
+pub(crate) use crate::blas::reduce::Reduction;
 pub(crate) use crate::blas::svd::Vectors;
 
 /// The concrete path of one call.
@@ -67,13 +71,62 @@ fn implements(engine: Engine, op: &str) -> bool {
                 op,
                 "gemm" | "matmul" | "gemv" | "matvec" | "dot" | "axpy" | "scal" | "nrm2"
             ) || FACTOR_OPS.contains(&op)
+                || is_reduction(op)
+                || is_elementwise(op)
+                || op == "transpose"
         }
         Engine::Rayon => {
             matches!(
                 op,
                 "gemm" | "matmul" | "gemv" | "matvec" | "dot" | "axpy" | "scal" | "nrm2"
             ) || FACTOR_OPS.contains(&op)
+                || is_reduction(op)
+                || is_elementwise(op)
+                || op == "transpose"
         }
+    }
+}
+
+/// Sums and norms along an axis.
+fn is_reduction(op: &str) -> bool {
+    matches!(op, "row_sums" | "col_sums" | "row_norms" | "col_norms")
+}
+
+/// Element-wise operations with a user closure. OpenBLAS has none, so on the `blas` engine
+/// they run single-threaded in the calling thread (see [`plan`]).
+fn is_elementwise(op: &str) -> bool {
+    matches!(op, "map" | "zip_with" | "multiply")
+}
+
+/// The split of the operations of `parallel::{reduce, elementwise, transpose}`, where it
+/// differs from GEMM's.
+fn split_of_op(op: &str, engine: Engine, threads: usize) -> Option<&'static str> {
+    let blas = matches!(engine, Engine::Blas | Engine::Auto);
+    if is_elementwise(op) {
+        return Some(match (blas, threads) {
+            (true, _) => "none: the calling thread (OpenBLAS has no element-wise operations)",
+            (false, 1) => "none: one thread",
+            (false, _) => {
+                "one contiguous chunk per thread (same memory order), else ndarray's parallel Zip"
+            }
+        });
+    }
+    if threads == 1 {
+        return None;
+    }
+    match (op, blas) {
+        (_, true) if is_reduction(op) => Some(
+            "OpenBLAS's own threads (sums: one gemv with a ones vector; norms: one nrm2 per output)",
+        ),
+        ("transpose", true) => Some("OpenBLAS's own threads (omatcopy)"),
+        (_, false) if is_reduction(op) => Some(
+            "one block per thread: output rows when the reduced axis is contiguous, else matrix \
+             rows with per-block partials combined in block order",
+        ),
+        ("transpose", false) => {
+            Some("one band of result rows per thread, whole 32x32 tiles (source column bands)")
+        }
+        _ => None,
     }
 }
 
@@ -169,17 +222,18 @@ pub(crate) fn plan_for(exec: &Exec, op: &'static str, work: Work) -> Result<Plan
         Engine::Auto => choose_auto(exec, op, work),
         e => (e, false),
     };
-    let threads = if threads::in_rayon_worker() || small {
-        1
-    } else {
-        exec.threads_for(engine)
-    };
+    let threads =
+        if threads::in_rayon_worker() || small || (engine == Engine::Blas && is_elementwise(op)) {
+            1
+        } else {
+            exec.threads_for(engine)
+        };
     if implements(engine, op) {
         Ok(Plan {
             op,
             engine,
             threads,
-            split: split_of(engine, threads),
+            split: split_of_op(op, engine, threads).unwrap_or_else(|| split_of(engine, threads)),
             kernel: (engine == Engine::Rayon).then(|| exec.gemm_kernel::<f64>()),
         })
     } else {
@@ -292,6 +346,91 @@ pub(crate) fn nrm2<T: Scalar>(exec: &Exec, x: ArrayView1<T>) -> Result<T> {
         Path::Blas { threads } => Ok(blas::level1::nrm2(threads, x)),
         Path::RayonBlas { threads } => parallel::level1::nrm2(threads, Kernel::Blas, x),
         Path::Rayon { threads } => parallel::level1::nrm2(threads, Kernel::Rust, x),
+    }
+}
+
+/// `out[i] = reduce(v[i, :])` for a non-empty `p × q` view with `q ≥ 1` (the public API has
+/// turned row/column operations into rows of `v` and made its strides non-negative).
+pub(crate) fn reduce_rows<T: Scalar>(
+    exec: &Exec,
+    op: &'static str,
+    red: Reduction,
+    v: ArrayView2<T>,
+    out: &mut ArrayViewMut1<T>,
+) -> Result<()> {
+    match route(exec, op)? {
+        Path::Blas { threads } => blas::reduce::rows(op, threads, red, v, out),
+        Path::RayonBlas { threads } => {
+            parallel::reduce::rows(op, threads, Kernel::Blas, red, v, out)
+        }
+        Path::Rayon { threads } => parallel::reduce::rows(op, threads, Kernel::Rust, red, v, out),
+    }
+}
+
+/// `out[i] = f(a[i])` for a non-empty `a`; `out` is in C order, or F order when `f_order`.
+pub(crate) fn map<T, U, D, F>(
+    exec: &Exec,
+    op: &'static str,
+    a: ArrayView<T, D>,
+    out: ArrayViewMut<U, D>,
+    f_order: bool,
+    f: &F,
+) -> Result<()>
+where
+    T: Scalar,
+    U: Send,
+    D: Dimension,
+    F: Fn(T) -> U + Sync,
+{
+    match route(exec, op)? {
+        // One thread: the calling thread runs the closure over the whole array.
+        Path::Blas { .. } => parallel::elementwise::map(1, a, out, f_order, f),
+        Path::RayonBlas { threads } | Path::Rayon { threads } => {
+            parallel::elementwise::map(threads, a, out, f_order, f)
+        }
+    }
+}
+
+/// `out[i] = f(a[i], b[i])` for non-empty `a`, `b` of one shape; `out` as in [`map`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn zip_with<T, U, D, F>(
+    exec: &Exec,
+    op: &'static str,
+    a: ArrayView<T, D>,
+    b: ArrayView<T, D>,
+    out: ArrayViewMut<U, D>,
+    f_order: bool,
+    f: &F,
+) -> Result<()>
+where
+    T: Scalar,
+    U: Send,
+    D: Dimension,
+    F: Fn(T, T) -> U + Sync,
+{
+    match route(exec, op)? {
+        Path::Blas { .. } => parallel::elementwise::zip_with(1, a, b, out, f_order, f),
+        Path::RayonBlas { threads } | Path::Rayon { threads } => {
+            parallel::elementwise::zip_with(threads, a, b, out, f_order, f)
+        }
+    }
+}
+
+/// `dst ← srcᵀ` for a non-empty `src: r × c` into a C-order `dst: c × r`.
+pub(crate) fn transpose<T: Scalar>(
+    exec: &Exec,
+    src: ArrayView2<T>,
+    dst: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    const OP: &str = "transpose";
+    match route(exec, OP)? {
+        Path::Blas { threads } => blas::transpose::transpose(OP, threads, src, dst),
+        Path::RayonBlas { threads } => {
+            parallel::transpose::transpose(OP, threads, Kernel::Blas, src, dst)
+        }
+        Path::Rayon { threads } => {
+            parallel::transpose::transpose(OP, threads, Kernel::Rust, src, dst)
+        }
     }
 }
 

@@ -9,9 +9,11 @@
 //! | `rayon` | parla: rayon over hand-cut blocks | parla's pure-Rust kernels |
 //! | `auto` (default) | picks per call | |
 //!
-//! Today every operation runs on `blas` and `auto` resolves to it; `rayon-blas` runs `matmul`,
-//! `gemm`, `gemv`, `matvec`, `dot`, `axpy`, `scal` and `nrm2`; every other (engine, operation)
-//! pair returns [`Error::Unsupported`] — never a silent fallback to another engine.
+//! Today every operation runs on `blas` and `auto` resolves to it; both rayon engines run
+//! `matmul`, `gemm`, `gemv`, `matvec`, `dot`, `axpy`, `scal`, `nrm2`, the axis reductions
+//! ([`row_sums`], [`col_sums`], [`row_norms`], [`col_norms`]), the element-wise [`map`],
+//! [`zip_with`], [`multiply`] and [`transpose`]; every other (engine, operation) pair returns
+//! [`Error::Unsupported`] — never a silent fallback to another engine.
 //!
 //! ```
 //! use ndarray::array;
@@ -89,6 +91,7 @@ pub use num_complex::Complex;
 pub use ops::cholesky::cholesky;
 pub use ops::eig::{eig, eigvals};
 pub use ops::eigh::{eigh, eigvalsh};
+pub use ops::elementwise::{map, multiply, zip_with};
 pub use ops::level1::{axpy, dot, nrm2, scal};
 pub use ops::level2::{gemv, matvec};
 pub use ops::level3::{gemm, matmul};
@@ -96,7 +99,9 @@ pub use ops::lstsq::lstsq;
 pub use ops::lu::{det, inv, lu, slogdet, solve};
 pub use ops::norm::{norm, trace};
 pub use ops::qr::qr;
+pub use ops::reduce::{col_norms, col_sums, row_norms, row_sums};
 pub use ops::svd::{cond, matrix_rank, pinv, svd, svdvals};
+pub use ops::transpose::transpose;
 pub use ops::triangular::solve_triangular;
 pub use ops::Rhs;
 pub use scalar::Scalar;
