@@ -38,8 +38,9 @@ pub(crate) enum Path {
 }
 
 /// The factorizations `factor/` implements over both rayon engines.
-const FACTOR_OPS: [&str; 7] = [
+const FACTOR_OPS: [&str; 8] = [
     "cholesky",
+    "qr",
     "solve_triangular",
     "lu",
     "det",
@@ -477,8 +478,11 @@ pub(crate) fn cholesky<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array
 }
 
 pub(crate) fn qr<T: Scalar>(exec: &Exec, a: ArrayView2<T>, mode: QrMode) -> Result<Qr<T>> {
-    let threads = route_blas(exec, "qr")?;
-    blas::qr::qr("qr", threads, a, mode)
+    let path = route(exec, "qr")?;
+    match level3::<T>(exec, path) {
+        Some(l3) => factor::qr::qr("qr", &l3, a, mode),
+        None => blas::qr::qr("qr", threads_of(path), a, mode),
+    }
 }
 
 pub(crate) fn svd<T: Scalar>(

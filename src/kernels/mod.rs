@@ -13,6 +13,7 @@ pub(crate) mod level2;
 pub(crate) mod lu;
 pub(crate) mod micro;
 pub(crate) mod pack;
+pub(crate) mod qr;
 pub(crate) mod reduce;
 pub(crate) mod transpose;
 pub(crate) mod triangular;

@@ -128,4 +128,21 @@ impl Level3 {
             Kernel::Rust => Ok(kernels::lu::getf2(a, swaps)),
         }
     }
+
+    /// Householder QR of a narrow panel, in place (LAPACK `geqrf` at one thread for
+    /// `rayon-blas`, parla's `geqr2` for `rayon`); the reflectors' scalars go to `tau`.
+    pub(crate) fn geqrf_base<T: Scalar>(
+        &self,
+        op: &'static str,
+        a: &mut ArrayViewMut2<T>,
+        tau: &mut [T],
+    ) -> Result<()> {
+        match self.kernel {
+            Kernel::Blas => blas::qr::geqrf_panel(op, 1, a, tau),
+            Kernel::Rust => {
+                kernels::qr::geqr2(a, tau);
+                Ok(())
+            }
+        }
+    }
 }
