@@ -9,11 +9,15 @@
 //! | `rayon` | parla: rayon over hand-cut blocks | parla's pure-Rust kernels |
 //! | `auto` (default) | picks per call | |
 //!
-//! Today every operation runs on `blas` and `auto` resolves to it; both rayon engines run
-//! `matmul`, `gemm`, `gemv`, `matvec`, `dot`, `axpy`, `scal`, `nrm2`, the axis reductions
-//! ([`row_sums`], [`col_sums`], [`row_norms`], [`col_norms`]), the element-wise [`map`],
-//! [`zip_with`], [`multiply`] and [`transpose`]; every other (engine, operation) pair returns
-//! [`Error::Unsupported`] — never a silent fallback to another engine.
+//! `blas` runs every operation. Both rayon engines run `matmul`, `gemm`, `gemv`, `matvec`,
+//! `dot`, `axpy`, `scal`, `nrm2`, the axis reductions ([`row_sums`], [`col_sums`],
+//! [`row_norms`], [`col_norms`]), the element-wise [`map`], [`zip_with`], [`multiply`],
+//! [`transpose`], and the factorizations written over their GEMM: [`cholesky`], [`lu`],
+//! [`solve`], [`inv`], [`det`], [`slogdet`], [`qr`], [`solve_triangular`]. The SVD- and
+//! eigenvalue-based operations run on `blas` only; elsewhere they return
+//! [`Error::Unsupported`] — never a silent fallback to another engine. `auto` sends GEMM to
+//! `rayon` from n ≈ 32 up (on one thread below n ≈ 192, see [`Exec::plan_gemm`]) and everything
+//! else to `blas`.
 //!
 //! ```
 //! use ndarray::array;
