@@ -169,8 +169,9 @@ pub const AUTO_GEMM_RAYON_MIN_FLOPS: f64 = 2.0 * 32.0 * 32.0 * 32.0;
 
 /// Below this many flops `auto` runs GEMM on one thread: at n = 128 two threads were slower
 /// than one (0.048 vs 0.042 ms; waking a second worker costs ≈ 10 µs), at n = 256 faster
-/// (0.25 vs 0.30 ms) (`cargo run --release --example gemm_engines -- f64 2 64 128 256`).
-pub const AUTO_GEMM_PARALLEL_MIN_FLOPS: f64 = 2.0 * 192.0 * 192.0 * 192.0;
+/// (0.25 vs 0.30 ms) (`cargo run --release --example gemm_engines -- f64 2 64 128 256`). The
+/// factorizations use the same threshold for the GEMMs of their recursions.
+pub const AUTO_GEMM_PARALLEL_MIN_FLOPS: f64 = crate::parallel::level3::GEMM_PARALLEL_MIN_FLOPS;
 
 /// How much work a call does, when the caller knows it: lets `auto` choose by size.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -19,6 +19,12 @@ use crate::threads;
 /// hand-off costs more than it saves.
 pub(crate) const MIN_RHS_PER_THREAD: usize = 32;
 
+/// GEMMs of fewer flops (`2·m·n·k`) run on one thread: at n = 128 two threads were slower than
+/// one (0.048 vs 0.042 ms; waking a second worker costs ≈ 10 µs), at n = 256 faster (0.25 vs
+/// 0.30 ms) (`cargo run --release --example gemm_engines -- f64 2 64 128 256`). `auto` uses
+/// the same threshold for a single product.
+pub(crate) const GEMM_PARALLEL_MIN_FLOPS: f64 = 2.0 * 192.0 * 192.0 * 192.0;
+
 /// A rayon engine's level-3 operations at a fixed thread count.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Level3 {
@@ -59,9 +65,17 @@ impl Level3 {
             }
             return Ok(());
         }
+        // The recursions issue many GEMMs too small to split profitably (the same threshold
+        // `auto` uses for a single product).
+        let flops = 2.0 * m as f64 * n as f64 * a.ncols() as f64;
+        let threads = if flops < GEMM_PARALLEL_MIN_FLOPS {
+            1
+        } else {
+            self.threads
+        };
         match self.kernel {
-            Kernel::Blas => gemm::gemm(op, self.threads, alpha, a, b, beta, c),
-            Kernel::Rust => blis::gemm(op, self.threads, self.gemm, alpha, a, b, beta, c),
+            Kernel::Blas => gemm::gemm(op, threads, alpha, a, b, beta, c),
+            Kernel::Rust => blis::gemm(op, threads, self.gemm, alpha, a, b, beta, c),
         }
     }
 
