@@ -10,7 +10,7 @@
 //! Cholesky (LAPACK `potrf` at one thread for `rayon-blas`, parla's unblocked kernel for
 //! `rayon`).
 
-use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Zip};
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 
 use crate::error::{Error, Result};
 use crate::factor::triangular::trsm;
@@ -37,11 +37,16 @@ pub(crate) fn cholesky<T: Scalar>(
     // not a transposition) and the factor comes back in that order.
     let mut w = copy_in_order(op, a)?;
     factor(l3, op, &mut w.view_mut(), 0)?;
-    Zip::indexed(&mut w).for_each(|(i, j), v| {
-        if j > i {
-            *v = T::zero();
+    // Zero the strict upper triangle along the contiguous direction.
+    if w.strides()[0] == 1 {
+        for (j, mut col) in w.columns_mut().into_iter().enumerate() {
+            col.slice_mut(s![..j]).fill(T::zero());
         }
-    });
+    } else {
+        for (i, mut row) in w.rows_mut().into_iter().enumerate() {
+            row.slice_mut(s![i + 1..]).fill(T::zero());
+        }
+    }
     Ok(w)
 }
 

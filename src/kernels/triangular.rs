@@ -32,41 +32,46 @@ pub(crate) fn trsm_left<T: Scalar>(
     }
 }
 
-/// Column-major B: each column is an independent right-hand side, solved in place with A's
-/// columns taken from a column-major copy (once `xₚ` is known, `x[rest] −= xₚ·A[rest, p]`).
+/// Right-hand sides solved together by [`trsm_columns`]: one AVX-512 vector of f64.
+const GROUP: usize = 8;
+
+/// Column-major B: [`GROUP`] right-hand sides at a time, copied into rows of `GROUP` lanes, so
+/// each elimination step `Xᵢ ← Xᵢ − aᵢₚ·Xₚ` is one vector multiply-add on a group (padding
+/// lanes hold zeros and stay zero); A's columns come from a column-major copy.
 fn trsm_columns<T: Scalar>(lower: bool, unit: bool, a: ArrayView2<T>, b: &mut ArrayViewMut2<T>) {
     let n = a.nrows();
     let ac: Vec<T> = a.t().iter().copied().collect();
-    for mut col in b.axis_iter_mut(Axis(1)) {
-        let Some(x) = col.as_slice_mut() else {
-            // Unreachable for a unit row stride; kept total rather than panicking.
-            let mut tmp = col.to_owned().insert_axis(Axis(1));
-            trsm_rows(lower, unit, a, &mut tmp.view_mut());
-            col.assign(&tmp.column(0));
-            continue;
-        };
+    let mut rows = vec![[T::zero(); GROUP]; n];
+    for mut blk in b.axis_chunks_iter_mut(Axis(1), GROUP) {
+        let w = blk.ncols();
+        for (i, r) in rows.iter_mut().enumerate() {
+            *r = [T::zero(); GROUP];
+            for (k, v) in r.iter_mut().enumerate().take(w) {
+                *v = blk[[i, k]];
+            }
+        }
         for q in 0..n {
             let p = if lower { q } else { n - 1 - q };
             let ap = &ac[p * n..(p + 1) * n];
             if !unit {
-                x[p] = x[p] / ap[p];
+                let d = ap[p];
+                rows[p].iter_mut().for_each(|v| *v = *v / d);
             }
-            let xp = x[p];
-            if xp == T::zero() {
-                continue;
+            let xp = rows[p];
+            let range = if lower { p + 1..n } else { 0..p };
+            for i in range {
+                let f = ap[i];
+                if f != T::zero() {
+                    let r = &mut rows[i];
+                    for k in 0..GROUP {
+                        r[k] = r[k] - f * xp[k];
+                    }
+                }
             }
-            let r = if lower { p + 1..n } else { 0..p };
-            let (xs, col) = (&mut x[r.clone()], &ap[r]);
-            if xp.is_finite() {
-                xs.iter_mut()
-                    .zip(col)
-                    .for_each(|(xi, &aip)| *xi = *xi - aip * xp);
-            } else {
-                // An overflowed xₚ: a zero multiplier must leave xᵢ alone (0·∞ is NaN).
-                xs.iter_mut()
-                    .zip(col)
-                    .filter(|(_, &aip)| aip != T::zero())
-                    .for_each(|(xi, &aip)| *xi = *xi - aip * xp);
+        }
+        for (i, r) in rows.iter().enumerate() {
+            for (k, &v) in r.iter().enumerate().take(w) {
+                blk[[i, k]] = v;
             }
         }
     }
