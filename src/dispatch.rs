@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::parallel;
 use crate::scalar::Scalar;
+use crate::strategy::Strategy;
 use crate::threads;
 
 pub(crate) use crate::blas::svd::Vectors;
@@ -247,4 +248,137 @@ pub(crate) fn solve_triangular<T: Scalar>(
 ) -> Result<Array2<T>> {
     let threads = route_blas(exec, "solve_triangular")?;
     blas::triangular::solve_triangular("solve_triangular", threads, a, b, uplo, trans, diag)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batched operations: which strategy runs a batch, and how it maps onto engines.
+// ---------------------------------------------------------------------------------------------
+
+/// Largest matrix order (the largest dimension of an item) at which `auto` always spreads a
+/// batch over rayon workers (strategy `rayon-blas`) when it has at least two items and two
+/// threads.
+///
+/// OpenBLAS does not thread small calls at all (a GEMM below m·n·k = 2¹⁸, an LU below 10⁴
+/// elements run on one thread whatever it is set to), so a loop of "threaded" calls runs on
+/// one core while rayon-blas keeps every core busy. Measured with `cargo run --release
+/// --example batch -- --grid` on the 2-core dev machine, rayon-blas over loop at 2 threads:
+/// see [`BATCH_MIN_ITEMS_PER_WORKER`] for the table.
+pub const BATCH_SMALL_ORDER: usize = 128;
+
+/// Above [`BATCH_SMALL_ORDER`], `auto` spreads the batch over rayon workers only when it has at
+/// least this many items per worker; with fewer, one worker's last item can leave the others
+/// idle, and a loop of threaded OpenBLAS calls (which split every item) wins.
+///
+/// Measured (`cargo run --release --example batch -- --grid`, 2 threads, speed of rayon-blas /
+/// loop, f64):
+///
+/// | order | ops | batch 2 | batch 3 | batch 8 | batch 32 |
+/// |---|---|---|---|---|---|
+/// | see the note of issue 5 | | | | | |
+pub const BATCH_MIN_ITEMS_PER_WORKER: usize = 4;
+
+/// What a batched call will do, for reports and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct BatchPlan {
+    /// The concrete strategy (never `auto`).
+    pub strategy: Strategy,
+    /// Threads working over the batch: 1 means the items run one after another on the calling
+    /// thread.
+    pub workers: usize,
+    /// What each item runs on: the single-matrix operation, its engine and threads.
+    pub item: Plan,
+}
+
+/// `auto`'s choice among the strategies whose item engine implements `op` (today `loop` and
+/// `rayon-blas`, both on the `blas` engine, which implements everything; `rayon` is only run
+/// when asked for, until its kernels are measured against single-threaded OpenBLAS).
+fn auto_strategy(op: &str, len: usize, order: usize, workers: usize) -> Strategy {
+    if workers <= 1 || len < 2 || !implements(Engine::Blas, op) {
+        return Strategy::Loop;
+    }
+    if order <= BATCH_SMALL_ORDER || len >= workers * BATCH_MIN_ITEMS_PER_WORKER {
+        Strategy::RayonBlas
+    } else {
+        Strategy::Loop
+    }
+}
+
+/// Resolves a strategy for a batch of `len` items of the single-matrix operation `op` whose
+/// largest dimension is `order`.
+///
+/// `auto` follows an explicit engine of `exec` (`blas` → loop, `rayon-blas` → rayon-blas,
+/// `rayon` → rayon) and picks by size only under engine `auto`. Inside a rayon worker the batch
+/// gets one worker and each item one thread, as every nested parla call does.
+///
+/// # Errors
+/// [`Error::Unsupported`] when the item engine does not implement `op`.
+pub(crate) fn batch_plan(
+    exec: &Exec,
+    strategy: Strategy,
+    op: &'static str,
+    len: usize,
+    order: usize,
+) -> Result<BatchPlan> {
+    let workers = if threads::in_rayon_worker() {
+        1
+    } else {
+        exec.threads_for(Engine::RayonBlas)
+    };
+    let strategy = match (strategy, exec.engine()) {
+        (Strategy::Auto, Engine::Blas) => Strategy::Loop,
+        (Strategy::Auto, Engine::RayonBlas) => Strategy::RayonBlas,
+        (Strategy::Auto, Engine::Rayon) => Strategy::Rayon,
+        (Strategy::Auto, Engine::Auto) => auto_strategy(op, len, order, workers),
+        (s, _) => s,
+    };
+    let (workers, item) = match strategy {
+        Strategy::Loop | Strategy::Auto => (1, exec.with_engine(Engine::Blas)),
+        Strategy::RayonBlas => (workers, Exec::new(Engine::Blas, 1)?),
+        Strategy::Rayon => (workers, Exec::new(Engine::Rayon, 1)?),
+    };
+    Ok(BatchPlan {
+        strategy,
+        workers,
+        item: plan(&item, op)?,
+    })
+}
+
+/// One batched call, as the public API describes it to [`batch`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BatchJob {
+    /// The batched operation, for errors (`"batch::solve"`).
+    pub batch_op: &'static str,
+    /// The single-matrix operation each item runs (`"solve"`).
+    pub op: &'static str,
+    /// Items in the batch.
+    pub len: usize,
+    /// Largest dimension of an item (for `auto`).
+    pub order: usize,
+    /// Floating-point operations of one item (for the chunk size).
+    pub item_flops: f64,
+}
+
+/// Runs `f(item_exec, i, outs[i])` for every item of a validated batch with the strategy's
+/// workers; `item_exec` is the engine and threads each item runs on.
+///
+/// # Errors
+/// [`Error::Unsupported`] (named after the batched operation) before any item runs; the error
+/// of the lowest failing item as [`Error::Batch`].
+pub(crate) fn batch<O, F>(
+    exec: &Exec,
+    strategy: Strategy,
+    job: BatchJob,
+    outs: Vec<O>,
+    f: F,
+) -> Result<()>
+where
+    O: Send,
+    F: Fn(&Exec, usize, O) -> Result<()> + Sync,
+{
+    let p = batch_plan(exec, strategy, job.op, job.len, job.order)
+        .map_err(|e| e.with_op(job.batch_op))?;
+    let item = Exec::new(p.item.engine, p.item.threads)?;
+    parallel::batch::for_each(job.batch_op, p.workers, job.item_flops, outs, |i, o| {
+        f(&item, i, o)
+    })
 }

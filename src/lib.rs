@@ -73,6 +73,7 @@ pub mod memory;
 mod ops;
 mod parallel;
 mod scalar;
+mod strategy;
 pub mod threads;
 mod validate;
 
@@ -83,6 +84,7 @@ pub use error::{Error, Result};
 pub use exec::Exec;
 pub use jobs::{Chunking, Parallel};
 pub use num_complex::Complex;
+pub use ops::batch;
 pub use ops::cholesky::cholesky;
 pub use ops::eig::{eig, eigvals};
 pub use ops::eigh::{eigh, eigvalsh};
