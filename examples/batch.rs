@@ -1,12 +1,13 @@
 //! Batched linear algebra, the three strategies (and `auto`) side by side: 10 000 GEMMs of
 //! 32×32 and 1 000 LU solves of 64×64 (f64), each timed *interleaved* (loop, rayon-blas, rayon,
-//! auto, loop, …) so noise from a shared machine hits all alike; prints medians and the speed
-//! of each strategy relative to the loop of threaded OpenBLAS calls.
+//! auto, loop, …) so noise from a shared machine hits all alike; prints median times and the
+//! speed of each strategy relative to the loop of threaded OpenBLAS calls (median over rounds of
+//! the back-to-back ratio), and first how much parallelism the machine gives right now.
 //!
 //! Run: `cargo run --release --example batch` (about 10 s on 2 cores).
 //! Threads: `PARLA_NUM_THREADS` (default: the usable cores).
 //! `-- --grid` also times loop vs rayon-blas for orders 16..512 and batch lengths 2..64
-//! (the measurement behind `parla::batch::BATCH_SMALL_ORDER` / `BATCH_MIN_ITEMS_PER_WORKER`).
+//! (the measurement behind the `parla::batch::BATCH_*` thresholds of strategy `auto`).
 
 use std::time::Instant;
 
@@ -31,18 +32,19 @@ fn systems(batch: usize, n: usize) -> Array3<f64> {
     a
 }
 
-fn median(v: &mut [f64]) -> f64 {
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
-/// Times `run` for every runner, interleaved, `reps` rounds; returns the medians in seconds
-/// (or the error a runner returned).
+/// Times `run` for every runner, interleaved, `reps` rounds; returns each runner's times in
+/// seconds, round by round (or the error it returned).
 fn time_all<R>(
     runners: &[Batch],
     reps: usize,
     run: impl Fn(&Batch) -> Result<R, Error>,
-) -> Vec<Result<f64, Error>> {
+) -> Vec<Result<Vec<f64>, Error>> {
     let mut times: Vec<Result<Vec<f64>, Error>> = runners
         .iter()
         .map(|b| run(b).map(|_| Vec::new())) // warm-up (pools, pages)
@@ -61,27 +63,60 @@ fn time_all<R>(
         }
     }
     times
-        .into_iter()
-        .map(|t| t.map(|mut v| median(&mut v)))
-        .collect()
 }
 
-fn report(title: &str, flops: f64, runners: &[Batch], medians: &[Result<f64, Error>]) {
+/// Median over rounds of `base[i] / other[i]`: the speed of `other` relative to `base`, from
+/// runs made back to back (less sensitive to other load on the machine than a ratio of
+/// medians).
+fn paired_speed(base: &[f64], other: &[f64]) -> f64 {
+    let r: Vec<f64> = base.iter().zip(other).map(|(b, o)| b / o).collect();
+    median(&r)
+}
+
+fn report(title: &str, flops: f64, runners: &[Batch], times: &[Result<Vec<f64>, Error>]) {
     println!("{title}");
-    let base = medians[0].as_ref().ok().copied();
-    for (b, m) in runners.iter().zip(medians) {
+    let base = times[0].as_ref().ok();
+    for (b, t) in runners.iter().zip(times) {
         let name = b.strategy().name();
-        match (m, base) {
+        match (t, base) {
             (Ok(t), Some(t0)) => println!(
                 "  {name:<10} {:>9.3} ms  {:>6.1} GFLOP/s  speed vs loop {:.2}x",
-                t * 1e3,
-                flops / t / 1e9,
-                t0 / t
+                median(t) * 1e3,
+                flops / median(t) / 1e9,
+                paired_speed(t0, t)
             ),
-            (Ok(t), None) => println!("  {name:<10} {:>9.3} ms", t * 1e3),
+            (Ok(t), None) => println!("  {name:<10} {:>9.3} ms", median(t) * 1e3),
             (Err(e), _) => println!("  {name:<10} -- {e}"),
         }
     }
+}
+
+/// How much faster `threads` threads spinning run than one: the parallelism the machine gives
+/// this process right now (other processes on a shared machine take some).
+fn available_parallelism(threads: usize) -> f64 {
+    let spin = |n: u64| {
+        let mut x = 1u64;
+        for i in 0..n {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
+        }
+        x
+    };
+    let n = 20_000_000u64;
+    let mut ratios = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        spin(n);
+        let one = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| spin(n));
+            }
+        });
+        let many = t.elapsed().as_secs_f64();
+        ratios.push(threads as f64 * one / many);
+    }
+    median(&ratios)
 }
 
 fn main() -> Result<(), Error> {
@@ -96,7 +131,10 @@ fn main() -> Result<(), Error> {
     .into_iter()
     .map(|s| exec.batch(s))
     .collect();
-    println!("{threads} threads; auto picks:");
+    println!(
+        "{threads} threads (the machine gives this process {:.2}x one core's speed now); auto picks:",
+        available_parallelism(threads)
+    );
     for (op, len, n) in [("matmul", 10_000, 32), ("solve", 1_000, 64)] {
         let p = exec.batch(Strategy::Auto).plan(op, len, n)?;
         println!(
@@ -129,10 +167,11 @@ fn main() -> Result<(), Error> {
     Ok(())
 }
 
-/// Speed of rayon-blas over loop across orders and batch lengths, for matmul and solve.
+/// Speed of rayon-blas over loop across orders and batch lengths, for matmul and solve
+/// (cells above 4·10⁹ flops per run are skipped: `-`).
 fn grid(exec: &Exec) -> Result<(), Error> {
     let pair = [exec.batch(Strategy::Loop), exec.batch(Strategy::RayonBlas)];
-    let lens = [2usize, 3, 4, 8, 16, 64];
+    let lens = [2usize, 3, 4, 8, 32, 128, 512, 2048];
     for op in ["matmul", "solve"] {
         println!(
             "\n{op}: speed rayon-blas / loop ({} threads)",
@@ -140,15 +179,19 @@ fn grid(exec: &Exec) -> Result<(), Error> {
         );
         print!("{:>6}", "order");
         for l in lens {
-            print!("{:>9}", format!("batch {l}"));
+            print!("{:>7}", format!("b{l}"));
         }
         println!();
-        for n in [16usize, 32, 64, 96, 128, 192, 256, 384, 512] {
+        for n in [4usize, 8, 16, 32, 64, 96, 128, 192, 256, 384, 512] {
             print!("{n:>6}");
             for len in lens {
-                // Enough rounds for ~0.1 s per cell.
                 let work = len as f64 * (n as f64).powi(3) * 2.0;
-                let reps = ((2e9 / work) as usize).clamp(5, 201);
+                if work > 4e9 {
+                    print!("{:>7}", "-");
+                    continue;
+                }
+                // Enough rounds for ~0.1 s per cell and strategy at 20 GFLOP/s.
+                let reps = ((2e9 / work) as usize).clamp(7, 401);
                 let a = if op == "matmul" {
                     input(len, n, n, 1)
                 } else {
@@ -163,7 +206,7 @@ fn grid(exec: &Exec) -> Result<(), Error> {
                     }
                 });
                 let (t0, t1) = (m[0].clone()?, m[1].clone()?);
-                print!("{:>9.2}", t0 / t1);
+                print!("{:>7.2}", paired_speed(&t0, &t1));
             }
             println!();
         }

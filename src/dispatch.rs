@@ -254,28 +254,55 @@ pub(crate) fn solve_triangular<T: Scalar>(
 // Batched operations: which strategy runs a batch, and how it maps onto engines.
 // ---------------------------------------------------------------------------------------------
 
-/// Largest matrix order (the largest dimension of an item) at which `auto` always spreads a
-/// batch over rayon workers (strategy `rayon-blas`) when it has at least two items and two
-/// threads.
-///
-/// OpenBLAS does not thread small calls at all (a GEMM below m·n·k = 2¹⁸, an LU below 10⁴
-/// elements run on one thread whatever it is set to), so a loop of "threaded" calls runs on
-/// one core while rayon-blas keeps every core busy. Measured with `cargo run --release
-/// --example batch -- --grid` on the 2-core dev machine, rayon-blas over loop at 2 threads:
-/// see [`BATCH_MIN_ITEMS_PER_WORKER`] for the table.
-pub const BATCH_SMALL_ORDER: usize = 128;
+// `auto`'s thresholds were read off `cargo run --release --example batch -- --grid` on the 2-core
+// dev machine (f64, 2 threads, speed of rayon-blas over loop; rows: order, columns: batch length;
+// a shared machine, so single cells are noisy by ±0.3):
+//
+// matmul  b2    b3    b4    b8    b32   b128  b512  b2048      solve  b2    b3    b4    b8    b32   b128
+//    4    0.03  0.04  0.04  0.07  0.44  0.51  0.66  0.94          4  0.08  0.17  0.10  0.26  0.40  0.54
+//   16    0.05  0.07  0.11  0.20  0.36  0.79  0.81  1.31         16  0.31  0.25  0.34  0.59  0.60  0.86
+//   32    0.41  0.53  0.28  0.41  0.77  1.21  1.33  1.58         32  0.46  0.53  0.54  0.62  0.87  1.72
+//   64    0.51  0.79  0.64  0.61  1.42  1.78  1.80  1.89         64  1.07  0.96  1.38  0.81  1.69  1.49
+//  128    0.86  0.66  0.98  0.57  0.57  1.13  1.31             128  1.68  1.45  1.91  1.96  1.97  2.00
+//  256    1.01  0.53  1.04  1.04  1.07                         256  1.02  1.49  1.99  1.99  1.98
+//  512    1.20  0.86  1.11  1.09                               512  1.95  1.46  2.02  1.95
+//
+// Small batches of small matrices lose: waking the pool's workers costs tens of µs, and
+// concurrent OpenBLAS calls contend for its buffer allocator. Large GEMMs are threaded well by
+// OpenBLAS itself, so rayon only helps when the batch divides evenly enough; OpenBLAS's threaded
+// LU and Cholesky are poor up to n = 512, so rayon over the batch wins there from two items on.
 
-/// Above [`BATCH_SMALL_ORDER`], `auto` spreads the batch over rayon workers only when it has at
-/// least this many items per worker; with fewer, one worker's last item can leave the others
-/// idle, and a loop of threaded OpenBLAS calls (which split every item) wins.
-///
-/// Measured (`cargo run --release --example batch -- --grid`, 2 threads, speed of rayon-blas /
-/// loop, f64):
-///
-/// | order | ops | batch 2 | batch 3 | batch 8 | batch 32 |
-/// |---|---|---|---|---|---|
-/// | see the note of issue 5 | | | | | |
+/// Least total work (floating-point operations over the whole batch) for which `auto` spreads a
+/// batch over rayon workers: below it a loop is faster (table above: e.g. 512 GEMMs of 16×16,
+/// 4.2·10⁶ flops, ran at 0.8× the loop; 128 solves of 32×32, 3·10⁶ flops, at 1.7×).
+pub const BATCH_MIN_FLOPS: f64 = 4.0e6;
+
+/// Largest GEMM order at which `auto` spreads any batch with enough work over rayon workers;
+/// above it, only batches of at least [`BATCH_MIN_ITEMS_PER_WORKER`] items per worker (OpenBLAS
+/// threads a large GEMM nearly perfectly, and an uneven last round of items loses: 3 GEMMs of
+/// 256×256 ran at 0.53× the loop).
+pub const BATCH_GEMM_SMALL_ORDER: usize = 128;
+
+/// Largest order at which `auto` spreads any batch of factorizations (`solve`, `inv`,
+/// `cholesky`) with enough work over rayon workers (OpenBLAS's threaded LU stays far from 2×
+/// one thread up to here: 2 solves of 512×512 ran 1.95× faster on rayon-blas); above it, the
+/// items-per-worker rule of GEMM applies (not measured beyond 512).
+pub const BATCH_FACTOR_SMALL_ORDER: usize = 512;
+
+/// Items per worker from which `auto` spreads a batch of large matrices over rayon workers.
 pub const BATCH_MIN_ITEMS_PER_WORKER: usize = 4;
+
+/// The work of one square item of order `n` of `op` (for [`Batch::plan`](crate::batch::Batch::plan),
+/// which knows only the order; calls count the real shapes).
+pub(crate) fn square_flops(op: &str, n: usize) -> f64 {
+    let n = n as f64;
+    match op {
+        "matmul" | "gemm" | "inv" => 2.0 * n * n * n,
+        "solve" => 2.0 / 3.0 * n * n * n + 2.0 * n * n,
+        "cholesky" => n * n * n / 3.0,
+        _ => 2.0 * n * n * n,
+    }
+}
 
 /// What a batched call will do, for reports and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -292,11 +319,15 @@ pub struct BatchPlan {
 /// `auto`'s choice among the strategies whose item engine implements `op` (today `loop` and
 /// `rayon-blas`, both on the `blas` engine, which implements everything; `rayon` is only run
 /// when asked for, until its kernels are measured against single-threaded OpenBLAS).
-fn auto_strategy(op: &str, len: usize, order: usize, workers: usize) -> Strategy {
-    if workers <= 1 || len < 2 || !implements(Engine::Blas, op) {
+fn auto_strategy(op: &str, len: usize, order: usize, flops: f64, workers: usize) -> Strategy {
+    if workers <= 1 || len < 2 || flops < BATCH_MIN_FLOPS || !implements(Engine::Blas, op) {
         return Strategy::Loop;
     }
-    if order <= BATCH_SMALL_ORDER || len >= workers * BATCH_MIN_ITEMS_PER_WORKER {
+    let small = match op {
+        "solve" | "inv" | "cholesky" => BATCH_FACTOR_SMALL_ORDER,
+        _ => BATCH_GEMM_SMALL_ORDER,
+    };
+    if order <= small || len >= workers * BATCH_MIN_ITEMS_PER_WORKER {
         Strategy::RayonBlas
     } else {
         Strategy::Loop
@@ -304,7 +335,7 @@ fn auto_strategy(op: &str, len: usize, order: usize, workers: usize) -> Strategy
 }
 
 /// Resolves a strategy for a batch of `len` items of the single-matrix operation `op` whose
-/// largest dimension is `order`.
+/// largest dimension is `order` and whose total work is `flops`.
 ///
 /// `auto` follows an explicit engine of `exec` (`blas` → loop, `rayon-blas` → rayon-blas,
 /// `rayon` → rayon) and picks by size only under engine `auto`. Inside a rayon worker the batch
@@ -318,6 +349,7 @@ pub(crate) fn batch_plan(
     op: &'static str,
     len: usize,
     order: usize,
+    flops: f64,
 ) -> Result<BatchPlan> {
     let workers = if threads::in_rayon_worker() {
         1
@@ -328,7 +360,7 @@ pub(crate) fn batch_plan(
         (Strategy::Auto, Engine::Blas) => Strategy::Loop,
         (Strategy::Auto, Engine::RayonBlas) => Strategy::RayonBlas,
         (Strategy::Auto, Engine::Rayon) => Strategy::Rayon,
-        (Strategy::Auto, Engine::Auto) => auto_strategy(op, len, order, workers),
+        (Strategy::Auto, Engine::Auto) => auto_strategy(op, len, order, flops, workers),
         (s, _) => s,
     };
     let (workers, item) = match strategy {
@@ -375,10 +407,19 @@ where
     O: Send,
     F: Fn(&Exec, usize, O) -> Result<()> + Sync,
 {
-    let p = batch_plan(exec, strategy, job.op, job.len, job.order)
+    let flops = job.item_flops * job.len as f64;
+    let p = batch_plan(exec, strategy, job.op, job.len, job.order, flops)
         .map_err(|e| e.with_op(job.batch_op))?;
     let item = Exec::new(p.item.engine, p.item.threads)?;
-    parallel::batch::for_each(job.batch_op, p.workers, job.item_flops, outs, |i, o| {
-        f(&item, i, o)
-    })
+    // Single-threaded OpenBLAS items: each chunk enters OpenBLAS's gate once, not per item.
+    let hold = p.item.engine == Engine::Blas && p.item.threads == 1;
+    let init = || hold.then(threads::openblas::hold_single);
+    parallel::batch::for_each(
+        job.batch_op,
+        p.workers,
+        job.item_flops,
+        outs,
+        init,
+        |i, o| f(&item, i, o),
+    )
 }

@@ -39,6 +39,10 @@
 //! # Ok::<(), parla::Error>(())
 //! ```
 //!
+//! Batched operations over stacks of matrices (3-D arrays or lists) live in [`batch`], with a
+//! choice of how the threads are spent ([`batch::Strategy`]); joblib-style parallel loops in
+//! [`Parallel`]; a disk cache of results in [`memory`].
+//!
 //! ## Environment
 //!
 //! | variable | meaning |

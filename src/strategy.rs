@@ -19,8 +19,11 @@ use std::str::FromStr;
 pub enum Strategy {
     /// Follows the engine of the [`Exec`](crate::Exec) (`blas` → `Loop`, `rayon-blas` →
     /// `RayonBlas`, `rayon` → `Rayon`, never falling back to another); with engine `auto`,
-    /// picks `Loop` or `RayonBlas` from the matrix size, the batch length and the threads (see
-    /// the thresholds in [`BatchPlan`](crate::batch::BatchPlan)'s docs), and only among
+    /// picks `Loop` or `RayonBlas` from the total work, the matrix size, the batch length and
+    /// the threads (thresholds: [`BATCH_MIN_FLOPS`](crate::batch::BATCH_MIN_FLOPS),
+    /// [`BATCH_GEMM_SMALL_ORDER`](crate::batch::BATCH_GEMM_SMALL_ORDER),
+    /// [`BATCH_FACTOR_SMALL_ORDER`](crate::batch::BATCH_FACTOR_SMALL_ORDER),
+    /// [`BATCH_MIN_ITEMS_PER_WORKER`](crate::batch::BATCH_MIN_ITEMS_PER_WORKER)), and only among
     /// strategies whose item engine implements the operation.
     #[default]
     Auto,

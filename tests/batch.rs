@@ -703,23 +703,46 @@ fn failing_items_are_named_by_the_lowest_index() {
 
 #[test]
 fn auto_picks_by_size_batch_and_threads_and_follows_explicit_engines() {
-    use parla::batch::{BATCH_MIN_ITEMS_PER_WORKER as PER, BATCH_SMALL_ORDER as SMALL};
+    use parla::batch::{
+        BATCH_FACTOR_SMALL_ORDER as FACTOR, BATCH_GEMM_SMALL_ORDER as GEMM, BATCH_MIN_FLOPS,
+        BATCH_MIN_ITEMS_PER_WORKER as PER,
+    };
     let auto = |t: usize| Exec::new(Engine::Auto, t).unwrap().batch(Strategy::Auto);
-    // (threads, len, order) -> strategy
-    let table = [
-        ((2, 10_000, 32), Strategy::RayonBlas),
-        ((2, 1_000, 64), Strategy::RayonBlas),
-        ((2, 2, SMALL), Strategy::RayonBlas),
-        ((2, 2, SMALL + 1), Strategy::Loop),
-        ((2, 2 * PER - 1, 1024), Strategy::Loop),
-        ((2, 2 * PER, 1024), Strategy::RayonBlas),
-        ((3, 3 * PER, 512), Strategy::RayonBlas),
-        ((1, 10_000, 32), Strategy::Loop),
-        ((2, 1, 32), Strategy::Loop),
-        ((2, 0, 32), Strategy::Loop),
-    ];
-    for ((t, len, order), want) in table {
-        for op in ["matmul", "solve", "cholesky", "inv"] {
+    let flops = |op: &str, n: usize| {
+        let n = n as f64;
+        match op {
+            "solve" => 2.0 / 3.0 * n * n * n + 2.0 * n * n,
+            "cholesky" => n * n * n / 3.0,
+            _ => 2.0 * n * n * n,
+        }
+    };
+    // The cases.
+    for (op, len, n) in [("matmul", 10_000, 32), ("solve", 1_000, 64)] {
+        let p = auto(2).plan(op, len, n).unwrap();
+        assert_eq!(
+            (p.strategy, p.workers, p.item.threads),
+            (Strategy::RayonBlas, 2, 1)
+        );
+    }
+    for op in ["matmul", "solve", "cholesky", "inv"] {
+        let small = if op == "matmul" { GEMM } else { FACTOR };
+        // The smallest batch of order-16 items with enough work, and one item less.
+        let enough = (BATCH_MIN_FLOPS / flops(op, 16)).ceil() as usize;
+        // (threads, len, order) -> strategy
+        let table = [
+            ((2, enough.max(2), 16), Strategy::RayonBlas),
+            ((2, enough - 1, 16), Strategy::Loop),
+            ((2, 2, small), Strategy::RayonBlas),
+            ((2, 2, small + 1), Strategy::Loop),
+            ((2, 2 * PER - 1, small + 1), Strategy::Loop),
+            ((2, 2 * PER, small + 1), Strategy::RayonBlas),
+            ((3, 3 * PER, 2048), Strategy::RayonBlas),
+            ((3, 3 * PER - 1, 2048), Strategy::Loop),
+            ((1, 10_000, 32), Strategy::Loop),
+            ((2, 1, 1000), Strategy::Loop),
+            ((2, 0, 32), Strategy::Loop),
+        ];
+        for ((t, len, order), want) in table {
             let p = auto(t).plan(op, len, order).unwrap();
             assert_eq!(
                 p.strategy, want,

@@ -53,7 +53,10 @@ use crate::exec::Exec;
 use crate::scalar::Scalar;
 use crate::validate::{blas_dims, elements, finite, finite_triangle, zeros_vec};
 
-pub use crate::dispatch::{BatchPlan, BATCH_MIN_ITEMS_PER_WORKER, BATCH_SMALL_ORDER};
+pub use crate::dispatch::{
+    BatchPlan, BATCH_FACTOR_SMALL_ORDER, BATCH_GEMM_SMALL_ORDER, BATCH_MIN_FLOPS,
+    BATCH_MIN_ITEMS_PER_WORKER,
+};
 pub use crate::strategy::{Strategy, UnknownStrategy};
 
 /// A batch of matrices: a 3-D array (`batch × m × n`) or a list of 2-D matrices (slice, `Vec`
@@ -367,9 +370,9 @@ impl Batch {
         self.strategy
     }
 
-    /// What a batch of `len` items of the single-matrix operation `op` (`"matmul"`, `"solve"`,
-    /// `"cholesky"`, `"inv"`) of largest dimension `order` would run on: the concrete
-    /// strategy, the workers over the batch, and each item's engine and threads.
+    /// What a batch of `len` square items of order `order` of the single-matrix operation `op`
+    /// (`"matmul"`, `"solve"`, `"cholesky"`, `"inv"`) would run on: the concrete strategy, the
+    /// workers over the batch, and each item's engine and threads.
     ///
     /// # Errors
     /// [`Error::Unsupported`] when the strategy's item engine does not implement `op`.
@@ -385,7 +388,8 @@ impl Batch {
     /// # Ok::<(), parla::Error>(())
     /// ```
     pub fn plan(&self, op: &'static str, len: usize, order: usize) -> Result<BatchPlan> {
-        dispatch::batch_plan(&self.exec, self.strategy, op, len, order)
+        let flops = dispatch::square_flops(op, order) * len as f64;
+        dispatch::batch_plan(&self.exec, self.strategy, op, len, order, flops)
     }
 
     /// Matrix products `C[i] = A[i] B[i]` (numpy's `a @ b` on stacks). A batch of length 1 is

@@ -41,20 +41,23 @@ pub(crate) fn min_len(len: usize, workers: usize, item_flops: f64) -> usize {
 
 /// Runs `f(i, outs[i])` for every item `i`: on the calling thread, in order, when `workers` is
 /// 1, else on the engine pool of `workers` threads. `item_flops` (the work of one item) sizes
-/// the chunks.
+/// the chunks; `init()` is called once per chunk, on the thread that runs it, and its value
+/// kept until the chunk is done (a guard shared by the chunk's items).
 ///
 /// The error of the lowest failing item is returned as [`Error::Batch`] naming `op` and the
 /// index; once an item fails, items after it are skipped (items before it still run, so the
 /// index reported does not depend on the scheduling).
-pub(crate) fn for_each<O, F>(
+pub(crate) fn for_each<O, G, I, F>(
     op: &'static str,
     workers: usize,
     item_flops: f64,
     outs: Vec<O>,
+    init: I,
     f: F,
 ) -> Result<()>
 where
     O: Send,
+    I: Fn() -> G + Sync,
     F: Fn(usize, O) -> Result<()> + Sync,
 {
     let wrap = |index: usize, e: Error| Error::Batch {
@@ -63,10 +66,17 @@ where
         source: Box::new(e),
     };
     let len = outs.len();
+    let chunk = min_len(len, workers, item_flops);
     if workers <= 1 || len <= 1 {
+        let mut guard = None;
         for (i, out) in outs.into_iter().enumerate() {
+            if i % chunk == 0 {
+                drop(guard.take()); // the previous chunk's guard goes before the next is made
+                guard = Some(init());
+            }
             f(i, out).map_err(|e| wrap(i, e))?;
         }
+        drop(guard);
         return Ok(());
     }
     let first_bad = AtomicUsize::new(usize::MAX);
@@ -83,12 +93,11 @@ where
             }
         }
     };
-    let chunk = min_len(len, workers, item_flops);
     threads::engine_pool(workers)?.install(|| {
         outs.into_par_iter()
             .enumerate()
             .with_min_len(chunk)
-            .for_each(task)
+            .for_each_init(&init, |_guard, item| task(item))
     });
     match failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
         Some((i, e)) => Err(wrap(i, e)),
@@ -126,16 +135,23 @@ mod tests {
     fn lowest_failing_index_wins_whatever_the_schedule() {
         for workers in [1, 2, 3] {
             let outs: Vec<usize> = (0..500).collect();
-            let r = for_each("batch::test", workers, 1.0, outs, |i, _| {
-                if i % 97 == 96 {
-                    Err(Error::Singular {
-                        op: "test",
-                        pivot: i,
-                    })
-                } else {
-                    Ok(())
-                }
-            });
+            let r = for_each(
+                "batch::test",
+                workers,
+                1.0,
+                outs,
+                || (),
+                |i, _| {
+                    if i % 97 == 96 {
+                        Err(Error::Singular {
+                            op: "test",
+                            pivot: i,
+                        })
+                    } else {
+                        Ok(())
+                    }
+                },
+            );
             assert_eq!(
                 r,
                 Err(Error::Batch {
@@ -156,10 +172,17 @@ mod tests {
         for workers in [1, 2, 3] {
             let mut outs = vec![0usize; 1234];
             let views: Vec<&mut usize> = outs.iter_mut().collect();
-            for_each("batch::test", workers, 10.0, views, |i, o| {
-                *o += i + 1;
-                Ok(())
-            })
+            for_each(
+                "batch::test",
+                workers,
+                10.0,
+                views,
+                || (),
+                |i, o| {
+                    *o += i + 1;
+                    Ok(())
+                },
+            )
             .unwrap();
             assert!(outs.iter().enumerate().all(|(i, &o)| o == i + 1));
         }
