@@ -256,14 +256,14 @@ pub(crate) fn solve_triangular<T: Scalar>(
 
 // `auto`'s thresholds were read off `cargo run --release --example batch -- --grid` on the 2-core
 // dev machine (f64, 2 threads, speed of rayon-blas over loop; rows: order, columns: batch length;
-// a shared machine, so single cells are noisy by ±0.3):
+// one run on a machine shared with other builds, so single cells are noisy by ±0.3):
 //
-// matmul  b2    b3    b4    b8    b32   b128  b512  b2048      solve  b2    b3    b4    b8    b32   b128
-//    4    0.03  0.04  0.04  0.07  0.44  0.51  0.66  0.94          4  0.08  0.17  0.10  0.26  0.40  0.54
-//   16    0.05  0.07  0.11  0.20  0.36  0.79  0.81  1.31         16  0.31  0.25  0.34  0.59  0.60  0.86
-//   32    0.41  0.53  0.28  0.41  0.77  1.21  1.33  1.58         32  0.46  0.53  0.54  0.62  0.87  1.72
-//   64    0.51  0.79  0.64  0.61  1.42  1.78  1.80  1.89         64  1.07  0.96  1.38  0.81  1.69  1.49
-//  128    0.86  0.66  0.98  0.57  0.57  1.13  1.31             128  1.68  1.45  1.91  1.96  1.97  2.00
+// matmul  b2    b3    b4    b8    b32   b128  b512  b2048      solve  b2    b3    b4    b8    b32   b128  b512
+//    4    0.05  0.06  0.06  0.09  0.20  0.45  0.48  0.52          4  0.08  0.17  0.10  0.26  0.40  0.54  0.79
+//   16    0.18  0.17  0.09  0.14  0.36  0.55  0.76  0.66         16  0.31  0.25  0.34  0.59  0.60  0.86  0.96
+//   32    0.32  0.32  0.26  0.44  0.81  0.78  0.94  1.58         32  0.46  0.53  0.54  0.62  0.87  1.72  1.33
+//   64    0.51  0.79  0.64  0.61  1.42  1.78  1.80  1.89         64  1.07  0.96  1.38  0.81  1.69  1.49  1.76
+//  128    0.86  0.66  0.98  0.57  0.57  1.13  1.31             128  1.68  1.45  1.91  1.96  1.97  2.00  2.06
 //  256    1.01  0.53  1.04  1.04  1.07                         256  1.02  1.49  1.99  1.99  1.98
 //  512    1.20  0.86  1.11  1.09                               512  1.95  1.46  2.02  1.95
 //
@@ -274,7 +274,8 @@ pub(crate) fn solve_triangular<T: Scalar>(
 
 /// Least total work (floating-point operations over the whole batch) for which `auto` spreads a
 /// batch over rayon workers: below it a loop is faster (table above: e.g. 512 GEMMs of 16×16,
-/// 4.2·10⁶ flops, ran at 0.8× the loop; 128 solves of 32×32, 3·10⁶ flops, at 1.7×).
+/// 4.2·10⁶ flops, ran at 0.76× the loop, 32 of 64×64, 1.7·10⁷ flops, at 1.42×; 128 solves of
+/// 32×32, 3·10⁶ flops, at 1.72×, 32 of 32×32, 7.5·10⁵ flops, at 0.87×).
 pub const BATCH_MIN_FLOPS: f64 = 4.0e6;
 
 /// Largest GEMM order at which `auto` spreads any batch with enough work over rayon workers;
@@ -414,12 +415,21 @@ where
     // Single-threaded OpenBLAS items: each chunk enters OpenBLAS's gate once, not per item.
     let hold = p.item.engine == Engine::Blas && p.item.threads == 1;
     let init = || hold.then(threads::openblas::hold_single);
-    parallel::batch::for_each(
-        job.batch_op,
-        p.workers,
-        job.item_flops,
-        outs,
-        init,
-        |i, o| f(&item, i, o),
-    )
+    let run = || {
+        parallel::batch::for_each(
+            job.batch_op,
+            p.workers,
+            job.item_flops,
+            outs,
+            init,
+            |i, o| f(&item, i, o),
+        )
+    };
+    // A loop of multi-threaded LAPACK calls moves to a large stack once, not once per call.
+    let lapack = matches!(job.op, "solve" | "inv" | "cholesky");
+    if p.workers == 1 && p.item.threads > 1 && lapack {
+        threads::openblas::with_lapack_stack(p.item.threads, run)
+    } else {
+        run()
+    }
 }
