@@ -11,7 +11,10 @@ use crate::decomp::{Diag, Eig, Eigh, Lstsq, LuPacked, Qr, QrMode, Svd, Trans, Up
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
-use crate::parallel;
+use crate::factor;
+use crate::kernels::GemmKernel;
+use crate::parallel::level3::Level3;
+use crate::parallel::{self, Kernel};
 use crate::scalar::Scalar;
 use crate::strategy::Strategy;
 use crate::threads;
@@ -26,17 +29,44 @@ pub(crate) enum Path {
     /// parla's block scheduler on a rayon pool of this many threads, single-threaded OpenBLAS
     /// per block.
     RayonBlas { threads: usize },
+    /// parla's block scheduler on a rayon pool of this many threads, parla's own kernels per
+    /// block.
+    Rayon { threads: usize },
+}
+
+/// The factorizations `factor/` implements over both rayon engines.
+const FACTOR_OPS: [&str; 2] = ["cholesky", "solve_triangular"];
+
+/// The level-3 operations of a rayon path, for `factor/`.
+fn level3<T: Scalar>(exec: &Exec, path: Path) -> Option<Level3> {
+    let (threads, kernel) = match path {
+        Path::Blas { .. } => return None,
+        Path::RayonBlas { threads } => (threads, Kernel::Blas),
+        Path::Rayon { threads } => (threads, Kernel::Rust),
+    };
+    Some(Level3 {
+        threads,
+        kernel,
+        gemm: exec.gemm_kernel::<T>(),
+    })
 }
 
 /// Whether `engine` implements `op` (the rayon engines are being built op by op).
 fn implements(engine: Engine, op: &str) -> bool {
     match engine {
         Engine::Blas | Engine::Auto => true,
-        Engine::RayonBlas => matches!(
-            op,
-            "gemm" | "matmul" | "gemv" | "matvec" | "dot" | "axpy" | "scal" | "nrm2"
-        ),
-        Engine::Rayon => false,
+        Engine::RayonBlas => {
+            matches!(
+                op,
+                "gemm" | "matmul" | "gemv" | "matvec" | "dot" | "axpy" | "scal" | "nrm2"
+            ) || FACTOR_OPS.contains(&op)
+        }
+        Engine::Rayon => {
+            matches!(
+                op,
+                "gemm" | "matmul" | "gemv" | "matvec" | "dot" | "axpy" | "scal" | "nrm2"
+            ) || FACTOR_OPS.contains(&op)
+        }
     }
 }
 
@@ -49,6 +79,26 @@ pub struct Plan {
     pub engine: Engine,
     /// The threads it will use.
     pub threads: usize,
+    /// How the work is cut: the parallel loop and the size of its blocks.
+    pub split: &'static str,
+    /// For the `rayon` engine: the f64 GEMM kernel (instruction set, MR × NR tile, MC/KC/NC
+    /// blocks); see [`Exec::gemm_kernel`] for other element types.
+    pub kernel: Option<GemmKernel>,
+}
+
+/// The split description of each engine (for reports).
+fn split_of(engine: Engine, threads: usize) -> &'static str {
+    match (engine, threads) {
+        (_, 1) => "none: one thread",
+        (Engine::Blas, _) | (Engine::Auto, _) => "OpenBLAS's own threads",
+        (Engine::RayonBlas, _) => {
+            "C cut into one panel per thread along its contiguous side (level 1/2: one chunk per thread)"
+        }
+        (Engine::Rayon, _) => {
+            "BLIS loop 3 (ic): rows of C in blocks of <= MC, a multiple of the threads; \
+             column groups too when C has fewer MR-row panels than threads"
+        }
+    }
 }
 
 /// Resolves `auto` and nesting for `op`.
@@ -75,9 +125,17 @@ pub(crate) fn plan(exec: &Exec, op: &'static str) -> Result<Plan> {
             op,
             engine,
             threads,
+            split: split_of(engine, threads),
+            kernel: (engine == Engine::Rayon).then(|| exec.gemm_kernel::<f64>()),
         })
     } else {
         Err(Error::Unsupported { op, engine })
+    }
+}
+
+fn threads_of(path: Path) -> usize {
+    match path {
+        Path::Blas { threads } | Path::RayonBlas { threads } | Path::Rayon { threads } => threads,
     }
 }
 
@@ -85,6 +143,7 @@ fn route(exec: &Exec, op: &'static str) -> Result<Path> {
     let p = plan(exec, op)?;
     Ok(match p.engine {
         Engine::RayonBlas => Path::RayonBlas { threads: p.threads },
+        Engine::Rayon => Path::Rayon { threads: p.threads },
         _ => Path::Blas { threads: p.threads },
     })
 }
@@ -107,6 +166,9 @@ pub(crate) fn gemm<T: Scalar>(
     match route(exec, op)? {
         Path::Blas { threads } => blas::level3::gemm(op, threads, alpha, a, b, beta, c),
         Path::RayonBlas { threads } => parallel::gemm::gemm(op, threads, alpha, a, b, beta, c),
+        Path::Rayon { threads } => {
+            parallel::blis::gemm(op, threads, exec.gemm_kernel::<T>(), alpha, a, b, beta, c)
+        }
     }
 }
 
@@ -121,14 +183,20 @@ pub(crate) fn gemv<T: Scalar>(
 ) -> Result<()> {
     match route(exec, op)? {
         Path::Blas { threads } => blas::level2::gemv(op, threads, alpha, a, x, beta, y),
-        Path::RayonBlas { threads } => parallel::level2::gemv(op, threads, alpha, a, x, beta, y),
+        Path::RayonBlas { threads } => {
+            parallel::level2::gemv(op, threads, Kernel::Blas, alpha, a, x, beta, y)
+        }
+        Path::Rayon { threads } => {
+            parallel::level2::gemv(op, threads, Kernel::Rust, alpha, a, x, beta, y)
+        }
     }
 }
 
 pub(crate) fn dot<T: Scalar>(exec: &Exec, x: ArrayView1<T>, y: ArrayView1<T>) -> Result<T> {
     match route(exec, "dot")? {
         Path::Blas { threads } => Ok(blas::level1::dot(threads, x, y)),
-        Path::RayonBlas { threads } => parallel::level1::dot(threads, x, y),
+        Path::RayonBlas { threads } => parallel::level1::dot(threads, Kernel::Blas, x, y),
+        Path::Rayon { threads } => parallel::level1::dot(threads, Kernel::Rust, x, y),
     }
 }
 
@@ -143,7 +211,8 @@ pub(crate) fn axpy<T: Scalar>(
             blas::level1::axpy(threads, alpha, x, y);
             Ok(())
         }
-        Path::RayonBlas { threads } => parallel::level1::axpy(threads, alpha, x, y),
+        Path::RayonBlas { threads } => parallel::level1::axpy(threads, Kernel::Blas, alpha, x, y),
+        Path::Rayon { threads } => parallel::level1::axpy(threads, Kernel::Rust, alpha, x, y),
     }
 }
 
@@ -153,14 +222,16 @@ pub(crate) fn scal<T: Scalar>(exec: &Exec, alpha: T, x: &mut ArrayViewMut1<T>) -
             blas::level1::scal(threads, alpha, x);
             Ok(())
         }
-        Path::RayonBlas { threads } => parallel::level1::scal(threads, alpha, x),
+        Path::RayonBlas { threads } => parallel::level1::scal(threads, Kernel::Blas, alpha, x),
+        Path::Rayon { threads } => parallel::level1::scal(threads, Kernel::Rust, alpha, x),
     }
 }
 
 pub(crate) fn nrm2<T: Scalar>(exec: &Exec, x: ArrayView1<T>) -> Result<T> {
     match route(exec, "nrm2")? {
         Path::Blas { threads } => Ok(blas::level1::nrm2(threads, x)),
-        Path::RayonBlas { threads } => parallel::level1::nrm2(threads, x),
+        Path::RayonBlas { threads } => parallel::level1::nrm2(threads, Kernel::Blas, x),
+        Path::Rayon { threads } => parallel::level1::nrm2(threads, Kernel::Rust, x),
     }
 }
 
@@ -189,8 +260,12 @@ pub(crate) fn inv<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array2<T>>
 }
 
 pub(crate) fn cholesky<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array2<T>> {
-    let threads = route_blas(exec, "cholesky")?;
-    blas::cholesky::cholesky("cholesky", threads, a)
+    const OP: &str = "cholesky";
+    let path = route(exec, OP)?;
+    match level3::<T>(exec, path) {
+        Some(l3) => factor::cholesky::cholesky(OP, &l3, a),
+        None => blas::cholesky::cholesky(OP, threads_of(path), a),
+    }
 }
 
 pub(crate) fn qr<T: Scalar>(exec: &Exec, a: ArrayView2<T>, mode: QrMode) -> Result<Qr<T>> {
@@ -246,8 +321,12 @@ pub(crate) fn solve_triangular<T: Scalar>(
     trans: Trans,
     diag: Diag,
 ) -> Result<Array2<T>> {
-    let threads = route_blas(exec, "solve_triangular")?;
-    blas::triangular::solve_triangular("solve_triangular", threads, a, b, uplo, trans, diag)
+    const OP: &str = "solve_triangular";
+    let path = route(exec, OP)?;
+    match level3::<T>(exec, path) {
+        Some(l3) => factor::triangular::solve_triangular(OP, &l3, a, b, uplo, trans, diag),
+        None => blas::triangular::solve_triangular(OP, threads_of(path), a, b, uplo, trans, diag),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,6 +431,19 @@ pub(crate) fn batch_plan(
     order: usize,
     flops: f64,
 ) -> Result<BatchPlan> {
+    batch_route(exec, strategy, op, len, order, flops).map(|(p, _)| p)
+}
+
+/// [`batch_plan`] and the execution value each item runs with (`exec` with the item's engine
+/// and threads, keeping its other settings: instruction set, GEMM blocks).
+fn batch_route(
+    exec: &Exec,
+    strategy: Strategy,
+    op: &'static str,
+    len: usize,
+    order: usize,
+    flops: f64,
+) -> Result<(BatchPlan, Exec)> {
     let workers = if threads::in_rayon_worker() {
         1
     } else {
@@ -366,14 +458,15 @@ pub(crate) fn batch_plan(
     };
     let (workers, item) = match strategy {
         Strategy::Loop | Strategy::Auto => (1, exec.with_engine(Engine::Blas)),
-        Strategy::RayonBlas => (workers, Exec::new(Engine::Blas, 1)?),
-        Strategy::Rayon => (workers, Exec::new(Engine::Rayon, 1)?),
+        Strategy::RayonBlas => (workers, exec.with_engine(Engine::Blas).with_threads(1)?),
+        Strategy::Rayon => (workers, exec.with_engine(Engine::Rayon).with_threads(1)?),
     };
-    Ok(BatchPlan {
+    let p = BatchPlan {
         strategy,
         workers,
         item: plan(&item, op)?,
-    })
+    };
+    Ok((p, item))
 }
 
 /// One batched call, as the public API describes it to [`batch`].
@@ -409,9 +502,8 @@ where
     F: Fn(&Exec, usize, O) -> Result<()> + Sync,
 {
     let flops = job.item_flops * job.len as f64;
-    let p = batch_plan(exec, strategy, job.op, job.len, job.order, flops)
+    let (p, item) = batch_route(exec, strategy, job.op, job.len, job.order, flops)
         .map_err(|e| e.with_op(job.batch_op))?;
-    let item = Exec::new(p.item.engine, p.item.threads)?;
     // Single-threaded OpenBLAS items: each chunk enters OpenBLAS's gate once, not per item.
     let hold = p.item.engine == Engine::Blas && p.item.threads == 1;
     let init = || hold.then(threads::openblas::hold_single);

@@ -2,7 +2,8 @@
 //! public API (DESIGN.md rule 2).
 
 use crate::engine::Engine;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::kernels::{Element, GemmBlocks, GemmKernel, Isa, MAX_BLOCK};
 use crate::threads;
 
 /// How one call runs: which engine, and how many threads it may use.
@@ -28,6 +29,10 @@ pub struct Exec {
     blas_threads: usize,
     /// Budget when the call runs on a rayon engine.
     rayon_threads: usize,
+    /// Micro-kernel instruction set of the `rayon` engine (`None`: the widest available).
+    isa: Option<Isa>,
+    /// Cache blocks of the `rayon` engine's GEMM (`None`: the tuned defaults).
+    gemm_blocks: Option<GemmBlocks>,
 }
 
 impl Exec {
@@ -41,6 +46,8 @@ impl Exec {
             engine,
             blas_threads: threads,
             rayon_threads: threads,
+            isa: None,
+            gemm_blocks: None,
         })
     }
 
@@ -79,6 +86,8 @@ impl Exec {
             engine,
             blas_threads,
             rayon_threads,
+            isa: None,
+            gemm_blocks: None,
         })
     }
 
@@ -111,6 +120,75 @@ impl Exec {
     /// # Errors
     /// As [`Exec::new`].
     pub fn with_threads(self, threads: usize) -> Result<Self> {
-        Exec::new(self.engine, threads)
+        let fresh = Exec::new(self.engine, threads)?;
+        Ok(Exec {
+            blas_threads: fresh.blas_threads,
+            rayon_threads: fresh.rayon_threads,
+            ..self
+        })
+    }
+
+    /// The same value with the `rayon` engine's micro-kernels fixed to one instruction set
+    /// (say, to compare AVX2 with AVX-512 on one machine). Other engines ignore it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when this CPU cannot run `isa`.
+    ///
+    /// ```
+    /// use parla::{Engine, Exec, Isa};
+    /// let portable = Exec::new(Engine::Rayon, 1)?.with_isa(Isa::Portable)?;
+    /// let a = ndarray::array![[1.0f64, 2.0], [3.0, 4.0]];
+    /// assert_eq!(portable.matmul(&a, &a)?, ndarray::array![[7.0f64, 10.0], [15.0, 22.0]]);
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn with_isa(mut self, isa: Isa) -> Result<Self> {
+        if !isa.available() {
+            return Err(Error::InvalidArgument {
+                op: "Exec::with_isa",
+                name: "isa",
+                reason: format!("this CPU cannot run the {isa} kernels"),
+            });
+        }
+        self.isa = Some(isa);
+        Ok(self)
+    }
+
+    /// The same value with the `rayon` engine's GEMM cache blocks set (MC, KC, NC; see
+    /// [`GemmBlocks`]). Any sizes compute the same result up to rounding; small ones make the
+    /// blocked paths run on small matrices, large ones trade cache fit for fewer passes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless every size is in `1..=`[`MAX_BLOCK`].
+    pub fn with_gemm_blocks(mut self, blocks: GemmBlocks) -> Result<Self> {
+        for (name, v) in [("mc", blocks.mc), ("kc", blocks.kc), ("nc", blocks.nc)] {
+            if !(1..=MAX_BLOCK).contains(&v) {
+                return Err(Error::InvalidArgument {
+                    op: "Exec::with_gemm_blocks",
+                    name,
+                    reason: format!("{name} = {v} is outside 1..={MAX_BLOCK}"),
+                });
+            }
+        }
+        self.gemm_blocks = Some(blocks);
+        Ok(self)
+    }
+
+    /// The GEMM kernel the `rayon` engine runs for element type `T` with this value:
+    /// instruction set, register tile (MR × NR) and cache blocks.
+    ///
+    /// ```
+    /// let k = parla::Exec::new(parla::Engine::Rayon, 2)?.gemm_kernel::<f64>();
+    /// assert!(k.mr >= 1 && k.nr >= 1 && k.blocks.kc >= 1);
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn gemm_kernel<T: Element>(&self) -> GemmKernel {
+        let isa = self.isa.unwrap_or_else(Isa::detect);
+        let uk = T::micro_kernel(isa);
+        GemmKernel {
+            isa,
+            mr: uk.mr,
+            nr: uk.nr,
+            blocks: self.gemm_blocks.unwrap_or_else(|| T::default_blocks(isa)),
+        }
     }
 }

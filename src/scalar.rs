@@ -28,6 +28,7 @@ pub trait Scalar:
     + 'static
     + sealed::Sealed
     + crate::blas::ffi::Ffi
+    + crate::kernels::Element
 {
     /// Name of the type as numpy spells it (`"float32"`, `"float64"`).
     const DTYPE: &'static str;

@@ -670,31 +670,216 @@ fn auto_engine_matches_reference() {
 }
 
 #[test]
-fn rayon_engine_is_unsupported() {
-    let mut rng = common::rng(22);
-    {
-        let engine = Engine::Rayon;
-        let exec = Exec::new(engine, 1).unwrap();
-        for (m, n, k) in [(3, 4, 5), (0, 4, 5), (3, 4, 0)] {
-            let a = common::random(&mut rng, m, k);
-            let b = common::random(&mut rng, k, n);
-            let c0 = common::random(&mut rng, m, n);
-            let mut c = c0.clone();
-            let err = exec
-                .gemm(1.0, &a, Trans::No, &b, Trans::No, 0.0, &mut c)
-                .unwrap_err();
+fn rayon_engine_any_thread_count_matches_reference() {
+    engine_any_thread_count_matches_reference(Engine::Rayon);
+}
+
+#[test]
+fn rayon_engine_small_full_cross_product_at_2_threads() {
+    // The whole layout × α × β sweep of the small sizes, through the free functions with the
+    // rayon engine as the scoped default.
+    parla::with_backend(Engine::Rayon, || {
+        parla::with_num_threads(2, || {
+            let mut rng = common::rng(30);
+            for m in SMALL {
+                for n in [0, 1, 3, 7] {
+                    for k in [0, 1, 7] {
+                        Case::<f64>::new(&mut rng, m, n, k).run_full();
+                    }
+                }
+            }
+            for (m, n, k) in [(31, 64, 65), (65, 7, 31), (3, 65, 64)] {
+                Case::<f64>::new(&mut rng, m, n, k).run_covering();
+                Case::<f32>::new(&mut rng, m, n, k).run_covering();
+            }
+        })
+        .unwrap()
+    });
+}
+
+/// Every instruction set this CPU runs, with cache blocks forced tiny (MC = MR + 3, KC = 7,
+/// NC = 2·NR + 1) so every loop runs several times, on sizes at each block edge (MR ± 1,
+/// MC ± 1, 2·MC + 1, NR ± 1, NC ± 1, KC ± 1, 2·KC + 1), at 1, 2 and 3 threads.
+fn forced_tiny_blocks<T: Elem>(seed: u64) {
+    let mut rng = common::rng(seed);
+    let isas = [parla::Isa::Avx512, parla::Isa::Avx2, parla::Isa::Portable];
+    for isa in isas.into_iter().filter(|i| i.available()) {
+        let base = Exec::new(Engine::Rayon, 1).unwrap().with_isa(isa).unwrap();
+        let kernel = base.gemm_kernel::<T>();
+        let (mr, nr) = (kernel.mr, kernel.nr);
+        let blocks = parla::GemmBlocks {
+            mc: mr + 3,
+            kc: 7,
+            nc: 2 * nr + 1,
+        };
+        let (mc, kc, nc) = (blocks.mc, blocks.kc, blocks.nc);
+        let ms = [1, mr - 1, mr, mr + 1, mc - 1, mc + 1, 2 * mc + 1];
+        let ns = [1, nr - 1, nr + 1, nc - 1, nc, nc + 1];
+        let ks = [1, kc - 1, kc + 1, 2 * kc + 1];
+        let mut count = 0usize;
+        for &m in &ms {
+            for &n in &ns {
+                for &k in &ks {
+                    let case = Case::<T>::new(&mut rng, m, n, k);
+                    let (oas, obs) = case.operands();
+                    let t = 1 + count % 3;
+                    let exec = base
+                        .with_threads(t)
+                        .unwrap()
+                        .with_gemm_blocks(blocks)
+                        .unwrap();
+                    assert_eq!(exec.gemm_kernel::<T>().blocks, blocks);
+                    let oa = &oas[count % oas.len()];
+                    let ob = &obs[(count / oas.len()) % obs.len()];
+                    let lc = CLAYS[count % CLAYS.len()];
+                    let beta = betas::<T>()[count % 3];
+                    case.check_gemm(Some(&exec), oa, ob, lc, T::of(0.7), beta);
+                    if count.is_multiple_of(4) {
+                        case.check_matmul(Some(&exec), oa, ob);
+                    }
+                    count += 1;
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn rayon_forced_tiny_blocks_f64_every_isa() {
+    forced_tiny_blocks::<f64>(31);
+}
+
+#[test]
+fn rayon_forced_tiny_blocks_f32_every_isa() {
+    forced_tiny_blocks::<f32>(32);
+}
+
+#[test]
+fn rayon_default_blocks_edges_every_isa() {
+    // Sizes just around the default MC and KC (one extra row block, one extra rank-KC update).
+    let mut rng = common::rng(33);
+    for isa in [parla::Isa::Avx512, parla::Isa::Avx2, parla::Isa::Portable] {
+        if !isa.available() {
+            continue;
+        }
+        let exec = Exec::new(Engine::Rayon, 2).unwrap().with_isa(isa).unwrap();
+        let kernel = exec.gemm_kernel::<f64>();
+        let (mc, kc) = (kernel.blocks.mc, kernel.blocks.kc);
+        for (m, n, k) in [
+            (mc + 1, 31, kc + 1),
+            (mc - 1, 65, kc - 1),
+            (2 * mc + 3, 17, kc),
+        ] {
+            let case = Case::<f64>::new(&mut rng, m, n, k);
+            let (oas, obs) = case.operands();
+            case.check_matmul(Some(&exec), &oas[0], &obs[1]);
+            case.check_gemm(Some(&exec), &oas[2], &obs[0], CLay::C, 0.7, 1.3);
+        }
+    }
+}
+
+#[test]
+fn rayon_is_bit_identical_run_to_run_and_across_threads() {
+    // Each element of C is summed in one fixed order whatever the thread count.
+    let mut rng = common::rng(34);
+    let a = common::random(&mut rng, 300, 270);
+    let b = common::random(&mut rng, 270, 290);
+    let first = Exec::new(Engine::Rayon, 1).unwrap().matmul(&a, &b).unwrap();
+    for t in 1..=3 {
+        let exec = Exec::new(Engine::Rayon, t).unwrap();
+        for _ in 0..3 {
+            let c = exec.matmul(&a, &b).unwrap();
             assert!(
-                matches!(err, Error::Unsupported { op: "gemm", engine: e } if e == engine),
-                "{engine:?} {m}x{n}x{k}: {err:?}"
-            );
-            assert_eq!(c, c0, "an unsupported gemm must not write C");
-            let err = exec.matmul(&a, &b).unwrap_err();
-            assert!(
-                matches!(err, Error::Unsupported { op: "matmul", engine: e } if e == engine),
-                "{engine:?} {m}x{n}x{k}: {err:?}"
+                c.iter()
+                    .zip(&first)
+                    .all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{t} threads differ from 1 thread"
             );
         }
     }
+}
+
+#[test]
+fn three_engines_agree_within_the_bound() {
+    let mut rng = common::rng(35);
+    let case = Case::<f64>::new(&mut rng, 129, 97, 203);
+    let (oas, obs) = case.operands();
+    let results: Vec<Array2<f64>> = [Engine::Blas, Engine::RayonBlas, Engine::Rayon]
+        .into_iter()
+        .map(|e| {
+            Exec::new(e, 2)
+                .unwrap()
+                .matmul(&oas[0].plain(), &obs[0].plain())
+                .unwrap()
+        })
+        .collect();
+    // Two results each within 16·ε·|A||B| of the exact product differ by at most twice that.
+    let abs = common::abs_matmul(&case.a.view(), &case.b.view());
+    for r in &results[1..] {
+        for ((x, y), s) in r.iter().zip(&results[0]).zip(&abs) {
+            assert!((x - y).abs() <= 32.0 * f64::EPSILON * s, "{x} vs {y}");
+        }
+    }
+}
+
+#[test]
+fn rayon_block_settings_are_validated() {
+    let base = Exec::new(Engine::Rayon, 1).unwrap();
+    for (mc, kc, nc) in [
+        (0, 8, 8),
+        (8, 0, 8),
+        (8, 8, 0),
+        (parla::MAX_BLOCK + 1, 8, 8),
+    ] {
+        let err = base
+            .with_gemm_blocks(parla::GemmBlocks { mc, kc, nc })
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidArgument {
+                    op: "Exec::with_gemm_blocks",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+    assert!(base.with_isa(parla::Isa::Portable).is_ok());
+}
+
+#[test]
+fn rayon_plan_reports_kernel_and_split() {
+    let exec = Exec::new(Engine::Rayon, 2).unwrap();
+    let plan = exec.plan("matmul").unwrap();
+    assert_eq!((plan.engine, plan.threads), (Engine::Rayon, 2));
+    let k = plan.kernel.expect("the rayon engine reports its kernel");
+    assert_eq!(k, exec.gemm_kernel::<f64>());
+    assert!(k.isa.available());
+    assert!(plan.split.contains("MC"), "{}", plan.split);
+    assert!(Exec::blas(2)
+        .unwrap()
+        .plan("matmul")
+        .unwrap()
+        .kernel
+        .is_none());
+}
+
+#[test]
+fn rayon_engine_refuses_what_it_does_not_implement() {
+    let exec = Exec::new(Engine::Rayon, 1).unwrap();
+    let a = ndarray::array![[2.0f64, 1.0], [1.0, 3.0]];
+    let err = exec.eigh(&a).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Unsupported {
+                engine: Engine::Rayon,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

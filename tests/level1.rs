@@ -494,32 +494,6 @@ fn different_lengths_are_shape_mismatch() {
     );
 }
 
-#[test]
-fn rayon_engine_is_unsupported() {
-    let x = ndarray::array![1.0, 2.0];
-    {
-        let engine = Engine::Rayon;
-        let ex = Exec::new(engine, 1).unwrap();
-        assert!(
-            matches!(ex.dot(&x, &x), Err(Error::Unsupported { op: "dot", engine: e }) if e == engine)
-        );
-        assert!(matches!(
-            ex.nrm2(&x),
-            Err(Error::Unsupported { op: "nrm2", .. })
-        ));
-        let mut y = x.clone();
-        assert!(matches!(
-            ex.axpy(1.0, &x, &mut y),
-            Err(Error::Unsupported { op: "axpy", .. })
-        ));
-        assert!(matches!(
-            ex.scal(2.0, &mut y),
-            Err(Error::Unsupported { op: "scal", .. })
-        ));
-        assert_eq!(y, x, "unsupported calls must not modify their output");
-    }
-}
-
 /// Zero strides: broadcast vectors (BLAS cannot walk them in place).
 #[test]
 fn broadcast_vectors() {
@@ -552,16 +526,16 @@ fn broadcast_vectors() {
 }
 
 #[test]
-fn rayon_blas_level1_matches_reference_at_1_2_3_threads() {
-    // Every check above, run through the free functions with the rayon-blas engine and a thread
+fn rayon_engines_level1_match_reference_at_1_2_3_threads() {
+    // Every check above, run through the free functions with each rayon engine and a thread
     // budget fixed by scopes on this thread (3 > the dev machine's cores).
-    for t in 1..=3 {
-        parla::with_backend(Engine::RayonBlas, || {
+    for (engine, t) in [Engine::RayonBlas, Engine::Rayon]
+        .into_iter()
+        .flat_map(|e| (1..=3).map(move |t| (e, t)))
+    {
+        parla::with_backend(engine, || {
             parla::with_num_threads(t, || {
-                assert_eq!(
-                    Exec::current().unwrap().plan("dot").unwrap().engine,
-                    Engine::RayonBlas
-                );
+                assert_eq!(Exec::current().unwrap().plan("dot").unwrap().engine, engine);
                 check_dot::<f64>(201);
                 check_dot::<f32>(202);
                 check_axpy::<f64>(203);
@@ -581,14 +555,22 @@ fn rayon_blas_level1_matches_reference_at_1_2_3_threads() {
 }
 
 #[test]
-fn rayon_blas_reductions_are_bit_identical_run_to_run() {
+fn rayon_engines_reductions_are_bit_identical_run_to_run() {
     let mut rng = common::rng(208);
     let x = common::random_vec(&mut rng, 200_001);
     let y = common::random_vec(&mut rng, 200_001);
-    let ex = Exec::new(Engine::RayonBlas, 2).unwrap();
-    let (d, n) = (ex.dot(&x, &y).unwrap(), ex.nrm2(&x).unwrap());
-    for _ in 0..10 {
-        assert_eq!(ex.dot(&x, &y).unwrap().to_bits(), d.to_bits());
-        assert_eq!(ex.nrm2(&x).unwrap().to_bits(), n.to_bits());
+    for engine in [Engine::RayonBlas, Engine::Rayon] {
+        for t in 1..=3 {
+            let ex = Exec::new(engine, t).unwrap();
+            let (d, n) = (ex.dot(&x, &y).unwrap(), ex.nrm2(&x).unwrap());
+            for _ in 0..5 {
+                assert_eq!(
+                    ex.dot(&x, &y).unwrap().to_bits(),
+                    d.to_bits(),
+                    "{engine} {t}"
+                );
+                assert_eq!(ex.nrm2(&x).unwrap().to_bits(), n.to_bits(), "{engine} {t}");
+            }
+        }
     }
 }

@@ -388,8 +388,8 @@ fn gemv_and_matvec_f32() {
 }
 
 #[test]
-fn blas_engine_any_thread_count_matches_reference() {
-    for engine in [Engine::Blas, Engine::RayonBlas] {
+fn every_engine_any_thread_count_matches_reference() {
+    for engine in [Engine::Blas, Engine::RayonBlas, Engine::Rayon] {
         engine_any_thread_count_matches_reference(engine);
     }
 }
@@ -577,29 +577,6 @@ fn empty_matvec() {
     assert_eq!(y.len(), 0);
 }
 
-#[test]
-fn rayon_engine_is_unsupported() {
-    let a = Array2::<f64>::ones((2, 3));
-    let x = Array1::<f64>::ones(3);
-    {
-        let engine = Engine::Rayon;
-        let exec = Exec::new(engine, 1).unwrap();
-        let mut y = Array1::from_elem(2, 5.0);
-        let err = exec.gemv(1.0, &a, Trans::No, &x, 0.0, &mut y).unwrap_err();
-        assert!(
-            matches!(err, Error::Unsupported { op: "gemv", engine: e } if e == engine),
-            "{err:?}"
-        );
-        assert_eq!(
-            y,
-            Array1::from_elem(2, 5.0),
-            "an unsupported gemv must not write y"
-        );
-        let err = exec.matvec(&a, &x).unwrap_err();
-        assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
-    }
-}
-
 const BIG: usize = i32::MAX as usize + 1;
 
 #[test]
@@ -683,10 +660,14 @@ fn gemv_leaves_y_untouched_when_it_fails() {
 }
 
 #[test]
-fn rayon_blas_all_sizes_through_the_free_functions() {
-    // The full size × layout × α × β sweep on rayon-blas with 2 and 3 threads (scoped defaults).
-    for t in [2, 3] {
-        parla::with_backend(Engine::RayonBlas, || {
+fn rayon_engines_all_sizes_through_the_free_functions() {
+    // The full size × layout × α × β sweep on the rayon engines with 1, 2 and 3 threads
+    // (scoped defaults).
+    for (engine, t) in [Engine::RayonBlas, Engine::Rayon]
+        .into_iter()
+        .flat_map(|e| [1, 2, 3].map(move |t| (e, t)))
+    {
+        parla::with_backend(engine, || {
             parla::with_num_threads(t, || {
                 check_all_sizes::<f64>(11);
                 check_all_sizes::<f32>(12);

@@ -396,7 +396,7 @@ impl Batch {
     /// broadcast against the other. The result has the kind of `a` (3-D array or list); its
     /// matrices are C-order.
     ///
-    /// Strategies: all ([`Strategy::Rayon`] once the `rayon` engine implements `matmul`).
+    /// Strategies: all (`Rayon` runs parla's GEMM kernels on each item).
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] for batch lengths that do not broadcast, or 3-D inputs whose
@@ -580,8 +580,8 @@ impl Batch {
     /// stacks). Only the lower triangles are read; the strict upper triangles of the factors
     /// are zero.
     ///
-    /// Strategies: `Loop`, `RayonBlas` (`potrf` per item); `Rayon` once the `rayon` engine
-    /// implements `cholesky`.
+    /// Strategies: `Loop`, `RayonBlas` (`potrf` per item), `Rayon` (parla's recursive Cholesky
+    /// over its own GEMM).
     ///
     /// # Errors
     /// [`Error::NotSquare`] for a 3-D input; [`Error::Batch`] naming the lowest failing item,

@@ -1,5 +1,5 @@
-//! Level 1 BLAS cut into one contiguous chunk per thread, single-threaded OpenBLAS per chunk
-//! (engine `rayon-blas`).
+//! Level 1 BLAS cut into one contiguous chunk per thread, a single-threaded [`Kernel`] per
+//! chunk (OpenBLAS for `rayon-blas`, parla's for `rayon`).
 //!
 //! Reductions (`dot`, `nrm2`) collect one partial result per chunk *in chunk order* and combine
 //! them sequentially, so the same thread count gives bit-identical results run to run.
@@ -7,8 +7,8 @@
 use ndarray::{ArrayView1, ArrayViewMut1, Axis};
 use rayon::prelude::*;
 
-use crate::blas;
 use crate::error::Result;
+use crate::parallel::Kernel;
 use crate::scalar::{scaled_norm, Scalar};
 use crate::threads;
 
@@ -18,16 +18,21 @@ fn chunk(n: usize, threads: usize) -> usize {
 }
 
 /// `xᵀy` for non-empty vectors of equal length.
-pub(crate) fn dot<T: Scalar>(threads: usize, x: ArrayView1<T>, y: ArrayView1<T>) -> Result<T> {
+pub(crate) fn dot<T: Scalar>(
+    threads: usize,
+    kernel: Kernel,
+    x: ArrayView1<T>,
+    y: ArrayView1<T>,
+) -> Result<T> {
     if threads <= 1 {
-        return Ok(blas::level1::dot(1, x, y));
+        return Ok(kernel.dot(x, y));
     }
     let c = chunk(x.len(), threads);
     let partials: Vec<T> = threads::engine_pool(threads)?.install(|| {
         x.axis_chunks_iter(Axis(0), c)
             .into_par_iter()
             .zip(y.axis_chunks_iter(Axis(0), c).into_par_iter())
-            .map(|(xc, yc)| blas::level1::dot(1, xc, yc))
+            .map(|(xc, yc)| kernel.dot(xc, yc))
             .collect()
     });
     Ok(partials.into_iter().fold(T::zero(), |s, p| s + p))
@@ -36,12 +41,13 @@ pub(crate) fn dot<T: Scalar>(threads: usize, x: ArrayView1<T>, y: ArrayView1<T>)
 /// `y ← αx + y`.
 pub(crate) fn axpy<T: Scalar>(
     threads: usize,
+    kernel: Kernel,
     alpha: T,
     x: ArrayView1<T>,
     y: &mut ArrayViewMut1<T>,
 ) -> Result<()> {
     if threads <= 1 {
-        blas::level1::axpy(1, alpha, x, y);
+        kernel.axpy(alpha, x, y);
         return Ok(());
     }
     let c = chunk(x.len(), threads);
@@ -49,37 +55,42 @@ pub(crate) fn axpy<T: Scalar>(
         y.axis_chunks_iter_mut(Axis(0), c)
             .into_par_iter()
             .zip(x.axis_chunks_iter(Axis(0), c).into_par_iter())
-            .for_each(|(mut yc, xc)| blas::level1::axpy(1, alpha, xc, &mut yc));
+            .for_each(|(mut yc, xc)| kernel.axpy(alpha, xc, &mut yc));
     });
     Ok(())
 }
 
 /// `x ← αx`.
-pub(crate) fn scal<T: Scalar>(threads: usize, alpha: T, x: &mut ArrayViewMut1<T>) -> Result<()> {
+pub(crate) fn scal<T: Scalar>(
+    threads: usize,
+    kernel: Kernel,
+    alpha: T,
+    x: &mut ArrayViewMut1<T>,
+) -> Result<()> {
     if threads <= 1 {
-        blas::level1::scal(1, alpha, x);
+        kernel.scal(alpha, x);
         return Ok(());
     }
     let c = chunk(x.len(), threads);
     threads::engine_pool(threads)?.install(|| {
         x.axis_chunks_iter_mut(Axis(0), c)
             .into_par_iter()
-            .for_each(|mut xc| blas::level1::scal(1, alpha, &mut xc));
+            .for_each(|mut xc| kernel.scal(alpha, &mut xc));
     });
     Ok(())
 }
 
 /// `‖x‖₂` from per-chunk norms, combined with the largest factored out (no overflow); NaN if
 /// any chunk's norm is NaN.
-pub(crate) fn nrm2<T: Scalar>(threads: usize, x: ArrayView1<T>) -> Result<T> {
+pub(crate) fn nrm2<T: Scalar>(threads: usize, kernel: Kernel, x: ArrayView1<T>) -> Result<T> {
     if threads <= 1 {
-        return Ok(blas::level1::nrm2(1, x));
+        return Ok(kernel.nrm2(x));
     }
     let c = chunk(x.len(), threads);
     let partials: Vec<T> = threads::engine_pool(threads)?.install(|| {
         x.axis_chunks_iter(Axis(0), c)
             .into_par_iter()
-            .map(|xc| blas::level1::nrm2(1, xc))
+            .map(|xc| kernel.nrm2(xc))
             .collect()
     });
     Ok(scaled_norm(partials.into_iter()))

@@ -1,5 +1,5 @@
-//! `gemv` cut into row blocks of `op(A)` (= blocks of `y`), single-threaded OpenBLAS per block
-//! (engine `rayon-blas`).
+//! `gemv` cut into row blocks of `op(A)` (= blocks of `y`), a single-threaded [`Kernel`] per
+//! block (OpenBLAS for `rayon-blas`, parla's for `rayon`).
 //!
 //! Each block computes `y_b ← α op(A)_b x + β y_b` for its own rows of `op(A)`, so blocks write
 //! disjoint parts of `y` and need no reduction, for either transpose: a row block of `Aᵀ` is a
@@ -8,15 +8,17 @@
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, Axis};
 use rayon::prelude::*;
 
-use crate::blas;
 use crate::error::Result;
+use crate::parallel::Kernel;
 use crate::scalar::Scalar;
 use crate::threads;
 
 /// `y ← α A x + β y` for a non-empty `m × n` view `A` (the logical `op(A)`).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn gemv<T: Scalar>(
     op: &'static str,
     threads: usize,
+    kernel: Kernel,
     alpha: T,
     a: ArrayView2<T>,
     x: ArrayView1<T>,
@@ -24,13 +26,13 @@ pub(crate) fn gemv<T: Scalar>(
     y: &mut ArrayViewMut1<T>,
 ) -> Result<()> {
     if threads <= 1 {
-        return blas::level2::gemv(op, 1, alpha, a, x, beta, y);
+        return kernel.gemv(op, alpha, a, x, beta, y);
     }
     let rows = a.nrows().div_ceil(threads).max(1);
     threads::engine_pool(threads)?.install(|| {
         y.axis_chunks_iter_mut(Axis(0), rows)
             .into_par_iter()
             .zip(a.axis_chunks_iter(Axis(0), rows).into_par_iter())
-            .try_for_each(|(mut yb, ab)| blas::level2::gemv(op, 1, alpha, ab, x, beta, &mut yb))
+            .try_for_each(|(mut yb, ab)| kernel.gemv(op, alpha, ab, x, beta, &mut yb))
     })
 }

@@ -1,0 +1,222 @@
+//! parla's own pure-Rust kernels (engine `rayon`): GEMM built the BLIS way — packing
+//! ([`pack`]), register-blocked SIMD micro-kernels ([`micro`]) and the two innermost loops
+//! around them ([`gemm`]). The outer three loops and the parallel split live in
+//! `parallel::gemm`, the block scheduler.
+//!
+//! Kernels hold no global state: the instruction set and the block sizes arrive as values
+//! ([`GemmKernel`]), chosen by the caller.
+
+pub(crate) mod gemm;
+pub(crate) mod level1;
+pub(crate) mod level2;
+pub(crate) mod micro;
+pub(crate) mod pack;
+pub(crate) mod triangular;
+
+use std::fmt;
+
+use micro::MicroKernelFn;
+
+/// The instruction set of a micro-kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Isa {
+    /// AVX-512F: 512-bit FMA, 32 vector registers.
+    Avx512,
+    /// AVX2 + FMA: 256-bit FMA, 16 vector registers.
+    Avx2,
+    /// Plain Rust, vectorised by the compiler for the target baseline; runs on any CPU.
+    Portable,
+}
+
+impl Isa {
+    /// The widest instruction set this CPU supports.
+    pub fn detect() -> Isa {
+        [Isa::Avx512, Isa::Avx2]
+            .into_iter()
+            .find(|isa| isa.available())
+            .unwrap_or(Isa::Portable)
+    }
+
+    /// Whether this CPU can run the kernels of this instruction set.
+    pub fn available(self) -> bool {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            Isa::Avx512 | Isa::Avx2 => false,
+            Isa::Portable => true,
+        }
+    }
+
+    /// The name used in reports: `avx512`, `avx2`, `portable`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Avx512 => "avx512",
+            Isa::Avx2 => "avx2",
+            Isa::Portable => "portable",
+        }
+    }
+}
+
+impl fmt::Display for Isa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The cache block sizes of the GEMM loops (BLIS names; see `parallel::gemm` for the loops).
+///
+/// * `kc`: depth of one rank-`kc` update. The packed B~ micro-panel (`kc × NR`) should stay in
+///   L1 while the micro-kernel streams A~ micro-panels past it.
+/// * `mc`: rows of the packed A~ block (`mc × kc`), which should fit in L2 (half of it, leaving
+///   room for the B~ panels and C).
+/// * `nc`: columns of the packed B~ block (`kc × nc`), which should fit in the shared L3.
+///
+/// Any positive values are correct (tests force tiny ones so the blocked paths run on small
+/// matrices); the defaults are tuned for this machine's caches (48 KiB L1d and 1 MiB L2 per
+/// core, 32 MiB shared L3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct GemmBlocks {
+    /// Rows of A~ per block (loop 3, `ic`).
+    pub mc: usize,
+    /// Depth of each rank-k update (loop 4, `pc`).
+    pub kc: usize,
+    /// Columns of B~ per block (loop 5, `jc`).
+    pub nc: usize,
+}
+
+/// Largest accepted block size: keeps the packed buffers (at most `mc·kc` and `kc·nc` elements)
+/// far from allocation failure even for absurd requests.
+pub const MAX_BLOCK: usize = 1 << 14;
+
+/// A micro-kernel and its tile: what the macro-kernel needs to run (crate-internal: the module
+/// is private).
+#[derive(Clone, Copy)]
+pub struct MicroKernel<T> {
+    /// Rows of the register tile.
+    pub(crate) mr: usize,
+    /// Columns of the register tile.
+    pub(crate) nr: usize,
+    /// The kernel; callable only when `isa.available()`.
+    pub(crate) run: MicroKernelFn<T>,
+}
+
+/// What the `rayon` engine's GEMM runs: instruction set, register tile and cache blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct GemmKernel {
+    /// The micro-kernel's instruction set.
+    pub isa: Isa,
+    /// Rows of the register tile (MR).
+    pub mr: usize,
+    /// Columns of the register tile (NR).
+    pub nr: usize,
+    /// Cache blocks.
+    pub blocks: GemmBlocks,
+}
+
+/// An element type the pure-Rust kernels compute with (`f32`, `f64`).
+pub trait Element: Copy + Send + Sync + num_traits::Float + 'static {
+    /// The micro-kernel for `isa`. The caller checks `isa.available()` before running it.
+    #[doc(hidden)]
+    fn micro_kernel(isa: Isa) -> MicroKernel<Self>;
+
+    /// The tuned cache blocks for `isa` on this type (see [`GemmBlocks`]).
+    fn default_blocks(isa: Isa) -> GemmBlocks;
+}
+
+impl Element for f64 {
+    fn micro_kernel(isa: Isa) -> MicroKernel<f64> {
+        match isa {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => MicroKernel {
+                mr: 16,
+                nr: 14,
+                run: micro::avx512::dgemm_16x14,
+            },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => MicroKernel {
+                mr: 8,
+                nr: 6,
+                run: micro::avx2::dgemm_8x6,
+            },
+            _ => MicroKernel {
+                mr: micro::portable::MR,
+                nr: micro::portable::NR,
+                run: micro::portable::gemm_8x4::<f64>,
+            },
+        }
+    }
+
+    fn default_blocks(isa: Isa) -> GemmBlocks {
+        match isa {
+            // A~ 192×256×8 B = 384 KiB (L2 / 2.7); B~ micro-panel 256×14×8 B = 28 KiB (L1 · 0.6);
+            // B~ block 256×4096×8 B = 8 MiB (L3 / 4).
+            Isa::Avx512 => GemmBlocks {
+                mc: 192,
+                kc: 256,
+                nc: 4096,
+            },
+            Isa::Avx2 => GemmBlocks {
+                mc: 192,
+                kc: 256,
+                nc: 4096,
+            },
+            Isa::Portable => GemmBlocks {
+                mc: 128,
+                kc: 256,
+                nc: 2048,
+            },
+        }
+    }
+}
+
+impl Element for f32 {
+    fn micro_kernel(isa: Isa) -> MicroKernel<f32> {
+        match isa {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => MicroKernel {
+                mr: 32,
+                nr: 14,
+                run: micro::avx512::sgemm_32x14,
+            },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => MicroKernel {
+                mr: 16,
+                nr: 6,
+                run: micro::avx2::sgemm_16x6,
+            },
+            _ => MicroKernel {
+                mr: micro::portable::MR,
+                nr: micro::portable::NR,
+                run: micro::portable::gemm_8x4::<f32>,
+            },
+        }
+    }
+
+    fn default_blocks(isa: Isa) -> GemmBlocks {
+        match isa {
+            // A~ 256×384×4 B = 384 KiB; B~ micro-panel 384×14×4 B = 21 KiB; B~ block 6 MiB.
+            Isa::Avx512 => GemmBlocks {
+                mc: 256,
+                kc: 384,
+                nc: 4096,
+            },
+            Isa::Avx2 => GemmBlocks {
+                mc: 256,
+                kc: 384,
+                nc: 4096,
+            },
+            Isa::Portable => GemmBlocks {
+                mc: 128,
+                kc: 256,
+                nc: 2048,
+            },
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Packing: copies a block of A or B into the order the micro-kernel reads it, in a buffer
+//! aligned to a cache line.
+//!
+//! * A~ (an `mc × kc` block of A) becomes `⌈mc/MR⌉` micro-panels; panel `q` holds, for each
+//!   `p < kc`, the MR elements `A[q·MR .. q·MR+MR, p]` contiguously (rows past `mc` are zero).
+//! * B~ (a `kc × nc` block of B) becomes `⌈nc/NR⌉` micro-panels; panel `q` holds, for each
+//!   `p < kc`, the NR elements `B[p, q·NR .. q·NR+NR]` contiguously (columns past `nc` are zero).
+//!
+//! The micro-kernel then walks both panels with unit stride whatever the layout of A and B
+//! (row-major, column-major, transposed, negative or arbitrary strides).
+
+use ndarray::ArrayView2;
+use num_traits::Zero;
+
+/// A growable buffer of `T` whose start is aligned to 64 bytes (one cache line, one zmm).
+#[derive(Default)]
+pub(crate) struct AlignedBuf {
+    lines: Vec<Line>,
+}
+
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([u8; 64]);
+
+impl AlignedBuf {
+    /// A zero-initialised slice of `len` elements, reusing the allocation when it is large
+    /// enough. `None` when the memory cannot be allocated.
+    pub(crate) fn slice<T: Copy + Zero>(&mut self, len: usize) -> Option<&mut [T]> {
+        let bytes = len.checked_mul(size_of::<T>())?;
+        let lines = bytes.div_ceil(64);
+        if self.lines.len() < lines {
+            self.lines.clear();
+            self.lines.try_reserve_exact(lines).ok()?;
+            self.lines.resize(lines, Line([0; 64]));
+        }
+        debug_assert!(align_of::<T>() <= 64);
+        // SAFETY: the buffer holds at least `len · size_of::<T>()` initialised bytes, aligned to
+        // 64 ≥ align_of::<T>(); T is f32 or f64, for which every bit pattern is a valid value;
+        // the returned borrow is tied to `&mut self`, so nothing else aliases it.
+        Some(unsafe { std::slice::from_raw_parts_mut(self.lines.as_mut_ptr().cast::<T>(), len) })
+    }
+}
+
+/// Packs `a` (`mc × kc`) into `out` as `⌈mc/mr⌉` micro-panels of `mr` rows (see the module
+/// docs). `out` must hold at least `⌈mc/mr⌉ · mr · kc` elements.
+pub(crate) fn pack_a<T: Copy + Zero>(mr: usize, a: ArrayView2<T>, out: &mut [T]) {
+    let (mc, kc) = a.dim();
+    let (rs, cs) = (a.strides()[0], a.strides()[1]);
+    let base = a.as_ptr();
+    for (q, panel) in out
+        .chunks_exact_mut(mr * kc)
+        .take(mc.div_ceil(mr))
+        .enumerate()
+    {
+        let i0 = q * mr;
+        let rows = mr.min(mc - i0);
+        for (p, dst) in panel.chunks_exact_mut(mr).enumerate() {
+            for (i, d) in dst.iter_mut().enumerate().take(rows) {
+                // SAFETY: i0 + i < mc and p < kc, so the element lies inside the view `a`.
+                *d = unsafe { *base.offset((i0 + i) as isize * rs + p as isize * cs) };
+            }
+            dst[rows..].fill(T::zero());
+        }
+    }
+}
+
+/// Packs `b` (`kc × nc`) into `out` as `⌈nc/nr⌉` micro-panels of `nr` columns (see the module
+/// docs). `out` must hold at least `⌈nc/nr⌉ · nr · kc` elements.
+pub(crate) fn pack_b<T: Copy + Zero>(nr: usize, b: ArrayView2<T>, out: &mut [T]) {
+    let (kc, nc) = b.dim();
+    let (rs, cs) = (b.strides()[0], b.strides()[1]);
+    let base = b.as_ptr();
+    for (q, panel) in out
+        .chunks_exact_mut(nr * kc)
+        .take(nc.div_ceil(nr))
+        .enumerate()
+    {
+        let j0 = q * nr;
+        let cols = nr.min(nc - j0);
+        for (p, dst) in panel.chunks_exact_mut(nr).enumerate() {
+            for (j, d) in dst.iter_mut().enumerate().take(cols) {
+                // SAFETY: p < kc and j0 + j < nc, so the element lies inside the view `b`.
+                *d = unsafe { *base.offset(p as isize * rs + (j0 + j) as isize * cs) };
+            }
+            dst[cols..].fill(T::zero());
+        }
+    }
+}
