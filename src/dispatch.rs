@@ -4,7 +4,10 @@
 //! function asks [`route`] for the path and calls the engine that owns it. Adding an engine means
 //! adding a variant to [`Path`]: the compiler then points at every operation that must handle it.
 
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use ndarray::{
+    Array2, ArrayView, ArrayView1, ArrayView2, ArrayViewMut, ArrayViewMut1, ArrayViewMut2,
+    Dimension,
+};
 
 use crate::blas;
 use crate::decomp::{Diag, Eig, Eigh, Lstsq, LuPacked, Qr, QrMode, Svd, Trans, Uplo};
@@ -12,13 +15,14 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::factor;
-use crate::kernels::GemmKernel;
+use crate::kernels::{GemmKernel, Isa};
 use crate::parallel::level3::Level3;
 use crate::parallel::{self, Kernel};
 use crate::scalar::Scalar;
 use crate::strategy::Strategy;
 use crate::threads;
 
+pub(crate) use crate::blas::reduce::Reduction;
 pub(crate) use crate::blas::svd::Vectors;
 
 /// The concrete path of one call.
@@ -35,7 +39,16 @@ pub(crate) enum Path {
 }
 
 /// The factorizations `factor/` implements over both rayon engines.
-const FACTOR_OPS: [&str; 2] = ["cholesky", "solve_triangular"];
+const FACTOR_OPS: [&str; 8] = [
+    "cholesky",
+    "qr",
+    "solve_triangular",
+    "lu",
+    "det",
+    "slogdet",
+    "solve",
+    "inv",
+];
 
 /// The level-3 operations of a rayon path, for `factor/`.
 fn level3<T: Scalar>(exec: &Exec, path: Path) -> Option<Level3> {
@@ -60,13 +73,62 @@ fn implements(engine: Engine, op: &str) -> bool {
                 op,
                 "gemm" | "matmul" | "gemv" | "matvec" | "dot" | "axpy" | "scal" | "nrm2"
             ) || FACTOR_OPS.contains(&op)
+                || is_reduction(op)
+                || is_elementwise(op)
+                || op == "transpose"
         }
         Engine::Rayon => {
             matches!(
                 op,
                 "gemm" | "matmul" | "gemv" | "matvec" | "dot" | "axpy" | "scal" | "nrm2"
             ) || FACTOR_OPS.contains(&op)
+                || is_reduction(op)
+                || is_elementwise(op)
+                || op == "transpose"
         }
+    }
+}
+
+/// Sums and norms along an axis.
+fn is_reduction(op: &str) -> bool {
+    matches!(op, "row_sums" | "col_sums" | "row_norms" | "col_norms")
+}
+
+/// Element-wise operations with a user closure. OpenBLAS has none, so on the `blas` engine
+/// they run single-threaded in the calling thread (see [`plan`]).
+fn is_elementwise(op: &str) -> bool {
+    matches!(op, "map" | "zip_with" | "multiply")
+}
+
+/// The split of the operations of `parallel::{reduce, elementwise, transpose}`, where it
+/// differs from GEMM's.
+fn split_of_op(op: &str, engine: Engine, threads: usize) -> Option<&'static str> {
+    let blas = matches!(engine, Engine::Blas | Engine::Auto);
+    if is_elementwise(op) {
+        return Some(match (blas, threads) {
+            (true, _) => "none: the calling thread (OpenBLAS has no element-wise operations)",
+            (false, 1) => "none: one thread",
+            (false, _) => {
+                "one contiguous chunk per thread (same memory order), else ndarray's parallel Zip"
+            }
+        });
+    }
+    if threads == 1 {
+        return None;
+    }
+    match (op, blas) {
+        (_, true) if is_reduction(op) => Some(
+            "OpenBLAS's own threads (sums: one gemv with a ones vector; norms: one nrm2 per output)",
+        ),
+        ("transpose", true) => Some("OpenBLAS's own threads (omatcopy)"),
+        (_, false) if is_reduction(op) => Some(
+            "one block per thread: output rows when the reduced axis is contiguous, else matrix \
+             rows with per-block partials combined in block order",
+        ),
+        ("transpose", false) => {
+            Some("one band of result rows per thread, whole 32x32 tiles (source column bands)")
+        }
+        _ => None,
     }
 }
 
@@ -101,31 +163,79 @@ fn split_of(engine: Engine, threads: usize) -> &'static str {
     }
 }
 
-/// Resolves `auto` and nesting for `op`.
-///
-/// `auto` resolves to `blas`: until the rayon engines cover the operations and their thresholds
-/// are benchmarked (issue 3), there is nothing to choose by. A call made from inside a rayon
-/// worker gets one thread, whatever the budget, so nested parallel code never multiplies
-/// threads.
+/// Below this many flops (`2·m·n·k`) `auto` runs GEMM on OpenBLAS with one thread: at
+/// n = 16, OpenBLAS's small-matrix path ran 1.34× faster than parla's packed kernels, at
+/// n = 32 they tied (`cargo run --release --example gemm_engines -- f64 1 16 32 64 128`).
+pub const AUTO_GEMM_RAYON_MIN_FLOPS: f64 = 2.0 * 32.0 * 32.0 * 32.0;
+
+/// Below this many flops `auto` runs GEMM on one thread: at n = 128 two threads were slower
+/// than one (0.048 vs 0.042 ms; waking a second worker costs ≈ 10 µs), at n = 256 faster
+/// (0.25 vs 0.30 ms) (`cargo run --release --example gemm_engines -- f64 2 64 128 256`).
+pub const AUTO_GEMM_PARALLEL_MIN_FLOPS: f64 = 2.0 * 192.0 * 192.0 * 192.0;
+
+/// How much work a call does, when the caller knows it: lets `auto` choose by size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Work {
+    /// Unknown: `auto` assumes a large problem.
+    Unknown,
+    /// A GEMM of this many flops (`2·m·n·k`).
+    GemmFlops(f64),
+}
+
+/// `auto`'s choice for `op` with `work`: engine and whether to cap the threads at one.
+fn choose_auto(exec: &Exec, op: &str, work: Work) -> (Engine, bool) {
+    match (op, work) {
+        ("gemm" | "matmul", Work::GemmFlops(f)) => {
+            let simd = exec.gemm_kernel::<f64>().isa != Isa::Portable;
+            if f < AUTO_GEMM_RAYON_MIN_FLOPS || !simd {
+                (Engine::Blas, f < AUTO_GEMM_PARALLEL_MIN_FLOPS)
+            } else {
+                (Engine::Rayon, f < AUTO_GEMM_PARALLEL_MIN_FLOPS)
+            }
+        }
+        ("gemm" | "matmul", Work::Unknown) if exec.gemm_kernel::<f64>().isa != Isa::Portable => {
+            (Engine::Rayon, false)
+        }
+        _ => (Engine::Blas, false),
+    }
+}
+
+/// Resolves `auto` and nesting for `op` when the size is not known (see [`plan_for`]).
 ///
 /// # Errors
-/// [`Error::Unsupported`] when the engine does not implement `op` yet.
+/// [`Error::Unsupported`] when the engine does not implement `op`.
 pub(crate) fn plan(exec: &Exec, op: &'static str) -> Result<Plan> {
-    let engine = match exec.engine() {
-        Engine::Auto => Engine::Blas,
-        e => e,
+    plan_for(exec, op, Work::Unknown)
+}
+
+/// Resolves `auto` and nesting for `op` doing `work`.
+///
+/// `auto` picks per call with named thresholds: GEMM goes to the `rayon` engine (its AVX-512 /
+/// AVX2 kernels ran 1.4–1.9× OpenBLAS's on the dev machine from n = 64 up) except below
+/// [`AUTO_GEMM_RAYON_MIN_FLOPS`], and uses one thread below [`AUTO_GEMM_PARALLEL_MIN_FLOPS`];
+/// every other operation goes to `blas` until its rayon version has been measured faster. A
+/// call made from inside a rayon worker gets one thread, whatever the budget, so nested
+/// parallel code never multiplies threads.
+///
+/// # Errors
+/// [`Error::Unsupported`] when the engine does not implement `op`.
+pub(crate) fn plan_for(exec: &Exec, op: &'static str, work: Work) -> Result<Plan> {
+    let (engine, small) = match exec.engine() {
+        Engine::Auto => choose_auto(exec, op, work),
+        e => (e, false),
     };
-    let threads = if threads::in_rayon_worker() {
-        1
-    } else {
-        exec.threads_for(engine)
-    };
+    let threads =
+        if threads::in_rayon_worker() || small || (engine == Engine::Blas && is_elementwise(op)) {
+            1
+        } else {
+            exec.threads_for(engine)
+        };
     if implements(engine, op) {
         Ok(Plan {
             op,
             engine,
             threads,
-            split: split_of(engine, threads),
+            split: split_of_op(op, engine, threads).unwrap_or_else(|| split_of(engine, threads)),
             kernel: (engine == Engine::Rayon).then(|| exec.gemm_kernel::<f64>()),
         })
     } else {
@@ -140,7 +250,11 @@ fn threads_of(path: Path) -> usize {
 }
 
 fn route(exec: &Exec, op: &'static str) -> Result<Path> {
-    let p = plan(exec, op)?;
+    route_for(exec, op, Work::Unknown)
+}
+
+fn route_for(exec: &Exec, op: &'static str, work: Work) -> Result<Path> {
+    let p = plan_for(exec, op, work)?;
     Ok(match p.engine {
         Engine::RayonBlas => Path::RayonBlas { threads: p.threads },
         Engine::Rayon => Path::Rayon { threads: p.threads },
@@ -163,7 +277,9 @@ pub(crate) fn gemm<T: Scalar>(
     beta: T,
     c: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
-    match route(exec, op)? {
+    let (m, n) = c.dim();
+    let flops = 2.0 * m as f64 * n as f64 * a.ncols() as f64;
+    match route_for(exec, op, Work::GemmFlops(flops))? {
         Path::Blas { threads } => blas::level3::gemm(op, threads, alpha, a, b, beta, c),
         Path::RayonBlas { threads } => parallel::gemm::gemm(op, threads, alpha, a, b, beta, c),
         Path::Rayon { threads } => {
@@ -235,14 +351,102 @@ pub(crate) fn nrm2<T: Scalar>(exec: &Exec, x: ArrayView1<T>) -> Result<T> {
     }
 }
 
+/// `out[i] = reduce(v[i, :])` for a non-empty `p × q` view with `q ≥ 1` (the public API has
+/// turned row/column operations into rows of `v` and made its strides non-negative).
+pub(crate) fn reduce_rows<T: Scalar>(
+    exec: &Exec,
+    op: &'static str,
+    red: Reduction,
+    v: ArrayView2<T>,
+    out: &mut ArrayViewMut1<T>,
+) -> Result<()> {
+    match route(exec, op)? {
+        Path::Blas { threads } => blas::reduce::rows(op, threads, red, v, out),
+        Path::RayonBlas { threads } => {
+            parallel::reduce::rows(op, threads, Kernel::Blas, red, v, out)
+        }
+        Path::Rayon { threads } => parallel::reduce::rows(op, threads, Kernel::Rust, red, v, out),
+    }
+}
+
+/// `out[i] = f(a[i])` for a non-empty `a`; `out` is in C order, or F order when `f_order`.
+pub(crate) fn map<T, U, D, F>(
+    exec: &Exec,
+    op: &'static str,
+    a: ArrayView<T, D>,
+    out: ArrayViewMut<U, D>,
+    f_order: bool,
+    f: &F,
+) -> Result<()>
+where
+    T: Scalar,
+    U: Send,
+    D: Dimension,
+    F: Fn(T) -> U + Sync,
+{
+    match route(exec, op)? {
+        // One thread: the calling thread runs the closure over the whole array.
+        Path::Blas { .. } => parallel::elementwise::map(1, a, out, f_order, f),
+        Path::RayonBlas { threads } | Path::Rayon { threads } => {
+            parallel::elementwise::map(threads, a, out, f_order, f)
+        }
+    }
+}
+
+/// `out[i] = f(a[i], b[i])` for non-empty `a`, `b` of one shape; `out` as in [`map`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn zip_with<T, U, D, F>(
+    exec: &Exec,
+    op: &'static str,
+    a: ArrayView<T, D>,
+    b: ArrayView<T, D>,
+    out: ArrayViewMut<U, D>,
+    f_order: bool,
+    f: &F,
+) -> Result<()>
+where
+    T: Scalar,
+    U: Send,
+    D: Dimension,
+    F: Fn(T, T) -> U + Sync,
+{
+    match route(exec, op)? {
+        Path::Blas { .. } => parallel::elementwise::zip_with(1, a, b, out, f_order, f),
+        Path::RayonBlas { threads } | Path::Rayon { threads } => {
+            parallel::elementwise::zip_with(threads, a, b, out, f_order, f)
+        }
+    }
+}
+
+/// `dst ← srcᵀ` for a non-empty `src: r × c` into a C-order `dst: c × r`.
+pub(crate) fn transpose<T: Scalar>(
+    exec: &Exec,
+    src: ArrayView2<T>,
+    dst: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    const OP: &str = "transpose";
+    match route(exec, OP)? {
+        Path::Blas { threads } => blas::transpose::transpose(OP, threads, src, dst),
+        Path::RayonBlas { threads } => {
+            parallel::transpose::transpose(OP, threads, Kernel::Blas, src, dst)
+        }
+        Path::Rayon { threads } => {
+            parallel::transpose::transpose(OP, threads, Kernel::Rust, src, dst)
+        }
+    }
+}
+
 pub(crate) fn lu_factor<T: Scalar>(
     exec: &Exec,
     op: &'static str,
     a: ArrayView2<T>,
     equilibrate: bool,
 ) -> Result<(LuPacked<T>, Option<usize>)> {
-    let threads = route_blas(exec, op)?;
-    blas::lu::factor(op, threads, a, equilibrate)
+    let path = route(exec, op)?;
+    match level3::<T>(exec, path) {
+        Some(l3) => factor::lu::factor(op, &l3, a, equilibrate),
+        None => blas::lu::factor(op, threads_of(path), a, equilibrate),
+    }
 }
 
 pub(crate) fn solve<T: Scalar>(
@@ -250,13 +454,19 @@ pub(crate) fn solve<T: Scalar>(
     a: ArrayView2<T>,
     b: ArrayView2<T>,
 ) -> Result<Array2<T>> {
-    let threads = route_blas(exec, "solve")?;
-    blas::lu::solve("solve", threads, a, b)
+    let path = route(exec, "solve")?;
+    match level3::<T>(exec, path) {
+        Some(l3) => factor::lu::solve("solve", &l3, a, b),
+        None => blas::lu::solve("solve", threads_of(path), a, b),
+    }
 }
 
 pub(crate) fn inv<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array2<T>> {
-    let threads = route_blas(exec, "inv")?;
-    blas::lu::inv("inv", threads, a)
+    let path = route(exec, "inv")?;
+    match level3::<T>(exec, path) {
+        Some(l3) => factor::lu::inv("inv", &l3, a),
+        None => blas::lu::inv("inv", threads_of(path), a),
+    }
 }
 
 pub(crate) fn cholesky<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array2<T>> {
@@ -269,8 +479,11 @@ pub(crate) fn cholesky<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array
 }
 
 pub(crate) fn qr<T: Scalar>(exec: &Exec, a: ArrayView2<T>, mode: QrMode) -> Result<Qr<T>> {
-    let threads = route_blas(exec, "qr")?;
-    blas::qr::qr("qr", threads, a, mode)
+    let path = route(exec, "qr")?;
+    match level3::<T>(exec, path) {
+        Some(l3) => factor::qr::qr("qr", &l3, a, mode),
+        None => blas::qr::qr("qr", threads_of(path), a, mode),
+    }
 }
 
 pub(crate) fn svd<T: Scalar>(

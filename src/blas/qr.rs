@@ -75,3 +75,38 @@ pub(crate) fn qr<T: Scalar>(
     )?;
     Ok(Qr { q, r })
 }
+
+/// LAPACK `geqrf` at `threads` on the `m × nb` panel `a`, in place (on a column-major copy when
+/// `a` is not column-major): R on and above the diagonal, the Householder vectors below it,
+/// their scalars in `tau` (`min(m, nb)` entries).
+pub(crate) fn geqrf_panel<T: Scalar>(
+    op: &'static str,
+    threads: usize,
+    a: &mut ndarray::ArrayViewMut2<T>,
+    tau: &mut [T],
+) -> Result<()> {
+    let (m, nb) = a.dim();
+    let (rs, cs) = (a.strides()[0], a.strides()[1]);
+    if !(rs == 1 && (nb == 1 || (cs >= m as isize && cs <= i32::MAX as isize))) {
+        let mut tmp = to_fortran(op, &a.view())?;
+        geqrf_panel(op, threads, &mut tmp.view_mut(), tau)?;
+        a.assign(&tmp);
+        return Ok(());
+    }
+    let lda = if nb == 1 { m.max(1) as i32 } else { cs as i32 };
+    let p = a.as_mut_ptr();
+    with_workspace(
+        op,
+        "geqrf",
+        threads,
+        nb,
+        IWork::None,
+        |work, lwork, _, _| {
+            // SAFETY: `a` is m × nb column-major with leading dimension lda ≥ m (checked above) and
+            // exclusively borrowed; `tau` holds min(m, nb); `work` holds `lwork` (or is a
+            // 1-element query target).
+            unsafe { T::geqrf(m as i32, nb as i32, p, lda, tau.as_mut_ptr(), work, lwork) }
+        },
+    )?;
+    Ok(())
+}

@@ -9,6 +9,8 @@
 //! small to split profitably.
 
 pub(crate) mod cholesky;
+pub(crate) mod lu;
+pub(crate) mod qr;
 pub(crate) mod triangular;
 
 /// Order below which a recursive step runs on one thread: a 192×192×96 GEMM is ≈ 7 Mflop,

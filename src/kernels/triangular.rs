@@ -56,10 +56,18 @@ fn trsm_columns<T: Scalar>(lower: bool, unit: bool, a: ArrayView2<T>, b: &mut Ar
                 continue;
             }
             let r = if lower { p + 1..n } else { 0..p };
-            x[r.clone()]
-                .iter_mut()
-                .zip(&ap[r])
-                .for_each(|(xi, &aip)| *xi = *xi - aip * xp);
+            let (xs, col) = (&mut x[r.clone()], &ap[r]);
+            if xp.is_finite() {
+                xs.iter_mut()
+                    .zip(col)
+                    .for_each(|(xi, &aip)| *xi = *xi - aip * xp);
+            } else {
+                // An overflowed xₚ: a zero multiplier must leave xᵢ alone (0·∞ is NaN).
+                xs.iter_mut()
+                    .zip(col)
+                    .filter(|(_, &aip)| aip != T::zero())
+                    .for_each(|(xi, &aip)| *xi = *xi - aip * xp);
+            }
         }
     }
 }

@@ -113,4 +113,36 @@ impl Level3 {
             Kernel::Rust => Ok(kernels::triangular::potrf_lower(a).err()),
         }
     }
+
+    /// LU with partial pivoting of a narrow panel, in place (LAPACK `getrf2` at one thread for
+    /// `rayon-blas`, parla's unblocked kernel for `rayon`): `swaps[j]` receives the panel row
+    /// swapped with row `j`; returns the first zero pivot.
+    pub(crate) fn getrf_base<T: Scalar>(
+        &self,
+        op: &'static str,
+        a: &mut ArrayViewMut2<T>,
+        swaps: &mut [usize],
+    ) -> Result<Option<usize>> {
+        match self.kernel {
+            Kernel::Blas => blas::lu::getrf2_panel(op, 1, a, swaps),
+            Kernel::Rust => Ok(kernels::lu::getf2(a, swaps)),
+        }
+    }
+
+    /// Householder QR of a narrow panel, in place (LAPACK `geqrf` at one thread for
+    /// `rayon-blas`, parla's `geqr2` for `rayon`); the reflectors' scalars go to `tau`.
+    pub(crate) fn geqrf_base<T: Scalar>(
+        &self,
+        op: &'static str,
+        a: &mut ArrayViewMut2<T>,
+        tau: &mut [T],
+    ) -> Result<()> {
+        match self.kernel {
+            Kernel::Blas => blas::qr::geqrf_panel(op, 1, a, tau),
+            Kernel::Rust => {
+                kernels::qr::geqr2(a, tau);
+                Ok(())
+            }
+        }
+    }
 }
