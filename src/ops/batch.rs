@@ -484,8 +484,8 @@ impl Batch {
     /// array). A batch of length 1 is broadcast against the other. The result has the kind of
     /// `b`.
     ///
-    /// Strategies: `Loop`, `RayonBlas` (`getrf` + `getrs` per item); `Rayon` once the `rayon`
-    /// engine implements `solve`.
+    /// Strategies: `Loop`, `RayonBlas` (`getrf` + `getrs` per item), `Rayon` (parla's recursive
+    /// LU over its own GEMM).
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] for batch lengths that do not broadcast or 3-D inputs that do
@@ -638,8 +638,8 @@ impl Batch {
 
     /// Inverses `A[i]⁻¹` (numpy's `linalg.inv` on stacks), by LU with partial pivoting.
     ///
-    /// Strategies: `Loop`, `RayonBlas` (`getrf` + `getri` per item); `Rayon` once the `rayon`
-    /// engine implements `inv`.
+    /// Strategies: `Loop`, `RayonBlas` (`getrf` + `getri` per item), `Rayon` (parla's recursive
+    /// LU over its own GEMM).
     ///
     /// # Errors
     /// [`Error::NotSquare`] for a 3-D input; [`Error::Batch`] naming the lowest failing item,
