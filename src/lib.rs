@@ -45,6 +45,10 @@
 //! # Ok::<(), parla::Error>(())
 //! ```
 //!
+//! Batched operations over stacks of matrices (3-D arrays or lists) live in [`batch`], with a
+//! choice of how the threads are spent ([`batch::Strategy`]); joblib-style parallel loops in
+//! [`Parallel`]; a disk cache of results in [`memory`].
+//!
 //! ## Environment
 //!
 //! | variable | meaning |
@@ -81,6 +85,7 @@ pub mod memory;
 mod ops;
 mod parallel;
 mod scalar;
+mod strategy;
 pub mod threads;
 mod validate;
 
@@ -92,6 +97,7 @@ pub use exec::Exec;
 pub use jobs::{Chunking, Parallel};
 pub use kernels::{Element, GemmBlocks, GemmKernel, Isa, MAX_BLOCK};
 pub use num_complex::Complex;
+pub use ops::batch;
 pub use ops::cholesky::cholesky;
 pub use ops::eig::{eig, eigvals};
 pub use ops::eigh::{eigh, eigvalsh};

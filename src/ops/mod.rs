@@ -2,6 +2,7 @@
 //! the boundary and calls [`dispatch`](crate::dispatch), and a free function of the same name that
 //! runs it with the process defaults ([`Exec::current`](crate::Exec::current)).
 
+pub mod batch;
 pub mod cholesky;
 pub mod eig;
 pub mod eigh;

@@ -5,7 +5,11 @@
 //! differs ([`Kernel`]): single-threaded OpenBLAS (`rayon-blas`) or parla's own (`rayon`).
 //! GEMM is the exception: OpenBLAS packs internally, so `rayon-blas` hands it whole panels of C
 //! ([`gemm`]), while the `rayon` engine runs the BLIS loops itself ([`blis`]).
+//!
+//! Batched operations ([`batch`]) are split one level up: the items of a batch are spread over
+//! the pool, each computed whole by a single-threaded engine.
 
+pub(crate) mod batch;
 pub(crate) mod blis;
 pub(crate) mod elementwise;
 pub(crate) mod gemm;
