@@ -4,7 +4,7 @@ use ndarray::{s, ArrayView2};
 
 use crate::blas::layout::to_fortran;
 use crate::blas::{buffer, with_workspace, IWork};
-use crate::decomp::{Qr, QrMode};
+use crate::decomp::{upper_rows, Qr, QrMode};
 use crate::error::Result;
 use crate::scalar::Scalar;
 use crate::validate::zeros_f;
@@ -37,14 +37,8 @@ pub(crate) fn qr<T: Scalar>(
         }
     })?;
 
-    let qcols = match mode {
-        QrMode::Reduced => k,
-        QrMode::Complete => m,
-    };
-    let mut r = zeros_f::<T>(op, qcols, n)?;
-    for i in 0..qcols.min(k) {
-        r.slice_mut(s![i, i..]).assign(&f.slice(s![i, i..]));
-    }
+    let qcols = mode.q_cols(m, n);
+    let r = upper_rows(op, f.view(), qcols)?;
     // Q is formed in place from the Householder vectors stored below R's diagonal.
     let mut q = zeros_f::<T>(op, m, qcols)?;
     let copy = n.min(qcols);

@@ -12,7 +12,7 @@
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 
-use crate::decomp::{Qr, QrMode};
+use crate::decomp::{upper_rows, Qr, QrMode};
 use crate::error::Result;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
@@ -52,14 +52,8 @@ pub(crate) fn qr<T: Scalar>(
         }
         blocks.push((j, v, t));
     }
-    let qcols = match mode {
-        QrMode::Reduced => k,
-        QrMode::Complete => m,
-    };
-    let mut r = zeros_f::<T>(op, qcols, n)?;
-    for i in 0..qcols.min(k) {
-        r.slice_mut(s![i, i..]).assign(&f.slice(s![i, i..]));
-    }
+    let qcols = mode.q_cols(m, n);
+    let r = upper_rows(op, f.view(), qcols)?;
     drop(f);
     let mut q = zeros_f::<T>(op, m, qcols)?;
     q.diag_mut().fill(T::one());

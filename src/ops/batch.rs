@@ -599,41 +599,10 @@ impl Batch {
         T: Scalar,
         A: Stack<T> + ?Sized,
     {
-        const OP: &str = "batch::cholesky";
-        const ITEM: &str = "cholesky";
-        let av = views(a);
-        let orders = square_items(OP, ITEM, a, &av)?;
-        let n0 = a.common_shape().map_or(0, |s| s.0);
-        let out_shapes: Vec<(usize, usize)> = orders.iter().map(|&n| (n, n)).collect();
-        let mut out = A::zeros(OP, &out_shapes, (n0, n0))?;
-        let order = orders.iter().copied().max().unwrap_or(n0);
-        let flops = orders
-            .iter()
-            .map(|&n| (n as f64).powi(3) / 3.0)
-            .sum::<f64>();
-        let job = BatchJob {
-            batch_op: OP,
-            op: ITEM,
-            len: av.len(),
-            order,
-            item_flops: flops / av.len().max(1) as f64,
-        };
-        dispatch::batch(
-            &self.exec,
-            self.strategy,
-            job,
-            A::views_mut(&mut out),
-            |ex, i, mut l| {
-                let ai = &av[i];
-                finite_triangle(ITEM, ai, true, true)?;
-                if ai.nrows() == 0 {
-                    return Ok(());
-                }
-                l.assign(&dispatch::cholesky(ex, ai.view())?);
-                Ok(())
-            },
-        )?;
-        Ok(out)
+        self.square_each(a, "batch::cholesky", "cholesky", 1.0 / 3.0, |ex, ai| {
+            finite_triangle("cholesky", ai, true, true)?;
+            dispatch::cholesky(ex, ai.view())
+        })
     }
 
     /// Inverses `A[i]⁻¹` (numpy's `linalg.inv` on stacks), by LU with partial pivoting.
@@ -658,21 +627,41 @@ impl Batch {
         T: Scalar,
         A: Stack<T> + ?Sized,
     {
-        const OP: &str = "batch::inv";
-        const ITEM: &str = "inv";
+        self.square_each(a, "batch::inv", "inv", 2.0, |ex, ai| {
+            finite("inv", ai)?;
+            dispatch::inv(ex, ai.view())
+        })
+    }
+
+    /// The shared body of the one-operand batch operations on square items: checks the
+    /// shapes, allocates the stack of results and runs `item` (about `flops_per_n3 · n³` flops
+    /// on an `n × n` item) on each one through the batch dispatch; empty items stay empty.
+    fn square_each<T, A, F>(
+        &self,
+        a: &A,
+        batch_op: &'static str,
+        item_op: &'static str,
+        flops_per_n3: f64,
+        item: F,
+    ) -> Result<A::Out>
+    where
+        T: Scalar,
+        A: Stack<T> + ?Sized,
+        F: Fn(&Exec, &ArrayView2<T>) -> Result<Array2<T>> + Sync,
+    {
         let av = views(a);
-        let orders = square_items(OP, ITEM, a, &av)?;
+        let orders = square_items(batch_op, item_op, a, &av)?;
         let n0 = a.common_shape().map_or(0, |s| s.0);
         let out_shapes: Vec<(usize, usize)> = orders.iter().map(|&n| (n, n)).collect();
-        let mut out = A::zeros(OP, &out_shapes, (n0, n0))?;
+        let mut out = A::zeros(batch_op, &out_shapes, (n0, n0))?;
         let order = orders.iter().copied().max().unwrap_or(n0);
         let flops = orders
             .iter()
-            .map(|&n| 2.0 * (n as f64).powi(3))
+            .map(|&n| flops_per_n3 * (n as f64).powi(3))
             .sum::<f64>();
         let job = BatchJob {
-            batch_op: OP,
-            op: ITEM,
+            batch_op,
+            op: item_op,
             len: av.len(),
             order,
             item_flops: flops / av.len().max(1) as f64,
@@ -684,11 +673,11 @@ impl Batch {
             A::views_mut(&mut out),
             |ex, i, mut x| {
                 let ai = &av[i];
-                finite(ITEM, ai)?;
                 if ai.nrows() == 0 {
+                    // Checked for shape; an empty item has nothing to validate or compute.
                     return Ok(());
                 }
-                x.assign(&dispatch::inv(ex, ai.view())?);
+                x.assign(&item(ex, ai)?);
                 Ok(())
             },
         )?;
