@@ -81,6 +81,32 @@ pub struct Qr<T> {
     pub r: Array2<T>,
 }
 
+impl QrMode {
+    /// Columns of Q (= rows of R) for an `m × n` matrix: `min(m, n)` reduced, `m` complete.
+    pub(crate) fn q_cols(self, m: usize, n: usize) -> usize {
+        match self {
+            QrMode::Reduced => m.min(n),
+            QrMode::Complete => m,
+        }
+    }
+}
+
+/// R of a QR factorization: the first `rows` rows of the upper trapezoid of `f` (a packed
+/// Householder factor: R on and above the diagonal), zeros elsewhere.
+pub(crate) fn upper_rows<T: crate::scalar::Scalar>(
+    op: &'static str,
+    f: ndarray::ArrayView2<T>,
+    rows: usize,
+) -> crate::error::Result<Array2<T>> {
+    let (m, n) = f.dim();
+    let mut r = crate::validate::zeros_f::<T>(op, rows, n)?;
+    for i in 0..rows.min(m.min(n)) {
+        r.slice_mut(ndarray::s![i, i..])
+            .assign(&f.slice(ndarray::s![i, i..]));
+    }
+    Ok(r)
+}
+
 /// `A = U diag(s) Vᵀ`, singular values in descending order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Svd<T> {

@@ -7,8 +7,8 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Engine {
-    /// Picks one of the concrete engines per call from the problem's size and shape.
-    /// Until the rayon engines exist every call resolves to [`Engine::Blas`].
+    /// Picks one of the concrete engines (and the thread count) per call from the problem's
+    /// size and shape, with named, benchmarked thresholds (see [`crate::Exec::plan_gemm`]).
     Auto,
     /// OpenBLAS (and its LAPACK) with OpenBLAS's own threads.
     Blas,

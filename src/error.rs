@@ -136,6 +136,18 @@ pub enum Error {
         /// The panic payload, when it was a string.
         message: String,
     },
+    /// One item of a batched operation ([`parla::batch`](crate::batch)) failed: `source` is that
+    /// item's error (a shape mismatch, a singular or not positive definite matrix, a NaN ...),
+    /// `index` its position in the batch. When several items fail, `index` is the lowest.
+    #[error("{op}: item {index} of the batch: {source}")]
+    Batch {
+        /// The batched operation (`"batch::solve"`, ...).
+        op: &'static str,
+        /// Zero-based position of the failing item in the batch.
+        index: usize,
+        /// The item's error (its `op` is the single-matrix operation, e.g. `"solve"`).
+        source: Box<Error>,
+    },
     /// LAPACK rejected an argument (a bug in parla if it ever shows up).
     #[error("{op}: LAPACK routine {routine} rejected argument {arg}")]
     Lapack {
@@ -196,6 +208,11 @@ impl Error {
                 op: new,
                 path,
                 message,
+            },
+            Batch { index, source, .. } => Batch {
+                op: new,
+                index,
+                source,
             },
             e @ (InvalidEnv { .. } | TaskPanicked { .. }) => e,
         }

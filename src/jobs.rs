@@ -17,14 +17,16 @@ use crate::error::{Error, Result};
 use crate::threads;
 
 /// How items are grouped into the units of work a thread takes at a time (joblib's
-/// `batch_size`).
+/// `batch_size`: `Auto` is `batch_size="auto"`, `Fixed(n)` is `batch_size=n`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Chunking {
     /// rayon's adaptive splitting: large groups while every thread is busy, single items at the
     /// end, so uneven tasks still balance.
     #[default]
     Auto,
-    /// Groups of at least this many consecutive items (use it when each task is tiny).
+    /// Chunks of exactly this many consecutive items (the last one may be shorter): item
+    /// `i` belongs to chunk `i / n`, and a chunk runs on one thread, in order. Use it when each
+    /// task is tiny, or when consecutive items share something worth keeping in cache.
     Fixed(usize),
 }
 
@@ -128,6 +130,25 @@ impl Parallel {
         Ok(self)
     }
 
+    /// joblib's `batch_size=n`: the same loop with [`Chunking::Fixed`]`(n)`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for `0`.
+    ///
+    /// ```
+    /// let p = parla::Parallel::new(2)?.batch_size(64)?;
+    /// assert_eq!(p.map(0..1000, |x| x + 1)?.len(), 1000);
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn batch_size(self, n: usize) -> Result<Self> {
+        self.chunking(Chunking::Fixed(n))
+    }
+
+    /// The chunking policy in use.
+    pub fn chunking_policy(&self) -> Chunking {
+        self.chunking
+    }
+
     /// The number of worker threads.
     pub fn n_jobs(&self) -> usize {
         self.n_jobs
@@ -198,18 +219,25 @@ impl Parallel {
                 }
             }
         };
-        let min_len = match self.chunking {
-            Chunking::Auto => 1,
-            Chunking::Fixed(n) => n,
+        let results: Vec<Option<R>> = match self.chunking {
+            Chunking::Auto => self
+                .pool
+                .install(|| items.into_par_iter().enumerate().map(run).collect()),
+            Chunking::Fixed(n) => {
+                // Each chunk is one job (`with_max_len(1)` lets rayon split down to single
+                // chunks, never inside one), its items run in order on one thread.
+                let chunks: Vec<Vec<Option<R>>> = self.pool.install(|| {
+                    items
+                        .into_par_iter()
+                        .enumerate()
+                        .chunks(n)
+                        .with_max_len(1)
+                        .map(|chunk| chunk.into_iter().map(run).collect())
+                        .collect()
+                });
+                chunks.into_iter().flatten().collect()
+            }
         };
-        let results: Vec<Option<R>> = self.pool.install(|| {
-            items
-                .into_par_iter()
-                .enumerate()
-                .with_min_len(min_len)
-                .map(run)
-                .collect()
-        });
         if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
             return Err(e);
         }

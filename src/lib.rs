@@ -9,9 +9,15 @@
 //! | `rayon` | parla: rayon over hand-cut blocks | parla's pure-Rust kernels |
 //! | `auto` (default) | picks per call | |
 //!
-//! Today every operation runs on `blas` and `auto` resolves to it; `rayon-blas` runs `matmul`,
-//! `gemm`, `gemv`, `matvec`, `dot`, `axpy`, `scal` and `nrm2`; every other (engine, operation)
-//! pair returns [`Error::Unsupported`] — never a silent fallback to another engine.
+//! `blas` runs every operation. Both rayon engines run `matmul`, `gemm`, `gemv`, `matvec`,
+//! `dot`, `axpy`, `scal`, `nrm2`, the axis reductions ([`row_sums`], [`col_sums`],
+//! [`row_norms`], [`col_norms`]), the element-wise [`map`], [`zip_with`], [`multiply`],
+//! [`transpose`], and the factorizations written over their GEMM: [`cholesky`], [`lu`],
+//! [`solve`], [`inv`], [`det`], [`slogdet`], [`qr`], [`solve_triangular`]. The SVD- and
+//! eigenvalue-based operations run on `blas` only; elsewhere they return
+//! [`Error::Unsupported`] — never a silent fallback to another engine. `auto` sends GEMM to
+//! `rayon` from n ≈ 32 up (on one thread below n ≈ 192, see [`Exec::plan_gemm`]) and everything
+//! else to `blas`.
 //!
 //! ```
 //! use ndarray::array;
@@ -38,6 +44,10 @@
 //! assert!(matches!(err, parla::Error::ShapeMismatch { op: "matmul", .. }));
 //! # Ok::<(), parla::Error>(())
 //! ```
+//!
+//! Batched operations over stacks of matrices (3-D arrays or lists) live in [`batch`], with a
+//! choice of how the threads are spent ([`batch::Strategy`]); joblib-style parallel loops in
+//! [`Parallel`]; a disk cache of results in [`memory`].
 //!
 //! ## Environment
 //!
@@ -67,6 +77,7 @@ mod dispatch;
 mod engine;
 mod error;
 mod exec;
+mod factor;
 pub mod info;
 pub mod jobs;
 mod kernels;
@@ -74,20 +85,23 @@ pub mod memory;
 mod ops;
 mod parallel;
 mod scalar;
+mod strategy;
 pub mod threads;
 mod validate;
 
 pub use decomp::{Diag, Eig, Eigh, Lstsq, Lu, NormKind, Qr, QrMode, Svd, Trans, Uplo};
-pub use dispatch::Plan;
+pub use dispatch::{Plan, AUTO_GEMM_PARALLEL_MIN_FLOPS, AUTO_GEMM_RAYON_MIN_FLOPS};
 pub use engine::{Engine, UnknownEngine};
 pub use error::{Error, Result};
 pub use exec::Exec;
 pub use jobs::{Chunking, Parallel};
 pub use kernels::{Element, GemmBlocks, GemmKernel, Isa, MAX_BLOCK};
 pub use num_complex::Complex;
+pub use ops::batch;
 pub use ops::cholesky::cholesky;
 pub use ops::eig::{eig, eigvals};
 pub use ops::eigh::{eigh, eigvalsh};
+pub use ops::elementwise::{map, multiply, zip_with};
 pub use ops::level1::{axpy, dot, nrm2, scal};
 pub use ops::level2::{gemv, matvec};
 pub use ops::level3::{gemm, matmul};
@@ -95,7 +109,9 @@ pub use ops::lstsq::lstsq;
 pub use ops::lu::{det, inv, lu, slogdet, solve};
 pub use ops::norm::{norm, trace};
 pub use ops::qr::qr;
+pub use ops::reduce::{col_norms, col_sums, row_norms, row_sums};
 pub use ops::svd::{cond, matrix_rank, pinv, svd, svdvals};
+pub use ops::transpose::transpose;
 pub use ops::triangular::solve_triangular;
 pub use ops::Rhs;
 pub use scalar::Scalar;
@@ -110,11 +126,29 @@ impl Exec {
     /// [`Error::Unsupported`] when the engine does not implement operations yet.
     ///
     /// ```
-    /// let p = parla::Exec::new(parla::Engine::Auto, 2)?.plan("matmul")?;
+    /// let p = parla::Exec::new(parla::Engine::Auto, 2)?.plan("cholesky")?;
     /// assert_eq!(p.engine, parla::Engine::Blas);
     /// # Ok::<(), parla::Error>(())
     /// ```
     pub fn plan(&self, op: &'static str) -> Result<Plan> {
         dispatch::plan(self, op)
+    }
+
+    /// What `matmul` / `gemm` of an `m × k` by `k × n` product would run on: `auto` picks the
+    /// engine and thread count by size (see [`AUTO_GEMM_RAYON_MIN_FLOPS`] and
+    /// [`AUTO_GEMM_PARALLEL_MIN_FLOPS`]); a fixed engine keeps its own.
+    ///
+    /// # Errors
+    /// As [`Exec::plan`].
+    ///
+    /// ```
+    /// let auto = parla::Exec::new(parla::Engine::Auto, 2)?;
+    /// // A tiny product stays on one thread whatever the budget.
+    /// assert_eq!(auto.plan_gemm(8, 8, 8)?.threads, 1);
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn plan_gemm(&self, m: usize, n: usize, k: usize) -> Result<Plan> {
+        let flops = 2.0 * m as f64 * n as f64 * k as f64;
+        dispatch::plan_for(self, "matmul", dispatch::Work::GemmFlops(flops))
     }
 }

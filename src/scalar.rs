@@ -112,3 +112,24 @@ pub(crate) fn scaled_norm<T: Scalar>(values: impl Iterator<Item = T> + Clone) ->
     let sum: f64 = values.map(|v| (v.as_f64() / amax).powi(2)).sum();
     T::of(amax * sum.sqrt())
 }
+
+/// `x · 2^e`, exact unless the result leaves the normal range.
+pub(crate) fn times_pow2<T: Scalar>(x: T, e: i32) -> T {
+    T::of(ldexp(x.as_f64(), i64::from(e)))
+}
+
+/// For each row of `a`, the power of two `e` that brings its largest magnitude into [0.5, 1)
+/// (0 for a zero row): the exact row scaling LU uses when factoring `A` itself overflows.
+pub(crate) fn equilibration_exponents<T: Scalar>(a: &ndarray::ArrayView2<T>) -> Vec<i32> {
+    a.rows()
+        .into_iter()
+        .map(|r| {
+            let amax = r.iter().fold(0.0f64, |mx, v| mx.max(v.as_f64().abs()));
+            if amax == 0.0 {
+                0
+            } else {
+                -frexp(amax).1 as i32
+            }
+        })
+        .collect()
+}

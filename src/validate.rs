@@ -169,3 +169,20 @@ pub fn elements(op: &'static str, m: usize, n: usize) -> Result<usize> {
             max: isize::MAX as usize / 16,
         })
 }
+
+/// A copy of `a` in its own memory order when that is column-major (Fortran), else in C order:
+/// a straight copy for both contiguous layouts (no transposition), allocated fallibly.
+///
+/// # Errors
+/// As [`zeros_f`].
+pub fn copy_in_order<T: Scalar>(op: &'static str, a: ndarray::ArrayView2<T>) -> Result<Array2<T>> {
+    let (m, n) = a.dim();
+    let fortran = m > 1 && n > 1 && a.strides()[0] == 1;
+    let mut out = if fortran {
+        zeros_f(op, m, n)?
+    } else {
+        zeros_c(op, m, n)?
+    };
+    out.assign(&a);
+    Ok(out)
+}

@@ -287,14 +287,65 @@ fn errors() {
             max: i32::MAX as usize
         })
     );
-    // The rayon engines do not implement it yet (also for empty input).
     for engine in [Engine::Rayon, Engine::RayonBlas] {
         let e = Exec::new(engine, 1).unwrap();
-        let un = Err(Error::Unsupported {
-            op: "cholesky",
-            engine,
-        });
-        assert_eq!(e.cholesky(&Array2::<f64>::eye(3)), un);
-        assert_eq!(e.cholesky(&Array2::<f64>::zeros((0, 0))), un);
+        assert_eq!(
+            e.cholesky(&Array2::<f64>::zeros((0, 0))).unwrap().dim(),
+            (0, 0)
+        );
+    }
+}
+
+#[test]
+fn rayon_engines_all_cases_at_1_2_3_threads() {
+    // Every family × size × layout and the not-positive-definite cases through the free
+    // function, with each rayon engine as the scoped default.
+    for engine in [Engine::RayonBlas, Engine::Rayon] {
+        for t in 1..=3 {
+            parla::with_backend(engine, || {
+                parla::with_num_threads(t, || {
+                    all_cases::<f64>(20 + t as u64);
+                    all_cases::<f32>(30 + t as u64);
+                    not_positive_definite::<f64>(40 + t as u64);
+                    not_positive_definite_small_cases();
+                })
+                .unwrap()
+            });
+        }
+    }
+}
+
+#[test]
+fn rayon_engines_large_orders() {
+    // Past the recursion base (48) and the parallel threshold (192): several recursion levels,
+    // each family, a failing minor deep inside, bit-identical run to run.
+    let mut rng = rng(70);
+    for n in [97, 250, 401] {
+        for fam in FAMILIES {
+            let a = spd_matrix::<f64>(fam, &mut rng, n);
+            for engine in [Engine::RayonBlas, Engine::Rayon] {
+                for t in [1, 2, 3] {
+                    let exec = Exec::new(engine, t).unwrap();
+                    let ctx = format!("{engine} t={t} n={n} {fam:?}");
+                    let l = exec.cholesky(&a).unwrap();
+                    check_factor(&a, &l, &ctx);
+                    assert_eq!(exec.cholesky(&a).unwrap(), l, "{ctx}: not bit-identical");
+                    let lf = exec.cholesky(&common::fortran(&a)).unwrap();
+                    check_factor(&a, &lf, &ctx);
+                }
+            }
+        }
+        let k = n * 3 / 4;
+        let bad = indefinite(&mut rng, n, k);
+        for engine in [Engine::RayonBlas, Engine::Rayon] {
+            assert_eq!(
+                Exec::new(engine, 2).unwrap().cholesky(&bad),
+                Err(Error::NotPositiveDefinite {
+                    op: "cholesky",
+                    index: k
+                }),
+                "{engine} n={n}"
+            );
+        }
     }
 }

@@ -660,6 +660,47 @@ fn engine_any_thread_count_matches_reference(engine: Engine) {
 }
 
 #[test]
+fn auto_picks_engine_and_threads_by_size() {
+    let auto = Exec::new(Engine::Auto, 2).unwrap();
+    let simd = auto.gemm_kernel::<f64>().isa != parla::Isa::Portable;
+    let p = auto.plan_gemm(16, 16, 16).unwrap();
+    assert_eq!(
+        (p.engine, p.threads),
+        (Engine::Blas, 1),
+        "tiny: OpenBLAS, one thread"
+    );
+    let p = auto.plan_gemm(64, 64, 64).unwrap();
+    assert_eq!(p.threads, 1, "small: one thread");
+    let p = auto.plan_gemm(1024, 1024, 1024).unwrap();
+    assert_eq!(p.threads, 2, "large: the whole budget");
+    if simd {
+        assert_eq!(auto.plan_gemm(64, 64, 64).unwrap().engine, Engine::Rayon);
+        assert_eq!(p.engine, Engine::Rayon);
+    }
+    // A fixed engine is never overridden, whatever the size.
+    let fixed = Exec::new(Engine::RayonBlas, 2)
+        .unwrap()
+        .plan_gemm(4, 4, 4)
+        .unwrap();
+    assert_eq!((fixed.engine, fixed.threads), (Engine::RayonBlas, 2));
+    // Inside a rayon worker: one thread.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let inner = pool.install(|| auto.plan_gemm(1024, 1024, 1024).unwrap());
+    assert_eq!(inner.threads, 1);
+    // The products themselves, at each size class, against the reference.
+    let mut rng = common::rng(23);
+    for n in [5, 40, 200] {
+        let case = Case::<f64>::new(&mut rng, n, n + 3, n + 1);
+        let (oas, obs) = case.operands();
+        case.check_matmul(Some(&auto), &oas[0], &obs[1]);
+        case.check_gemm(Some(&auto), &oas[2], &obs[3], CLay::C, 0.7, 1.3);
+    }
+}
+
+#[test]
 fn auto_engine_matches_reference() {
     let mut rng = common::rng(21);
     let case = Case::<f64>::new(&mut rng, 65, 31, 64);

@@ -16,14 +16,15 @@ use rand_chacha::ChaCha8Rng;
 const SIZES: [usize; 8] = [1, 2, 3, 7, 31, 64, 65, 100];
 const THRESH: f64 = 30.0;
 
-/// The execution value of a call on an `m × n` matrix: the process defaults, except that
-/// large calls alternate between one and two OpenBLAS threads so both paths of `getrf` (the
-/// threaded one starts at m·n ≥ 10000) are checked.
+/// The execution value of a call on an `m × n` matrix: the process defaults (engine included),
+/// except that large calls alternate between one thread and the budget so both paths of
+/// `getrf` (OpenBLAS's threaded one starts at m·n ≥ 10000) are checked.
 fn ex(m: usize, n: usize) -> Exec {
+    let current = Exec::current().unwrap();
     if m * n >= 10_000 && (m + n).is_multiple_of(4) {
-        Exec::blas(1).unwrap()
+        current.with_threads(1).unwrap()
     } else {
-        Exec::current().unwrap()
+        current
     }
 }
 
@@ -339,7 +340,7 @@ fn det_and_slogdet_match_reference_elimination() {
     for n in [1, 2, 3, 7, 31, 64] {
         let a = random(&mut rng, n, n);
         let (_, det_ref) = ref_solve_det(&a.view(), &Array2::zeros((n, 0)).view());
-        let c = parla::cond(&a).unwrap();
+        let c = Exec::blas(1).unwrap().cond(&a).unwrap();
         let tol = 100.0 * n as f64 * c * f64::EPSILON;
         let d = parla::det(&a).unwrap();
         assert!(
@@ -749,20 +750,72 @@ fn too_large_is_reported_before_any_work() {
 }
 
 #[test]
-fn rayon_engines_are_unsupported() {
-    let a = ndarray::array![[2.0, 1.0], [1.0, 3.0]];
-    for engine in [Engine::Rayon, Engine::RayonBlas] {
-        let e = Exec::new(engine, 1).unwrap();
-        let un = |op| Error::Unsupported { op, engine };
-        assert_eq!(e.solve(&a, &ndarray::array![1.0, 2.0]), Err(un("solve")));
-        assert_eq!(e.lu(&a), Err(un("lu")));
-        assert_eq!(e.inv(&a), Err(un("inv")));
-        assert_eq!(e.det(&a), Err(un("det")));
-        assert_eq!(e.slogdet(&a), Err(un("slogdet")));
-        // Empty inputs still say which engine cannot run them.
-        let z = Array2::<f64>::zeros((0, 0));
-        assert_eq!(e.det(&z), Err(un("det")));
-        assert_eq!(e.inv(&z), Err(un("inv")));
+fn rayon_engines_run_every_lu_check_at_1_2_3_threads() {
+    // The checks above through the free functions, with each rayon engine as the scoped
+    // default: LAPACK ratios for lu/solve/inv, det/slogdet, singular and empty cases, the
+    // overflow and subnormal-pivot cases.
+    for engine in [Engine::RayonBlas, Engine::Rayon] {
+        for t in 1..=3 {
+            parla::with_backend(engine, || {
+                parla::with_num_threads(t, || {
+                    let seed = 100 + 10 * t as u64;
+                    assert_eq!(Exec::current().unwrap().plan("lu").unwrap().engine, engine);
+                    lu_all_cases::<f64>(seed);
+                    lu_all_cases::<f32>(seed + 1);
+                    solve_all_cases::<f64>(seed + 2);
+                    inv_all_cases::<f64>(seed + 3);
+                    det_known::<f64>(seed + 4);
+                    singular_cases::<f64>(seed + 5);
+                    solve_matches_reference_for_well_conditioned_systems();
+                    solve_with_empty_right_hand_side_and_empty_system();
+                    det_and_slogdet_match_reference_elimination();
+                    det_of_scaled_matrices_overflows_only_when_the_determinant_does();
+                    det_does_not_underflow_spuriously();
+                    det_has_no_spurious_intermediate_overflow();
+                    singular_zero_row_and_exact_rank_one();
+                    empty_inputs();
+                    bug_subnormal_pivot_gives_nan();
+                    overflowing_elimination_is_rescued_by_exact_row_scaling();
+                    inverse_with_subnormal_pivots_has_exact_zeros();
+                })
+                .unwrap()
+            });
+        }
+    }
+}
+
+#[test]
+fn rayon_engines_large_orders_and_shapes() {
+    // Past the recursion base (32 columns) and the parallel threshold (192): tall, wide and
+    // square, a zero pivot deep inside, bit-identical run to run.
+    let mut rng = rng(200);
+    for (m, n) in [(257, 257), (400, 130), (130, 300), (33, 33)] {
+        let a = random(&mut rng, m, n);
+        for engine in [Engine::RayonBlas, Engine::Rayon] {
+            for t in [1, 2, 3] {
+                let e = Exec::new(engine, t).unwrap();
+                let ctx = format!("{engine} t={t} {m}x{n}");
+                let f = e.lu(&a).unwrap();
+                check_lu::<f64>(&a, &f, &ctx);
+                assert_eq!(e.lu(&a).unwrap().u, f.u, "{ctx}: not bit-identical");
+            }
+        }
+    }
+    let n = 300;
+    let a = zero_column(&mut rng, n, 250);
+    for engine in [Engine::RayonBlas, Engine::Rayon] {
+        let e = Exec::new(engine, 2).unwrap();
+        assert_eq!(
+            e.solve(&a, &Array1::<f64>::ones(n)),
+            Err(Error::Singular {
+                op: "solve",
+                pivot: 250
+            }),
+            "{engine}"
+        );
+        let b = random(&mut rng, n, 5);
+        let x = e.solve(&random(&mut rng, n, n), &b);
+        assert!(x.is_ok(), "{engine}: {x:?}");
     }
 }
 

@@ -74,6 +74,39 @@ fn results_come_back_in_input_order() {
 }
 
 #[test]
+fn fixed_chunks_are_exact_and_run_in_order_on_one_thread() {
+    // Each item spins ~20 µs so idle workers steal, and rayon's halving splits (at 350, 175,
+    // ...) fall inside chunks: with mere `with_min_len(7)` chunks straddle threads.
+    for (n_jobs, size, items) in [(2, 7, 700usize), (3, 64, 1000), (2, 1, 50), (4, 100, 99)] {
+        let p = Parallel::new(n_jobs).unwrap().batch_size(size).unwrap();
+        assert_eq!(p.chunking_policy(), Chunking::Fixed(size));
+        let clock = AtomicUsize::new(0);
+        let seen = p
+            .map(0..items, |i| {
+                let start = std::time::Instant::now();
+                while start.elapsed() < std::time::Duration::from_micros(20) {
+                    std::hint::spin_loop();
+                }
+                let name = std::thread::current().name().unwrap_or("").to_string();
+                (i, name, clock.fetch_add(1, Ordering::SeqCst))
+            })
+            .unwrap();
+        for chunk in seen.chunks(size) {
+            let first = &chunk[0];
+            assert_eq!(first.0 % size, 0, "a chunk starts at a multiple of {size}");
+            for (k, (i, name, tick)) in chunk.iter().enumerate().skip(1) {
+                assert_eq!(
+                    name, &first.1,
+                    "item {i} ran on another thread than its chunk"
+                );
+                assert!(*tick > chunk[k - 1].2, "items of a chunk run in order");
+            }
+        }
+    }
+    assert!(Parallel::new(2).unwrap().batch_size(0).is_err());
+}
+
+#[test]
 fn runs_on_its_own_pool_of_n_jobs_threads() {
     let global = rayon::current_num_threads();
     let sizes = Parallel::new(3)

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use ndarray::Array2;
-use parla::{Exec, Parallel};
+use parla::{Engine, Exec, Parallel};
 
 /// Names of this process's threads in state R (running or runnable), from
 /// /proc/self/task/*/stat.
@@ -29,18 +29,8 @@ fn runnable_threads(skip_tid: i64) -> Vec<String> {
     .collect()
 }
 
-#[test]
-fn nested_blas_calls_do_not_oversubscribe() {
-    let cores = parla::threads::usable_cores();
-    let a = Array2::from_shape_fn((256, 256), |(i, j)| ((i * 7 + j * 3) % 11) as f64 - 5.0);
-    // Warm OpenBLAS's own thread pool up first, so its threads exist and could run.
-    Exec::blas(cores.max(2)).unwrap().matmul(&a, &a).unwrap();
-    // After a multi-threaded call, OpenBLAS's idle workers busy-wait (sched_yield loop) before
-    // they sleep: measured here, under 100 ms. During that window any parallel work competes
-    // with them — a property of OpenBLAS, not of nesting. Let them settle so this test measures
-    // what nesting adds.
-    std::thread::sleep(std::time::Duration::from_millis(250));
-
+/// The largest number of runnable threads seen while `work` runs (the sampler excluded).
+fn worst_during(work: impl FnOnce()) -> (usize, Vec<String>) {
     let done = AtomicBool::new(false);
     let worst = AtomicUsize::new(0);
     let worst_names = std::sync::Mutex::new(Vec::new());
@@ -58,9 +48,34 @@ fn nested_blas_calls_do_not_oversubscribe() {
                 std::thread::sleep(std::time::Duration::from_micros(200));
             }
         });
-        let p = Parallel::new(-1).unwrap();
+        work();
+        done.store(true, Ordering::Release);
+    });
+    assert!(samples.into_inner() > 10, "the sampler must have run");
+    (worst.into_inner(), worst_names.into_inner().unwrap())
+}
+
+/// One test (not several) because the samples measure the whole process: tests running side by
+/// side would count each other's threads.
+#[test]
+fn nested_calls_do_not_oversubscribe() {
+    let cores = parla::threads::usable_cores();
+    let a = Array2::from_shape_fn((256, 256), |(i, j)| ((i * 7 + j * 3) % 11) as f64 - 5.0);
+    let mut spd = a.dot(&a.t());
+    spd.diag_mut().iter_mut().for_each(|d| *d += 256.0);
+    // Warm OpenBLAS's own thread pool up first, so its threads exist and could run.
+    Exec::blas(cores.max(2)).unwrap().matmul(&a, &a).unwrap();
+    // After a multi-threaded call, OpenBLAS's idle workers busy-wait (sched_yield loop) before
+    // they sleep: measured here, under 100 ms. During that window any parallel work competes
+    // with them — a property of OpenBLAS, not of nesting. Let them settle so this test measures
+    // what nesting adds.
+    std::thread::sleep(std::time::Duration::from_millis(250));
+
+    let p = Parallel::new(-1).unwrap();
+    // Every task asks for all cores; nested, each must get one thread: OpenBLAS's for `blas`,
+    // none of the engine pools for the rayon engines.
+    let (worst, names) = worst_during(|| {
         for _ in 0..40 {
-            // Every task asks for all cores; nested, each must get one OpenBLAS thread.
             let out = p
                 .map(0..16, |_| {
                     Exec::blas(cores.max(2)).unwrap().matmul(&a, &a).unwrap()
@@ -68,14 +83,33 @@ fn nested_blas_calls_do_not_oversubscribe() {
                 .unwrap();
             assert_eq!(out.len(), 16);
         }
-        done.store(true, Ordering::Release);
     });
-    let worst = worst.into_inner();
-    assert!(samples.into_inner() > 10, "the sampler must have run");
+    assert!(worst >= 1);
     assert!(
         worst <= cores + 1,
-        "{worst} runnable threads on {cores} cores: {:?}",
-        worst_names.into_inner().unwrap()
+        "blas: {worst} runnable threads on {cores} cores: {names:?}"
     );
-    assert!(worst >= 1);
+
+    for engine in [Engine::RayonBlas, Engine::Rayon] {
+        let (worst, names) = worst_during(|| {
+            for _ in 0..10 {
+                let out = p
+                    .map(0..8, |_| {
+                        let e = Exec::new(engine, cores.max(2)).unwrap();
+                        e.matmul(&a, &a).unwrap();
+                        e.cholesky(&spd).unwrap()
+                    })
+                    .unwrap();
+                assert_eq!(out.len(), 8);
+            }
+            // Not nested: the engine's own pool of `cores` workers, the caller blocked.
+            for _ in 0..10 {
+                Exec::new(engine, cores).unwrap().matmul(&a, &a).unwrap();
+            }
+        });
+        assert!(
+            worst <= cores + 1,
+            "{engine}: {worst} runnable threads on {cores} cores: {names:?}"
+        );
+    }
 }

@@ -38,16 +38,17 @@ fn check_ceilings(v: &Value) {
             }
         }
     }
-    // f32 FMA does about twice the flops of f64 with the same instructions.
-    let get = |dtype: &str| {
-        ceilings
-            .iter()
-            .filter(|c| c["kernel"] == "fma" && c["dtype"] == dtype && c["threads"] == 1)
-            .map(|c| c["value"].as_f64().unwrap())
-            .fold(0.0, f64::max)
-    };
-    let ratio = get("float32") / get("float64");
-    assert!((1.3..3.0).contains(&ratio), "f32/f64 FMA ratio {ratio}");
+    // Both precisions are measured for each thread count. (Their ratio — about 2, f32 packs
+    // twice the lanes — is a timing and is not asserted: on a loaded machine two 20 ms windows
+    // can differ by more than that; rule 10, speed lives in benchmarks.)
+    for dtype in ["float32", "float64"] {
+        assert!(
+            ceilings
+                .iter()
+                .any(|c| c["kernel"] == "fma" && c["dtype"] == dtype && c["threads"] == 1),
+            "fma {dtype} missing"
+        );
+    }
 }
 
 #[test]

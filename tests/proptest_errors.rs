@@ -160,8 +160,19 @@ fn check_err<T: Scalar, R>(op: &str, res: &Result<R, Error>, operands: &[ArrayVi
             | Error::NoConvergence { op: o, .. }
             | Error::InvalidArgument { op: o, .. },
         ) => assert_eq!(*o, op),
+        // Under a rayon engine (the tests below), the operations it does not implement say so.
+        Err(Error::Unsupported { op: o, engine }) if *engine != parla::Engine::Blas => {
+            assert_eq!(*o, op)
+        }
         Err(e) => panic!("{op}: unexpected {e:?}"),
         Ok(_) => {}
+    }
+}
+
+/// Runs `f` with each rayon engine as the scoped default, at 2 threads.
+fn on_rayon_engines(f: impl Fn()) {
+    for engine in [parla::Engine::RayonBlas, parla::Engine::Rayon] {
+        parla::with_backend(engine, || parla::with_num_threads(2, &f).unwrap());
     }
 }
 
@@ -387,6 +398,21 @@ proptest! {
     #[test]
     fn binary_ops_never_panic_f32(a in spec(6), b in spec(6), tr in any::<(bool, bool, bool)>()) {
         binary::<f32>(&a, &b, tr);
+    }
+
+    /// The same on the rayon engines, with sizes past their recursion bases (32–48).
+    #[test]
+    fn unary_ops_never_panic_on_rayon_engines(s in spec(70)) {
+        on_rayon_engines(|| {
+            unary::<f64>(&s);
+            unary::<f32>(&s);
+        });
+    }
+
+    #[test]
+    fn binary_ops_never_panic_on_rayon_engines(a in spec(60), b in spec(60),
+                                               tr in any::<(bool, bool, bool)>()) {
+        on_rayon_engines(|| binary::<f64>(&a, &b, tr));
     }
 
     /// Matching shapes are far more interesting than random pairs: square A, B with n rows.

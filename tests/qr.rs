@@ -221,8 +221,50 @@ fn errors() {
     );
     for engine in [Engine::Rayon, Engine::RayonBlas] {
         let e = Exec::new(engine, 1).unwrap();
-        let un = Err(Error::Unsupported { op: "qr", engine });
-        assert_eq!(e.qr(&Array2::<f64>::eye(3), QrMode::Reduced), un);
-        assert_eq!(e.qr(&Array2::<f64>::zeros((3, 0)), QrMode::Complete), un);
+        let f = e
+            .qr(&Array2::<f64>::zeros((3, 0)), QrMode::Complete)
+            .unwrap();
+        assert_eq!((f.q, f.r.dim()), (Array2::eye(3), (3, 0)));
+    }
+}
+
+#[test]
+fn rayon_engines_all_cases_at_1_2_3_threads() {
+    // Every family × shape × layout × mode through the free functions, with each rayon engine
+    // as the scoped default, plus rank deficiency and empty inputs.
+    for engine in [Engine::RayonBlas, Engine::Rayon] {
+        for t in 1..=3 {
+            parla::with_backend(engine, || {
+                parla::with_num_threads(t, || {
+                    assert_eq!(Exec::current().unwrap().plan("qr").unwrap().engine, engine);
+                    all_cases::<f64>(40 + t as u64);
+                    all_cases::<f32>(50 + t as u64);
+                    rank_deficient_input_still_factors();
+                    empty_inputs();
+                })
+                .unwrap()
+            });
+        }
+    }
+}
+
+#[test]
+fn rayon_engines_large_shapes() {
+    // Several panels (NB = 32) and the parallel GEMMs; tall, wide, square; both modes;
+    // bit-identical run to run.
+    let mut rng = rng(60);
+    for (m, n) in [(300, 300), (400, 97), (97, 260)] {
+        let a = matrix::<f64>(Family::Random, &mut rng, m, n);
+        for engine in [Engine::RayonBlas, Engine::Rayon] {
+            for t in [2, 3] {
+                let e = Exec::new(engine, t).unwrap();
+                for mode in [QrMode::Reduced, QrMode::Complete] {
+                    let ctx = format!("{engine} t={t} {m}x{n} {mode:?}");
+                    let f = e.qr(&a, mode).unwrap();
+                    check_qr(&a, &f, mode, &ctx);
+                    assert_eq!(e.qr(&a, mode).unwrap(), f, "{ctx}: not bit-identical");
+                }
+            }
+        }
     }
 }

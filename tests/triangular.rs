@@ -110,9 +110,14 @@ fn spoil<T: Scalar>(
 }
 
 fn all_cases<T: Scalar>(seed: u64) {
+    all_cases_on::<T>(seed, &Exec::blas(1).unwrap(), true);
+}
+
+/// Every family × size × uplo × diag × trans × layout on `one`; `vectors`: also the vector
+/// right-hand side through the free function (process defaults).
+fn all_cases_on<T: Scalar>(seed: u64, one: &Exec, vectors: bool) {
     let mut rng = rng(seed);
     let e = eps::<T>();
-    let one = Exec::blas(1).unwrap();
     for fam in FAMILIES {
         for n in SIZES {
             if matches!(fam, Family::Random) && n > 31 {
@@ -158,6 +163,9 @@ fn all_cases<T: Scalar>(seed: u64) {
                                 .solve_triangular(&sn.view(), &sb.view(), uplo, trans, diag)
                                 .unwrap();
                             assert_eq!(xn, x, "{ctx}: the unread triangle changed the result");
+                            if !vectors {
+                                continue;
+                            }
                             // A vector right-hand side (a strided column view).
                             let xv = parla::solve_triangular(
                                 &sa.view(),
@@ -426,14 +434,6 @@ fn errors() {
     );
     for engine in [Engine::Rayon, Engine::RayonBlas] {
         let e = Exec::new(engine, 1).unwrap();
-        let un = Err(Error::Unsupported {
-            op: "solve_triangular",
-            engine,
-        });
-        assert_eq!(
-            e.solve_triangular(&a, &Array1::<f64>::ones(3), lo, no, nu),
-            un
-        );
         assert_eq!(
             e.solve_triangular(
                 &Array2::<f64>::zeros((0, 0)),
@@ -441,9 +441,90 @@ fn errors() {
                 lo,
                 no,
                 nu
-            ),
-            un
+            )
+            .unwrap()
+            .len(),
+            0
         );
+    }
+}
+
+#[test]
+fn rayon_engines_all_cases_at_1_2_3_threads() {
+    for engine in [Engine::RayonBlas, Engine::Rayon] {
+        for t in 1..=3 {
+            let exec = Exec::new(engine, t).unwrap();
+            all_cases_on::<f64>(40 + t as u64, &exec, false);
+            all_cases_on::<f32>(50 + t as u64, &exec, false);
+        }
+    }
+}
+
+#[test]
+fn rayon_engines_large_and_many_right_hand_sides() {
+    // Orders past the recursion base and the parallel threshold, right-hand sides past the
+    // per-thread split; every uplo × trans × diag; against the backward-error ratio.
+    let mut rng = rng(60);
+    let e = eps::<f64>();
+    for (n, r) in [(49, 1), (200, 70), (401, 257)] {
+        let at = triangular(Family::Tame, &mut rng, n, e);
+        let b = random(&mut rng, n, r);
+        for engine in [Engine::RayonBlas, Engine::Rayon] {
+            for t in [2, 3] {
+                let exec = Exec::new(engine, t).unwrap();
+                for uplo in UPLOS {
+                    for diag in DIAGS {
+                        let tt = effective(&at, uplo, diag);
+                        for trans in TRANS {
+                            let opt = match trans {
+                                Trans::No => tt.clone(),
+                                Trans::Yes => tt.t().to_owned(),
+                            };
+                            let x = exec.solve_triangular(&at, &b, uplo, trans, diag).unwrap();
+                            let r = solve_ratio(&opt.view(), &x.view(), &b.view(), e);
+                            assert!(
+                                r < THRESH,
+                                "{engine} t={t} n={n} {uplo:?} {trans:?} {diag:?}: ratio {r}"
+                            );
+                            let again = exec.solve_triangular(&at, &b, uplo, trans, diag).unwrap();
+                            assert_eq!(again, x, "{engine} t={t}: not bit-identical run to run");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn rayon_engines_zero_diagonal_is_singular() {
+    let mut a = Array2::<f64>::eye(100);
+    a[[70, 70]] = 0.0;
+    a[[90, 90]] = 0.0;
+    for engine in [Engine::RayonBlas, Engine::Rayon] {
+        let e = Exec::new(engine, 2).unwrap();
+        assert_eq!(
+            e.solve_triangular(
+                &a,
+                &Array2::<f64>::ones((100, 5)),
+                Uplo::Lower,
+                Trans::No,
+                Diag::NonUnit
+            ),
+            Err(Error::Singular {
+                op: "solve_triangular",
+                pivot: 70
+            })
+        );
+        assert!(e
+            .solve_triangular(
+                &a,
+                &Array2::<f64>::ones((100, 5)),
+                Uplo::Lower,
+                Trans::No,
+                Diag::Unit
+            )
+            .is_ok());
     }
 }
 

@@ -32,3 +32,29 @@ pub(crate) fn cholesky<T: Scalar>(
     }
     Ok(l)
 }
+
+/// `potrf` in place on the lower triangle of a square view `a` (n ≥ 1): `Ok(None)` on success,
+/// `Ok(Some(j))` when the leading minor of order `j + 1` is not positive. Works in place when
+/// `a` is column-major with a unit row stride, else on a column-major copy written back.
+pub(crate) fn potrf_lower<T: Scalar>(
+    op: &'static str,
+    threads: usize,
+    a: &mut ndarray::ArrayViewMut2<T>,
+) -> Result<Option<usize>> {
+    let n = a.nrows();
+    let (rs, cs) = (a.strides()[0], a.strides()[1]);
+    if !(rs == 1 && cs >= n as isize && cs <= i32::MAX as isize) {
+        let mut tmp = to_fortran(op, &a.view())?;
+        let r = potrf_lower(op, threads, &mut tmp.view_mut())?;
+        a.assign(&tmp);
+        return Ok(r);
+    }
+    let ld = cs as i32;
+    let p = a.as_mut_ptr();
+    // SAFETY: `a` is n × n column-major with leading dimension ld ≥ n (checked above) and
+    // exclusively borrowed.
+    let info =
+        openblas::with_threads_lapack(threads, || unsafe { T::potrf(b'L', n as i32, p, ld) });
+    check_info(op, "potrf", info)?;
+    Ok((info > 0).then(|| info as usize - 1))
+}

@@ -172,12 +172,53 @@ pub unsafe trait Ffi: Sized + Copy {
         b: *mut Self,
         ldb: c_int,
     ) -> c_int;
+    /// `B ← α op(A)` (OpenBLAS extension `cblas_?omatcopy`): `A` is `rows × cols` in `order`,
+    /// `B` is `op(A)` in the same order.
+    unsafe fn omatcopy(
+        order: CBLAS_LAYOUT,
+        trans: CBLAS_TRANSPOSE,
+        rows: c_int,
+        cols: c_int,
+        alpha: Self,
+        a: *const Self,
+        lda: c_int,
+        b: *mut Self,
+        ldb: c_int,
+    );
+}
+
+// OpenBLAS's out-of-place matrix copy/transpose; not part of standard CBLAS, so not in
+// `cblas-sys`. Debian's libopenblas exports both symbols.
+extern "C" {
+    fn cblas_domatcopy(
+        order: CBLAS_LAYOUT,
+        trans: CBLAS_TRANSPOSE,
+        rows: c_int,
+        cols: c_int,
+        alpha: f64,
+        a: *const f64,
+        lda: c_int,
+        b: *mut f64,
+        ldb: c_int,
+    );
+    fn cblas_somatcopy(
+        order: CBLAS_LAYOUT,
+        trans: CBLAS_TRANSPOSE,
+        rows: c_int,
+        cols: c_int,
+        alpha: f32,
+        a: *const f32,
+        lda: c_int,
+        b: *mut f32,
+        ldb: c_int,
+    );
 }
 
 macro_rules! impl_ffi {
     ($t:ty, $gemm:ident, $gemv:ident, $trsm:ident, $dot:ident, $axpy:ident, $scal:ident,
      $nrm2:ident, $getrf:ident, $getrf2:ident, $getrs:ident, $getri:ident, $potrf:ident, $geqrf:ident,
-     $orgqr:ident, $gesdd:ident, $syevd:ident, $geev:ident, $gelsd:ident, $trtrs:ident) => {
+     $orgqr:ident, $gesdd:ident, $syevd:ident, $geev:ident, $gelsd:ident, $trtrs:ident,
+     $omatcopy:ident) => {
         // SAFETY: every method forwards to the routine of precision `$t`.
         unsafe impl Ffi for $t {
             unsafe fn gemm(
@@ -259,6 +300,20 @@ macro_rules! impl_ffi {
             unsafe fn nrm2(n: c_int, x: *const $t, incx: c_int) -> $t {
                 // SAFETY: as above.
                 unsafe { cblas_sys::$nrm2(n, x, incx) }
+            }
+            unsafe fn omatcopy(
+                order: CBLAS_LAYOUT,
+                trans: CBLAS_TRANSPOSE,
+                rows: c_int,
+                cols: c_int,
+                alpha: $t,
+                a: *const $t,
+                lda: c_int,
+                b: *mut $t,
+                ldb: c_int,
+            ) {
+                // SAFETY: as above.
+                unsafe { $omatcopy(order, trans, rows, cols, alpha, a, lda, b, ldb) }
             }
             unsafe fn getrf(m: c_int, n: c_int, a: *mut $t, lda: c_int, ipiv: *mut c_int) -> c_int {
                 let mut info = 0;
@@ -485,7 +540,8 @@ impl_ffi!(
     dsyevd_,
     dgeev_,
     dgelsd_,
-    dtrtrs_
+    dtrtrs_,
+    cblas_domatcopy
 );
 impl_ffi!(
     f32,
@@ -507,5 +563,6 @@ impl_ffi!(
     ssyevd_,
     sgeev_,
     sgelsd_,
-    strtrs_
+    strtrs_,
+    cblas_somatcopy
 );

@@ -61,3 +61,61 @@ pub(crate) fn gemm<T: Scalar>(
     });
     Ok(())
 }
+
+/// `B ← op(A)⁻¹ B` in place for a non-empty triangular `n × n` view `A` (`lower`: the view's
+/// lower triangle is used, else its upper) and `B: n × r`, with OpenBLAS `trsm` at `threads`.
+/// `unit`: the diagonal is taken as ones. A zero diagonal divides by zero (IEEE); callers check
+/// singularity first.
+pub(crate) fn trsm_left<T: Scalar>(
+    op: &'static str,
+    threads: usize,
+    lower: bool,
+    unit: bool,
+    a: ArrayView2<T>,
+    b: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    use crate::blas::ffi::{CBLAS_DIAG, CBLAS_SIDE, CBLAS_TRANSPOSE, CBLAS_UPLO};
+    let (n, r) = b.dim();
+    let Some(lb) = matrix_layout(&b.view()) else {
+        let mut tmp = to_fortran(op, &b.view())?;
+        trsm_left(op, threads, lower, unit, a, &mut tmp.view_mut())?;
+        b.assign(&tmp);
+        return Ok(());
+    };
+    let a = readable_matrix(op, a)?;
+    let la = a.layout();
+    let ta = la.trans_for(lb.order);
+    // `uplo` names the triangle of A as stored in the call's order: transposing swaps it.
+    let stored_lower = lower == matches!(ta, CBLAS_TRANSPOSE::CblasNoTrans);
+    let uplo = if stored_lower {
+        CBLAS_UPLO::CblasLower
+    } else {
+        CBLAS_UPLO::CblasUpper
+    };
+    let diag = if unit {
+        CBLAS_DIAG::CblasUnit
+    } else {
+        CBLAS_DIAG::CblasNonUnit
+    };
+    let bp = b.as_mut_ptr();
+    // SAFETY: A is readable in place with its order and leading dimension, B writable in place
+    // (both checked by `strided`); dimensions fit i32 (checked at the boundary); B is exclusively
+    // borrowed and cannot alias A.
+    openblas::with_threads(threads, || unsafe {
+        T::trsm(
+            lb.order.cblas(),
+            CBLAS_SIDE::CblasLeft,
+            uplo,
+            ta,
+            diag,
+            n as i32,
+            r as i32,
+            T::one(),
+            a.ptr(),
+            la.ld,
+            bp,
+            lb.ld,
+        )
+    });
+    Ok(())
+}

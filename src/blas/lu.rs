@@ -14,7 +14,7 @@ use crate::blas::{buffer, check_info, with_workspace, IWork};
 use crate::decomp::LuPacked;
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
-use crate::scalar::{frexp, ldexp};
+use crate::scalar::{equilibration_exponents, times_pow2};
 use crate::threads::openblas;
 use crate::validate::zeros_f;
 
@@ -51,11 +51,6 @@ fn getrf_into<T: Scalar>(
     Ok(info)
 }
 
-/// `x · 2^e`, exact unless the result leaves the normal range.
-fn times_pow2<T: Scalar>(x: T, e: i32) -> T {
-    T::of(ldexp(x.as_f64(), i64::from(e)))
-}
-
 /// Factors a non-empty `m × n` matrix. A zero pivot is not an error here: the factors exist;
 /// the index of the first zero pivot is returned beside them.
 ///
@@ -75,18 +70,7 @@ pub(crate) fn factor<T: Scalar>(
     let mut info = getrf_into(op, threads, &a, &mut lu, &mut ipiv)?;
     let mut row_exp = Vec::new();
     if equilibrate && lu.iter().any(|x| !x.is_finite()) {
-        row_exp = a
-            .rows()
-            .into_iter()
-            .map(|r| {
-                let amax = r.iter().fold(0.0f64, |mx, v| mx.max(v.as_f64().abs()));
-                if amax == 0.0 {
-                    0
-                } else {
-                    -frexp(amax).1 as i32
-                }
-            })
-            .collect();
+        row_exp = equilibration_exponents(&a);
         let mut scaled = to_fortran(op, &a)?;
         for (mut row, &e) in scaled.rows_mut().into_iter().zip(&row_exp) {
             row.map_inplace(|x| *x = times_pow2(*x, e));
@@ -227,4 +211,37 @@ fn inv_from<T: Scalar>(op: &'static str, threads: usize, mut lu: LuPacked<T>) ->
         });
     }
     Ok(lu.lu)
+}
+
+/// LAPACK's recursive `getrf2` at `threads` on the `m × nb` panel `a`, in place (on a
+/// column-major copy when `a` is not column-major): `swaps[j]` receives the panel row swapped
+/// with row `j`; returns the first zero pivot. `getrf2` divides by its pivots (no reciprocal),
+/// so subnormal pivots stay exact.
+pub(crate) fn getrf2_panel<T: Scalar>(
+    op: &'static str,
+    threads: usize,
+    a: &mut ndarray::ArrayViewMut2<T>,
+    swaps: &mut [usize],
+) -> Result<Option<usize>> {
+    let (m, nb) = a.dim();
+    let (rs, cs) = (a.strides()[0], a.strides()[1]);
+    if !(rs == 1 && (nb == 1 || (cs >= m as isize && cs <= i32::MAX as isize))) {
+        let mut tmp = to_fortran(op, &a.view())?;
+        let r = getrf2_panel(op, threads, &mut tmp.view_mut(), swaps)?;
+        a.assign(&tmp);
+        return Ok(r);
+    }
+    let ld = if nb == 1 { m.max(1) as i32 } else { cs as i32 };
+    let mut ipiv = buffer::<i32>(op, m.min(nb))?;
+    let p = a.as_mut_ptr();
+    // SAFETY: `a` is m × nb column-major with leading dimension ld ≥ m (checked above) and
+    // exclusively borrowed; `ipiv` holds min(m, nb) entries.
+    let info = openblas::with_threads_lapack(threads, || unsafe {
+        T::getrf2(m as i32, nb as i32, p, ld, ipiv.as_mut_ptr())
+    });
+    check_info(op, "getrf2", info)?;
+    for (s, &q) in swaps.iter_mut().zip(&ipiv) {
+        *s = q as usize - 1;
+    }
+    Ok((info > 0).then(|| info as usize - 1))
 }

@@ -16,7 +16,9 @@ pub(crate) mod level3;
 pub(crate) mod lstsq;
 pub(crate) mod lu;
 pub(crate) mod qr;
+pub(crate) mod reduce;
 pub(crate) mod svd;
+pub(crate) mod transpose;
 pub(crate) mod triangular;
 
 use crate::error::{Error, Result};

@@ -4,7 +4,7 @@ use ndarray::{s, ArrayView2};
 
 use crate::blas::layout::to_fortran;
 use crate::blas::{buffer, with_workspace, IWork};
-use crate::decomp::{Qr, QrMode};
+use crate::decomp::{upper_rows, Qr, QrMode};
 use crate::error::Result;
 use crate::scalar::Scalar;
 use crate::validate::zeros_f;
@@ -37,14 +37,8 @@ pub(crate) fn qr<T: Scalar>(
         }
     })?;
 
-    let qcols = match mode {
-        QrMode::Reduced => k,
-        QrMode::Complete => m,
-    };
-    let mut r = zeros_f::<T>(op, qcols, n)?;
-    for i in 0..qcols.min(k) {
-        r.slice_mut(s![i, i..]).assign(&f.slice(s![i, i..]));
-    }
+    let qcols = mode.q_cols(m, n);
+    let r = upper_rows(op, f.view(), qcols)?;
     // Q is formed in place from the Householder vectors stored below R's diagonal.
     let mut q = zeros_f::<T>(op, m, qcols)?;
     let copy = n.min(qcols);
@@ -74,4 +68,39 @@ pub(crate) fn qr<T: Scalar>(
         },
     )?;
     Ok(Qr { q, r })
+}
+
+/// LAPACK `geqrf` at `threads` on the `m × nb` panel `a`, in place (on a column-major copy when
+/// `a` is not column-major): R on and above the diagonal, the Householder vectors below it,
+/// their scalars in `tau` (`min(m, nb)` entries).
+pub(crate) fn geqrf_panel<T: Scalar>(
+    op: &'static str,
+    threads: usize,
+    a: &mut ndarray::ArrayViewMut2<T>,
+    tau: &mut [T],
+) -> Result<()> {
+    let (m, nb) = a.dim();
+    let (rs, cs) = (a.strides()[0], a.strides()[1]);
+    if !(rs == 1 && (nb == 1 || (cs >= m as isize && cs <= i32::MAX as isize))) {
+        let mut tmp = to_fortran(op, &a.view())?;
+        geqrf_panel(op, threads, &mut tmp.view_mut(), tau)?;
+        a.assign(&tmp);
+        return Ok(());
+    }
+    let lda = if nb == 1 { m.max(1) as i32 } else { cs as i32 };
+    let p = a.as_mut_ptr();
+    with_workspace(
+        op,
+        "geqrf",
+        threads,
+        nb,
+        IWork::None,
+        |work, lwork, _, _| {
+            // SAFETY: `a` is m × nb column-major with leading dimension lda ≥ m (checked above) and
+            // exclusively borrowed; `tau` holds min(m, nb); `work` holds `lwork` (or is a
+            // 1-element query target).
+            unsafe { T::geqrf(m as i32, nb as i32, p, lda, tau.as_mut_ptr(), work, lwork) }
+        },
+    )?;
+    Ok(())
 }

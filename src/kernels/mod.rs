@@ -6,11 +6,17 @@
 //! Kernels hold no global state: the instruction set and the block sizes arrive as values
 //! ([`GemmKernel`]), chosen by the caller.
 
+pub(crate) mod elementwise;
 pub(crate) mod gemm;
 pub(crate) mod level1;
 pub(crate) mod level2;
+pub(crate) mod lu;
 pub(crate) mod micro;
 pub(crate) mod pack;
+pub(crate) mod qr;
+pub(crate) mod reduce;
+pub(crate) mod transpose;
+pub(crate) mod triangular;
 
 use std::fmt;
 

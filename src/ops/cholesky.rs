@@ -13,7 +13,7 @@ impl Exec {
     /// `linalg.cholesky`). Only the lower triangle of `A` is read; the strict upper triangle of
     /// `L` is zero.
     ///
-    /// Engines: `blas` (`potrf`).
+    /// Engines: `blas` (`potrf`); `rayon-blas` / `rayon` (`factor/`: recursive over the engine's GEMM, base blocks by single-threaded LAPACK or parla's kernels).
     ///
     /// # Errors
     /// [`Error::NotSquare`](crate::Error::NotSquare); [`Error::NonFinite`](crate::Error::NonFinite);

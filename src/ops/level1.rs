@@ -23,7 +23,7 @@ fn same_len(op: &'static str, x: usize, y: usize) -> Result<()> {
 impl Exec {
     /// Dot product `xᵀy = Σ xᵢ yᵢ` (numpy's `np.dot` on vectors). Zero for empty vectors.
     ///
-    /// Engines: `blas`.
+    /// Engines: `blas`; `rayon-blas` / `rayon` (block scheduler, single-threaded OpenBLAS or parla's kernels per block).
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] for different lengths; [`Error::TooLarge`] above `i32::MAX`.
@@ -49,7 +49,7 @@ impl Exec {
 
     /// `y ← α x + y`, in place.
     ///
-    /// Engines: `blas`.
+    /// Engines: `blas`; `rayon-blas` / `rayon` (block scheduler, single-threaded OpenBLAS or parla's kernels per block).
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] for different lengths; [`Error::TooLarge`] above `i32::MAX`.
@@ -78,7 +78,7 @@ impl Exec {
     /// `x ← α x`, in place. With `α = 0` the result is zero even where `x` held NaN or ±Inf
     /// (BLAS semantics).
     ///
-    /// Engines: `blas`.
+    /// Engines: `blas`; `rayon-blas` / `rayon` (block scheduler, single-threaded OpenBLAS or parla's kernels per block).
     ///
     /// # Errors
     /// [`Error::TooLarge`] above `i32::MAX`.

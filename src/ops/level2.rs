@@ -15,7 +15,7 @@ impl Exec {
     /// With `β = 0`, `y` is overwritten (NaN in it does not propagate); with `α = 0`, `A` and
     /// `x` are not read.
     ///
-    /// Engines: `blas`.
+    /// Engines: `blas`; `rayon-blas` / `rayon` (block scheduler, single-threaded OpenBLAS or parla's kernels per block).
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] if the lengths do not fit `op(A)`; [`Error::TooLarge`].
@@ -82,7 +82,7 @@ impl Exec {
 
     /// Matrix-vector product `A x` as a new vector.
     ///
-    /// Engines: `blas`.
+    /// Engines: `blas`; `rayon-blas` / `rayon` (block scheduler, single-threaded OpenBLAS or parla's kernels per block).
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] if `x.len() != A.ncols()`; [`Error::TooLarge`].

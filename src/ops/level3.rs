@@ -23,7 +23,9 @@ impl Exec {
     /// place are not copied. The result is a new C-order array. Empty dimensions give the
     /// mathematically defined result (`k = 0` gives zeros).
     ///
-    /// Engines: `blas`. Threads: up to [`Exec::threads`].
+    /// Engines: `blas`; `rayon-blas` (one panel of C per thread); `rayon` (parla's BLIS GEMM,
+    /// AVX-512/AVX2 micro-kernels); `auto` picks by size ([`Exec::plan_gemm`]). Threads: up to
+    /// [`Exec::threads`].
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] if `A.ncols() != B.nrows()`; [`Error::TooLarge`] if a
@@ -81,7 +83,7 @@ impl Exec {
     /// mutable view, including a strided sub-view of a larger array; elements outside it are not
     /// touched.
     ///
-    /// Engines: `blas`.
+    /// Engines: as [`Exec::matmul`].
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] if `op(A)`, `op(B)` and `C` do not fit; [`Error::TooLarge`] above

@@ -64,7 +64,7 @@ impl Exec {
     /// pivoting (numpy's `linalg.solve`). `b` may be a vector or a matrix; the solution has the
     /// same kind.
     ///
-    /// Engines: `blas` (`getrf` + `getrs`).
+    /// Engines: `blas` (`getrf` + `getrs`); `rayon-blas` / `rayon` (`factor/`: recursive over the engine's GEMM, base blocks by single-threaded LAPACK or parla's kernels).
     ///
     /// # Errors
     /// [`Error::NotSquare`]; [`Error::ShapeMismatch`] if `b` has not `n` rows;
@@ -105,7 +105,7 @@ impl Exec {
     /// LU factorization with partial pivoting `A = P L U` of an `m × n` matrix (scipy's
     /// `linalg.lu`). A singular matrix is not an error: its `U` has a zero on the diagonal.
     ///
-    /// Engines: `blas` (`getrf`).
+    /// Engines: `blas` (`getrf`); `rayon-blas` / `rayon` (`factor/`: recursive over the engine's GEMM, base blocks by single-threaded LAPACK or parla's kernels).
     ///
     /// # Errors
     /// [`Error::NonFinite`]; [`Error::TooLarge`].
@@ -150,7 +150,7 @@ impl Exec {
 
     /// Inverse `A⁻¹` of a square matrix (numpy's `linalg.inv`).
     ///
-    /// Engines: `blas` (`getrf` + `getri`).
+    /// Engines: `blas` (`getrf` + `getri`); `rayon-blas` / `rayon` (`factor/`: recursive over the engine's GEMM, base blocks by single-threaded LAPACK or parla's kernels).
     ///
     /// # Errors
     /// [`Error::NotSquare`]; [`Error::NonFinite`]; [`Error::Singular`]; [`Error::TooLarge`].
@@ -177,7 +177,7 @@ impl Exec {
     /// `0 × 0` matrix, `0` for a singular one. The product of the pivots is formed with scaling,
     /// so it overflows (to ±Inf) or underflows only when the determinant itself does.
     ///
-    /// Engines: `blas` (`getrf`).
+    /// Engines: `blas` (`getrf`); `rayon-blas` / `rayon` (`factor/`: recursive over the engine's GEMM, base blocks by single-threaded LAPACK or parla's kernels).
     ///
     /// # Errors
     /// [`Error::NotSquare`]; [`Error::NonFinite`]; [`Error::TooLarge`].
@@ -206,7 +206,7 @@ impl Exec {
     /// Sign and natural log of `|det A|` (numpy's `linalg.slogdet`): `det A = sign · exp(logabsdet)`
     /// without overflow. A singular matrix gives `(0, -inf)`; a `0 × 0` matrix `(1, 0)`.
     ///
-    /// Engines: `blas` (`getrf`).
+    /// Engines: `blas` (`getrf`); `rayon-blas` / `rayon` (`factor/`: recursive over the engine's GEMM, base blocks by single-threaded LAPACK or parla's kernels).
     ///
     /// # Errors
     /// [`Error::NotSquare`]; [`Error::NonFinite`]; [`Error::TooLarge`].

@@ -2,9 +2,11 @@
 //! the boundary and calls [`dispatch`](crate::dispatch), and a free function of the same name that
 //! runs it with the process defaults ([`Exec::current`](crate::Exec::current)).
 
+pub mod batch;
 pub mod cholesky;
 pub mod eig;
 pub mod eigh;
+pub mod elementwise;
 pub mod level1;
 pub mod level2;
 pub mod level3;
@@ -12,7 +14,9 @@ pub mod lstsq;
 pub mod lu;
 pub mod norm;
 pub mod qr;
+pub mod reduce;
 pub mod svd;
+pub mod transpose;
 pub mod triangular;
 
 use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Ix1, Ix2};

@@ -15,7 +15,8 @@ impl Exec {
     /// Householder reflections. [`QrMode::Reduced`]: `Q` is `m × k`, `R` is `k × n`
     /// (`k = min(m, n)`); [`QrMode::Complete`]: `Q` is `m × m`, `R` is `m × n`.
     ///
-    /// Engines: `blas` (`geqrf` + `orgqr`).
+    /// Engines: `blas` (`geqrf` + `orgqr`); `rayon-blas` / `rayon` (`factor/`: blocked
+    /// Householder, compact WY updates by the engine's GEMM).
     ///
     /// # Errors
     /// [`Error::NonFinite`](crate::Error::NonFinite); [`Error::TooLarge`](crate::Error::TooLarge).

@@ -15,7 +15,7 @@ impl Exec {
     /// only the `uplo` triangle of `A` (and not its diagonal when `diag` is [`Diag::Unit`]).
     /// `b` may be a vector or a matrix.
     ///
-    /// Engines: `blas` (`trtrs`).
+    /// Engines: `blas` (`trtrs`); `rayon-blas` / `rayon` (`factor/`: recursive over the engine's GEMM, base blocks by single-threaded LAPACK or parla's kernels).
     ///
     /// # Errors
     /// [`Error::NotSquare`]; [`Error::ShapeMismatch`]; [`Error::NonFinite`];

@@ -1,0 +1,123 @@
+//! QR by blocked Householder reflections in compact WY form, on the engine's GEMM.
+//!
+//! ```text
+//! for each panel of NB columns at (j, j):
+//!     factor the panel: H₁…H_b, stored as V (unit lower trapezoidal) and τ   (panel kernel)
+//!     T = larft(V, τ): H₁…H_b = I − V T Vᵀ, T upper triangular (b × b)
+//!     trailing A₂ ← (I − V Tᵀ Vᵀ) A₂:  W = Vᵀ A₂;  W ← Tᵀ W;  A₂ ← A₂ − V W   (three GEMMs)
+//! Q = H₁…H_k · I  accumulated backwards, one block reflector at a time (same three GEMMs)
+//! ```
+//! The panel kernel is LAPACK `geqrf` at one thread for `rayon-blas` and parla's `geqr2` for
+//! `rayon`; the GEMMs carry almost all the flops and run in parallel.
+
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
+
+use crate::decomp::{upper_rows, Qr, QrMode};
+use crate::error::Result;
+use crate::parallel::level3::Level3;
+use crate::scalar::Scalar;
+use crate::validate::zeros_f;
+
+/// Columns per panel: wide enough that the three GEMMs of an update have depth 32 (an AVX-512
+/// f64 micro-tile step is 16×14), narrow enough that the panel kernel's flops stay a small share.
+pub(crate) const NB: usize = 32;
+
+/// `A = Q R` for `A: m × n` with `m, n ≥ 1` (the public `qr` on a rayon engine).
+pub(crate) fn qr<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    a: ArrayView2<T>,
+    mode: QrMode,
+) -> Result<Qr<T>> {
+    let (m, n) = a.dim();
+    let k = m.min(n);
+    let mut f = zeros_f(op, m, n)?;
+    f.assign(&a);
+    let mut tau = vec![T::zero(); k];
+    let mut blocks = Vec::new();
+    for j in (0..k).step_by(NB) {
+        let b = NB.min(k - j);
+        l3.geqrf_base(op, &mut f.slice_mut(s![j.., j..j + b]), &mut tau[j..j + b])?;
+        let v = unit_lower(op, f.slice(s![j.., j..j + b]))?;
+        let t = larft(op, v.view(), &tau[j..j + b])?;
+        if j + b < n {
+            apply(
+                l3,
+                op,
+                v.view(),
+                t.view(),
+                true,
+                &mut f.slice_mut(s![j.., j + b..]),
+            )?;
+        }
+        blocks.push((j, v, t));
+    }
+    let qcols = mode.q_cols(m, n);
+    let r = upper_rows(op, f.view(), qcols)?;
+    drop(f);
+    let mut q = zeros_f::<T>(op, m, qcols)?;
+    q.diag_mut().fill(T::one());
+    for (j, v, t) in blocks.iter().rev() {
+        if *j < qcols {
+            apply(
+                l3,
+                op,
+                v.view(),
+                t.view(),
+                false,
+                &mut q.slice_mut(s![*j.., *j..]),
+            )?;
+        }
+    }
+    Ok(Qr { q, r })
+}
+
+/// V: the panel's Householder vectors with their implicit unit diagonal and zeros above.
+fn unit_lower<T: Scalar>(op: &'static str, panel: ArrayView2<T>) -> Result<Array2<T>> {
+    let (rows, b) = panel.dim();
+    let mut v = zeros_f(op, rows, b)?;
+    for c in 0..b.min(rows) {
+        v[[c, c]] = T::one();
+        v.slice_mut(s![c + 1.., c])
+            .assign(&panel.slice(s![c + 1.., c]));
+    }
+    Ok(v)
+}
+
+/// The upper triangular T with `H₁…H_b = I − V T Vᵀ` (LAPACK's `larft`, forward, columnwise):
+/// `T[i,i] = τᵢ`, `T[..i, i] = −τᵢ · T[..i, ..i] · (V[:, ..i]ᵀ vᵢ)`.
+fn larft<T: Scalar>(op: &'static str, v: ArrayView2<T>, tau: &[T]) -> Result<Array2<T>> {
+    let b = tau.len();
+    let mut t = zeros_f(op, b, b)?;
+    for i in 0..b {
+        t[[i, i]] = tau[i];
+        if i == 0 || tau[i] == T::zero() {
+            continue;
+        }
+        let vi = v.column(i);
+        let z: Vec<T> = (0..i).map(|c| v.column(c).dot(&vi)).collect();
+        for r in 0..i {
+            let s = (r..i).fold(T::zero(), |s, c| s + t[[r, c]] * z[c]);
+            t[[r, i]] = -tau[i] * s;
+        }
+    }
+    Ok(t)
+}
+
+/// `C ← (I − V T Vᵀ) C` (`transposed`: `(I − V Tᵀ Vᵀ) C`) with three GEMMs.
+fn apply<T: Scalar>(
+    l3: &Level3,
+    op: &'static str,
+    v: ArrayView2<T>,
+    t: ArrayView2<T>,
+    transposed: bool,
+    c: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    let (b, cols) = (v.ncols(), c.ncols());
+    let mut w = zeros_f(op, b, cols)?;
+    l3.gemm(op, T::one(), v.t(), c.view(), T::zero(), &mut w.view_mut())?;
+    let mut tw = zeros_f(op, b, cols)?;
+    let top = if transposed { t.t() } else { t };
+    l3.gemm(op, T::one(), top, w.view(), T::zero(), &mut tw.view_mut())?;
+    l3.gemm(op, -T::one(), v, tw.view(), T::one(), c)
+}

@@ -1,0 +1,94 @@
+//! Triangular solve with many right-hand sides, recursive over the engine's GEMM.
+//!
+//! For lower `A = [A₁₁ 0; A₂₁ A₂₂]`: `X₁ = A₁₁⁻¹B₁`, then `B₂ ← B₂ − A₂₁X₁` (one GEMM), then
+//! `X₂ = A₂₂⁻¹B₂`; upper runs the same steps bottom-up. Blocks of order ≤ [`BASE`] go to the
+//! engine's small solve, which splits the right-hand sides across threads.
+
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
+
+use crate::decomp::{Diag, Trans, Uplo};
+use crate::error::{Error, Result};
+use crate::factor::{split, PARALLEL_MIN};
+use crate::parallel::level3::Level3;
+use crate::scalar::Scalar;
+use crate::validate::zeros_f;
+
+/// Order at which the recursion stops: 48 rows fit the small kernels' working set in L1 and
+/// keep the recursion's GEMMs at depth ≥ 48.
+pub(crate) const BASE: usize = 48;
+
+/// `B ← A⁻¹B` in place, `A: n × n` triangular (`lower` or upper; `unit` diagonal or not; any
+/// strides), `B: n × r`. A zero diagonal divides by zero: callers check singularity first.
+pub(crate) fn trsm<T: Scalar>(
+    l3: &Level3,
+    op: &'static str,
+    lower: bool,
+    unit: bool,
+    a: ArrayView2<T>,
+    b: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    let n = a.nrows();
+    if n <= BASE {
+        return l3.trsm_base(op, lower, unit, a, b);
+    }
+    let l3 = if n < PARALLEL_MIN {
+        l3.sequential()
+    } else {
+        *l3
+    };
+    let n1 = split(n);
+    let (mut b1, mut b2) = b.view_mut().split_at(Axis(0), n1);
+    let (a11, a22) = (a.slice(s![..n1, ..n1]), a.slice(s![n1.., n1..]));
+    let minus = -T::one();
+    if lower {
+        trsm(&l3, op, lower, unit, a11, &mut b1)?;
+        l3.gemm(
+            op,
+            minus,
+            a.slice(s![n1.., ..n1]),
+            b1.view(),
+            T::one(),
+            &mut b2,
+        )?;
+        trsm(&l3, op, lower, unit, a22, &mut b2)
+    } else {
+        trsm(&l3, op, lower, unit, a22, &mut b2)?;
+        l3.gemm(
+            op,
+            minus,
+            a.slice(s![..n1, n1..]),
+            b2.view(),
+            T::one(),
+            &mut b1,
+        )?;
+        trsm(&l3, op, lower, unit, a11, &mut b1)
+    }
+}
+
+/// `op(A) X = B` for square non-empty `A` and `B: n × r` (the public `solve_triangular` on a
+/// rayon engine). [`Error::Singular`] with the first zero diagonal entry (non-unit diagonal).
+pub(crate) fn solve_triangular<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    uplo: Uplo,
+    trans: Trans,
+    diag: Diag,
+) -> Result<Array2<T>> {
+    let unit = diag == Diag::Unit;
+    if !unit {
+        if let Some(pivot) = a.diag().iter().position(|&d| d == T::zero()) {
+            return Err(Error::Singular { op, pivot });
+        }
+    }
+    let (n, r) = b.dim();
+    let mut x = zeros_f(op, n, r)?;
+    x.assign(&b);
+    let (view, lower) = match trans {
+        Trans::No => (a, uplo == Uplo::Lower),
+        Trans::Yes => (a.t(), uplo == Uplo::Upper),
+    };
+    trsm(l3, op, lower, unit, view, &mut x.view_mut())?;
+    Ok(x)
+}

@@ -1,0 +1,58 @@
+//! Unblocked LU with partial pivoting of a narrow panel (engine `rayon`): the base case of the
+//! recursive LU in `factor::lu`.
+
+use ndarray::{ArrayViewMut2, Axis, Zip};
+
+use crate::scalar::Scalar;
+
+/// Factors the `m × nb` panel `a` in place as `P·a = L·U` (L unit lower, stored below the
+/// diagonal; U on and above it), column by column on a column-major copy: pick the entry of
+/// largest magnitude in the column (the first one on ties), swap its row up, divide the column
+/// below by the pivot, and update the columns to the right. `swaps[j]` receives the row (panel
+/// numbering) swapped with row `j`. Returns the first column whose pivot is exactly zero; like
+/// LAPACK's `getf2`, the factorization carries on past it.
+pub(crate) fn getf2<T: Scalar>(a: &mut ArrayViewMut2<T>, swaps: &mut [usize]) -> Option<usize> {
+    let (m, nb) = a.dim();
+    let k = m.min(nb);
+    let mut w: Vec<T> = a.t().iter().copied().collect();
+    let mut zero = None;
+    for j in 0..k {
+        let col = &w[j * m..(j + 1) * m];
+        let mut p = j;
+        let mut best = col[j].abs();
+        for (i, v) in col.iter().enumerate().skip(j + 1) {
+            if v.abs() > best {
+                best = v.abs();
+                p = i;
+            }
+        }
+        swaps[j] = p;
+        if p != j {
+            for c in 0..nb {
+                w.swap(c * m + j, c * m + p);
+            }
+        }
+        let (head, tail) = w.split_at_mut((j + 1) * m);
+        let col = &mut head[j * m..];
+        let pivot = col[j];
+        if pivot == T::zero() {
+            zero.get_or_insert(j);
+            continue;
+        }
+        col[j + 1..].iter_mut().for_each(|v| *v = *v / pivot);
+        let col = &col[j + 1..];
+        for tc in tail.chunks_exact_mut(m) {
+            let f = tc[j];
+            if f != T::zero() {
+                tc[j + 1..]
+                    .iter_mut()
+                    .zip(col)
+                    .for_each(|(t, &l)| *t = *t - f * l);
+            }
+        }
+    }
+    for (mut dst, src) in a.axis_iter_mut(Axis(1)).zip(w.chunks_exact(m)) {
+        Zip::from(&mut dst).and(src).for_each(|d, &s| *d = s);
+    }
+    zero
+}

@@ -1,0 +1,156 @@
+//! Small dense kernels for the diagonal blocks of the blocked factorizations (engine `rayon`):
+//! triangular substitution with many right-hand sides and the unblocked Cholesky step.
+//!
+//! These run on blocks of a few dozen rows (`factor/` recurses down to them) but, for the
+//! solve, with all the right-hand sides of the problem, so the inner loops are whole rows or
+//! columns handed to `Zip` (unit stride when the layout allows, no bounds checks).
+
+use ndarray::{s, ArrayView2, ArrayViewMut2, Axis, Zip};
+
+use crate::scalar::Scalar;
+
+/// Right-hand sides solved together in a contiguous buffer: 48 rows × 128 columns of f64 is
+/// 48 KiB, about one L1.
+const RHS_BLOCK: usize = 128;
+
+/// `B ← A⁻¹ B` in place for triangular `A: n × n` (`lower`: its lower triangle, else its upper;
+/// `unit`: ones on the diagonal) and `B: n × r`; any strides.
+///
+/// Column-major B is solved column by column; any other layout in row-major blocks of
+/// [`RHS_BLOCK`] columns: either way the inner loops are contiguous, vectorised axpys. Zero
+/// multipliers are skipped (no `0·∞` NaN when an entry has overflowed).
+pub(crate) fn trsm_left<T: Scalar>(
+    lower: bool,
+    unit: bool,
+    a: ArrayView2<T>,
+    b: &mut ArrayViewMut2<T>,
+) {
+    if b.strides()[0] == 1 && b.nrows() > 1 {
+        trsm_columns(lower, unit, a, b);
+    } else {
+        trsm_rows(lower, unit, a, b);
+    }
+}
+
+/// Right-hand sides solved together by [`trsm_columns`]: one AVX-512 vector of f64.
+const GROUP: usize = 8;
+
+/// Column-major B: [`GROUP`] right-hand sides at a time, copied into rows of `GROUP` lanes, so
+/// each elimination step `Xᵢ ← Xᵢ − aᵢₚ·Xₚ` is one vector multiply-add on a group (padding
+/// lanes hold zeros and stay zero); A's columns come from a column-major copy.
+fn trsm_columns<T: Scalar>(lower: bool, unit: bool, a: ArrayView2<T>, b: &mut ArrayViewMut2<T>) {
+    let n = a.nrows();
+    let ac: Vec<T> = a.t().iter().copied().collect();
+    let mut rows = vec![[T::zero(); GROUP]; n];
+    for mut blk in b.axis_chunks_iter_mut(Axis(1), GROUP) {
+        let w = blk.ncols();
+        for (i, r) in rows.iter_mut().enumerate() {
+            *r = [T::zero(); GROUP];
+            for (k, v) in r.iter_mut().enumerate().take(w) {
+                *v = blk[[i, k]];
+            }
+        }
+        for q in 0..n {
+            let p = if lower { q } else { n - 1 - q };
+            let ap = &ac[p * n..(p + 1) * n];
+            if !unit {
+                let d = ap[p];
+                rows[p].iter_mut().for_each(|v| *v = *v / d);
+            }
+            let xp = rows[p];
+            let range = if lower { p + 1..n } else { 0..p };
+            for i in range {
+                let f = ap[i];
+                if f != T::zero() {
+                    let r = &mut rows[i];
+                    for k in 0..GROUP {
+                        r[k] = r[k] - f * xp[k];
+                    }
+                }
+            }
+        }
+        for (i, r) in rows.iter().enumerate() {
+            for (k, &v) in r.iter().enumerate().take(w) {
+                blk[[i, k]] = v;
+            }
+        }
+    }
+}
+
+/// Any other B: [`RHS_BLOCK`] columns at a time in a row-major buffer, so each elimination step
+/// `Xᵢ ← Xᵢ − aᵢₚ·Xₚ` is a contiguous axpy over the block's columns.
+fn trsm_rows<T: Scalar>(lower: bool, unit: bool, a: ArrayView2<T>, b: &mut ArrayViewMut2<T>) {
+    let n = a.nrows();
+    let mut buf = Vec::with_capacity(n * RHS_BLOCK.min(b.ncols()));
+    let mut xp = Vec::with_capacity(RHS_BLOCK);
+    for mut blk in b.axis_chunks_iter_mut(Axis(1), RHS_BLOCK) {
+        let w = blk.ncols();
+        buf.clear();
+        for row in blk.rows() {
+            buf.extend(row.iter().copied());
+        }
+        for q in 0..n {
+            let p = if lower { q } else { n - 1 - q };
+            let row_p = &mut buf[p * w..(p + 1) * w];
+            if !unit {
+                let d = a[[p, p]];
+                row_p.iter_mut().for_each(|v| *v = *v / d);
+            }
+            xp.clear();
+            xp.extend_from_slice(row_p);
+            let rows = if lower { p + 1..n } else { 0..p };
+            for i in rows {
+                let f = a[[i, p]];
+                if f != T::zero() {
+                    buf[i * w..(i + 1) * w]
+                        .iter_mut()
+                        .zip(&xp)
+                        .for_each(|(v, &x)| *v = *v - f * x);
+                }
+            }
+        }
+        for (row, src) in blk.rows_mut().into_iter().zip(buf.chunks_exact(w)) {
+            Zip::from(row).and(src).for_each(|d, &s| *d = s);
+        }
+    }
+}
+
+/// Unblocked lower Cholesky in place on `a: n × n` (reads and writes the lower triangle only),
+/// right-looking on a column-major copy: scale column `j` below the diagonal, then subtract its
+/// outer product from the trailing lower triangle column by column (contiguous axpys). `Err(j)`
+/// when the leading minor of order `j + 1` is not positive (or NaN appears).
+pub(crate) fn potrf_lower<T: Scalar>(a: &mut ArrayViewMut2<T>) -> Result<(), usize> {
+    let n = a.nrows();
+    // Column-major copy: column j is w[j·n .. (j+1)·n].
+    let mut w: Vec<T> = a.t().iter().copied().collect();
+    let mut result = Ok(());
+    for j in 0..n {
+        let d = w[j * n + j];
+        // `!(d > 0)` also catches NaN.
+        if d.partial_cmp(&T::zero()) != Some(std::cmp::Ordering::Greater) {
+            result = Err(j);
+            break;
+        }
+        let l = d.sqrt();
+        let (head, tail) = w.split_at_mut((j + 1) * n);
+        let col = &mut head[j * n + j..];
+        col[0] = l;
+        col[1..].iter_mut().for_each(|v| *v = *v / l);
+        let col = &col[1..];
+        for (k, tk) in tail.chunks_exact_mut(n).enumerate() {
+            let f = col[k];
+            if f != T::zero() {
+                tk[j + 1 + k..]
+                    .iter_mut()
+                    .zip(&col[k..])
+                    .for_each(|(t, &c)| *t = *t - f * c);
+            }
+        }
+    }
+    for (j, mut col) in a.axis_iter_mut(Axis(1)).enumerate() {
+        Zip::from(col.slice_mut(s![j..]))
+            .and(&w[j * n + j..(j + 1) * n])
+            .for_each(|d, &s| *d = s);
+    }
+    result
+}

@@ -1,0 +1,162 @@
+//! The level-3 building blocks the blocked factorizations (`factor/`) are written over, on a
+//! rayon engine: GEMM (the engine's own parallel GEMM) and the small kernels at the bottom of
+//! the recursions — triangular solves with their right-hand sides cut into one block per
+//! thread, and the unblocked Cholesky of a diagonal block — each run by the engine's [`Kernel`]
+//! (single-threaded OpenBLAS / LAPACK for `rayon-blas`, parla's for `rayon`).
+
+use ndarray::{ArrayView2, ArrayViewMut2, Axis};
+use rayon::prelude::*;
+
+use crate::blas;
+use crate::error::Result;
+use crate::kernels::{self, GemmKernel};
+use crate::parallel::{blis, gemm, Kernel};
+use crate::scalar::Scalar;
+use crate::threads;
+
+/// Right-hand sides per block below which a triangular solve is not split across threads.
+/// A block of 32 columns of a 64-row solve is ≈ 130 kflop, a few µs: less and the rayon
+/// hand-off costs more than it saves.
+pub(crate) const MIN_RHS_PER_THREAD: usize = 32;
+
+/// GEMMs of fewer flops (`2·m·n·k`) run on one thread: at n = 128 two threads were slower than
+/// one (0.048 vs 0.042 ms; waking a second worker costs ≈ 10 µs), at n = 256 faster (0.25 vs
+/// 0.30 ms) (`cargo run --release --example gemm_engines -- f64 2 64 128 256`). `auto` uses
+/// the same threshold for a single product.
+pub(crate) const GEMM_PARALLEL_MIN_FLOPS: f64 = 2.0 * 192.0 * 192.0 * 192.0;
+
+/// A rayon engine's level-3 operations at a fixed thread count.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Level3 {
+    /// Threads of the parallel operations.
+    pub threads: usize,
+    /// What computes each block.
+    pub kernel: Kernel,
+    /// The GEMM kernel of the element type in use (for [`Kernel::Rust`]).
+    pub gemm: GemmKernel,
+}
+
+impl Level3 {
+    /// The same operations on one thread.
+    pub(crate) fn sequential(self) -> Level3 {
+        Level3 { threads: 1, ..self }
+    }
+
+    /// `C ← α A B + β C` for any shapes (empty included); `β = 0` overwrites C.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn gemm<T: Scalar>(
+        &self,
+        op: &'static str,
+        alpha: T,
+        a: ArrayView2<T>,
+        b: ArrayView2<T>,
+        beta: T,
+        c: &mut ArrayViewMut2<T>,
+    ) -> Result<()> {
+        let (m, n) = c.dim();
+        if m == 0 || n == 0 {
+            return Ok(());
+        }
+        if a.ncols() == 0 || alpha == T::zero() {
+            if beta == T::zero() {
+                c.fill(T::zero());
+            } else if beta != T::one() {
+                c.map_inplace(|v| *v = *v * beta);
+            }
+            return Ok(());
+        }
+        // The recursions issue many GEMMs too small to split profitably (the same threshold
+        // `auto` uses for a single product).
+        let flops = 2.0 * m as f64 * n as f64 * a.ncols() as f64;
+        let threads = if flops < GEMM_PARALLEL_MIN_FLOPS {
+            1
+        } else {
+            self.threads
+        };
+        match self.kernel {
+            Kernel::Blas => gemm::gemm(op, threads, alpha, a, b, beta, c),
+            Kernel::Rust => blis::gemm(op, threads, self.gemm, alpha, a, b, beta, c),
+        }
+    }
+
+    /// `B ← A⁻¹ B` for a small triangular `A` (`lower` / upper, `unit` diagonal or not), the
+    /// columns of B cut into one block per thread.
+    pub(crate) fn trsm_base<T: Scalar>(
+        &self,
+        op: &'static str,
+        lower: bool,
+        unit: bool,
+        a: ArrayView2<T>,
+        b: &mut ArrayViewMut2<T>,
+    ) -> Result<()> {
+        let r = b.ncols();
+        if r == 0 || a.nrows() == 0 {
+            return Ok(());
+        }
+        let kernel = self.kernel;
+        let solve = move |mut blk: ArrayViewMut2<T>| -> Result<()> {
+            match kernel {
+                Kernel::Blas => blas::level3::trsm_left(op, 1, lower, unit, a, &mut blk),
+                Kernel::Rust => {
+                    kernels::triangular::trsm_left(lower, unit, a, &mut blk);
+                    Ok(())
+                }
+            }
+        };
+        let parts = self.threads.min(r / MIN_RHS_PER_THREAD).max(1);
+        if parts <= 1 {
+            return solve(b.view_mut());
+        }
+        let width = r.div_ceil(parts);
+        threads::engine_pool(self.threads)?.install(|| {
+            b.axis_chunks_iter_mut(Axis(1), width)
+                .into_par_iter()
+                .try_for_each(solve)
+        })
+    }
+
+    /// Unblocked (or LAPACK) lower Cholesky of a small diagonal block, in place:
+    /// `Ok(Some(j))` when the leading minor of order `j + 1` is not positive.
+    pub(crate) fn potrf_base<T: Scalar>(
+        &self,
+        op: &'static str,
+        a: &mut ArrayViewMut2<T>,
+    ) -> Result<Option<usize>> {
+        match self.kernel {
+            Kernel::Blas => blas::cholesky::potrf_lower(op, 1, a),
+            Kernel::Rust => Ok(kernels::triangular::potrf_lower(a).err()),
+        }
+    }
+
+    /// LU with partial pivoting of a narrow panel, in place (LAPACK `getrf2` at one thread for
+    /// `rayon-blas`, parla's unblocked kernel for `rayon`): `swaps[j]` receives the panel row
+    /// swapped with row `j`; returns the first zero pivot.
+    pub(crate) fn getrf_base<T: Scalar>(
+        &self,
+        op: &'static str,
+        a: &mut ArrayViewMut2<T>,
+        swaps: &mut [usize],
+    ) -> Result<Option<usize>> {
+        match self.kernel {
+            Kernel::Blas => blas::lu::getrf2_panel(op, 1, a, swaps),
+            Kernel::Rust => Ok(kernels::lu::getf2(a, swaps)),
+        }
+    }
+
+    /// Householder QR of a narrow panel, in place (LAPACK `geqrf` at one thread for
+    /// `rayon-blas`, parla's `geqr2` for `rayon`); the reflectors' scalars go to `tau`.
+    pub(crate) fn geqrf_base<T: Scalar>(
+        &self,
+        op: &'static str,
+        a: &mut ArrayViewMut2<T>,
+        tau: &mut [T],
+    ) -> Result<()> {
+        match self.kernel {
+            Kernel::Blas => blas::qr::geqrf_panel(op, 1, a, tau),
+            Kernel::Rust => {
+                kernels::qr::geqr2(a, tau);
+                Ok(())
+            }
+        }
+    }
+}
