@@ -45,7 +45,8 @@ enum Command {
 /// Options of `parla compare` (lists are comma-separated).
 #[derive(clap::Args, Debug)]
 struct CompareArgs {
-    /// Operations: gemm, gemv, axpy, cholesky, solve, qr, eigh, or all [default: all].
+    /// Operations: gemm, gemv, axpy, row_norms, col_norms, cholesky, solve, qr, eigh,
+    /// batch_gemm, batch_solve, or all [default: all].
     #[arg(long, value_name = "LIST")]
     ops: Option<String>,
     /// Sizes n for every selected operation (`512,1024`, `1e6`), or `OP:LIST` for one

@@ -232,6 +232,23 @@ fn flop_counts_match_counted_algorithms() {
         assert_eq!((spec("gemm").flops)(nf), gemm_count);
         assert_eq!((spec("gemv").flops)(nf), gemv_count);
         assert_eq!((spec("axpy").flops)(nf), 2.0 * nf);
+        // Norms: a multiply and an add per element.
+        assert_eq!((spec("row_norms").flops)(nf), gemv_count);
+        assert_eq!((spec("col_norms").flops)(nf), gemv_count);
+    }
+    // Batches of n order-32 items: n times the item's count.
+    let k = parla::compare::cases::BATCH_ORDER;
+    for n in [1usize, 10_000] {
+        let nf = n as f64;
+        assert_eq!(
+            (spec("batch_gemm").flops)(nf),
+            nf * (spec("gemm").flops)(k as f64)
+        );
+        assert!(close(
+            (spec("batch_solve").flops)(nf),
+            nf * (spec("solve").flops)(k as f64),
+            1e-12
+        ));
     }
     // Leading terms for the factorizations: within 1 % at n = 600.
     let n = 600;

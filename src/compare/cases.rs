@@ -16,6 +16,9 @@
 //! | `solve` | `‖A x − b‖ / (n ε (‖A‖ ‖x‖ + ‖b‖))` (normwise backward error) |
 //! | `qr` | `max(‖Q R − A‖ / (n ε ‖A‖), ‖Qᵀ Q − I‖ / (n ε))` |
 //! | `eigh` | `max(‖A V − V Λ‖ / (n ε ‖A‖), ‖Vᵀ V − I‖ / (n ε))` |
+//! | `row_norms`, `col_norms` | `‖r − r₆₄‖ / (n ε ‖A‖)` |
+//! | `batch_gemm` | the `gemm` ratio of the worst matrix of the batch (order 32) |
+//! | `batch_solve` | the `solve` ratio of the worst system of the batch (order 32) |
 //!
 //! `C₆₄`, `y₆₄` are reference results computed once per case in `f64` by the `blas` engine
 //! from the same inputs (for `f32` cases they are exact to the precision that matters; for
@@ -23,10 +26,11 @@
 //! correct implementation). Independently of the ratio, the runner hashes each cell's output
 //! and flags it **bit-identical** when it equals the output of the `blas` engine at 1 thread.
 
-use ndarray::{Array, Array1, Array2, Dimension};
+use ndarray::{s, Array, Array1, Array2, Array3, Axis, Dimension};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::batch::{Batch, Strategy};
 use crate::Result;
 use crate::{Eigh, Exec, Qr, QrMode, Scalar, Trans};
 
@@ -472,6 +476,165 @@ impl<T: Scalar> Case for EighCase<T> {
     }
 }
 
+/// Euclidean norm of every row (`rows`) or column of a seeded `n × n` matrix.
+pub struct Norms<T> {
+    a: Array2<T>,
+    rows: bool,
+    out: Option<Array1<T>>,
+    reference: Array1<f64>,
+    norm: f64,
+}
+
+impl<T: Scalar> Norms<T> {
+    /// A seeded matrix and its row or column norms in `f64`.
+    pub fn new(n: usize, rows: bool, rng: &mut CaseRng) -> Self {
+        let a = random_matrix::<T>(rng, n, n);
+        let a64 = to64(&a);
+        let axis = if rows { Axis(1) } else { Axis(0) };
+        let reference = a64.map_axis(axis, |v| fro(v.iter()));
+        Norms {
+            norm: fro(a64.iter()),
+            a,
+            rows,
+            out: None,
+            reference,
+        }
+    }
+}
+
+impl<T: Scalar> Case for Norms<T> {
+    fn run(&mut self, exec: &Exec) -> Result<()> {
+        self.out = Some(if self.rows {
+            exec.row_norms(&self.a)?
+        } else {
+            exec.col_norms(&self.a)?
+        });
+        Ok(())
+    }
+    fn output_hash(&self) -> u64 {
+        self.out.as_ref().map_or(0, |o| hash_values(o.iter()))
+    }
+    fn backward_error(&self, _check: &Exec) -> Result<f64> {
+        let op = if self.rows { "row_norms" } else { "col_norms" };
+        let out = to64(self.out.as_ref().ok_or_else(|| no_output(op))?);
+        let n = self.a.ncols() as f64;
+        Ok(ratio(
+            fro_diff(&out, &self.reference),
+            n * eps::<T>() * self.norm,
+        ))
+    }
+}
+
+/// Order of the matrices of the batched cases (the size `n` of a batched case is the batch
+/// length).
+pub const BATCH_ORDER: usize = 32;
+
+/// `C[i] = A[i] B[i]` for `n` pairs of `32 × 32` matrices, through `parla::batch` with the
+/// strategy the engine implies (`blas` → a loop of threaded calls, `rayon-blas` → rayon over
+/// the matrices with 1-thread OpenBLAS, `rayon` → rayon over the matrices with parla's
+/// kernels).
+pub struct BatchGemm<T> {
+    a: Array3<T>,
+    b: Array3<T>,
+    c: Option<Array3<T>>,
+    reference: Array3<f64>,
+}
+
+fn random_stack<T: Scalar>(rng: &mut CaseRng, len: usize, rows: usize, cols: usize) -> Array3<T> {
+    Array3::from_shape_simple_fn((len, rows, cols), || T::of(rng.gen_range(-1.0..1.0)))
+}
+
+impl<T: Scalar> BatchGemm<T> {
+    /// Seeded stacks and their products in `f64`.
+    ///
+    /// # Errors
+    /// When the reference products fail.
+    pub fn new(n: usize, rng: &mut CaseRng, check: &Exec) -> Result<Self> {
+        let k = BATCH_ORDER;
+        let a = random_stack::<T>(rng, n, k, k);
+        let b = random_stack::<T>(rng, n, k, k);
+        let reference = Batch::new(*check, Strategy::Loop).matmul(&to64(&a), &to64(&b))?;
+        Ok(BatchGemm {
+            a,
+            b,
+            c: None,
+            reference,
+        })
+    }
+}
+
+impl<T: Scalar> Case for BatchGemm<T> {
+    fn run(&mut self, exec: &Exec) -> Result<()> {
+        self.c = Some(exec.batch(Strategy::Auto).matmul(&self.a, &self.b)?);
+        Ok(())
+    }
+    fn output_hash(&self) -> u64 {
+        self.c.as_ref().map_or(0, |c| hash_values(c.iter()))
+    }
+    fn backward_error(&self, _check: &Exec) -> Result<f64> {
+        let c = to64(self.c.as_ref().ok_or_else(|| no_output("batch_gemm"))?);
+        let k = BATCH_ORDER as f64;
+        let mut worst = 0.0f64;
+        for i in 0..c.len_of(Axis(0)) {
+            let norms = fro_t(&self.a.slice(s![i, .., ..]).to_owned())
+                * fro_t(&self.b.slice(s![i, .., ..]).to_owned());
+            let err = fro_diff(
+                &c.slice(s![i, .., ..]).to_owned(),
+                &self.reference.slice(s![i, .., ..]).to_owned(),
+            );
+            worst = worst.max(ratio(err, k * eps::<T>() * norms));
+        }
+        Ok(worst)
+    }
+}
+
+/// `x[i] = A[i]⁻¹ b[i]` for `n` systems of order 32 with one right-hand side each, through
+/// `parla::batch` (strategies as [`BatchGemm`]).
+pub struct BatchSolve<T> {
+    a: Array3<T>,
+    b: Array3<T>,
+    x: Option<Array3<T>>,
+}
+
+impl<T: Scalar> BatchSolve<T> {
+    /// Seeded systems.
+    pub fn new(n: usize, rng: &mut CaseRng) -> Self {
+        BatchSolve {
+            a: random_stack(rng, n, BATCH_ORDER, BATCH_ORDER),
+            b: random_stack(rng, n, BATCH_ORDER, 1),
+            x: None,
+        }
+    }
+}
+
+impl<T: Scalar> Case for BatchSolve<T> {
+    fn run(&mut self, exec: &Exec) -> Result<()> {
+        self.x = Some(exec.batch(Strategy::Auto).solve(&self.a, &self.b)?);
+        Ok(())
+    }
+    fn output_hash(&self) -> u64 {
+        self.x.as_ref().map_or(0, |x| hash_values(x.iter()))
+    }
+    fn backward_error(&self, _check: &Exec) -> Result<f64> {
+        let x = to64(self.x.as_ref().ok_or_else(|| no_output("batch_solve"))?);
+        let (a, b) = (to64(&self.a), to64(&self.b));
+        let n = BATCH_ORDER as f64;
+        let mut worst = 0.0f64;
+        for i in 0..a.len_of(Axis(0)) {
+            let (ai, xi, bi) = (
+                a.slice(s![i, .., ..]),
+                x.slice(s![i, .., ..]),
+                b.slice(s![i, .., ..]),
+            );
+            // Order-32 residuals in plain f64 loops (ndarray's own product).
+            let r = ai.dot(&xi) - bi;
+            let scale = fro(ai.iter()) * fro(xi.iter()) + fro(bi.iter());
+            worst = worst.max(ratio(fro(r.iter()), n * eps::<T>() * scale));
+        }
+        Ok(worst)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,6 +657,10 @@ mod tests {
             Box::new(Solve::<f64>::new(30, &mut rng)),
             Box::new(QrCase::<f32>::new(30, &mut rng)),
             Box::new(EighCase::<f64>::new(30, &mut rng)),
+            Box::new(Norms::<f64>::new(30, true, &mut rng)),
+            Box::new(Norms::<f32>::new(30, false, &mut rng)),
+            Box::new(BatchGemm::<f64>::new(5, &mut rng, &chk).unwrap()),
+            Box::new(BatchSolve::<f32>::new(5, &mut rng)),
         ];
         for c in &mut cases {
             assert_eq!(c.output_hash(), 0);

@@ -106,6 +106,25 @@ fn setup_axpy(d: Dtype, n: usize, rng: &mut CaseRng, _: &Exec) -> Result<Box<dyn
     by_dtype!(d, |T| Result::Ok(cases::Axpy::<T>::new(n, rng)))
 }
 
+fn setup_row_norms(d: Dtype, n: usize, rng: &mut CaseRng, _: &Exec) -> Result<Box<dyn Case>> {
+    by_dtype!(d, |T| Result::Ok(cases::Norms::<T>::new(n, true, rng)))
+}
+
+fn setup_col_norms(d: Dtype, n: usize, rng: &mut CaseRng, _: &Exec) -> Result<Box<dyn Case>> {
+    by_dtype!(d, |T| Result::Ok(cases::Norms::<T>::new(n, false, rng)))
+}
+
+fn setup_batch_gemm(d: Dtype, n: usize, rng: &mut CaseRng, check: &Exec) -> Result<Box<dyn Case>> {
+    by_dtype!(d, |T| cases::BatchGemm::<T>::new(n, rng, check))
+}
+
+fn setup_batch_solve(d: Dtype, n: usize, rng: &mut CaseRng, _: &Exec) -> Result<Box<dyn Case>> {
+    by_dtype!(d, |T| Result::Ok(cases::BatchSolve::<T>::new(n, rng)))
+}
+
+/// Order of the matrices of the batched operations, as `f64` for the counts.
+const K: f64 = cases::BATCH_ORDER as f64;
+
 fn setup_cholesky(d: Dtype, n: usize, rng: &mut CaseRng, _: &Exec) -> Result<Box<dyn Case>> {
     by_dtype!(d, |T| Result::Ok(cases::Cholesky::<T>::new(n, rng)))
 }
@@ -166,9 +185,32 @@ pub static REGISTRY: &[OpSpec] = &[
         default_dtypes: F64,
         setup: setup_axpy,
     },
-    // row_norms / col_norms (‖row i‖₂ and ‖column j‖₂ of an n × n matrix; Bound::Memory,
-    // flops 2n², bytes n²·s) go here when the rayon engine's API for them lands on main:
-    // one entry each, plus a case type in cases.rs that calls the public function.
+    OpSpec {
+        name: "row_norms",
+        plan_op: "row_norms",
+        summary: "‖row i‖₂ of A, A n × n (numpy: norm(a, axis=1))",
+        bound: Bound::Memory,
+        flops: |n| 2.0 * n * n,
+        bytes: |n, s| (n * n + n) * s,
+        memory: |n, s| n * n * (s + 8.0) + 8.0 * n * (s + 8.0),
+        default_sizes: &[1024, 4096],
+        quick_sizes: &[1024],
+        default_dtypes: F64,
+        setup: setup_row_norms,
+    },
+    OpSpec {
+        name: "col_norms",
+        plan_op: "col_norms",
+        summary: "‖column j‖₂ of A, A n × n (numpy: norm(a, axis=0))",
+        bound: Bound::Memory,
+        flops: |n| 2.0 * n * n,
+        bytes: |n, s| (n * n + n) * s,
+        memory: |n, s| n * n * (s + 8.0) + 8.0 * n * (s + 8.0),
+        default_sizes: &[1024, 4096],
+        quick_sizes: &[1024],
+        default_dtypes: F64,
+        setup: setup_col_norms,
+    },
     OpSpec {
         name: "cholesky",
         plan_op: "cholesky",
@@ -222,10 +264,34 @@ pub static REGISTRY: &[OpSpec] = &[
         default_dtypes: F64,
         setup: setup_eigh,
     },
-    // batch_gemm (10 000 independent 32 × 32 GEMMs; n = batch count, flops 2·32³·n) and
-    // batch_solve go here when `parla::batch` lands on main: one entry each, with a case type
-    // in cases.rs that calls `parla::batch::…` through its public API (and the plan op name
-    // that `Exec::plan` knows for it).
+    // The batched operations: `n` is the batch length, the matrices are 32 × 32; the plan op
+    // is the per-matrix operation (an engine runs the batch iff it runs the item).
+    OpSpec {
+        name: "batch_gemm",
+        plan_op: "matmul",
+        summary: "C[i] = A[i]·B[i] for n pairs of 32 × 32 matrices (parla::batch::matmul)",
+        bound: Bound::Compute,
+        flops: |n| 2.0 * K * K * K * n,
+        bytes: |n, s| 3.0 * K * K * n * s,
+        memory: |n, s| K * K * n * (3.0 * s + 40.0),
+        default_sizes: &[10_000],
+        quick_sizes: &[10_000],
+        default_dtypes: F64,
+        setup: setup_batch_gemm,
+    },
+    OpSpec {
+        name: "batch_solve",
+        plan_op: "solve",
+        summary: "x[i] = A[i]⁻¹·b[i] for n systems of order 32 (parla::batch::solve)",
+        bound: Bound::Compute,
+        flops: |n| (2.0 * K * K * K / 3.0 + 2.0 * K * K) * n,
+        bytes: |n, s| (K * K + 2.0 * K) * n * s,
+        memory: |n, s| K * K * n * (2.0 * s + 16.0),
+        default_sizes: &[10_000],
+        quick_sizes: &[10_000],
+        default_dtypes: F64,
+        setup: setup_batch_solve,
+    },
 ];
 
 /// The entry named `name`.
