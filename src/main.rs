@@ -65,7 +65,7 @@ struct CompareArgs {
     /// Minimum timed samples per cell [default: 7; 3 with --quick].
     #[arg(long, value_name = "N")]
     repeat: Option<usize>,
-    /// Minimum seconds of timed samples per cell [default: 0.5; 0.05 with --quick].
+    /// Minimum seconds of timed samples per cell [default: 0.4; 0.05 with --quick].
     #[arg(long, value_name = "SECONDS")]
     min_time: Option<f64>,
     /// Seed of the random inputs [default: 42].

@@ -326,11 +326,20 @@ impl Report {
         if busy <= BUSY_LIMIT && marked == 0 {
             return None;
         }
+        let measured = self.cells.iter().filter(|c| c.is_ok()).count();
+        let avg = self.busy_cores_during.map_or(String::new(), |d| {
+            format!(" ({d:.1} cores on average over the run)")
+        });
         Some(format!(
-            "warning: other processes kept up to {busy:.1} of {} cores busy around this run and \
-             shared the cores with {marked} of its cells (medians marked ~): those times and \
-             speedups are pessimistic and noisy; re-run on a quiet machine",
-            self.config.usable_cores
+            "warning: other processes kept more than {BUSY_LIMIT} of the {} cores busy while {marked} \
+             of {measured} cells ran (medians marked ~){avg}{}: those times and speedups are pessimistic and \
+             noisy; re-run on a quiet machine",
+            self.config.usable_cores,
+            if self.busy_cores_before.is_some_and(|b| b > BUSY_LIMIT) {
+                ", and just before it started"
+            } else {
+                ""
+            }
         ))
     }
 

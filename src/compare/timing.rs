@@ -29,11 +29,11 @@ pub struct Timing {
 }
 
 impl Timing {
-    /// The default preset: 0.15 s warm-up, at least 0.5 s and 7 samples per cell (the whole
-    /// default grid takes about 2–3 minutes on 2 cores).
+    /// The default preset: 0.1 s warm-up, at least 0.4 s and 7 samples per cell (the whole
+    /// default grid takes about 3 minutes on 2 cores).
     pub const DEFAULT: Timing = Timing {
-        warmup_seconds: 0.15,
-        min_seconds: 0.5,
+        warmup_seconds: 0.1,
+        min_seconds: 0.4,
         min_repeats: 7,
         max_repeats: 100_000,
     };
