@@ -445,7 +445,7 @@ pub(crate) fn lu_factor<T: Scalar>(
 ) -> Result<(LuPacked<T>, Option<usize>)> {
     let path = route(exec, op)?;
     match level3::<T>(exec, path) {
-        Some(l3) => factor::lu::factor(op, &l3, a, equilibrate),
+        Some(l3) => l3.run(|| factor::lu::factor(op, &l3, a, equilibrate)),
         None => blas::lu::factor(op, threads_of(path), a, equilibrate),
     }
 }
@@ -457,7 +457,7 @@ pub(crate) fn solve<T: Scalar>(
 ) -> Result<Array2<T>> {
     let path = route(exec, "solve")?;
     match level3::<T>(exec, path) {
-        Some(l3) => factor::lu::solve("solve", &l3, a, b),
+        Some(l3) => l3.run(|| factor::lu::solve("solve", &l3, a, b)),
         None => blas::lu::solve("solve", threads_of(path), a, b),
     }
 }
@@ -465,7 +465,7 @@ pub(crate) fn solve<T: Scalar>(
 pub(crate) fn inv<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array2<T>> {
     let path = route(exec, "inv")?;
     match level3::<T>(exec, path) {
-        Some(l3) => factor::lu::inv("inv", &l3, a),
+        Some(l3) => l3.run(|| factor::lu::inv("inv", &l3, a)),
         None => blas::lu::inv("inv", threads_of(path), a),
     }
 }
@@ -474,7 +474,7 @@ pub(crate) fn cholesky<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array
     const OP: &str = "cholesky";
     let path = route(exec, OP)?;
     match level3::<T>(exec, path) {
-        Some(l3) => factor::cholesky::cholesky(OP, &l3, a),
+        Some(l3) => l3.run(|| factor::cholesky::cholesky(OP, &l3, a)),
         None => blas::cholesky::cholesky(OP, threads_of(path), a),
     }
 }
@@ -482,7 +482,7 @@ pub(crate) fn cholesky<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array
 pub(crate) fn qr<T: Scalar>(exec: &Exec, a: ArrayView2<T>, mode: QrMode) -> Result<Qr<T>> {
     let path = route(exec, "qr")?;
     match level3::<T>(exec, path) {
-        Some(l3) => factor::qr::qr("qr", &l3, a, mode),
+        Some(l3) => l3.run(|| factor::qr::qr("qr", &l3, a, mode)),
         None => blas::qr::qr("qr", threads_of(path), a, mode),
     }
 }
@@ -538,7 +538,9 @@ pub(crate) fn solve_triangular<T: Scalar>(
     const OP: &str = "solve_triangular";
     let path = route(exec, OP)?;
     match level3::<T>(exec, path) {
-        Some(l3) => factor::triangular::solve_triangular(OP, &l3, a, b, uplo, trans, diag),
+        Some(l3) => {
+            l3.run(|| factor::triangular::solve_triangular(OP, &l3, a, b, uplo, trans, diag))
+        }
         None => blas::triangular::solve_triangular(OP, threads_of(path), a, b, uplo, trans, diag),
     }
 }

@@ -13,8 +13,8 @@
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 
 use crate::error::{Error, Result};
+use crate::factor::split;
 use crate::factor::triangular::trsm;
-use crate::factor::{split, PARALLEL_MIN};
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
 use crate::validate::copy_in_order;
@@ -66,11 +66,7 @@ fn factor<T: Scalar>(
             None => Ok(()),
         };
     }
-    let l3 = if n < PARALLEL_MIN {
-        l3.sequential()
-    } else {
-        *l3
-    };
+    let l3 = *l3;
     let n1 = split(n);
     let (mut w11, mut w21, mut w22) =
         w.multi_slice_mut((s![..n1, ..n1], s![n1.., ..n1], s![n1.., n1..]));
@@ -100,11 +96,7 @@ fn syrk_lower<T: Scalar>(
     if n <= SYRK_BASE {
         return l3.gemm(op, minus, a, a.t(), T::one(), c);
     }
-    let l3 = if n < PARALLEL_MIN {
-        l3.sequential()
-    } else {
-        *l3
-    };
+    let l3 = *l3;
     let n1 = split(n);
     let (mut c11, mut c21, mut c22) =
         c.multi_slice_mut((s![..n1, ..n1], s![n1.., ..n1], s![n1.., n1..]));

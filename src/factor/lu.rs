@@ -19,8 +19,8 @@ use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
 
 use crate::decomp::LuPacked;
 use crate::error::{Error, Result};
+use crate::factor::split;
 use crate::factor::triangular::trsm;
-use crate::factor::{split, PARALLEL_MIN};
 use crate::kernels;
 use crate::parallel::level3::Level3;
 use crate::scalar::{equilibration_exponents, times_pow2, Scalar};
@@ -69,11 +69,7 @@ fn recurse<T: Scalar>(
     if n <= BASE || k == 1 {
         return l3.getrf_base(op, a, swaps);
     }
-    let l3 = if k < PARALLEL_MIN {
-        l3.sequential()
-    } else {
-        *l3
-    };
+    let l3 = *l3;
     let n1 = split(k);
     let (mut left, mut right) = a.view_mut().split_at(Axis(1), n1);
     let z1 = recurse(&l3, op, &mut left, &mut swaps[..n1])?;

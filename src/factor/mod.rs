@@ -5,18 +5,17 @@
 //! The algorithms are recursive: split the matrix in two, factor/solve the first half, update
 //! the second with one large GEMM, recurse. Most flops land in few, large, parallel GEMM calls
 //! (no per-panel synchronisation), and the recursion bottoms out in small blocks handled by the
-//! engine's kernels. Sub-problems below [`PARALLEL_MIN`] run on one thread: their GEMMs are too
-//! small to split profitably.
+//! engine's kernels. A whole factorization runs inside the engine's pool
+//! ([`Level3::run`](crate::parallel::level3::Level3::run)), so each parallel step forks and joins
+//! among workers instead of waking the pool from outside; each GEMM decides its own threads by
+//! its flops (below `GEMM_PARALLEL_MIN_FLOPS` it stays on one). Measured with
+//! `--example factor_engines`: switching whole sub-problems below order 192 to one thread instead
+//! was no faster (Cholesky n = 2048: 56 vs 51 ms).
 
 pub(crate) mod cholesky;
 pub(crate) mod lu;
 pub(crate) mod qr;
 pub(crate) mod triangular;
-
-/// Order below which a recursive step runs on one thread: a 192×192×96 GEMM is ≈ 7 Mflop,
-/// about 60 µs on one core, where a rayon fork/join costs a few µs and the split halves the
-/// work per thread to a size where packing overheads dominate.
-pub(crate) const PARALLEL_MIN: usize = 192;
 
 /// Where to split an order-`n` problem: about half, rounded to a multiple of 16 (whole
 /// micro-kernel tiles on both sides), always leaving both halves non-empty (`n ≥ 2`).

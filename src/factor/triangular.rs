@@ -8,7 +8,7 @@ use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
 
 use crate::decomp::{Diag, Trans, Uplo};
 use crate::error::{Error, Result};
-use crate::factor::{split, PARALLEL_MIN};
+use crate::factor::split;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
 use crate::validate::zeros_f;
@@ -31,11 +31,7 @@ pub(crate) fn trsm<T: Scalar>(
     if n <= BASE {
         return l3.trsm_base(op, lower, unit, a, b);
     }
-    let l3 = if n < PARALLEL_MIN {
-        l3.sequential()
-    } else {
-        *l3
-    };
+    let l3 = *l3;
     let n1 = split(n);
     let (mut b1, mut b2) = b.view_mut().split_at(Axis(0), n1);
     let (a11, a22) = (a.slice(s![..n1, ..n1]), a.slice(s![n1.., n1..]));

@@ -37,9 +37,15 @@ pub(crate) struct Level3 {
 }
 
 impl Level3 {
-    /// The same operations on one thread.
-    pub(crate) fn sequential(self) -> Level3 {
-        Level3 { threads: 1, ..self }
+    /// Runs `f` — a whole factorization — on the engine's pool, so its many parallel steps
+    /// fork and join inside the pool (cheap: the caller is already a worker) instead of each
+    /// one waking the pool from outside and blocking until it is done.
+    pub(crate) fn run<R: Send>(&self, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
+        if self.threads > 1 {
+            threads::engine_pool(self.threads)?.install(f)
+        } else {
+            f()
+        }
     }
 
     /// `C ← α A B + β C` for any shapes (empty included); `β = 0` overwrites C.
