@@ -700,6 +700,26 @@ pub(crate) struct BatchJob {
     pub item_flops: f64,
 }
 
+impl BatchJob {
+    /// A batch of `len` items of `op` whose largest dimension is `order` and whose total work
+    /// is `flops` (the per-item average is what the chunking uses).
+    pub(crate) fn new(
+        batch_op: &'static str,
+        op: &'static str,
+        len: usize,
+        order: usize,
+        flops: f64,
+    ) -> Self {
+        BatchJob {
+            batch_op,
+            op,
+            len,
+            order,
+            item_flops: flops / len.max(1) as f64,
+        }
+    }
+}
+
 /// Runs `f(item_exec, i, outs[i])` for every item of a validated batch with the strategy's
 /// workers; `item_exec` is the engine and threads each item runs on.
 ///

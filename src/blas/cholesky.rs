@@ -3,7 +3,7 @@
 use ndarray::{Array2, ArrayView2};
 
 use crate::blas::check_info;
-use crate::blas::layout::to_fortran;
+use crate::blas::layout::{to_fortran, with_column_major};
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
 use crate::threads::openblas;
@@ -42,19 +42,12 @@ pub(crate) fn potrf_lower<T: Scalar>(
     a: &mut ndarray::ArrayViewMut2<T>,
 ) -> Result<Option<usize>> {
     let n = a.nrows();
-    let (rs, cs) = (a.strides()[0], a.strides()[1]);
-    if !(rs == 1 && cs >= n as isize && cs <= i32::MAX as isize) {
-        let mut tmp = to_fortran(op, &a.view())?;
-        let r = potrf_lower(op, threads, &mut tmp.view_mut())?;
-        a.assign(&tmp);
-        return Ok(r);
-    }
-    let ld = cs as i32;
-    let p = a.as_mut_ptr();
-    // SAFETY: `a` is n × n column-major with leading dimension ld ≥ n (checked above) and
-    // exclusively borrowed.
-    let info =
-        openblas::with_threads_lapack(threads, || unsafe { T::potrf(b'L', n as i32, p, ld) });
-    check_info(op, "potrf", info)?;
+    let info = with_column_major(op, a, |p, ld| {
+        // SAFETY: `p` addresses an n × n column-major matrix with leading dimension ld ≥ n,
+        // exclusively ours for the call.
+        let info =
+            openblas::with_threads_lapack(threads, || unsafe { T::potrf(b'L', n as i32, p, ld) });
+        check_info(op, "potrf", info).map(|()| info)
+    })?;
     Ok((info > 0).then(|| info as usize - 1))
 }

@@ -170,3 +170,25 @@ pub(crate) fn with_writable_vector<T: Scalar, R>(
     y.assign(&tmp);
     r
 }
+
+/// Runs `f(ptr, ld)` on `a` as a column-major matrix LAPACK can overwrite: in place when `a`
+/// has unit row stride and a leading dimension in `m..=i32::MAX` (any, for a single column),
+/// else on a column-major copy that is written back afterwards.
+pub(crate) fn with_column_major<T: Scalar, R>(
+    op: &'static str,
+    a: &mut ndarray::ArrayViewMut2<T>,
+    f: impl FnOnce(*mut T, i32) -> Result<R>,
+) -> Result<R> {
+    let (m, n) = a.dim();
+    let (rs, cs) = (a.strides()[0], a.strides()[1]);
+    let in_place = rs == 1 && (n == 1 || (cs >= m as isize && cs <= BLAS_INT_MAX as isize));
+    if !in_place {
+        let mut tmp = to_fortran(op, &a.view())?;
+        let ld = m.max(1) as i32;
+        let r = f(tmp.as_mut_ptr(), ld)?;
+        a.assign(&tmp);
+        return Ok(r);
+    }
+    let ld = if n == 1 { m.max(1) as i32 } else { cs as i32 };
+    f(a.as_mut_ptr(), ld)
+}

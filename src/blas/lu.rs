@@ -9,7 +9,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::blas::layout::to_fortran;
+use crate::blas::layout::{to_fortran, with_column_major};
 use crate::blas::{buffer, check_info, with_workspace, IWork};
 use crate::decomp::LuPacked;
 use crate::error::{Error, Result};
@@ -224,22 +224,15 @@ pub(crate) fn getrf2_panel<T: Scalar>(
     swaps: &mut [usize],
 ) -> Result<Option<usize>> {
     let (m, nb) = a.dim();
-    let (rs, cs) = (a.strides()[0], a.strides()[1]);
-    if !(rs == 1 && (nb == 1 || (cs >= m as isize && cs <= i32::MAX as isize))) {
-        let mut tmp = to_fortran(op, &a.view())?;
-        let r = getrf2_panel(op, threads, &mut tmp.view_mut(), swaps)?;
-        a.assign(&tmp);
-        return Ok(r);
-    }
-    let ld = if nb == 1 { m.max(1) as i32 } else { cs as i32 };
     let mut ipiv = buffer::<i32>(op, m.min(nb))?;
-    let p = a.as_mut_ptr();
-    // SAFETY: `a` is m × nb column-major with leading dimension ld ≥ m (checked above) and
-    // exclusively borrowed; `ipiv` holds min(m, nb) entries.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        T::getrf2(m as i32, nb as i32, p, ld, ipiv.as_mut_ptr())
-    });
-    check_info(op, "getrf2", info)?;
+    let info = with_column_major(op, a, |p, ld| {
+        // SAFETY: `p` addresses an m × nb column-major matrix with leading dimension ld ≥ m,
+        // exclusively ours for the call; `ipiv` holds min(m, nb) entries.
+        let info = openblas::with_threads_lapack(threads, || unsafe {
+            T::getrf2(m as i32, nb as i32, p, ld, ipiv.as_mut_ptr())
+        });
+        check_info(op, "getrf2", info).map(|()| info)
+    })?;
     for (s, &q) in swaps.iter_mut().zip(&ipiv) {
         *s = q as usize - 1;
     }

@@ -2,7 +2,7 @@
 
 use ndarray::{s, ArrayView2};
 
-use crate::blas::layout::to_fortran;
+use crate::blas::layout::{to_fortran, with_column_major};
 use crate::blas::{buffer, with_workspace, IWork};
 use crate::decomp::{upper_rows, Qr, QrMode};
 use crate::error::Result;
@@ -80,27 +80,20 @@ pub(crate) fn geqrf_panel<T: Scalar>(
     tau: &mut [T],
 ) -> Result<()> {
     let (m, nb) = a.dim();
-    let (rs, cs) = (a.strides()[0], a.strides()[1]);
-    if !(rs == 1 && (nb == 1 || (cs >= m as isize && cs <= i32::MAX as isize))) {
-        let mut tmp = to_fortran(op, &a.view())?;
-        geqrf_panel(op, threads, &mut tmp.view_mut(), tau)?;
-        a.assign(&tmp);
-        return Ok(());
-    }
-    let lda = if nb == 1 { m.max(1) as i32 } else { cs as i32 };
-    let p = a.as_mut_ptr();
-    with_workspace(
-        op,
-        "geqrf",
-        threads,
-        nb,
-        IWork::None,
-        |work, lwork, _, _| {
-            // SAFETY: `a` is m × nb column-major with leading dimension lda ≥ m (checked above) and
-            // exclusively borrowed; `tau` holds min(m, nb); `work` holds `lwork` (or is a
-            // 1-element query target).
-            unsafe { T::geqrf(m as i32, nb as i32, p, lda, tau.as_mut_ptr(), work, lwork) }
-        },
-    )?;
+    with_column_major(op, a, |p, lda| {
+        with_workspace(
+            op,
+            "geqrf",
+            threads,
+            nb,
+            IWork::None,
+            |work, lwork, _, _| {
+                // SAFETY: `p` addresses an m × nb column-major matrix with leading dimension
+                // lda ≥ m, exclusively ours for the call; `tau` holds min(m, nb); `work` holds
+                // `lwork` (or is a 1-element query target).
+                unsafe { T::geqrf(m as i32, nb as i32, p, lda, tau.as_mut_ptr(), work, lwork) }
+            },
+        )
+    })?;
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! Unblocked LU with partial pivoting of a narrow panel (engine `rayon`): the base case of the
 //! recursive LU in `factor::lu`.
 
-use ndarray::{ArrayViewMut2, Axis, Zip};
+use ndarray::ArrayViewMut2;
+
+use super::on_columns;
 
 use crate::scalar::Scalar;
 
@@ -12,9 +14,18 @@ use crate::scalar::Scalar;
 /// numbering) swapped with row `j`. Returns the first column whose pivot is exactly zero; like
 /// LAPACK's `getf2`, the factorization carries on past it.
 pub(crate) fn getf2<T: Scalar>(a: &mut ArrayViewMut2<T>, swaps: &mut [usize]) -> Option<usize> {
-    let (m, nb) = a.dim();
+    let nb = a.ncols();
+    on_columns(a, |w, m| getf2_columns(w, m, nb, swaps))
+}
+
+/// [`getf2`] on the column-major `m × nb` panel `w`.
+fn getf2_columns<T: Scalar>(
+    w: &mut [T],
+    m: usize,
+    nb: usize,
+    swaps: &mut [usize],
+) -> Option<usize> {
     let k = m.min(nb);
-    let mut w: Vec<T> = a.t().iter().copied().collect();
     let mut zero = None;
     for j in 0..k {
         let col = &w[j * m..(j + 1) * m];
@@ -50,9 +61,6 @@ pub(crate) fn getf2<T: Scalar>(a: &mut ArrayViewMut2<T>, swaps: &mut [usize]) ->
                     .for_each(|(t, &l)| *t = *t - f * l);
             }
         }
-    }
-    for (mut dst, src) in a.axis_iter_mut(Axis(1)).zip(w.chunks_exact(m)) {
-        Zip::from(&mut dst).and(src).for_each(|d, &s| *d = s);
     }
     zero
 }

@@ -21,6 +21,7 @@ pub(crate) mod triangular;
 use std::fmt;
 
 use micro::MicroKernelFn;
+use ndarray::{ArrayViewMut2, Axis, Zip};
 
 /// The instruction set of a micro-kernel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -224,4 +225,22 @@ impl Element for f32 {
             },
         }
     }
+}
+
+/// Runs `f(w, m)` on a column-major copy `w` of the `m × n` block `a` (column `j` is
+/// `w[j·m .. (j+1)·m]`, so the small factorization kernels work on contiguous columns whatever
+/// `a`'s layout), then writes `w` back into `a`.
+pub(crate) fn on_columns<T: Copy, R>(
+    a: &mut ArrayViewMut2<T>,
+    f: impl FnOnce(&mut [T], usize) -> R,
+) -> R {
+    let m = a.nrows();
+    let mut w: Vec<T> = a.t().iter().copied().collect();
+    let r = f(&mut w, m);
+    if m > 0 {
+        for (dst, src) in a.axis_iter_mut(Axis(1)).zip(w.chunks_exact(m)) {
+            Zip::from(dst).and(src).for_each(|d, &s| *d = s);
+        }
+    }
+    r
 }

@@ -2,7 +2,9 @@
 //! `factor::qr`, with LAPACK's conventions (`geqr2` / `larfg`): `H = I − τ v vᵀ`, `v₀ = 1`,
 //! `β = −sign(α)·‖(α, x)‖`, and `τ = 0` (H = I) when the part below the diagonal is zero.
 
-use ndarray::{ArrayViewMut2, Axis, Zip};
+use ndarray::ArrayViewMut2;
+
+use super::on_columns;
 
 use crate::scalar::{scaled_norm, Scalar};
 
@@ -10,8 +12,12 @@ use crate::scalar::{scaled_norm, Scalar};
 /// each Householder vector below it, the scalars in `tau` (`min(m, nb)` entries). Works on a
 /// column-major copy so every inner loop is contiguous.
 pub(crate) fn geqr2<T: Scalar>(a: &mut ArrayViewMut2<T>, tau: &mut [T]) {
-    let (m, nb) = a.dim();
-    let mut w: Vec<T> = a.t().iter().copied().collect();
+    let nb = a.ncols();
+    on_columns(a, |w, m| geqr2_columns(w, m, nb, tau));
+}
+
+/// [`geqr2`] on the column-major `m × nb` panel `w`.
+fn geqr2_columns<T: Scalar>(w: &mut [T], m: usize, nb: usize, tau: &mut [T]) {
     let safmin = T::min_positive_value() / T::EPS;
     for j in 0..m.min(nb) {
         let (head, tail) = w.split_at_mut((j + 1) * m);
@@ -57,8 +63,5 @@ pub(crate) fn geqr2<T: Scalar>(a: &mut ArrayViewMut2<T>, tau: &mut [T]) {
                 rest.iter_mut().zip(v).for_each(|(r, &vi)| *r = *r - f * vi);
             }
         }
-    }
-    for (mut dst, src) in a.axis_iter_mut(Axis(1)).zip(w.chunks_exact(m)) {
-        Zip::from(&mut dst).and(src).for_each(|d, &s| *d = s);
     }
 }

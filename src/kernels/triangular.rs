@@ -5,7 +5,9 @@
 //! solve, with all the right-hand sides of the problem, so the inner loops are whole rows or
 //! columns handed to `Zip` (unit stride when the layout allows, no bounds checks).
 
-use ndarray::{s, ArrayView2, ArrayViewMut2, Axis, Zip};
+use ndarray::{ArrayView2, ArrayViewMut2, Axis, Zip};
+
+use super::on_columns;
 
 use crate::scalar::Scalar;
 
@@ -120,37 +122,29 @@ fn trsm_rows<T: Scalar>(lower: bool, unit: bool, a: ArrayView2<T>, b: &mut Array
 /// outer product from the trailing lower triangle column by column (contiguous axpys). `Err(j)`
 /// when the leading minor of order `j + 1` is not positive (or NaN appears).
 pub(crate) fn potrf_lower<T: Scalar>(a: &mut ArrayViewMut2<T>) -> Result<(), usize> {
-    let n = a.nrows();
-    // Column-major copy: column j is w[j·n .. (j+1)·n].
-    let mut w: Vec<T> = a.t().iter().copied().collect();
-    let mut result = Ok(());
-    for j in 0..n {
-        let d = w[j * n + j];
-        // `!(d > 0)` also catches NaN.
-        if d.partial_cmp(&T::zero()) != Some(std::cmp::Ordering::Greater) {
-            result = Err(j);
-            break;
-        }
-        let l = d.sqrt();
-        let (head, tail) = w.split_at_mut((j + 1) * n);
-        let col = &mut head[j * n + j..];
-        col[0] = l;
-        col[1..].iter_mut().for_each(|v| *v = *v / l);
-        let col = &col[1..];
-        for (k, tk) in tail.chunks_exact_mut(n).enumerate() {
-            let f = col[k];
-            if f != T::zero() {
-                tk[j + 1 + k..]
-                    .iter_mut()
-                    .zip(&col[k..])
-                    .for_each(|(t, &c)| *t = *t - f * c);
+    on_columns(a, |w: &mut [T], n| {
+        for j in 0..n {
+            let d = w[j * n + j];
+            // `!(d > 0)` also catches NaN.
+            if d.partial_cmp(&T::zero()) != Some(std::cmp::Ordering::Greater) {
+                return Err(j);
+            }
+            let l = d.sqrt();
+            let (head, tail) = w.split_at_mut((j + 1) * n);
+            let col = &mut head[j * n + j..];
+            col[0] = l;
+            col[1..].iter_mut().for_each(|v| *v = *v / l);
+            let col = &col[1..];
+            for (k, tk) in tail.chunks_exact_mut(n).enumerate() {
+                let f = col[k];
+                if f != T::zero() {
+                    tk[j + 1 + k..]
+                        .iter_mut()
+                        .zip(&col[k..])
+                        .for_each(|(t, &c)| *t = *t - f * c);
+                }
             }
         }
-    }
-    for (j, mut col) in a.axis_iter_mut(Axis(1)).enumerate() {
-        Zip::from(col.slice_mut(s![j..]))
-            .and(&w[j * n + j..(j + 1) * n])
-            .for_each(|d, &s| *d = s);
-    }
-    result
+        Ok(())
+    })
 }

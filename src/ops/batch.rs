@@ -454,28 +454,14 @@ impl Batch {
             a.common_shape().map_or(0, |s| s.0),
             b.common_shape().map_or(0, |s| s.1),
         );
-        let mut out = A::zeros(OP, &shapes, empty)?;
-        let job = BatchJob {
-            batch_op: OP,
-            op: ITEM,
-            len,
-            order,
-            item_flops: flops / len.max(1) as f64,
-        };
-        dispatch::batch(
-            &self.exec,
-            self.strategy,
-            job,
-            A::views_mut(&mut out),
-            |ex, i, mut c| {
-                let (ai, bi) = (pick(&av, i), pick(&bv, i));
-                if c.is_empty() || ai.ncols() == 0 {
-                    return Ok(()); // zeros, as the single-matrix matmul gives
-                }
-                dispatch::gemm(ex, ITEM, T::one(), ai.view(), bi.view(), T::zero(), &mut c)
-            },
-        )?;
-        Ok(out)
+        let job = BatchJob::new(OP, ITEM, len, order, flops);
+        self.fill::<T, A, _>(job, &shapes, empty, |ex, i, mut c| {
+            let (ai, bi) = (pick(&av, i), pick(&bv, i));
+            if c.is_empty() || ai.ncols() == 0 {
+                return Ok(()); // zeros, as the single-matrix matmul gives
+            }
+            dispatch::gemm(ex, ITEM, T::one(), ai.view(), bi.view(), T::zero(), &mut c)
+        })
     }
 
     /// Solves `A[i] X[i] = B[i]` for every item by LU with partial pivoting (numpy's
@@ -549,31 +535,17 @@ impl Batch {
             a.common_shape().map_or(0, |s| s.0),
             b.common_shape().map_or(0, |s| s.1),
         );
-        let mut out = B::zeros(OP, &shapes, empty)?;
-        let job = BatchJob {
-            batch_op: OP,
-            op: ITEM,
-            len,
-            order,
-            item_flops: flops / len.max(1) as f64,
-        };
-        dispatch::batch(
-            &self.exec,
-            self.strategy,
-            job,
-            B::views_mut(&mut out),
-            |ex, i, mut x| {
-                let (ai, bi) = (pick(&av, i), pick(&bv, i));
-                finite(ITEM, ai)?;
-                finite(ITEM, bi)?;
-                if ai.nrows() == 0 {
-                    return Ok(());
-                }
-                x.assign(&dispatch::solve(ex, ai.view(), bi.view())?);
-                Ok(())
-            },
-        )?;
-        Ok(out)
+        let job = BatchJob::new(OP, ITEM, len, order, flops);
+        self.fill::<T, B, _>(job, &shapes, empty, |ex, i, mut x| {
+            let (ai, bi) = (pick(&av, i), pick(&bv, i));
+            finite(ITEM, ai)?;
+            finite(ITEM, bi)?;
+            if ai.nrows() == 0 {
+                return Ok(());
+            }
+            x.assign(&dispatch::solve(ex, ai.view(), bi.view())?);
+            Ok(())
+        })
     }
 
     /// Lower Cholesky factors `L[i]` with `A[i] = L[i] L[i]ᵀ` (numpy's `linalg.cholesky` on
@@ -653,34 +625,39 @@ impl Batch {
         let orders = square_items(batch_op, item_op, a, &av)?;
         let n0 = a.common_shape().map_or(0, |s| s.0);
         let out_shapes: Vec<(usize, usize)> = orders.iter().map(|&n| (n, n)).collect();
-        let mut out = A::zeros(batch_op, &out_shapes, (n0, n0))?;
         let order = orders.iter().copied().max().unwrap_or(n0);
         let flops = orders
             .iter()
             .map(|&n| flops_per_n3 * (n as f64).powi(3))
             .sum::<f64>();
-        let job = BatchJob {
-            batch_op,
-            op: item_op,
-            len: av.len(),
-            order,
-            item_flops: flops / av.len().max(1) as f64,
-        };
-        dispatch::batch(
-            &self.exec,
-            self.strategy,
-            job,
-            A::views_mut(&mut out),
-            |ex, i, mut x| {
-                let ai = &av[i];
-                if ai.nrows() == 0 {
-                    // Checked for shape; an empty item has nothing to validate or compute.
-                    return Ok(());
-                }
-                x.assign(&item(ex, ai)?);
-                Ok(())
-            },
-        )?;
+        let job = BatchJob::new(batch_op, item_op, av.len(), order, flops);
+        self.fill::<T, A, _>(job, &out_shapes, (n0, n0), |ex, i, mut x| {
+            let ai = &av[i];
+            if ai.nrows() == 0 {
+                // Checked for shape; an empty item has nothing to validate or compute.
+                return Ok(());
+            }
+            x.assign(&item(ex, ai)?);
+            Ok(())
+        })
+    }
+
+    /// Allocates the stack of results (`shapes`, or `empty` for a 3-D output of no items) and
+    /// runs `item` on each result through the batch dispatch.
+    fn fill<T, S, F>(
+        &self,
+        job: BatchJob,
+        shapes: &[(usize, usize)],
+        empty: (usize, usize),
+        item: F,
+    ) -> Result<S::Out>
+    where
+        T: Scalar,
+        S: Stack<T> + ?Sized,
+        F: Fn(&Exec, usize, ArrayViewMut2<'_, T>) -> Result<()> + Sync,
+    {
+        let mut out = S::zeros(job.batch_op, shapes, empty)?;
+        dispatch::batch(&self.exec, self.strategy, job, S::views_mut(&mut out), item)?;
         Ok(out)
     }
 }
