@@ -30,7 +30,9 @@ fn runnable_threads(skip_tid: i64) -> Vec<String> {
 }
 
 /// The largest number of runnable threads seen while `work` runs (the sampler excluded).
-fn worst_during(work: impl FnOnce()) -> (usize, Vec<String>) {
+/// `work` is repeated until the sampler has looked often enough (a short phase on a loaded
+/// machine may otherwise end before the sampler runs).
+fn worst_during(mut work: impl FnMut()) -> (usize, Vec<String>) {
     let done = AtomicBool::new(false);
     let worst = AtomicUsize::new(0);
     let worst_names = std::sync::Mutex::new(Vec::new());
@@ -49,6 +51,9 @@ fn worst_during(work: impl FnOnce()) -> (usize, Vec<String>) {
             }
         });
         work();
+        while samples.load(Ordering::Relaxed) <= 10 {
+            work();
+        }
         done.store(true, Ordering::Release);
     });
     assert!(samples.into_inner() > 10, "the sampler must have run");
