@@ -71,7 +71,6 @@
 extern crate openblas_src as _;
 
 mod blas;
-pub mod compare;
 mod decomp;
 mod dispatch;
 mod engine;

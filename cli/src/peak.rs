@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::threads;
+use parla::threads;
+use parla::{Error, Result};
 
 /// Bytes in each array of the bandwidth kernels (64 MiB: twice a 32 MiB L3).
 pub const STREAM_BYTES: usize = 64 << 20;
@@ -76,7 +76,7 @@ impl Peaks {
 
 /// The cache key of this machine: CPU model, logical cores, usable cores.
 pub fn machine_key() -> String {
-    let info = crate::info::MachineInfo::collect();
+    let info = parla::info::MachineInfo::collect();
     format!(
         "{} | {} logical | {} usable",
         info.cpu.model, info.cpu.logical_cores, info.cpu.usable_cores
@@ -321,8 +321,14 @@ unsafe impl Sync for Shared {}
 pub fn bandwidth_gbs(kernel: &str, threads: usize, bytes: usize, repeats: usize) -> Result<f64> {
     let n = (bytes / 8).max(1024);
     let alloc = |v: f64| -> Result<Vec<f64>> {
-        let mut a = crate::validate::zeros_vec::<f64>("peak", n)?;
-        a.fill(v); // touch every page before timing
+        let mut a = Vec::new();
+        a.try_reserve_exact(n).map_err(|_| Error::TooLarge {
+            op: "peak",
+            what: "bytes",
+            value: n.saturating_mul(8),
+            max: isize::MAX as usize,
+        })?;
+        a.resize(n, v); // touch every page before timing
         Ok(a)
     };
     let (mut a, mut b, c) = (alloc(1.0)?, alloc(2.0)?, alloc(3.0)?);

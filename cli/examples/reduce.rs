@@ -119,7 +119,7 @@ fn main() -> Result<(), Error> {
         .map(|e| Exec::new(e, threads))
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
-    let (peaks, _) = parla::compare::peak::cached_or_measure(false, Default::default())?;
+    let (peaks, _) = parla_cli::peak::cached_or_measure(false, Default::default())?;
     let update = peaks.get("update", "float64", threads).unwrap_or(f64::NAN);
     println!("in-place (update) bandwidth, {threads} threads: {update:.1} GB/s (parla peak cache)");
     for (name, bytes, run) in &ops {
@@ -136,7 +136,7 @@ fn main() -> Result<(), Error> {
         }
         // The same in-place kernel as `parla peak`, measured now: on a shared machine the
         // ratio to it is the fair one.
-        let now = parla::compare::peak::bandwidth_gbs("update", threads, 64 << 20, 3)?;
+        let now = parla_cli::peak::bandwidth_gbs("update", threads, 64 << 20, 3)?;
         let read = read_bandwidth(&stream, threads, 3);
         println!("{name:22} now: in-place {now:.1} GB/s, plain read stream {read:.1} GB/s");
         for (e, t) in engines.iter().zip(times.iter_mut()) {

@@ -7,11 +7,11 @@
 
 use std::process::Command;
 
-use parla::compare::grid::{self, Dtype, GridRequest};
-use parla::compare::registry::{self, Bound};
-use parla::compare::stats::Summary;
-use parla::compare::{units, Request};
 use parla::{Engine, Error};
+use parla_cli::compare::grid::{self, Dtype, GridRequest};
+use parla_cli::compare::registry::{self, Bound};
+use parla_cli::compare::stats::Summary;
+use parla_cli::compare::{units, Request};
 
 fn request(ops: &str, sizes: &[&str], engines: &str, threads: &str) -> GridRequest {
     GridRequest {
@@ -237,7 +237,7 @@ fn flop_counts_match_counted_algorithms() {
         assert_eq!((spec("col_norms").flops)(nf), gemv_count);
     }
     // Batches of n order-32 items: n times the item's count.
-    let k = parla::compare::cases::BATCH_ORDER;
+    let k = parla_cli::compare::cases::BATCH_ORDER;
     for n in [1usize, 10_000] {
         let nf = n as f64;
         assert_eq!(
@@ -354,7 +354,7 @@ fn bad_options_exit_with_status_2_and_say_why() {
 
 #[test]
 fn busy_cores_is_a_core_count() {
-    if let Some(busy) = parla::compare::load::busy_cores() {
+    if let Some(busy) = parla_cli::compare::load::busy_cores() {
         let cpus = std::fs::read_to_string("/proc/stat")
             .unwrap()
             .lines()

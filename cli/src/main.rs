@@ -114,9 +114,9 @@ fn usage_error(e: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn compare_request(args: &CompareArgs) -> Result<parla::compare::Request, parla::Error> {
-    use parla::compare::grid;
-    Ok(parla::compare::Request {
+fn compare_request(args: &CompareArgs) -> Result<parla_cli::compare::Request, parla::Error> {
+    use parla_cli::compare::grid;
+    Ok(parla_cli::compare::Request {
         grid: grid::GridRequest {
             ops: args.ops.as_deref().map(grid::parse_ops).transpose()?,
             dtypes: args.dtype.as_deref().map(grid::parse_dtypes).transpose()?,
@@ -144,7 +144,7 @@ fn compare_request(args: &CompareArgs) -> Result<parla::compare::Request, parla:
 }
 
 fn compare(args: CompareArgs) -> ExitCode {
-    use parla::compare;
+    use parla_cli::compare;
     let request = match compare_request(&args) {
         Ok(r) => r,
         Err(e) => return usage_error(e),
@@ -233,7 +233,7 @@ fn compare(args: CompareArgs) -> ExitCode {
 }
 
 fn peak(fresh: bool, json: bool, quick: bool) -> ExitCode {
-    use parla::compare::peak;
+    use parla_cli::peak;
     let result = if quick {
         peak::measure(parla::threads::usable_cores(), peak::Budget::QUICK).map(|p| (p, false))
     } else {

@@ -14,8 +14,8 @@ use plotters::prelude::*;
 use super::grid::Dtype;
 use super::report::{peak_for, Report};
 use super::run::CellResult;
-use crate::Engine;
-use crate::{Error, Result};
+use parla::Engine;
+use parla::{Error, Result};
 
 /// One rendered plot.
 #[derive(Debug, Clone)]

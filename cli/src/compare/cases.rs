@@ -30,9 +30,9 @@ use ndarray::{s, Array, Array1, Array2, Array3, Axis, Dimension};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::batch::{Batch, Strategy};
-use crate::Result;
-use crate::{Eigh, Exec, Qr, QrMode, Scalar, Trans};
+use parla::batch::{Batch, Strategy};
+use parla::Result;
+use parla::{Eigh, Exec, Qr, QrMode, Scalar, Trans};
 
 /// The random generator every case draws its inputs from (seeded per cell group).
 pub type CaseRng = ChaCha8Rng;
@@ -43,7 +43,7 @@ pub trait Case {
     /// in-place operations, its state ([`Case::reset`] restores it).
     ///
     /// # Errors
-    /// Whatever the operation returns ([`Error::Unsupported`](crate::Error::Unsupported) on an
+    /// Whatever the operation returns ([`Error::Unsupported`](parla::Error::Unsupported) on an
     /// engine without it, ...).
     fn run(&mut self, exec: &Exec) -> Result<()>;
 
@@ -137,8 +137,8 @@ fn eps<T: Scalar>() -> f64 {
     T::EPS.as_f64()
 }
 
-fn no_output(op: &'static str) -> crate::Error {
-    crate::Error::InvalidArgument {
+fn no_output(op: &'static str) -> parla::Error {
+    parla::Error::InvalidArgument {
         op,
         name: "output",
         reason: "no output to check: the case has not run".to_string(),

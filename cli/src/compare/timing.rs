@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::Result;
+use parla::Result;
 
 /// Shortest sample worth timing on its own (20 µs: `Instant::now` costs ~25 ns).
 pub const MIN_SAMPLE_SECONDS: f64 = 20e-6;
@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn errors_stop_the_measurement() {
-        let err = crate::Error::InvalidArgument {
+        let err = parla::Error::InvalidArgument {
             op: "t",
             name: "x",
             reason: "boom".into(),

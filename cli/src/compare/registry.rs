@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::cases::{self, Case, CaseRng};
 use super::grid::Dtype;
-use crate::Exec;
-use crate::Result;
+use parla::Exec;
+use parla::Result;
 
 /// What limits an operation's speed, and so which measured ceiling it is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,8 +21,8 @@ use super::load::CpuSample;
 use super::registry::{Bound, OpSpec};
 use super::stats::Summary;
 use super::timing::{self, Timing};
-use crate::{threads, Engine, Exec};
-use crate::{Error, Result};
+use parla::{threads, Engine, Exec};
+use parla::{Error, Result};
 
 /// A resolved comparison: what to run and how to time it.
 #[derive(Debug, Clone)]

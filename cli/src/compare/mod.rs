@@ -10,7 +10,7 @@
 //! 2. [`registry`]: what each operation is (flop and byte counts, default sizes, its
 //!    [`cases`] — seeded inputs, the timed call, the accuracy check);
 //! 3. [`run`](mod@run): per group of cells sharing inputs, the reference (the `blas` engine at 1
-//!    thread), then per cell: [`Exec::plan`](crate::Exec::plan) (an engine without the
+//!    thread), then per cell: [`Exec::plan`](parla::Exec::plan) (an engine without the
 //!    operation gives an `unsupported` cell, shown `n/a`), thread verification, one checked
 //!    call, warm-up and timed repeats ([`timing`]);
 //! 4. [`report`]: [`stats`] per cell, rates, speedup over the same engine at 1 thread,
@@ -18,7 +18,7 @@
 //!    written by [`export`] (CSV, JSON), [`plot`] (SVG) and [`html`] (`report.html`).
 //!
 //! ```no_run
-//! use parla::compare::{self, grid::GridRequest, Request};
+//! use crate::compare::{self, grid::GridRequest, Request};
 //!
 //! let request = Request { grid: GridRequest { quick: true, ..Default::default() }, ..Default::default() };
 //! let config = request.config(parla::threads::usable_cores(), 0)?;
@@ -59,7 +59,7 @@ pub mod export;
 pub mod grid;
 pub mod html;
 pub mod load;
-pub mod peak;
+
 pub mod plot;
 pub mod registry;
 pub mod report;
@@ -75,7 +75,8 @@ use std::time::Instant;
 pub use report::Report;
 pub use run::{CellResult, Config, Progress, Status};
 
-use crate::{Error, Result};
+use crate::peak;
+use parla::{Error, Result};
 
 /// A comparison as asked for on the command line; `None` fields take the preset's values.
 #[derive(Debug, Clone, Default)]
@@ -147,7 +148,7 @@ pub fn peaks(quick: bool) -> Result<(Option<peak::Peaks>, &'static str)> {
         return Ok((Some(p), "cache"));
     }
     if quick {
-        let p = peak::measure(crate::threads::usable_cores(), peak::Budget::QUICK)?;
+        let p = peak::measure(parla::threads::usable_cores(), peak::Budget::QUICK)?;
         return Ok((Some(p), "quick"));
     }
     let (p, _) = peak::cached_or_measure(false, peak::Budget::default())?;
@@ -164,14 +165,14 @@ pub fn run(
     peaks_source: &str,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Report> {
-    let cores = crate::threads::usable_cores();
+    let cores = parla::threads::usable_cores();
     let started_unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let before = load::busy_cores();
     let start = load::CpuSample::now();
     let t0 = Instant::now();
-    let machine = crate::info::MachineInfo::collect();
+    let machine = parla::info::MachineInfo::collect();
     let cells = run::run_cells(config, cores, progress)?;
     let mut report = Report::new(
         config,

@@ -5,12 +5,12 @@ use serde::Serialize;
 
 use super::grid::Dtype;
 use super::load::BUSY_LIMIT;
-use super::peak::Peaks;
 use super::registry::Bound;
 use super::run::{CellResult, Config};
 use super::timing::Timing;
-use crate::info::MachineInfo;
-use crate::Engine;
+use crate::peak::Peaks;
+use parla::info::MachineInfo;
+use parla::Engine;
 
 /// Version tag of the JSON document (bumped when a field changes meaning or disappears).
 pub const SCHEMA: &str = "parla-compare/1";
@@ -401,10 +401,10 @@ impl Report {
 mod tests {
     use super::*;
     use crate::compare::grid::Cell;
-    use crate::compare::peak::Ceiling;
     use crate::compare::registry;
     use crate::compare::run::Status;
     use crate::compare::stats::Summary;
+    use crate::peak::Ceiling;
 
     /// A measured (or, with `median = None`, unsupported) gemm cell at n = 100.
     fn cell(engine: Engine, threads: usize, median: Option<f64>) -> CellResult {

@@ -11,9 +11,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::registry::{self, OpSpec};
-use crate::threads::MAX_THREADS;
-use crate::Engine;
-use crate::{Error, Result};
+use parla::threads::MAX_THREADS;
+use parla::Engine;
+use parla::{Error, Result};
 
 /// An element type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -27,7 +27,7 @@ pub enum Dtype {
 }
 
 impl Dtype {
-    /// numpy's name (`float32`, `float64`), as used by [`Peaks`](super::peak::Peaks).
+    /// numpy's name (`float32`, `float64`), as used by [`Peaks`](crate::peak::Peaks).
     pub fn name(self) -> &'static str {
         match self {
             Dtype::F32 => "float32",

@@ -8,10 +8,11 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 
-use parla::compare::export::CSV_COLUMNS;
-use parla::compare::grid::{self, GridRequest};
-use parla::compare::{self, peak, Outputs, Request, Status};
 use parla::{Engine, Exec};
+use parla_cli::compare::export::CSV_COLUMNS;
+use parla_cli::compare::grid::{self, GridRequest};
+use parla_cli::compare::{self, Outputs, Request, Status};
+use parla_cli::peak;
 
 /// RFC 4180 CSV: quoted fields may hold commas, quotes (doubled) and newlines.
 fn parse_csv(text: &str) -> Vec<Vec<String>> {
@@ -92,7 +93,7 @@ fn quick_run_on_tiny_sizes_writes_consistent_outputs() {
 
     for c in cells {
         // Unsupported exactly when the public API says the engine lacks the op.
-        let spec = parla::compare::registry::find(&c.op).unwrap();
+        let spec = parla_cli::compare::registry::find(&c.op).unwrap();
         let plan = Exec::new(c.engine, c.threads).unwrap().plan(spec.plan_op);
         let unsupported = matches!(plan, Err(parla::Error::Unsupported { .. }));
         assert_eq!(c.status == Status::Unsupported, unsupported, "{c:?}");

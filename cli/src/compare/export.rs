@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::report::Report;
 use super::run::CellResult;
-use crate::{Error, Result};
+use parla::{Error, Result};
 
 /// The CSV header, in order.
 pub const CSV_COLUMNS: [&str; 32] = [
