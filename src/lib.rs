@@ -70,6 +70,8 @@
 // Links Debian's OpenBLAS (feature `system`): nothing else references the crate.
 extern crate openblas_src as _;
 
+mod alloc;
+pub mod batch;
 mod blas;
 mod decomp;
 mod dispatch;
@@ -81,10 +83,11 @@ pub mod info;
 pub mod jobs;
 mod kernels;
 pub mod memory;
+mod op;
 mod ops;
 mod parallel;
+mod real;
 mod scalar;
-mod strategy;
 pub mod threads;
 mod validate;
 
@@ -96,7 +99,7 @@ pub use exec::Exec;
 pub use jobs::{Chunking, Parallel};
 pub use kernels::{Element, GemmBlocks, GemmKernel, Isa, MAX_BLOCK};
 pub use num_complex::Complex;
-pub use ops::batch;
+pub use op::{Dtype, Family, Op, Shape, UnknownOp};
 pub use ops::cholesky::cholesky;
 pub use ops::eig::{eig, eigvals};
 pub use ops::eigh::{eigh, eigvalsh};
@@ -117,37 +120,3 @@ pub use scalar::Scalar;
 pub use threads::{
     backend, num_threads, set_backend, set_num_threads, with_backend, with_num_threads, ThreadLimit,
 };
-
-impl Exec {
-    /// What a call of `op` would run on with this value: the concrete engine and threads.
-    ///
-    /// # Errors
-    /// [`Error::Unsupported`] when the engine does not implement operations yet.
-    ///
-    /// ```
-    /// let p = parla::Exec::new(parla::Engine::Auto, 2)?.plan("cholesky")?;
-    /// assert_eq!(p.engine, parla::Engine::Blas);
-    /// # Ok::<(), parla::Error>(())
-    /// ```
-    pub fn plan(&self, op: &'static str) -> Result<Plan> {
-        dispatch::plan(self, op)
-    }
-
-    /// What `matmul` / `gemm` of an `m × k` by `k × n` product would run on: `auto` picks the
-    /// engine and thread count by size (see [`AUTO_GEMM_RAYON_MIN_FLOPS`] and
-    /// [`AUTO_GEMM_PARALLEL_MIN_FLOPS`]); a fixed engine keeps its own.
-    ///
-    /// # Errors
-    /// As [`Exec::plan`].
-    ///
-    /// ```
-    /// let auto = parla::Exec::new(parla::Engine::Auto, 2)?;
-    /// // A tiny product stays on one thread whatever the budget.
-    /// assert_eq!(auto.plan_gemm(8, 8, 8)?.threads, 1);
-    /// # Ok::<(), parla::Error>(())
-    /// ```
-    pub fn plan_gemm(&self, m: usize, n: usize, k: usize) -> Result<Plan> {
-        let flops = 2.0 * m as f64 * n as f64 * k as f64;
-        dispatch::plan_for(self, "matmul", dispatch::Work::GemmFlops(flops))
-    }
-}

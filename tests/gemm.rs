@@ -663,24 +663,71 @@ fn engine_any_thread_count_matches_reference(engine: Engine) {
 fn auto_picks_engine_and_threads_by_size() {
     let auto = Exec::new(Engine::Auto, 2).unwrap();
     let simd = auto.gemm_kernel::<f64>().isa != parla::Isa::Portable;
-    let p = auto.plan_gemm(16, 16, 16).unwrap();
+    let p = auto
+        .plan(
+            parla::Op::Matmul,
+            parla::Dtype::F64,
+            parla::Shape::Product {
+                m: 16,
+                n: 16,
+                k: 16,
+            },
+        )
+        .unwrap();
     assert_eq!(
         (p.engine, p.threads),
         (Engine::Blas, 1),
         "tiny: OpenBLAS, one thread"
     );
-    let p = auto.plan_gemm(64, 64, 64).unwrap();
+    let p = auto
+        .plan(
+            parla::Op::Matmul,
+            parla::Dtype::F64,
+            parla::Shape::Product {
+                m: 64,
+                n: 64,
+                k: 64,
+            },
+        )
+        .unwrap();
     assert_eq!(p.threads, 1, "small: one thread");
-    let p = auto.plan_gemm(1024, 1024, 1024).unwrap();
+    let p = auto
+        .plan(
+            parla::Op::Matmul,
+            parla::Dtype::F64,
+            parla::Shape::Product {
+                m: 1024,
+                n: 1024,
+                k: 1024,
+            },
+        )
+        .unwrap();
     assert_eq!(p.threads, 2, "large: the whole budget");
     if simd {
-        assert_eq!(auto.plan_gemm(64, 64, 64).unwrap().engine, Engine::Rayon);
+        assert_eq!(
+            auto.plan(
+                parla::Op::Matmul,
+                parla::Dtype::F64,
+                parla::Shape::Product {
+                    m: 64,
+                    n: 64,
+                    k: 64
+                }
+            )
+            .unwrap()
+            .engine,
+            Engine::Rayon
+        );
         assert_eq!(p.engine, Engine::Rayon);
     }
     // A fixed engine is never overridden, whatever the size.
     let fixed = Exec::new(Engine::RayonBlas, 2)
         .unwrap()
-        .plan_gemm(4, 4, 4)
+        .plan(
+            parla::Op::Matmul,
+            parla::Dtype::F64,
+            parla::Shape::Product { m: 4, n: 4, k: 4 },
+        )
         .unwrap();
     assert_eq!((fixed.engine, fixed.threads), (Engine::RayonBlas, 2));
     // Inside a rayon worker: one thread.
@@ -688,7 +735,18 @@ fn auto_picks_engine_and_threads_by_size() {
         .num_threads(2)
         .build()
         .unwrap();
-    let inner = pool.install(|| auto.plan_gemm(1024, 1024, 1024).unwrap());
+    let inner = pool.install(|| {
+        auto.plan(
+            parla::Op::Matmul,
+            parla::Dtype::F64,
+            parla::Shape::Product {
+                m: 1024,
+                n: 1024,
+                k: 1024,
+            },
+        )
+        .unwrap()
+    });
     assert_eq!(inner.threads, 1);
     // The products themselves, at each size class, against the reference.
     let mut rng = common::rng(23);
@@ -892,7 +950,9 @@ fn rayon_block_settings_are_validated() {
 #[test]
 fn rayon_plan_reports_kernel_and_split() {
     let exec = Exec::new(Engine::Rayon, 2).unwrap();
-    let plan = exec.plan("matmul").unwrap();
+    let plan = exec
+        .plan(parla::Op::Matmul, parla::Dtype::F64, parla::Shape::Unknown)
+        .unwrap();
     assert_eq!((plan.engine, plan.threads), (Engine::Rayon, 2));
     let k = plan.kernel.expect("the rayon engine reports its kernel");
     assert_eq!(k, exec.gemm_kernel::<f64>());
@@ -900,7 +960,7 @@ fn rayon_plan_reports_kernel_and_split() {
     assert!(plan.split.contains("MC"), "{}", plan.split);
     assert!(Exec::blas(2)
         .unwrap()
-        .plan("matmul")
+        .plan(parla::Op::Matmul, parla::Dtype::F64, parla::Shape::Unknown)
         .unwrap()
         .kernel
         .is_none());
@@ -1181,6 +1241,8 @@ fn rayon_blas_is_deterministic_run_to_run() {
             .zip(again.iter())
             .all(|(x, y)| x.to_bits() == y.to_bits()));
     }
-    let p = exec.plan("matmul").unwrap();
+    let p = exec
+        .plan(parla::Op::Matmul, parla::Dtype::F64, parla::Shape::Unknown)
+        .unwrap();
     assert_eq!((p.engine, p.threads), (Engine::RayonBlas, 2));
 }

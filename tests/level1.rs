@@ -535,7 +535,14 @@ fn rayon_engines_level1_match_reference_at_1_2_3_threads() {
     {
         parla::with_backend(engine, || {
             parla::with_num_threads(t, || {
-                assert_eq!(Exec::current().unwrap().plan("dot").unwrap().engine, engine);
+                assert_eq!(
+                    Exec::current()
+                        .unwrap()
+                        .plan(parla::Op::Dot, parla::Dtype::F64, parla::Shape::Unknown)
+                        .unwrap()
+                        .engine,
+                    engine
+                );
                 check_dot::<f64>(201);
                 check_dot::<f32>(202);
                 check_axpy::<f64>(203);

@@ -206,7 +206,10 @@ fn parla_calls_inside_tasks_run_single_threaded_and_agree_with_serial() {
     let out = Parallel::new(4)
         .unwrap()
         .map(0..32, |_| {
-            let plan = Exec::blas(4).unwrap().plan("matmul").unwrap();
+            let plan = Exec::blas(4)
+                .unwrap()
+                .plan(parla::Op::Matmul, parla::Dtype::F64, parla::Shape::Unknown)
+                .unwrap();
             (plan.threads, parla::matmul(&a, &a).unwrap())
         })
         .unwrap();

@@ -5,15 +5,15 @@
 
 use ndarray::{Array1, Array2, ArrayView2};
 
+use crate::blas::ffi::Ffi;
 use crate::blas::layout::to_fortran;
 use crate::blas::{buffer, with_workspace, IWork};
 use crate::decomp::Eigh;
 use crate::error::{Error, Result};
-use crate::scalar::Scalar;
 
 /// Eigenvalues (ascending) and, if `vectors`, eigenvectors of the symmetric matrix whose lower
 /// triangle is given (square, finite, n ≥ 1).
-pub(crate) fn eigh<T: Scalar>(
+pub(crate) fn eigh<T: Ffi>(
     op: &'static str,
     threads: usize,
     a: ArrayView2<T>,

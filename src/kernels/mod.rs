@@ -127,7 +127,7 @@ pub struct GemmKernel {
 }
 
 /// An element type the pure-Rust kernels compute with (`f32`, `f64`).
-pub trait Element: Copy + Send + Sync + num_traits::Float + 'static {
+pub trait Element: crate::real::Real {
     /// The micro-kernel for `isa`. The caller checks `isa.available()` before running it.
     #[doc(hidden)]
     fn micro_kernel(isa: Isa) -> MicroKernel<Self>;

@@ -2,12 +2,14 @@
 
 use ndarray::{Array2, ArrayBase, Data, DataMut, Ix2};
 
+use crate::alloc::zeros_c;
 use crate::decomp::Trans;
 use crate::dispatch;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
+use crate::op::Op;
 use crate::scalar::Scalar;
-use crate::validate::{blas_dims, zeros_c};
+use crate::validate::blas_dims;
 
 fn op_view<T, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>, t: Trans) -> ndarray::ArrayView2<'_, T> {
     match t {
@@ -48,11 +50,11 @@ impl Exec {
         SA: Data<Elem = T>,
         SB: Data<Elem = T>,
     {
-        const OP: &str = "matmul";
+        const OP: Op = Op::Matmul;
         let ((m, k), (k2, n)) = (a.dim(), b.dim());
         if k != k2 {
             return Err(Error::ShapeMismatch {
-                op: OP,
+                op: OP.name(),
                 left: vec![m, k],
                 right: vec![k2, n],
             });
@@ -60,7 +62,7 @@ impl Exec {
         blas_dims(OP, &[("rows", m), ("columns", n), ("inner dimension", k)])?;
         let mut c = zeros_c(OP, m, n)?;
         if m == 0 || n == 0 || k == 0 {
-            dispatch::plan(self, OP)?;
+            dispatch::check::<T>(self, OP)?;
             return Ok(c);
         }
         dispatch::gemm(
@@ -115,25 +117,25 @@ impl Exec {
         SB: Data<Elem = T>,
         SC: DataMut<Elem = T>,
     {
-        const OP: &str = "gemm";
+        const OP: Op = Op::Gemm;
         let (a, b) = (op_view(a, ta), op_view(b, tb));
         let ((m, k), (k2, n)) = (a.dim(), b.dim());
         if k != k2 {
             return Err(Error::ShapeMismatch {
-                op: OP,
+                op: OP.name(),
                 left: vec![m, k],
                 right: vec![k2, n],
             });
         }
         if c.dim() != (m, n) {
             return Err(Error::ShapeMismatch {
-                op: OP,
+                op: OP.name(),
                 left: vec![m, n],
                 right: c.shape().to_vec(),
             });
         }
         blas_dims(OP, &[("rows", m), ("columns", n), ("inner dimension", k)])?;
-        dispatch::plan(self, OP)?;
+        dispatch::check::<T>(self, OP)?;
         if m == 0 || n == 0 {
             return Ok(());
         }
