@@ -13,7 +13,7 @@ fn main() -> Result<(), Error> {
     println!("solve:      x = {x:.6}");
     println!(
         "residual:   {:.2e}",
-        parla::nrm2(&(parla::matvec(&a, &x)? - &b))?
+        parla::blas_level::nrm2(&(parla::matvec(&a, &x)? - &b))?
     );
 
     let l = parla::cholesky(&a)?;

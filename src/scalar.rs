@@ -14,7 +14,7 @@ use crate::real::Real;
 /// ```
 /// fn residual<T: parla::Scalar>(a: &ndarray::Array2<T>, b: &ndarray::Array1<T>) -> parla::Result<T> {
 ///     let x = parla::solve(a, b)?;
-///     parla::nrm2(&(parla::matvec(a, &x)? - b))
+///     parla::blas_level::nrm2(&(parla::matvec(a, &x)? - b))
 /// }
 /// let a = ndarray::array![[2.0f64, 1.0], [1.0, 3.0]];
 /// assert!(residual(&a, &ndarray::array![1.0, 2.0])? < 1e-14);

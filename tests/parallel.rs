@@ -4,7 +4,6 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ndarray::Array2;
-use parla::jobs::resolve_n_jobs;
 use parla::{Chunking, Error, Exec, Parallel};
 
 #[test]
@@ -23,7 +22,7 @@ fn n_jobs_table() {
     ];
     for (n, cores, want) in ok {
         assert_eq!(
-            resolve_n_jobs(n, cores).unwrap(),
+            Parallel::resolve_n_jobs(n, cores).unwrap(),
             want,
             "n_jobs {n} on {cores} cores"
         );
@@ -31,7 +30,7 @@ fn n_jobs_table() {
     for (n, cores) in [(0, 2), (-3, 2), (-9, 8), (1025, 2), (isize::MIN, 2)] {
         assert!(
             matches!(
-                resolve_n_jobs(n, cores),
+                Parallel::resolve_n_jobs(n, cores),
                 Err(Error::InvalidArgument { name: "n_jobs", .. })
             ),
             "n_jobs {n} on {cores} cores must be rejected"

@@ -12,8 +12,8 @@ use crate::threads;
 use super::schedule;
 use super::strategy::Strategy;
 
-// `auto`'s thresholds were read off `cargo run --release --example batch -- --grid` on the 2-core
-// dev machine (f64, 2 threads, speed of rayon-blas over loop; rows: order, columns: batch length;
+// `auto`'s thresholds were read off `cargo run --release --example batch -- --grid` on one 2-core
+// machine (f64, 2 threads, speed of rayon-blas over loop; rows: order, columns: batch length;
 // one run on a machine shared with other builds, so single cells are noisy by ±0.3):
 //
 // matmul  b2    b3    b4    b8    b32   b128  b512  b2048      solve  b2    b3    b4    b8    b32   b128  b512

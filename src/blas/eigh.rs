@@ -1,7 +1,8 @@
 //! Symmetric eigendecomposition on the `blas` engine: `syevd` (divide and conquer).
 //!
-//! `syevd` rather than `syev`: on the dev machine at n = 1024 it takes 0.13 s against 0.68 s
-//! (DESIGN.md), and ndarray-linalg's `eigh` calls `syev`.
+//! `syevd` rather than `syev`: divide and conquer is several times faster at large n (the
+//! `eigh` group of `cargo bench --bench factor` shows both), and ndarray-linalg's `eigh` calls
+//! `syev`.
 
 use ndarray::{Array1, Array2, ArrayView2};
 

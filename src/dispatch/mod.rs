@@ -74,10 +74,12 @@ pub(crate) fn gemm<T: Scalar>(
     match route::<T>(exec, op, shape)? {
         Path::Blas { threads } => blas::level3::gemm(name, threads, alpha, a, b, beta, c),
         Path::Rayon { team, kernels } => match kernels {
-            Kernels::OpenBlas => parallel::gemm::gemm(name, &team, alpha, a, b, beta, c),
+            Kernels::OpenBlas => {
+                parallel::gemm::blas_panels::gemm(name, &team, alpha, a, b, beta, c)
+            }
             Kernels::Native(native) => {
                 let kernel = native.gemm_kernel::<T>();
-                parallel::blis::gemm(name, &team, kernel, alpha, a, b, beta, c)
+                parallel::gemm::blis_loops::gemm(name, &team, kernel, alpha, a, b, beta, c)
             }
         },
     }

@@ -23,10 +23,11 @@ use crate::real::Real;
 const LANES: usize = 32;
 
 /// Accumulators of a "down" reduction kept hot at once: 4096 elements (32 KiB of f64 sums plus
-/// 32 KiB of running maxima for norms), inside a 1 MiB L2, so each row of the block is read
-/// from memory exactly once. Chosen with `examples/reduce.rs` (8192 × 4096 f64, one thread):
-/// 1024 (accumulators in L1, but 8 KiB runs per row) was 1.4–1.5× slower than whole 32 KiB
-/// rows, because every short run restarts the hardware prefetcher.
+/// 32 KiB of running maxima for norms), which fit a per-core L2 of 512 KiB or more, so each row
+/// of the block is read from memory exactly once. Chosen with `cargo run --release -p parla-cli
+/// --example reduce` (8192 × 4096 f64, one thread): 1024 (accumulators in L1, but 8 KiB runs per
+/// row) was markedly slower than whole 32 KiB rows, because every short run restarts the
+/// hardware prefetcher.
 pub(crate) const COL_TILE: usize = 4096;
 
 /// Rows added into the accumulators per pass over a tile: four input streams per accumulator

@@ -161,7 +161,7 @@ pub fn dot<T: Scalar, SX: Data<Elem = T>, SY: Data<Elem = T>>(
 ///
 /// ```
 /// let mut y = ndarray::array![1.0, 1.0];
-/// parla::axpy(-1.0, &ndarray::array![1.0, 2.0], &mut y)?;
+/// parla::blas_level::axpy(-1.0, &ndarray::array![1.0, 2.0], &mut y)?;
 /// assert_eq!(y, ndarray::array![0.0, -1.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
@@ -180,7 +180,7 @@ pub fn axpy<T: Scalar, SX: Data<Elem = T>, SY: DataMut<Elem = T>>(
 ///
 /// ```
 /// let mut x = ndarray::array![1.0, 2.0];
-/// parla::scal(0.5, &mut x)?;
+/// parla::blas_level::scal(0.5, &mut x)?;
 /// assert_eq!(x, ndarray::array![0.5, 1.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
@@ -194,7 +194,7 @@ pub fn scal<T: Scalar, S: DataMut<Elem = T>>(alpha: T, x: &mut ArrayBase<S, Ix1>
 /// As [`Exec::nrm2`], plus [`Error::InvalidEnv`].
 ///
 /// ```
-/// assert_eq!(parla::nrm2(&ndarray::array![3.0f32, 4.0])?, 5.0);
+/// assert_eq!(parla::blas_level::nrm2(&ndarray::array![3.0f32, 4.0])?, 5.0);
 /// # Ok::<(), parla::Error>(())
 /// ```
 pub fn nrm2<T: Scalar, S: Data<Elem = T>>(x: &ArrayBase<S, Ix1>) -> Result<T> {

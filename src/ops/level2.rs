@@ -128,7 +128,7 @@ impl Exec {
 /// ```
 /// use parla::Trans;
 /// let mut y = ndarray::array![f64::NAN];
-/// parla::gemv(1.0, &ndarray::array![[1.0f64, 2.0]], Trans::No, &ndarray::array![1.0, 1.0], 0.0, &mut y)?;
+/// parla::blas_level::gemv(1.0, &ndarray::array![[1.0f64, 2.0]], Trans::No, &ndarray::array![1.0, 1.0], 0.0, &mut y)?;
 /// assert_eq!(y, ndarray::array![3.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```

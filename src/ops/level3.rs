@@ -96,7 +96,7 @@ impl Exec {
     /// use parla::Trans;
     /// let a = array![[1.0f64, 2.0], [3.0, 4.0]];
     /// let mut c = array![[1.0f64, 1.0], [1.0, 1.0]];
-    /// parla::gemm(2.0, &a, Trans::Yes, &a, Trans::No, 1.0, &mut c)?;
+    /// parla::blas_level::gemm(2.0, &a, Trans::Yes, &a, Trans::No, 1.0, &mut c)?;
     /// assert_eq!(c, array![[21.0f64, 29.0], [29.0, 41.0]]);
     /// # Ok::<(), parla::Error>(())
     /// ```
@@ -179,7 +179,7 @@ where
 /// use parla::Trans;
 /// let a = ndarray::array![[1.0f64, 2.0]];
 /// let mut c = ndarray::Array2::from_elem((2, 2), f64::NAN);
-/// parla::gemm(1.0, &a, Trans::Yes, &a, Trans::No, 0.0, &mut c)?; // β = 0: NaN overwritten
+/// parla::blas_level::gemm(1.0, &a, Trans::Yes, &a, Trans::No, 0.0, &mut c)?; // β = 0: NaN overwritten
 /// assert_eq!(c, ndarray::array![[1.0f64, 2.0], [2.0, 4.0]]);
 /// # Ok::<(), parla::Error>(())
 /// ```

@@ -10,7 +10,8 @@ use rayon::prelude::*;
 use crate::blas;
 use crate::error::Result;
 use crate::kernels;
-use crate::parallel::{blis, gemm, Kernels, Team};
+use crate::parallel::gemm::{blas_panels, blis_loops};
+use crate::parallel::{Kernels, Team};
 use crate::scalar::Scalar;
 
 /// Right-hand sides per block below which a triangular solve is not split across threads.
@@ -74,9 +75,9 @@ impl Level3 {
             &self.team
         };
         match self.kernels {
-            Kernels::OpenBlas => gemm::gemm(op, team, alpha, a, b, beta, c),
+            Kernels::OpenBlas => blas_panels::gemm(op, team, alpha, a, b, beta, c),
             Kernels::Native(native) => {
-                blis::gemm(op, team, native.gemm_kernel::<T>(), alpha, a, b, beta, c)
+                blis_loops::gemm(op, team, native.gemm_kernel::<T>(), alpha, a, b, beta, c)
             }
         }
     }

@@ -4,12 +4,12 @@
 //! The split of an operation is the same on both rayon engines; only the kernel run per block
 //! differs ([`Kernels`]): single-threaded OpenBLAS (`rayon-blas`) or parla's own (`rayon`).
 //! GEMM is the exception: OpenBLAS packs internally, so `rayon-blas` hands it whole panels of C
-//! ([`gemm`]), while the `rayon` engine runs the BLIS loops itself ([`blis`]).
+//! ([`gemm::blas_panels`]), while the `rayon` engine runs the BLIS loops itself
+//! ([`gemm::blis_loops`]).
 //!
 //! Batched operations ([`batch`]) are split one level up: the items of a batch are spread over
 //! the pool, each computed whole by a single-threaded engine.
 
-pub(crate) mod blis;
 pub(crate) mod elementwise;
 pub(crate) mod gemm;
 pub(crate) mod level1;

@@ -4,9 +4,10 @@
 //! Split: C is cut into `threads` panels along one side (see [`split`] for which); panel `i`
 //! needs the matching panel of A (row split) or of B (column split) and all
 //! of the other operand. Panels are independent — each writes its own part of C — so the
-//! parallel loop is over panels and nothing is shared for writing. One panel per thread is what
-//! DESIGN.md measured to match OpenBLAS's own threading at n ≥ 1024 on this machine; finer splits
-//! (and the BLIS loop structure) belong to the pure-Rust `rayon` engine.
+//! parallel loop is over panels and nothing is shared for writing. One panel per thread matched
+//! OpenBLAS's own threading at n ≥ 1024 where measured (`parla compare --ops gemm`); finer
+//! splits (and the BLIS loop structure) belong to the pure-Rust `rayon` engine
+//! ([`blis_loops`](super::blis_loops)).
 
 use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;

@@ -11,9 +11,9 @@
 //!     loop 1  ir: MR-row micro-panels of A~ → micro-kernel on an MR × NR tile of C
 //! ```
 //!
-//! Why loop 3: each core of this machine has its own 1 MiB L2 and they share one 32 MiB L3.
-//! Splitting `ic` gives each worker its own A~ block in its own L2 while all workers read the
-//! one packed B~ from the shared L3, so nothing is packed twice and no worker writes where
+//! Why loop 3: on CPUs whose cores each have a private L2 and share the L3, splitting `ic`
+//! gives each worker its own A~ block in its own L2 while all workers read the one packed B~
+//! from the shared L3, so nothing is packed twice and no worker writes where
 //! another reads. The row blocks are sized so their number is a multiple of the thread count
 //! (even load) and none exceeds MC. When C has fewer MR-row panels than threads (a short, wide
 //! C), the column range is cut as well (loop 2 split into groups of NR-column panels).
