@@ -8,7 +8,7 @@ use std::str::FromStr;
 #[serde(rename_all = "kebab-case")]
 pub enum Engine {
     /// Picks one of the concrete engines (and the thread count) per call from the problem's
-    /// size and shape, with named, benchmarked thresholds (see [`crate::Exec::plan_gemm`]).
+    /// size and shape, with named, benchmarked thresholds (see [`crate::Exec::plan`]).
     Auto,
     /// OpenBLAS (and its LAPACK) with OpenBLAS's own threads.
     Blas,

@@ -103,7 +103,7 @@ impl Parallel {
         resolve_n_jobs(n_jobs, cores)
     }
 
-    /// A parallel loop with `n_jobs` workers (see [`resolve_n_jobs`]; `-1` = all usable
+    /// A parallel loop with `n_jobs` workers (see [`Parallel::resolve_n_jobs`]; `-1` = all usable
     /// cores) on a pool of its own.
     ///
     /// # Errors
