@@ -66,6 +66,10 @@ pub(crate) fn gemm<T: Scalar>(
 /// lower triangle is used, else its upper) and `B: n × r`, with OpenBLAS `trsm` at `threads`.
 /// `unit`: the diagonal is taken as ones. A zero diagonal divides by zero (IEEE); callers check
 /// singularity first.
+///
+/// OpenBLAS's `trsm` multiplies by the reciprocal of each diagonal entry, which overflows for a
+/// subnormal one: such a (rare) triangle is solved by parla's substitution kernel instead,
+/// which divides (and skips zero multipliers, so an overflowed entry does not turn into NaN).
 pub(crate) fn trsm_left<T: Scalar>(
     op: &'static str,
     threads: usize,
@@ -75,6 +79,10 @@ pub(crate) fn trsm_left<T: Scalar>(
     b: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
     use crate::blas::ffi::{CBLAS_DIAG, CBLAS_SIDE, CBLAS_TRANSPOSE, CBLAS_UPLO};
+    if !unit && crate::blas::has_subnormal_diagonal(&a) {
+        crate::kernels::triangular::trsm_left(lower, unit, a, b);
+        return Ok(());
+    }
     let (n, r) = b.dim();
     let Some(lb) = matrix_layout(&b.view()) else {
         let mut tmp = to_fortran(op, &b.view())?;
