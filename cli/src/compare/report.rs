@@ -330,9 +330,10 @@ impl Report {
         let avg = self.busy_cores_during.map_or(String::new(), |d| {
             format!(" ({d:.1} cores on average over the run)")
         });
+        let cells = if measured == 1 { "cell" } else { "cells" };
         Some(format!(
             "warning: other processes kept more than {BUSY_LIMIT} of the {} cores busy while {marked} \
-             of {measured} cells ran (medians marked ~){avg}{}: those times and speedups are pessimistic and \
+             of {measured} {cells} ran (medians marked ~){avg}{}: those times and speedups are pessimistic and \
              noisy; re-run on a quiet machine",
             self.config.usable_cores,
             if self.busy_cores_before.is_some_and(|b| b > BUSY_LIMIT) {

@@ -249,11 +249,12 @@ pub fn verdict_line(v: &Verdict) -> String {
         peak
     );
     match (v.runner_up, v.margin) {
+        (Some(r), Some(_)) if v.within_noise => {
+            // A margin smaller than the spread of the timings: a re-run may swap them.
+            let _ = write!(s, "  tie with {} (within noise)", pick_text(&r));
+        }
         (Some(r), Some(m)) => {
             let _ = write!(s, "  {} faster than {}", units::factor(m), pick_text(&r));
-            if v.within_noise {
-                s.push_str(" (within noise)");
-            }
         }
         _ => {
             s.push_str("  only engine measured");
