@@ -399,7 +399,7 @@ impl Report {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::compare::grid::Cell;
     use crate::compare::registry;
@@ -511,7 +511,7 @@ mod tests {
     }
 
     /// A report of `cells()` on a 2-core machine.
-    fn sample_report() -> Report {
+    pub(crate) fn sample_report() -> Report {
         use crate::compare::grid::{self, GridRequest};
         use crate::compare::timing::Timing;
         let selection = GridRequest {
