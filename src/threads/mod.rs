@@ -13,6 +13,13 @@
 //!
 //! Whatever the budget, a call made from inside a rayon worker thread (parla's or the user's)
 //! runs OpenBLAS with one thread, so nested parallelism never multiplies threads.
+//!
+//! # Fork
+//! A child made by `fork()` (Python's `multiprocessing`, a server's pre-fork workers) can call
+//! parla on any engine and thread count: the engines' pools are rebuilt in the child (the
+//! parent's workers are not copied by `fork`), and a `fork` waits until no parla call of
+//! another thread is inside OpenBLAS. A [`Parallel`](crate::Parallel) made before the fork
+//! returns an error in the child; make a new one there.
 
 pub mod env;
 mod fork;
