@@ -73,6 +73,8 @@ extern crate openblas_src as _;
 mod blas;
 mod decomp;
 mod dispatch;
+#[cfg(feature = "dist")]
+pub mod dist;
 mod engine;
 mod error;
 mod exec;
