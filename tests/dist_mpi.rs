@@ -466,6 +466,210 @@ fn errors(grid: &Grid, world: &impl Communicator) -> Check {
 #[cfg(feature = "scalapack")]
 mod scalapack_checks {
     use super::*;
+    use parla::dist::scalapack as sl;
+    use parla::QrMode;
 
-    pub fn all(_ctx: &mut Ctx, _grid: &Grid, _tag: &str) {}
+    pub fn all(ctx: &mut Ctx, grid: &Grid, tag: &str) {
+        let world = ctx.world;
+        ctx.run(&format!("{tag} scalapack gemm vs one process"), || {
+            pdgemm(grid)
+        });
+        ctx.run(
+            &format!("{tag} scalapack solve f64 vs parla::solve"),
+            || solve::<f64>(grid),
+        );
+        ctx.run(
+            &format!("{tag} scalapack solve f32 vs parla::solve"),
+            || solve::<f32>(grid),
+        );
+        ctx.run(
+            &format!("{tag} scalapack singular: same error everywhere"),
+            || singular(grid, world),
+        );
+        ctx.run(
+            &format!("{tag} scalapack cholesky vs parla::cholesky"),
+            || cholesky(grid, world),
+        );
+        ctx.run(&format!("{tag} scalapack qr vs parla::qr"), || qr(grid));
+        ctx.run(&format!("{tag} scalapack eigh vs parla::eigh"), || {
+            eigh(grid)
+        });
+        ctx.run(&format!("{tag} scalapack lstsq vs parla::lstsq"), || {
+            lstsq(grid)
+        });
+    }
+
+    const N: usize = 300;
+    const NB: usize = 32;
+
+    fn e(x: Error) -> String {
+        x.to_string()
+    }
+
+    fn dist<T: DistScalar>(grid: &Grid, a: &Array2<T>) -> Result<DistMatrix<T>, String> {
+        DistMatrix::from_fn(grid, a.nrows(), a.ncols(), NB, |i, j| a[[i, j]]).map_err(e)
+    }
+
+    /// max |x_dist - want| over this rank's elements, against `bound`.
+    fn close<T: DistScalar>(what: &str, x: &DistMatrix<T>, want: &Array2<T>, bound: f64) -> Check {
+        expect_eq(x.shape(), want.dim(), what)?;
+        let mut worst = 0.0f64;
+        for ((li, lj), &v) in x.local().indexed_iter() {
+            let d = (v.as_f64() - want[[x.global_row(li), x.global_col(lj)]].as_f64()).abs();
+            if !d.is_finite() {
+                return Err(format!("{what}: non-finite element"));
+            }
+            worst = worst.max(d);
+        }
+        if worst > bound {
+            return Err(format!("{what}: max error {worst:e} > bound {bound:e}"));
+        }
+        Ok(())
+    }
+
+    fn amax<T: DistScalar>(a: &Array2<T>) -> f64 {
+        a.iter().fold(0.0, |m, x| m.max(x.as_f64().abs()))
+    }
+
+    /// Well conditioned: random entries in (-1, 1) plus n on the diagonal.
+    fn dominant<T: DistScalar>(n: usize, seed: u64) -> Array2<T> {
+        let mut a = random::<T>(n, n, seed);
+        for i in 0..n {
+            a[[i, i]] = a[[i, i]] + T::of(n as f64);
+        }
+        a
+    }
+
+    fn pdgemm(grid: &Grid) -> Check {
+        let (a, b) = (random::<f64>(N, 170, 21), random::<f64>(170, N, 22));
+        let (da, db) = (dist(grid, &a)?, dist(grid, &b)?);
+        let mut dc = DistMatrix::zeros(grid, N, N, NB).map_err(e)?;
+        sl::gemm(1.0, &da, &db, 0.0, &mut dc).map_err(e)?;
+        let want = Exec::blas(1).map_err(e)?.matmul(&a, &b).map_err(e)?;
+        close("p?gemm", &dc, &want, 4.0 * 170.0 * f64::EPSILON * 170.0)
+    }
+
+    fn solve<T: DistScalar>(grid: &Grid) -> Check {
+        let a = dominant::<T>(N, 31);
+        let b = random::<T>(N, 5, 32);
+        let (da, db) = (dist(grid, &a)?, dist(grid, &b)?);
+        let x = sl::solve(&da, &db).map_err(e)?;
+        let want = Exec::blas(1).map_err(e)?.solve(&a, &b).map_err(e)?;
+        // Row sums of the off-diagonal part are ~n/2 against a diagonal of n: κ∞(A) ≲ 3, so
+        // both solutions are within a small multiple of n·ε·max|x| of the exact one.
+        let bound = 30.0 * N as f64 * T::EPS.as_f64() * amax(&want);
+        close("p?gesv", &x, &want, bound)?;
+        // The inputs are untouched (ScaLAPACK worked on copies).
+        expect_eq(da.local(), dist(grid, &a)?.local(), "A unchanged")?;
+        expect_eq(db.local(), dist(grid, &b)?.local(), "B unchanged")
+    }
+
+    fn singular(grid: &Grid, world: &impl Communicator) -> Check {
+        let mut a = dominant::<f64>(N, 41);
+        a.column_mut(100).fill(0.0);
+        let b = random::<f64>(N, 2, 42);
+        let got = sl::solve(&dist(grid, &a)?, &dist(grid, &b)?).err();
+        same_error(world, &got)?;
+        let want = parla::solve(&a, &b).err();
+        match (&got, &want) {
+            (
+                Some(Error::Singular {
+                    op: "dist::scalapack::solve",
+                    pivot,
+                }),
+                Some(Error::Singular { pivot: p1, .. }),
+            ) if pivot == p1 && *pivot == 100 => {}
+            _ => {
+                return Err(format!(
+                    "expected Singular at 100, got {got:?} (parla: {want:?})"
+                ))
+            }
+        }
+        // Shape mismatch: B with the wrong number of rows.
+        let bad = random::<f64>(N + 1, 2, 43);
+        let got = sl::solve(&dist(grid, &a)?, &dist(grid, &bad)?).err();
+        same_error(world, &got)?;
+        if !matches!(got, Some(Error::ShapeMismatch { .. })) {
+            return Err(format!("expected ShapeMismatch, got {got:?}"));
+        }
+        Ok(())
+    }
+
+    fn cholesky(grid: &Grid, world: &impl Communicator) -> Check {
+        let r = random::<f64>(N, N, 51);
+        let mut a = r.t().dot(&r) / N as f64;
+        for i in 0..N {
+            a[[i, i]] += 1.0;
+        }
+        let l = sl::cholesky(&dist(grid, &a)?).map_err(e)?;
+        let want = parla::cholesky(&a).map_err(e)?;
+        close(
+            "p?potrf",
+            &l,
+            &want,
+            10.0 * N as f64 * f64::EPSILON * amax(&want),
+        )?;
+        // Not positive definite at index 7.
+        let mut bad = Array2::<f64>::eye(N);
+        bad[[7, 7]] = -1.0;
+        let got = sl::cholesky(&dist(grid, &bad)?).err();
+        same_error(world, &got)?;
+        match got {
+            Some(Error::NotPositiveDefinite { index: 7, .. }) => Ok(()),
+            other => Err(format!("expected NotPositiveDefinite(7), got {other:?}")),
+        }
+    }
+
+    fn qr(grid: &Grid) -> Check {
+        let a = random::<f64>(N, 170, 61);
+        let (q, r) = sl::qr(&dist(grid, &a)?).map_err(e)?;
+        let want = parla::qr(&a, QrMode::Reduced).map_err(e)?;
+        // Householder QR with the same conventions: the factors agree up to rounding.
+        let bound = 20.0 * N as f64 * f64::EPSILON * amax(&a).max(1.0);
+        close("p?geqrf R", &r, &want.r, bound)?;
+        close("p?orgqr Q", &q, &want.q, bound)?;
+        // Q R = A.
+        let qr = dist::matmul(&Exec::new(Engine::Rayon, 1).map_err(e)?, &q, &r).map_err(e)?;
+        close("Q R vs A", &qr, &a, bound)
+    }
+
+    fn eigh(grid: &Grid) -> Check {
+        let r = random::<f64>(N, N, 71);
+        let a = (&r + &r.t()) / 2.0;
+        let (w, v) = sl::eigh(&dist(grid, &a)?).map_err(e)?;
+        let want = parla::eigh(&a).map_err(e)?;
+        let norm = a.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let bound = 10.0 * N as f64 * f64::EPSILON * norm;
+        for (i, (x, y)) in w.iter().zip(want.values.iter()).enumerate() {
+            if (x - y).abs() > bound {
+                return Err(format!("eigenvalue {i}: {x} vs {y}"));
+            }
+        }
+        // A V = V diag(w).
+        let exec = Exec::new(Engine::Rayon, 1).map_err(e)?;
+        let av = dist::matmul(&exec, &dist(grid, &a)?, &v).map_err(e)?;
+        let mut vw = v.clone();
+        for (lj, mut col) in vw.local_mut().columns_mut().into_iter().enumerate() {
+            let wj = w[v.global_col(lj)];
+            col.mapv_inplace(|x| x * wj);
+        }
+        let vw_full = vw.gather(0).map_err(e)?;
+        let av_full = av.gather(0).map_err(e)?;
+        if let (Some(x), Some(y)) = (av_full, vw_full) {
+            let worst = (&x - &y).iter().fold(0.0f64, |m, d| m.max(d.abs()));
+            if worst > bound {
+                return Err(format!("‖AV − VΛ‖max = {worst:e} > {bound:e}"));
+            }
+        }
+        Ok(())
+    }
+
+    fn lstsq(grid: &Grid) -> Check {
+        let a = random::<f64>(N, 170, 81);
+        let b = random::<f64>(N, 3, 82);
+        let x = sl::lstsq(&dist(grid, &a)?, &dist(grid, &b)?).map_err(e)?;
+        let want = parla::lstsq(&a, &b, None).map_err(e)?.solution;
+        let bound = 100.0 * N as f64 * f64::EPSILON * amax(&want).max(1.0);
+        close("p?gels", &x, &want, bound)
+    }
 }

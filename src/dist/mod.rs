@@ -56,7 +56,15 @@ use crate::error::{Error, Result};
 use crate::scalar::Scalar;
 
 /// The element types of distributed matrices: `f32` and `f64` (sealed).
+#[cfg(not(feature = "scalapack"))]
 pub trait DistScalar: Scalar + mpi::datatype::Equivalence + sealed::Sealed {}
+
+/// The element types of distributed matrices: `f32` and `f64` (sealed).
+#[cfg(feature = "scalapack")]
+pub trait DistScalar:
+    Scalar + mpi::datatype::Equivalence + sealed::Sealed + scalapack::Routines
+{
+}
 
 impl DistScalar for f32 {}
 impl DistScalar for f64 {}
