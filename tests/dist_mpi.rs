@@ -497,6 +497,7 @@ mod scalapack_checks {
         ctx.run(&format!("{tag} scalapack lstsq vs parla::lstsq"), || {
             lstsq(grid)
         });
+        ctx.run(&format!("{tag} scalapack svd vs parla::svd"), || svd(grid));
     }
 
     const N: usize = 300;
@@ -662,6 +663,28 @@ mod scalapack_checks {
             }
         }
         Ok(())
+    }
+
+    fn svd(grid: &Grid) -> Check {
+        let a = random::<f64>(N, 170, 91);
+        let (u, s, vt) = sl::svd(&dist(grid, &a)?).map_err(e)?;
+        let want = parla::svd(&a, false).map_err(e)?;
+        let bound = 10.0 * N as f64 * f64::EPSILON * want.s[0];
+        expect_eq(s.len(), want.s.len(), "number of singular values")?;
+        for (i, (x, y)) in s.iter().zip(want.s.iter()).enumerate() {
+            if (x - y).abs() > bound {
+                return Err(format!("singular value {i}: {x} vs {y}"));
+            }
+        }
+        // U diag(s) Vᵀ = A.
+        let mut us = u.clone();
+        for (lj, mut col) in us.local_mut().columns_mut().into_iter().enumerate() {
+            let sj = s[u.global_col(lj)];
+            col.mapv_inplace(|x| x * sj);
+        }
+        let exec = Exec::new(Engine::Rayon, 1).map_err(e)?;
+        let usv = dist::matmul(&exec, &us, &vt).map_err(e)?;
+        close("U diag(s) Vt vs A", &usv, &a, bound)
     }
 
     fn lstsq(grid: &Grid) -> Check {

@@ -87,6 +87,13 @@ both! {
         work: *mut T, lwork: *const c_int, iwork: *mut c_int, liwork: *const c_int,
         info: *mut c_int, jobz_len: usize, uplo_len: usize,
     );
+    fn (psgesvd_, pdgesvd_)(
+        jobu: *const c_char, jobvt: *const c_char, m: *const c_int, n: *const c_int,
+        a: *mut T, ia: *const c_int, ja: *const c_int, desca: *const c_int, s: *mut T,
+        u: *mut T, iu: *const c_int, ju: *const c_int, descu: *const c_int,
+        vt: *mut T, ivt: *const c_int, jvt: *const c_int, descvt: *const c_int,
+        work: *mut T, lwork: *const c_int, info: *mut c_int, jobu_len: usize, jobvt_len: usize,
+    );
     fn (psgels_, pdgels_)(
         trans: *const c_char, m: *const c_int, n: *const c_int, nrhs: *const c_int,
         a: *mut T, ia: *const c_int, ja: *const c_int, desca: *const c_int,

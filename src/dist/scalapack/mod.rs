@@ -205,11 +205,24 @@ pub trait Routines: Sized {
         work: *mut Self,
         lwork: c_int,
     ) -> c_int;
+    unsafe fn pgesvd(
+        m: c_int,
+        n: c_int,
+        a: *mut Self,
+        desca: *const c_int,
+        s: *mut Self,
+        u: *mut Self,
+        descu: *const c_int,
+        vt: *mut Self,
+        descvt: *const c_int,
+        work: *mut Self,
+        lwork: c_int,
+    ) -> c_int;
 }
 
 macro_rules! routines {
     ($t:ty, $m:ident, $gemm:ident, $gesv:ident, $potrf:ident, $geqrf:ident, $orgqr:ident,
-     $syevd:ident, $gels:ident) => {
+     $syevd:ident, $gels:ident, $gesvd:ident) => {
         impl Routines for $t {
             unsafe fn pgemm(
                 m: c_int,
@@ -370,12 +383,56 @@ macro_rules! routines {
                 };
                 info
             }
+            unsafe fn pgesvd(
+                m: c_int,
+                n: c_int,
+                a: *mut Self,
+                desca: *const c_int,
+                s: *mut Self,
+                u: *mut Self,
+                descu: *const c_int,
+                vt: *mut Self,
+                descvt: *const c_int,
+                work: *mut Self,
+                lwork: c_int,
+            ) -> c_int {
+                let (one, mut info) = (1 as c_int, 0 as c_int);
+                // SAFETY: the caller passes arrays, descriptors, `s` of min(m, n) entries and
+                // `work` of `lwork` entries; "V" has length 1.
+                unsafe {
+                    ffi::$m::$gesvd(
+                        c"V".as_ptr(),
+                        c"V".as_ptr(),
+                        &m,
+                        &n,
+                        a,
+                        &one,
+                        &one,
+                        desca,
+                        s,
+                        u,
+                        &one,
+                        &one,
+                        descu,
+                        vt,
+                        &one,
+                        &one,
+                        descvt,
+                        work,
+                        &lwork,
+                        &mut info,
+                        1,
+                        1,
+                    )
+                };
+                info
+            }
         }
     };
 }
 
-routines!(f32, f32, psgemm_, psgesv_, pspotrf_, psgeqrf_, psorgqr_, pssyevd_, psgels_);
-routines!(f64, f64, pdgemm_, pdgesv_, pdpotrf_, pdgeqrf_, pdorgqr_, pdsyevd_, pdgels_);
+routines!(f32, f32, psgemm_, psgesv_, pspotrf_, psgeqrf_, psorgqr_, pssyevd_, psgels_, psgesvd_);
+routines!(f64, f64, pdgemm_, pdgesv_, pdpotrf_, pdgeqrf_, pdorgqr_, pdsyevd_, pdgels_, pdgesvd_);
 
 /// Combines ScaLAPACK's `info` over all ranks: an illegal argument anywhere wins (as
 /// [`Error::Lapack`]), then the smallest positive `info` (as `positive(info)`).
@@ -749,6 +806,68 @@ pub fn eigh<T: DistScalar>(a: &DistMatrix<T>) -> Result<(Vec<T>, DistMatrix<T>)>
         })?;
     }
     Ok((w, z))
+}
+
+/// Thin singular value decomposition `A = U diag(s) Vᵀ` (`p?gesvd`): `U` is `m × k`, `Vᵀ`
+/// `k × n` (both distributed), `s` the `k = min(m, n)` singular values in descending order
+/// (the same on every rank).
+///
+/// # Errors
+/// The same error on every rank: [`Error::NoConvergence`]; [`Error::InvalidArgument`] for
+/// disagreeing ranks; [`Error::TooLarge`] for a workspace beyond `i32::MAX`.
+#[allow(clippy::type_complexity)]
+pub fn svd<T: DistScalar>(a: &DistMatrix<T>) -> Result<(DistMatrix<T>, Vec<T>, DistMatrix<T>)> {
+    const OP: &str = "dist::scalapack::svd";
+    agree_shapes(OP, &[a])?;
+    let k = a.m.min(a.n);
+    let mut work_a = a.clone();
+    let mut u = DistMatrix::zeros_unchecked(&a.grid, a.m, k, a.nb);
+    let mut vt = DistMatrix::zeros_unchecked(&a.grid, k, a.n, a.nb);
+    let (da, du, dvt) = (work_a.descriptor()?, u.descriptor()?, vt.descriptor()?);
+    let mut s = vec![T::zero(); k];
+    if k > 0 {
+        let (m, n) = (a.m as c_int, a.n as c_int);
+        let mut query = [T::zero()];
+        // SAFETY: a workspace query (`lwork = -1`) writes one element to `query`.
+        let info = unsafe {
+            T::pgesvd(
+                m,
+                n,
+                ptr_mut(&mut work_a),
+                da.as_ptr(),
+                s.as_mut_ptr(),
+                ptr_mut(&mut u),
+                du.as_ptr(),
+                ptr_mut(&mut vt),
+                dvt.as_ptr(),
+                query.as_mut_ptr(),
+                -1,
+            )
+        };
+        settle(&a.grid, OP, "p?gesvd", info, |_| unreachable_info(OP))?;
+        let mut work = vec![T::zero(); workspace(OP, query[0])?];
+        // SAFETY: arrays with their descriptors, `s` of min(m, n) entries, `work` as queried.
+        let info = unsafe {
+            T::pgesvd(
+                m,
+                n,
+                ptr_mut(&mut work_a),
+                da.as_ptr(),
+                s.as_mut_ptr(),
+                ptr_mut(&mut u),
+                du.as_ptr(),
+                ptr_mut(&mut vt),
+                dvt.as_ptr(),
+                work.as_mut_ptr(),
+                work.len() as c_int,
+            )
+        };
+        settle(&a.grid, OP, "p?gesvd", info, |i| Error::NoConvergence {
+            op: OP,
+            detail: format!("p?gesvd info = {i}"),
+        })?;
+    }
+    Ok((u, s, vt))
 }
 
 /// Least squares `min ‖A X − B‖` for `A: m × n` of full rank with `m ≥ n` (`p?gels`, QR).
