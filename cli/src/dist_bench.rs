@@ -479,7 +479,7 @@ pub fn render_model(results: &[JobResult]) -> String {
                 r.threads,
                 r.seconds,
                 p.time,
-                if r.ranks * r.threads > 2 { " (oversubscribed: the model assumes one node per rank)" } else { "" }
+                if r.ranks * r.threads > parla::threads::usable_cores() { " (oversubscribed)" } else { "" }
             ));
         }
     }
