@@ -456,6 +456,24 @@ fn errors(grid: &Grid, world: &impl Communicator) -> Check {
     if !matches!(e, Some(Error::InvalidArgument { name: "nb", .. })) {
         return Err(format!("expected InvalidArgument(nb), got {e:?}"));
     }
+    // Past ScaLAPACK's / MPI's 32-bit integers: rejected before anything is allocated.
+    let e = DistMatrix::<f64>::zeros(grid, 3_000_000_000, 1, 64).err();
+    same_error(world, &e)?;
+    if !matches!(e, Some(Error::TooLarge { what: "rows", .. })) {
+        return Err(format!("expected TooLarge(rows), got {e:?}"));
+    }
+    let big = 50_000 * grid.shape().0.max(grid.shape().1);
+    let e = DistMatrix::<f64>::zeros(grid, big, big, 64).err();
+    same_error(world, &e)?;
+    if !matches!(
+        e,
+        Some(Error::TooLarge {
+            what: "local elements per rank",
+            ..
+        })
+    ) {
+        return Err(format!("expected TooLarge(local elements), got {e:?}"));
+    }
     // After all that, a valid call still works.
     let ok = DistMatrix::<f64>::from_fn(grid, 20, 20, 8, |i, j| (i == j) as u8 as f64)
         .map_err(|e| e.to_string())?;
