@@ -83,6 +83,31 @@ fn driver() {
             }
         }
     }
+    // A rank that dies while the others wait in a collective: MPI aborts the whole job (no
+    // hang) and mpirun exits non-zero well before the timeout.
+    let start = Instant::now();
+    let out = Command::new("timeout")
+        .args(["-k", "5", "60", "mpirun", "-n", "2"])
+        .arg(&exe)
+        .env("PARLA_DIST_TEST_DIE", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .env("OMPI_MCA_rmaps_base_oversubscribe", "1")
+        .env("OMPI_MCA_mpi_yield_when_idle", "1")
+        .env("OMPI_MCA_hwloc_base_binding_policy", "none")
+        .output();
+    let secs = start.elapsed().as_secs_f64();
+    match out.map(|o| o.status.code()) {
+        // 124 / 137 from `timeout` would mean a hang.
+        Ok(Some(code)) if code != 0 && code != 124 && code != 137 && secs < 30.0 => {
+            passed += 1;
+            println!("test a dying rank aborts the job ... ok (exit {code}, {secs:.1} s)");
+        }
+        other => {
+            failed += 1;
+            println!("test a dying rank aborts the job ... FAILED ({other:?}, {secs:.1} s)");
+        }
+    }
     println!("\n{passed} passed, {failed} failed");
     if failed > 0 {
         std::process::exit(1);
@@ -127,6 +152,15 @@ impl Ctx<'_> {
 fn worker() {
     let universe = dist::initialize().expect("MPI initializes");
     let world = universe.world();
+    if std::env::var_os("PARLA_DIST_TEST_DIE").is_some() {
+        let grid = Grid::new(&world).expect("grid");
+        if grid.rank() == 1 {
+            // Dies without a word while rank 0 waits for it in a collective.
+            std::process::abort();
+        }
+        let _ = DistMatrix::<f64>::zeros(&grid, 10, 10, 4);
+        unreachable!("rank 0 cannot finish a collective without rank 1");
+    }
     let size = world.size() as usize;
     let rank = world.rank() as usize;
     let mut ctx = Ctx {
