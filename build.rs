@@ -31,10 +31,43 @@ fn library_on_disk() -> bool {
     })
 }
 
+/// Feature `scalapack`: links Debian's `scalapack-openmpi` (its `-L` directories and the
+/// library itself; MPI comes from rsmpi, BLAS/LAPACK from OpenBLAS).
+fn link_scalapack() {
+    const HINT: &str =
+        "apt-get install -y libscalapack-openmpi-dev openmpi-bin libopenmpi-dev pkg-config";
+    let out = Command::new("pkg-config")
+        .args(["--libs", "scalapack-openmpi"])
+        .output();
+    let libs = match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        _ => {
+            println!(
+                "cargo::error=parla's feature `scalapack` links Debian's ScaLAPACK for Open MPI \
+                 (pkg-config scalapack-openmpi), which is not installed. Install it with:    \
+                 {HINT}"
+            );
+            return;
+        }
+    };
+    for word in libs.split_whitespace() {
+        if let Some(dir) = word.strip_prefix("-L") {
+            println!("cargo:rustc-link-search=native={dir}");
+        } else if let Some(lib) = word.strip_prefix("-l") {
+            if lib.starts_with("scalapack") {
+                println!("cargo:rustc-link-lib=dylib={lib}");
+            }
+        }
+    }
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     if std::env::var_os("DOCS_RS").is_some() {
         return;
+    }
+    if std::env::var_os("CARGO_FEATURE_SCALAPACK").is_some() {
+        link_scalapack();
     }
     if !pkg_config_finds_openblas() && !library_on_disk() {
         // `cargo::error` fails the build with this message and no backtrace.

@@ -75,6 +75,8 @@ pub mod batch;
 mod blas;
 mod decomp;
 mod dispatch;
+#[cfg(feature = "dist")]
+pub mod dist;
 mod engine;
 mod error;
 mod exec;
@@ -131,6 +133,7 @@ pub mod blas_level {
 /// built-in thresholds, and how operations are classified.
 pub mod tuning {
     pub use crate::dispatch::{AUTO_GEMM_PARALLEL_MIN_FLOPS, AUTO_GEMM_RAYON_MIN_FLOPS};
+    pub use crate::factor::FactorBlocks;
     pub use crate::kernels::{Element, GemmBlocks, GemmKernel, Isa, MAX_BLOCK};
     pub use crate::op::Family;
 }

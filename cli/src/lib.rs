@@ -8,4 +8,6 @@
 #![warn(missing_docs)]
 
 pub mod compare;
+#[cfg(feature = "dist")]
+pub mod dist_bench;
 pub mod peak;

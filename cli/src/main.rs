@@ -44,6 +44,51 @@ enum Command {
     /// Prints a table on stdout (a progress bar on stderr). Engines that do not implement an
     /// operation show as n/a. Bad options exit with status 2.
     Compare(Box<CompareArgs>),
+    /// Distributed (MPI): ranks × threads per rank for one operation and size, side by side —
+    /// time, GFLOP/s, bytes sent per rank, peak memory per rank and in total; `--model`
+    /// predicts 4–64 nodes. Launches `mpirun` itself (or run it under mpirun with --worker).
+    #[cfg(feature = "dist")]
+    DistBench(Box<DistBenchArgs>),
+}
+
+/// Options of `parla dist-bench`.
+#[cfg(feature = "dist")]
+#[derive(clap::Args, Debug)]
+struct DistBenchArgs {
+    /// gemm (parla's SUMMA), pdgemm, solve (pdgesv, 8 right-hand sides) or cholesky (pdpotrf);
+    /// the last three need feature `scalapack`.
+    #[arg(long, default_value = "gemm")]
+    op: String,
+    /// Order of the matrices.
+    #[arg(long, default_value_t = 2048)]
+    n: usize,
+    /// Block size of the 2-D block-cyclic layout.
+    #[arg(long, default_value_t = 64)]
+    nb: usize,
+    /// Engine of SUMMA's local products: auto, blas, rayon-blas, rayon.
+    #[arg(long, default_value = "rayon")]
+    engine: String,
+    /// RANKSxTHREADS combinations, comma-separated.
+    #[arg(long, default_value = "1x2,2x1,4x1")]
+    combos: String,
+    /// Timed repetitions per combination (the best counts).
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
+    /// Seconds before a job is killed.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
+    /// Also measure a ping-pong and print the communication-volume model for 4-64 nodes.
+    #[arg(long)]
+    model: bool,
+    /// Measure this job only (run under mpirun): prints rank 0's result line.
+    #[arg(long)]
+    worker: bool,
+    /// Threads per rank (with --worker).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Measure a ping-pong between ranks 0 and 1 (with --worker).
+    #[arg(long)]
+    pingpong: bool,
 }
 
 /// Options of `parla compare` (lists are comma-separated).
@@ -165,6 +210,86 @@ fn main() -> ExitCode {
         }
         Command::Peak { fresh, json, quick } => peak(fresh, json, quick),
         Command::Compare(args) => compare(*args),
+        #[cfg(feature = "dist")]
+        Command::DistBench(args) => dist_bench(*args),
+    }
+}
+
+#[cfg(feature = "dist")]
+fn dist_bench(args: DistBenchArgs) -> ExitCode {
+    use parla_cli::dist_bench as db;
+    let bad = |e: String| {
+        eprintln!("parla dist-bench: {e}");
+        ExitCode::from(2)
+    };
+    let op = match args.op.parse::<db::Op>() {
+        Ok(op) => op,
+        Err(e) => return bad(e),
+    };
+    let engine = match args.engine.parse::<parla::Engine>() {
+        Ok(e) => e,
+        Err(e) => return bad(e.to_string()),
+    };
+    let worker = db::WorkerArgs {
+        op,
+        n: args.n,
+        nb: args.nb,
+        engine,
+        threads: args.threads,
+        repeat: args.repeat,
+        pingpong: args.pingpong,
+    };
+    if args.worker {
+        return match db::worker(&worker) {
+            Ok(Some(r)) => match serde_json::to_string(&r) {
+                Ok(line) => {
+                    println!("{}{line}", db::RESULT_PREFIX);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("parla dist-bench: {e}");
+                    ExitCode::FAILURE
+                }
+            },
+            Ok(None) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("parla dist-bench: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let combos = match db::parse_combos(&args.combos) {
+        Ok(c) => c,
+        Err(e) => return bad(e),
+    };
+    let launch = db::LaunchArgs {
+        worker,
+        combos,
+        timeout: args.timeout,
+        model: args.model,
+    };
+    let load = || {
+        std::fs::read_to_string("/proc/loadavg")
+            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
+    };
+    let before = load();
+    match db::launch(&launch) {
+        Ok(results) => {
+            println!(
+                "load average (1/5/15 min) before: {before}, after: {}",
+                load()
+            );
+            print!("{}", db::render(&results));
+            if args.model {
+                print!("{}", db::render_model(&results));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("parla dist-bench: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

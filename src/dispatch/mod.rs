@@ -43,6 +43,7 @@ fn blas_threads<T: Scalar>(exec: &Exec, op: Op, shape: Shape) -> Result<usize> {
 /// Runs a factorization on its path: inside the engine pool over the engine's level-3
 /// operations (`factor/`), or on LAPACK with the path's OpenBLAS threads.
 fn factor_path<R>(
+    exec: &Exec,
     path: Path,
     on_rayon: impl FnOnce(&Level3) -> Result<R> + Send,
     on_blas: impl FnOnce(usize) -> Result<R>,
@@ -53,7 +54,11 @@ where
     match path {
         Path::Blas { threads } => on_blas(threads),
         Path::Rayon { team, kernels } => {
-            let l3 = Level3 { team, kernels };
+            let l3 = Level3 {
+                team,
+                kernels,
+                blocks: exec.factor_blocks(),
+            };
             l3.run(|| on_rayon(&l3))
         }
     }
@@ -231,6 +236,7 @@ pub(crate) fn lu_factor<T: Scalar>(
     let name = op.name();
     let path = route::<T>(exec, op, Shape::Matrix(a.nrows(), a.ncols()))?;
     factor_path(
+        exec,
         path,
         |l3| factor::lu::factor(name, l3, a, equilibrate),
         |threads| blas::lu::factor(name, threads, a, equilibrate),
@@ -254,6 +260,7 @@ pub(crate) fn solve<T: Scalar>(
         },
     )?;
     factor_path(
+        exec,
         path,
         |l3| factor::lu::solve(OP.name(), l3, a, b),
         |threads| blas::lu::solve(OP.name(), threads, a, b),
@@ -264,6 +271,7 @@ pub(crate) fn inv<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array2<T>>
     const OP: Op = Op::Inv;
     let path = route::<T>(exec, OP, Shape::Square(a.nrows()))?;
     factor_path(
+        exec,
         path,
         |l3| factor::lu::inv(OP.name(), l3, a),
         |threads| blas::lu::inv(OP.name(), threads, a),
@@ -274,6 +282,7 @@ pub(crate) fn cholesky<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array
     const OP: Op = Op::Cholesky;
     let path = route::<T>(exec, OP, Shape::Square(a.nrows()))?;
     factor_path(
+        exec,
         path,
         |l3| factor::cholesky::cholesky(OP.name(), l3, a),
         |threads| blas::cholesky::cholesky(OP.name(), threads, a),
@@ -284,6 +293,7 @@ pub(crate) fn qr<T: Scalar>(exec: &Exec, a: ArrayView2<T>, mode: QrMode) -> Resu
     const OP: Op = Op::Qr;
     let path = route::<T>(exec, OP, Shape::Matrix(a.nrows(), a.ncols()))?;
     factor_path(
+        exec,
         path,
         |l3| factor::qr::qr(OP.name(), l3, a, mode),
         |threads| blas::qr::qr(OP.name(), threads, a, mode),
@@ -310,6 +320,7 @@ pub(crate) fn solve_triangular<T: Scalar>(
         },
     )?;
     factor_path(
+        exec,
         path,
         |l3| factor::triangular::solve_triangular(OP.name(), l3, a, b, uplo, trans, diag),
         |threads| blas::triangular::solve_triangular(OP.name(), threads, a, b, uplo, trans, diag),

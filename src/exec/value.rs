@@ -3,6 +3,7 @@
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::factor::FactorBlocks;
 use crate::kernels::{Element, GemmBlocks, GemmKernel, Isa, MAX_BLOCK};
 use crate::parallel::Native;
 use crate::threads;
@@ -34,6 +35,7 @@ pub struct Exec {
     isa: Option<Isa>,
     /// Cache blocks of the `rayon` engine's GEMM (`None`: the tuned defaults).
     gemm_blocks: Option<GemmBlocks>,
+    factor_blocks: Option<FactorBlocks>,
 }
 
 impl Exec {
@@ -49,6 +51,7 @@ impl Exec {
             rayon_threads: threads,
             isa: None,
             gemm_blocks: None,
+            factor_blocks: None,
         })
     }
 
@@ -89,6 +92,7 @@ impl Exec {
             rayon_threads,
             isa: None,
             gemm_blocks: None,
+            factor_blocks: None,
         })
     }
 
@@ -173,6 +177,41 @@ impl Exec {
         }
         self.gemm_blocks = Some(blocks);
         Ok(self)
+    }
+
+    /// The same value with the recursion bases and panel widths of the blocked factorizations
+    /// of the rayon engines set (Cholesky, LU, QR, triangular solves); any positive values are
+    /// correct, small ones force the recursive paths on small matrices.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a zero field or one above [`MAX_BLOCK`].
+    ///
+    /// ```
+    /// use parla::tuning::FactorBlocks;
+    /// let tiny = FactorBlocks { cholesky: 2, syrk: 3, lu: 2, qr: 2, trsm: 2 };
+    /// let exec = parla::Exec::new(parla::Engine::Rayon, 2)?.with_factor_blocks(tiny)?;
+    /// let a = ndarray::Array2::from_shape_fn((9, 9), |(i, j)| if i == j { 9.0 } else { 1.0 });
+    /// let l = exec.cholesky(&a)?;
+    /// assert!((l.dot(&l.t()) - &a).iter().all(|d| d.abs() < 1e-12));
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn with_factor_blocks(mut self, blocks: FactorBlocks) -> Result<Self> {
+        for (name, v) in blocks.fields() {
+            if !(1..=MAX_BLOCK).contains(&v) {
+                return Err(Error::InvalidArgument {
+                    op: "Exec::with_factor_blocks",
+                    name,
+                    reason: format!("{name} = {v} is outside 1..={MAX_BLOCK}"),
+                });
+            }
+        }
+        self.factor_blocks = Some(blocks);
+        Ok(self)
+    }
+
+    /// The recursion bases and panel widths the blocked factorizations run with.
+    pub fn factor_blocks(&self) -> FactorBlocks {
+        self.factor_blocks.unwrap_or_default()
     }
 
     /// The GEMM kernel the `rayon` engine runs for element type `T` with this value:

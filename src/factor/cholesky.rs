@@ -6,7 +6,7 @@
 //!             A₂₂ ← A₂₂ − L₂₁ L₂₁ᵀ                   (symmetric rank-k update: GEMMs)
 //!             L₂₂ = chol(A₂₂)                        (recursion)
 //! ```
-//! Only the lower triangle is read or kept; blocks of order ≤ [`BASE`] go to the engine's small
+//! Only the lower triangle is read or kept; blocks of order ≤ `FactorBlocks::cholesky` go to the engine's small
 //! Cholesky (LAPACK `potrf` at one thread for `rayon-blas`, parla's unblocked kernel for
 //! `rayon`).
 
@@ -18,13 +18,6 @@ use crate::factor::split;
 use crate::factor::triangular::trsm;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
-
-/// Order at which the recursion stops and the small kernel factors the block.
-pub(crate) const BASE: usize = 48;
-
-/// Order at which the rank-k update stops splitting its triangle and updates the whole square
-/// block with one GEMM (the strict upper part of that block is scratch, never read).
-pub(crate) const SYRK_BASE: usize = 96;
 
 /// The lower Cholesky factor of square non-empty finite `a` (its lower triangle is read).
 /// [`Error::NotPositiveDefinite`] with the index of the first failing pivot.
@@ -57,7 +50,7 @@ fn factor<T: Scalar>(
     offset: usize,
 ) -> Result<()> {
     let n = w.nrows();
-    if n <= BASE {
+    if n <= l3.blocks.cholesky {
         return match l3.potrf_base(op, w)? {
             Some(j) => Err(Error::NotPositiveDefinite {
                 op,
@@ -92,7 +85,7 @@ fn syrk_lower<T: Scalar>(
 ) -> Result<()> {
     let n = c.nrows();
     let minus = -T::one();
-    if n <= SYRK_BASE {
+    if n <= l3.blocks.syrk {
         return l3.gemm(op, minus, a, a.t(), T::one(), c);
     }
     let n1 = split(n);

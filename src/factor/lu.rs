@@ -10,7 +10,7 @@
 //!   P₂ A₂[bottom] = L₂₂ U₂₂          (recursion on the right half)
 //!   L₂₁ ← P₂ L₂₁                     (apply the right half's interchanges to the left)
 //! ```
-//! Panels of at most [`BASE`] columns go to the engine's panel LU (LAPACK `getrf2` at one
+//! Panels of at most `FactorBlocks::lu` columns go to the engine's panel LU (LAPACK `getrf2` at one
 //! thread for `rayon-blas`, parla's kernel for `rayon`). The pivots, the zero-pivot report and
 //! the overflow handling (exact power-of-two row equilibration, `LuPacked::row_exp`) are those
 //! of the `blas` engine.
@@ -26,9 +26,6 @@ use crate::kernels;
 use crate::parallel::level3::Level3;
 use crate::real::{equilibration_exponents, times_pow2};
 use crate::scalar::Scalar;
-
-/// Columns at which the recursion stops and the panel kernel factors the block.
-pub(crate) const BASE: usize = 32;
 
 /// Factors a non-empty `m × n` matrix (see [`LuPacked`]); the first zero pivot, if any, is
 /// returned beside the factors. With `equilibrate`, a factorization that overflows from finite
@@ -67,7 +64,7 @@ fn recurse<T: Scalar>(
     if k == 0 {
         return Ok(None);
     }
-    if n <= BASE || k == 1 {
+    if n <= l3.blocks.lu || k == 1 {
         return l3.getrf_base(op, a, swaps);
     }
     let n1 = split(k);

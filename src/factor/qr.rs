@@ -1,7 +1,8 @@
 //! QR by blocked Householder reflections in compact WY form, on the engine's GEMM.
 //!
 //! ```text
-//! for each panel of NB columns at (j, j):
+//! for each panel of nb = `FactorBlocks::qr` columns at (j, j) (wide enough that the update
+//! GEMMs have depth nb, narrow enough that the panel kernel's flops stay a small share):
 //!     factor the panel: H₁…H_b, stored as V (unit lower trapezoidal) and τ   (panel kernel)
 //!     T = larft(V, τ): H₁…H_b = I − V T Vᵀ, T upper triangular (b × b)
 //!     trailing A₂ ← (I − V Tᵀ Vᵀ) A₂:  W = Vᵀ A₂;  W ← Tᵀ W;  A₂ ← A₂ − V W   (three GEMMs)
@@ -18,10 +19,6 @@ use crate::error::Result;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
 
-/// Columns per panel: wide enough that the three GEMMs of an update have depth 32 (an AVX-512
-/// f64 micro-tile step is 16×14), narrow enough that the panel kernel's flops stay a small share.
-pub(crate) const NB: usize = 32;
-
 /// `A = Q R` for `A: m × n` with `m, n ≥ 1` (the public `qr` on a rayon engine).
 pub(crate) fn qr<T: Scalar>(
     op: &'static str,
@@ -35,8 +32,9 @@ pub(crate) fn qr<T: Scalar>(
     f.assign(&a);
     let mut tau = vec![T::zero(); k];
     let mut blocks = Vec::new();
-    for j in (0..k).step_by(NB) {
-        let b = NB.min(k - j);
+    let nb = l3.blocks.qr;
+    for j in (0..k).step_by(nb) {
+        let b = nb.min(k - j);
         l3.geqrf_base(op, &mut f.slice_mut(s![j.., j..j + b]), &mut tau[j..j + b])?;
         let v = unit_lower(op, f.slice(s![j.., j..j + b]))?;
         let t = larft(op, v.view(), &tau[j..j + b])?;

@@ -1,7 +1,7 @@
 //! Triangular solve with many right-hand sides, recursive over the engine's GEMM.
 //!
 //! For lower `A = [A₁₁ 0; A₂₁ A₂₂]`: `X₁ = A₁₁⁻¹B₁`, then `B₂ ← B₂ − A₂₁X₁` (one GEMM), then
-//! `X₂ = A₂₂⁻¹B₂`; upper runs the same steps bottom-up. Blocks of order ≤ [`BASE`] go to the
+//! `X₂ = A₂₂⁻¹B₂`; upper runs the same steps bottom-up. Blocks of order ≤ `FactorBlocks::trsm` go to the
 //! engine's small solve, which splits the right-hand sides across threads.
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
@@ -14,10 +14,6 @@ use crate::kernels;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
 
-/// Order at which the recursion stops: 48 rows fit the small kernels' working set in L1 and
-/// keep the recursion's GEMMs at depth ≥ 48.
-pub(crate) const BASE: usize = 48;
-
 /// `B ← A⁻¹B` in place, `A: n × n` triangular (`lower` or upper; `unit` diagonal or not; any
 /// strides), `B: n × r`. A zero diagonal divides by zero: callers check singularity first.
 pub(crate) fn trsm<T: Scalar>(
@@ -29,7 +25,7 @@ pub(crate) fn trsm<T: Scalar>(
     b: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
     let n = a.nrows();
-    if n <= BASE {
+    if n <= l3.blocks.trsm {
         return l3.trsm_base(op, lower, unit, a, b);
     }
     let n1 = split(n);

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use crate::blas;
 use crate::error::Result;
+use crate::factor::FactorBlocks;
 use crate::kernels;
 use crate::parallel::gemm::{blas_panels, blis_loops};
 use crate::parallel::{Kernels, Team};
@@ -34,6 +35,8 @@ pub(crate) struct Level3 {
     pub team: Team,
     /// What computes each block.
     pub kernels: Kernels,
+    /// Recursion bases and panel widths of `factor/`.
+    pub blocks: FactorBlocks,
 }
 
 impl Level3 {

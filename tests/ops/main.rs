@@ -14,6 +14,7 @@ mod eig;
 mod eigh;
 mod elementwise;
 mod env_parse;
+mod factor_blocks;
 mod level1;
 mod lstsq;
 mod lu;
