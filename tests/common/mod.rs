@@ -143,6 +143,27 @@ pub fn spd(rng: &mut ChaCha8Rng, n: usize) -> Array2<f64> {
 
 /// Generic (f32/f64) helpers for the factorization tests: layouts with guard values, test
 /// ratios, and slow reference solvers in f64.
+/// Runs `f(engine, threads)` with each rayon engine at 1, 2 and 3 threads as the scoped default
+/// of this thread (`with_backend` + `with_num_threads`), after checking that `Exec::current()`
+/// plans `op` on that engine: the engine × threads matrix of the rayon tests, written once.
+pub fn on_rayon_engines(op: parla::Op, f: impl Fn(parla::Engine, usize)) {
+    for engine in [parla::Engine::RayonBlas, parla::Engine::Rayon] {
+        for t in 1..=3 {
+            parla::with_backend(engine, || {
+                parla::with_num_threads(t, || {
+                    let plan = parla::Exec::current()
+                        .unwrap()
+                        .plan(op, parla::Dtype::F64, parla::Shape::Unknown)
+                        .unwrap();
+                    assert_eq!((plan.engine, plan.threads), (engine, t), "{op}");
+                    f(engine, t)
+                })
+                .unwrap()
+            });
+        }
+    }
+}
+
 pub mod la {
     use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, ShapeBuilder};
     use parla::Scalar;

@@ -300,19 +300,12 @@ fn errors() {
 fn rayon_engines_all_cases_at_1_2_3_threads() {
     // Every family × size × layout and the not-positive-definite cases through the free
     // function, with each rayon engine as the scoped default.
-    for engine in [Engine::RayonBlas, Engine::Rayon] {
-        for t in 1..=3 {
-            parla::with_backend(engine, || {
-                parla::with_num_threads(t, || {
-                    all_cases::<f64>(20 + t as u64);
-                    all_cases::<f32>(30 + t as u64);
-                    not_positive_definite::<f64>(40 + t as u64);
-                    not_positive_definite_small_cases();
-                })
-                .unwrap()
-            });
-        }
-    }
+    on_rayon_engines(parla::Op::Cholesky, |_engine, t| {
+        all_cases::<f64>(20 + t as u64);
+        all_cases::<f32>(30 + t as u64);
+        not_positive_definite::<f64>(40 + t as u64);
+        not_positive_definite_small_cases();
+    });
 }
 
 #[test]

@@ -754,41 +754,26 @@ fn rayon_engines_run_every_lu_check_at_1_2_3_threads() {
     // The checks above through the free functions, with each rayon engine as the scoped
     // default: LAPACK ratios for lu/solve/inv, det/slogdet, singular and empty cases, the
     // overflow and subnormal-pivot cases.
-    for engine in [Engine::RayonBlas, Engine::Rayon] {
-        for t in 1..=3 {
-            parla::with_backend(engine, || {
-                parla::with_num_threads(t, || {
-                    let seed = 100 + 10 * t as u64;
-                    assert_eq!(
-                        Exec::current()
-                            .unwrap()
-                            .plan(parla::Op::Lu, parla::Dtype::F64, parla::Shape::Unknown)
-                            .unwrap()
-                            .engine,
-                        engine
-                    );
-                    lu_all_cases::<f64>(seed);
-                    lu_all_cases::<f32>(seed + 1);
-                    solve_all_cases::<f64>(seed + 2);
-                    inv_all_cases::<f64>(seed + 3);
-                    det_known::<f64>(seed + 4);
-                    singular_cases::<f64>(seed + 5);
-                    solve_matches_reference_for_well_conditioned_systems();
-                    solve_with_empty_right_hand_side_and_empty_system();
-                    det_and_slogdet_match_reference_elimination();
-                    det_of_scaled_matrices_overflows_only_when_the_determinant_does();
-                    det_does_not_underflow_spuriously();
-                    det_has_no_spurious_intermediate_overflow();
-                    singular_zero_row_and_exact_rank_one();
-                    empty_inputs();
-                    bug_subnormal_pivot_gives_nan();
-                    overflowing_elimination_is_rescued_by_exact_row_scaling();
-                    inverse_with_subnormal_pivots_has_exact_zeros();
-                })
-                .unwrap()
-            });
-        }
-    }
+    on_rayon_engines(parla::Op::Lu, |_engine, t| {
+        let seed = 100 + 10 * t as u64;
+        lu_all_cases::<f64>(seed);
+        lu_all_cases::<f32>(seed + 1);
+        solve_all_cases::<f64>(seed + 2);
+        inv_all_cases::<f64>(seed + 3);
+        det_known::<f64>(seed + 4);
+        singular_cases::<f64>(seed + 5);
+        solve_matches_reference_for_well_conditioned_systems();
+        solve_with_empty_right_hand_side_and_empty_system();
+        det_and_slogdet_match_reference_elimination();
+        det_of_scaled_matrices_overflows_only_when_the_determinant_does();
+        det_does_not_underflow_spuriously();
+        det_has_no_spurious_intermediate_overflow();
+        singular_zero_row_and_exact_rank_one();
+        empty_inputs();
+        bug_subnormal_pivot_gives_nan();
+        overflowing_elimination_is_rescued_by_exact_row_scaling();
+        inverse_with_subnormal_pivots_has_exact_zeros();
+    });
 }
 
 #[test]

@@ -232,27 +232,12 @@ fn errors() {
 fn rayon_engines_all_cases_at_1_2_3_threads() {
     // Every family × shape × layout × mode through the free functions, with each rayon engine
     // as the scoped default, plus rank deficiency and empty inputs.
-    for engine in [Engine::RayonBlas, Engine::Rayon] {
-        for t in 1..=3 {
-            parla::with_backend(engine, || {
-                parla::with_num_threads(t, || {
-                    assert_eq!(
-                        Exec::current()
-                            .unwrap()
-                            .plan(parla::Op::Qr, parla::Dtype::F64, parla::Shape::Unknown)
-                            .unwrap()
-                            .engine,
-                        engine
-                    );
-                    all_cases::<f64>(40 + t as u64);
-                    all_cases::<f32>(50 + t as u64);
-                    rank_deficient_input_still_factors();
-                    empty_inputs();
-                })
-                .unwrap()
-            });
-        }
-    }
+    on_rayon_engines(parla::Op::Qr, |_engine, t| {
+        all_cases::<f64>(40 + t as u64);
+        all_cases::<f32>(50 + t as u64);
+        rank_deficient_input_still_factors();
+        empty_inputs();
+    });
 }
 
 #[test]
