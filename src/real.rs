@@ -138,3 +138,24 @@ pub(crate) fn equilibration_exponents<T: Real>(a: &ndarray::ArrayView2<T>) -> Ve
         })
         .collect()
 }
+
+/// Whether every element of `xs` is finite (no NaN, no ±Inf), in one streaming pass.
+///
+/// `x·0` is `0` for finite `x` and NaN otherwise, so a sum of them is NaN exactly when some
+/// element is not finite (it cannot overflow). Sixteen independent partial sums let the
+/// compiler vectorise the pass; there is no early exit, so the cost does not depend on the data.
+pub(crate) fn all_finite<T: Real>(xs: &[T]) -> bool {
+    const LANES: usize = 16;
+    let mut acc = [T::zero(); LANES];
+    let mut chunks = xs.chunks_exact(LANES);
+    for c in &mut chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a = *a + x * T::zero();
+        }
+    }
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(T::zero(), |s, &x| s + x * T::zero());
+    acc.iter().fold(tail, |s, &a| s + a).is_finite()
+}

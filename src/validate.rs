@@ -6,7 +6,7 @@ use ndarray::{ArrayBase, Data, Dimension, Ix2};
 
 use crate::error::{Error, Result};
 use crate::op::Label;
-use crate::real::Real;
+use crate::real::{all_finite, Real};
 
 pub(crate) use crate::blas::blas_int;
 
@@ -47,13 +47,12 @@ pub fn finite<T: Real, S: Data<Elem = T>, D: Dimension>(
     a: &ArrayBase<S, D>,
 ) -> Result<()> {
     let op = op.label();
-    // Fast path: a sum over the memory order is non-finite iff some element is (or the sum
-    // overflowed, which the slow path then sorts out).
+    // Fast path: one vectorised pass over the memory order; the slow path finds the index.
     let quick = match a.as_slice_memory_order() {
-        Some(s) => s.iter().fold(T::zero(), |acc, &x| acc + x * T::zero()),
-        None => a.iter().fold(T::zero(), |acc, &x| acc + x * T::zero()),
+        Some(s) => all_finite(s),
+        None => a.iter().all(|x| x.is_finite()),
     };
-    if quick.is_finite() {
+    if quick {
         return Ok(());
     }
     match a.indexed_iter().find(|(_, x)| !x.is_finite()) {

@@ -83,6 +83,35 @@ pub(crate) fn matrix_layout<T>(a: &ArrayView2<T>) -> Option<Strided> {
 pub(crate) fn to_fortran<T: Ffi>(op: &'static str, a: &ArrayView2<T>) -> Result<Array2<T>> {
     let (m, n) = a.dim();
     let mut out = zeros_f(op, m, n)?;
+    if let (Some(la), true) = (matrix_layout(a), m > 0 && n > 0) {
+        // OpenBLAS's blocked out-of-place copy (a transpose for a row-major source): an
+        // element-by-element copy across layouts strides through one side of the matrix.
+        let trans = la.trans_for(Order::Col);
+        let ld = m.max(1) as i32;
+        let dp = out.as_mut_ptr();
+        // SAFETY: `a` is readable as an m × n matrix of order `la.order` with leading dimension
+        // `la.ld` (checked by `matrix_layout`); `out` is a fresh m × n column-major array with
+        // leading dimension m, disjoint from `a`. In column-major terms the source is m × n
+        // (NoTrans) or its row-major storage is the n × m matrix aᵀ (Trans).
+        unsafe {
+            let (rows, cols) = match la.order {
+                Order::Col => (m, n),
+                Order::Row => (n, m),
+            };
+            T::omatcopy(
+                CBLAS_LAYOUT::CblasColMajor,
+                trans,
+                rows as i32,
+                cols as i32,
+                T::one(),
+                a.as_ptr(),
+                la.ld,
+                dp,
+                ld,
+            )
+        };
+        return Ok(out);
+    }
     out.assign(a);
     Ok(out)
 }

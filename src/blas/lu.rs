@@ -15,13 +15,22 @@ use crate::blas::layout::{to_fortran, with_column_major};
 use crate::blas::{buffer, check_info, with_workspace, IWork};
 use crate::decomp::LuPacked;
 use crate::error::{Error, Result};
-use crate::real::{equilibration_exponents, times_pow2};
+use crate::real::{all_finite, equilibration_exponents, times_pow2};
 use crate::threads::openblas;
+
+/// Whether any entry of `a` is NaN or ±Inf, read in memory order (one streaming pass; a
+/// column-major factor read in logical row order would stride across every column).
+fn any_non_finite<T: Ffi>(a: &Array2<T>) -> bool {
+    match a.as_slice_memory_order() {
+        Some(xs) => !all_finite(xs),
+        None => a.iter().any(|x| !x.is_finite()),
+    }
+}
 
 /// Whether the factor holds a subnormal pivot or a non-finite entry (from a finite input).
 fn needs_careful_path<T: Ffi>(lu: &Array2<T>) -> bool {
     let tiny = |d: T| d != T::zero() && d.abs() < T::min_positive_value();
-    lu.diag().iter().any(|&d| tiny(d)) || lu.iter().any(|x| !x.is_finite())
+    lu.diag().iter().any(|&d| tiny(d)) || any_non_finite(lu)
 }
 
 /// Factors `lu` (a column-major copy of the matrix) in place: `getrf`, and `getrf2` when a
@@ -69,7 +78,7 @@ pub(crate) fn factor<T: Ffi>(
     let mut ipiv = buffer::<i32>(op, m.min(n))?;
     let mut info = getrf_into(op, threads, &a, &mut lu, &mut ipiv)?;
     let mut row_exp = Vec::new();
-    if equilibrate && lu.iter().any(|x| !x.is_finite()) {
+    if equilibrate && any_non_finite(&lu) {
         row_exp = equilibration_exponents(&a);
         let mut scaled = to_fortran(op, &a)?;
         for (mut row, &e) in scaled.rows_mut().into_iter().zip(&row_exp) {
