@@ -39,7 +39,7 @@ pub(crate) enum Path {
 }
 
 /// The factorizations `factor/` implements over both rayon engines.
-const FACTOR_OPS: [&str; 8] = [
+const FACTOR_OPS: [&str; 16] = [
     "cholesky",
     "qr",
     "solve_triangular",
@@ -48,6 +48,14 @@ const FACTOR_OPS: [&str; 8] = [
     "slogdet",
     "solve",
     "inv",
+    "eigh",
+    "eigvalsh",
+    "svd",
+    "svdvals",
+    "pinv",
+    "cond",
+    "matrix_rank",
+    "lstsq",
 ];
 
 /// The level-3 operations of a rayon path, for `factor/`.
@@ -493,8 +501,11 @@ pub(crate) fn svd<T: Scalar>(
     a: ArrayView2<T>,
     vectors: Vectors,
 ) -> Result<Svd<T>> {
-    let threads = route_blas(exec, op)?;
-    blas::svd::svd(op, threads, a, vectors)
+    let path = route(exec, op)?;
+    match level3::<T>(exec, path) {
+        Some(l3) => l3.run(|| factor::svd::svd(op, &l3, a, vectors)),
+        None => blas::svd::svd(op, threads_of(path), a, vectors),
+    }
 }
 
 pub(crate) fn eigh<T: Scalar>(
@@ -503,8 +514,11 @@ pub(crate) fn eigh<T: Scalar>(
     a: ArrayView2<T>,
     vectors: bool,
 ) -> Result<Eigh<T>> {
-    let threads = route_blas(exec, op)?;
-    blas::eigh::eigh(op, threads, a, vectors)
+    let path = route(exec, op)?;
+    match level3::<T>(exec, path) {
+        Some(l3) => l3.run(|| factor::eigh::eigh(op, &l3, a, vectors)),
+        None => blas::eigh::eigh(op, threads_of(path), a, vectors),
+    }
 }
 
 pub(crate) fn eig<T: Scalar>(
@@ -523,8 +537,11 @@ pub(crate) fn lstsq<T: Scalar>(
     b: ArrayView2<T>,
     rcond: T,
 ) -> Result<Lstsq<T>> {
-    let threads = route_blas(exec, "lstsq")?;
-    blas::lstsq::lstsq("lstsq", threads, a, b, rcond)
+    let path = route(exec, "lstsq")?;
+    match level3::<T>(exec, path) {
+        Some(l3) => l3.run(|| factor::lstsq::lstsq("lstsq", &l3, a, b, rcond)),
+        None => blas::lstsq::lstsq("lstsq", threads_of(path), a, b, rcond),
+    }
 }
 
 pub(crate) fn solve_triangular<T: Scalar>(
