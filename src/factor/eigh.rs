@@ -3,8 +3,8 @@
 //! ```text
 //! scale A by a power of two into the safe range (only when it is outside it)
 //! A = Q T Qᵀ                     Householder tridiagonal reduction (factor::tridiag)
-//! T = Z Λ Zᵀ                     implicit QL with Wilkinson shifts (kernels::tridiag_eig);
-//!                                its rotations applied to Z in parallel blocks of rows
+//! T = Z Λ Zᵀ                     divide and conquer (factor::tridiag_dc) above order DC_BASE,
+//!                                else implicit QL with Wilkinson shifts (kernels::tridiag_eig)
 //! sort λ ascending (columns of Z with them)
 //! V = Q Z                        blocked compact-WY reflectors: GEMMs on the engine
 //! ```
@@ -17,7 +17,8 @@ use crate::error::{Error, Result};
 use crate::factor::orthogonal::{
     apply_reflectors, pow2_factors, safe_scale_exponent, RotationBuffer,
 };
-use crate::factor::tridiag::tridiagonalize;
+use crate::factor::tridiag::{tridiagonalize, TRD_NB};
+use crate::factor::tridiag_dc::{tridiagonal_dc, DcError, DC_BASE};
 use crate::kernels::tridiag_eig::tridiagonal_ql;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
@@ -49,14 +50,21 @@ pub(crate) fn eigh<T: Scalar>(
         let (f1, f2) = pow2_factors::<T>(k);
         w.map_inplace(|x| *x = *x * f1 * f2);
     }
-    let tri = tridiagonalize(&mut w);
+    let tri = tridiagonalize(op, l3, &mut w, TRD_NB)?;
     let mut d = tri.d;
     let max_sweeps = SWEEPS_PER_VALUE * n;
     let no_conv = |l: usize| Error::NoConvergence {
         op,
         detail: format!("tridiagonal QL: eigenvalue {l} not found in {max_sweeps} sweeps"),
     };
-    let mut z = if vectors {
+    let mut z = if vectors && n > DC_BASE {
+        let (w, q) = tridiagonal_dc(op, l3, &d, &tri.e).map_err(|e| match e {
+            DcError::NoConvergence => no_conv(0),
+            DcError::Other(e) => e,
+        })?;
+        d = w;
+        Some(q)
+    } else if vectors {
         let mut z = zeros_f::<T>(op, n, n)?;
         z.diag_mut().fill(T::one());
         let threads = l3.threads;

@@ -22,6 +22,7 @@ pub(crate) mod qr;
 pub(crate) mod svd;
 pub(crate) mod triangular;
 pub(crate) mod tridiag;
+pub(crate) mod tridiag_dc;
 
 /// Where to split an order-`n` problem: about half, rounded to a multiple of 16 (whole
 /// micro-kernel tiles on both sides), always leaving both halves non-empty (`n ≥ 2`).

@@ -1,23 +1,37 @@
 //! Householder reduction of a symmetric matrix to tridiagonal form, `A = Q T Qᵀ`
-//! (LAPACK `sytd2`, lower triangle).
+//! (LAPACK `sytrd` / `latrd` / `sytd2`, lower triangle), blocked so that half the flops are
+//! GEMMs on the engine.
 //!
 //! ```text
-//! for j = 0 .. n−2:
-//!     Hⱼ = I − τ v vᵀ maps A[j+1.., j] onto β e₁          (larfg conventions, v₀ = 1)
-//!     w = τ A₂₂ v;  w ← w − ½ τ (wᵀv) v                     (symmetric matrix-vector product)
-//!     A₂₂ ← A₂₂ − v wᵀ − w vᵀ                               (symmetric rank-2 update, lower)
+//! for each panel of NB columns at j₀ (while more than 2·NB columns remain):
+//!     for each column c of the panel:
+//!         A[c.., c] −= V Wᵀ + W Vᵀ (row c of the earlier panel columns)     (bring column c up to date)
+//!         H_c = I − τ v vᵀ maps A[c+1.., c] onto β e₁                     (larfg conventions, v₀ = 1)
+//!         w = τ (A₂₂ − V Wᵀ − W Vᵀ) v, A₂₂ as at the panel start           (symmetric matrix-vector product,
+//!         w ← w − ½ τ (wᵀv) v                                               in parallel blocks of columns)
+//!     A_trailing −= V Wᵀ + W Vᵀ                                            (rank-2·NB update: two GEMMs)
+//! the last columns: unblocked (the same step with the rank-2 update applied at once)
 //! Q = H₀ H₁ … H_{n−2}
 //! ```
-//! Only the lower triangle of the column-major work matrix is read or written; the vectors `v`
-//! stay below the subdiagonal, QR-style, for [`apply_reflectors`](super::orthogonal::apply_reflectors).
-//! Every inner loop runs down a contiguous column (dot products with independent accumulators,
-//! axpys).
+//! Only the lower triangle of the column-major work matrix is read (the GEMMs also write the
+//! upper one, which is scratch); the vectors `v` stay below the subdiagonal, QR-style, for
+//! [`apply_reflectors`](super::orthogonal::apply_reflectors).
 
-use ndarray::{Array2, ArrayView1, ArrayViewMut1};
+use ndarray::{s, Array2, ArrayView1, ArrayViewMut1};
+use rayon::prelude::*;
 
+use crate::error::Result;
 use crate::kernels::level1::{axpy, dot};
 use crate::kernels::reflector::householder;
+use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
+use crate::validate::zeros_f;
+
+/// Panel width of the blocked reduction (the depth of the trailing GEMMs).
+pub(crate) const TRD_NB: usize = 32;
+
+/// Order of the trailing matrix from which its matrix-vector product is split over threads.
+const SYMV_PARALLEL_MIN: usize = 256;
 
 /// The tridiagonal matrix and the reflectors of a reduction.
 pub(crate) struct Tridiagonal<T> {
@@ -30,36 +44,46 @@ pub(crate) struct Tridiagonal<T> {
 }
 
 /// Reduces the symmetric matrix whose lower triangle is in the column-major (Fortran-order)
-/// square `a`, in place.
-pub(crate) fn tridiagonalize<T: Scalar>(a: &mut Array2<T>) -> Tridiagonal<T> {
+/// square `a`, in place, with panels of `nb` columns (`nb = 0`: unblocked).
+pub(crate) fn tridiagonalize<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    a: &mut Array2<T>,
+    nb: usize,
+) -> Result<Tridiagonal<T>> {
     let n = a.nrows();
-    let data = a
-        .as_slice_memory_order_mut()
-        .expect("the work matrix is contiguous");
-    let half = T::of(0.5);
-    let mut e = Vec::with_capacity(n.saturating_sub(1));
-    let mut taus = Vec::with_capacity(n.saturating_sub(1));
-    let mut v = vec![T::zero(); n];
-    let mut w = vec![T::zero(); n];
-    for j in 0..n.saturating_sub(1) {
-        let m = n - j - 1;
-        let col = &mut data[j * n + j + 1..(j + 1) * n];
-        let (alpha, x) = col.split_first_mut().expect("m ≥ 1");
-        let (beta, tau) = householder(*alpha, x);
-        *alpha = beta;
-        e.push(beta);
-        taus.push(tau);
-        if tau == T::zero() {
-            continue;
+    let mut e = vec![T::zero(); n.saturating_sub(1)];
+    let mut tau = vec![T::zero(); n.saturating_sub(1)];
+    let mut j0 = 0;
+    if nb > 0 {
+        let mut vp = zeros_f::<T>(op, n, nb)?;
+        let mut wp = zeros_f::<T>(op, n, nb)?;
+        while n - j0 > 2 * nb {
+            vp.fill(T::zero());
+            wp.fill(T::zero());
+            panel(l3, a, j0, nb, &mut vp, &mut wp, &mut e, &mut tau);
+            let r = j0 + nb;
+            let (v2, w2) = (vp.slice(s![r.., ..]), wp.slice(s![r.., ..]));
+            let mut c = a.slice_mut(s![r.., r..]);
+            l3.gemm(op, -T::one(), v2, w2.t(), T::one(), &mut c)?;
+            l3.gemm(op, -T::one(), w2, v2.t(), T::one(), &mut c)?;
+            j0 = r;
         }
-        let (v, w) = (&mut v[..m], &mut w[..m]);
-        v[0] = T::one();
-        v[1..].copy_from_slice(x);
-        w.fill(T::zero());
-        // w = A₂₂ v, A₂₂ = data rows/cols j+1.., lower triangle: column c contributes its dot
-        // product to w[c] and its below-diagonal part times v[c] to w[c+1..].
-        for c in 0..m {
-            let base = (j + 1 + c) * n + j + 1;
+    }
+    unblocked(l3, a, j0, &mut e, &mut tau);
+    let d = (0..n).map(|i| a[[i, i]]).collect();
+    Ok(Tridiagonal { d, e, tau })
+}
+
+/// `w ← A₂₂ v` for the lower-stored symmetric `A₂₂` = rows/columns `off..n` of the column-major
+/// `data` (leading dimension `n`): column `c` contributes its dot product to `w[c]` and its
+/// below-diagonal part times `v[c]` to `w[c+1..]`. Cut into column blocks of equal area, one
+/// partial `w` per thread, when large.
+fn symv_lower<T: Scalar>(threads: usize, data: &[T], n: usize, off: usize, v: &[T], w: &mut [T]) {
+    let m = n - off;
+    let cols = |c0: usize, c1: usize, w: &mut [T]| {
+        for c in c0..c1 {
+            let base = (off + c) * n + off;
             let colc = &data[base + c..base + m];
             w[c] = w[c] + dot(ArrayView1::from(colc), ArrayView1::from(&v[c..]));
             axpy(
@@ -68,8 +92,142 @@ pub(crate) fn tridiagonalize<T: Scalar>(a: &mut Array2<T>) -> Tridiagonal<T> {
                 &mut ArrayViewMut1::from(&mut w[c + 1..]),
             );
         }
-        w.iter_mut().for_each(|x| *x = *x * tau);
-        let alpha2 = -half * tau * dot(ArrayView1::from(&*w), ArrayView1::from(&*v));
+    };
+    w.fill(T::zero());
+    if threads <= 1 || m < SYMV_PARALLEL_MIN {
+        cols(0, m, w);
+        return;
+    }
+    // Column c holds m − c entries: split the triangle's area evenly.
+    let total = (m * (m + 1) / 2) as f64;
+    let mut bounds = vec![0];
+    for t in 1..threads {
+        let target = total * t as f64 / threads as f64;
+        // Area of columns 0..c: c·m − c(c−1)/2 = target.
+        let mf = m as f64 + 0.5;
+        let c = (mf - (mf * mf - 2.0 * target).max(0.0).sqrt()) as usize;
+        bounds.push(c.clamp(*bounds.last().unwrap_or(&0), m));
+    }
+    bounds.push(m);
+    let partials: Vec<Vec<T>> = bounds
+        .windows(2)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|b| {
+            let mut p = vec![T::zero(); m];
+            cols(b[0], b[1], &mut p);
+            p
+        })
+        .collect();
+    for p in partials {
+        w.iter_mut().zip(p).for_each(|(x, y)| *x = *x + y);
+    }
+}
+
+/// One panel of [`TRD_NB`]-style blocked reduction: columns `j0..j0+nb` reduced, their vectors
+/// in `vp` (explicit unit and zeros above) and `wp`, the trailing matrix not yet updated.
+#[allow(clippy::too_many_arguments)]
+fn panel<T: Scalar>(
+    l3: &Level3,
+    a: &mut Array2<T>,
+    j0: usize,
+    nb: usize,
+    vp: &mut Array2<T>,
+    wp: &mut Array2<T>,
+    e: &mut [T],
+    tau: &mut [T],
+) {
+    let n = a.nrows();
+    let half = T::of(0.5);
+    let data = a
+        .as_slice_memory_order_mut()
+        .expect("the work matrix is contiguous");
+    let vdat = vp.as_slice_memory_order_mut().expect("contiguous");
+    let wdat = wp.as_slice_memory_order_mut().expect("contiguous");
+    let mut v = vec![T::zero(); n];
+    let mut w = vec![T::zero(); n];
+    let mut y = vec![T::zero(); nb];
+    let mut x = vec![T::zero(); nb];
+    for i in 0..nb {
+        let c = j0 + i;
+        // Bring column c (rows c..n) up to date with the panel's earlier columns.
+        for t in 0..i {
+            let (wct, vct) = (wdat[t * n + c], vdat[t * n + c]);
+            let col = &mut data[c * n + c..(c + 1) * n];
+            let vt = &vdat[t * n + c..(t + 1) * n];
+            let wt = &wdat[t * n + c..(t + 1) * n];
+            for ((a, &vv), &ww) in col.iter_mut().zip(vt).zip(wt) {
+                *a = *a - vv * wct - ww * vct;
+            }
+        }
+        let col = &mut data[c * n + c + 1..(c + 1) * n];
+        let (alpha, xs) = col.split_first_mut().expect("c + 1 < n");
+        let (beta, t) = householder(*alpha, xs);
+        *alpha = beta;
+        e[c] = beta;
+        tau[c] = t;
+        let m = n - c - 1;
+        let v = &mut v[..m];
+        v[0] = T::one();
+        v[1..].copy_from_slice(xs);
+        vdat[i * n + c + 1..(i + 1) * n].copy_from_slice(v);
+        if t == T::zero() {
+            continue;
+        }
+        let w = &mut w[..m];
+        symv_lower(l3.threads, data, n, c + 1, v, w);
+        // w −= V (Wᵀ v) + W (Vᵀ v) over the panel's earlier columns, rows c+1..n.
+        for tcol in 0..i {
+            let vt = &vdat[tcol * n + c + 1..(tcol + 1) * n];
+            let wt = &wdat[tcol * n + c + 1..(tcol + 1) * n];
+            y[tcol] = dot(ArrayView1::from(wt), ArrayView1::from(&*v));
+            x[tcol] = dot(ArrayView1::from(vt), ArrayView1::from(&*v));
+        }
+        for tcol in 0..i {
+            let vt = &vdat[tcol * n + c + 1..(tcol + 1) * n];
+            let wt = &wdat[tcol * n + c + 1..(tcol + 1) * n];
+            let (yt, xt) = (y[tcol], x[tcol]);
+            for ((wi, &vv), &ww) in w.iter_mut().zip(vt).zip(wt) {
+                *wi = *wi - vv * yt - ww * xt;
+            }
+        }
+        w.iter_mut().for_each(|z| *z = *z * t);
+        let alpha2 = -half * t * dot(ArrayView1::from(&*w), ArrayView1::from(&*v));
+        axpy(
+            alpha2,
+            ArrayView1::from(&*v),
+            &mut ArrayViewMut1::from(&mut *w),
+        );
+        wdat[i * n + c + 1..(i + 1) * n].copy_from_slice(w);
+    }
+}
+
+/// The unblocked reduction of columns `j0..n−1` (LAPACK `sytd2`).
+fn unblocked<T: Scalar>(l3: &Level3, a: &mut Array2<T>, j0: usize, e: &mut [T], tau: &mut [T]) {
+    let n = a.nrows();
+    let data = a
+        .as_slice_memory_order_mut()
+        .expect("the work matrix is contiguous");
+    let half = T::of(0.5);
+    let mut v = vec![T::zero(); n];
+    let mut w = vec![T::zero(); n];
+    for j in j0..n.saturating_sub(1) {
+        let m = n - j - 1;
+        let col = &mut data[j * n + j + 1..(j + 1) * n];
+        let (alpha, x) = col.split_first_mut().expect("m ≥ 1");
+        let (beta, t) = householder(*alpha, x);
+        *alpha = beta;
+        e[j] = beta;
+        tau[j] = t;
+        if t == T::zero() {
+            continue;
+        }
+        let (v, w) = (&mut v[..m], &mut w[..m]);
+        v[0] = T::one();
+        v[1..].copy_from_slice(x);
+        symv_lower(l3.threads, data, n, j + 1, v, w);
+        w.iter_mut().for_each(|x| *x = *x * t);
+        let alpha2 = -half * t * dot(ArrayView1::from(&*w), ArrayView1::from(&*v));
         axpy(
             alpha2,
             ArrayView1::from(&*v),
@@ -84,6 +242,4 @@ pub(crate) fn tridiagonalize<T: Scalar>(a: &mut Array2<T>) -> Tridiagonal<T> {
             }
         }
     }
-    let d = (0..n).map(|i| data[i * n + i]).collect();
-    Tridiagonal { d, e, tau: taus }
 }
