@@ -483,3 +483,55 @@ fn lstsq_pinv_rank_on_rayon_engines_match_blas() {
         assert_eq!(exec.lstsq(&a, &b, Some(1.0)).unwrap().rank, 0);
     }
 }
+
+/// Orders where the reduction's matrix-vector product is split over threads (≥ 256), the
+/// blocked reduction runs several panels, and divide and conquer recurses three levels deep.
+#[test]
+fn eigh_large_orders_on_rayon_engines() {
+    let mut rng = rng(106);
+    let blas = Exec::blas(2).unwrap();
+    let mut cases: Vec<(String, Array2<f64>)> = Vec::new();
+    let n = 300;
+    let mut r = random(&mut rng, n, n);
+    symmetrize(&mut r);
+    cases.push(("random n=300".into(), r));
+    let l: Vec<f64> = (0..n).map(|i| [-1.0, 0.5, 2.0][i % 3]).collect();
+    cases.push((
+        "clustered n=300".into(),
+        symmetric_with_eigenvalues(&mut rng, &l),
+    ));
+    cases.push(("glued wilkinson 14x21".into(), glued_wilkinson(14, 1e-12)));
+    let u = random_vec(&mut rng, 260);
+    let mut a = Array2::from_shape_fn((260, 260), |(i, j)| u[i] * u[j]);
+    a.diag_mut().iter_mut().for_each(|x| *x += 1.0);
+    cases.push(("identity+rank1 n=260".into(), a));
+    for engine in [Engine::RayonBlas, Engine::Rayon] {
+        for t in [1, 2, 3] {
+            let exec = Exec::new(engine, t).unwrap();
+            for (name, a) in &cases {
+                let ctx = format!("{engine:?} {t} threads {name}");
+                let want = blas.eigvalsh(a).unwrap();
+                let f = exec.eigh(a).unwrap();
+                check_eigh(&ctx, a, &f, &want);
+            }
+        }
+    }
+}
+
+#[test]
+fn svd_large_orders_on_rayon_engines() {
+    let mut rng = rng(107);
+    let blas = Exec::blas(2).unwrap();
+    for (m, n) in [(300, 270), (270, 300)] {
+        let a = random(&mut rng, m, n);
+        let want = blas.svdvals(&a).unwrap();
+        for engine in [Engine::RayonBlas, Engine::Rayon] {
+            for t in [1, 3] {
+                let exec = Exec::new(engine, t).unwrap();
+                let ctx = format!("{engine:?} {t} threads {m}x{n}");
+                let f = exec.svd(&a, false).unwrap();
+                check_svd(&ctx, &a, &f, false, &want);
+            }
+        }
+    }
+}

@@ -15,11 +15,12 @@
 //! on the block divided by its largest entry, so squares neither overflow nor underflow.
 
 use super::tridiag_eig::Rotation;
+use crate::kernels::reflector::fast_hypot;
 use crate::scalar::Scalar;
 
 /// `(c, s, r)` with `c f + s g = r`, `−s f + c g = 0`, `r = ‖(f, g)‖` (identity for `f = g = 0`).
 fn rot<T: Scalar>(f: T, g: T) -> (T, T, T) {
-    let r = f.hypot(g);
+    let r = fast_hypot(f, g);
     if r == T::zero() {
         (T::one(), T::zero(), T::zero())
     } else {

@@ -4,6 +4,21 @@
 
 use crate::scalar::{scaled_norm, Scalar};
 
+/// `√(a² + b²)` without the cost of libm's `hypot` when both squares are safely in range
+/// (the common case), else `hypot` (no overflow, no harmful underflow).
+#[inline]
+pub(crate) fn fast_hypot<T: Scalar>(a: T, b: T) -> T {
+    let m = a.abs().max(b.abs());
+    // ε^±2 (f64: 5e-32 .. 2e31; f32: 1.4e-14 .. 7e13): the squares and their sum stay
+    // normal and finite.
+    let (lo, hi) = (T::EPS.powi(2), T::EPS.powi(-2));
+    if m > lo && m < hi {
+        (a * a + b * b).sqrt()
+    } else {
+        a.hypot(b)
+    }
+}
+
 /// Overwrites `x` with the essential part of `v` (`v = [1; x]`) and returns `(β, τ)`.
 ///
 /// `β` so small that `1/(α − β)` could overflow is handled by rescaling by `1/safmin` (at most

@@ -14,6 +14,7 @@
 //! vectors can be updated in parallel blocks of rows by the caller. Every step is a ratio or a
 //! `hypot`, so the algorithm is insensitive to the overall scale of `T`.
 
+use crate::kernels::reflector::fast_hypot;
 use crate::scalar::Scalar;
 
 /// One plane rotation of columns `i` and `k` of a matrix `Z`: `zᵢ ← c zᵢ + s zₖ`,
@@ -78,7 +79,7 @@ pub(crate) fn tridiagonal_ql<T: Scalar>(
             sweeps += 1;
             // Wilkinson's shift from the leading 2 × 2 block, folded into the first rotation.
             let mut g = (d[l + 1] - d[l]) / (two * e[l]);
-            let mut r = g.hypot(one);
+            let mut r = fast_hypot(g, one);
             g = d[m] - d[l] + e[l] / (g + r.copysign(g));
             let (mut s, mut c, mut p) = (one, one, zero);
             rots.clear();
@@ -86,7 +87,7 @@ pub(crate) fn tridiagonal_ql<T: Scalar>(
             for i in (l..m).rev() {
                 let f = s * e[i];
                 let b = c * e[i];
-                r = f.hypot(g);
+                r = fast_hypot(f, g);
                 e[i + 1] = r;
                 if r == zero {
                     // The bulge underflowed: T splits at i + 1; restart on the smaller block.
