@@ -13,6 +13,7 @@
 //! loop runs down a contiguous column.
 
 use ndarray::{Array2, ArrayView1, ArrayViewMut1};
+use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::kernels::level1::{axpy, dot};
@@ -35,9 +36,27 @@ pub(crate) struct Bidiagonal<T> {
     pub p: Array2<T>,
 }
 
+/// Columns per rayon task in the column-parallel passes.
+const COLS_PER_TASK: usize = 16;
+
+/// Trailing columns × rows from which a pass is split over threads.
+const PARALLEL_MIN_WORK: usize = 1 << 15;
+
+/// `H = I − τ v vᵀ` applied to `col` (`v₀ = 1`, `v[1..] = x`).
+#[inline]
+fn reflect<T: Scalar>(tau: T, v: &[T], col: &mut [T]) {
+    let f = tau * dot(ArrayView1::from(v), ArrayView1::from(&*col));
+    axpy(-f, ArrayView1::from(v), &mut ArrayViewMut1::from(col));
+}
+
 /// Reduces the column-major (Fortran-order) `m × n` matrix `a` (`m ≥ n ≥ 1`) in place.
+///
+/// Two passes over the trailing matrix per step, each split over columns among the threads:
+/// `w = A₂ u` for the right reflector, then for every column its right update, the next left
+/// reflector's dot product and update while the column is in L1.
 pub(crate) fn bidiagonalize<T: Scalar>(
     op: &'static str,
+    threads: usize,
     a: &mut Array2<T>,
 ) -> Result<Bidiagonal<T>> {
     let (m, n) = a.dim();
@@ -49,67 +68,119 @@ pub(crate) fn bidiagonalize<T: Scalar>(
     let (mut d, mut e) = (Vec::with_capacity(n), Vec::with_capacity(n));
     let (mut tauq, mut taup) = (Vec::with_capacity(n), Vec::with_capacity(n));
     let mut v = vec![T::zero(); m];
-    let mut w = vec![T::zero(); m];
     let mut row = vec![T::zero(); n];
-    for j in 0..n {
-        // From the left: column j, rows j..m.
-        let col = &mut data[j * m + j..(j + 1) * m];
-        let (alpha, x) = col.split_first_mut().expect("j < m");
+    // H₀ from column 0, applied to columns 1..n.
+    {
+        let (first, rest) = data.split_at_mut(m);
+        let (alpha, x) = first.split_first_mut().expect("m ≥ 1");
         let (beta, tau) = householder(*alpha, x);
         *alpha = beta;
         d.push(beta);
         tauq.push(tau);
-        if tau != T::zero() && j + 1 < n {
-            let v = &mut v[..m - j];
-            v[0] = T::one();
-            v[1..].copy_from_slice(x);
-            for c in j + 1..n {
-                let colc = &mut data[c * m + j..(c + 1) * m];
-                let f = tau * dot(ArrayView1::from(&*v), ArrayView1::from(&*colc));
-                axpy(-f, ArrayView1::from(&*v), &mut ArrayViewMut1::from(colc));
+        v[0] = T::one();
+        v[1..].copy_from_slice(x);
+        if tau != T::zero() {
+            let v = &v[..];
+            let work = |col: &mut [T]| reflect(tau, v, col);
+            if threads > 1 && m * (n - 1) >= PARALLEL_MIN_WORK {
+                rest.par_chunks_mut(m)
+                    .with_min_len(COLS_PER_TASK)
+                    .for_each(work);
+            } else {
+                rest.chunks_mut(m).for_each(work);
             }
         }
-        if j + 1 >= n {
-            break;
-        }
-        // From the right: row j, columns j+1..n.
+    }
+    for j in 0..n - 1 {
+        // Right reflector G_j from row j, columns j+1..n.
         let row = &mut row[..n - j - 1];
         for (t, r) in row.iter_mut().enumerate() {
             *r = data[(j + 1 + t) * m + j];
         }
         let (alpha, x) = row.split_first_mut().expect("j + 1 < n");
-        let (beta, tau) = householder(*alpha, x);
+        let (beta, tp) = householder(*alpha, x);
         e.push(beta);
-        taup.push(tau);
+        taup.push(tp);
         data[(j + 1) * m + j] = beta;
         for (t, &xt) in x.iter().enumerate() {
             data[(j + 2 + t) * m + j] = T::zero();
             p[[j + 2 + t, j]] = xt;
         }
-        if tau != T::zero() && j + 1 < m {
-            // A₂ ← A₂ (I − τ u uᵀ), A₂ = rows j+1.., columns j+1..: w = A₂ u, A₂ −= τ w uᵀ.
-            let rows = m - j - 1;
-            let w = &mut w[..rows];
-            w.fill(T::zero());
-            let u = |t: usize| if t == 0 { T::one() } else { x[t - 1] };
-            for t in 0..n - j - 1 {
-                let c = j + 1 + t;
-                let colc = &data[c * m + j + 1..(c + 1) * m];
+        let u = |t: usize| if t == 0 { T::one() } else { x[t - 1] };
+        let rows = m - j - 1;
+        let trailing = &mut data[(j + 1) * m..];
+        let par = threads > 1 && rows * (n - j - 1) >= PARALLEL_MIN_WORK;
+        // w = A₂ u over rows j+1.. (per-task partial sums when parallel).
+        let w: Vec<T> = if tp == T::zero() {
+            Vec::new()
+        } else {
+            let acc = |mut w: Vec<T>, (t, col): (usize, &[T])| {
                 axpy(
                     u(t),
-                    ArrayView1::from(colc),
-                    &mut ArrayViewMut1::from(&mut *w),
+                    ArrayView1::from(&col[j + 1..]),
+                    &mut ArrayViewMut1::from(&mut w[..]),
                 );
+                w
+            };
+            if par {
+                trailing
+                    .par_chunks(m)
+                    .with_min_len(COLS_PER_TASK)
+                    .enumerate()
+                    .fold(|| vec![T::zero(); rows], acc)
+                    .reduce(
+                        || vec![T::zero(); rows],
+                        |mut a, b| {
+                            a.iter_mut().zip(b).for_each(|(x, y)| *x = *x + y);
+                            a
+                        },
+                    )
+            } else {
+                trailing
+                    .chunks(m)
+                    .enumerate()
+                    .fold(vec![T::zero(); rows], acc)
             }
-            for t in 0..n - j - 1 {
-                let c = j + 1 + t;
-                let colc = &mut data[c * m + j + 1..(c + 1) * m];
+        };
+        // Column j+1: right update, then the left reflector H_{j+1} from it.
+        let (first, rest) = trailing.split_at_mut(m);
+        if tp != T::zero() {
+            axpy(
+                -tp,
+                ArrayView1::from(&w[..]),
+                &mut ArrayViewMut1::from(&mut first[j + 1..]),
+            );
+        }
+        let (alpha, xs) = first[j + 1..].split_first_mut().expect("j + 1 < m");
+        let (beta, tq) = householder(*alpha, xs);
+        *alpha = beta;
+        d.push(beta);
+        tauq.push(tq);
+        let v = &mut v[..rows];
+        v[0] = T::one();
+        v[1..].copy_from_slice(xs);
+        let v = &*v;
+        // Columns j+2..: right update and left reflector while the column is in cache.
+        let work = |(t, col): (usize, &mut [T])| {
+            let col = &mut col[j + 1..];
+            if tp != T::zero() {
                 axpy(
-                    -tau * u(t),
-                    ArrayView1::from(&*w),
-                    &mut ArrayViewMut1::from(colc),
+                    -tp * u(t + 1),
+                    ArrayView1::from(&w[..]),
+                    &mut ArrayViewMut1::from(&mut *col),
                 );
             }
+            if tq != T::zero() {
+                reflect(tq, v, col);
+            }
+        };
+        if par {
+            rest.par_chunks_mut(m)
+                .with_min_len(COLS_PER_TASK)
+                .enumerate()
+                .for_each(work);
+        } else {
+            rest.chunks_mut(m).enumerate().for_each(work);
         }
     }
     Ok(Bidiagonal {

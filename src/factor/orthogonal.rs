@@ -44,9 +44,14 @@ pub(crate) fn apply_reflectors<T: Scalar>(
     Ok(())
 }
 
+/// Rows per block of [`rotate_columns`]: a block of 64 rows of a 1024-column matrix is 512 KiB
+/// (in L2), so a long batch of rotations streams the matrix through memory once, not once per
+/// sweep.
+const ROT_ROWS: usize = 64;
+
 /// Applies `rots` in order to the columns of `z` (`zᵢ ← c zᵢ + s zₖ`, `zₖ ← −s zᵢ + c zₖ`).
-/// Rows are independent, so the rows are cut into one block per thread and each block runs the
-/// whole sequence (its two active columns stay in L1 from one rotation to the next).
+/// Rows are independent: the rows are cut into blocks of [`ROT_ROWS`], each block runs the whole
+/// sequence (while it stays in cache), and the blocks are shared among the threads.
 pub(crate) fn rotate_columns<T: Scalar>(
     threads: usize,
     z: &mut ArrayViewMut2<T>,
@@ -57,37 +62,57 @@ pub(crate) fn rotate_columns<T: Scalar>(
         return;
     }
     let run = |mut blk: ArrayViewMut2<T>| {
+        let (rb, cols) = blk.dim();
+        let strides = blk.strides();
+        if strides[0] != 1 || rb == 0 {
+            rotate_block_strided(&mut blk, rots);
+            return;
+        }
+        let ld = strides[1];
+        let base = blk.as_mut_ptr();
         for r in rots {
-            let (mut x, mut y) = blk.multi_slice_mut((s![.., r.i], s![.., r.k]));
+            debug_assert!(r.i != r.k && r.i < cols && r.k < cols);
+            // SAFETY: `blk` is an exclusively borrowed view of `rb` rows with unit row stride
+            // and column stride `ld`, so column `c` occupies `base + c·ld .. base + c·ld + rb`;
+            // columns `r.i ≠ r.k` are both below `cols`, so the two slices are in bounds and
+            // disjoint, and nothing else accesses the view while they live.
+            let (x, y) = unsafe {
+                (
+                    std::slice::from_raw_parts_mut(base.offset(r.i as isize * ld), rb),
+                    std::slice::from_raw_parts_mut(base.offset(r.k as isize * ld), rb),
+                )
+            };
             let (c, sn) = (r.c, r.s);
-            match (x.as_slice_mut(), y.as_slice_mut()) {
-                (Some(xs), Some(ys)) => {
-                    for (a, b) in xs.iter_mut().zip(ys.iter_mut()) {
-                        let (p, q) = (*a, *b);
-                        *a = c * p + sn * q;
-                        *b = c * q - sn * p;
-                    }
-                }
-                _ => Zip::from(&mut x).and(&mut y).for_each(|a, b| {
-                    let (p, q) = (*a, *b);
-                    *a = c * p + sn * q;
-                    *b = c * q - sn * p;
-                }),
+            for (a, b) in x.iter_mut().zip(y.iter_mut()) {
+                let (p, q) = (*a, *b);
+                *a = c * p + sn * q;
+                *b = c * q - sn * p;
             }
         }
     };
-    if threads <= 1 || rows * rots.len() < PARALLEL_MIN_WORK || rows < 2 * 16 {
-        run(z.view_mut());
-        return;
+    let blocks = z.axis_chunks_iter_mut(Axis(0), ROT_ROWS);
+    if threads <= 1 || rows * rots.len() < PARALLEL_MIN_WORK || rows < 2 * ROT_ROWS {
+        blocks.into_iter().for_each(run);
+    } else {
+        blocks.into_par_iter().for_each(run);
     }
-    let per = rows.div_ceil(threads).next_multiple_of(8);
-    z.axis_chunks_iter_mut(Axis(0), per)
-        .into_par_iter()
-        .for_each(run);
 }
 
-/// A buffer of rotations flushed to `z` when it holds about `z.ncols()` of them (fewer,
-/// larger parallel batches than one per sweep).
+/// [`rotate_columns`] on a block whose columns are not contiguous.
+fn rotate_block_strided<T: Scalar>(blk: &mut ArrayViewMut2<T>, rots: &[Rotation<T>]) {
+    for r in rots {
+        let (mut x, mut y) = blk.multi_slice_mut((s![.., r.i], s![.., r.k]));
+        let (c, sn) = (r.c, r.s);
+        Zip::from(&mut x).and(&mut y).for_each(|a, b| {
+            let (p, q) = (*a, *b);
+            *a = c * p + sn * q;
+            *b = c * q - sn * p;
+        });
+    }
+}
+
+/// A buffer of rotations flushed to `z` when it holds about 32 sweeps' worth (`32 · z.ncols()`):
+/// each flush streams `z` through the cache once.
 pub(crate) struct RotationBuffer<T> {
     rots: Vec<Rotation<T>>,
     limit: usize,
@@ -98,7 +123,7 @@ impl<T: Scalar> RotationBuffer<T> {
     pub(crate) fn new(cols: usize) -> Self {
         RotationBuffer {
             rots: Vec::new(),
-            limit: cols.max(64),
+            limit: 32 * cols.max(64),
         }
     }
 
