@@ -12,12 +12,12 @@
 //! products are applied by [`apply_reflectors`](super::orthogonal::apply_reflectors). Every inner
 //! loop runs down a contiguous column.
 
-use ndarray::{Array2, ArrayView1, ArrayViewMut1};
+use ndarray::Array2;
 use rayon::prelude::*;
 
 use crate::error::Result;
-use crate::kernels::level1::{axpy, dot};
 use crate::kernels::reflector::householder;
+use crate::kernels::simd1::{axpy, dot, Fma};
 use crate::scalar::Scalar;
 use crate::validate::zeros_f;
 
@@ -44,9 +44,9 @@ const PARALLEL_MIN_WORK: usize = 1 << 15;
 
 /// `H = I − τ v vᵀ` applied to `col` (`v₀ = 1`, `v[1..] = x`).
 #[inline]
-fn reflect<T: Scalar>(tau: T, v: &[T], col: &mut [T]) {
-    let f = tau * dot(ArrayView1::from(v), ArrayView1::from(&*col));
-    axpy(-f, ArrayView1::from(v), &mut ArrayViewMut1::from(col));
+fn reflect<T: Scalar>(fma: Fma, tau: T, v: &[T], col: &mut [T]) {
+    let f = tau * dot(fma, v, col);
+    axpy(fma, -f, v, col);
 }
 
 /// Reduces the column-major (Fortran-order) `m × n` matrix `a` (`m ≥ n ≥ 1`) in place.
@@ -61,6 +61,7 @@ pub(crate) fn bidiagonalize<T: Scalar>(
 ) -> Result<Bidiagonal<T>> {
     let (m, n) = a.dim();
     debug_assert!(m >= n);
+    let fma = Fma::detect();
     let mut p = zeros_f::<T>(op, n, n)?;
     let data = a
         .as_slice_memory_order_mut()
@@ -81,7 +82,7 @@ pub(crate) fn bidiagonalize<T: Scalar>(
         v[1..].copy_from_slice(x);
         if tau != T::zero() {
             let v = &v[..];
-            let work = |col: &mut [T]| reflect(tau, v, col);
+            let work = |col: &mut [T]| reflect(fma, tau, v, col);
             if threads > 1 && m * (n - 1) >= PARALLEL_MIN_WORK {
                 rest.par_chunks_mut(m)
                     .with_min_len(COLS_PER_TASK)
@@ -115,11 +116,7 @@ pub(crate) fn bidiagonalize<T: Scalar>(
             Vec::new()
         } else {
             let acc = |mut w: Vec<T>, (t, col): (usize, &[T])| {
-                axpy(
-                    u(t),
-                    ArrayView1::from(&col[j + 1..]),
-                    &mut ArrayViewMut1::from(&mut w[..]),
-                );
+                axpy(fma, u(t), &col[j + 1..], &mut w);
                 w
             };
             if par {
@@ -145,11 +142,7 @@ pub(crate) fn bidiagonalize<T: Scalar>(
         // Column j+1: right update, then the left reflector H_{j+1} from it.
         let (first, rest) = trailing.split_at_mut(m);
         if tp != T::zero() {
-            axpy(
-                -tp,
-                ArrayView1::from(&w[..]),
-                &mut ArrayViewMut1::from(&mut first[j + 1..]),
-            );
+            axpy(fma, -tp, &w, &mut first[j + 1..]);
         }
         let (alpha, xs) = first[j + 1..].split_first_mut().expect("j + 1 < m");
         let (beta, tq) = householder(*alpha, xs);
@@ -164,14 +157,10 @@ pub(crate) fn bidiagonalize<T: Scalar>(
         let work = |(t, col): (usize, &mut [T])| {
             let col = &mut col[j + 1..];
             if tp != T::zero() {
-                axpy(
-                    -tp * u(t + 1),
-                    ArrayView1::from(&w[..]),
-                    &mut ArrayViewMut1::from(&mut *col),
-                );
+                axpy(fma, -tp * u(t + 1), &w, col);
             }
             if tq != T::zero() {
-                reflect(tq, v, col);
+                reflect(fma, tq, v, col);
             }
         };
         if par {

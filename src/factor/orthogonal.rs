@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::factor::qr::{apply, larft, unit_lower, NB};
+use crate::kernels::simd1::{rot, Fma};
 use crate::kernels::tridiag_eig::Rotation;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
@@ -54,6 +55,7 @@ const ROT_ROWS: usize = 64;
 /// sequence (while it stays in cache), and the blocks are shared among the threads.
 pub(crate) fn rotate_columns<T: Scalar>(
     threads: usize,
+    fma: Fma,
     z: &mut ArrayViewMut2<T>,
     rots: &[Rotation<T>],
 ) {
@@ -82,12 +84,7 @@ pub(crate) fn rotate_columns<T: Scalar>(
                     std::slice::from_raw_parts_mut(base.offset(r.k as isize * ld), rb),
                 )
             };
-            let (c, sn) = (r.c, r.s);
-            for (a, b) in x.iter_mut().zip(y.iter_mut()) {
-                let (p, q) = (*a, *b);
-                *a = c * p + sn * q;
-                *b = c * q - sn * p;
-            }
+            rot(fma, x, y, r.c, r.s);
         }
     };
     let blocks = z.axis_chunks_iter_mut(Axis(0), ROT_ROWS);
@@ -116,6 +113,7 @@ fn rotate_block_strided<T: Scalar>(blk: &mut ArrayViewMut2<T>, rots: &[Rotation<
 pub(crate) struct RotationBuffer<T> {
     rots: Vec<Rotation<T>>,
     limit: usize,
+    fma: Fma,
 }
 
 impl<T: Scalar> RotationBuffer<T> {
@@ -124,6 +122,7 @@ impl<T: Scalar> RotationBuffer<T> {
         RotationBuffer {
             rots: Vec::new(),
             limit: 32 * cols.max(64),
+            fma: Fma::detect(),
         }
     }
 
@@ -137,7 +136,7 @@ impl<T: Scalar> RotationBuffer<T> {
 
     /// Applies every buffered rotation to `z`.
     pub(crate) fn flush(&mut self, threads: usize, z: &mut ArrayViewMut2<T>) {
-        rotate_columns(threads, z, &self.rots);
+        rotate_columns(threads, self.fma, z, &self.rots);
         self.rots.clear();
     }
 }

@@ -17,12 +17,12 @@
 //! upper one, which is scratch); the vectors `v` stay below the subdiagonal, QR-style, for
 //! [`apply_reflectors`](super::orthogonal::apply_reflectors).
 
-use ndarray::{s, Array2, ArrayView1, ArrayViewMut1};
+use ndarray::{s, Array2};
 use rayon::prelude::*;
 
 use crate::error::Result;
-use crate::kernels::level1::{axpy, dot};
 use crate::kernels::reflector::householder;
+use crate::kernels::simd1::{axpy, dot, dot_axpy, Fma};
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
 use crate::validate::zeros_f;
@@ -52,6 +52,7 @@ pub(crate) fn tridiagonalize<T: Scalar>(
     nb: usize,
 ) -> Result<Tridiagonal<T>> {
     let n = a.nrows();
+    let fma = Fma::detect();
     let mut e = vec![T::zero(); n.saturating_sub(1)];
     let mut tau = vec![T::zero(); n.saturating_sub(1)];
     let mut j0 = 0;
@@ -61,7 +62,7 @@ pub(crate) fn tridiagonalize<T: Scalar>(
         while n - j0 > 2 * nb {
             vp.fill(T::zero());
             wp.fill(T::zero());
-            panel(l3, a, j0, nb, &mut vp, &mut wp, &mut e, &mut tau);
+            panel(l3, a, j0, nb, &mut vp, &mut wp, &mut e, &mut tau, fma);
             let r = j0 + nb;
             let (v2, w2) = (vp.slice(s![r.., ..]), wp.slice(s![r.., ..]));
             let mut c = a.slice_mut(s![r.., r..]);
@@ -70,7 +71,7 @@ pub(crate) fn tridiagonalize<T: Scalar>(
             j0 = r;
         }
     }
-    unblocked(l3, a, j0, &mut e, &mut tau);
+    unblocked(l3, fma, a, j0, &mut e, &mut tau);
     let d = (0..n).map(|i| a[[i, i]]).collect();
     Ok(Tridiagonal { d, e, tau })
 }
@@ -79,14 +80,22 @@ pub(crate) fn tridiagonalize<T: Scalar>(
 /// `data` (leading dimension `n`): column `c` contributes its dot product to `w[c]` and its
 /// below-diagonal part times `v[c]` to `w[c+1..]`. Cut into column blocks of equal area, one
 /// partial `w` per thread, when large.
-fn symv_lower<T: Scalar>(threads: usize, data: &[T], n: usize, off: usize, v: &[T], w: &mut [T]) {
+fn symv_lower<T: Scalar>(
+    threads: usize,
+    fma: Fma,
+    data: &[T],
+    n: usize,
+    off: usize,
+    v: &[T],
+    w: &mut [T],
+) {
     let m = n - off;
     let cols = |c0: usize, c1: usize, w: &mut [T]| {
         for c in c0..c1 {
             let base = (off + c) * n + off;
             let colc = &data[base + c..base + m];
             let (diag, below) = colc.split_first().expect("c < m");
-            let s = dot_axpy(below, &v[c + 1..], v[c], &mut w[c + 1..]);
+            let s = dot_axpy(fma, below, &v[c + 1..], v[c], &mut w[c + 1..]);
             w[c] = w[c] + *diag * v[c] + s;
         }
     };
@@ -121,39 +130,6 @@ fn symv_lower<T: Scalar>(threads: usize, data: &[T], n: usize, off: usize, v: &[
     }
 }
 
-/// `Σ aᵢ xᵢ` and `yᵢ += α aᵢ` in one pass over `a` (the column is read once: the symmetric
-/// matrix-vector product is bound by that read). Eight independent accumulators.
-#[inline]
-fn dot_axpy<T: Scalar>(a: &[T], x: &[T], alpha: T, y: &mut [T]) -> T {
-    const L: usize = 8;
-    let len = a.len().min(x.len()).min(y.len());
-    let (a, x, y) = (&a[..len], &x[..len], &mut y[..len]);
-    let mut acc = [T::zero(); L];
-    let split = len - len % L;
-    for ((ac, xc), yc) in a[..split]
-        .chunks_exact(L)
-        .zip(x[..split].chunks_exact(L))
-        .zip(y[..split].chunks_exact_mut(L))
-    {
-        for k in 0..L {
-            acc[k] = acc[k] + ac[k] * xc[k];
-            yc[k] = yc[k] + alpha * ac[k];
-        }
-    }
-    for k in split..len {
-        acc[k - split] = acc[k - split] + a[k] * x[k];
-        y[k] = y[k] + alpha * a[k];
-    }
-    let mut width = L;
-    while width > 1 {
-        width /= 2;
-        for k in 0..width {
-            acc[k] = acc[k] + acc[k + width];
-        }
-    }
-    acc[0]
-}
-
 /// One panel of [`TRD_NB`]-style blocked reduction: columns `j0..j0+nb` reduced, their vectors
 /// in `vp` (explicit unit and zeros above) and `wp`, the trailing matrix not yet updated.
 #[allow(clippy::too_many_arguments)]
@@ -166,6 +142,7 @@ fn panel<T: Scalar>(
     wp: &mut Array2<T>,
     e: &mut [T],
     tau: &mut [T],
+    fma: Fma,
 ) {
     let n = a.nrows();
     let half = T::of(0.5);
@@ -186,9 +163,8 @@ fn panel<T: Scalar>(
             let col = &mut data[c * n + c..(c + 1) * n];
             let vt = &vdat[t * n + c..(t + 1) * n];
             let wt = &wdat[t * n + c..(t + 1) * n];
-            for ((a, &vv), &ww) in col.iter_mut().zip(vt).zip(wt) {
-                *a = *a - vv * wct - ww * vct;
-            }
+            axpy(fma, -wct, vt, col);
+            axpy(fma, -vct, wt, col);
         }
         let col = &mut data[c * n + c + 1..(c + 1) * n];
         let (alpha, xs) = col.split_first_mut().expect("c + 1 < n");
@@ -205,35 +181,37 @@ fn panel<T: Scalar>(
             continue;
         }
         let w = &mut w[..m];
-        symv_lower(l3.threads, data, n, c + 1, v, w);
+        symv_lower(l3.threads, fma, data, n, c + 1, v, w);
         // w −= V (Wᵀ v) + W (Vᵀ v) over the panel's earlier columns, rows c+1..n.
         for tcol in 0..i {
             let vt = &vdat[tcol * n + c + 1..(tcol + 1) * n];
             let wt = &wdat[tcol * n + c + 1..(tcol + 1) * n];
-            y[tcol] = dot(ArrayView1::from(wt), ArrayView1::from(&*v));
-            x[tcol] = dot(ArrayView1::from(vt), ArrayView1::from(&*v));
+            y[tcol] = dot(fma, wt, v);
+            x[tcol] = dot(fma, vt, v);
         }
         for tcol in 0..i {
             let vt = &vdat[tcol * n + c + 1..(tcol + 1) * n];
             let wt = &wdat[tcol * n + c + 1..(tcol + 1) * n];
             let (yt, xt) = (y[tcol], x[tcol]);
-            for ((wi, &vv), &ww) in w.iter_mut().zip(vt).zip(wt) {
-                *wi = *wi - vv * yt - ww * xt;
-            }
+            axpy(fma, -yt, vt, w);
+            axpy(fma, -xt, wt, w);
         }
         w.iter_mut().for_each(|z| *z = *z * t);
-        let alpha2 = -half * t * dot(ArrayView1::from(&*w), ArrayView1::from(&*v));
-        axpy(
-            alpha2,
-            ArrayView1::from(&*v),
-            &mut ArrayViewMut1::from(&mut *w),
-        );
+        let alpha2 = -half * t * dot(fma, w, v);
+        axpy(fma, alpha2, v, w);
         wdat[i * n + c + 1..(i + 1) * n].copy_from_slice(w);
     }
 }
 
 /// The unblocked reduction of columns `j0..n−1` (LAPACK `sytd2`).
-fn unblocked<T: Scalar>(l3: &Level3, a: &mut Array2<T>, j0: usize, e: &mut [T], tau: &mut [T]) {
+fn unblocked<T: Scalar>(
+    l3: &Level3,
+    fma: Fma,
+    a: &mut Array2<T>,
+    j0: usize,
+    e: &mut [T],
+    tau: &mut [T],
+) {
     let n = a.nrows();
     let data = a
         .as_slice_memory_order_mut()
@@ -255,21 +233,16 @@ fn unblocked<T: Scalar>(l3: &Level3, a: &mut Array2<T>, j0: usize, e: &mut [T], 
         let (v, w) = (&mut v[..m], &mut w[..m]);
         v[0] = T::one();
         v[1..].copy_from_slice(x);
-        symv_lower(l3.threads, data, n, j + 1, v, w);
+        symv_lower(l3.threads, fma, data, n, j + 1, v, w);
         w.iter_mut().for_each(|x| *x = *x * t);
-        let alpha2 = -half * t * dot(ArrayView1::from(&*w), ArrayView1::from(&*v));
-        axpy(
-            alpha2,
-            ArrayView1::from(&*v),
-            &mut ArrayViewMut1::from(&mut *w),
-        );
+        let alpha2 = -half * t * dot(fma, w, v);
+        axpy(fma, alpha2, v, w);
         for c in 0..m {
             let base = (j + 1 + c) * n + j + 1;
             let colc = &mut data[base + c..base + m];
             let (vc, wc) = (v[c], w[c]);
-            for ((a, &vi), &wi) in colc.iter_mut().zip(&v[c..]).zip(&w[c..]) {
-                *a = *a - vi * wc - wi * vc;
-            }
+            axpy(fma, -wc, &v[c..], colc);
+            axpy(fma, -vc, &w[c..], colc);
         }
     }
 }

@@ -17,6 +17,7 @@ pub(crate) mod pack;
 pub(crate) mod qr;
 pub(crate) mod reduce;
 pub(crate) mod reflector;
+pub(crate) mod simd1;
 pub(crate) mod transpose;
 pub(crate) mod triangular;
 pub(crate) mod tridiag_eig;
