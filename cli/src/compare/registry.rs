@@ -141,6 +141,10 @@ fn setup_eigh(d: Dtype, n: usize, rng: &mut CaseRng, _: &Exec) -> Result<Box<dyn
     by_dtype!(d, |T| Result::Ok(cases::EighCase::<T>::new(n, rng)))
 }
 
+fn setup_svd(d: Dtype, n: usize, rng: &mut CaseRng, _: &Exec) -> Result<Box<dyn Case>> {
+    by_dtype!(d, |T| Result::Ok(cases::SvdCase::<T>::new(n, rng)))
+}
+
 const BOTH: &[Dtype] = &[Dtype::F64, Dtype::F32];
 const F64: &[Dtype] = &[Dtype::F64];
 
@@ -263,6 +267,20 @@ pub static REGISTRY: &[OpSpec] = &[
         quick_sizes: &[256],
         default_dtypes: F64,
         setup: setup_eigh,
+    },
+    OpSpec {
+        name: "svd",
+        plan_op: "svd",
+        summary: "A = U·Σ·Vᵀ thin, A n × n (nominal 22n³/3 of gesdd: bidiagonalization 8n³/3, \
+                  back-transformations of U and V 2n³ each, bidiagonal solver ≤ 2n³/3)",
+        bound: Bound::Compute,
+        flops: |n| 22.0 * n * n * n / 3.0,
+        bytes: |n, s| 3.0 * n * n * s,
+        memory: |n, s| n * n * (6.0 * s + 32.0),
+        default_sizes: &[256, 1024],
+        quick_sizes: &[256],
+        default_dtypes: F64,
+        setup: setup_svd,
     },
     // The batched operations: `n` is the batch length, the matrices are 32 × 32; the plan op
     // is the per-matrix operation (an engine runs the batch iff it runs the item).
