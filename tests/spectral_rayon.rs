@@ -535,3 +535,43 @@ fn svd_large_orders_on_rayon_engines() {
         }
     }
 }
+
+/// Divide and conquer and the blocked reduction in f32 (orders 150 and 300, three levels).
+#[test]
+fn eigh_and_svd_f32_large_on_rayon_engines() {
+    let mut rng = rng(108);
+    let e = f32::EPSILON as f64;
+    for n in [150, 300] {
+        let l: Vec<f64> = (0..n).map(|i| [-1.0, 0.5, 2.0, rng.gen_range(-1.0..1.0)][i % 4]).collect();
+        let a32 = cast::<f32>(&symmetric_with_eigenvalues(&mut rng, &l));
+        let a = to64(&a32.view());
+        let g32 = random_f32(&mut rng, n, n - 10);
+        let g = to64(&g32.view());
+        for engine in [Engine::RayonBlas, Engine::Rayon] {
+            let exec = Exec::new(engine, 2).unwrap();
+            let ctx = format!("{engine:?} f32 n={n}");
+            let f = exec.eigh(&a32).unwrap();
+            let (v, w) = (to64(&f.vectors.view()), vec64(&f.values.view()));
+            let mut vl = v.clone();
+            for (j, &x) in w.iter().enumerate() {
+                vl.column_mut(j).mapv_inplace(|y| y * x);
+            }
+            let rec = ref_matmul(&vl.view(), &v.t());
+            let r = ratio(diff1(&a.view(), &rec.view()), n as f64 * norm1_nan(&a.view()) * e);
+            assert!(r < EIGH_THRESH, "{ctx}: eigh reconstruction {r}");
+            let o = orth_defect(&v.view()) / (n as f64 * e);
+            assert!(o < EIGH_THRESH, "{ctx}: eigh orthogonality {o}");
+            let s = exec.svd(&g32, false).unwrap();
+            let (u, sv, vt) = (to64(&s.u.view()), vec64(&s.s.view()), to64(&s.vt.view()));
+            let mut us = u.clone();
+            for (j, &x) in sv.iter().enumerate() {
+                us.column_mut(j).mapv_inplace(|y| y * x);
+            }
+            let rec = ref_matmul(&us.view(), &vt.view());
+            let r = ratio(diff1(&g.view(), &rec.view()), n as f64 * norm1_nan(&g.view()) * e);
+            assert!(r < SVD_THRESH, "{ctx}: svd reconstruction {r}");
+            assert!(orth_defect(&u.view()) / (n as f64 * e) < SVD_THRESH, "{ctx}: U");
+            assert!(orth_defect(&vt.t()) / (n as f64 * e) < SVD_THRESH, "{ctx}: V");
+        }
+    }
+}

@@ -83,6 +83,7 @@ pub fn flops(op: &str, n: usize) -> u64 {
         "solve" => 2.0 * n * n * n / 3.0 + 2.0 * n * n,
         "qr" => 8.0 * n * n * n / 3.0,
         "eigh" => 14.0 * n * n * n / 3.0,
+        "svd" => 22.0 * n * n * n / 3.0,
         other => panic!("no flop count for {other}"),
     };
     f as u64
