@@ -15,7 +15,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ndarray::{Array3, Axis};
 use parla::batch::{Batch, Strategy};
-use parla::{Engine, Exec};
+use parla::{Dtype, Engine, Exec, Op};
 
 fn threads() -> usize {
     match std::env::var("PARLA_NUM_THREADS") {
@@ -54,7 +54,7 @@ fn runners(t: usize) -> Vec<Batch> {
 fn bench_op(
     c: &mut Criterion,
     group: &str,
-    op: &'static str,
+    op: Op,
     cases: &[(usize, usize)],
     flops: impl Fn(usize) -> f64,
     mut run: impl FnMut(&Batch, usize, usize) -> Box<dyn FnMut()>,
@@ -67,7 +67,7 @@ fn bench_op(
     for &(len, n) in cases {
         g.throughput(Throughput::Elements((len as f64 * flops(n)) as u64));
         for b in runners(t) {
-            if let Err(e) = b.plan(op, len, n) {
+            if let Err(e) = b.plan(op, Dtype::F64, len, n) {
                 eprintln!("{group}: skipping strategy {}: {e}", b.strategy());
                 continue;
             }
@@ -83,7 +83,7 @@ fn matmul(c: &mut Criterion) {
     bench_op(
         c,
         "batch_matmul",
-        "matmul",
+        Op::Matmul,
         &[(10_000, 32), (1_000, 64), (64, 256)],
         |n| 2.0 * (n as f64).powi(3),
         |b, len, n| {
@@ -97,7 +97,7 @@ fn solve(c: &mut Criterion) {
     bench_op(
         c,
         "batch_solve",
-        "solve",
+        Op::Solve,
         &[(1_000, 64)],
         |n| 2.0 / 3.0 * (n as f64).powi(3) + 2.0 * (n as f64).powi(2),
         |b, len, n| {
@@ -111,7 +111,7 @@ fn cholesky(c: &mut Criterion) {
     bench_op(
         c,
         "batch_cholesky",
-        "cholesky",
+        Op::Cholesky,
         &[(1_000, 64)],
         |n| (n as f64).powi(3) / 3.0,
         |b, len, n| {
@@ -125,7 +125,7 @@ fn inv(c: &mut Criterion) {
     bench_op(
         c,
         "batch_inv",
-        "inv",
+        Op::Inv,
         &[(1_000, 64)],
         |n| 2.0 * (n as f64).powi(3),
         |b, len, n| {

@@ -29,8 +29,8 @@ fn cholesky(c: &mut Criterion) {
     group.sample_size(10).sampling_mode(SamplingMode::Flat);
     for n in SIZES {
         let a = common::spd(n, 1);
-        group.throughput(Throughput::Elements(common::flops("cholesky", n)));
-        for (engine, t, exec) in common::execs("cholesky") {
+        group.throughput(Throughput::Elements(common::flops(parla::Op::Cholesky, n)));
+        for (engine, t, exec) in common::execs(parla::Op::Cholesky) {
             group.bench_function(BenchmarkId::new(common::id(engine, t), n), |b| {
                 b.iter(|| exec.cholesky(&a).unwrap())
             });
@@ -47,8 +47,8 @@ fn solve(c: &mut Criterion) {
     for n in SIZES {
         let a = common::matrix(n, n, 1);
         let rhs = common::vector(n, 2);
-        group.throughput(Throughput::Elements(common::flops("solve", n)));
-        for (engine, t, exec) in common::execs("solve") {
+        group.throughput(Throughput::Elements(common::flops(parla::Op::Solve, n)));
+        for (engine, t, exec) in common::execs(parla::Op::Solve) {
             group.bench_function(BenchmarkId::new(common::id(engine, t), n), |b| {
                 b.iter(|| exec.solve(&a, &rhs).unwrap())
             });
@@ -64,8 +64,8 @@ fn qr(c: &mut Criterion) {
     group.sample_size(10).sampling_mode(SamplingMode::Flat);
     for n in SIZES {
         let a = common::matrix(n, n, 1);
-        group.throughput(Throughput::Elements(common::flops("qr", n)));
-        for (engine, t, exec) in common::execs("qr") {
+        group.throughput(Throughput::Elements(common::flops(parla::Op::Qr, n)));
+        for (engine, t, exec) in common::execs(parla::Op::Qr) {
             group.bench_function(BenchmarkId::new(common::id(engine, t), n), |b| {
                 b.iter(|| exec.qr(&a, QrMode::Reduced).unwrap())
             });
@@ -86,8 +86,8 @@ fn eigh(c: &mut Criterion) {
     group.sample_size(10).sampling_mode(SamplingMode::Flat);
     for n in SIZES {
         let a = symmetric(n);
-        group.throughput(Throughput::Elements(common::flops("eigh", n)));
-        for (engine, t, exec) in common::execs("eigh") {
+        group.throughput(Throughput::Elements(common::flops(parla::Op::Eigh, n)));
+        for (engine, t, exec) in common::execs(parla::Op::Eigh) {
             group.bench_function(BenchmarkId::new(common::id(engine, t), n), |b| {
                 b.iter(|| exec.eigh(&a).unwrap())
             });
@@ -111,8 +111,8 @@ fn svd(c: &mut Criterion) {
     group.sample_size(10).sampling_mode(SamplingMode::Flat);
     for n in SIZES {
         let a = common::matrix(n, n, 5);
-        group.throughput(Throughput::Elements(common::flops("svd", n)));
-        for (engine, t, exec) in common::execs("svd") {
+        group.throughput(Throughput::Elements(common::flops(parla::Op::Svd, n)));
+        for (engine, t, exec) in common::execs(parla::Op::Svd) {
             group.bench_function(BenchmarkId::new(common::id(engine, t), n), |b| {
                 b.iter(|| exec.svd(&a, false).unwrap())
             });

@@ -29,9 +29,9 @@ fn gemm_f64(c: &mut Criterion) {
     for n in [256usize, 1024] {
         let (a, b) = (common::matrix(n, n, 1), common::matrix(n, n, 2));
         let mut out = Array2::<f64>::zeros((n, n));
-        group.throughput(Throughput::Elements(common::flops("gemm", n)));
+        group.throughput(Throughput::Elements(common::flops(parla::Op::Gemm, n)));
         group.sample_size(if n >= 1024 { 10 } else { 30 });
-        for (engine, t, exec) in common::execs("gemm") {
+        for (engine, t, exec) in common::execs(parla::Op::Gemm) {
             group.bench_function(BenchmarkId::new(common::id(engine, t), n), |bench| {
                 bench.iter(|| {
                     exec.gemm(1.0, &a, Trans::No, &b, Trans::No, 0.0, &mut out)
@@ -48,9 +48,9 @@ fn gemm_f32(c: &mut Criterion) {
     for n in [256usize, 1024] {
         let (a, b) = (common::matrix_f32(n, n, 1), common::matrix_f32(n, n, 2));
         let mut out = Array2::<f32>::zeros((n, n));
-        group.throughput(Throughput::Elements(common::flops("gemm", n)));
+        group.throughput(Throughput::Elements(common::flops(parla::Op::Gemm, n)));
         group.sample_size(if n >= 1024 { 10 } else { 30 });
-        for (engine, t, exec) in common::execs("gemm") {
+        for (engine, t, exec) in common::execs(parla::Op::Gemm) {
             group.bench_function(BenchmarkId::new(common::id(engine, t), n), |bench| {
                 bench.iter(|| {
                     exec.gemm(1.0, &a, Trans::No, &b, Trans::No, 0.0, &mut out)
@@ -91,7 +91,7 @@ fn matmul_overhead(c: &mut Criterion) {
     for &t in &common::thread_counts() {
         for n in [64usize, 256, 1024] {
             let (a, b) = (common::matrix(n, n, 1), common::matrix(n, n, 2));
-            group.throughput(Throughput::Elements(common::flops("gemm", n)));
+            group.throughput(Throughput::Elements(common::flops(parla::Op::Gemm, n)));
             group.sample_size(if n >= 1024 { 10 } else { 50 });
             let exec = Exec::new(Engine::Blas, t).unwrap();
             // Interleave the variants per size so machine noise hits them alike.

@@ -21,8 +21,8 @@ fn gemv(c: &mut Criterion) {
         let a = common::matrix(n, n, 1);
         let x = common::vector(n, 2);
         let mut y = Array1::<f64>::zeros(n);
-        group.throughput(Throughput::Bytes(common::bytes("gemv", n, 8)));
-        for (engine, t, exec) in common::execs("gemv") {
+        group.throughput(Throughput::Bytes(common::bytes(parla::Op::Gemv, n, 8)));
+        for (engine, t, exec) in common::execs(parla::Op::Gemv) {
             group.bench_function(BenchmarkId::new(common::id(engine, t), n), |bench| {
                 bench.iter(|| exec.gemv(1.0, &a, Trans::No, &x, 0.0, &mut y).unwrap())
             });
@@ -36,8 +36,8 @@ fn axpy(c: &mut Criterion) {
     for n in [100_000usize, 10_000_000] {
         let x = common::vector(n, 1);
         let mut y = common::vector(n, 2);
-        group.throughput(Throughput::Bytes(common::bytes("axpy", n, 8)));
-        for (engine, t, exec) in common::execs("axpy") {
+        group.throughput(Throughput::Bytes(common::bytes(parla::Op::Axpy, n, 8)));
+        for (engine, t, exec) in common::execs(parla::Op::Axpy) {
             group.bench_function(BenchmarkId::new(common::id(engine, t), n), |bench| {
                 // Alternating signs keep y bounded over millions of calls.
                 let mut sign = 1.0;
@@ -57,7 +57,7 @@ fn dot(c: &mut Criterion) {
         let (x, y) = (common::vector(n, 1), common::vector(n, 2));
         // x and y read once.
         group.throughput(Throughput::Bytes(2 * 8 * n as u64));
-        for (engine, t, exec) in common::execs("dot") {
+        for (engine, t, exec) in common::execs(parla::Op::Dot) {
             group.bench_function(BenchmarkId::new(common::id(engine, t), n), |bench| {
                 bench.iter(|| exec.dot(&x, &y).unwrap())
             });

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use ndarray::{Array3, Axis};
 use parla::batch::{Batch, Strategy};
-use parla::{Engine, Error, Exec};
+use parla::{Dtype, Engine, Error, Exec, Op};
 
 fn input(batch: usize, m: usize, n: usize, seed: usize) -> Array3<f64> {
     Array3::from_shape_fn((batch, m, n), |(b, i, j)| {
@@ -135,8 +135,8 @@ fn main() -> Result<(), Error> {
         "{threads} threads (the machine gives this process {:.2}x one core's speed now); auto picks:",
         available_parallelism(threads)
     );
-    for (op, len, n) in [("matmul", 10_000, 32), ("solve", 1_000, 64)] {
-        let p = exec.batch(Strategy::Auto).plan(op, len, n)?;
+    for (op, len, n) in [(Op::Matmul, 10_000, 32), (Op::Solve, 1_000, 64)] {
+        let p = exec.batch(Strategy::Auto).plan(op, Dtype::F64, len, n)?;
         println!(
             "  {op} {len} x {n}x{n}: {} ({} workers, items on {} with {} thread)",
             p.strategy, p.workers, p.item.engine, p.item.threads

@@ -8,7 +8,8 @@
 use std::time::Instant;
 
 use ndarray::Array2;
-use parla::{Engine, Error, Exec, GemmBlocks, Scalar};
+use parla::tuning::GemmBlocks;
+use parla::{Engine, Error, Exec, Scalar};
 
 fn run<T: Scalar>(threads: usize, n: usize, settings: &[GemmBlocks]) -> Result<(), Error> {
     let a = Array2::from_shape_fn((n, n), |(i, j)| T::of(((i * 7 + j * 3) % 13) as f64 - 6.0));

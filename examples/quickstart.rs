@@ -3,7 +3,7 @@
 //! Run: `cargo run --release --example quickstart`
 
 use ndarray::{array, Array2};
-use parla::{Engine, Error, Exec, NormKind, QrMode};
+use parla::{Dtype, Engine, Error, Exec, NormKind, Op, QrMode, Shape};
 
 fn main() -> Result<(), Error> {
     let a = array![[4.0, 2.0, 0.6], [2.0, 5.0, 1.0], [0.6, 1.0, 3.0]];
@@ -13,7 +13,7 @@ fn main() -> Result<(), Error> {
     println!("solve:      x = {x:.6}");
     println!(
         "residual:   {:.2e}",
-        parla::nrm2(&(parla::matvec(&a, &x)? - &b))?
+        parla::blas_level::nrm2(&(parla::matvec(&a, &x)? - &b))?
     );
 
     let l = parla::cholesky(&a)?;
@@ -38,7 +38,7 @@ fn main() -> Result<(), Error> {
     let err = parla::norm(&(&back - &big), NormKind::Fro)? / parla::norm(&big, NormKind::Fro)?;
     println!(
         "qr 512x512 on {:?}: relative reconstruction error {err:.1e}",
-        exec.plan("qr")?
+        exec.plan(Op::Qr, Dtype::F64, Shape::Square(512))?
     );
 
     // Errors are values, with the operation and the shapes in them.

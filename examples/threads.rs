@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use ndarray::Array2;
 use parla::threads::{self, openblas};
-use parla::{Engine, Error, Exec};
+use parla::{Dtype, Engine, Error, Exec, Op, Shape};
 
 fn time_matmul(label: &str, exec: &Exec, a: &Array2<f64>) -> Result<(), Error> {
     exec.matmul(a, a)?; // warm-up
@@ -66,7 +66,9 @@ fn main() -> Result<(), Error> {
         .num_threads(2)
         .build()
         .expect("rayon pool");
-    let plan = pool.install(|| Exec::new(Engine::Blas, 2).and_then(|e| e.plan("matmul")))?;
+    let plan = pool.install(|| {
+        Exec::new(Engine::Blas, 2).and_then(|e| e.plan(Op::Matmul, Dtype::F64, Shape::Square(1024)))
+    })?;
     println!(
         "\ninside a rayon worker, a 2-thread blas call runs with {} OpenBLAS thread(s)",
         plan.threads

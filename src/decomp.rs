@@ -93,13 +93,13 @@ impl QrMode {
 
 /// R of a QR factorization: the first `rows` rows of the upper trapezoid of `f` (a packed
 /// Householder factor: R on and above the diagonal), zeros elsewhere.
-pub(crate) fn upper_rows<T: crate::scalar::Scalar>(
+pub(crate) fn upper_rows<T: crate::real::Real>(
     op: &'static str,
     f: ndarray::ArrayView2<T>,
     rows: usize,
 ) -> crate::error::Result<Array2<T>> {
     let (m, n) = f.dim();
-    let mut r = crate::validate::zeros_f::<T>(op, rows, n)?;
+    let mut r = crate::alloc::zeros_f::<T>(op, rows, n)?;
     for i in 0..rows.min(m.min(n)) {
         r.slice_mut(ndarray::s![i, i..])
             .assign(&f.slice(ndarray::s![i, i..]));

@@ -163,8 +163,9 @@ pub enum Error {
 impl Error {
     /// The same error attributed to `op` (for operations built on other public operations,
     /// so the caller sees the name it called).
-    pub(crate) fn with_op(self, new: &'static str) -> Self {
+    pub(crate) fn with_op(self, new: impl crate::op::Label) -> Self {
         use Error::*;
+        let new = new.label();
         match self {
             ShapeMismatch { left, right, .. } => ShapeMismatch {
                 op: new,

@@ -45,13 +45,7 @@ pub struct Parallel {
     pool: rayon::ThreadPool,
 }
 
-/// Resolves joblib's `n_jobs` against `cores` usable cores: a positive value is taken as is,
-/// `-1` means all cores, `-2` all but one, and generally `-k` means `cores + 1 - k`.
-///
-/// # Errors
-/// [`Error::InvalidArgument`] for `0`, for a negative value that leaves no core, and above
-/// [`threads::MAX_THREADS`].
-pub fn resolve_n_jobs(n_jobs: isize, cores: usize) -> Result<usize> {
+pub(crate) fn resolve_n_jobs(n_jobs: isize, cores: usize) -> Result<usize> {
     let bad = |reason: String| Error::InvalidArgument {
         op: "Parallel::new",
         name: "n_jobs",
@@ -94,6 +88,21 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 impl Parallel {
+    /// Resolves joblib's `n_jobs` against `cores` usable cores: a positive value is taken as is,
+    /// `-1` means all cores, `-2` all but one, and generally `-k` means `cores + 1 - k`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for `0`, for a negative value that leaves no core, and above
+    /// [`threads::MAX_THREADS`].
+    ///
+    /// ```
+    /// assert_eq!(parla::Parallel::resolve_n_jobs(-2, 8)?, 7);
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn resolve_n_jobs(n_jobs: isize, cores: usize) -> Result<usize> {
+        resolve_n_jobs(n_jobs, cores)
+    }
+
     /// A parallel loop with `n_jobs` workers (see [`resolve_n_jobs`]; `-1` = all usable
     /// cores) on a pool of its own.
     ///

@@ -70,6 +70,8 @@
 // Links Debian's OpenBLAS (feature `system`): nothing else references the crate.
 extern crate openblas_src as _;
 
+mod alloc;
+pub mod batch;
 mod blas;
 mod decomp;
 mod dispatch;
@@ -78,32 +80,32 @@ mod error;
 mod exec;
 mod factor;
 pub mod info;
-pub mod jobs;
+mod jobs;
 mod kernels;
 pub mod memory;
+mod op;
 mod ops;
 mod parallel;
+mod real;
 mod scalar;
-mod strategy;
 pub mod threads;
 mod validate;
 
 pub use decomp::{Diag, Eig, Eigh, Lstsq, Lu, NormKind, Qr, QrMode, Svd, Trans, Uplo};
-pub use dispatch::{Plan, AUTO_GEMM_PARALLEL_MIN_FLOPS, AUTO_GEMM_RAYON_MIN_FLOPS};
+pub use dispatch::Plan;
 pub use engine::{Engine, UnknownEngine};
 pub use error::{Error, Result};
 pub use exec::Exec;
 pub use jobs::{Chunking, Parallel};
-pub use kernels::{Element, GemmBlocks, GemmKernel, Isa, MAX_BLOCK};
 pub use num_complex::Complex;
-pub use ops::batch;
+pub use op::{Dtype, Op, Shape, UnknownOp};
 pub use ops::cholesky::cholesky;
 pub use ops::eig::{eig, eigvals};
 pub use ops::eigh::{eigh, eigvalsh};
 pub use ops::elementwise::{map, multiply, zip_with};
-pub use ops::level1::{axpy, dot, nrm2, scal};
-pub use ops::level2::{gemv, matvec};
-pub use ops::level3::{gemm, matmul};
+pub use ops::level1::dot;
+pub use ops::level2::matvec;
+pub use ops::level3::matmul;
 pub use ops::lstsq::lstsq;
 pub use ops::lu::{det, inv, lu, slogdet, solve};
 pub use ops::norm::{norm, trace};
@@ -114,40 +116,25 @@ pub use ops::transpose::transpose;
 pub use ops::triangular::solve_triangular;
 pub use ops::Rhs;
 pub use scalar::Scalar;
+/// BLAS-style entry points for callers who manage their own buffers: `C ← α·op(A)·op(B) + β·C`,
+/// `y ← α·op(A)·x + β·y`, `y ← α·x + y`, `x ← α·x`, `‖x‖₂`. The same engines and dispatch as
+/// the numpy-named operations at the crate root (which allocate their results).
+pub mod blas_level {
+    pub use crate::decomp::Trans;
+    pub use crate::ops::level1::{axpy, nrm2, scal};
+    pub use crate::ops::level2::gemv;
+    pub use crate::ops::level3::gemm;
+}
+
+/// The knobs behind the engines and `auto`, for benchmarks and experiments: the GEMM kernel
+/// settings of the `rayon` engine ([`Exec::with_isa`], [`Exec::with_gemm_blocks`]), `auto`'s
+/// built-in thresholds, and how operations are classified.
+pub mod tuning {
+    pub use crate::dispatch::{AUTO_GEMM_PARALLEL_MIN_FLOPS, AUTO_GEMM_RAYON_MIN_FLOPS};
+    pub use crate::kernels::{Element, GemmBlocks, GemmKernel, Isa, MAX_BLOCK};
+    pub use crate::op::Family;
+}
+
 pub use threads::{
     backend, num_threads, set_backend, set_num_threads, with_backend, with_num_threads, ThreadLimit,
 };
-
-impl Exec {
-    /// What a call of `op` would run on with this value: the concrete engine and threads.
-    ///
-    /// # Errors
-    /// [`Error::Unsupported`] when the engine does not implement operations yet.
-    ///
-    /// ```
-    /// let p = parla::Exec::new(parla::Engine::Auto, 2)?.plan("cholesky")?;
-    /// assert_eq!(p.engine, parla::Engine::Blas);
-    /// # Ok::<(), parla::Error>(())
-    /// ```
-    pub fn plan(&self, op: &'static str) -> Result<Plan> {
-        dispatch::plan(self, op)
-    }
-
-    /// What `matmul` / `gemm` of an `m × k` by `k × n` product would run on: `auto` picks the
-    /// engine and thread count by size (see [`AUTO_GEMM_RAYON_MIN_FLOPS`] and
-    /// [`AUTO_GEMM_PARALLEL_MIN_FLOPS`]); a fixed engine keeps its own.
-    ///
-    /// # Errors
-    /// As [`Exec::plan`].
-    ///
-    /// ```
-    /// let auto = parla::Exec::new(parla::Engine::Auto, 2)?;
-    /// // A tiny product stays on one thread whatever the budget.
-    /// assert_eq!(auto.plan_gemm(8, 8, 8)?.threads, 1);
-    /// # Ok::<(), parla::Error>(())
-    /// ```
-    pub fn plan_gemm(&self, m: usize, n: usize, k: usize) -> Result<Plan> {
-        let flops = 2.0 * m as f64 * n as f64 * k as f64;
-        dispatch::plan_for(self, "matmul", dispatch::Work::GemmFlops(flops))
-    }
-}

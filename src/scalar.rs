@@ -1,135 +1,25 @@
 //! The element types parla computes with: `f32` and `f64`.
 
-use std::fmt::{Debug, Display};
+use crate::blas::ffi::Ffi;
+use crate::kernels::Element;
+use crate::real::Real;
 
-use ndarray::{LinalgScalar, ScalarOperand};
-use num_traits::{Float, FromPrimitive, ToPrimitive};
-
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
-}
-
-/// A real floating-point element type that every engine supports (`f32` or `f64`).
+/// A real floating-point element type that every engine supports (`f32` or `f64`): the
+/// arithmetic ([`Real`](crate::real::Real): `EPS`, `DTYPE`, conversions), the BLAS/LAPACK
+/// bindings of the `blas` engine and the micro-kernels of the `rayon` engine.
 ///
-/// Sealed: the BLAS/LAPACK bindings behind it exist only for these two types.
-pub trait Scalar:
-    Float
-    + FromPrimitive
-    + ToPrimitive
-    + LinalgScalar
-    + ScalarOperand
-    + Default
-    + Debug
-    + Display
-    + Send
-    + Sync
-    + 'static
-    + sealed::Sealed
-    + crate::blas::ffi::Ffi
-    + crate::kernels::Element
-{
-    /// Name of the type as numpy spells it (`"float32"`, `"float64"`).
-    const DTYPE: &'static str;
-    /// Machine epsilon (distance from 1 to the next larger number).
-    const EPS: Self;
+/// Implemented for exactly the types all three have; the bindings behind it exist only for
+/// `f32` and `f64`.
+///
+/// ```
+/// fn residual<T: parla::Scalar>(a: &ndarray::Array2<T>, b: &ndarray::Array1<T>) -> parla::Result<T> {
+///     let x = parla::solve(a, b)?;
+///     parla::blas_level::nrm2(&(parla::matvec(a, &x)? - b))
+/// }
+/// let a = ndarray::array![[2.0f64, 1.0], [1.0, 3.0]];
+/// assert!(residual(&a, &ndarray::array![1.0, 2.0])? < 1e-14);
+/// # Ok::<(), parla::Error>(())
+/// ```
+pub trait Scalar: Real + Ffi + Element {}
 
-    /// Converts from `f64` (rounding for `f32`).
-    fn of(x: f64) -> Self;
-    /// Converts to `f64` (exact).
-    fn as_f64(self) -> f64;
-}
-
-impl Scalar for f64 {
-    const DTYPE: &'static str = "float64";
-    const EPS: Self = f64::EPSILON;
-    fn of(x: f64) -> Self {
-        x
-    }
-    fn as_f64(self) -> f64 {
-        self
-    }
-}
-
-impl Scalar for f32 {
-    const DTYPE: &'static str = "float32";
-    const EPS: Self = f32::EPSILON;
-    fn of(x: f64) -> Self {
-        x as f32
-    }
-    fn as_f64(self) -> f64 {
-        self as f64
-    }
-}
-
-/// Splits a finite non-zero `x` into `m · 2^e` with `0.5 ≤ |m| < 1` (C's `frexp`).
-pub(crate) fn frexp(x: f64) -> (f64, i64) {
-    // Scale subnormals into the normal range first so the exponent field is meaningful.
-    let (x, bias) = if x.abs() < f64::MIN_POSITIVE {
-        (x * 2f64.powi(64), -64)
-    } else {
-        (x, 0)
-    };
-    let bits = x.to_bits();
-    let e = ((bits >> 52) & 0x7ff) as i64 - 1022;
-    let m = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));
-    (m, e + bias)
-}
-
-/// `m · 2^e`, saturating to ±Inf or ±0 like the exact result would round.
-pub(crate) fn ldexp(m: f64, e: i64) -> f64 {
-    let mut x = m;
-    let mut e = e;
-    while e > 0 && x.is_finite() {
-        let step = e.min(1000);
-        x *= 2f64.powi(step as i32);
-        e -= step;
-    }
-    while e < 0 && x != 0.0 {
-        let step = (-e).min(1000);
-        x /= 2f64.powi(step as i32);
-        e += step;
-    }
-    x
-}
-
-/// `sqrt(Σ xᵢ²)` without overflow or harmful underflow: the largest magnitude is factored out
-/// (LAPACK's `lassq` idea) and the rest summed in `f64`. NaN if any value is NaN; `inf` if any
-/// is infinite; `0` for no values.
-pub(crate) fn scaled_norm<T: Scalar>(values: impl Iterator<Item = T> + Clone) -> T {
-    let mut amax = 0.0f64;
-    for v in values.clone() {
-        let a = v.as_f64().abs();
-        if a.is_nan() {
-            return T::nan();
-        }
-        amax = amax.max(a);
-    }
-    if amax == 0.0 || amax.is_infinite() {
-        return T::of(amax);
-    }
-    let sum: f64 = values.map(|v| (v.as_f64() / amax).powi(2)).sum();
-    T::of(amax * sum.sqrt())
-}
-
-/// `x · 2^e`, exact unless the result leaves the normal range.
-pub(crate) fn times_pow2<T: Scalar>(x: T, e: i32) -> T {
-    T::of(ldexp(x.as_f64(), i64::from(e)))
-}
-
-/// For each row of `a`, the power of two `e` that brings its largest magnitude into [0.5, 1)
-/// (0 for a zero row): the exact row scaling LU uses when factoring `A` itself overflows.
-pub(crate) fn equilibration_exponents<T: Scalar>(a: &ndarray::ArrayView2<T>) -> Vec<i32> {
-    a.rows()
-        .into_iter()
-        .map(|r| {
-            let amax = r.iter().fold(0.0f64, |mx, v| mx.max(v.as_f64().abs()));
-            if amax == 0.0 {
-                0
-            } else {
-                -frexp(amax).1 as i32
-            }
-        })
-        .collect()
-}
+impl<T: Real + Ffi + Element> Scalar for T {}

@@ -15,7 +15,7 @@ use common::la::*;
 use common::*;
 use ndarray::{s, Array2, Array3, ArrayView2, Axis, ShapeBuilder};
 use parla::batch::{self, Batch, Strategy};
-use parla::{Engine, Error, Exec, Scalar};
+use parla::{Engine, Error, Exec, Op, Scalar};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -43,8 +43,8 @@ fn runners(threads: usize) -> Vec<Batch> {
 
 /// Whether `runner` runs `op` items on the `rayon` engine, and that engine lacks `op`: then the
 /// call must fail with `Unsupported` naming the batched op.
-fn unsupported(runner: &Batch, op: &'static str) -> bool {
-    let p = runner.plan(op, 10, 10);
+fn unsupported(runner: &Batch, op: Op) -> bool {
+    let p = runner.plan(op, parla::Dtype::F64, 10, 10);
     match p {
         Ok(p) => {
             assert_ne!(p.strategy, Strategy::Auto, "plans are concrete");
@@ -225,7 +225,7 @@ fn matmul_cases<T: Scalar>(seed: u64) {
     for t in THREADS {
         for r in runners(t) {
             let what = ctx(&r);
-            if unsupported(&r, "matmul") {
+            if unsupported(&r, Op::Matmul) {
                 expect_unsupported(r.matmul(&a, &b), "batch::matmul");
                 continue;
             }
@@ -314,7 +314,7 @@ fn matmul_of_lists_with_mixed_shapes_and_layouts() {
     for t in THREADS {
         for r in runners(t) {
             let what = ctx(&r);
-            if unsupported(&r, "matmul") {
+            if unsupported(&r, Op::Matmul) {
                 expect_unsupported(r.matmul(&a, &b), "batch::matmul");
                 continue;
             }
@@ -349,7 +349,7 @@ fn solve_cases<T: Scalar>(seed: u64) {
     for t in THREADS {
         for r in runners(t) {
             let what = ctx(&r);
-            if unsupported(&r, "solve") {
+            if unsupported(&r, Op::Solve) {
                 expect_unsupported(r.solve(&a, &b), "batch::solve");
                 continue;
             }
@@ -422,7 +422,7 @@ fn factor_cases<T: Scalar>(seed: u64) {
     for t in THREADS {
         for r in runners(t) {
             let what = ctx(&r);
-            if unsupported(&r, "cholesky") {
+            if unsupported(&r, Op::Cholesky) {
                 expect_unsupported(r.cholesky(&spd_views), "batch::cholesky");
             } else {
                 let l = r.cholesky(&spd_views).unwrap();
@@ -443,7 +443,7 @@ fn factor_cases<T: Scalar>(seed: u64) {
                     }
                 }
             }
-            if unsupported(&r, "inv") {
+            if unsupported(&r, Op::Inv) {
                 expect_unsupported(r.inv(&gens), "batch::inv");
             } else {
                 let x = r.inv(&gens).unwrap();
@@ -482,7 +482,7 @@ fn empty_batches_give_empty_results() {
             let a = Array3::<f64>::zeros((0, 3, 4));
             let b = Array3::<f64>::zeros((0, 4, 5));
             let none: Vec<Array2<f64>> = Vec::new();
-            if unsupported(&r, "matmul") {
+            if unsupported(&r, Op::Matmul) {
                 expect_unsupported(r.matmul(&a, &b), "batch::matmul");
             } else {
                 assert_eq!(r.matmul(&a, &b).unwrap().dim(), (0, 3, 5));
@@ -496,11 +496,11 @@ fn empty_batches_give_empty_results() {
                     .unwrap();
                 assert_eq!(c, Array3::<f64>::zeros((4, 3, 2)));
             }
-            if !unsupported(&r, "solve") {
+            if !unsupported(&r, Op::Solve) {
                 let x = r.solve(&Array3::<f64>::zeros((0, 4, 4)), &b).unwrap();
                 assert_eq!(x.dim(), (0, 4, 5));
             }
-            if !unsupported(&r, "inv") {
+            if !unsupported(&r, Op::Inv) {
                 assert_eq!(
                     r.inv(&Array3::<f32>::zeros((0, 6, 6))).unwrap().dim(),
                     (0, 6, 6)
@@ -511,7 +511,7 @@ fn empty_batches_give_empty_results() {
                     (3, 0, 0)
                 );
             }
-            if !unsupported(&r, "cholesky") {
+            if !unsupported(&r, Op::Cholesky) {
                 let l = r.cholesky(&Array3::<f32>::zeros((0, 2, 2))).unwrap();
                 assert_eq!(l.dim(), (0, 2, 2));
             }
@@ -641,7 +641,7 @@ fn failing_items_are_named_by_the_lowest_index() {
         for r in runners(t) {
             let what = ctx(&r);
             for _ in 0..3 {
-                if !unsupported(&r, "cholesky") {
+                if !unsupported(&r, Op::Cholesky) {
                     assert_eq!(
                         r.cholesky(&not_spd),
                         Err(Error::Batch {
@@ -659,7 +659,7 @@ fn failing_items_are_named_by_the_lowest_index() {
                     upper_nan[[3, 0, 5]] = f64::NAN;
                     assert!(r.cholesky(&upper_nan).is_ok(), "{what}");
                 }
-                if unsupported(&r, "solve") || unsupported(&r, "inv") {
+                if unsupported(&r, Op::Solve) || unsupported(&r, Op::Inv) {
                     continue;
                 }
                 match r.solve(&singular, &rhs) {
@@ -713,24 +713,24 @@ fn auto_picks_by_size_batch_and_threads_and_follows_explicit_engines() {
         BATCH_MIN_ITEMS_PER_WORKER as PER,
     };
     let auto = |t: usize| Exec::new(Engine::Auto, t).unwrap().batch(Strategy::Auto);
-    let flops = |op: &str, n: usize| {
+    let flops = |op: Op, n: usize| {
         let n = n as f64;
         match op {
-            "solve" => 2.0 / 3.0 * n * n * n + 2.0 * n * n,
-            "cholesky" => n * n * n / 3.0,
+            Op::Solve => 2.0 / 3.0 * n * n * n + 2.0 * n * n,
+            Op::Cholesky => n * n * n / 3.0,
             _ => 2.0 * n * n * n,
         }
     };
     // The cases.
-    for (op, len, n) in [("matmul", 10_000, 32), ("solve", 1_000, 64)] {
-        let p = auto(2).plan(op, len, n).unwrap();
+    for (op, len, n) in [(Op::Matmul, 10_000, 32), (Op::Solve, 1_000, 64)] {
+        let p = auto(2).plan(op, parla::Dtype::F64, len, n).unwrap();
         assert_eq!(
             (p.strategy, p.workers, p.item.threads),
             (Strategy::RayonBlas, 2, 1)
         );
     }
-    for op in ["matmul", "solve", "cholesky", "inv"] {
-        let small = if op == "matmul" { GEMM } else { FACTOR };
+    for op in [Op::Matmul, Op::Solve, Op::Cholesky, Op::Inv] {
+        let small = if op == Op::Matmul { GEMM } else { FACTOR };
         // The smallest batch of order-16 items with enough work, and one item less.
         let enough = (BATCH_MIN_FLOPS / flops(op, 16)).ceil() as usize;
         // (threads, len, order) -> strategy
@@ -748,7 +748,7 @@ fn auto_picks_by_size_batch_and_threads_and_follows_explicit_engines() {
             ((2, 0, 32), Strategy::Loop),
         ];
         for ((t, len, order), want) in table {
-            let p = auto(t).plan(op, len, order).unwrap();
+            let p = auto(t).plan(op, parla::Dtype::F64, len, order).unwrap();
             assert_eq!(
                 p.strategy, want,
                 "{op}: {len} items of order {order} on {t}"
@@ -762,7 +762,12 @@ fn auto_picks_by_size_batch_and_threads_and_follows_explicit_engines() {
         }
     }
     // An explicit engine decides, whatever the size; an explicit strategy beats the engine.
-    let on = |e: Engine, s: Strategy| Exec::new(e, 2).unwrap().batch(s).plan("matmul", 10_000, 32);
+    let on = |e: Engine, s: Strategy| {
+        Exec::new(e, 2)
+            .unwrap()
+            .batch(s)
+            .plan(Op::Matmul, parla::Dtype::F64, 10_000, 32)
+    };
     assert_eq!(
         on(Engine::Blas, Strategy::Auto).unwrap().strategy,
         Strategy::Loop
@@ -808,7 +813,7 @@ fn inside_a_parallel_task_a_batch_runs_on_one_thread() {
             let b = Exec::new(Engine::Auto, 4)
                 .unwrap()
                 .batch(Strategy::RayonBlas);
-            let p = b.plan("matmul", 8, 6).unwrap();
+            let p = b.plan(Op::Matmul, parla::Dtype::F64, 8, 6).unwrap();
             ((p.workers, p.item.threads), b.matmul(&a, &a).unwrap())
         })
         .unwrap();

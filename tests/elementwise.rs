@@ -233,7 +233,10 @@ fn shape_mismatch_names_both_shapes() {
 
 #[test]
 fn the_blas_engine_runs_in_the_calling_thread() {
-    let p = Exec::new(Engine::Blas, 2).unwrap().plan("map").unwrap();
+    let p = Exec::new(Engine::Blas, 2)
+        .unwrap()
+        .plan(parla::Op::Map, parla::Dtype::F64, parla::Shape::Unknown)
+        .unwrap();
     assert_eq!(p.threads, 1);
     assert!(p.split.contains("calling thread"), "{}", p.split);
     let a = random_t::<f64>(8, 200, 200);
@@ -248,7 +251,10 @@ fn the_blas_engine_runs_in_the_calling_thread() {
         .unwrap();
     assert_eq!(seen.into_inner().unwrap(), [caller].into_iter().collect());
     for engine in [Engine::RayonBlas, Engine::Rayon] {
-        let p = Exec::new(engine, 2).unwrap().plan("zip_with").unwrap();
+        let p = Exec::new(engine, 2)
+            .unwrap()
+            .plan(parla::Op::ZipWith, parla::Dtype::F64, parla::Shape::Unknown)
+            .unwrap();
         assert_eq!((p.engine, p.threads), (engine, 2));
     }
 }

@@ -346,7 +346,7 @@ impl<T: Elem> Case<T> {
         }
     }
 
-    /// Runs `exec.gemm` (or `parla::gemm` if `exec` is None) once and checks everything.
+    /// Runs `exec.gemm` (or `parla::blas_level::gemm` if `exec` is None) once and checks everything.
     #[allow(clippy::too_many_arguments)]
     fn check_gemm(
         &self,
@@ -380,7 +380,7 @@ impl<T: Elem> Case<T> {
         let (bv, tb) = ob.view();
         let mut c = c_view_mut(lc, &mut big, m, n);
         match exec {
-            None => parla::gemm(alpha, &av, ta, &bv, tb, beta, &mut c),
+            None => parla::blas_level::gemm(alpha, &av, ta, &bv, tb, beta, &mut c),
             Some(e) => e.gemm(alpha, &av, ta, &bv, tb, beta, &mut c),
         }
         .unwrap_or_else(|e| panic!("{}: {e}", ctx()));
@@ -606,7 +606,7 @@ fn beta_zero_overwrites_nan_in_c() {
             let (av, ta) = oas[0].view();
             let (bv, tb) = obs[3].view();
             let mut c = c_view_mut(lc, &mut big, m, n);
-            parla::gemm(0.7, &av, ta, &bv, tb, 0.0, &mut c).unwrap();
+            parla::blas_level::gemm(0.7, &av, ta, &bv, tb, 0.0, &mut c).unwrap();
             assert!(
                 c.iter().all(|x| !x.is_nan()),
                 "NaN left in C ({lc:?}, {m}x{n}x{k})"
@@ -662,25 +662,72 @@ fn engine_any_thread_count_matches_reference(engine: Engine) {
 #[test]
 fn auto_picks_engine_and_threads_by_size() {
     let auto = Exec::new(Engine::Auto, 2).unwrap();
-    let simd = auto.gemm_kernel::<f64>().isa != parla::Isa::Portable;
-    let p = auto.plan_gemm(16, 16, 16).unwrap();
+    let simd = auto.gemm_kernel::<f64>().isa != parla::tuning::Isa::Portable;
+    let p = auto
+        .plan(
+            parla::Op::Matmul,
+            parla::Dtype::F64,
+            parla::Shape::Product {
+                m: 16,
+                n: 16,
+                k: 16,
+            },
+        )
+        .unwrap();
     assert_eq!(
         (p.engine, p.threads),
         (Engine::Blas, 1),
         "tiny: OpenBLAS, one thread"
     );
-    let p = auto.plan_gemm(64, 64, 64).unwrap();
+    let p = auto
+        .plan(
+            parla::Op::Matmul,
+            parla::Dtype::F64,
+            parla::Shape::Product {
+                m: 64,
+                n: 64,
+                k: 64,
+            },
+        )
+        .unwrap();
     assert_eq!(p.threads, 1, "small: one thread");
-    let p = auto.plan_gemm(1024, 1024, 1024).unwrap();
+    let p = auto
+        .plan(
+            parla::Op::Matmul,
+            parla::Dtype::F64,
+            parla::Shape::Product {
+                m: 1024,
+                n: 1024,
+                k: 1024,
+            },
+        )
+        .unwrap();
     assert_eq!(p.threads, 2, "large: the whole budget");
     if simd {
-        assert_eq!(auto.plan_gemm(64, 64, 64).unwrap().engine, Engine::Rayon);
+        assert_eq!(
+            auto.plan(
+                parla::Op::Matmul,
+                parla::Dtype::F64,
+                parla::Shape::Product {
+                    m: 64,
+                    n: 64,
+                    k: 64
+                }
+            )
+            .unwrap()
+            .engine,
+            Engine::Rayon
+        );
         assert_eq!(p.engine, Engine::Rayon);
     }
     // A fixed engine is never overridden, whatever the size.
     let fixed = Exec::new(Engine::RayonBlas, 2)
         .unwrap()
-        .plan_gemm(4, 4, 4)
+        .plan(
+            parla::Op::Matmul,
+            parla::Dtype::F64,
+            parla::Shape::Product { m: 4, n: 4, k: 4 },
+        )
         .unwrap();
     assert_eq!((fixed.engine, fixed.threads), (Engine::RayonBlas, 2));
     // Inside a rayon worker: one thread.
@@ -688,7 +735,18 @@ fn auto_picks_engine_and_threads_by_size() {
         .num_threads(2)
         .build()
         .unwrap();
-    let inner = pool.install(|| auto.plan_gemm(1024, 1024, 1024).unwrap());
+    let inner = pool.install(|| {
+        auto.plan(
+            parla::Op::Matmul,
+            parla::Dtype::F64,
+            parla::Shape::Product {
+                m: 1024,
+                n: 1024,
+                k: 1024,
+            },
+        )
+        .unwrap()
+    });
     assert_eq!(inner.threads, 1);
     // The products themselves, at each size class, against the reference.
     let mut rng = common::rng(23);
@@ -743,12 +801,16 @@ fn rayon_engine_small_full_cross_product_at_2_threads() {
 /// MC ± 1, 2·MC + 1, NR ± 1, NC ± 1, KC ± 1, 2·KC + 1), at 1, 2 and 3 threads.
 fn forced_tiny_blocks<T: Elem>(seed: u64) {
     let mut rng = common::rng(seed);
-    let isas = [parla::Isa::Avx512, parla::Isa::Avx2, parla::Isa::Portable];
+    let isas = [
+        parla::tuning::Isa::Avx512,
+        parla::tuning::Isa::Avx2,
+        parla::tuning::Isa::Portable,
+    ];
     for isa in isas.into_iter().filter(|i| i.available()) {
         let base = Exec::new(Engine::Rayon, 1).unwrap().with_isa(isa).unwrap();
         let kernel = base.gemm_kernel::<T>();
         let (mr, nr) = (kernel.mr, kernel.nr);
-        let blocks = parla::GemmBlocks {
+        let blocks = parla::tuning::GemmBlocks {
             mc: mr + 3,
             kc: 7,
             nc: 2 * nr + 1,
@@ -799,7 +861,11 @@ fn rayon_forced_tiny_blocks_f32_every_isa() {
 fn rayon_default_blocks_edges_every_isa() {
     // Sizes just around the default MC and KC (one extra row block, one extra rank-KC update).
     let mut rng = common::rng(33);
-    for isa in [parla::Isa::Avx512, parla::Isa::Avx2, parla::Isa::Portable] {
+    for isa in [
+        parla::tuning::Isa::Avx512,
+        parla::tuning::Isa::Avx2,
+        parla::tuning::Isa::Portable,
+    ] {
         if !isa.available() {
             continue;
         }
@@ -870,10 +936,10 @@ fn rayon_block_settings_are_validated() {
         (0, 8, 8),
         (8, 0, 8),
         (8, 8, 0),
-        (parla::MAX_BLOCK + 1, 8, 8),
+        (parla::tuning::MAX_BLOCK + 1, 8, 8),
     ] {
         let err = base
-            .with_gemm_blocks(parla::GemmBlocks { mc, kc, nc })
+            .with_gemm_blocks(parla::tuning::GemmBlocks { mc, kc, nc })
             .unwrap_err();
         assert!(
             matches!(
@@ -886,13 +952,15 @@ fn rayon_block_settings_are_validated() {
             "{err:?}"
         );
     }
-    assert!(base.with_isa(parla::Isa::Portable).is_ok());
+    assert!(base.with_isa(parla::tuning::Isa::Portable).is_ok());
 }
 
 #[test]
 fn rayon_plan_reports_kernel_and_split() {
     let exec = Exec::new(Engine::Rayon, 2).unwrap();
-    let plan = exec.plan("matmul").unwrap();
+    let plan = exec
+        .plan(parla::Op::Matmul, parla::Dtype::F64, parla::Shape::Unknown)
+        .unwrap();
     assert_eq!((plan.engine, plan.threads), (Engine::Rayon, 2));
     let k = plan.kernel.expect("the rayon engine reports its kernel");
     assert_eq!(k, exec.gemm_kernel::<f64>());
@@ -900,7 +968,7 @@ fn rayon_plan_reports_kernel_and_split() {
     assert!(plan.split.contains("MC"), "{}", plan.split);
     assert!(Exec::blas(2)
         .unwrap()
-        .plan("matmul")
+        .plan(parla::Op::Matmul, parla::Dtype::F64, parla::Shape::Unknown)
         .unwrap()
         .kernel
         .is_none());
@@ -967,7 +1035,7 @@ fn gemm_shape_mismatch_names_op_shapes() {
     // op(A) = Aᵀ is 3×2, op(B) = B is 3×4: inner dimensions 2 ≠ 3.
     let mut c = c0.clone();
     assert_eq!(
-        parla::gemm(1.0, &a, Trans::Yes, &b, Trans::No, 0.0, &mut c).unwrap_err(),
+        parla::blas_level::gemm(1.0, &a, Trans::Yes, &b, Trans::No, 0.0, &mut c).unwrap_err(),
         Error::ShapeMismatch {
             op: "gemm",
             left: vec![3, 2],
@@ -976,7 +1044,7 @@ fn gemm_shape_mismatch_names_op_shapes() {
     );
     // op(B) = Bᵀ is 4×3: inner 3 ≠ 4.
     assert_eq!(
-        parla::gemm(1.0, &a, Trans::No, &b, Trans::Yes, 0.0, &mut c).unwrap_err(),
+        parla::blas_level::gemm(1.0, &a, Trans::No, &b, Trans::Yes, 0.0, &mut c).unwrap_err(),
         Error::ShapeMismatch {
             op: "gemm",
             left: vec![2, 3],
@@ -986,7 +1054,7 @@ fn gemm_shape_mismatch_names_op_shapes() {
     // A·B is 2×4 but C is 4×2.
     let mut ct = Array2::<f64>::zeros((4, 2));
     assert_eq!(
-        parla::gemm(1.0, &a, Trans::No, &b, Trans::No, 0.0, &mut ct).unwrap_err(),
+        parla::blas_level::gemm(1.0, &a, Trans::No, &b, Trans::No, 0.0, &mut ct).unwrap_err(),
         Error::ShapeMismatch {
             op: "gemm",
             left: vec![2, 4],
@@ -998,7 +1066,7 @@ fn gemm_shape_mismatch_names_op_shapes() {
     let mut cv = big.slice_mut(s![1..7;2, 2..11;3]);
     assert_eq!(cv.dim(), (3, 3));
     assert_eq!(
-        parla::gemm(1.0, &a, Trans::No, &b, Trans::No, 1.0, &mut cv).unwrap_err(),
+        parla::blas_level::gemm(1.0, &a, Trans::No, &b, Trans::No, 1.0, &mut cv).unwrap_err(),
         Error::ShapeMismatch {
             op: "gemm",
             left: vec![2, 4],
@@ -1044,12 +1112,15 @@ fn dimension_above_i32_max_is_too_large_without_allocating() {
 
     // gemm: inner dimension 2³¹ into a 1 × 1 C, plain and through transposes.
     let mut c = Array2::from_elem((1, 1), 3.0);
-    let err = parla::gemm(1.0, &row, Trans::No, &col, Trans::No, 1.0, &mut c).unwrap_err();
+    let err =
+        parla::blas_level::gemm(1.0, &row, Trans::No, &col, Trans::No, 1.0, &mut c).unwrap_err();
     assert!(too_large(&err, "gemm", "inner dimension"), "{err:?}");
-    let err = parla::gemm(1.0, &col, Trans::Yes, &row, Trans::Yes, 0.0, &mut c).unwrap_err();
+    let err =
+        parla::blas_level::gemm(1.0, &col, Trans::Yes, &row, Trans::Yes, 0.0, &mut c).unwrap_err();
     assert!(too_large(&err, "gemm", "inner dimension"), "{err:?}");
     // Even α = 0 (which reads neither A nor B) must reject what BLAS could not express.
-    let err = parla::gemm(0.0, &row, Trans::No, &col, Trans::No, 0.0, &mut c).unwrap_err();
+    let err =
+        parla::blas_level::gemm(0.0, &row, Trans::No, &col, Trans::No, 0.0, &mut c).unwrap_err();
     assert!(too_large(&err, "gemm", "inner dimension"), "{err:?}");
     assert_eq!(c[[0, 0]], 3.0, "a failed gemm must not write C");
 
@@ -1100,7 +1171,7 @@ fn empty_products_are_zeros() {
         assert_eq!(c32, Array2::<f32>::zeros((m, n)));
         // gemm with k = 0 and β = 0 turns a NaN C into zeros.
         let mut c = Array2::from_elem((m, n), f64::NAN);
-        parla::gemm(0.7, &a, Trans::No, &b, Trans::No, 0.0, &mut c).unwrap();
+        parla::blas_level::gemm(0.7, &a, Trans::No, &b, Trans::No, 0.0, &mut c).unwrap();
         assert!(c.iter().all(|&x| x == 0.0));
     }
 }
@@ -1161,7 +1232,7 @@ fn broadcast_operands() {
         assert_gauge(&c.view(), &case.r, 1.0, 0.0, None, &ctx);
         for (ta, at) in [(Trans::No, a.view()), (Trans::Yes, a.reversed_axes())] {
             let mut c = case.c0.clone();
-            parla::gemm(0.7, &at, ta, &b, Trans::No, 1.3, &mut c).unwrap();
+            parla::blas_level::gemm(0.7, &at, ta, &b, Trans::No, 1.3, &mut c).unwrap();
             assert_gauge(&c.view(), &case.r, 0.7, 1.3, Some(&case.c0), &ctx);
         }
     }
@@ -1182,6 +1253,8 @@ fn rayon_blas_is_deterministic_run_to_run() {
             .zip(again.iter())
             .all(|(x, y)| x.to_bits() == y.to_bits()));
     }
-    let p = exec.plan("matmul").unwrap();
+    let p = exec
+        .plan(parla::Op::Matmul, parla::Dtype::F64, parla::Shape::Unknown)
+        .unwrap();
     assert_eq!((p.engine, p.threads), (Engine::RayonBlas, 2));
 }

@@ -173,7 +173,7 @@ fn check_axpy<T: Scalar>(seed: u64) {
                     let sx = VStore::new(&x, lx, guard());
                     let mut sy = VStore::new(&y, ly, guard());
                     let before = sy.big.clone();
-                    parla::axpy(alpha, &sx.view(), &mut sy.view_mut()).unwrap();
+                    parla::blas_level::axpy(alpha, &sx.view(), &mut sy.view_mut()).unwrap();
                     sy.guards_unchanged(&before, "axpy y");
                     for (i, ((&got, &e), (&xi, &yi))) in sy
                         .view()
@@ -219,7 +219,7 @@ fn check_scal<T: Scalar>(seed: u64) {
             for lx in VLAYS {
                 let mut sx = VStore::new(&x, lx, guard());
                 let before = sx.big.clone();
-                parla::scal(alpha, &mut sx.view_mut()).unwrap();
+                parla::blas_level::scal(alpha, &mut sx.view_mut()).unwrap();
                 sx.guards_unchanged(&before, "scal x");
                 for (i, (&got, &xi)) in sx.view().iter().zip(&x).enumerate() {
                     let e = a64 * xi.as_f64();
@@ -254,7 +254,7 @@ fn check_scal_zero_clears_non_finite<T: Scalar>() {
             });
             let mut sx = VStore::new(&x, lx, guard());
             let before = sx.big.clone();
-            parla::scal(T::zero(), &mut sx.view_mut()).unwrap();
+            parla::blas_level::scal(T::zero(), &mut sx.view_mut()).unwrap();
             sx.guards_unchanged(&before, "scal 0");
             assert!(
                 sx.view().iter().all(|&v| v == T::zero()),
@@ -284,7 +284,7 @@ fn check_nrm2<T: Scalar>(seed: u64) {
         let bound = (2.0 * n as f64 + 2.0) * eps * reference;
         for lx in VLAYS {
             let sx = VStore::new(&x, lx, guard());
-            let got = parla::nrm2(&sx.view()).unwrap();
+            let got = parla::blas_level::nrm2(&sx.view()).unwrap();
             let err = (got.as_f64() - reference).abs();
             assert!(
                 err <= bound,
@@ -317,19 +317,19 @@ fn nrm2_does_not_overflow() {
     let sqrt2 = std::f64::consts::SQRT_2;
     for lx in VLAYS {
         let x = VStore::new(&Array1::from(vec![1e300, 1e300]), lx, 0.0);
-        let got = parla::nrm2(&x.view()).unwrap();
+        let got = parla::blas_level::nrm2(&x.view()).unwrap();
         assert!(
             rel_err(got, sqrt2 * 1e300) <= 4.0 * f64::EPSILON,
             "{lx:?}: {got:e}"
         );
 
         let x = VStore::new(&Array1::from(vec![3e300, -4e300]), lx, 0.0);
-        let got = parla::nrm2(&x.view()).unwrap();
+        let got = parla::blas_level::nrm2(&x.view()).unwrap();
         assert!(rel_err(got, 5e300) <= 4.0 * f64::EPSILON, "{lx:?}: {got:e}");
 
         // 1000 entries of 1e300: √1000 · 1e300.
         let x = VStore::new(&Array1::from_elem(1000, 1e300), lx, 0.0);
-        let got = parla::nrm2(&x.view()).unwrap();
+        let got = parla::blas_level::nrm2(&x.view()).unwrap();
         let want = 1000f64.sqrt() * 1e300;
         assert!(
             rel_err(got, want) <= 1000.0 * f64::EPSILON,
@@ -338,7 +338,7 @@ fn nrm2_does_not_overflow() {
 
         // f32: 1e30² overflows f32 but the norm √2 · 1e30 does not.
         let x = VStore::new(&Array1::from(vec![1e30f32, 1e30]), lx, 0.0);
-        let got = parla::nrm2(&x.view()).unwrap();
+        let got = parla::blas_level::nrm2(&x.view()).unwrap();
         let want = (sqrt2 * 1e30) as f32;
         assert!(got.is_finite(), "{lx:?}: {got:e}");
         assert!(
@@ -352,7 +352,7 @@ fn nrm2_does_not_overflow() {
 fn nrm2_does_not_underflow() {
     for lx in VLAYS {
         let x = VStore::new(&Array1::from_elem(4, 1e-300), lx, 0.0);
-        let got = parla::nrm2(&x.view()).unwrap();
+        let got = parla::blas_level::nrm2(&x.view()).unwrap();
         assert!(
             rel_err(got, 2e-300) <= 4.0 * f64::EPSILON,
             "{lx:?}: {got:e}"
@@ -360,7 +360,7 @@ fn nrm2_does_not_underflow() {
 
         // Squares underflow to zero even in 1000 copies: 1e-170² = 1e-340 < f64::MIN_POSITIVE.
         let x = VStore::new(&Array1::from_elem(1000, -1e-170), lx, 0.0);
-        let got = parla::nrm2(&x.view()).unwrap();
+        let got = parla::blas_level::nrm2(&x.view()).unwrap();
         let want = 1000f64.sqrt() * 1e-170;
         assert!(
             rel_err(got, want) <= 1000.0 * f64::EPSILON,
@@ -369,12 +369,12 @@ fn nrm2_does_not_underflow() {
 
         // A subnormal result: 2e-310 has an absolute resolution of one subnormal step.
         let x = VStore::new(&Array1::from_elem(4, 1e-310), lx, 0.0);
-        let got: f64 = parla::nrm2(&x.view()).unwrap();
+        let got: f64 = parla::blas_level::nrm2(&x.view()).unwrap();
         let step = f64::from_bits(1);
         assert!((got - 2e-310).abs() <= 4.0 * step, "{lx:?}: {got:e}");
 
         let x = VStore::new(&Array1::from_elem(4, 1e-30f32), lx, 0.0);
-        let got = parla::nrm2(&x.view()).unwrap();
+        let got = parla::blas_level::nrm2(&x.view()).unwrap();
         assert!(
             rel_err(got as f64, 2e-30) <= 4.0 * f32::EPSILON as f64,
             "{lx:?}: {got:e}"
@@ -383,7 +383,7 @@ fn nrm2_does_not_underflow() {
 }
 
 fn nrm2_special<T: Scalar>(pattern: &[T]) -> T {
-    parla::nrm2(&Array1::from(pattern.to_vec())).unwrap()
+    parla::blas_level::nrm2(&Array1::from(pattern.to_vec())).unwrap()
 }
 
 #[test]
@@ -407,7 +407,11 @@ fn nrm2_inf_gives_inf() {
         x[pos] = -inf;
         for lx in VLAYS {
             let s = VStore::new(&x, lx, 0.0);
-            assert_eq!(parla::nrm2(&s.view()).unwrap(), inf, "pos {pos} {lx:?}");
+            assert_eq!(
+                parla::blas_level::nrm2(&s.view()).unwrap(),
+                inf,
+                "pos {pos} {lx:?}"
+            );
         }
     }
 }
@@ -430,7 +434,10 @@ fn nrm2_nan_with_other_values_gives_nan() {
         x[pos] = nan;
         for lx in VLAYS {
             let s = VStore::new(&x, lx, 0.0);
-            assert!(parla::nrm2(&s.view()).unwrap().is_nan(), "pos {pos} {lx:?}");
+            assert!(
+                parla::blas_level::nrm2(&s.view()).unwrap().is_nan(),
+                "pos {pos} {lx:?}"
+            );
         }
     }
 }
@@ -474,7 +481,7 @@ fn different_lengths_are_shape_mismatch() {
     );
     let mut y4 = y.clone();
     assert_eq!(
-        parla::axpy(1.0, &x, &mut y4).unwrap_err(),
+        parla::blas_level::axpy(1.0, &x, &mut y4).unwrap_err(),
         Error::ShapeMismatch {
             op: "axpy",
             left: vec![3],
@@ -509,14 +516,14 @@ fn broadcast_vectors() {
             (got - reference).abs() <= 2.0 * n as f64 * f64::EPSILON * scale,
             "dot n={n}"
         );
-        let nrm = parla::nrm2(&x).unwrap();
+        let nrm = parla::blas_level::nrm2(&x).unwrap();
         let want = (n as f64).sqrt() * one[0].abs();
         assert!(
             rel_err(nrm, want) <= (2.0 * n as f64 + 2.0) * f64::EPSILON,
             "nrm2 n={n}"
         );
         let mut y2 = y.clone();
-        parla::axpy(-0.7, &x, &mut y2).unwrap();
+        parla::blas_level::axpy(-0.7, &x, &mut y2).unwrap();
         for (i, (&got, &yi)) in y2.iter().zip(&y).enumerate() {
             let e = -0.7 * one[0] + yi;
             let bound = 2.0 * f64::EPSILON * ((0.7 * one[0]).abs() + yi.abs());
@@ -535,7 +542,14 @@ fn rayon_engines_level1_match_reference_at_1_2_3_threads() {
     {
         parla::with_backend(engine, || {
             parla::with_num_threads(t, || {
-                assert_eq!(Exec::current().unwrap().plan("dot").unwrap().engine, engine);
+                assert_eq!(
+                    Exec::current()
+                        .unwrap()
+                        .plan(parla::Op::Dot, parla::Dtype::F64, parla::Shape::Unknown)
+                        .unwrap()
+                        .engine,
+                    engine
+                );
                 check_dot::<f64>(201);
                 check_dot::<f32>(202);
                 check_axpy::<f64>(203);

@@ -318,7 +318,7 @@ impl<T: Scalar> Case<T> {
         let x = vview(lx, &xs);
         let mut y = vview_mut(ly, &mut ys);
         match exec {
-            None => parla::gemv(alpha, &a.view(), ta, &x, beta, &mut y),
+            None => parla::blas_level::gemv(alpha, &a.view(), ta, &x, beta, &mut y),
             Some(e) => e.gemv(alpha, &a.view(), ta, &x, beta, &mut y),
         }
         .unwrap_or_else(|e| panic!("{}: {e}", ctx()));
@@ -460,7 +460,7 @@ fn beta_zero_overwrites_nan_in_y() {
                 };
                 let mut ys = vstore(&Array1::from_elem(m, f64::NAN), ly, 0.0);
                 let mut y = vview_mut(ly, &mut ys);
-                parla::gemv(0.7, &stored, ta, &x, 0.0, &mut y).unwrap();
+                parla::blas_level::gemv(0.7, &stored, ta, &x, 0.0, &mut y).unwrap();
                 assert!(
                     y.iter().all(|v| !v.is_nan()),
                     "{m}x{n} {ta:?} y:{ly:?}: {y}"
@@ -480,7 +480,8 @@ fn gemv_shape_mismatch() {
 
     // x does not fit op(A) = A (2×3).
     let mut y = y0.clone();
-    let err = parla::gemv(1.0, &a, Trans::No, &Array1::zeros(2), 0.0, &mut y).unwrap_err();
+    let err =
+        parla::blas_level::gemv(1.0, &a, Trans::No, &Array1::zeros(2), 0.0, &mut y).unwrap_err();
     assert_eq!(
         err,
         Error::ShapeMismatch {
@@ -491,7 +492,8 @@ fn gemv_shape_mismatch() {
     );
     // y does not fit.
     let mut y3 = Array1::from_elem(3, 5.0);
-    let err = parla::gemv(1.0, &a, Trans::No, &Array1::zeros(3), 0.0, &mut y3).unwrap_err();
+    let err =
+        parla::blas_level::gemv(1.0, &a, Trans::No, &Array1::zeros(3), 0.0, &mut y3).unwrap_err();
     assert_eq!(
         err,
         Error::ShapeMismatch {
@@ -506,7 +508,8 @@ fn gemv_shape_mismatch() {
         "a failed gemv must not write y"
     );
     // With Trans::Yes the shapes are those of op(A) = Aᵀ (3×2): a 3-vector x does not fit.
-    let err = parla::gemv(1.0, &a, Trans::Yes, &Array1::zeros(3), 0.0, &mut y3).unwrap_err();
+    let err =
+        parla::blas_level::gemv(1.0, &a, Trans::Yes, &Array1::zeros(3), 0.0, &mut y3).unwrap_err();
     assert_eq!(
         err,
         Error::ShapeMismatch {
@@ -516,7 +519,8 @@ fn gemv_shape_mismatch() {
         }
     );
     // ... and a 2-vector y does not either.
-    let err = parla::gemv(1.0, &a, Trans::Yes, &Array1::zeros(2), 0.0, &mut y).unwrap_err();
+    let err =
+        parla::blas_level::gemv(1.0, &a, Trans::Yes, &Array1::zeros(2), 0.0, &mut y).unwrap_err();
     assert_eq!(
         err,
         Error::ShapeMismatch {
@@ -528,7 +532,8 @@ fn gemv_shape_mismatch() {
     assert_eq!(y, y0, "a failed gemv must not write y");
     // Strided views report their logical lengths.
     let big = Array1::<f64>::zeros(9);
-    let err = parla::gemv(1.0, &a, Trans::No, &big.slice(s![..;3]), 0.0, &mut y3).unwrap_err();
+    let err = parla::blas_level::gemv(1.0, &a, Trans::No, &big.slice(s![..;3]), 0.0, &mut y3)
+        .unwrap_err();
     assert_eq!(
         err,
         Error::ShapeMismatch {
@@ -588,12 +593,12 @@ fn gemv_dimension_above_i32_max_is_too_large() {
     let x1 = Array1::<f64>::ones(1);
     let xb = x1.broadcast(BIG).unwrap();
     let mut y = Array1::from_elem(1, 3.0);
-    let err = parla::gemv(1.0, &wide, Trans::No, &xb, 1.0, &mut y).unwrap_err();
+    let err = parla::blas_level::gemv(1.0, &wide, Trans::No, &xb, 1.0, &mut y).unwrap_err();
     assert!(
         matches!(err, Error::TooLarge { op: "gemv", what: "columns", value, .. } if value == BIG),
         "{err:?}"
     );
-    let err = parla::gemv(1.0, &wide.t(), Trans::Yes, &xb, 1.0, &mut y).unwrap_err();
+    let err = parla::blas_level::gemv(1.0, &wide.t(), Trans::Yes, &xb, 1.0, &mut y).unwrap_err();
     assert!(matches!(err, Error::TooLarge { op: "gemv", .. }), "{err:?}");
     assert_eq!(y[0], 3.0);
     assert_eq!(
@@ -639,7 +644,7 @@ fn broadcast_operands() {
         let y = parla::matvec(&a, &x).unwrap();
         assert_gauge(&y.view(), &r, 1.0, 0.0, None, &ctx);
         let mut y = y0.clone();
-        parla::gemv(0.7, &a.t(), Trans::Yes, &x, 1.3, &mut y).unwrap();
+        parla::blas_level::gemv(0.7, &a.t(), Trans::Yes, &x, 1.3, &mut y).unwrap();
         assert_gauge(&y.view(), &r, 0.7, 1.3, Some(&y0), &ctx);
     }
 }
@@ -654,7 +659,7 @@ fn gemv_leaves_y_untouched_when_it_fails() {
     let x_store = Array1::<f64>::zeros(1);
     let x = x_store.broadcast(n).unwrap();
     let mut y = Array1::from_elem(4, f64::NAN);
-    let r = parla::gemv(1.0, &a, Trans::No, &x, 0.0, &mut y);
+    let r = parla::blas_level::gemv(1.0, &a, Trans::No, &x, 0.0, &mut y);
     assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
     assert!(y.iter().all(|v| v.is_nan()), "y was modified: {y}");
 }

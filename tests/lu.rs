@@ -759,7 +759,14 @@ fn rayon_engines_run_every_lu_check_at_1_2_3_threads() {
             parla::with_backend(engine, || {
                 parla::with_num_threads(t, || {
                     let seed = 100 + 10 * t as u64;
-                    assert_eq!(Exec::current().unwrap().plan("lu").unwrap().engine, engine);
+                    assert_eq!(
+                        Exec::current()
+                            .unwrap()
+                            .plan(parla::Op::Lu, parla::Dtype::F64, parla::Shape::Unknown)
+                            .unwrap()
+                            .engine,
+                        engine
+                    );
                     lu_all_cases::<f64>(seed);
                     lu_all_cases::<f32>(seed + 1);
                     solve_all_cases::<f64>(seed + 2);

@@ -4,7 +4,6 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ndarray::Array2;
-use parla::jobs::resolve_n_jobs;
 use parla::{Chunking, Error, Exec, Parallel};
 
 #[test]
@@ -23,7 +22,7 @@ fn n_jobs_table() {
     ];
     for (n, cores, want) in ok {
         assert_eq!(
-            resolve_n_jobs(n, cores).unwrap(),
+            Parallel::resolve_n_jobs(n, cores).unwrap(),
             want,
             "n_jobs {n} on {cores} cores"
         );
@@ -31,7 +30,7 @@ fn n_jobs_table() {
     for (n, cores) in [(0, 2), (-3, 2), (-9, 8), (1025, 2), (isize::MIN, 2)] {
         assert!(
             matches!(
-                resolve_n_jobs(n, cores),
+                Parallel::resolve_n_jobs(n, cores),
                 Err(Error::InvalidArgument { name: "n_jobs", .. })
             ),
             "n_jobs {n} on {cores} cores must be rejected"
@@ -206,7 +205,10 @@ fn parla_calls_inside_tasks_run_single_threaded_and_agree_with_serial() {
     let out = Parallel::new(4)
         .unwrap()
         .map(0..32, |_| {
-            let plan = Exec::blas(4).unwrap().plan("matmul").unwrap();
+            let plan = Exec::blas(4)
+                .unwrap()
+                .plan(parla::Op::Matmul, parla::Dtype::F64, parla::Shape::Unknown)
+                .unwrap();
             (plan.threads, parla::matmul(&a, &a).unwrap())
         })
         .unwrap();

@@ -300,7 +300,7 @@ fn binary<T: Scalar>(sa: &Spec, sb: &Spec, tr: (bool, bool, bool)) {
     let mut c = Array2::<T>::zeros((oa.nrows(), ob.ncols()));
     let r = call!(
         "gemm",
-        parla::gemm(T::one(), &a, ta, &b, tb, T::zero(), &mut c)
+        parla::blas_level::gemm(T::one(), &a, ta, &b, tb, T::zero(), &mut c)
     );
     assert_eq!(r.is_ok(), oa.ncols() == ob.nrows(), "gemm: {r:?}");
     // Linear systems with a matrix and a vector right-hand side.
@@ -368,7 +368,7 @@ fn binary<T: Scalar>(sa: &Spec, sb: &Spec, tr: (bool, bool, bool)) {
         let y = b.column(0);
         let r = call!("dot", parla::dot(&x, &y));
         assert_eq!(r.is_ok(), x.len() == y.len(), "dot: {r:?}");
-        let v = call!("nrm2", parla::nrm2(&x)).unwrap();
+        let v = call!("nrm2", parla::blas_level::nrm2(&x)).unwrap();
         assert!(v >= T::zero() || v.is_nan());
         if x.iter().any(|t| t.is_nan()) {
             assert!(v.is_nan(), "nrm2 of a vector with NaN: {v}");
@@ -446,5 +446,5 @@ fn vectors_of_every_stride() {
     let want = common::compensated_sum(x.iter().zip(y.iter()).map(|(a, b)| a * b));
     assert_eq!(parla::dot(&x, &y).unwrap(), want);
     let n2 = common::compensated_sum(x.iter().map(|a| a * a)).sqrt();
-    assert!((parla::nrm2(&x).unwrap() - n2).abs() <= 4.0 * f64::EPSILON * n2);
+    assert!((parla::blas_level::nrm2(&x).unwrap() - n2).abs() <= 4.0 * f64::EPSILON * n2);
 }

@@ -236,7 +236,14 @@ fn rayon_engines_all_cases_at_1_2_3_threads() {
         for t in 1..=3 {
             parla::with_backend(engine, || {
                 parla::with_num_threads(t, || {
-                    assert_eq!(Exec::current().unwrap().plan("qr").unwrap().engine, engine);
+                    assert_eq!(
+                        Exec::current()
+                            .unwrap()
+                            .plan(parla::Op::Qr, parla::Dtype::F64, parla::Shape::Unknown)
+                            .unwrap()
+                            .engine,
+                        engine
+                    );
                     all_cases::<f64>(40 + t as u64);
                     all_cases::<f32>(50 + t as u64);
                     rank_deficient_input_still_factors();

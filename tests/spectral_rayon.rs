@@ -542,7 +542,9 @@ fn eigh_and_svd_f32_large_on_rayon_engines() {
     let mut rng = rng(108);
     let e = f32::EPSILON as f64;
     for n in [150, 300] {
-        let l: Vec<f64> = (0..n).map(|i| [-1.0, 0.5, 2.0, rng.gen_range(-1.0..1.0)][i % 4]).collect();
+        let l: Vec<f64> = (0..n)
+            .map(|i| [-1.0, 0.5, 2.0, rng.gen_range(-1.0..1.0)][i % 4])
+            .collect();
         let a32 = cast::<f32>(&symmetric_with_eigenvalues(&mut rng, &l));
         let a = to64(&a32.view());
         let g32 = random_f32(&mut rng, n, n - 10);
@@ -557,7 +559,10 @@ fn eigh_and_svd_f32_large_on_rayon_engines() {
                 vl.column_mut(j).mapv_inplace(|y| y * x);
             }
             let rec = ref_matmul(&vl.view(), &v.t());
-            let r = ratio(diff1(&a.view(), &rec.view()), n as f64 * norm1_nan(&a.view()) * e);
+            let r = ratio(
+                diff1(&a.view(), &rec.view()),
+                n as f64 * norm1_nan(&a.view()) * e,
+            );
             assert!(r < EIGH_THRESH, "{ctx}: eigh reconstruction {r}");
             let o = orth_defect(&v.view()) / (n as f64 * e);
             assert!(o < EIGH_THRESH, "{ctx}: eigh orthogonality {o}");
@@ -568,10 +573,19 @@ fn eigh_and_svd_f32_large_on_rayon_engines() {
                 us.column_mut(j).mapv_inplace(|y| y * x);
             }
             let rec = ref_matmul(&us.view(), &vt.view());
-            let r = ratio(diff1(&g.view(), &rec.view()), n as f64 * norm1_nan(&g.view()) * e);
+            let r = ratio(
+                diff1(&g.view(), &rec.view()),
+                n as f64 * norm1_nan(&g.view()) * e,
+            );
             assert!(r < SVD_THRESH, "{ctx}: svd reconstruction {r}");
-            assert!(orth_defect(&u.view()) / (n as f64 * e) < SVD_THRESH, "{ctx}: U");
-            assert!(orth_defect(&vt.t()) / (n as f64 * e) < SVD_THRESH, "{ctx}: V");
+            assert!(
+                orth_defect(&u.view()) / (n as f64 * e) < SVD_THRESH,
+                "{ctx}: U"
+            );
+            assert!(
+                orth_defect(&vt.t()) / (n as f64 * e) < SVD_THRESH,
+                "{ctx}: V"
+            );
         }
     }
 }

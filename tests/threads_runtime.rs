@@ -127,7 +127,12 @@ fn calls_inside_rayon_workers_run_blas_single_threaded() {
         use rayon::prelude::*;
         (0..8)
             .into_par_iter()
-            .map(|_| Exec::blas(4).unwrap().plan("matmul").unwrap())
+            .map(|_| {
+                Exec::blas(4)
+                    .unwrap()
+                    .plan(parla::Op::Matmul, parla::Dtype::F64, parla::Shape::Unknown)
+                    .unwrap()
+            })
             .collect()
     });
     assert!(
@@ -137,7 +142,11 @@ fn calls_inside_rayon_workers_run_blas_single_threaded() {
         "{plans:?}"
     );
     assert_eq!(
-        Exec::blas(4).unwrap().plan("matmul").unwrap().threads,
+        Exec::blas(4)
+            .unwrap()
+            .plan(parla::Op::Matmul, parla::Dtype::F64, parla::Shape::Unknown)
+            .unwrap()
+            .threads,
         4,
         "outside a worker"
     );
@@ -158,7 +167,11 @@ fn backend_runtime_and_scope() {
     ));
     assert_eq!(parla::eigh(&a).unwrap().values, ndarray::array![1.0, 1.0]);
     assert_eq!(
-        Exec::current().unwrap().plan("matmul").unwrap().engine,
+        Exec::current()
+            .unwrap()
+            .plan(parla::Op::Matmul, parla::Dtype::F64, parla::Shape::Unknown)
+            .unwrap()
+            .engine,
         Engine::Rayon
     );
     let ok = parla::with_backend(Engine::Blas, || parla::eigh(&a));

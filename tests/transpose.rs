@@ -138,7 +138,14 @@ fn free_function_and_plan() {
     let a = Array2::from_shape_fn((3, 2), |(i, j)| (i * 2 + j) as f32);
     assert_eq!(parla::transpose(&a).unwrap(), a.t());
     for engine in ENGINES {
-        let p = Exec::new(engine, 2).unwrap().plan("transpose").unwrap();
+        let p = Exec::new(engine, 2)
+            .unwrap()
+            .plan(
+                parla::Op::Transpose,
+                parla::Dtype::F64,
+                parla::Shape::Unknown,
+            )
+            .unwrap();
         assert_eq!((p.engine, p.threads), (engine, 2));
     }
 }

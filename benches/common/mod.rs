@@ -8,7 +8,7 @@
 
 use criterion::Criterion;
 use ndarray::{Array1, Array2};
-use parla::{Engine, Exec};
+use parla::{Engine, Exec, Op, Shape};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -41,12 +41,12 @@ pub fn thread_counts() -> Vec<usize> {
 
 /// `(engine, threads, exec)` for every engine × thread count that implements `op`
 /// (the others are skipped, with a note on stderr).
-pub fn execs(op: &'static str) -> Vec<(Engine, usize, Exec)> {
+pub fn execs(op: Op) -> Vec<(Engine, usize, Exec)> {
     let mut out = Vec::new();
     for engine in engines() {
         for t in thread_counts() {
             let exec = Exec::new(engine, t).expect("thread count in range");
-            match exec.plan(op) {
+            match exec.plan(op, parla::Dtype::F64, Shape::Unknown) {
                 Ok(_) => out.push((engine, t, exec)),
                 Err(parla::Error::Unsupported { .. }) => note_skipped(op, engine),
                 Err(e) => panic!("{e}"),
@@ -57,9 +57,9 @@ pub fn execs(op: &'static str) -> Vec<(Engine, usize, Exec)> {
 }
 
 /// Says once per (operation, engine) that the engine is skipped.
-fn note_skipped(op: &'static str, engine: Engine) {
+fn note_skipped(op: Op, engine: Engine) {
     use std::sync::Mutex;
-    static SEEN: Mutex<Vec<(&'static str, Engine)>> = Mutex::new(Vec::new());
+    static SEEN: Mutex<Vec<(Op, Engine)>> = Mutex::new(Vec::new());
     let mut seen = SEEN
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -74,27 +74,17 @@ pub fn id(engine: impl std::fmt::Display, threads: usize) -> String {
     format!("{engine}/{threads}t")
 }
 
-/// Nominal flops of `op` at size `n` (the counts `parla compare` uses).
-pub fn flops(op: &str, n: usize) -> u64 {
-    let n = n as f64;
-    let f = match op {
-        "gemm" => 2.0 * n * n * n,
-        "cholesky" => n * n * n / 3.0,
-        "solve" => 2.0 * n * n * n / 3.0 + 2.0 * n * n,
-        "qr" => 8.0 * n * n * n / 3.0,
-        "eigh" => 14.0 * n * n * n / 3.0,
-        "svd" => 22.0 * n * n * n / 3.0,
-        other => panic!("no flop count for {other}"),
-    };
-    f as u64
+/// Nominal flops of `op` on `n × n` operands (the library's count, as `parla compare` uses).
+pub fn flops(op: Op, n: usize) -> u64 {
+    op.flops(Shape::Square(n)) as u64
 }
 
 /// Nominal bytes of `op` at size `n` with `elem`-byte elements (read and written once).
-pub fn bytes(op: &str, n: usize, elem: usize) -> u64 {
+pub fn bytes(op: Op, n: usize, elem: usize) -> u64 {
     let (n, s) = (n as f64, elem as f64);
     let b = match op {
-        "gemv" => (n * n + 2.0 * n) * s,
-        "axpy" => 3.0 * n * s,
+        Op::Gemv => (n * n + 2.0 * n) * s,
+        Op::Axpy => 3.0 * n * s,
         other => panic!("no byte count for {other}"),
     };
     b as u64

@@ -94,7 +94,11 @@ fn quick_run_on_tiny_sizes_writes_consistent_outputs() {
     for c in cells {
         // Unsupported exactly when the public API says the engine lacks the op.
         let spec = parla_cli::compare::registry::find(&c.op).unwrap();
-        let plan = Exec::new(c.engine, c.threads).unwrap().plan(spec.plan_op);
+        let plan = Exec::new(c.engine, c.threads).unwrap().plan(
+            spec.plan_op,
+            c.dtype,
+            (spec.plan_shape)(c.size),
+        );
         let unsupported = matches!(plan, Err(parla::Error::Unsupported { .. }));
         assert_eq!(c.status == Status::Unsupported, unsupported, "{c:?}");
         if unsupported {

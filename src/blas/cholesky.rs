@@ -3,13 +3,13 @@
 use ndarray::{Array2, ArrayView2};
 
 use crate::blas::check_info;
+use crate::blas::ffi::Ffi;
 use crate::blas::layout::{to_fortran, with_column_major};
 use crate::error::{Error, Result};
-use crate::scalar::Scalar;
 use crate::threads::openblas;
 
 /// Lower factor `L` with `A = L Lᵀ`, reading only the lower triangle of square `A` (n ≥ 1).
-pub(crate) fn cholesky<T: Scalar>(
+pub(crate) fn cholesky<T: Ffi>(
     op: &'static str,
     threads: usize,
     a: ArrayView2<T>,
@@ -36,7 +36,7 @@ pub(crate) fn cholesky<T: Scalar>(
 /// `potrf` in place on the lower triangle of a square view `a` (n ≥ 1): `Ok(None)` on success,
 /// `Ok(Some(j))` when the leading minor of order `j + 1` is not positive. Works in place when
 /// `a` is column-major with a unit row stride, else on a column-major copy written back.
-pub(crate) fn potrf_lower<T: Scalar>(
+pub(crate) fn potrf_lower<T: Ffi>(
     op: &'static str,
     threads: usize,
     a: &mut ndarray::ArrayViewMut2<T>,

@@ -3,15 +3,15 @@
 use ndarray::{Array1, Array2, ArrayView2};
 use num_complex::Complex;
 
+use crate::alloc::zeros_f;
+use crate::blas::ffi::Ffi;
 use crate::blas::layout::to_fortran;
 use crate::blas::{buffer, with_workspace, IWork};
 use crate::decomp::Eig;
 use crate::error::{Error, Result};
-use crate::scalar::Scalar;
-use crate::validate::zeros_f;
 
 /// Eigenvalues and, if `vectors`, right eigenvectors of a finite square matrix (n ≥ 1).
-pub(crate) fn eig<T: Scalar>(
+pub(crate) fn eig<T: Ffi>(
     op: &'static str,
     threads: usize,
     a: ArrayView2<T>,

@@ -1,19 +1,20 @@
 //! Symmetric eigendecomposition on the `blas` engine: `syevd` (divide and conquer).
 //!
-//! `syevd` rather than `syev`: on the dev machine at n = 1024 it takes 0.13 s against 0.68 s
-//! (DESIGN.md), and ndarray-linalg's `eigh` calls `syev`.
+//! `syevd` rather than `syev`: divide and conquer is several times faster at large n (the
+//! `eigh` group of `cargo bench --bench factor` shows both), and ndarray-linalg's `eigh` calls
+//! `syev`.
 
 use ndarray::{Array1, Array2, ArrayView2};
 
+use crate::blas::ffi::Ffi;
 use crate::blas::layout::to_fortran;
 use crate::blas::{buffer, with_workspace, IWork};
 use crate::decomp::Eigh;
 use crate::error::{Error, Result};
-use crate::scalar::Scalar;
 
 /// Eigenvalues (ascending) and, if `vectors`, eigenvectors of the symmetric matrix whose lower
 /// triangle is given (square, finite, n ≥ 1).
-pub(crate) fn eigh<T: Scalar>(
+pub(crate) fn eigh<T: Ffi>(
     op: &'static str,
     threads: usize,
     a: ArrayView2<T>,

@@ -15,7 +15,7 @@ pub use cblas_sys::{CBLAS_DIAG, CBLAS_LAYOUT, CBLAS_SIDE, CBLAS_TRANSPOSE, CBLAS
 /// # Safety
 /// Implementations must forward to the routine of the matching precision.
 #[allow(clippy::too_many_arguments, clippy::missing_safety_doc, missing_docs)]
-pub unsafe trait Ffi: Sized + Copy {
+pub unsafe trait Ffi: crate::real::Real {
     unsafe fn gemm(
         layout: CBLAS_LAYOUT,
         ta: CBLAS_TRANSPOSE,

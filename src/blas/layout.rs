@@ -2,10 +2,11 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1};
 
+use super::BLAS_INT_MAX;
+use crate::alloc::zeros_f;
+use crate::blas::ffi::Ffi;
 use crate::blas::ffi::{CBLAS_LAYOUT, CBLAS_TRANSPOSE};
 use crate::error::Result;
-use crate::scalar::Scalar;
-use crate::validate::{zeros_f, BLAS_INT_MAX};
 
 /// Storage order of a matrix view that BLAS can read in place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +80,7 @@ pub(crate) fn matrix_layout<T>(a: &ArrayView2<T>) -> Option<Strided> {
 }
 
 /// A copy of `a` in Fortran (column-major) order, the layout LAPACK works in.
-pub(crate) fn to_fortran<T: Scalar>(op: &'static str, a: &ArrayView2<T>) -> Result<Array2<T>> {
+pub(crate) fn to_fortran<T: Ffi>(op: &'static str, a: &ArrayView2<T>) -> Result<Array2<T>> {
     let (m, n) = a.dim();
     let mut out = zeros_f(op, m, n)?;
     out.assign(a);
@@ -107,7 +108,7 @@ impl<T> Readable<'_, T> {
 }
 
 /// Wraps `a` so BLAS can read it: in place when possible, else from a column-major copy.
-pub(crate) fn readable_matrix<'a, T: Scalar>(
+pub(crate) fn readable_matrix<'a, T: Ffi>(
     op: &'static str,
     a: ArrayView2<'a, T>,
 ) -> Result<Readable<'a, T>> {
@@ -135,7 +136,7 @@ pub(crate) enum VecRead<'a, T> {
     Owned(Vec<T>),
 }
 
-impl<'a, T: Scalar> VecRead<'a, T> {
+impl<'a, T: Ffi> VecRead<'a, T> {
     pub(crate) fn new(x: ArrayView1<'a, T>) -> Self {
         match increment(&x) {
             Some(inc) => VecRead::Borrowed(x, inc),
@@ -158,7 +159,7 @@ impl<'a, T: Scalar> VecRead<'a, T> {
 
 /// Runs `f` on a version of `y` with a positive increment: `y` itself when possible, else a
 /// contiguous copy written back afterwards.
-pub(crate) fn with_writable_vector<T: Scalar, R>(
+pub(crate) fn with_writable_vector<T: Ffi, R>(
     y: &mut ArrayViewMut1<T>,
     f: impl FnOnce(*mut T, i32) -> R,
 ) -> R {
@@ -174,7 +175,7 @@ pub(crate) fn with_writable_vector<T: Scalar, R>(
 /// Runs `f(ptr, ld)` on `a` as a column-major matrix LAPACK can overwrite: in place when `a`
 /// has unit row stride and a leading dimension in `m..=i32::MAX` (any, for a single column),
 /// else on a column-major copy that is written back afterwards.
-pub(crate) fn with_column_major<T: Scalar, R>(
+pub(crate) fn with_column_major<T: Ffi, R>(
     op: &'static str,
     a: &mut ndarray::ArrayViewMut2<T>,
     f: impl FnOnce(*mut T, i32) -> Result<R>,

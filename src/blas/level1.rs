@@ -2,12 +2,12 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1};
 
+use crate::blas::ffi::Ffi;
 use crate::blas::layout::{with_writable_vector, VecRead};
-use crate::scalar::Scalar;
 use crate::threads::openblas;
 
 /// `xᵀy` for non-empty vectors of equal length `n ≤ i32::MAX`.
-pub(crate) fn dot<T: Scalar>(threads: usize, x: ArrayView1<T>, y: ArrayView1<T>) -> T {
+pub(crate) fn dot<T: Ffi>(threads: usize, x: ArrayView1<T>, y: ArrayView1<T>) -> T {
     let n = x.len() as i32;
     let (x, y) = (VecRead::new(x), VecRead::new(y));
     // SAFETY: both buffers hold `n` elements at their increments (checked or copied).
@@ -17,12 +17,7 @@ pub(crate) fn dot<T: Scalar>(threads: usize, x: ArrayView1<T>, y: ArrayView1<T>)
 }
 
 /// `y ← αx + y`.
-pub(crate) fn axpy<T: Scalar>(
-    threads: usize,
-    alpha: T,
-    x: ArrayView1<T>,
-    y: &mut ArrayViewMut1<T>,
-) {
+pub(crate) fn axpy<T: Ffi>(threads: usize, alpha: T, x: ArrayView1<T>, y: &mut ArrayViewMut1<T>) {
     let n = x.len() as i32;
     let x = VecRead::new(x);
     with_writable_vector(y, |yp, incy| {
@@ -34,7 +29,7 @@ pub(crate) fn axpy<T: Scalar>(
 }
 
 /// `x ← αx`.
-pub(crate) fn scal<T: Scalar>(threads: usize, alpha: T, x: &mut ArrayViewMut1<T>) {
+pub(crate) fn scal<T: Ffi>(threads: usize, alpha: T, x: &mut ArrayViewMut1<T>) {
     let n = x.len() as i32;
     with_writable_vector(x, |xp, inc| {
         // SAFETY: `x` holds `n` elements at `inc` and is exclusively borrowed.
@@ -43,7 +38,7 @@ pub(crate) fn scal<T: Scalar>(threads: usize, alpha: T, x: &mut ArrayViewMut1<T>
 }
 
 /// `‖x‖₂` (OpenBLAS's kernel; the public API checks it against overflow, see `ops::level1`).
-pub(crate) fn nrm2<T: Scalar>(threads: usize, x: ArrayView1<T>) -> T {
+pub(crate) fn nrm2<T: Ffi>(threads: usize, x: ArrayView1<T>) -> T {
     let n = x.len() as i32;
     let x = VecRead::new(x);
     // SAFETY: `x` holds `n` elements at its increment.

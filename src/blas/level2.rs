@@ -2,15 +2,15 @@
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1};
 
+use crate::blas::ffi::Ffi;
 use crate::blas::ffi::CBLAS_TRANSPOSE;
 use crate::blas::layout::{readable_matrix, with_writable_vector, VecRead};
 use crate::error::Result;
-use crate::scalar::Scalar;
 use crate::threads::openblas;
 
 /// `y ← α A x + β y` for a non-empty `m × n` view `A` (pass `Aᵀ` as a transposed view).
 /// With `β = 0`, `y` is overwritten (NaN in `y` does not propagate).
-pub(crate) fn gemv<T: Scalar>(
+pub(crate) fn gemv<T: Ffi>(
     op: &'static str,
     threads: usize,
     alpha: T,

@@ -2,17 +2,17 @@
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
+use crate::alloc::zeros_f;
+use crate::blas::ffi::Ffi;
 use crate::blas::layout::{matrix_layout, readable_matrix, to_fortran};
 use crate::error::Result;
-use crate::scalar::Scalar;
 use crate::threads::openblas;
-use crate::validate::zeros_f;
 
 /// `C ← α A B + β C` for non-empty `A: m × k`, `B: k × n`, `C: m × n` (`k ≥ 1`).
 ///
 /// Transposes are expressed by passing transposed views; operands that BLAS can read in place
 /// are not copied. With `β = 0`, `C` is overwritten: OpenBLAS then never reads it.
-pub(crate) fn gemm<T: Scalar>(
+pub(crate) fn gemm<T: Ffi>(
     op: &'static str,
     threads: usize,
     alpha: T,
@@ -66,7 +66,7 @@ pub(crate) fn gemm<T: Scalar>(
 /// lower triangle is used, else its upper) and `B: n × r`, with OpenBLAS `trsm` at `threads`.
 /// `unit`: the diagonal is taken as ones. A zero diagonal divides by zero (IEEE); callers check
 /// singularity first.
-pub(crate) fn trsm_left<T: Scalar>(
+pub(crate) fn trsm_left<T: Ffi>(
     op: &'static str,
     threads: usize,
     lower: bool,

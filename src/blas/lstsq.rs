@@ -2,16 +2,16 @@
 
 use ndarray::{s, Array1, ArrayView2};
 
+use crate::alloc::zeros_f;
+use crate::blas::ffi::Ffi;
 use crate::blas::layout::to_fortran;
 use crate::blas::{buffer, with_workspace, IWork};
 use crate::decomp::Lstsq;
 use crate::error::{Error, Result};
-use crate::scalar::Scalar;
-use crate::validate::zeros_f;
 
 /// Minimum-norm solution of `min ‖A X − B‖` for finite non-empty `A: m × n`, `B: m × nrhs`;
 /// singular values below `rcond · σ_max` count as zero.
-pub(crate) fn lstsq<T: Scalar>(
+pub(crate) fn lstsq<T: Ffi>(
     op: &'static str,
     threads: usize,
     a: ArrayView2<T>,

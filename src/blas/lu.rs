@@ -9,24 +9,24 @@
 
 use ndarray::{Array2, ArrayView2};
 
+use crate::alloc::zeros_f;
+use crate::blas::ffi::Ffi;
 use crate::blas::layout::{to_fortran, with_column_major};
 use crate::blas::{buffer, check_info, with_workspace, IWork};
 use crate::decomp::LuPacked;
 use crate::error::{Error, Result};
-use crate::scalar::Scalar;
-use crate::scalar::{equilibration_exponents, times_pow2};
+use crate::real::{equilibration_exponents, times_pow2};
 use crate::threads::openblas;
-use crate::validate::zeros_f;
 
 /// Whether the factor holds a subnormal pivot or a non-finite entry (from a finite input).
-fn needs_careful_path<T: Scalar>(lu: &Array2<T>) -> bool {
+fn needs_careful_path<T: Ffi>(lu: &Array2<T>) -> bool {
     let tiny = |d: T| d != T::zero() && d.abs() < T::min_positive_value();
     lu.diag().iter().any(|&d| tiny(d)) || lu.iter().any(|x| !x.is_finite())
 }
 
 /// Factors `lu` (a column-major copy of the matrix) in place: `getrf`, and `getrf2` when a
 /// pivot is subnormal. Returns LAPACK's `info`.
-fn getrf_into<T: Scalar>(
+fn getrf_into<T: Ffi>(
     op: &'static str,
     threads: usize,
     a: &ArrayView2<T>,
@@ -58,7 +58,7 @@ fn getrf_into<T: Scalar>(
 /// near the top of the range) is redone on `D·A`, each row scaled by a power of two so that its
 /// largest entry lies in [0.5, 1); the scaling is exact and recorded in `row_exp` for the
 /// caller to undo. (`lu()` passes `false`: its factors must be those of `A`.)
-pub(crate) fn factor<T: Scalar>(
+pub(crate) fn factor<T: Ffi>(
     op: &'static str,
     threads: usize,
     a: ArrayView2<T>,
@@ -89,7 +89,7 @@ fn lapack_pivots(swaps: &[usize]) -> Vec<i32> {
 
 /// Overwrites `b` (n × k, column-major) with `A⁻¹ b` from a square non-singular LU factor, by
 /// row interchanges and forward/back substitution with divisions (see the module docs).
-fn substitute<T: Scalar>(lu: &LuPacked<T>, b: &mut Array2<T>) {
+fn substitute<T: Ffi>(lu: &LuPacked<T>, b: &mut Array2<T>) {
     let n = lu.lu.nrows();
     let f = &lu.lu;
     for mut x in b.columns_mut() {
@@ -119,7 +119,7 @@ fn substitute<T: Scalar>(lu: &LuPacked<T>, b: &mut Array2<T>) {
 }
 
 /// Solves `A X = B` for square non-singular `A` (`n × n`, n ≥ 1) and `B: n × k`.
-pub(crate) fn solve<T: Scalar>(
+pub(crate) fn solve<T: Ffi>(
     op: &'static str,
     threads: usize,
     a: ArrayView2<T>,
@@ -163,11 +163,7 @@ pub(crate) fn solve<T: Scalar>(
 }
 
 /// `A⁻¹` for square non-singular `A` (n ≥ 1).
-pub(crate) fn inv<T: Scalar>(
-    op: &'static str,
-    threads: usize,
-    a: ArrayView2<T>,
-) -> Result<Array2<T>> {
+pub(crate) fn inv<T: Ffi>(op: &'static str, threads: usize, a: ArrayView2<T>) -> Result<Array2<T>> {
     let (lu, zero) = factor(op, threads, a, true)?;
     if let Some(pivot) = zero {
         return Err(Error::Singular { op, pivot });
@@ -182,7 +178,7 @@ pub(crate) fn inv<T: Scalar>(
 }
 
 /// The inverse of the matrix factored in `lu` (non-singular).
-fn inv_from<T: Scalar>(op: &'static str, threads: usize, mut lu: LuPacked<T>) -> Result<Array2<T>> {
+fn inv_from<T: Ffi>(op: &'static str, threads: usize, mut lu: LuPacked<T>) -> Result<Array2<T>> {
     let n = lu.lu.nrows();
     if needs_careful_path(&lu.lu) {
         let mut x = zeros_f(op, n, n)?;
@@ -217,7 +213,7 @@ fn inv_from<T: Scalar>(op: &'static str, threads: usize, mut lu: LuPacked<T>) ->
 /// column-major copy when `a` is not column-major): `swaps[j]` receives the panel row swapped
 /// with row `j`; returns the first zero pivot. `getrf2` divides by its pivots (no reciprocal),
 /// so subnormal pivots stay exact.
-pub(crate) fn getrf2_panel<T: Scalar>(
+pub(crate) fn getrf2_panel<T: Ffi>(
     op: &'static str,
     threads: usize,
     a: &mut ndarray::ArrayViewMut2<T>,

@@ -21,9 +21,9 @@ pub(crate) mod svd;
 pub(crate) mod transpose;
 pub(crate) mod triangular;
 
+use crate::blas::ffi::Ffi;
 use crate::error::{Error, Result};
-use crate::scalar::Scalar;
-use crate::validate::blas_int;
+use crate::op::Label;
 
 /// Turns a negative LAPACK `info` (illegal argument) into an error.
 pub(crate) fn check_info(op: &'static str, routine: &'static str, info: i32) -> Result<()> {
@@ -44,11 +44,7 @@ pub(crate) fn check_info(op: &'static str, routine: &'static str, info: i32) -> 
 /// above 2²⁴ is rounded to the nearest representable value, possibly *below* what the routine
 /// then requires (`ssyevd` at n ≥ 2896 rejects its own answer). So the value is rounded up by
 /// one unit in its last place, as LAPACK's `sroundup_lwork` does.
-pub(crate) fn workspace_len<T: Scalar>(
-    op: &'static str,
-    queried: T,
-    minimum: usize,
-) -> Result<i32> {
+pub(crate) fn workspace_len<T: Ffi>(op: &'static str, queried: T, minimum: usize) -> Result<i32> {
     let q = queried.as_f64();
     let ulp = q * T::EPS.as_f64();
     let len = if q.is_finite() && q > 0.0 {
@@ -74,7 +70,7 @@ pub(crate) enum IWork {
 /// `liwork = -1` for [`IWork::Queried`]), then with buffers of the sizes it asked for (at least
 /// `min_work`). `call(work, lwork, iwork, liwork)` makes the call and returns `info`; the
 /// returned `info` is that of the second call, already checked for illegal arguments.
-pub(crate) fn with_workspace<T: Scalar>(
+pub(crate) fn with_workspace<T: Ffi>(
     op: &'static str,
     routine: &'static str,
     threads: usize,
@@ -131,6 +127,23 @@ pub(crate) fn buffer<T: Copy + Default>(op: &'static str, len: usize) -> Result<
     })?;
     v.resize(len, T::default());
     Ok(v)
+}
+
+/// Largest dimension, leading dimension or increment BLAS/LAPACK accept (32-bit `int`).
+pub(crate) const BLAS_INT_MAX: usize = i32::MAX as usize;
+
+/// Converts a size to the 32-bit integer BLAS/LAPACK take.
+///
+/// # Errors
+/// [`Error::TooLarge`] when `value > i32::MAX`.
+pub(crate) fn blas_int(op: impl Label, what: &'static str, value: usize) -> Result<i32> {
+    let op = op.label();
+    i32::try_from(value).map_err(|_| Error::TooLarge {
+        op,
+        what,
+        value,
+        max: BLAS_INT_MAX,
+    })
 }
 
 #[cfg(test)]

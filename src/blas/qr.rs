@@ -2,15 +2,15 @@
 
 use ndarray::{s, ArrayView2};
 
+use crate::alloc::zeros_f;
+use crate::blas::ffi::Ffi;
 use crate::blas::layout::{to_fortran, with_column_major};
 use crate::blas::{buffer, with_workspace, IWork};
 use crate::decomp::{upper_rows, Qr, QrMode};
 use crate::error::Result;
-use crate::scalar::Scalar;
-use crate::validate::zeros_f;
 
 /// `A = Q R` for `A: m × n` with `m, n ≥ 1`.
-pub(crate) fn qr<T: Scalar>(
+pub(crate) fn qr<T: Ffi>(
     op: &'static str,
     threads: usize,
     a: ArrayView2<T>,
@@ -73,7 +73,7 @@ pub(crate) fn qr<T: Scalar>(
 /// LAPACK `geqrf` at `threads` on the `m × nb` panel `a`, in place (on a column-major copy when
 /// `a` is not column-major): R on and above the diagonal, the Householder vectors below it,
 /// their scalars in `tau` (`min(m, nb)` entries).
-pub(crate) fn geqrf_panel<T: Scalar>(
+pub(crate) fn geqrf_panel<T: Ffi>(
     op: &'static str,
     threads: usize,
     a: &mut ndarray::ArrayViewMut2<T>,

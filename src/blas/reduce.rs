@@ -12,10 +12,11 @@
 
 use ndarray::{Array1, ArrayView2, ArrayViewMut1, Zip};
 
+use crate::blas::ffi::Ffi;
 use crate::blas::level1;
 use crate::blas::level2;
 use crate::error::Result;
-use crate::scalar::{scaled_norm, Scalar};
+use crate::real::scaled_norm;
 
 /// What a reduction computes per row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +29,7 @@ pub(crate) enum Reduction {
 
 /// `out[i] = reduce(v[i, :])` for a non-empty `p × q` view with `q ≥ 1`, with `threads`
 /// OpenBLAS threads.
-pub(crate) fn rows<T: Scalar>(
+pub(crate) fn rows<T: Ffi>(
     op: &'static str,
     threads: usize,
     red: Reduction,

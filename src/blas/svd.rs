@@ -2,12 +2,12 @@
 
 use ndarray::{Array1, Array2, ArrayView2};
 
+use crate::alloc::zeros_f;
+use crate::blas::ffi::Ffi;
 use crate::blas::layout::to_fortran;
 use crate::blas::{buffer, with_workspace, IWork};
 use crate::decomp::Svd;
 use crate::error::{Error, Result};
-use crate::scalar::Scalar;
-use crate::validate::zeros_f;
 
 /// Which singular vectors to compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub(crate) enum Vectors {
 }
 
 /// SVD of a finite, non-empty `m × n` matrix.
-pub(crate) fn svd<T: Scalar>(
+pub(crate) fn svd<T: Ffi>(
     op: &'static str,
     threads: usize,
     a: ArrayView2<T>,

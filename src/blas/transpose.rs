@@ -3,18 +3,18 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
+use crate::alloc::zeros_c;
+use crate::blas::ffi::Ffi;
 use crate::blas::ffi::CBLAS_TRANSPOSE;
 use crate::blas::layout::{readable_matrix, strided, Order};
 use crate::error::Result;
-use crate::scalar::Scalar;
 use crate::threads::openblas;
-use crate::validate::zeros_c;
 
 /// `dst ← srcᵀ` for a non-empty `src: r × c` and `dst: c × r`.
 ///
 /// `src` is read in place when BLAS can (else from a column-major copy); `dst` is written in
 /// place when its rows are contiguous (else through a row-major temporary).
-pub(crate) fn transpose<T: Scalar>(
+pub(crate) fn transpose<T: Ffi>(
     op: &'static str,
     threads: usize,
     src: ArrayView2<T>,

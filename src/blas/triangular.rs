@@ -3,14 +3,14 @@
 use ndarray::{Array2, ArrayView2};
 
 use crate::blas::check_info;
+use crate::blas::ffi::Ffi;
 use crate::blas::layout::{readable_matrix, to_fortran, Order};
 use crate::decomp::{Diag, Trans, Uplo};
 use crate::error::{Error, Result};
-use crate::scalar::Scalar;
 use crate::threads::openblas;
 
 /// Solves `op(A) X = B` with `A` triangular (`n × n`, n ≥ 1), reading only the `uplo` triangle.
-pub(crate) fn solve_triangular<T: Scalar>(
+pub(crate) fn solve_triangular<T: Ffi>(
     op: &'static str,
     threads: usize,
     a: ArrayView2<T>,
@@ -80,7 +80,7 @@ pub(crate) fn solve_triangular<T: Scalar>(
 }
 
 /// Solves `op(A) X = B` in place by substitution with divisions (non-unit diagonal).
-fn substitute<T: Scalar>(a: &ArrayView2<T>, uplo: Uplo, trans: Trans, x: &mut Array2<T>) {
+fn substitute<T: Ffi>(a: &ArrayView2<T>, uplo: Uplo, trans: Trans, x: &mut Array2<T>) {
     let n = a.nrows();
     // Entry (i, j) of op(A), and whether op(A) is lower triangular.
     let at = |i: usize, j: usize| {

@@ -15,11 +15,11 @@
 use ndarray::Array2;
 use rayon::prelude::*;
 
+use crate::alloc::zeros_f;
 use crate::error::Result;
 use crate::kernels::reflector::householder;
 use crate::kernels::simd1::{axpy, dot, Fma};
 use crate::scalar::Scalar;
-use crate::validate::zeros_f;
 
 /// The bidiagonal matrix and the reflectors of a reduction.
 pub(crate) struct Bidiagonal<T> {

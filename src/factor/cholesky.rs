@@ -12,12 +12,12 @@
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 
+use crate::alloc::copy_in_order;
 use crate::error::{Error, Result};
 use crate::factor::split;
 use crate::factor::triangular::trsm;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
-use crate::validate::copy_in_order;
 
 /// Order at which the recursion stops and the small kernel factors the block.
 pub(crate) const BASE: usize = 48;
@@ -66,22 +66,21 @@ fn factor<T: Scalar>(
             None => Ok(()),
         };
     }
-    let l3 = *l3;
     let n1 = split(n);
     let (mut w11, mut w21, mut w22) =
         w.multi_slice_mut((s![..n1, ..n1], s![n1.., ..n1], s![n1.., n1..]));
-    factor(&l3, op, &mut w11, offset)?;
+    factor(l3, op, &mut w11, offset)?;
     // L₂₁ = A₂₁ L₁₁⁻ᵀ  ⇔  L₂₁ᵀ = L₁₁⁻¹ A₂₁ᵀ.
     trsm(
-        &l3,
+        l3,
         op,
         true,
         false,
         w11.view(),
         &mut w21.view_mut().reversed_axes(),
     )?;
-    syrk_lower(&l3, op, w21.view(), &mut w22)?;
-    factor(&l3, op, &mut w22, offset + n1)
+    syrk_lower(l3, op, w21.view(), &mut w22)?;
+    factor(l3, op, &mut w22, offset + n1)
 }
 
 /// Lower triangle of `C ← C − A Aᵀ` for `A: n × k`, `C: n × n`.
@@ -96,12 +95,11 @@ fn syrk_lower<T: Scalar>(
     if n <= SYRK_BASE {
         return l3.gemm(op, minus, a, a.t(), T::one(), c);
     }
-    let l3 = *l3;
     let n1 = split(n);
     let (mut c11, mut c21, mut c22) =
         c.multi_slice_mut((s![..n1, ..n1], s![n1.., ..n1], s![n1.., n1..]));
     let (a1, a2) = (a.slice(s![..n1, ..]), a.slice(s![n1.., ..]));
-    syrk_lower(&l3, op, a1, &mut c11)?;
+    syrk_lower(l3, op, a1, &mut c11)?;
     l3.gemm(op, minus, a2, a1.t(), T::one(), &mut c21)?;
-    syrk_lower(&l3, op, a2, &mut c22)
+    syrk_lower(l3, op, a2, &mut c22)
 }

@@ -12,6 +12,7 @@
 
 use ndarray::{s, Array1, Array2, ArrayView2};
 
+use crate::alloc::zeros_f;
 use crate::decomp::Eigh;
 use crate::error::{Error, Result};
 use crate::factor::orthogonal::{
@@ -22,7 +23,6 @@ use crate::factor::tridiag_dc::{tridiagonal_dc, DcError, DC_BASE};
 use crate::kernels::tridiag_eig::tridiagonal_ql;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
-use crate::validate::zeros_f;
 
 /// QL sweeps allowed per eigenvalue on average (LAPACK `steqr` allows 30).
 const SWEEPS_PER_VALUE: usize = 30;
@@ -67,7 +67,7 @@ pub(crate) fn eigh<T: Scalar>(
     } else if vectors {
         let mut z = zeros_f::<T>(op, n, n)?;
         z.diag_mut().fill(T::one());
-        let threads = l3.threads;
+        let threads = l3.team.threads();
         let mut buf = RotationBuffer::new(n);
         let mut zv = z.view_mut();
         tridiagonal_ql(&mut d, &tri.e, max_sweeps, |rots| {

@@ -9,13 +9,14 @@
 
 use ndarray::{s, Array1, ArrayView2};
 
+use crate::alloc::zeros_f;
 use crate::blas::svd::Vectors;
 use crate::decomp::Lstsq;
 use crate::error::Result;
 use crate::factor::svd::svd;
 use crate::parallel::level3::Level3;
-use crate::scalar::{scaled_norm, Scalar};
-use crate::validate::zeros_f;
+use crate::real::scaled_norm;
+use crate::scalar::Scalar;
 
 /// Minimum-norm solution for finite non-empty `A: m × n`, `B: m × nrhs`; singular values
 /// `≤ rcond · σ_max` count as zero.

@@ -17,14 +17,15 @@
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
 
+use crate::alloc::zeros_f;
 use crate::decomp::LuPacked;
 use crate::error::{Error, Result};
 use crate::factor::split;
 use crate::factor::triangular::trsm;
 use crate::kernels;
 use crate::parallel::level3::Level3;
-use crate::scalar::{equilibration_exponents, times_pow2, Scalar};
-use crate::validate::zeros_f;
+use crate::real::{equilibration_exponents, times_pow2};
+use crate::scalar::Scalar;
 
 /// Columns at which the recursion stops and the panel kernel factors the block.
 pub(crate) const BASE: usize = 32;
@@ -69,14 +70,13 @@ fn recurse<T: Scalar>(
     if n <= BASE || k == 1 {
         return l3.getrf_base(op, a, swaps);
     }
-    let l3 = *l3;
     let n1 = split(k);
     let (mut left, mut right) = a.view_mut().split_at(Axis(1), n1);
-    let z1 = recurse(&l3, op, &mut left, &mut swaps[..n1])?;
+    let z1 = recurse(l3, op, &mut left, &mut swaps[..n1])?;
     apply_swaps(&mut right, &swaps[..n1], 0);
     {
         let (mut top, mut bottom) = right.view_mut().split_at(Axis(0), n1);
-        trsm(&l3, op, true, true, left.slice(s![..n1, ..]), &mut top)?;
+        trsm(l3, op, true, true, left.slice(s![..n1, ..]), &mut top)?;
         l3.gemm(
             op,
             -T::one(),
@@ -87,7 +87,7 @@ fn recurse<T: Scalar>(
         )?;
     }
     let z2 = recurse(
-        &l3,
+        l3,
         op,
         &mut right.slice_mut(s![n1.., ..]),
         &mut swaps[n1..k],

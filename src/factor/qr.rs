@@ -12,11 +12,11 @@
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 
+use crate::alloc::zeros_f;
 use crate::decomp::{upper_rows, Qr, QrMode};
 use crate::error::Result;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
-use crate::validate::zeros_f;
 
 /// Columns per panel: wide enough that the three GEMMs of an update have depth 32 (an AVX-512
 /// f64 micro-tile step is 16×14), narrow enough that the panel kernel's flops stay a small share.

@@ -13,6 +13,7 @@
 
 use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut2, Zip};
 
+use crate::alloc::zeros_f;
 use crate::blas::svd::Vectors;
 use crate::decomp::Svd;
 use crate::error::{Error, Result};
@@ -23,7 +24,6 @@ use crate::factor::orthogonal::{
 use crate::kernels::bidiag_svd::bidiagonal_qr;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
-use crate::validate::zeros_f;
 
 /// Sweeps (and zero chases) allowed per singular value on average.
 const SWEEPS_PER_VALUE: usize = 30;
@@ -68,7 +68,7 @@ fn svd_tall<T: Scalar>(
         let (f1, f2) = pow2_factors::<T>(k);
         w.map_inplace(|x| *x = *x * f1 * f2);
     }
-    let bd = bidiagonalize(op, l3.threads, &mut w)?;
+    let bd = bidiagonalize(op, l3.team.threads(), &mut w)?;
     let mut d = bd.d;
     let max_sweeps = SWEEPS_PER_VALUE * n;
     let no_conv = |i: usize| Error::NoConvergence {
@@ -88,7 +88,7 @@ fn svd_tall<T: Scalar>(
         u.diag_mut().fill(T::one());
         let mut v = zeros_f::<T>(op, n, n)?;
         v.diag_mut().fill(T::one());
-        let threads = l3.threads;
+        let threads = l3.team.threads();
         let (mut bu, mut bv) = (RotationBuffer::new(n), RotationBuffer::new(n));
         {
             let mut uv = u.slice_mut(s![..n, ..n]);

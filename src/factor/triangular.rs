@@ -6,12 +6,12 @@
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
 
+use crate::alloc::zeros_f;
 use crate::decomp::{Diag, Trans, Uplo};
 use crate::error::{Error, Result};
 use crate::factor::split;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
-use crate::validate::zeros_f;
 
 /// Order at which the recursion stops: 48 rows fit the small kernels' working set in L1 and
 /// keep the recursion's GEMMs at depth ≥ 48.
@@ -31,13 +31,12 @@ pub(crate) fn trsm<T: Scalar>(
     if n <= BASE {
         return l3.trsm_base(op, lower, unit, a, b);
     }
-    let l3 = *l3;
     let n1 = split(n);
     let (mut b1, mut b2) = b.view_mut().split_at(Axis(0), n1);
     let (a11, a22) = (a.slice(s![..n1, ..n1]), a.slice(s![n1.., n1..]));
     let minus = -T::one();
     if lower {
-        trsm(&l3, op, lower, unit, a11, &mut b1)?;
+        trsm(l3, op, lower, unit, a11, &mut b1)?;
         l3.gemm(
             op,
             minus,
@@ -46,9 +45,9 @@ pub(crate) fn trsm<T: Scalar>(
             T::one(),
             &mut b2,
         )?;
-        trsm(&l3, op, lower, unit, a22, &mut b2)
+        trsm(l3, op, lower, unit, a22, &mut b2)
     } else {
-        trsm(&l3, op, lower, unit, a22, &mut b2)?;
+        trsm(l3, op, lower, unit, a22, &mut b2)?;
         l3.gemm(
             op,
             minus,
@@ -57,7 +56,7 @@ pub(crate) fn trsm<T: Scalar>(
             T::one(),
             &mut b1,
         )?;
-        trsm(&l3, op, lower, unit, a11, &mut b1)
+        trsm(l3, op, lower, unit, a11, &mut b1)
     }
 }
 

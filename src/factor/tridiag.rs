@@ -20,12 +20,12 @@
 use ndarray::{s, Array2};
 use rayon::prelude::*;
 
+use crate::alloc::zeros_f;
 use crate::error::Result;
 use crate::kernels::reflector::householder;
 use crate::kernels::simd1::{axpy, dot, dot_axpy, Fma};
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
-use crate::validate::zeros_f;
 
 /// Panel width of the blocked reduction (the depth of the trailing GEMMs).
 pub(crate) const TRD_NB: usize = 32;
@@ -181,7 +181,7 @@ fn panel<T: Scalar>(
             continue;
         }
         let w = &mut w[..m];
-        symv_lower(l3.threads, fma, data, n, c + 1, v, w);
+        symv_lower(l3.team.threads(), fma, data, n, c + 1, v, w);
         // w −= V (Wᵀ v) + W (Vᵀ v) over the panel's earlier columns, rows c+1..n.
         for tcol in 0..i {
             let vt = &vdat[tcol * n + c + 1..(tcol + 1) * n];
@@ -233,7 +233,7 @@ fn unblocked<T: Scalar>(
         let (v, w) = (&mut v[..m], &mut w[..m]);
         v[0] = T::one();
         v[1..].copy_from_slice(x);
-        symv_lower(l3.threads, fma, data, n, j + 1, v, w);
+        symv_lower(l3.team.threads(), fma, data, n, j + 1, v, w);
         w.iter_mut().for_each(|x| *x = *x * t);
         let alpha2 = -half * t * dot(fma, w, v);
         axpy(fma, alpha2, v, w);
@@ -251,7 +251,8 @@ fn unblocked<T: Scalar>(
 mod tests {
     use super::*;
     use crate::factor::orthogonal::apply_reflectors;
-    use crate::parallel::Kernel;
+    use crate::kernels::Isa;
+    use crate::parallel::{Kernels, Native, Team};
     use ndarray::ShapeBuilder;
 
     /// `Q T Qᵀ = A` with forced tiny panels (several blocked panels at n = 40) and with
@@ -265,11 +266,11 @@ mod tests {
         });
         for (nb, threads) in [(0, 1), (3, 1), (5, 2), (8, 2)] {
             let l3 = Level3 {
-                threads,
-                kernel: Kernel::Rust,
-                gemm: crate::Exec::new(crate::Engine::Rayon, 1)
-                    .unwrap()
-                    .gemm_kernel::<f64>(),
+                team: Team::new(threads).unwrap(),
+                kernels: Kernels::Native(Native {
+                    isa: Isa::Portable,
+                    blocks: None,
+                }),
             };
             let mut w = Array2::zeros((n, n).f());
             w.assign(&a);

@@ -16,11 +16,11 @@
 use ndarray::{s, Array2, ArrayViewMut2, Zip};
 use rayon::prelude::*;
 
+use crate::alloc::zeros_f;
 use crate::error::Result;
 use crate::kernels::tridiag_eig::tridiagonal_ql;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
-use crate::validate::zeros_f;
 
 /// Order at or below which a block is solved by implicit QL directly (LAPACK's `SMLSIZ` is 25).
 pub(crate) const DC_BASE: usize = 32;
@@ -74,7 +74,7 @@ pub(crate) fn tridiagonal_dc<T: Scalar>(
     d1[k - 1] = d1[k - 1] - rho;
     d2[0] = d2[0] - rho;
     let (e1, e2) = (&e[..k - 1], &e[k..]);
-    let (r1, r2) = if n >= DC_PARALLEL_MIN && l3.threads > 1 {
+    let (r1, r2) = if n >= DC_PARALLEL_MIN && l3.team.threads() > 1 {
         rayon::join(
             || tridiagonal_dc(op, l3, &d1, e1),
             || tridiagonal_dc(op, l3, &d2, e2),
@@ -201,7 +201,7 @@ fn merge<T: Scalar>(
         let zz: T = zs.iter().fold(T::zero(), |s, &x| s + x * x);
         // Roots: (origin index, τ) with λⱼ = d[origin] + τ.
         let root = |j: usize| secular_root(&ds, &zs, rho, zz, j);
-        let roots: Vec<(usize, T)> = if kk >= 64 && l3.threads > 1 {
+        let roots: Vec<(usize, T)> = if kk >= 64 && l3.team.threads() > 1 {
             (0..kk).into_par_iter().map(root).collect()
         } else {
             (0..kk).map(root).collect()

@@ -8,14 +8,14 @@
 
 use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
-use crate::scalar::{scaled_norm, Scalar};
+use crate::real::{scaled_norm, Real};
 
 /// Independent accumulators per dot product: 4 AVX-512 vectors of f64 (2 of f32) in flight.
 const LANES: usize = 32;
 
 /// Sum of `f(xᵢ, yᵢ)` over equal-length slices with [`LANES`] accumulators.
 #[inline(always)]
-fn block_sum<T: Scalar>(x: &[T], y: &[T], f: impl Fn(T, T) -> T) -> T {
+fn block_sum<T: Real>(x: &[T], y: &[T], f: impl Fn(T, T) -> T) -> T {
     let mut acc = [T::zero(); LANES];
     let (xb, xr) = x.split_at(x.len() - x.len() % LANES);
     let (yb, yr) = y.split_at(xb.len());
@@ -39,7 +39,7 @@ fn block_sum<T: Scalar>(x: &[T], y: &[T], f: impl Fn(T, T) -> T) -> T {
 }
 
 /// `xᵀy` for vectors of equal length.
-pub(crate) fn dot<T: Scalar>(x: ArrayView1<T>, y: ArrayView1<T>) -> T {
+pub(crate) fn dot<T: Real>(x: ArrayView1<T>, y: ArrayView1<T>) -> T {
     match (x.as_slice(), y.as_slice()) {
         (Some(xs), Some(ys)) => block_sum(xs, ys, |a, b| a * b),
         _ => x
@@ -50,7 +50,7 @@ pub(crate) fn dot<T: Scalar>(x: ArrayView1<T>, y: ArrayView1<T>) -> T {
 }
 
 /// `y ← αx + y` for vectors of equal length.
-pub(crate) fn axpy<T: Scalar>(alpha: T, x: ArrayView1<T>, y: &mut ArrayViewMut1<T>) {
+pub(crate) fn axpy<T: Real>(alpha: T, x: ArrayView1<T>, y: &mut ArrayViewMut1<T>) {
     match (x.as_slice(), y.as_slice_mut()) {
         (Some(xs), Some(ys)) => {
             for (yi, &xi) in ys.iter_mut().zip(xs) {
@@ -64,7 +64,7 @@ pub(crate) fn axpy<T: Scalar>(alpha: T, x: ArrayView1<T>, y: &mut ArrayViewMut1<
 }
 
 /// `x ← αx`; `α = 0` writes zeros (as BLAS `scal` does, even over NaN).
-pub(crate) fn scal<T: Scalar>(alpha: T, x: &mut ArrayViewMut1<T>) {
+pub(crate) fn scal<T: Real>(alpha: T, x: &mut ArrayViewMut1<T>) {
     if alpha == T::zero() {
         x.fill(T::zero());
     } else if let Some(xs) = x.as_slice_mut() {
@@ -77,7 +77,7 @@ pub(crate) fn scal<T: Scalar>(alpha: T, x: &mut ArrayViewMut1<T>) {
 /// `‖x‖₂`: one pass summing squares; if that sum overflowed or may have lost accuracy to
 /// underflow, a second, scaled pass ([`scaled_norm`]). NaN if any element is NaN, `inf` if any
 /// is infinite.
-pub(crate) fn nrm2<T: Scalar>(x: ArrayView1<T>) -> T {
+pub(crate) fn nrm2<T: Real>(x: ArrayView1<T>) -> T {
     let ss = match x.as_slice() {
         Some(xs) => block_sum(xs, xs, |a, b| a * b),
         None => x.iter().fold(T::zero(), |s, &a| s + a * a),

@@ -8,13 +8,13 @@
 use ndarray::{Array1, ArrayView1, ArrayView2, ArrayViewMut1, Axis, Zip};
 
 use crate::kernels::level1;
-use crate::scalar::Scalar;
+use crate::real::Real;
 
 /// Rows processed together in the row-contiguous case.
 const ROWS: usize = 4;
 
 /// `y ← α A x + β y` for `A: m × n`, `x: n`, `y: m`; `β = 0` overwrites `y` (NaN included).
-pub(crate) fn gemv<T: Scalar>(
+pub(crate) fn gemv<T: Real>(
     alpha: T,
     a: ArrayView2<T>,
     x: ArrayView1<T>,
@@ -32,7 +32,7 @@ pub(crate) fn gemv<T: Scalar>(
 }
 
 /// `A x`.
-fn product<T: Scalar>(a: ArrayView2<T>, x: ArrayView1<T>) -> Array1<T> {
+fn product<T: Real>(a: ArrayView2<T>, x: ArrayView1<T>) -> Array1<T> {
     let (m, n) = a.dim();
     let xs = x
         .as_slice()
@@ -78,7 +78,7 @@ fn product<T: Scalar>(a: ArrayView2<T>, x: ArrayView1<T>) -> Array1<T> {
 }
 
 /// `out[r] = rows[r] · x` for up to [`ROWS`] rows, sharing each load of `x`.
-fn dots<T: Scalar>(rows: &[&[T]], x: &[T], out: &mut [T]) {
+fn dots<T: Real>(rows: &[&[T]], x: &[T], out: &mut [T]) {
     const W: usize = 8;
     let n = x.len();
     let nb = n - n % W;

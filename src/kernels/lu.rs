@@ -5,7 +5,7 @@ use ndarray::ArrayViewMut2;
 
 use super::on_columns;
 
-use crate::scalar::Scalar;
+use crate::real::Real;
 
 /// Factors the `m × nb` panel `a` in place as `P·a = L·U` (L unit lower, stored below the
 /// diagonal; U on and above it), column by column on a column-major copy: pick the entry of
@@ -13,18 +13,13 @@ use crate::scalar::Scalar;
 /// below by the pivot, and update the columns to the right. `swaps[j]` receives the row (panel
 /// numbering) swapped with row `j`. Returns the first column whose pivot is exactly zero; like
 /// LAPACK's `getf2`, the factorization carries on past it.
-pub(crate) fn getf2<T: Scalar>(a: &mut ArrayViewMut2<T>, swaps: &mut [usize]) -> Option<usize> {
+pub(crate) fn getf2<T: Real>(a: &mut ArrayViewMut2<T>, swaps: &mut [usize]) -> Option<usize> {
     let nb = a.ncols();
     on_columns(a, |w, m| getf2_columns(w, m, nb, swaps))
 }
 
 /// [`getf2`] on the column-major `m × nb` panel `w`.
-fn getf2_columns<T: Scalar>(
-    w: &mut [T],
-    m: usize,
-    nb: usize,
-    swaps: &mut [usize],
-) -> Option<usize> {
+fn getf2_columns<T: Real>(w: &mut [T], m: usize, nb: usize, swaps: &mut [usize]) -> Option<usize> {
     let k = m.min(nb);
     let mut zero = None;
     for j in 0..k {

@@ -1,7 +1,7 @@
 //! parla's own pure-Rust kernels (engine `rayon`): GEMM built the BLIS way — packing
 //! ([`pack`]), register-blocked SIMD micro-kernels ([`micro`]) and the two innermost loops
 //! around them ([`gemm`]). The outer three loops and the parallel split live in
-//! `parallel::gemm`, the block scheduler.
+//! `parallel::gemm::blis_loops`, the block scheduler.
 //!
 //! Kernels hold no global state: the instruction set and the block sizes arrive as values
 //! ([`GemmKernel`]), chosen by the caller.
@@ -80,7 +80,7 @@ impl fmt::Display for Isa {
     }
 }
 
-/// The cache block sizes of the GEMM loops (BLIS names; see `parallel::gemm` for the loops).
+/// The cache block sizes of the GEMM loops (BLIS names; see `parallel::gemm::blis_loops` for the loops).
 ///
 /// * `kc`: depth of one rank-`kc` update. The packed B~ micro-panel (`kc × NR`) should stay in
 ///   L1 while the micro-kernel streams A~ micro-panels past it.
@@ -89,8 +89,9 @@ impl fmt::Display for Isa {
 /// * `nc`: columns of the packed B~ block (`kc × nc`), which should fit in the shared L3.
 ///
 /// Any positive values are correct (tests force tiny ones so the blocked paths run on small
-/// matrices); the defaults are tuned for this machine's caches (48 KiB L1d and 1 MiB L2 per
-/// core, 32 MiB shared L3).
+/// matrices); the defaults assume an L1d of at least 32 KiB, an L2 of at least 1 MiB per core
+/// and a shared L3 of several MiB (`Exec::with_gemm_blocks` overrides them;
+/// `cargo run --release --example gemm_blocks` sweeps them on the machine at hand).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct GemmBlocks {
     /// Rows of A~ per block (loop 3, `ic`).
@@ -131,7 +132,7 @@ pub struct GemmKernel {
 }
 
 /// An element type the pure-Rust kernels compute with (`f32`, `f64`).
-pub trait Element: Copy + Send + Sync + num_traits::Float + 'static {
+pub trait Element: crate::real::Real {
     /// The micro-kernel for `isa`. The caller checks `isa.available()` before running it.
     #[doc(hidden)]
     fn micro_kernel(isa: Isa) -> MicroKernel<Self>;

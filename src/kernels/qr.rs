@@ -6,18 +6,18 @@ use ndarray::ArrayViewMut2;
 
 use super::on_columns;
 
-use crate::scalar::{scaled_norm, Scalar};
+use crate::real::{scaled_norm, Real};
 
 /// Factors the `m × nb` panel `a` in place: R on and above the diagonal, the essential part of
 /// each Householder vector below it, the scalars in `tau` (`min(m, nb)` entries). Works on a
 /// column-major copy so every inner loop is contiguous.
-pub(crate) fn geqr2<T: Scalar>(a: &mut ArrayViewMut2<T>, tau: &mut [T]) {
+pub(crate) fn geqr2<T: Real>(a: &mut ArrayViewMut2<T>, tau: &mut [T]) {
     let nb = a.ncols();
     on_columns(a, |w, m| geqr2_columns(w, m, nb, tau));
 }
 
 /// [`geqr2`] on the column-major `m × nb` panel `w`.
-fn geqr2_columns<T: Scalar>(w: &mut [T], m: usize, nb: usize, tau: &mut [T]) {
+fn geqr2_columns<T: Real>(w: &mut [T], m: usize, nb: usize, tau: &mut [T]) {
     let safmin = T::min_positive_value() / T::EPS;
     for j in 0..m.min(nb) {
         let (head, tail) = w.split_at_mut((j + 1) * m);

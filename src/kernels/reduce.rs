@@ -16,17 +16,18 @@
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, Zip};
 
 use crate::kernels::level1;
-use crate::scalar::Scalar;
+use crate::real::Real;
 
 /// Independent accumulators of a contiguous line sum: 4 AVX-512 vectors of f64 (2 of f32) in
 /// flight, enough to stream from memory.
 const LANES: usize = 32;
 
 /// Accumulators of a "down" reduction kept hot at once: 4096 elements (32 KiB of f64 sums plus
-/// 32 KiB of running maxima for norms), inside a 1 MiB L2, so each row of the block is read
-/// from memory exactly once. Chosen with `examples/reduce.rs` (8192 × 4096 f64, one thread):
-/// 1024 (accumulators in L1, but 8 KiB runs per row) was 1.4–1.5× slower than whole 32 KiB
-/// rows, because every short run restarts the hardware prefetcher.
+/// 32 KiB of running maxima for norms), which fit a per-core L2 of 512 KiB or more, so each row
+/// of the block is read from memory exactly once. Chosen with `cargo run --release -p parla-cli
+/// --example reduce` (8192 × 4096 f64, one thread): 1024 (accumulators in L1, but 8 KiB runs per
+/// row) was markedly slower than whole 32 KiB rows, because every short run restarts the
+/// hardware prefetcher.
 pub(crate) const COL_TILE: usize = 4096;
 
 /// Rows added into the accumulators per pass over a tile: four input streams per accumulator
@@ -35,7 +36,7 @@ pub(crate) const ROW_GROUP: usize = 4;
 
 /// `Σ f(xᵢ)` over a slice with [`LANES`] accumulators combined pairwise.
 #[inline(always)]
-fn lane_sum<T: Scalar>(x: &[T], f: impl Fn(T) -> T) -> T {
+fn lane_sum<T: Real>(x: &[T], f: impl Fn(T) -> T) -> T {
     let mut acc = [T::zero(); LANES];
     let body = x.len() - x.len() % LANES;
     for c in x[..body].chunks_exact(LANES) {
@@ -57,7 +58,7 @@ fn lane_sum<T: Scalar>(x: &[T], f: impl Fn(T) -> T) -> T {
 }
 
 /// `Σ xᵢ` of a vector (lane-parallel when contiguous).
-pub(crate) fn sum<T: Scalar>(x: ArrayView1<T>) -> T {
+pub(crate) fn sum<T: Real>(x: ArrayView1<T>) -> T {
     match x.to_slice() {
         Some(xs) => lane_sum(xs, |v| v),
         None => x.iter().fold(T::zero(), |s, &v| s + v),
@@ -65,14 +66,14 @@ pub(crate) fn sum<T: Scalar>(x: ArrayView1<T>) -> T {
 }
 
 /// `out[i] = Σⱼ v[i, j]`: one sum per row of `v` (rows should be contiguous for speed).
-pub(crate) fn line_sums<T: Scalar>(v: ArrayView2<T>, out: &mut ArrayViewMut1<T>) {
+pub(crate) fn line_sums<T: Real>(v: ArrayView2<T>, out: &mut ArrayViewMut1<T>) {
     Zip::from(out)
         .and(v.rows())
         .for_each(|o, row| *o = sum(row));
 }
 
 /// `out[i] = ‖v[i, :]‖₂`: one scaled norm per row of `v` (see `level1::nrm2`).
-pub(crate) fn line_norms<T: Scalar>(v: ArrayView2<T>, out: &mut ArrayViewMut1<T>) {
+pub(crate) fn line_norms<T: Real>(v: ArrayView2<T>, out: &mut ArrayViewMut1<T>) {
     Zip::from(out)
         .and(v.rows())
         .for_each(|o, row| *o = level1::nrm2(row));
@@ -90,7 +91,7 @@ const ALIAS_WINDOW: usize = 4096;
 /// and an accumulator row allocated at the same page offset (large allocations all are) make
 /// every accumulator store alias the next row's loads, which halves the speed. Shifting the
 /// accumulators by half a window removes it.
-fn placed<T: Scalar>(len: usize, anchor: *const T, offset: usize) -> (Vec<T>, usize) {
+fn placed<T: Real>(len: usize, anchor: *const T, offset: usize) -> (Vec<T>, usize) {
     let size = std::mem::size_of::<T>();
     let buf = vec![T::zero(); len + ALIAS_WINDOW / size];
     let want = (anchor as usize).wrapping_add(offset) % ALIAS_WINDOW;
@@ -108,7 +109,7 @@ fn row_slices<'b, T>(rows: &'b ArrayView2<'_, T>) -> Option<Vec<&'b [T]>> {
 /// Adds `f` of every row in `rows` into `acc` (all of `acc`'s length), tile by tile and
 /// [`ROW_GROUP`] rows at a time. `track` also keeps `max |x|` per column in `amax`.
 #[inline(always)]
-fn add_rows<T: Scalar>(
+fn add_rows<T: Real>(
     rows: &[&[T]],
     acc: &mut [T],
     amax: &mut [T],
@@ -167,7 +168,7 @@ fn add_rows<T: Scalar>(
 }
 
 /// `out[j] = Σᵢ rows[i, j]`, reading `rows` row after row (never down a column).
-pub(crate) fn sums_down<T: Scalar>(rows: ArrayView2<T>, out: &mut ArrayViewMut1<T>) {
+pub(crate) fn sums_down<T: Real>(rows: ArrayView2<T>, out: &mut ArrayViewMut1<T>) {
     let q = rows.ncols();
     let (mut buf, at) = placed(q, rows.as_ptr(), ALIAS_WINDOW / 2);
     let acc = &mut buf[at..at + q];
@@ -191,7 +192,7 @@ pub(crate) fn sums_down<T: Scalar>(rows: ArrayView2<T>, out: &mut ArrayViewMut1<
 /// pass, again row after row, that sums `(x / max|x|)²` — exact scaling, so the result is
 /// accurate from the smallest subnormal to the largest finite value. NaN anywhere in a column
 /// gives NaN, else ±Inf gives `inf`.
-pub(crate) fn norms_down<T: Scalar>(rows: ArrayView2<T>, out: &mut ArrayViewMut1<T>) {
+pub(crate) fn norms_down<T: Real>(rows: ArrayView2<T>, out: &mut ArrayViewMut1<T>) {
     let q = rows.ncols();
     let (mut ssq_buf, s_at) = placed(q, rows.as_ptr(), ALIAS_WINDOW / 4);
     let (mut max_buf, m_at) = placed(q, rows.as_ptr(), 3 * ALIAS_WINDOW / 4);

@@ -2,7 +2,8 @@
 //! bidiagonal and tridiagonal reductions: `H = I − τ v vᵀ`, `v₀ = 1`, `H [α; x] = [β; 0]`,
 //! `β = −sign(α)·‖(α, x)‖`, and `τ = 0` (H = I) when `x = 0`.
 
-use crate::scalar::{scaled_norm, Scalar};
+use crate::real::scaled_norm;
+use crate::scalar::Scalar;
 
 /// `√(a² + b²)` without the cost of libm's `hypot` when both squares are safely in range
 /// (the common case), else `hypot` (no overflow, no harmful underflow).

@@ -9,7 +9,7 @@ use ndarray::{ArrayView2, ArrayViewMut2, Axis, Zip};
 
 use super::on_columns;
 
-use crate::scalar::Scalar;
+use crate::real::Real;
 
 /// Right-hand sides solved together in a contiguous buffer: 48 rows × 128 columns of f64 is
 /// 48 KiB, about one L1.
@@ -21,7 +21,7 @@ const RHS_BLOCK: usize = 128;
 /// Column-major B is solved column by column; any other layout in row-major blocks of
 /// [`RHS_BLOCK`] columns: either way the inner loops are contiguous, vectorised axpys. Zero
 /// multipliers are skipped (no `0·∞` NaN when an entry has overflowed).
-pub(crate) fn trsm_left<T: Scalar>(
+pub(crate) fn trsm_left<T: Real>(
     lower: bool,
     unit: bool,
     a: ArrayView2<T>,
@@ -40,7 +40,7 @@ const GROUP: usize = 8;
 /// Column-major B: [`GROUP`] right-hand sides at a time, copied into rows of `GROUP` lanes, so
 /// each elimination step `Xᵢ ← Xᵢ − aᵢₚ·Xₚ` is one vector multiply-add on a group (padding
 /// lanes hold zeros and stay zero); A's columns come from a column-major copy.
-fn trsm_columns<T: Scalar>(lower: bool, unit: bool, a: ArrayView2<T>, b: &mut ArrayViewMut2<T>) {
+fn trsm_columns<T: Real>(lower: bool, unit: bool, a: ArrayView2<T>, b: &mut ArrayViewMut2<T>) {
     let n = a.nrows();
     let ac: Vec<T> = a.t().iter().copied().collect();
     let mut rows = vec![[T::zero(); GROUP]; n];
@@ -81,7 +81,7 @@ fn trsm_columns<T: Scalar>(lower: bool, unit: bool, a: ArrayView2<T>, b: &mut Ar
 
 /// Any other B: [`RHS_BLOCK`] columns at a time in a row-major buffer, so each elimination step
 /// `Xᵢ ← Xᵢ − aᵢₚ·Xₚ` is a contiguous axpy over the block's columns.
-fn trsm_rows<T: Scalar>(lower: bool, unit: bool, a: ArrayView2<T>, b: &mut ArrayViewMut2<T>) {
+fn trsm_rows<T: Real>(lower: bool, unit: bool, a: ArrayView2<T>, b: &mut ArrayViewMut2<T>) {
     let n = a.nrows();
     let mut buf = Vec::with_capacity(n * RHS_BLOCK.min(b.ncols()));
     let mut xp = Vec::with_capacity(RHS_BLOCK);
@@ -121,7 +121,7 @@ fn trsm_rows<T: Scalar>(lower: bool, unit: bool, a: ArrayView2<T>, b: &mut Array
 /// right-looking on a column-major copy: scale column `j` below the diagonal, then subtract its
 /// outer product from the trailing lower triangle column by column (contiguous axpys). `Err(j)`
 /// when the leading minor of order `j + 1` is not positive (or NaN appears).
-pub(crate) fn potrf_lower<T: Scalar>(a: &mut ArrayViewMut2<T>) -> Result<(), usize> {
+pub(crate) fn potrf_lower<T: Real>(a: &mut ArrayViewMut2<T>) -> Result<(), usize> {
     on_columns(a, |w: &mut [T], n| {
         for j in 0..n {
             let d = w[j * n + j];

@@ -2,11 +2,13 @@
 
 use ndarray::{Array2, ArrayBase, Data, Ix2};
 
+use crate::alloc::zeros_f;
 use crate::dispatch;
 use crate::error::Result;
 use crate::exec::Exec;
+use crate::op::Op;
 use crate::scalar::Scalar;
-use crate::validate::{blas_dims, finite_triangle, square, zeros_f};
+use crate::validate::{blas_dims, finite_triangle, square};
 
 impl Exec {
     /// Lower-triangular `L` with `A = L Lᵀ` for symmetric positive definite `A` (numpy's
@@ -30,12 +32,12 @@ impl Exec {
         &self,
         a: &ArrayBase<S, Ix2>,
     ) -> Result<Array2<T>> {
-        const OP: &str = "cholesky";
+        const OP: Op = Op::Cholesky;
         let n = square(OP, a)?;
         blas_dims(OP, &[("rows", n)])?;
         finite_triangle(OP, a, true, true)?;
         if n == 0 {
-            dispatch::plan(self, OP)?;
+            dispatch::check::<T>(self, OP)?;
             return zeros_f(OP, 0, 0);
         }
         dispatch::cholesky(self, a.view())

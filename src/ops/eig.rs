@@ -7,13 +7,14 @@ use crate::decomp::Eig;
 use crate::dispatch;
 use crate::error::Result;
 use crate::exec::Exec;
+use crate::op::Op;
 use crate::scalar::Scalar;
 use crate::validate::{blas_dims, finite, square};
 
 impl Exec {
     fn eig_impl<T: Scalar, S: Data<Elem = T>>(
         &self,
-        op: &'static str,
+        op: Op,
         a: &ArrayBase<S, Ix2>,
         vectors: bool,
     ) -> Result<Eig<T>> {
@@ -21,7 +22,7 @@ impl Exec {
         blas_dims(op, &[("rows", n)])?;
         finite(op, a)?;
         if n == 0 {
-            dispatch::plan(self, op)?;
+            dispatch::check::<T>(self, op)?;
             return Ok(Eig {
                 values: Array1::from(Vec::<Complex<T>>::new()),
                 vectors: Array2::from_shape_vec((0, 0), vec![]).expect("empty"),
@@ -47,7 +48,7 @@ impl Exec {
     /// # Ok::<(), parla::Error>(())
     /// ```
     pub fn eig<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<Eig<T>> {
-        self.eig_impl("eig", a, true)
+        self.eig_impl(Op::Eig, a, true)
     }
 
     /// Eigenvalues only of a general real square matrix (numpy's `linalg.eigvals`).
@@ -66,7 +67,7 @@ impl Exec {
         &self,
         a: &ArrayBase<S, Ix2>,
     ) -> Result<Array1<Complex<T>>> {
-        Ok(self.eig_impl("eigvals", a, false)?.values)
+        Ok(self.eig_impl(Op::Eigvals, a, false)?.values)
     }
 }
 

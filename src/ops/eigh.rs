@@ -2,17 +2,19 @@
 
 use ndarray::{Array1, ArrayBase, Data, Ix2};
 
+use crate::alloc::zeros_f;
 use crate::decomp::Eigh;
 use crate::dispatch;
 use crate::error::Result;
 use crate::exec::Exec;
+use crate::op::Op;
 use crate::scalar::Scalar;
-use crate::validate::{blas_dims, finite_triangle, square, zeros_f};
+use crate::validate::{blas_dims, finite_triangle, square};
 
 impl Exec {
     fn eigh_impl<T: Scalar, S: Data<Elem = T>>(
         &self,
-        op: &'static str,
+        op: Op,
         a: &ArrayBase<S, Ix2>,
         vectors: bool,
     ) -> Result<Eigh<T>> {
@@ -20,7 +22,7 @@ impl Exec {
         blas_dims(op, &[("rows", n)])?;
         finite_triangle(op, a, true, true)?;
         if n == 0 {
-            dispatch::plan(self, op)?;
+            dispatch::check::<T>(self, op)?;
             return Ok(Eigh {
                 values: Array1::zeros(0),
                 vectors: zeros_f(op, 0, 0)?,
@@ -48,7 +50,7 @@ impl Exec {
     /// # Ok::<(), parla::Error>(())
     /// ```
     pub fn eigh<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<Eigh<T>> {
-        self.eigh_impl("eigh", a, true)
+        self.eigh_impl(Op::Eigh, a, true)
     }
 
     /// Eigenvalues only of a symmetric matrix, ascending (numpy's `linalg.eigvalsh`).
@@ -68,7 +70,7 @@ impl Exec {
         &self,
         a: &ArrayBase<S, Ix2>,
     ) -> Result<Array1<T>> {
-        Ok(self.eigh_impl("eigvalsh", a, false)?.values)
+        Ok(self.eigh_impl(Op::Eigvalsh, a, false)?.values)
     }
 }
 

@@ -3,11 +3,12 @@
 
 use ndarray::{Array, ArrayBase, Data, Dimension, ShapeBuilder};
 
+use crate::alloc::zeros_vec;
 use crate::dispatch;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
+use crate::op::Op;
 use crate::scalar::Scalar;
-use crate::validate::zeros_vec;
 
 /// Whether `a` is stored column-major (contiguous in F order and not also in C order): the
 /// result is then created column-major too, so both are streamed in memory order (numpy's
@@ -17,7 +18,7 @@ fn f_order<S: Data, D: Dimension>(a: &ArrayBase<S, D>) -> bool {
 }
 
 /// A zero array of `dim`, C order or F order.
-fn output<U: Scalar, D: Dimension>(op: &'static str, dim: D, f: bool) -> Result<Array<U, D>> {
+fn output<U: Scalar, D: Dimension>(op: Op, dim: D, f: bool) -> Result<Array<U, D>> {
     let v = zeros_vec::<U>(op, dim.size())?;
     Ok(Array::from_shape_vec(dim.set_f(f), v).expect("length matches shape"))
 }
@@ -51,8 +52,8 @@ impl Exec {
         D: Dimension,
         F: Fn(T) -> U + Sync + Send,
     {
-        const OP: &str = "map";
-        dispatch::plan(self, OP)?;
+        const OP: Op = Op::Map;
+        dispatch::check::<T>(self, OP)?;
         let fo = f_order(a);
         let mut out = output::<U, D>(OP, a.raw_dim(), fo)?;
         if a.is_empty() {
@@ -98,7 +99,7 @@ impl Exec {
         D: Dimension,
         F: Fn(T, T) -> U + Sync + Send,
     {
-        zip_named(self, "zip_with", a, b, f)
+        zip_named(self, Op::ZipWith, a, b, f)
     }
 
     /// The element-wise (Hadamard) product `a ∘ b`, `out[i] = a[i]·b[i]` (numpy:
@@ -126,14 +127,14 @@ impl Exec {
         SB: Data<Elem = T>,
         D: Dimension,
     {
-        zip_named(self, "multiply", a, b, |x: T, y: T| x * y)
+        zip_named(self, Op::Multiply, a, b, |x: T, y: T| x * y)
     }
 }
 
 /// [`Exec::zip_with`] reported under the name `op`.
 fn zip_named<T, U, SA, SB, D, F>(
     exec: &Exec,
-    op: &'static str,
+    op: Op,
     a: &ArrayBase<SA, D>,
     b: &ArrayBase<SB, D>,
     f: F,
@@ -148,12 +149,12 @@ where
 {
     if a.shape() != b.shape() {
         return Err(Error::ShapeMismatch {
-            op,
+            op: op.name(),
             left: a.shape().to_vec(),
             right: b.shape().to_vec(),
         });
     }
-    dispatch::plan(exec, op)?;
+    dispatch::check::<T>(exec, op)?;
     let fo = f_order(a) && f_order(b);
     let mut out = output::<U, D>(op, a.raw_dim(), fo)?;
     if a.is_empty() {

@@ -5,7 +5,9 @@ use ndarray::{ArrayBase, Data, DataMut, Ix1};
 use crate::dispatch;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
-use crate::scalar::{scaled_norm, Scalar};
+use crate::op::Op;
+use crate::real::scaled_norm;
+use crate::scalar::Scalar;
 use crate::validate::blas_dims;
 
 fn same_len(op: &'static str, x: usize, y: usize) -> Result<()> {
@@ -41,7 +43,7 @@ impl Exec {
         same_len("dot", x.len(), y.len())?;
         blas_dims("dot", &[("length", x.len())])?;
         if x.is_empty() {
-            dispatch::plan(self, "dot")?;
+            dispatch::check::<T>(self, Op::Dot)?;
             return Ok(T::zero());
         }
         dispatch::dot(self, x.view(), y.view())
@@ -70,7 +72,7 @@ impl Exec {
         same_len("axpy", x.len(), y.len())?;
         blas_dims("axpy", &[("length", x.len())])?;
         if x.is_empty() {
-            return dispatch::plan(self, "axpy").map(drop);
+            return dispatch::check::<T>(self, Op::Axpy);
         }
         dispatch::axpy(self, alpha, x.view(), &mut y.view_mut())
     }
@@ -95,7 +97,7 @@ impl Exec {
         x: &mut ArrayBase<S, Ix1>,
     ) -> Result<()> {
         blas_dims("scal", &[("length", x.len())])?;
-        dispatch::plan(self, "scal")?;
+        dispatch::check::<T>(self, Op::Scal)?;
         if x.is_empty() {
             return Ok(());
         }
@@ -124,7 +126,7 @@ impl Exec {
     pub fn nrm2<T: Scalar, S: Data<Elem = T>>(&self, x: &ArrayBase<S, Ix1>) -> Result<T> {
         blas_dims("nrm2", &[("length", x.len())])?;
         if x.is_empty() {
-            dispatch::plan(self, "nrm2")?;
+            dispatch::check::<T>(self, Op::Nrm2)?;
             return Ok(T::zero());
         }
         let r = dispatch::nrm2(self, x.view())?;
@@ -159,7 +161,7 @@ pub fn dot<T: Scalar, SX: Data<Elem = T>, SY: Data<Elem = T>>(
 ///
 /// ```
 /// let mut y = ndarray::array![1.0, 1.0];
-/// parla::axpy(-1.0, &ndarray::array![1.0, 2.0], &mut y)?;
+/// parla::blas_level::axpy(-1.0, &ndarray::array![1.0, 2.0], &mut y)?;
 /// assert_eq!(y, ndarray::array![0.0, -1.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
@@ -178,7 +180,7 @@ pub fn axpy<T: Scalar, SX: Data<Elem = T>, SY: DataMut<Elem = T>>(
 ///
 /// ```
 /// let mut x = ndarray::array![1.0, 2.0];
-/// parla::scal(0.5, &mut x)?;
+/// parla::blas_level::scal(0.5, &mut x)?;
 /// assert_eq!(x, ndarray::array![0.5, 1.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
@@ -192,7 +194,7 @@ pub fn scal<T: Scalar, S: DataMut<Elem = T>>(alpha: T, x: &mut ArrayBase<S, Ix1>
 /// As [`Exec::nrm2`], plus [`Error::InvalidEnv`].
 ///
 /// ```
-/// assert_eq!(parla::nrm2(&ndarray::array![3.0f32, 4.0])?, 5.0);
+/// assert_eq!(parla::blas_level::nrm2(&ndarray::array![3.0f32, 4.0])?, 5.0);
 /// # Ok::<(), parla::Error>(())
 /// ```
 pub fn nrm2<T: Scalar, S: Data<Elem = T>>(x: &ArrayBase<S, Ix1>) -> Result<T> {

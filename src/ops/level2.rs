@@ -2,12 +2,14 @@
 
 use ndarray::{Array1, ArrayBase, Data, DataMut, Ix1, Ix2};
 
+use crate::alloc::zeros_vec;
 use crate::decomp::Trans;
 use crate::dispatch;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
+use crate::op::Op;
 use crate::scalar::Scalar;
-use crate::validate::{blas_dims, zeros_vec};
+use crate::validate::blas_dims;
 
 impl Exec {
     /// Matrix-vector multiply-add in place: `y ← α op(A) x + β y`, `op(A)` = `A` or `Aᵀ`.
@@ -44,7 +46,7 @@ impl Exec {
         SX: Data<Elem = T>,
         SY: DataMut<Elem = T>,
     {
-        const OP: &str = "gemv";
+        const OP: Op = Op::Gemv;
         let a = match ta {
             Trans::No => a.view(),
             Trans::Yes => a.t(),
@@ -52,20 +54,20 @@ impl Exec {
         let (m, n) = a.dim();
         if x.len() != n {
             return Err(Error::ShapeMismatch {
-                op: OP,
+                op: OP.name(),
                 left: vec![m, n],
                 right: vec![x.len()],
             });
         }
         if y.len() != m {
             return Err(Error::ShapeMismatch {
-                op: OP,
+                op: OP.name(),
                 left: vec![m, n],
                 right: vec![y.len()],
             });
         }
         blas_dims(OP, &[("rows", m), ("columns", n)])?;
-        dispatch::plan(self, OP)?;
+        dispatch::check::<T>(self, OP)?;
         if m == 0 {
             return Ok(());
         }
@@ -102,11 +104,11 @@ impl Exec {
         SA: Data<Elem = T>,
         SX: Data<Elem = T>,
     {
-        const OP: &str = "matvec";
+        const OP: Op = Op::Matvec;
         let (m, n) = a.dim();
         if x.len() != n {
             return Err(Error::ShapeMismatch {
-                op: OP,
+                op: OP.name(),
                 left: vec![m, n],
                 right: vec![x.len()],
             });
@@ -126,7 +128,7 @@ impl Exec {
 /// ```
 /// use parla::Trans;
 /// let mut y = ndarray::array![f64::NAN];
-/// parla::gemv(1.0, &ndarray::array![[1.0f64, 2.0]], Trans::No, &ndarray::array![1.0, 1.0], 0.0, &mut y)?;
+/// parla::blas_level::gemv(1.0, &ndarray::array![[1.0f64, 2.0]], Trans::No, &ndarray::array![1.0, 1.0], 0.0, &mut y)?;
 /// assert_eq!(y, ndarray::array![3.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```

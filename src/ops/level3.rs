@@ -2,12 +2,14 @@
 
 use ndarray::{Array2, ArrayBase, Data, DataMut, Ix2};
 
+use crate::alloc::zeros_c;
 use crate::decomp::Trans;
 use crate::dispatch;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
+use crate::op::Op;
 use crate::scalar::Scalar;
-use crate::validate::{blas_dims, zeros_c};
+use crate::validate::blas_dims;
 
 fn op_view<T, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>, t: Trans) -> ndarray::ArrayView2<'_, T> {
     match t {
@@ -48,11 +50,11 @@ impl Exec {
         SA: Data<Elem = T>,
         SB: Data<Elem = T>,
     {
-        const OP: &str = "matmul";
+        const OP: Op = Op::Matmul;
         let ((m, k), (k2, n)) = (a.dim(), b.dim());
         if k != k2 {
             return Err(Error::ShapeMismatch {
-                op: OP,
+                op: OP.name(),
                 left: vec![m, k],
                 right: vec![k2, n],
             });
@@ -60,7 +62,7 @@ impl Exec {
         blas_dims(OP, &[("rows", m), ("columns", n), ("inner dimension", k)])?;
         let mut c = zeros_c(OP, m, n)?;
         if m == 0 || n == 0 || k == 0 {
-            dispatch::plan(self, OP)?;
+            dispatch::check::<T>(self, OP)?;
             return Ok(c);
         }
         dispatch::gemm(
@@ -94,7 +96,7 @@ impl Exec {
     /// use parla::Trans;
     /// let a = array![[1.0f64, 2.0], [3.0, 4.0]];
     /// let mut c = array![[1.0f64, 1.0], [1.0, 1.0]];
-    /// parla::gemm(2.0, &a, Trans::Yes, &a, Trans::No, 1.0, &mut c)?;
+    /// parla::blas_level::gemm(2.0, &a, Trans::Yes, &a, Trans::No, 1.0, &mut c)?;
     /// assert_eq!(c, array![[21.0f64, 29.0], [29.0, 41.0]]);
     /// # Ok::<(), parla::Error>(())
     /// ```
@@ -115,25 +117,25 @@ impl Exec {
         SB: Data<Elem = T>,
         SC: DataMut<Elem = T>,
     {
-        const OP: &str = "gemm";
+        const OP: Op = Op::Gemm;
         let (a, b) = (op_view(a, ta), op_view(b, tb));
         let ((m, k), (k2, n)) = (a.dim(), b.dim());
         if k != k2 {
             return Err(Error::ShapeMismatch {
-                op: OP,
+                op: OP.name(),
                 left: vec![m, k],
                 right: vec![k2, n],
             });
         }
         if c.dim() != (m, n) {
             return Err(Error::ShapeMismatch {
-                op: OP,
+                op: OP.name(),
                 left: vec![m, n],
                 right: c.shape().to_vec(),
             });
         }
         blas_dims(OP, &[("rows", m), ("columns", n), ("inner dimension", k)])?;
-        dispatch::plan(self, OP)?;
+        dispatch::check::<T>(self, OP)?;
         if m == 0 || n == 0 {
             return Ok(());
         }
@@ -177,7 +179,7 @@ where
 /// use parla::Trans;
 /// let a = ndarray::array![[1.0f64, 2.0]];
 /// let mut c = ndarray::Array2::from_elem((2, 2), f64::NAN);
-/// parla::gemm(1.0, &a, Trans::Yes, &a, Trans::No, 0.0, &mut c)?; // β = 0: NaN overwritten
+/// parla::blas_level::gemm(1.0, &a, Trans::Yes, &a, Trans::No, 0.0, &mut c)?; // β = 0: NaN overwritten
 /// assert_eq!(c, ndarray::array![[1.0f64, 2.0], [2.0, 4.0]]);
 /// # Ok::<(), parla::Error>(())
 /// ```

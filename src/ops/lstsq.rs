@@ -2,13 +2,15 @@
 
 use ndarray::{Array1, ArrayBase, Data, Ix2};
 
+use crate::alloc::zeros_f;
 use crate::decomp::Lstsq;
 use crate::dispatch;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
+use crate::op::Op;
 use crate::ops::Rhs;
 use crate::scalar::Scalar;
-use crate::validate::{blas_dims, finite, zeros_f};
+use crate::validate::{blas_dims, finite};
 
 impl Exec {
     /// Minimum-norm least-squares solution of `min ‖A X − B‖₂` (numpy's `linalg.lstsq`), by
@@ -37,12 +39,12 @@ impl Exec {
         b: &B,
         rcond: Option<T>,
     ) -> Result<Lstsq<T>> {
-        const OP: &str = "lstsq";
+        const OP: Op = Op::Lstsq;
         let (m, n) = a.dim();
         let bm = b.as_matrix();
         if bm.nrows() != m {
             return Err(Error::ShapeMismatch {
-                op: OP,
+                op: OP.name(),
                 left: a.shape().to_vec(),
                 right: b.dims(),
             });
@@ -52,7 +54,7 @@ impl Exec {
             Some(r) if r >= T::zero() => r,
             Some(r) => {
                 return Err(Error::InvalidArgument {
-                    op: OP,
+                    op: OP.name(),
                     name: "rcond",
                     reason: format!("got {r}; expected a number >= 0"),
                 })
@@ -70,7 +72,7 @@ impl Exec {
         b.check_finite(OP)?;
         let nrhs = bm.ncols();
         if m == 0 || n == 0 {
-            dispatch::plan(self, OP)?;
+            dispatch::check::<T>(self, OP)?;
             // Rank 0: the minimum-norm solution is zero and the residual is B itself.
             let residuals = if n == 0 && m > 0 {
                 bm.columns()

@@ -2,13 +2,16 @@
 
 use ndarray::{s, Array2, ArrayBase, Data, Ix2};
 
+use crate::alloc::zeros_f;
 use crate::decomp::{Lu, LuPacked};
 use crate::dispatch;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
+use crate::op::Op;
 use crate::ops::Rhs;
-use crate::scalar::{frexp, ldexp, Scalar};
-use crate::validate::{blas_dims, finite, square, zeros_f};
+use crate::real::{frexp, ldexp};
+use crate::scalar::Scalar;
+use crate::validate::{blas_dims, finite, square};
 
 /// Row `i` of `L U` is row `perm[i]` of `A`, from LAPACK's sequence of interchanges.
 fn permutation(m: usize, swaps: &[usize]) -> Vec<usize> {
@@ -53,7 +56,7 @@ fn scaled_product(diag: impl Iterator<Item = f64>, extra_exp: i64) -> f64 {
 impl Exec {
     fn lu_packed<T: Scalar, S: Data<Elem = T>>(
         &self,
-        op: &'static str,
+        op: Op,
         a: &ArrayBase<S, Ix2>,
         equilibrate: bool,
     ) -> Result<(LuPacked<T>, Option<usize>)> {
@@ -82,12 +85,12 @@ impl Exec {
         a: &ArrayBase<SA, Ix2>,
         b: &B,
     ) -> Result<B::Out> {
-        const OP: &str = "solve";
+        const OP: Op = Op::Solve;
         let n = square(OP, a)?;
         let bm = b.as_matrix();
         if bm.nrows() != n {
             return Err(Error::ShapeMismatch {
-                op: OP,
+                op: OP.name(),
                 left: a.shape().to_vec(),
                 right: b.dims(),
             });
@@ -96,7 +99,7 @@ impl Exec {
         finite(OP, a)?;
         b.check_finite(OP)?;
         if n == 0 {
-            dispatch::plan(self, OP)?;
+            dispatch::check::<T>(self, OP)?;
             return Ok(B::from_matrix(zeros_f(OP, 0, bm.ncols())?));
         }
         dispatch::solve(self, a.view(), bm).map(B::from_matrix)
@@ -118,13 +121,13 @@ impl Exec {
     /// # Ok::<(), parla::Error>(())
     /// ```
     pub fn lu<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<Lu<T>> {
-        const OP: &str = "lu";
+        const OP: Op = Op::Lu;
         let (m, n) = a.dim();
         let k = m.min(n);
         blas_dims(OP, &[("rows", m), ("columns", n)])?;
         finite(OP, a)?;
         let (packed, swaps) = if k == 0 {
-            dispatch::plan(self, OP)?;
+            dispatch::check::<T>(self, OP)?;
             (zeros_f(OP, m, n)?, Vec::new())
         } else {
             let (p, _) = self.lu_packed(OP, a, false)?;
@@ -162,12 +165,12 @@ impl Exec {
     /// # Ok::<(), parla::Error>(())
     /// ```
     pub fn inv<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<Array2<T>> {
-        const OP: &str = "inv";
+        const OP: Op = Op::Inv;
         let n = square(OP, a)?;
         blas_dims(OP, &[("rows", n)])?;
         finite(OP, a)?;
         if n == 0 {
-            dispatch::plan(self, OP)?;
+            dispatch::check::<T>(self, OP)?;
             return zeros_f(OP, 0, 0);
         }
         dispatch::inv(self, a.view())
@@ -188,12 +191,12 @@ impl Exec {
     /// # Ok::<(), parla::Error>(())
     /// ```
     pub fn det<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<T> {
-        const OP: &str = "det";
+        const OP: Op = Op::Det;
         let n = square(OP, a)?;
         blas_dims(OP, &[("rows", n)])?;
         finite(OP, a)?;
         if n == 0 {
-            dispatch::plan(self, OP)?;
+            dispatch::check::<T>(self, OP)?;
             return Ok(T::one());
         }
         let (lu, _) = self.lu_packed(OP, a, true)?;
@@ -219,12 +222,12 @@ impl Exec {
     /// # Ok::<(), parla::Error>(())
     /// ```
     pub fn slogdet<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<(T, T)> {
-        const OP: &str = "slogdet";
+        const OP: Op = Op::Slogdet;
         let n = square(OP, a)?;
         blas_dims(OP, &[("rows", n)])?;
         finite(OP, a)?;
         if n == 0 {
-            dispatch::plan(self, OP)?;
+            dispatch::check::<T>(self, OP)?;
             return Ok((T::one(), T::zero()));
         }
         let (lu, zero) = self.lu_packed(OP, a, true)?;

@@ -2,7 +2,6 @@
 //! the boundary and calls [`dispatch`](crate::dispatch), and a free function of the same name that
 //! runs it with the process defaults ([`Exec::current`](crate::Exec::current)).
 
-pub mod batch;
 pub mod cholesky;
 pub mod eig;
 pub mod eigh;
@@ -44,7 +43,7 @@ pub trait Rhs<T>: sealed::Sealed {
     ///
     /// # Errors
     /// [`Error::NonFinite`](crate::Error::NonFinite).
-    fn check_finite(&self, op: &'static str) -> crate::Result<()>;
+    fn check_finite(&self, op: crate::Op) -> crate::Result<()>;
 }
 
 impl<T: Scalar, S: Data<Elem = T>> Rhs<T> for ArrayBase<S, Ix1> {
@@ -58,7 +57,7 @@ impl<T: Scalar, S: Data<Elem = T>> Rhs<T> for ArrayBase<S, Ix1> {
     fn dims(&self) -> Vec<usize> {
         self.shape().to_vec()
     }
-    fn check_finite(&self, op: &'static str) -> crate::Result<()> {
+    fn check_finite(&self, op: crate::Op) -> crate::Result<()> {
         crate::validate::finite(op, self)
     }
 }
@@ -74,7 +73,7 @@ impl<T: Scalar, S: Data<Elem = T>> Rhs<T> for ArrayBase<S, Ix2> {
     fn dims(&self) -> Vec<usize> {
         self.shape().to_vec()
     }
-    fn check_finite(&self, op: &'static str) -> crate::Result<()> {
+    fn check_finite(&self, op: crate::Op) -> crate::Result<()> {
         crate::validate::finite(op, self)
     }
 }

@@ -5,7 +5,8 @@ use ndarray::{ArrayBase, Data, Ix2};
 use crate::decomp::NormKind;
 use crate::error::Result;
 use crate::exec::Exec;
-use crate::scalar::{scaled_norm, Scalar};
+use crate::real::scaled_norm;
+use crate::scalar::Scalar;
 
 impl Exec {
     /// A matrix norm (numpy's `linalg.norm` with `ord = 'fro' | 1 | inf | 2`). Zero for an

@@ -2,13 +2,15 @@
 
 use ndarray::{ArrayBase, Data, Ix2};
 
+use crate::alloc::zeros_f;
 use crate::decomp::{Qr, QrMode};
 use crate::dispatch;
 use crate::error::Result;
 use crate::exec::Exec;
+use crate::op::Op;
 use crate::ops::eye;
 use crate::scalar::Scalar;
-use crate::validate::{blas_dims, finite, zeros_f};
+use crate::validate::{blas_dims, finite};
 
 impl Exec {
     /// `A = Q R` with orthonormal `Q` and upper-trapezoidal `R` (numpy's `linalg.qr`), by
@@ -34,12 +36,12 @@ impl Exec {
         a: &ArrayBase<S, Ix2>,
         mode: QrMode,
     ) -> Result<Qr<T>> {
-        const OP: &str = "qr";
+        const OP: Op = Op::Qr;
         let (m, n) = a.dim();
         blas_dims(OP, &[("rows", m), ("columns", n)])?;
         finite(OP, a)?;
         if m == 0 || n == 0 {
-            dispatch::plan(self, OP)?;
+            dispatch::check::<T>(self, OP)?;
             let k = m.min(n);
             return Ok(match mode {
                 QrMode::Reduced => Qr {

@@ -3,22 +3,24 @@
 
 use ndarray::{s, Array1, ArrayBase, ArrayView2, Axis, Data, Ix2};
 
+use crate::alloc::zeros_vec;
 use crate::dispatch::{self, Reduction};
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::exec::Exec;
+use crate::op::{Op, Shape};
 use crate::scalar::Scalar;
-use crate::validate::{blas_dims, zeros_vec};
+use crate::validate::blas_dims;
 
 /// Reduces every row of `v` (`rows`: `v = a`; else `v = aᵀ`, one output per column of `a`).
 fn reduce<T: Scalar>(
     exec: &Exec,
-    op: &'static str,
+    op: Op,
     red: Reduction,
     a: ArrayView2<T>,
     rows: bool,
 ) -> Result<Array1<T>> {
-    let plan = dispatch::plan(exec, op)?;
+    let plan = dispatch::plan(exec, op, T::KIND, Shape::Matrix(a.nrows(), a.ncols()))?;
     if plan.engine != Engine::Rayon {
         blas_dims(op, &[("rows", a.nrows()), ("columns", a.ncols())])?;
     }
@@ -67,7 +69,7 @@ impl Exec {
         &self,
         a: &ArrayBase<S, Ix2>,
     ) -> Result<Array1<T>> {
-        reduce(self, "row_sums", Reduction::Sum, a.view(), true)
+        reduce(self, Op::RowSums, Reduction::Sum, a.view(), true)
     }
 
     /// Sum of every column, `sⱼ = Σᵢ aᵢⱼ` (numpy: `a.sum(axis=0)`). An empty column sums to 0;
@@ -93,7 +95,7 @@ impl Exec {
         &self,
         a: &ArrayBase<S, Ix2>,
     ) -> Result<Array1<T>> {
-        reduce(self, "col_sums", Reduction::Sum, a.view(), false)
+        reduce(self, Op::ColSums, Reduction::Sum, a.view(), false)
     }
 
     /// Euclidean norm of every row, `‖aᵢ,:‖₂ = sqrt(Σⱼ aᵢⱼ²)` (numpy:
@@ -119,7 +121,7 @@ impl Exec {
         &self,
         a: &ArrayBase<S, Ix2>,
     ) -> Result<Array1<T>> {
-        reduce(self, "row_norms", Reduction::Norm, a.view(), true)
+        reduce(self, Op::RowNorms, Reduction::Norm, a.view(), true)
     }
 
     /// Euclidean norm of every column, `‖a:,ⱼ‖₂` (numpy: `np.linalg.norm(a, axis=0)`), with
@@ -147,7 +149,7 @@ impl Exec {
         &self,
         a: &ArrayBase<S, Ix2>,
     ) -> Result<Array1<T>> {
-        reduce(self, "col_norms", Reduction::Norm, a.view(), false)
+        reduce(self, Op::ColNorms, Reduction::Norm, a.view(), false)
     }
 }
 

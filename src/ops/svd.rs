@@ -3,25 +3,27 @@
 
 use ndarray::{s, Array1, Array2, ArrayBase, Data, Ix2};
 
+use crate::alloc::{zeros_c, zeros_f};
 use crate::decomp::Svd;
 use crate::dispatch::{self, Vectors};
 use crate::error::{Error, Result};
 use crate::exec::Exec;
+use crate::op::Op;
 use crate::ops::eye;
 use crate::scalar::Scalar;
-use crate::validate::{blas_dims, finite, zeros_c, zeros_f};
+use crate::validate::{blas_dims, finite};
 
 impl Exec {
     fn singular_values<T: Scalar, S: Data<Elem = T>>(
         &self,
-        op: &'static str,
+        op: Op,
         a: &ArrayBase<S, Ix2>,
     ) -> Result<Array1<T>> {
         let (m, n) = a.dim();
         blas_dims(op, &[("rows", m), ("columns", n)])?;
         finite(op, a)?;
         if m == 0 || n == 0 {
-            dispatch::plan(self, op)?;
+            dispatch::check::<T>(self, op)?;
             return Ok(Array1::zeros(0));
         }
         Ok(dispatch::svd(self, op, a.view(), Vectors::None)?.s)
@@ -50,12 +52,12 @@ impl Exec {
         a: &ArrayBase<S, Ix2>,
         full: bool,
     ) -> Result<Svd<T>> {
-        const OP: &str = "svd";
+        const OP: Op = Op::Svd;
         let (m, n) = a.dim();
         blas_dims(OP, &[("rows", m), ("columns", n)])?;
         finite(OP, a)?;
         if m == 0 || n == 0 {
-            dispatch::plan(self, OP)?;
+            dispatch::check::<T>(self, OP)?;
             return Ok(if full {
                 Svd {
                     u: eye(m),
@@ -95,7 +97,7 @@ impl Exec {
         &self,
         a: &ArrayBase<S, Ix2>,
     ) -> Result<Array1<T>> {
-        self.singular_values("svdvals", a)
+        self.singular_values(Op::Svdvals, a)
     }
 
     /// Moore–Penrose pseudo-inverse `A⁺ = V diag(1/σᵢ) Uᵀ`, keeping the singular values
@@ -116,13 +118,13 @@ impl Exec {
         a: &ArrayBase<S, Ix2>,
         rtol: Option<T>,
     ) -> Result<Array2<T>> {
-        const OP: &str = "pinv";
+        const OP: Op = Op::Pinv;
         let (m, n) = a.dim();
         let rtol = tolerance(OP, "rtol", rtol, T::of(m.max(n) as f64) * T::EPS)?;
         blas_dims(OP, &[("rows", m), ("columns", n)])?;
         finite(OP, a)?;
         if m == 0 || n == 0 {
-            dispatch::plan(self, OP)?;
+            dispatch::check::<T>(self, OP)?;
             return zeros_c(OP, n, m);
         }
         let f = dispatch::svd(self, OP, a.view(), Vectors::Thin)?;
@@ -164,10 +166,10 @@ impl Exec {
     /// # Ok::<(), parla::Error>(())
     /// ```
     pub fn cond<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<T> {
-        const OP: &str = "cond";
+        const OP: Op = Op::Cond;
         if a.is_empty() {
             return Err(Error::Empty {
-                op: OP,
+                op: OP.name(),
                 shape: a.shape().to_vec(),
             });
         }
@@ -199,7 +201,7 @@ impl Exec {
         a: &ArrayBase<S, Ix2>,
         tol: Option<T>,
     ) -> Result<usize> {
-        const OP: &str = "matrix_rank";
+        const OP: Op = Op::MatrixRank;
         let tol = match tol {
             Some(t) => Some(tolerance(OP, "tol", Some(t), T::zero())?),
             None => None,
@@ -214,17 +216,12 @@ impl Exec {
     }
 }
 
-fn tolerance<T: Scalar>(
-    op: &'static str,
-    name: &'static str,
-    given: Option<T>,
-    default: T,
-) -> Result<T> {
+fn tolerance<T: Scalar>(op: Op, name: &'static str, given: Option<T>, default: T) -> Result<T> {
     match given {
         None => Ok(default),
         Some(t) if t >= T::zero() => Ok(t),
         Some(t) => Err(Error::InvalidArgument {
-            op,
+            op: op.name(),
             name,
             reason: format!("got {t}; expected a number >= 0"),
         }),

@@ -2,12 +2,14 @@
 
 use ndarray::{Array2, ArrayBase, Data, Ix2};
 
+use crate::alloc::zeros_c;
 use crate::dispatch;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::exec::Exec;
+use crate::op::{Op, Shape};
 use crate::scalar::Scalar;
-use crate::validate::{blas_dims, zeros_c};
+use crate::validate::blas_dims;
 
 impl Exec {
     /// `Aᵀ` as a new, owned, row-major (C order) matrix (numpy:
@@ -37,9 +39,9 @@ impl Exec {
         &self,
         a: &ArrayBase<S, Ix2>,
     ) -> Result<Array2<T>> {
-        const OP: &str = "transpose";
+        const OP: Op = Op::Transpose;
         let (r, c) = a.dim();
-        let plan = dispatch::plan(self, OP)?;
+        let plan = dispatch::plan(self, OP, T::KIND, Shape::Matrix(r, c))?;
         if plan.engine != Engine::Rayon {
             blas_dims(OP, &[("rows", r), ("columns", c)])?;
         }

@@ -2,13 +2,15 @@
 
 use ndarray::{ArrayBase, Data, Ix2};
 
+use crate::alloc::zeros_f;
 use crate::decomp::{Diag, Trans, Uplo};
 use crate::dispatch;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
+use crate::op::Op;
 use crate::ops::Rhs;
 use crate::scalar::Scalar;
-use crate::validate::{blas_dims, finite_triangle, square, zeros_f};
+use crate::validate::{blas_dims, finite_triangle, square};
 
 impl Exec {
     /// Solves `op(A) X = B` for triangular `A` (scipy's `linalg.solve_triangular`), reading
@@ -36,12 +38,12 @@ impl Exec {
         trans: Trans,
         diag: Diag,
     ) -> Result<B::Out> {
-        const OP: &str = "solve_triangular";
+        const OP: Op = Op::SolveTriangular;
         let n = square(OP, a)?;
         let bm = b.as_matrix();
         if bm.nrows() != n {
             return Err(Error::ShapeMismatch {
-                op: OP,
+                op: OP.name(),
                 left: a.shape().to_vec(),
                 right: b.dims(),
             });
@@ -50,7 +52,7 @@ impl Exec {
         finite_triangle(OP, a, uplo == Uplo::Lower, diag == Diag::NonUnit)?;
         b.check_finite(OP)?;
         if n == 0 {
-            dispatch::plan(self, OP)?;
+            dispatch::check::<T>(self, OP)?;
             return Ok(B::from_matrix(zeros_f(OP, 0, bm.ncols())?));
         }
         dispatch::solve_triangular(self, a.view(), bm, uplo, trans, diag).map(B::from_matrix)

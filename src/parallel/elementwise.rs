@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::kernels::elementwise;
-use crate::threads;
+use crate::parallel::Team;
 
 /// Elements per thread below which splitting does not pay (a few pages of f64: spawning work
 /// on a pool costs microseconds, streaming 32 KiB costs about one).
@@ -39,7 +39,7 @@ fn chunk(n: usize, threads: usize) -> usize {
 
 /// `out[i] = f(a[i])`; `out` was created in C order, or F order when `f_order`.
 pub(crate) fn map<T, U, D, F>(
-    threads: usize,
+    team: &Team,
     a: ArrayView<T, D>,
     mut out: ArrayViewMut<U, D>,
     f_order: bool,
@@ -51,14 +51,14 @@ where
     D: Dimension,
     F: Fn(T) -> U + Sync,
 {
+    let threads = team.threads();
     if threads <= 1 || a.len() <= MIN_CHUNK {
         elementwise::map(a, out, f);
         return Ok(());
     }
-    let pool = threads::engine_pool(threads)?;
     let n = a.len();
     match (flat(&a, f_order), out.as_slice_memory_order_mut()) {
-        (Some(xs), Some(os)) => pool.install(|| {
+        (Some(xs), Some(os)) => team.install(|| {
             let c = chunk(n, threads);
             os.par_chunks_mut(c)
                 .zip(xs.par_chunks(c))
@@ -68,7 +68,7 @@ where
                     }
                 });
         }),
-        _ => pool.install(|| {
+        _ => team.install(|| {
             Zip::from(out).and(a).par_for_each(|o, &x| *o = f(x));
         }),
     }
@@ -77,7 +77,7 @@ where
 
 /// `out[i] = f(a[i], b[i])`; `out` was created in C order, or F order when `f_order`.
 pub(crate) fn zip_with<T, U, D, F>(
-    threads: usize,
+    team: &Team,
     a: ArrayView<T, D>,
     b: ArrayView<T, D>,
     mut out: ArrayViewMut<U, D>,
@@ -90,18 +90,18 @@ where
     D: Dimension,
     F: Fn(T, T) -> U + Sync,
 {
+    let threads = team.threads();
     if threads <= 1 || a.len() <= MIN_CHUNK {
         elementwise::zip_with(a, b, out, f);
         return Ok(());
     }
-    let pool = threads::engine_pool(threads)?;
     let n = a.len();
     match (
         flat(&a, f_order),
         flat(&b, f_order),
         out.as_slice_memory_order_mut(),
     ) {
-        (Some(xs), Some(ys), Some(os)) => pool.install(|| {
+        (Some(xs), Some(ys), Some(os)) => team.install(|| {
             let c = chunk(n, threads);
             os.par_chunks_mut(c)
                 .zip(xs.par_chunks(c))
@@ -112,7 +112,7 @@ where
                     }
                 });
         }),
-        _ => pool.install(|| {
+        _ => team.install(|| {
             Zip::from(out)
                 .and(a)
                 .and(b)

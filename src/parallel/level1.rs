@@ -1,4 +1,4 @@
-//! Level 1 BLAS cut into one contiguous chunk per thread, a single-threaded [`Kernel`] per
+//! Level 1 BLAS cut into one contiguous chunk per thread, a single-threaded [`Kernels`] per
 //! chunk (OpenBLAS for `rayon-blas`, parla's for `rayon`).
 //!
 //! Reductions (`dot`, `nrm2`) collect one partial result per chunk *in chunk order* and combine
@@ -8,9 +8,10 @@ use ndarray::{ArrayView1, ArrayViewMut1, Axis};
 use rayon::prelude::*;
 
 use crate::error::Result;
-use crate::parallel::Kernel;
-use crate::scalar::{scaled_norm, Scalar};
-use crate::threads;
+use crate::parallel::Kernels;
+use crate::parallel::Team;
+use crate::real::scaled_norm;
+use crate::scalar::Scalar;
 
 /// Elements per chunk so that `n` elements make `threads` chunks.
 fn chunk(n: usize, threads: usize) -> usize {
@@ -19,16 +20,17 @@ fn chunk(n: usize, threads: usize) -> usize {
 
 /// `xᵀy` for non-empty vectors of equal length.
 pub(crate) fn dot<T: Scalar>(
-    threads: usize,
-    kernel: Kernel,
+    team: &Team,
+    kernel: Kernels,
     x: ArrayView1<T>,
     y: ArrayView1<T>,
 ) -> Result<T> {
+    let threads = team.threads();
     if threads <= 1 {
         return Ok(kernel.dot(x, y));
     }
     let c = chunk(x.len(), threads);
-    let partials: Vec<T> = threads::engine_pool(threads)?.install(|| {
+    let partials: Vec<T> = team.install(|| {
         x.axis_chunks_iter(Axis(0), c)
             .into_par_iter()
             .zip(y.axis_chunks_iter(Axis(0), c).into_par_iter())
@@ -40,18 +42,19 @@ pub(crate) fn dot<T: Scalar>(
 
 /// `y ← αx + y`.
 pub(crate) fn axpy<T: Scalar>(
-    threads: usize,
-    kernel: Kernel,
+    team: &Team,
+    kernel: Kernels,
     alpha: T,
     x: ArrayView1<T>,
     y: &mut ArrayViewMut1<T>,
 ) -> Result<()> {
+    let threads = team.threads();
     if threads <= 1 {
         kernel.axpy(alpha, x, y);
         return Ok(());
     }
     let c = chunk(x.len(), threads);
-    threads::engine_pool(threads)?.install(|| {
+    team.install(|| {
         y.axis_chunks_iter_mut(Axis(0), c)
             .into_par_iter()
             .zip(x.axis_chunks_iter(Axis(0), c).into_par_iter())
@@ -62,17 +65,18 @@ pub(crate) fn axpy<T: Scalar>(
 
 /// `x ← αx`.
 pub(crate) fn scal<T: Scalar>(
-    threads: usize,
-    kernel: Kernel,
+    team: &Team,
+    kernel: Kernels,
     alpha: T,
     x: &mut ArrayViewMut1<T>,
 ) -> Result<()> {
+    let threads = team.threads();
     if threads <= 1 {
         kernel.scal(alpha, x);
         return Ok(());
     }
     let c = chunk(x.len(), threads);
-    threads::engine_pool(threads)?.install(|| {
+    team.install(|| {
         x.axis_chunks_iter_mut(Axis(0), c)
             .into_par_iter()
             .for_each(|mut xc| kernel.scal(alpha, &mut xc));
@@ -82,12 +86,13 @@ pub(crate) fn scal<T: Scalar>(
 
 /// `‖x‖₂` from per-chunk norms, combined with the largest factored out (no overflow); NaN if
 /// any chunk's norm is NaN.
-pub(crate) fn nrm2<T: Scalar>(threads: usize, kernel: Kernel, x: ArrayView1<T>) -> Result<T> {
+pub(crate) fn nrm2<T: Scalar>(team: &Team, kernel: Kernels, x: ArrayView1<T>) -> Result<T> {
+    let threads = team.threads();
     if threads <= 1 {
         return Ok(kernel.nrm2(x));
     }
     let c = chunk(x.len(), threads);
-    let partials: Vec<T> = threads::engine_pool(threads)?.install(|| {
+    let partials: Vec<T> = team.install(|| {
         x.axis_chunks_iter(Axis(0), c)
             .into_par_iter()
             .map(|xc| kernel.nrm2(xc))

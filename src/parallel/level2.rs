@@ -1,4 +1,4 @@
-//! `gemv` cut into row blocks of `op(A)` (= blocks of `y`), a single-threaded [`Kernel`] per
+//! `gemv` cut into row blocks of `op(A)` (= blocks of `y`), a single-threaded [`Kernels`] per
 //! block (OpenBLAS for `rayon-blas`, parla's for `rayon`).
 //!
 //! Each block computes `y_b ← α op(A)_b x + β y_b` for its own rows of `op(A)`, so blocks write
@@ -9,27 +9,28 @@ use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, Axis};
 use rayon::prelude::*;
 
 use crate::error::Result;
-use crate::parallel::Kernel;
+use crate::parallel::Kernels;
+use crate::parallel::Team;
 use crate::scalar::Scalar;
-use crate::threads;
 
 /// `y ← α A x + β y` for a non-empty `m × n` view `A` (the logical `op(A)`).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemv<T: Scalar>(
     op: &'static str,
-    threads: usize,
-    kernel: Kernel,
+    team: &Team,
+    kernel: Kernels,
     alpha: T,
     a: ArrayView2<T>,
     x: ArrayView1<T>,
     beta: T,
     y: &mut ArrayViewMut1<T>,
 ) -> Result<()> {
+    let threads = team.threads();
     if threads <= 1 {
         return kernel.gemv(op, alpha, a, x, beta, y);
     }
     let rows = a.nrows().div_ceil(threads).max(1);
-    threads::engine_pool(threads)?.install(|| {
+    team.install(|| {
         y.axis_chunks_iter_mut(Axis(0), rows)
             .into_par_iter()
             .zip(a.axis_chunks_iter(Axis(0), rows).into_par_iter())

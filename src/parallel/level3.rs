@@ -1,7 +1,7 @@
 //! The level-3 building blocks the blocked factorizations (`factor/`) are written over, on a
 //! rayon engine: GEMM (the engine's own parallel GEMM) and the small kernels at the bottom of
 //! the recursions — triangular solves with their right-hand sides cut into one block per
-//! thread, and the unblocked Cholesky of a diagonal block — each run by the engine's [`Kernel`]
+//! thread, and the unblocked Cholesky of a diagonal block — each run by the engine's [`Kernels`]
 //! (single-threaded OpenBLAS / LAPACK for `rayon-blas`, parla's for `rayon`).
 
 use ndarray::{ArrayView2, ArrayViewMut2, Axis};
@@ -9,10 +9,10 @@ use rayon::prelude::*;
 
 use crate::blas;
 use crate::error::Result;
-use crate::kernels::{self, GemmKernel};
-use crate::parallel::{blis, gemm, Kernel};
+use crate::kernels;
+use crate::parallel::gemm::{blas_panels, blis_loops};
+use crate::parallel::{Kernels, Team};
 use crate::scalar::Scalar;
-use crate::threads;
 
 /// Right-hand sides per block below which a triangular solve is not split across threads.
 /// A block of 32 columns of a 64-row solve is ≈ 130 kflop, a few µs: less and the rayon
@@ -26,29 +26,23 @@ pub(crate) const MIN_RHS_PER_THREAD: usize = 32;
 pub(crate) const GEMM_PARALLEL_MIN_FLOPS: f64 = 2.0 * 192.0 * 192.0 * 192.0;
 
 /// A rayon engine's level-3 operations at a fixed thread count.
-#[derive(Debug, Clone, Copy)]
+/// The level-3 operations of one rayon-engine call: its team of workers and what computes
+/// each block. Built once by the dispatch layer from the call's route.
+#[derive(Clone)]
 pub(crate) struct Level3 {
-    /// Threads of the parallel operations.
-    pub threads: usize,
+    /// The workers (the engine pool, looked up once).
+    pub team: Team,
     /// What computes each block.
-    pub kernel: Kernel,
-    /// The GEMM kernel of the element type in use (for [`Kernel::Rust`]).
-    pub gemm: GemmKernel,
+    pub kernels: Kernels,
 }
 
 impl Level3 {
-    /// Runs `f` — a whole factorization — on the engine's pool, so its many parallel steps
-    /// fork and join inside the pool (cheap: the caller is already a worker) instead of each
-    /// one waking the pool from outside and blocking until it is done.
+    /// Runs a whole factorization inside the team's pool, so each parallel step forks and
+    /// joins among workers instead of waking the pool from outside.
     pub(crate) fn run<R: Send>(&self, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
-        if self.threads > 1 {
-            threads::engine_pool(self.threads)?.install(f)
-        } else {
-            f()
-        }
+        self.team.install(f)
     }
 
-    /// `C ← α A B + β C` for any shapes (empty included); `β = 0` overwrites C.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn gemm<T: Scalar>(
         &self,
@@ -74,14 +68,17 @@ impl Level3 {
         // The recursions issue many GEMMs too small to split profitably (the same threshold
         // `auto` uses for a single product).
         let flops = 2.0 * m as f64 * n as f64 * a.ncols() as f64;
-        let threads = if flops < GEMM_PARALLEL_MIN_FLOPS {
-            1
+        let one = Team::one();
+        let team = if flops < GEMM_PARALLEL_MIN_FLOPS {
+            &one
         } else {
-            self.threads
+            &self.team
         };
-        match self.kernel {
-            Kernel::Blas => gemm::gemm(op, threads, alpha, a, b, beta, c),
-            Kernel::Rust => blis::gemm(op, threads, self.gemm, alpha, a, b, beta, c),
+        match self.kernels {
+            Kernels::OpenBlas => blas_panels::gemm(op, team, alpha, a, b, beta, c),
+            Kernels::Native(native) => {
+                blis_loops::gemm(op, team, native.gemm_kernel::<T>(), alpha, a, b, beta, c)
+            }
         }
     }
 
@@ -99,22 +96,22 @@ impl Level3 {
         if r == 0 || a.nrows() == 0 {
             return Ok(());
         }
-        let kernel = self.kernel;
+        let kernel = self.kernels;
         let solve = move |mut blk: ArrayViewMut2<T>| -> Result<()> {
             match kernel {
-                Kernel::Blas => blas::level3::trsm_left(op, 1, lower, unit, a, &mut blk),
-                Kernel::Rust => {
+                Kernels::OpenBlas => blas::level3::trsm_left(op, 1, lower, unit, a, &mut blk),
+                Kernels::Native(_) => {
                     kernels::triangular::trsm_left(lower, unit, a, &mut blk);
                     Ok(())
                 }
             }
         };
-        let parts = self.threads.min(r / MIN_RHS_PER_THREAD).max(1);
+        let parts = self.team.threads().min(r / MIN_RHS_PER_THREAD).max(1);
         if parts <= 1 {
             return solve(b.view_mut());
         }
         let width = r.div_ceil(parts);
-        threads::engine_pool(self.threads)?.install(|| {
+        self.team.install(|| {
             b.axis_chunks_iter_mut(Axis(1), width)
                 .into_par_iter()
                 .try_for_each(solve)
@@ -128,9 +125,9 @@ impl Level3 {
         op: &'static str,
         a: &mut ArrayViewMut2<T>,
     ) -> Result<Option<usize>> {
-        match self.kernel {
-            Kernel::Blas => blas::cholesky::potrf_lower(op, 1, a),
-            Kernel::Rust => Ok(kernels::triangular::potrf_lower(a).err()),
+        match self.kernels {
+            Kernels::OpenBlas => blas::cholesky::potrf_lower(op, 1, a),
+            Kernels::Native(_) => Ok(kernels::triangular::potrf_lower(a).err()),
         }
     }
 
@@ -143,9 +140,9 @@ impl Level3 {
         a: &mut ArrayViewMut2<T>,
         swaps: &mut [usize],
     ) -> Result<Option<usize>> {
-        match self.kernel {
-            Kernel::Blas => blas::lu::getrf2_panel(op, 1, a, swaps),
-            Kernel::Rust => Ok(kernels::lu::getf2(a, swaps)),
+        match self.kernels {
+            Kernels::OpenBlas => blas::lu::getrf2_panel(op, 1, a, swaps),
+            Kernels::Native(_) => Ok(kernels::lu::getf2(a, swaps)),
         }
     }
 
@@ -157,9 +154,9 @@ impl Level3 {
         a: &mut ArrayViewMut2<T>,
         tau: &mut [T],
     ) -> Result<()> {
-        match self.kernel {
-            Kernel::Blas => blas::qr::geqrf_panel(op, 1, a, tau),
-            Kernel::Rust => {
+        match self.kernels {
+            Kernels::OpenBlas => blas::qr::geqrf_panel(op, 1, a, tau),
+            Kernels::Native(_) => {
                 kernels::qr::geqr2(a, tau);
                 Ok(())
             }

@@ -2,15 +2,14 @@
 //! thread budget, each block computed by a single-threaded kernel.
 //!
 //! The split of an operation is the same on both rayon engines; only the kernel run per block
-//! differs ([`Kernel`]): single-threaded OpenBLAS (`rayon-blas`) or parla's own (`rayon`).
+//! differs ([`Kernels`]): single-threaded OpenBLAS (`rayon-blas`) or parla's own (`rayon`).
 //! GEMM is the exception: OpenBLAS packs internally, so `rayon-blas` hands it whole panels of C
-//! ([`gemm`]), while the `rayon` engine runs the BLIS loops itself ([`blis`]).
+//! ([`gemm::blas_panels`]), while the `rayon` engine runs the BLIS loops itself
+//! ([`gemm::blis_loops`]).
 //!
 //! Batched operations ([`batch`]) are split one level up: the items of a batch are spread over
 //! the pool, each computed whole by a single-threaded engine.
 
-pub(crate) mod batch;
-pub(crate) mod blis;
 pub(crate) mod elementwise;
 pub(crate) mod gemm;
 pub(crate) mod level1;
@@ -24,44 +23,115 @@ use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 use crate::blas;
 use crate::blas::reduce::Reduction;
 use crate::error::Result;
-use crate::kernels;
+use crate::kernels::{self, Element, GemmBlocks, GemmKernel, Isa};
 use crate::scalar::Scalar;
+use crate::threads;
+use std::sync::Arc;
 
 /// The single-threaded kernel each block runs.
+/// What computes each block on a rayon engine, decided once by the dispatch layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kernel {
-    /// OpenBLAS at one thread (engine `rayon-blas`).
-    Blas,
-    /// parla's pure-Rust kernels (engine `rayon`).
-    Rust,
+pub(crate) enum Kernels {
+    /// Single-threaded OpenBLAS / LAPACK (`rayon-blas`).
+    OpenBlas,
+    /// parla's own kernels (`rayon`), with the GEMM micro-kernel settings of the call.
+    Native(Native),
 }
 
-impl Kernel {
+/// The GEMM settings of parla's kernels for one call: the instruction set and, when forced,
+/// the MC/KC/NC blocks (else each element type's defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Native {
+    /// The instruction set of the micro-kernels.
+    pub isa: Isa,
+    /// Forced block sizes, if any.
+    pub blocks: Option<GemmBlocks>,
+}
+
+impl Native {
+    /// The GEMM kernel (micro-kernel tile and blocks) for element type `T`.
+    pub(crate) fn gemm_kernel<T: Element>(&self) -> GemmKernel {
+        let uk = T::micro_kernel(self.isa);
+        GemmKernel {
+            isa: self.isa,
+            mr: uk.mr,
+            nr: uk.nr,
+            blocks: self.blocks.unwrap_or_else(|| T::default_blocks(self.isa)),
+        }
+    }
+}
+
+/// The workers of one call: how many, and the engine pool they belong to (looked up once by
+/// the dispatch layer; `None` for one thread, which runs on the calling thread).
+#[derive(Clone)]
+pub(crate) struct Team {
+    threads: usize,
+    pool: Option<Arc<rayon::ThreadPool>>,
+}
+
+impl Team {
+    /// The engine pool of `threads` workers (none for one thread).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when the pool cannot start.
+    pub(crate) fn new(threads: usize) -> Result<Team> {
+        let threads = threads.max(1);
+        let pool = if threads > 1 {
+            Some(threads::engine_pool(threads)?)
+        } else {
+            None
+        };
+        Ok(Team { threads, pool })
+    }
+
+    /// The calling thread alone.
+    pub(crate) fn one() -> Team {
+        Team {
+            threads: 1,
+            pool: None,
+        }
+    }
+
+    /// How many workers.
+    pub(crate) fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Runs `f` on the team's pool (inline when already on it, or for one thread).
+    pub(crate) fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        match &self.pool {
+            Some(p) => p.install(f),
+            None => f(),
+        }
+    }
+}
+
+impl Kernels {
     pub(crate) fn dot<T: Scalar>(self, x: ArrayView1<T>, y: ArrayView1<T>) -> T {
         match self {
-            Kernel::Blas => blas::level1::dot(1, x, y),
-            Kernel::Rust => kernels::level1::dot(x, y),
+            Kernels::OpenBlas => blas::level1::dot(1, x, y),
+            Kernels::Native(_) => kernels::level1::dot(x, y),
         }
     }
 
     pub(crate) fn axpy<T: Scalar>(self, alpha: T, x: ArrayView1<T>, y: &mut ArrayViewMut1<T>) {
         match self {
-            Kernel::Blas => blas::level1::axpy(1, alpha, x, y),
-            Kernel::Rust => kernels::level1::axpy(alpha, x, y),
+            Kernels::OpenBlas => blas::level1::axpy(1, alpha, x, y),
+            Kernels::Native(_) => kernels::level1::axpy(alpha, x, y),
         }
     }
 
     pub(crate) fn scal<T: Scalar>(self, alpha: T, x: &mut ArrayViewMut1<T>) {
         match self {
-            Kernel::Blas => blas::level1::scal(1, alpha, x),
-            Kernel::Rust => kernels::level1::scal(alpha, x),
+            Kernels::OpenBlas => blas::level1::scal(1, alpha, x),
+            Kernels::Native(_) => kernels::level1::scal(alpha, x),
         }
     }
 
     pub(crate) fn nrm2<T: Scalar>(self, x: ArrayView1<T>) -> T {
         match self {
-            Kernel::Blas => blas::level1::nrm2(1, x),
-            Kernel::Rust => kernels::level1::nrm2(x),
+            Kernels::OpenBlas => blas::level1::nrm2(1, x),
+            Kernels::Native(_) => kernels::level1::nrm2(x),
         }
     }
 
@@ -76,8 +146,8 @@ impl Kernel {
         y: &mut ArrayViewMut1<T>,
     ) -> Result<()> {
         match self {
-            Kernel::Blas => blas::level2::gemv(op, 1, alpha, a, x, beta, y),
-            Kernel::Rust => {
+            Kernels::OpenBlas => blas::level2::gemv(op, 1, alpha, a, x, beta, y),
+            Kernels::Native(_) => {
                 kernels::level2::gemv(alpha, a, x, beta, y);
                 Ok(())
             }
@@ -93,12 +163,12 @@ impl Kernel {
         out: &mut ArrayViewMut1<T>,
     ) -> Result<()> {
         match (self, red) {
-            (Kernel::Blas, _) => blas::reduce::rows(op, 1, red, v, out),
-            (Kernel::Rust, Reduction::Sum) => {
+            (Kernels::OpenBlas, _) => blas::reduce::rows(op, 1, red, v, out),
+            (Kernels::Native(_), Reduction::Sum) => {
                 kernels::reduce::line_sums(v, out);
                 Ok(())
             }
-            (Kernel::Rust, Reduction::Norm) => {
+            (Kernels::Native(_), Reduction::Norm) => {
                 kernels::reduce::line_norms(v, out);
                 Ok(())
             }
@@ -116,12 +186,12 @@ impl Kernel {
         out: &mut ArrayViewMut1<T>,
     ) -> Result<()> {
         match (self, red) {
-            (Kernel::Blas, _) => blas::reduce::rows(op, 1, red, v, out),
-            (Kernel::Rust, Reduction::Sum) => {
+            (Kernels::OpenBlas, _) => blas::reduce::rows(op, 1, red, v, out),
+            (Kernels::Native(_), Reduction::Sum) => {
                 kernels::reduce::sums_down(v.t(), out);
                 Ok(())
             }
-            (Kernel::Rust, Reduction::Norm) => {
+            (Kernels::Native(_), Reduction::Norm) => {
                 kernels::reduce::norms_down(v.t(), out);
                 Ok(())
             }
@@ -136,8 +206,8 @@ impl Kernel {
         dst: &mut ArrayViewMut2<T>,
     ) -> Result<()> {
         match self {
-            Kernel::Blas => blas::transpose::transpose(op, 1, src, dst),
-            Kernel::Rust => {
+            Kernels::OpenBlas => blas::transpose::transpose(op, 1, src, dst),
+            Kernels::Native(_) => {
                 kernels::transpose::transpose(src, dst.view_mut());
                 Ok(())
             }

@@ -1,5 +1,5 @@
 //! Sums and 2-norms of the rows of a matrix view, cut into one block per thread, a
-//! single-threaded [`Kernel`] per block (OpenBLAS for `rayon-blas`, parla's for `rayon`).
+//! single-threaded [`Kernels`] per block (OpenBLAS for `rayon-blas`, parla's for `rayon`).
 //!
 //! The split follows memory, so no thread walks a column through memory:
 //!
@@ -17,9 +17,10 @@ use rayon::prelude::*;
 
 use crate::blas::reduce::Reduction;
 use crate::error::Result;
-use crate::parallel::Kernel;
-use crate::scalar::{scaled_norm, Scalar};
-use crate::threads;
+use crate::parallel::Kernels;
+use crate::parallel::Team;
+use crate::real::scaled_norm;
+use crate::scalar::Scalar;
 
 /// Stride magnitude as a memory distance; a broadcast axis (stride 0) never moves, so it is
 /// treated as the farthest.
@@ -39,19 +40,20 @@ pub(crate) fn along<T>(v: &ArrayView2<T>) -> bool {
 /// `out[i] = reduce(v[i, :])` for a non-empty `p × q` view with `q ≥ 1`.
 pub(crate) fn rows<T: Scalar>(
     op: &'static str,
-    threads: usize,
-    kernel: Kernel,
+    team: &Team,
+    kernel: Kernels,
     red: Reduction,
     v: ArrayView2<T>,
     out: &mut ArrayViewMut1<T>,
 ) -> Result<()> {
+    let threads = team.threads();
     let (p, q) = v.dim();
     if along(&v) {
         if threads <= 1 || p == 1 {
             return kernel.reduce_along(op, red, v, out);
         }
         let c = p.div_ceil(threads);
-        return threads::engine_pool(threads)?.install(|| {
+        return team.install(|| {
             out.axis_chunks_iter_mut(Axis(0), c)
                 .into_par_iter()
                 .zip(v.axis_chunks_iter(Axis(0), c).into_par_iter())
@@ -62,7 +64,7 @@ pub(crate) fn rows<T: Scalar>(
         return kernel.reduce_down(op, red, v, out);
     }
     let c = q.div_ceil(threads);
-    let partials: Vec<Array1<T>> = threads::engine_pool(threads)?.install(|| {
+    let partials: Vec<Array1<T>> = team.install(|| {
         v.axis_chunks_iter(Axis(1), c)
             .into_par_iter()
             .map(|vb| {

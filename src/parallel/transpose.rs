@@ -1,5 +1,5 @@
 //! Out-of-place transpose cut into one band of result rows per thread (= a band of source
-//! columns), a single-threaded [`Kernel`] per band: OpenBLAS's `omatcopy` for `rayon-blas`,
+//! columns), a single-threaded [`Kernels`] per band: OpenBLAS's `omatcopy` for `rayon-blas`,
 //! parla's tiled copy for `rayon`. Bands are whole tiles wide, and each band writes a contiguous
 //! part of the result.
 
@@ -8,9 +8,9 @@ use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::kernels::transpose::TILE;
-use crate::parallel::Kernel;
+use crate::parallel::Kernels;
+use crate::parallel::Team;
 use crate::scalar::Scalar;
-use crate::threads;
 
 /// Result rows per band: `c` rows in `threads` bands, rounded up to whole tiles.
 pub(crate) fn band(c: usize, threads: usize) -> usize {
@@ -20,16 +20,17 @@ pub(crate) fn band(c: usize, threads: usize) -> usize {
 /// `dst ← srcᵀ` for a non-empty `src: r × c`, `dst: c × r`.
 pub(crate) fn transpose<T: Scalar>(
     op: &'static str,
-    threads: usize,
-    kernel: Kernel,
+    team: &Team,
+    kernel: Kernels,
     src: ArrayView2<T>,
     dst: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
+    let threads = team.threads();
     let b = band(src.ncols(), threads);
     if threads <= 1 || b >= src.ncols() {
         return kernel.transpose(op, src, dst);
     }
-    threads::engine_pool(threads)?.install(|| {
+    team.install(|| {
         dst.axis_chunks_iter_mut(Axis(0), b)
             .into_par_iter()
             .zip(src.axis_chunks_iter(Axis(1), b).into_par_iter())

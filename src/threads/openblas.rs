@@ -25,7 +25,7 @@ extern "C" {
 ///
 /// Debian's OpenBLAS 0.3.21 is built with `MAX_THREADS=64` and keeps a fixed table of memory
 /// buffers (two per possible thread); when about 176 threads call it at the same time it aborts
-/// with "too many memory regions" or segfaults (measured on the dev machine, see DESIGN.md).
+/// with "too many memory regions" or segfaults (a property of that build, see DESIGN.md).
 /// 64 keeps every caller within the table with a wide margin, and far exceeds the cores of any
 /// machine where more concurrency would help.
 pub const MAX_THREADS_INSIDE: usize = 64;
@@ -155,7 +155,7 @@ pub(crate) fn hold_single() -> Pass {
 ///
 /// Debian's OpenBLAS 0.3.21 (built for up to 64 threads) puts ~530 KiB frames on the caller's
 /// stack in its threaded LU (`getrf_parallel`, reached by `solve`, `inv`, `det`, `lu`) and nests
-/// them: measured on the dev machine, a 2-thread `inv` needs up to 4 MiB of stack (n = 150 to
+/// them: with that build a 2-thread `inv` needs up to 4 MiB of stack (n = 150 to
 /// 4000), so it segfaults on a thread with Rust's default 2 MiB stack (every `#[test]`, every
 /// `std::thread::spawn`). 6 MiB leaves a margin; the main thread (8 MiB) qualifies.
 pub const STACK_NEEDED: usize = 6 << 20;

@@ -86,7 +86,7 @@ pub fn random_symmetric<T: Scalar>(rng: &mut CaseRng, n: usize, shift: f64) -> A
 }
 
 fn to64<T: Scalar, D: Dimension>(a: &Array<T, D>) -> Array<f64, D> {
-    a.mapv(Scalar::as_f64)
+    a.mapv(|x| x.as_f64())
 }
 
 /// Frobenius norm of `f64` values (the inputs here are far from overflow).

@@ -6,49 +6,14 @@
 //! status 2 before anything runs.
 
 use std::collections::BTreeMap;
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
 
 use super::registry::{self, OpSpec};
 use parla::threads::MAX_THREADS;
 use parla::Engine;
 use parla::{Error, Result};
 
-/// An element type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Dtype {
-    /// `f32`.
-    #[serde(rename = "float32")]
-    F32,
-    /// `f64`.
-    #[serde(rename = "float64")]
-    F64,
-}
-
-impl Dtype {
-    /// numpy's name (`float32`, `float64`), as used by [`Peaks`](crate::peak::Peaks).
-    pub fn name(self) -> &'static str {
-        match self {
-            Dtype::F32 => "float32",
-            Dtype::F64 => "float64",
-        }
-    }
-
-    /// Bytes per element.
-    pub fn bytes(self) -> usize {
-        match self {
-            Dtype::F32 => 4,
-            Dtype::F64 => 8,
-        }
-    }
-}
-
-impl fmt::Display for Dtype {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// An element type (the library's).
+pub use parla::Dtype;
 
 fn bad(name: &'static str, reason: String) -> Error {
     Error::InvalidArgument {

@@ -18,7 +18,7 @@
 //!    written by [`export`] (CSV, JSON), [`plot`] (SVG) and [`html`] (`report.html`).
 //!
 //! ```no_run
-//! use crate::compare::{self, grid::GridRequest, Request};
+//! use parla_cli::compare::{self, grid::GridRequest, Request};
 //!
 //! let request = Request { grid: GridRequest { quick: true, ..Default::default() }, ..Default::default() };
 //! let config = request.config(parla::threads::usable_cores(), 0)?;

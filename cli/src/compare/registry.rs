@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::cases::{self, Case, CaseRng};
 use super::grid::Dtype;
-use parla::Exec;
 use parla::Result;
+use parla::{Exec, Op, Shape};
 
 /// What limits an operation's speed, and so which measured ceiling it is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,8 +44,11 @@ pub type Setup = fn(Dtype, usize, &mut CaseRng, &Exec) -> Result<Box<dyn Case>>;
 pub struct OpSpec {
     /// Name on the command line and in every output (`gemm`, `solve`, ...).
     pub name: &'static str,
-    /// The operation name [`Exec::plan`] knows (which engines implement it is asked per cell).
-    pub plan_op: &'static str,
+    /// The operation [`Exec::plan`] is asked about per cell (which engine and threads run it
+    /// at that size; an engine without it gives an `n/a` cell).
+    pub plan_op: Op,
+    /// The operands of one call at size `n`, as [`Exec::plan`] takes them.
+    pub plan_shape: fn(usize) -> Shape,
     /// What is computed, and what `n` is.
     pub summary: &'static str,
     /// What limits it.
@@ -90,6 +93,11 @@ macro_rules! by_dtype {
                 type $t = f64;
                 Ok(Box::new($new?) as Box<dyn Case>)
             }
+            other => Err(parla::Error::InvalidArgument {
+                op: "compare",
+                name: "dtype",
+                reason: format!("{other} is not compared yet"),
+            }),
         }
     };
 }
@@ -152,7 +160,8 @@ const F64: &[Dtype] = &[Dtype::F64];
 pub static REGISTRY: &[OpSpec] = &[
     OpSpec {
         name: "gemm",
-        plan_op: "gemm",
+        plan_op: Op::Gemm,
+        plan_shape: |n| Shape::Product { m: n, n, k: n },
         summary: "C ← A·B, all n × n",
         bound: Bound::Compute,
         flops: |n| 2.0 * n * n * n,
@@ -165,7 +174,8 @@ pub static REGISTRY: &[OpSpec] = &[
     },
     OpSpec {
         name: "gemv",
-        plan_op: "gemv",
+        plan_op: Op::Gemv,
+        plan_shape: |n| Shape::Matrix(n, n),
         summary: "y ← A·x, A n × n",
         bound: Bound::Memory,
         flops: |n| 2.0 * n * n,
@@ -178,7 +188,8 @@ pub static REGISTRY: &[OpSpec] = &[
     },
     OpSpec {
         name: "axpy",
-        plan_op: "axpy",
+        plan_op: Op::Axpy,
+        plan_shape: Shape::Vector,
         summary: "y ← α·x + y, vectors of length n",
         bound: Bound::Memory,
         flops: |n| 2.0 * n,
@@ -191,7 +202,8 @@ pub static REGISTRY: &[OpSpec] = &[
     },
     OpSpec {
         name: "row_norms",
-        plan_op: "row_norms",
+        plan_op: Op::RowNorms,
+        plan_shape: |n| Shape::Matrix(n, n),
         summary: "‖row i‖₂ of A, A n × n (numpy: norm(a, axis=1))",
         bound: Bound::Memory,
         flops: |n| 2.0 * n * n,
@@ -204,7 +216,8 @@ pub static REGISTRY: &[OpSpec] = &[
     },
     OpSpec {
         name: "col_norms",
-        plan_op: "col_norms",
+        plan_op: Op::ColNorms,
+        plan_shape: |n| Shape::Matrix(n, n),
         summary: "‖column j‖₂ of A, A n × n (numpy: norm(a, axis=0))",
         bound: Bound::Memory,
         flops: |n| 2.0 * n * n,
@@ -217,7 +230,8 @@ pub static REGISTRY: &[OpSpec] = &[
     },
     OpSpec {
         name: "cholesky",
-        plan_op: "cholesky",
+        plan_op: Op::Cholesky,
+        plan_shape: Shape::Square,
         summary: "A = L·Lᵀ, A n × n symmetric positive definite",
         bound: Bound::Compute,
         flops: |n| n * n * n / 3.0,
@@ -230,7 +244,12 @@ pub static REGISTRY: &[OpSpec] = &[
     },
     OpSpec {
         name: "solve",
-        plan_op: "solve",
+        plan_op: Op::Solve,
+        plan_shape: |n| Shape::System {
+            rows: n,
+            cols: n,
+            rhs: 1,
+        },
         summary: "x = A⁻¹·b by LU with partial pivoting, A n × n, one right-hand side",
         bound: Bound::Compute,
         flops: |n| 2.0 * n * n * n / 3.0 + 2.0 * n * n,
@@ -243,7 +262,8 @@ pub static REGISTRY: &[OpSpec] = &[
     },
     OpSpec {
         name: "qr",
-        plan_op: "qr",
+        plan_op: Op::Qr,
+        plan_shape: Shape::Square,
         summary: "A = Q·R (Householder, Q formed: geqrf 4n³/3 + orgqr 4n³/3), A n × n",
         bound: Bound::Compute,
         flops: |n| 8.0 * n * n * n / 3.0,
@@ -256,7 +276,8 @@ pub static REGISTRY: &[OpSpec] = &[
     },
     OpSpec {
         name: "eigh",
-        plan_op: "eigh",
+        plan_op: Op::Eigh,
+        plan_shape: Shape::Square,
         summary: "A = V·Λ·Vᵀ, A n × n symmetric (nominal 14n³/3: tridiagonal reduction 4n³/3, \
                   divide and conquer ≤ 4n³/3, back-transformation 2n³)",
         bound: Bound::Compute,
@@ -270,11 +291,12 @@ pub static REGISTRY: &[OpSpec] = &[
     },
     OpSpec {
         name: "svd",
-        plan_op: "svd",
-        summary: "A = U·Σ·Vᵀ thin, A n × n (nominal 22n³/3 of gesdd: bidiagonalization 8n³/3, \
-                  back-transformations of U and V 2n³ each, bidiagonal solver ≤ 2n³/3)",
+        plan_op: Op::Svd,
+        plan_shape: Shape::Square,
+        summary: "A = U·Σ·Vᵀ thin, A n × n (nominal 12n³: the library's count for Op::Svd, \
+                  4mn² + 8n³)",
         bound: Bound::Compute,
-        flops: |n| 22.0 * n * n * n / 3.0,
+        flops: |n| 12.0 * n * n * n,
         bytes: |n, s| 3.0 * n * n * s,
         memory: |n, s| n * n * (6.0 * s + 32.0),
         default_sizes: &[256, 1024],
@@ -286,7 +308,12 @@ pub static REGISTRY: &[OpSpec] = &[
     // is the per-matrix operation (an engine runs the batch iff it runs the item).
     OpSpec {
         name: "batch_gemm",
-        plan_op: "matmul",
+        plan_op: Op::Matmul,
+        plan_shape: |_| Shape::Product {
+            m: K as usize,
+            n: K as usize,
+            k: K as usize,
+        },
         summary: "C[i] = A[i]·B[i] for n pairs of 32 × 32 matrices (parla::batch::matmul)",
         bound: Bound::Compute,
         flops: |n| 2.0 * K * K * K * n,
@@ -299,7 +326,8 @@ pub static REGISTRY: &[OpSpec] = &[
     },
     OpSpec {
         name: "batch_solve",
-        plan_op: "solve",
+        plan_op: Op::Solve,
+        plan_shape: |_| Shape::Square(K as usize),
         summary: "x[i] = A[i]⁻¹·b[i] for n systems of order 32 (parla::batch::solve)",
         bound: Bound::Compute,
         flops: |n| (2.0 * K * K * K / 3.0 + 2.0 * K * K) * n,

@@ -306,8 +306,15 @@ fn run_cell(
     mut r: CellResult,
 ) -> Result<CellResult> {
     let exec = Exec::new(cell.engine, cell.threads)?;
-    let plan = exec.plan(spec.plan_op)?;
-    if plan.threads != cell.threads || (cell.engine != Engine::Auto && plan.engine != cell.engine) {
+    let plan = exec.plan(spec.plan_op, cell.dtype, (spec.plan_shape)(cell.size))?;
+    // A fixed engine runs with the cell's threads; `auto` picks engine and threads by size
+    // within the cell's budget, and the cell records what it picked.
+    let agrees = if cell.engine == Engine::Auto {
+        plan.threads <= cell.threads
+    } else {
+        plan.threads == cell.threads && plan.engine == cell.engine
+    };
+    if !agrees {
         return Err(mismatch(format!(
             "plan says {} with {} threads, the cell asks {} with {}",
             plan.engine, plan.threads, cell.engine, cell.threads
@@ -322,11 +329,11 @@ fn run_cell(
     }
     let pool_threads = match plan.engine {
         Engine::RayonBlas | Engine::Rayon => {
-            let got = threads::engine_pool_threads(cell.threads)?;
-            if got != cell.threads {
+            let got = threads::engine_pool_threads(plan.threads)?;
+            if got != plan.threads {
                 return Err(mismatch(format!(
-                    "the engine pool has {got} workers, the cell asks {}",
-                    cell.threads
+                    "the engine pool has {got} workers, the plan says {}",
+                    plan.threads
                 )));
             }
             Some(got)
@@ -338,13 +345,13 @@ fn run_cell(
     let t0 = Instant::now();
     case.run(&exec)?;
     let first = t0.elapsed().as_secs_f64();
-    openblas_readback(plan.engine, cell.threads)?;
+    openblas_readback(plan.engine, plan.threads)?;
     let bit_identical = reference_hash.map(|h| h == case.output_hash());
     // The check products run on `check` and change OpenBLAS's setting; the next call of the
     // cell sets it back (and is verified again after timing).
     let backward_error = case.backward_error(check).ok();
     let m = timing::measure(timing, first, || case.run(&exec))?;
-    let openblas_threads = openblas_readback(plan.engine, cell.threads)?;
+    let openblas_threads = openblas_readback(plan.engine, plan.threads)?;
     r.status = Status::Ok;
     r.time = Summary::of(&m.samples);
     r.batch = Some(m.batch);

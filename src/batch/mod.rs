@@ -47,17 +47,24 @@
 
 use ndarray::{Array2, Array3, ArrayBase, ArrayView2, ArrayViewMut2, Axis, Data, Ix2, Ix3};
 
-use crate::dispatch::{self, BatchJob};
+pub(crate) mod plan;
+pub(crate) mod schedule;
+mod strategy;
+
+use crate::alloc::{elements, zeros_vec};
+use crate::dispatch;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
+use crate::op::{Dtype, Op};
 use crate::scalar::Scalar;
-use crate::validate::{blas_dims, elements, finite, finite_triangle, zeros_vec};
+use crate::validate::{blas_dims, finite, finite_triangle};
+use plan::BatchJob;
 
-pub use crate::dispatch::{
+pub use plan::{
     BatchPlan, BATCH_FACTOR_SMALL_ORDER, BATCH_GEMM_SMALL_ORDER, BATCH_MIN_FLOPS,
     BATCH_MIN_ITEMS_PER_WORKER,
 };
-pub use crate::strategy::{Strategy, UnknownStrategy};
+pub use strategy::{Strategy, UnknownStrategy};
 
 /// A batch of matrices: a 3-D array (`batch × m × n`) or a list of 2-D matrices (slice, `Vec`
 /// or array of any `ArrayBase<_, Ix2>`).
@@ -271,7 +278,7 @@ fn at(op: &'static str, index: usize, e: Error) -> Error {
 /// A 3-D input that is not square is reported once, not per item.
 fn square_items<T: Scalar, A: Stack<T> + ?Sized>(
     op: &'static str,
-    item_op: &'static str,
+    item_op: Op,
     a: &A,
     v: &[ArrayView2<'_, T>],
 ) -> Result<Vec<usize>> {
@@ -290,7 +297,7 @@ fn square_items<T: Scalar, A: Stack<T> + ?Sized>(
                     op,
                     i,
                     Error::NotSquare {
-                        op: item_op,
+                        op: item_op.name(),
                         rows,
                         cols,
                     },
@@ -371,7 +378,7 @@ impl Batch {
     }
 
     /// What a batch of `len` square items of order `order` of the single-matrix operation `op`
-    /// (`"matmul"`, `"solve"`, `"cholesky"`, `"inv"`) would run on: the concrete strategy, the
+    /// ([`Op::Matmul`], [`Op::Solve`], [`Op::Cholesky`], [`Op::Inv`]) on `dtype` would run on: the concrete strategy, the
     /// workers over the batch, and each item's engine and threads.
     ///
     /// # Errors
@@ -379,17 +386,17 @@ impl Batch {
     ///
     /// ```
     /// use parla::batch::{Batch, Strategy};
-    /// use parla::{Engine, Exec};
+    /// use parla::{Dtype, Engine, Exec, Op};
     /// let b = Batch::new(Exec::new(Engine::Auto, 2)?, Strategy::Auto);
-    /// let p = b.plan("matmul", 10_000, 32)?;
+    /// let p = b.plan(Op::Matmul, Dtype::F64, 10_000, 32)?;
     /// assert_eq!((p.strategy, p.workers, p.item.threads), (Strategy::RayonBlas, 2, 1));
-    /// let p = b.with_strategy(Strategy::Loop).plan("matmul", 10_000, 32)?;
+    /// let p = b.with_strategy(Strategy::Loop).plan(Op::Matmul, Dtype::F64, 10_000, 32)?;
     /// assert_eq!((p.workers, p.item.engine, p.item.threads), (1, Engine::Blas, 2));
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn plan(&self, op: &'static str, len: usize, order: usize) -> Result<BatchPlan> {
-        let flops = dispatch::square_flops(op, order) * len as f64;
-        dispatch::batch_plan(&self.exec, self.strategy, op, len, order, flops)
+    pub fn plan(&self, op: Op, dtype: Dtype, len: usize, order: usize) -> Result<BatchPlan> {
+        let flops = plan::square_flops(op, order) * len as f64;
+        plan::batch_plan(&self.exec, self.strategy, op, dtype, len, order, flops)
     }
 
     /// Matrix products `C[i] = A[i] B[i]` (numpy's `a @ b` on stacks). A batch of length 1 is
@@ -418,7 +425,7 @@ impl Batch {
         B: Stack<T> + ?Sized,
     {
         const OP: &str = "batch::matmul";
-        const ITEM: &str = "matmul";
+        const ITEM: Op = Op::Matmul;
         let len = broadcast_len(OP, a, b)?;
         if let (Some((m, k)), Some((k2, n))) = (a.common_shape(), b.common_shape()) {
             if k != k2 {
@@ -438,7 +445,7 @@ impl Batch {
             let ((m, k), (k2, n)) = (ai.dim(), bi.dim());
             if k != k2 {
                 let e = Error::ShapeMismatch {
-                    op: ITEM,
+                    op: ITEM.name(),
                     left: vec![m, k],
                     right: vec![k2, n],
                 };
@@ -454,7 +461,7 @@ impl Batch {
             a.common_shape().map_or(0, |s| s.0),
             b.common_shape().map_or(0, |s| s.1),
         );
-        let job = BatchJob::new(OP, ITEM, len, order, flops);
+        let job = BatchJob::new(OP, ITEM, T::KIND, len, order, flops);
         self.fill::<T, A, _>(job, &shapes, empty, |ex, i, mut c| {
             let (ai, bi) = (pick(&av, i), pick(&bv, i));
             if c.is_empty() || ai.ncols() == 0 {
@@ -494,7 +501,7 @@ impl Batch {
         B: Stack<T> + ?Sized,
     {
         const OP: &str = "batch::solve";
-        const ITEM: &str = "solve";
+        const ITEM: Op = Op::Solve;
         let len = broadcast_len(OP, a, b)?;
         let (av, bv) = (views(a), views(b));
         let orders = square_items(OP, ITEM, a, &av)?;
@@ -519,7 +526,7 @@ impl Batch {
             let (nb, k) = pick(&bv, i).dim();
             if nb != n {
                 let e = Error::ShapeMismatch {
-                    op: ITEM,
+                    op: ITEM.name(),
                     left: vec![n, n],
                     right: vec![nb, k],
                 };
@@ -535,7 +542,7 @@ impl Batch {
             a.common_shape().map_or(0, |s| s.0),
             b.common_shape().map_or(0, |s| s.1),
         );
-        let job = BatchJob::new(OP, ITEM, len, order, flops);
+        let job = BatchJob::new(OP, ITEM, T::KIND, len, order, flops);
         self.fill::<T, B, _>(job, &shapes, empty, |ex, i, mut x| {
             let (ai, bi) = (pick(&av, i), pick(&bv, i));
             finite(ITEM, ai)?;
@@ -571,7 +578,7 @@ impl Batch {
         T: Scalar,
         A: Stack<T> + ?Sized,
     {
-        self.square_each(a, "batch::cholesky", "cholesky", 1.0 / 3.0, |ex, ai| {
+        self.square_each(a, "batch::cholesky", Op::Cholesky, 1.0 / 3.0, |ex, ai| {
             finite_triangle("cholesky", ai, true, true)?;
             dispatch::cholesky(ex, ai.view())
         })
@@ -599,7 +606,7 @@ impl Batch {
         T: Scalar,
         A: Stack<T> + ?Sized,
     {
-        self.square_each(a, "batch::inv", "inv", 2.0, |ex, ai| {
+        self.square_each(a, "batch::inv", Op::Inv, 2.0, |ex, ai| {
             finite("inv", ai)?;
             dispatch::inv(ex, ai.view())
         })
@@ -612,7 +619,7 @@ impl Batch {
         &self,
         a: &A,
         batch_op: &'static str,
-        item_op: &'static str,
+        item_op: Op,
         flops_per_n3: f64,
         item: F,
     ) -> Result<A::Out>
@@ -630,7 +637,7 @@ impl Batch {
             .iter()
             .map(|&n| flops_per_n3 * (n as f64).powi(3))
             .sum::<f64>();
-        let job = BatchJob::new(batch_op, item_op, av.len(), order, flops);
+        let job = BatchJob::new(batch_op, item_op, T::KIND, av.len(), order, flops);
         self.fill::<T, A, _>(job, &out_shapes, (n0, n0), |ex, i, mut x| {
             let ai = &av[i];
             if ai.nrows() == 0 {
@@ -657,7 +664,7 @@ impl Batch {
         F: Fn(&Exec, usize, ArrayViewMut2<'_, T>) -> Result<()> + Sync,
     {
         let mut out = S::zeros(job.batch_op, shapes, empty)?;
-        dispatch::batch(&self.exec, self.strategy, job, S::views_mut(&mut out), item)?;
+        plan::batch(&self.exec, self.strategy, job, S::views_mut(&mut out), item)?;
         Ok(out)
     }
 }

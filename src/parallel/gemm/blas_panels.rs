@@ -4,17 +4,18 @@
 //! Split: C is cut into `threads` panels along one side (see [`split`] for which); panel `i`
 //! needs the matching panel of A (row split) or of B (column split) and all
 //! of the other operand. Panels are independent — each writes its own part of C — so the
-//! parallel loop is over panels and nothing is shared for writing. One panel per thread is what
-//! DESIGN.md measured to match OpenBLAS's own threading at n ≥ 1024 on this machine; finer splits
-//! (and the BLIS loop structure) belong to the pure-Rust `rayon` engine.
+//! parallel loop is over panels and nothing is shared for writing. One panel per thread matched
+//! OpenBLAS's own threading at n ≥ 1024 where measured (`parla compare --ops gemm`); finer
+//! splits (and the BLIS loop structure) belong to the pure-Rust `rayon` engine
+//! ([`blis_loops`](super::blis_loops)).
 
 use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
 use crate::blas;
 use crate::error::Result;
+use crate::parallel::Team;
 use crate::scalar::Scalar;
-use crate::threads;
 
 /// Which side of C is cut, and into how many panels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,21 +54,21 @@ pub(crate) fn split(m: usize, n: usize, threads: usize, row_major: bool) -> Spli
 /// rayon workers each calling single-threaded OpenBLAS on its panel.
 pub(crate) fn gemm<T: Scalar>(
     op: &'static str,
-    threads: usize,
+    team: &Team,
     alpha: T,
     a: ArrayView2<T>,
     b: ArrayView2<T>,
     beta: T,
     c: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
+    let threads = team.threads();
     let (m, n) = c.dim();
     if threads <= 1 {
         return blas::level3::gemm(op, 1, alpha, a, b, beta, c);
     }
     let row_major = c.strides()[1] == 1 || n == 1;
     let sp = split(m, n, threads, row_major);
-    let pool = threads::engine_pool(threads)?;
-    pool.install(|| {
+    team.install(|| {
         if sp.axis == Axis(0) {
             c.axis_chunks_iter_mut(Axis(0), sp.panel)
                 .into_par_iter()

@@ -11,9 +11,9 @@
 //!     loop 1  ir: MR-row micro-panels of A~ → micro-kernel on an MR × NR tile of C
 //! ```
 //!
-//! Why loop 3: each core of this machine has its own 1 MiB L2 and they share one 32 MiB L3.
-//! Splitting `ic` gives each worker its own A~ block in its own L2 while all workers read the
-//! one packed B~ from the shared L3, so nothing is packed twice and no worker writes where
+//! Why loop 3: on CPUs whose cores each have a private L2 and share the L3, splitting `ic`
+//! gives each worker its own A~ block in its own L2 while all workers read the one packed B~
+//! from the shared L3, so nothing is packed twice and no worker writes where
 //! another reads. The row blocks are sized so their number is a multiple of the thread count
 //! (even load) and none exceeds MC. When C has fewer MR-row panels than threads (a short, wide
 //! C), the column range is cut as well (loop 2 split into groups of NR-column panels).
@@ -35,8 +35,8 @@ use crate::error::{Error, Result};
 use crate::kernels::gemm::macro_kernel;
 use crate::kernels::pack::{pack_a, pack_b, AlignedBuf};
 use crate::kernels::{Element, GemmKernel, MicroKernel};
+use crate::parallel::Team;
 use crate::scalar::Scalar;
-use crate::threads;
 
 thread_local! {
     /// Each worker's A~ buffer (loop 3), reused from call to call: at most `MC × KC` elements.
@@ -106,7 +106,7 @@ pub(crate) fn task_grid(
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm<T: Scalar>(
     op: &'static str,
-    threads: usize,
+    team: &Team,
     kernel: GemmKernel,
     alpha: T,
     a: ArrayView2<T>,
@@ -125,15 +125,15 @@ pub(crate) fn gemm<T: Scalar>(
     if rs != 1 && cs == 1 {
         // Row-major C: compute Cᵀ = Bᵀ Aᵀ, whose rows are contiguous.
         let mut ct = c.view_mut().reversed_axes();
-        return run(op, threads, kernel, alpha, b.t(), a.t(), beta, &mut ct);
+        return run(op, team, kernel, alpha, b.t(), a.t(), beta, &mut ct);
     }
-    run(op, threads, kernel, alpha, a, b, beta, c)
+    run(op, team, kernel, alpha, a, b, beta, c)
 }
 
 #[allow(clippy::too_many_arguments)]
 fn run<T: Scalar>(
     op: &'static str,
-    threads: usize,
+    team: &Team,
     kernel: GemmKernel,
     alpha: T,
     a: ArrayView2<T>,
@@ -141,20 +141,12 @@ fn run<T: Scalar>(
     beta: T,
     c: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
-    let pool = if threads > 1 {
-        Some(threads::engine_pool(threads)?)
-    } else {
-        None
-    };
-    let mut body = || {
+    let threads = team.threads();
+    team.install(|| {
         with_buffer(&PACK_B, |bbuf| {
             loops(op, threads, kernel, alpha, a, b, beta, c, bbuf)
         })
-    };
-    match pool {
-        Some(pool) => pool.install(body),
-        None => body(),
-    }
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::threads;
+use crate::parallel::Team;
 
 /// Least work (floating-point operations) a rayon task is given: items are grouped until a
 /// chunk holds this much, so per-task costs (a steal, a join: ~1 µs) stay a few per cent of
@@ -49,7 +49,7 @@ pub(crate) fn min_len(len: usize, workers: usize, item_flops: f64) -> usize {
 /// index reported does not depend on the scheduling).
 pub(crate) fn for_each<O, G, I, F>(
     op: &'static str,
-    workers: usize,
+    team: &Team,
     item_flops: f64,
     outs: Vec<O>,
     init: I,
@@ -65,6 +65,7 @@ where
         index,
         source: Box::new(e),
     };
+    let workers = team.threads();
     let len = outs.len();
     let chunk = min_len(len, workers, item_flops);
     if workers <= 1 || len <= 1 {
@@ -93,7 +94,7 @@ where
             }
         }
     };
-    threads::engine_pool(workers)?.install(|| {
+    team.install(|| {
         outs.into_par_iter()
             .enumerate()
             .with_min_len(chunk)
@@ -137,7 +138,7 @@ mod tests {
             let outs: Vec<usize> = (0..500).collect();
             let r = for_each(
                 "batch::test",
-                workers,
+                &Team::new(workers).unwrap(),
                 1.0,
                 outs,
                 || (),
@@ -174,7 +175,7 @@ mod tests {
             let views: Vec<&mut usize> = outs.iter_mut().collect();
             for_each(
                 "batch::test",
-                workers,
+                &Team::new(workers).unwrap(),
                 10.0,
                 views,
                 || (),
