@@ -39,7 +39,8 @@ pub(crate) struct Bidiagonal<T> {
 /// Columns per rayon task in the column-parallel passes.
 const COLS_PER_TASK: usize = 16;
 
-/// Trailing columns × rows from which a pass is split over threads.
+/// Trailing columns × rows from which a pass is split over threads. Chosen, not yet tuned (`cargo run --release --example spectral_engines` is the benchmark to
+/// tune it with).
 const PARALLEL_MIN_WORK: usize = 1 << 15;
 
 /// `H = I − τ v vᵀ` applied to `col` (`v₀ = 1`, `v[1..] = x`).

@@ -13,7 +13,8 @@ use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
 
 /// Rotations × rows below which a batch of rotations is applied on one thread (≈ 0.1 ms of
-/// work: a rayon fork costs ≈ 10 µs).
+/// work, against the ≈ 10 µs of a fork measured for `GEMM_PARALLEL_MIN_FLOPS`). Chosen, not yet tuned (`cargo run --release --example spectral_engines` is the benchmark to
+/// tune it with).
 const PARALLEL_MIN_WORK: usize = 1 << 16;
 
 /// `Z ← H₀ H₁ … H_{k−1} Z` with `Hⱼ = I − τⱼ vⱼ vⱼᵀ`, `k = tau.len()`, reflector `j` stored the
@@ -47,7 +48,8 @@ pub(crate) fn apply_reflectors<T: Scalar>(
 
 /// Rows per block of [`rotate_columns`]: a block of 64 rows of a 1024-column matrix is 512 KiB
 /// (in L2), so a long batch of rotations streams the matrix through memory once, not once per
-/// sweep.
+/// sweep. Chosen, not yet tuned (`cargo run --release --example spectral_engines` is the benchmark to
+/// tune it with).
 const ROT_ROWS: usize = 64;
 
 /// Applies `rots` in order to the columns of `z` (`zᵢ ← c zᵢ + s zₖ`, `zₖ ← −s zᵢ + c zₖ`).

@@ -27,10 +27,12 @@ use crate::kernels::simd1::{axpy, dot, dot_axpy, Fma};
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
 
-/// Panel width of the blocked reduction (the depth of the trailing GEMMs).
+/// Panel width of the blocked reduction (the depth of the trailing GEMMs; QR's panel width). Chosen, not yet tuned (`cargo run --release --example spectral_engines` is the benchmark to
+/// tune it with).
 pub(crate) const TRD_NB: usize = 32;
 
-/// Order of the trailing matrix from which its matrix-vector product is split over threads.
+/// Order of the trailing matrix from which its matrix-vector product is split over threads. Chosen, not yet tuned (`cargo run --release --example spectral_engines` is the benchmark to
+/// tune it with).
 const SYMV_PARALLEL_MIN: usize = 256;
 
 /// The tridiagonal matrix and the reflectors of a reduction.

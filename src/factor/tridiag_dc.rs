@@ -22,17 +22,19 @@ use crate::kernels::tridiag_eig::tridiagonal_ql;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
 
-/// Order at or below which a block is solved by implicit QL directly (LAPACK's `SMLSIZ` is 25).
+/// Order at or below which a block is solved by implicit QL directly (LAPACK's `SMLSIZ` is 25). Chosen, not yet tuned (`cargo run --release --example spectral_engines` is the benchmark to
+/// tune it with).
 pub(crate) const DC_BASE: usize = 32;
 
 /// Order from which the two halves are solved in parallel (below it a fork costs more than
-/// the work it shares).
+/// the work it shares). Chosen, not yet tuned (`cargo run --release --example spectral_engines` is the benchmark to
+/// tune it with).
 const DC_PARALLEL_MIN: usize = 128;
 
 /// Bisection steps allowed per root (a root `τ` needs about `log₂(gap/τ) + 53` in f64).
 const MAX_BISECTIONS: usize = 400;
 
-/// Failure of the base QL solver (`Err(())`): the caller reports no convergence.
+/// The result of divide and conquer.
 pub(crate) type DcResult<T> = std::result::Result<T, DcError>;
 
 /// Why divide and conquer failed.
