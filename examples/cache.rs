@@ -48,16 +48,48 @@ fn main() -> Result<(), Error> {
         std::hint::black_box(mem.call("cholesky", "1").arg(&a).key());
         Ok(())
     })?;
-    println!(
-        "cholesky {n}x{n} computed:        {:7.2} ms (median of 9)",
-        compute * 1e3
+    let row = |label: &str, ms: f64, note: &str| {
+        println!(
+            "{label:<36} {ms:8.2} ms{}",
+            if note.is_empty() {
+                String::new()
+            } else {
+                format!("  {note}")
+            }
+        )
+    };
+    row(
+        &format!("cholesky {n}x{n}, computed"),
+        compute * 1e3,
+        "(median of 9)",
     );
-    println!("first cached call (compute+write): {:7.2} ms", first * 1e3);
-    println!("cache hit (hash+read+verify):      {:7.2} ms (median of 9), of which hashing the input {:.2} ms", hit * 1e3, key_only * 1e3);
+    row("first cached call (compute + write)", first * 1e3, "");
+    row(
+        "cache hit (hash + read + verify)",
+        hit * 1e3,
+        &format!("(median of 9; hashing the input: {:.2} ms)", key_only * 1e3),
+    );
+    println!("a hit is {:.1}x faster than recomputing", compute / hit);
+
+    // Any result made of arrays and scalars: here a (sign, log|det|) pair.
+    let (sign, logdet) = mem
+        .call("slogdet", "1")
+        .arg(&a)
+        .run(|| parla::slogdet(&a))?;
+    let again = mem
+        .call("slogdet", "1")
+        .arg(&a)
+        .run(|| parla::slogdet(&a))?;
+    assert_eq!((sign, logdet), again);
+    println!("slogdet cached too: sign {sign}, log|det| {logdet:.6}");
+    let s = mem.stats();
     println!(
-        "hit is {:.1}x faster than recomputing; stats {:?}",
-        compute / hit,
-        mem.stats()
+        "cache: {} hits, {} misses, {} corrupt entries recomputed, {} write errors, {} bytes on disk",
+        s.hits,
+        s.misses,
+        s.corrupt,
+        s.write_errors,
+        mem.size_bytes()?
     );
     mem.clear()?;
     let _ = std::fs::remove_dir(&dir);

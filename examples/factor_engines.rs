@@ -23,6 +23,10 @@ fn main() -> Result<(), Error> {
     if sizes.is_empty() {
         sizes = vec![1024, 2048];
     }
+    println!(
+        "{:<16} {:>6} {:>7}  {:<10} {:>10}  {:>13}",
+        "operation", "n", "threads", "engine", "median ms", "speed vs blas"
+    );
     for n in sizes {
         let g = Array2::from_shape_fn((n, n), |(i, j)| {
             (((i * 37 + j * 11) % 101) as f64 - 50.0) / 50.0
@@ -81,14 +85,16 @@ fn main() -> Result<(), Error> {
             for e in &engines {
                 match live.iter().position(|l| l.engine() == e.engine()) {
                     Some(i) => println!(
-                        "{name:>16} n={n:5} threads={threads} {:>10}: {:9.3} ms  speed vs blas {:.2}",
-                        e.engine(),
+                        "{name:<16} {n:>6} {threads:>7}  {:<10} {:>10.3}  {:>13.2}",
+                        e.engine().name(),
                         med[i] * 1e3,
                         base / med[i]
                     ),
                     None => println!(
-                        "{name:>16} n={n:5} threads={threads} {:>10}: not implemented",
-                        e.engine()
+                        "{name:<16} {n:>6} {threads:>7}  {:<10} {:>10}  {:>13}",
+                        e.engine().name(),
+                        "-",
+                        "not implemented"
                     ),
                 }
             }

@@ -12,6 +12,17 @@ use ndarray::Array2;
 use parla::{Engine, Error, Exec, Scalar};
 
 fn run<T: Scalar>(threads: usize, sizes: &[usize]) -> Result<(), Error> {
+    println!(
+        "{:<8} {:>6} {:>7}  {:<10} {:>10} {:>9} {:>13} {:>14}",
+        "dtype",
+        "n",
+        "threads",
+        "engine",
+        "median ms",
+        "GFLOP/s",
+        "speed vs blas",
+        "max|Δ| vs blas"
+    );
     for &n in sizes {
         let a = Array2::from_shape_fn((n, n), |(i, j)| {
             T::of((((i * 31 + j * 17) % 97) as f64 - 48.0) / 48.0)
@@ -51,9 +62,9 @@ fn run<T: Scalar>(threads: usize, sizes: &[usize]) -> Result<(), Error> {
             .collect();
         for ((e, t), d) in engines.iter().zip(&medians).zip(&diffs) {
             println!(
-                "{} n={n:5} threads={threads} {:>10}: {:9.3} ms {:7.1} GFLOP/s  speed vs blas {:.3}  max|Δ| {:.1e}",
+                "{:<8} {n:>6} {threads:>7}  {:<10} {:>10.3} {:>9.1} {:>13.3} {:>14.1e}",
                 T::DTYPE,
-                e.engine(),
+                e.engine().name(),
                 t * 1e3,
                 flops / t / 1e9,
                 medians[0] / t,

@@ -36,9 +36,10 @@ fn main() -> Result<(), Error> {
     let f = exec.qr(&big, QrMode::Reduced)?;
     let back = exec.matmul(&f.q, &f.r)?;
     let err = parla::norm(&(&back - &big), NormKind::Fro)? / parla::norm(&big, NormKind::Fro)?;
+    let plan = exec.plan(Op::Qr, Dtype::F64, Shape::Square(512))?;
     println!(
-        "qr 512x512 on {:?}: relative reconstruction error {err:.1e}",
-        exec.plan(Op::Qr, Dtype::F64, Shape::Square(512))?
+        "qr 512x512:  ran on {} with {} thread(s) ({}); relative reconstruction error {err:.1e}",
+        plan.engine, plan.threads, plan.split
     );
 
     // Errors are values, with the operation and the shapes in them.
@@ -49,9 +50,10 @@ fn main() -> Result<(), Error> {
         parla::eigh(&array![[f64::NAN]]).map(drop),
         Exec::new(Engine::Rayon, 2)?.matmul(&a, &a).map(drop),
     ];
+    println!("\nbad input is an error value that names the operation and the shapes:");
     for e in errors {
         if let Err(e) = e {
-            println!("error: {e}");
+            println!("  {e}");
         }
     }
     Ok(())

@@ -8,7 +8,7 @@ use std::str::FromStr;
 #[serde(rename_all = "kebab-case")]
 pub enum Engine {
     /// Picks one of the concrete engines (and the thread count) per call from the problem's
-    /// size and shape, with named, benchmarked thresholds (see [`crate::Exec::plan_gemm`]).
+    /// size and shape, with named, benchmarked thresholds (see [`crate::Exec::plan`]).
     Auto,
     /// OpenBLAS (and its LAPACK) with OpenBLAS's own threads.
     Blas,
@@ -35,7 +35,7 @@ impl Engine {
 
 impl fmt::Display for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 
@@ -64,5 +64,21 @@ impl FromStr for Engine {
             .into_iter()
             .find(|e| e.name() == s)
             .ok_or_else(|| UnknownEngine(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_honour_width_and_alignment_in_tables() {
+        assert_eq!(format!("{:>12}|", Engine::Rayon), "       rayon|");
+        assert_eq!(format!("{:<12}|", Engine::RayonBlas), "rayon-blas  |");
+        assert_eq!(format!("{:^6}|", Engine::Blas), " blas |");
+        assert_eq!(
+            format!("{:>12}|", crate::batch::Strategy::Loop),
+            "        loop|"
+        );
     }
 }

@@ -43,6 +43,9 @@ pub struct Parallel {
     n_jobs: usize,
     chunking: Chunking,
     pool: rayon::ThreadPool,
+    /// The process that started the pool's workers: a child made by `fork` inherits the value
+    /// but not the workers.
+    owner: u32,
 }
 
 pub(crate) fn resolve_n_jobs(n_jobs: isize, cores: usize) -> Result<usize> {
@@ -103,7 +106,7 @@ impl Parallel {
         resolve_n_jobs(n_jobs, cores)
     }
 
-    /// A parallel loop with `n_jobs` workers (see [`resolve_n_jobs`]; `-1` = all usable
+    /// A parallel loop with `n_jobs` workers (see [`Parallel::resolve_n_jobs`]; `-1` = all usable
     /// cores) on a pool of its own.
     ///
     /// # Errors
@@ -120,6 +123,7 @@ impl Parallel {
             n_jobs: n,
             chunking: Chunking::Auto,
             pool: threads::pool("jobs", n)?,
+            owner: std::process::id(),
         })
     }
 
@@ -167,7 +171,8 @@ impl Parallel {
     /// becomes [`Error::TaskPanicked`] (the other tasks are cancelled), never an abort.
     ///
     /// # Errors
-    /// [`Error::TaskPanicked`].
+    /// [`Error::TaskPanicked`]; [`Error::InvalidArgument`] in a forked child (see
+    /// [`try_map`](Parallel::try_map)).
     pub fn map<I, T, R, F>(&self, items: I, f: F) -> Result<Vec<R>>
     where
         I: IntoIterator<Item = T>,
@@ -184,7 +189,9 @@ impl Parallel {
     /// `E`.
     ///
     /// # Errors
-    /// The first task error, or a caught panic.
+    /// The first task error, or a caught panic; [`Error::InvalidArgument`] (nothing runs) in a
+    /// child made by `fork` from the process that made this value: its workers do not exist
+    /// there (make a new `Parallel` in the child).
     ///
     /// ```
     /// use parla::{Error, Parallel};
@@ -202,6 +209,15 @@ impl Parallel {
         E: From<Error> + Send,
         F: Fn(T) -> std::result::Result<R, E> + Sync,
     {
+        if std::process::id() != self.owner {
+            return Err(E::from(Error::InvalidArgument {
+                op: "Parallel::map",
+                name: "self",
+                reason: "made before fork() in the parent process, whose workers this child \
+                         does not have; make a new Parallel in the child"
+                    .into(),
+            }));
+        }
         let items: Vec<T> = items.into_iter().collect();
         let cancelled = AtomicBool::new(false);
         let first_error: Mutex<Option<E>> = Mutex::new(None);

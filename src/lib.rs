@@ -16,7 +16,7 @@
 //! [`solve`], [`inv`], [`det`], [`slogdet`], [`qr`], [`solve_triangular`]. The SVD- and
 //! eigenvalue-based operations run on `blas` only; elsewhere they return
 //! [`Error::Unsupported`] — never a silent fallback to another engine. `auto` sends GEMM to
-//! `rayon` from n ≈ 32 up (on one thread below n ≈ 192, see [`Exec::plan_gemm`]) and everything
+//! `rayon` from n ≈ 32 up (on one thread below n ≈ 192, see [`Exec::plan`]) and everything
 //! else to `blas`.
 //!
 //! ```
@@ -138,3 +138,8 @@ pub mod tuning {
 pub use threads::{
     backend, num_threads, set_backend, set_num_threads, with_backend, with_num_threads, ThreadLimit,
 };
+
+/// Every Rust block of README.md, compiled and run as a doc-test so the README cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -5,7 +5,7 @@ use crate::kernels::Element;
 use crate::real::Real;
 
 /// A real floating-point element type that every engine supports (`f32` or `f64`): the
-/// arithmetic ([`Real`](crate::real::Real): `EPS`, `DTYPE`, conversions), the BLAS/LAPACK
+/// arithmetic (its sealed base trait: `EPS`, `DTYPE`, conversions), the BLAS/LAPACK
 /// bindings of the `blas` engine and the micro-kernels of the `rayon` engine.
 ///
 /// Implemented for exactly the types all three have; the bindings behind it exist only for

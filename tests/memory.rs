@@ -291,3 +291,219 @@ fn errors_of_the_function_are_returned_and_nothing_is_stored() {
     assert!(dir.join("notes.txt").exists());
     fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Writes a temporary file as a writer would leave it, modified `age_secs` ago.
+fn fake_temp(dir: &std::path::Path, pid: u32, n: u32, bytes: usize, age_secs: u64) -> PathBuf {
+    let path = dir.join(format!(
+        "parla-x-0123456789abcdef0123456789abcdef.tmp-{pid}-ThreadId1-{n}"
+    ));
+    fs::write(&path, vec![7u8; bytes]).unwrap();
+    let when = std::time::SystemTime::now() - std::time::Duration::from_secs(age_secs);
+    fs::File::options()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+    path
+}
+
+/// A process id that no process has: above Linux's largest `pid_max` (2^22).
+const DEAD_PID: u32 = 999_999_999;
+
+#[test]
+fn temporary_files_of_dead_writers_are_counted_and_removed() {
+    let dir = scratch("stale");
+    let mem = Memory::new(&dir).unwrap();
+    let a = matrix(9, 16);
+    mem.call("x", "1").arg(&a).run(|| Ok(a.clone())).unwrap();
+    let entry = mem.size_bytes().unwrap();
+    assert!(entry > 0);
+
+    // A writer killed mid-write long ago; one killed just now (its process id may belong to
+    // a writer on another machine sharing the directory); a live writer (this process).
+    let dead_old = fake_temp(&dir, DEAD_PID, 1, 1000, 2 * parla::memory::STALE_TEMP_SECS);
+    let dead_new = fake_temp(&dir, DEAD_PID, 2, 1000, 0);
+    let alive = fake_temp(
+        &dir,
+        std::process::id(),
+        3,
+        1000,
+        2 * parla::memory::STALE_TEMP_SECS,
+    );
+    assert_eq!(
+        mem.size_bytes().unwrap(),
+        entry + 3000,
+        "temporary files take disk space and are counted"
+    );
+
+    // Opening the cache removes the stale one only.
+    let reopened = Memory::new(&dir).unwrap();
+    assert!(!dead_old.exists(), "stale temporary file removed on open");
+    assert!(dead_new.exists() && alive.exists());
+    assert_eq!(reopened.stats().stale_temps_removed, 1);
+    assert_eq!(reopened.size_bytes().unwrap(), entry + 2000);
+
+    // A temporary file abandoned for longer than the bound goes whoever wrote it.
+    let abandoned = fake_temp(
+        &dir,
+        std::process::id(),
+        4,
+        1000,
+        parla::memory::ABANDONED_TEMP_SECS + 5,
+    );
+    // Eviction (after a write under a size limit) removes stale files too, and counts the
+    // live ones against the limit.
+    let dead_old2 = fake_temp(&dir, DEAD_PID, 5, 1000, 2 * parla::memory::STALE_TEMP_SECS);
+    let limited = Memory::new(&dir).unwrap().with_size_limit(u64::MAX);
+    assert!(!abandoned.exists() && !dead_old2.exists());
+    let dead_old3 = fake_temp(&dir, DEAD_PID, 6, 1000, 2 * parla::memory::STALE_TEMP_SECS);
+    let b = matrix(10, 16);
+    limited
+        .call("x", "1")
+        .arg(&b)
+        .run(|| Ok(b.clone()))
+        .unwrap();
+    assert!(!dead_old3.exists(), "stale temporary file removed on evict");
+    assert_eq!(limited.stats().stale_temps_removed, 3);
+    assert!(
+        dead_new.exists() && alive.exists(),
+        "live writes are left alone"
+    );
+
+    // With a limit of one entry, the live temporary files count: older entries go.
+    let tight = Memory::new(&dir).unwrap().with_size_limit(entry + 2000);
+    let c = matrix(11, 16);
+    tight.call("x", "1").arg(&c).run(|| Ok(c.clone())).unwrap();
+    assert!(tight.size_bytes().unwrap() <= entry + 2000);
+    assert!(tight.call("x", "1").arg(&c).path().exists());
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_entry_copied_onto_another_keys_name_is_not_served() {
+    let dir = scratch("rekey");
+    let mem = Memory::new(&dir).unwrap();
+    let a = matrix(12, 8);
+    let b = matrix(13, 8);
+    let ia = mem.call("inv", "1").arg(&a).run(|| parla::inv(&a)).unwrap();
+    let ib = mem.call("inv", "1").arg(&b).run(|| parla::inv(&b)).unwrap();
+    assert_ne!(ia, ib);
+    let pa = mem.call("inv", "1").arg(&a).path();
+    let pb = mem.call("inv", "1").arg(&b).path();
+    // B's entry replaced by a copy of A's (data and checksum, both intact).
+    fs::copy(&pa, &pb).unwrap();
+    fs::copy(pa.with_extension("sum"), pb.with_extension("sum")).unwrap();
+    let calls = AtomicUsize::new(0);
+    let got = mem
+        .call("inv", "1")
+        .arg(&b)
+        .run(|| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            parla::inv(&b)
+        })
+        .unwrap();
+    assert_eq!(got, ib, "B's result, not A's");
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "recomputed");
+    assert_eq!(mem.stats().corrupt, 1);
+    // Renamed instead of copied: the same.
+    fs::rename(&pa, &pb).unwrap();
+    fs::rename(pa.with_extension("sum"), pb.with_extension("sum")).unwrap();
+    let got = mem.call("inv", "1").arg(&b).run(|| parla::inv(&b)).unwrap();
+    assert_eq!(got, ib);
+    assert_eq!(mem.stats().corrupt, 2);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn results_made_of_arrays_and_scalars_are_cached_with_the_same_guarantees() {
+    let dir = scratch("composite");
+    let mem = Memory::new(&dir).unwrap();
+    let a = matrix(14, 12);
+    let sym = &a + &a.t();
+    let tall = Array2::from_shape_fn((15, 4), |(i, j)| ((i * 7 + j * 3) % 11) as f64 - 5.0);
+    let rhs = Array2::from_shape_fn((15, 2), |(i, j)| (i + j) as f64);
+
+    // Each kind twice: the second call must be a hit with the same bits.
+    fn twice<R: parla::memory::Cacheable + PartialEq + std::fmt::Debug>(
+        mem: &Memory,
+        name: &str,
+        a: &Array2<f64>,
+        f: impl Fn() -> parla::Result<R>,
+    ) -> R {
+        let hits = mem.stats().hits;
+        let first = mem.call(name, "1").arg(a).run(&f).unwrap();
+        let second = mem
+            .call(name, "1")
+            .arg(a)
+            .run(|| -> parla::Result<R> { panic!("{name}: must be read back, not recomputed") })
+            .unwrap();
+        assert_eq!(first, second, "{name}");
+        assert_eq!(first, f().unwrap(), "{name}: the computed value");
+        assert_eq!(mem.stats().hits, hits + 1, "{name}");
+        first
+    }
+    let (sign, logdet) = twice(&mem, "slogdet", &a, || parla::slogdet(&a));
+    assert_eq!(sign, 1.0);
+    assert!(logdet.is_finite());
+    twice(&mem, "det", &a, || parla::det(&a));
+    twice(&mem, "rank", &a, || Ok(a.nrows()));
+    twice(&mem, "eigh", &sym, || parla::eigh(&sym));
+    twice(&mem, "svd", &a, || parla::svd(&a, true));
+    twice(&mem, "lu", &a, || parla::lu(&a));
+    twice(&mem, "qr", &tall, || {
+        parla::qr(&tall, parla::QrMode::Reduced)
+    });
+    twice(&mem, "eig", &a, || parla::eig(&a));
+    twice(&mem, "lstsq", &tall, || parla::lstsq(&tall, &rhs, None));
+    twice(&mem, "pair", &a, || Ok((parla::inv(&a)?, 3usize, true)));
+
+    // A composite entry is the arrays' .npy files one after another (numpy reads them in turn).
+    let path = mem.call("svd", "1").arg(&a).path();
+    let bytes = fs::read(&path).unwrap();
+    let magics = bytes.windows(6).filter(|w| w == b"\x93NUMPY").count();
+    assert_eq!(magics, 3, "u, s, vt");
+    assert!(bytes.starts_with(b"\x93NUMPY"));
+
+    // A flipped bit in the middle array, a truncation, another key's file: never returned.
+    let truth = parla::svd(&a, true).unwrap();
+    let run = || {
+        mem.call("svd", "1")
+            .arg(&a)
+            .run(|| parla::svd(&a, true))
+            .unwrap()
+    };
+    let corrupt = mem.stats().corrupt;
+    let mut flipped = bytes.clone();
+    flipped[bytes.len() / 2] ^= 0x04;
+    fs::write(&path, &flipped).unwrap();
+    assert_eq!(run(), truth);
+    fs::write(&path, &bytes[..bytes.len() - 8]).unwrap();
+    assert_eq!(run(), truth);
+    let other = mem.call("eigh", "1").arg(&sym).path();
+    fs::copy(&other, &path).unwrap();
+    fs::copy(other.with_extension("sum"), path.with_extension("sum")).unwrap();
+    assert_eq!(run(), truth);
+    assert_eq!(mem.stats().corrupt, corrupt + 3);
+    assert_eq!(run(), truth, "repaired: a hit again");
+    assert_eq!(mem.stats().corrupt, corrupt + 3);
+
+    // The same key asked for as another type: not served, recomputed.
+    let as_eigh = mem
+        .call("svd", "1")
+        .arg(&a)
+        .run(|| parla::eigh(&sym))
+        .unwrap();
+    assert_eq!(as_eigh, parla::eigh(&sym).unwrap());
+    assert_eq!(mem.stats().corrupt, corrupt + 4);
+
+    // A plain array is still a plain .npy file.
+    let l = mem
+        .call("chol", "1")
+        .arg(&sym)
+        .run(|| Ok(sym.clone()))
+        .unwrap();
+    let back: Array2<f64> = ndarray_npy::read_npy(mem.call("chol", "1").arg(&sym).path()).unwrap();
+    assert_eq!(back, l);
+    fs::remove_dir_all(&dir).unwrap();
+}

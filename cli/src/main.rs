@@ -1,5 +1,9 @@
 //! `parla`: the command-line front end. Thin: parses arguments, calls the library, prints.
+//!
+//! Output goes through [`out`]: when the reader of stdout goes away (`parla peak | head -1`)
+//! the program ends quietly with status 0, as Unix tools do, instead of panicking.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -74,15 +78,71 @@ struct CompareArgs {
     /// Small sizes and short timing: a first look in well under 30 seconds.
     #[arg(long)]
     quick: bool,
-    /// Write every cell as CSV to FILE.
+    /// Write every cell as CSV to FILE; `-` writes it to stdout (the table then goes to
+    /// stderr). FILE's directory must exist.
     #[arg(long, value_name = "FILE")]
     csv: Option<PathBuf>,
-    /// Write the whole report (machine, peaks, cells, verdicts) as JSON to FILE.
+    /// Write the whole report (machine, peaks, cells, verdicts) as JSON to FILE; `-` writes it
+    /// to stdout (the table then goes to stderr). FILE's directory must exist.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// Write SVG plots, report.html, results.csv and results.json into DIR.
+    /// Write SVG plots, report.html, results.csv and results.json into DIR (created if
+    /// missing; its parent must exist).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+}
+
+/// Writes `text` to stdout. A closed pipe ends the program quietly with status 0 (the reader
+/// has all it wanted); any other write error ends it with status 1 and a message.
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        let _ = writeln!(std::io::stderr(), "parla: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Writes `text` to stderr; errors there (nobody to tell) are ignored.
+fn err(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// `println!` through [`out`].
+macro_rules! outln {
+    ($($arg:tt)*) => { out(&format!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `eprintln!` through [`err`].
+macro_rules! errln {
+    ($($arg:tt)*) => { err(&format!("{}\n", format_args!($($arg)*))) };
+}
+
+/// An error of `parla <command>` without the operation name the library puts first when it
+/// is the command's own (`compare: invalid argument …` → `invalid argument …`).
+fn message(command: &str, e: &dyn std::fmt::Display) -> String {
+    let text = e.to_string();
+    match text
+        .strip_prefix(command)
+        .and_then(|t| t.strip_prefix(": "))
+    {
+        Some(rest) => rest.to_string(),
+        None => text,
+    }
+}
+
+/// `n` and the noun, plural unless `n` is 1: `1 cell`, `3 cells`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn main() -> ExitCode {
@@ -92,14 +152,14 @@ fn main() -> ExitCode {
             let info = parla::info::MachineInfo::collect();
             if json {
                 match serde_json::to_string_pretty(&info) {
-                    Ok(s) => println!("{s}"),
+                    Ok(s) => outln!("{s}"),
                     Err(e) => {
-                        eprintln!("parla: cannot encode the report as JSON: {e}");
+                        errln!("parla info: cannot encode the report as JSON: {e}");
                         return ExitCode::FAILURE;
                     }
                 }
             } else {
-                print!("{}", info.render());
+                out(&info.render());
             }
             ExitCode::SUCCESS
         }
@@ -110,7 +170,7 @@ fn main() -> ExitCode {
 
 /// Bad options: the message and exit status 2 (as clap does for its own parse errors).
 fn usage_error(e: impl std::fmt::Display) -> ExitCode {
-    eprintln!("parla compare: {e}");
+    errln!("parla compare: {}", message("compare", &e));
     ExitCode::from(2)
 }
 
@@ -149,6 +209,15 @@ fn compare(args: CompareArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return usage_error(e),
     };
+    let outputs = compare::Outputs {
+        csv: args.csv,
+        json: args.json,
+        dir: args.out,
+    };
+    // Before anything runs: a bad path would otherwise be reported after the whole run.
+    if let Err(e) = outputs.check() {
+        return usage_error(e);
+    }
     let cores = parla::threads::usable_cores();
     let available = parla::info::MachineInfo::collect().memory.available_bytes;
     let config = match request.config(cores, available) {
@@ -156,9 +225,10 @@ fn compare(args: CompareArgs) -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let total = config.selection.cells().len();
-    eprintln!(
-        "parla compare: {total} cells ({} operations, engines {}, threads {:?}){}",
-        config.selection.ops.len(),
+    errln!(
+        "parla compare: {} ({}, engines {}, threads {:?}){}",
+        count(total, "cell"),
+        count(config.selection.ops.len(), "operation"),
         config
             .selection
             .engines
@@ -172,7 +242,10 @@ fn compare(args: CompareArgs) -> ExitCode {
     let (peaks, source) = match compare::peaks(config.quick) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("parla compare: cannot measure the peaks ({e}); %peak stays empty");
+            errln!(
+                "parla compare: cannot measure the peaks ({}); %peak stays empty",
+                message("compare", &e)
+            );
             (None, "none")
         }
     };
@@ -192,41 +265,46 @@ fn compare(args: CompareArgs) -> ExitCode {
     let report = match result {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("parla compare: {e}");
+            errln!("parla compare: {}", message("compare", &e));
             return ExitCode::FAILURE;
         }
     };
+    // With `--csv -` or `--json -` stdout carries that document alone; the table goes to
+    // stderr.
+    let table_out: fn(&str) = if outputs.uses_stdout() { err } else { out };
     let m = &report.machine;
-    println!(
-        "parla compare — {} ({} usable cores), OpenBLAS {} {}; peaks: {}\n",
+    let mut text = format!(
+        "parla compare — {} ({} usable cores), OpenBLAS {} {}; peaks: {}\n\n",
         m.cpu.model, m.cpu.usable_cores, m.blas.version, m.blas.corename, report.peaks_source
     );
     if let Some(w) = report.busy_warning() {
-        println!("{w}\n");
+        text.push_str(&format!("{w}\n\n"));
     }
-    print!("{}", compare::table::render_table(&report));
-    println!();
-    print!("{}", compare::table::legend(&report));
-    println!();
-    print!("{}", compare::table::render_verdicts(&report));
-    println!("\nfinished in {:.0} s", report.wall_seconds);
+    text.push_str(&compare::table::render_table(&report));
+    text.push('\n');
+    text.push_str(&compare::table::legend(&report));
+    text.push('\n');
+    text.push_str(&compare::table::render_verdicts(&report));
+    text.push_str(&format!("\nfinished in {:.0} s\n", report.wall_seconds));
+    table_out(&text);
     if let Some(w) = report.busy_warning() {
-        eprintln!("parla compare: {w}");
+        errln!("parla compare: {w}");
     }
-    let outputs = compare::Outputs {
-        csv: args.csv,
-        json: args.json,
-        dir: args.out,
-    };
-    match compare::write_outputs(&report, &outputs) {
+    let written = compare::stdout_document(&report, &outputs).and_then(|doc| {
+        if let Some(doc) = doc {
+            out(&doc);
+        }
+        compare::write_outputs(&report, &outputs)
+    });
+    match written {
         Ok(files) => {
             for f in files {
-                eprintln!("wrote {}", f.display());
+                errln!("wrote {}", f.display());
             }
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("parla compare: {e}");
+            errln!("parla compare: {}", message("compare", &e));
             ExitCode::FAILURE
         }
     }
@@ -242,29 +320,28 @@ fn peak(fresh: bool, json: bool, quick: bool) -> ExitCode {
     let (peaks, cached) = match result {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("parla peak: {e}");
+            errln!("parla peak: {}", message("peak", &e));
             return ExitCode::FAILURE;
         }
     };
     if json {
         let doc = serde_json::json!({ "cached": cached, "cache_file": peak::cache_path(), "peaks": peaks });
         match serde_json::to_string_pretty(&doc) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => outln!("{s}"),
             Err(e) => {
-                eprintln!("parla peak: cannot encode JSON: {e}");
+                errln!("parla peak: cannot encode JSON: {e}");
                 return ExitCode::FAILURE;
             }
         }
     } else {
-        print!("{}", peaks.render());
+        out(&peaks.render());
         let origin = if cached {
             "from the cache"
         } else {
             "measured now"
         };
-        println!(
-            "
-({origin}: {}; `parla peak --fresh` re-measures)",
+        outln!(
+            "\n({origin}: {}; `parla peak --fresh` re-measures)",
             peak::cache_path().display()
         );
     }

@@ -66,6 +66,10 @@ pub(crate) fn gemm<T: Ffi>(
 /// lower triangle is used, else its upper) and `B: n × r`, with OpenBLAS `trsm` at `threads`.
 /// `unit`: the diagonal is taken as ones. A zero diagonal divides by zero (IEEE); callers check
 /// singularity first.
+///
+/// OpenBLAS's `trsm` multiplies by the reciprocal of each diagonal entry, which overflows for a
+/// subnormal one: callers route such (rare) triangles elsewhere
+/// ([`has_subnormal_diagonal`](crate::blas::has_subnormal_diagonal)).
 pub(crate) fn trsm_left<T: Ffi>(
     op: &'static str,
     threads: usize,

@@ -24,6 +24,18 @@ pub(crate) mod triangular;
 use crate::blas::ffi::Ffi;
 use crate::error::{Error, Result};
 use crate::op::Label;
+use crate::real::Real;
+
+/// Whether the diagonal of `a` holds a subnormal entry (non-zero, below the smallest normal
+/// number). OpenBLAS's `trsm`, `trtrs`, `getrs` and `getri` multiply by the reciprocal of a
+/// diagonal entry, which overflows for such an entry (in f64 below 2^-1024 ≈ 5.6e-309, in f32
+/// below 2^-128): every path that hands a diagonal to one of them checks this first and then
+/// divides instead (see DESIGN.md, "its trsm/getrs multiply by 1/diagonal").
+pub(crate) fn has_subnormal_diagonal<T: Real>(a: &ndarray::ArrayView2<T>) -> bool {
+    a.diag()
+        .iter()
+        .any(|&d| d != T::zero() && d.abs() < T::min_positive_value())
+}
 
 /// Turns a negative LAPACK `info` (illegal argument) into an error.
 pub(crate) fn check_info(op: &'static str, routine: &'static str, info: i32) -> Result<()> {

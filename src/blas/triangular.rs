@@ -22,8 +22,7 @@ pub(crate) fn solve_triangular<T: Ffi>(
     let n = a.nrows();
     let mut x = to_fortran(op, &b)?;
     let nrhs = x.ncols();
-    let tiny = |d: T| d != T::zero() && d.abs() < T::min_positive_value();
-    if diag == Diag::NonUnit && a.diag().iter().any(|&d| tiny(d)) {
+    if diag == Diag::NonUnit && crate::blas::has_subnormal_diagonal(&a) {
         // OpenBLAS's trsm multiplies by 1/diagonal, which overflows for subnormal diagonals
         // (see blas/lu.rs): substitute with divisions instead.
         if let Some(pivot) = a.diag().iter().position(|&d| d == T::zero()) {

@@ -2,7 +2,7 @@
 //! given size. Every built-in threshold names the benchmark that chose it.
 
 use crate::engine::Engine;
-use crate::exec::Exec;
+use crate::exec::value::Exec;
 use crate::kernels::Isa;
 use crate::op::{Dtype, Family, Op, Shape};
 

@@ -19,7 +19,7 @@ use ndarray::{
 use crate::blas;
 use crate::decomp::{Diag, Eig, Eigh, Lstsq, LuPacked, Qr, QrMode, Svd, Trans, Uplo};
 use crate::error::Result;
-use crate::exec::Exec;
+use crate::exec::value::Exec;
 use crate::factor;
 use crate::op::{Op, Shape};
 use crate::parallel::{self, level3::Level3, Kernels, Team};

@@ -3,7 +3,7 @@
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::exec::Exec;
+use crate::exec::value::Exec;
 use crate::kernels::GemmKernel;
 use crate::op::{Dtype, Family, Op, Shape};
 use crate::parallel::{Kernels, Team};

@@ -10,6 +10,7 @@ use crate::alloc::zeros_f;
 use crate::decomp::{Diag, Trans, Uplo};
 use crate::error::{Error, Result};
 use crate::factor::split;
+use crate::kernels;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
 
@@ -84,6 +85,14 @@ pub(crate) fn solve_triangular<T: Scalar>(
         Trans::No => (a, uplo == Uplo::Lower),
         Trans::Yes => (a.t(), uplo == Uplo::Upper),
     };
+    if !unit && crate::blas::has_subnormal_diagonal(&view) {
+        // A subnormal diagonal entry: parts of the solution may overflow, where a GEMM update
+        // of the blocked solve would turn 0·∞ into NaN (and OpenBLAS's base trsm multiplies by
+        // the overflowing reciprocal). Such (rare) triangles are solved by plain substitution,
+        // which divides and skips zero multipliers, as the `blas` engine does.
+        kernels::triangular::trsm_left(lower, unit, view, &mut x.view_mut());
+        return Ok(x);
+    }
     trsm(l3, op, lower, unit, view, &mut x.view_mut())?;
     Ok(x)
 }

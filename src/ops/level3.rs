@@ -26,7 +26,7 @@ impl Exec {
     /// mathematically defined result (`k = 0` gives zeros).
     ///
     /// Engines: `blas`; `rayon-blas` (one panel of C per thread); `rayon` (parla's BLIS GEMM,
-    /// AVX-512/AVX2 micro-kernels); `auto` picks by size ([`Exec::plan_gemm`]). Threads: up to
+    /// AVX-512/AVX2 micro-kernels); `auto` picks by size ([`Exec::plan`]). Threads: up to
     /// [`Exec::threads`].
     ///
     /// # Errors

@@ -97,9 +97,18 @@ impl Level3 {
             return Ok(());
         }
         let kernel = self.kernels;
+        let subnormal = !unit && blas::has_subnormal_diagonal(&a);
         let solve = move |mut blk: ArrayViewMut2<T>| -> Result<()> {
             match kernel {
-                Kernels::OpenBlas => blas::level3::trsm_left(op, 1, lower, unit, a, &mut blk),
+                // OpenBLAS's trsm multiplies by 1/diagonal, which overflows for a subnormal
+                // diagonal entry: parla's kernel divides instead.
+                Kernels::OpenBlas if !subnormal => {
+                    blas::level3::trsm_left(op, 1, lower, unit, a, &mut blk)
+                }
+                Kernels::OpenBlas => {
+                    kernels::triangular::trsm_left(lower, unit, a, &mut blk);
+                    Ok(())
+                }
                 Kernels::Native(_) => {
                     kernels::triangular::trsm_left(lower, unit, a, &mut blk);
                     Ok(())

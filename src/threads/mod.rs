@@ -13,8 +13,16 @@
 //!
 //! Whatever the budget, a call made from inside a rayon worker thread (parla's or the user's)
 //! runs OpenBLAS with one thread, so nested parallelism never multiplies threads.
+//!
+//! # Fork
+//! A child made by `fork()` (Python's `multiprocessing`, a server's pre-fork workers) can call
+//! parla on any engine and thread count: the engines' pools are rebuilt in the child (the
+//! parent's workers are not copied by `fork`), and a `fork` waits until no parla call of
+//! another thread is inside OpenBLAS. A [`Parallel`](crate::Parallel) made before the fork
+//! returns an error in the child; make a new one there.
 
 pub mod env;
+mod fork;
 pub mod openblas;
 
 use std::cell::Cell;
@@ -79,24 +87,62 @@ pub fn pool(purpose: &'static str, n: usize) -> Result<rayon::ThreadPool> {
         })
 }
 
+/// The shared engine pools, by thread count.
+type Pools = std::collections::HashMap<usize, std::sync::Arc<rayon::ThreadPool>>;
+
+static POOLS: std::sync::Mutex<Option<Pools>> = std::sync::Mutex::new(None);
+
+fn lock_pools() -> std::sync::MutexGuard<'static, Option<Pools>> {
+    // The map stays consistent even if a holder panicked (insertions are single calls).
+    POOLS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+thread_local! {
+    /// The pools' lock, held by the forking thread from the fork's *prepare* handler until the
+    /// *parent* / *child* handler (see [`fork`]).
+    static POOLS_HELD_FOR_FORK: std::cell::RefCell<Option<std::sync::MutexGuard<'static, Option<Pools>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Fork *prepare*: holds the pools' lock across the fork, so the child never inherits it taken
+/// by a thread it does not have.
+fn fork_prepare_pools() {
+    let guard = lock_pools();
+    POOLS_HELD_FOR_FORK.with(|h| *h.borrow_mut() = Some(guard));
+}
+
+/// Fork *parent*: releases the pools' lock.
+fn fork_parent_pools() {
+    drop(POOLS_HELD_FOR_FORK.with(|h| h.borrow_mut().take()));
+}
+
+/// Fork *child*: the inherited pools have no workers; forget them (leaked on purpose: dropping
+/// one would signal workers that do not exist) so the next call builds new ones.
+fn fork_child_pools() {
+    let guard = POOLS_HELD_FOR_FORK.with(|h| h.borrow_mut().take());
+    let mut guard = guard.unwrap_or_else(lock_pools);
+    if let Some(old) = guard.take() {
+        std::mem::forget(old);
+    }
+}
+
 /// The rayon pool of an engine with `n` threads, built once per size and shared by every call
-/// that asks for that size (so a 2-thread budget always means the same two workers).
+/// that asks for that size (so a 2-thread budget always means the same two workers). In a
+/// child made by `fork`, the parent's pools are replaced by new ones (see [`fork`]).
 ///
 /// # Errors
 /// As [`pool`].
 pub(crate) fn engine_pool(n: usize) -> Result<std::sync::Arc<rayon::ThreadPool>> {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
-    let pools = POOLS.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut pools = pools
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    fork::register();
+    let mut pools = lock_pools();
+    let pools = pools.get_or_insert_with(Pools::new);
     if let Some(p) = pools.get(&n) {
-        return Ok(Arc::clone(p));
+        return Ok(std::sync::Arc::clone(p));
     }
-    let p = Arc::new(pool("engine", n)?);
-    pools.insert(n, Arc::clone(&p));
+    let p = std::sync::Arc::new(pool("engine", n)?);
+    pools.insert(n, std::sync::Arc::clone(&p));
     Ok(p)
 }
 

@@ -43,6 +43,8 @@ struct Gate {
     /// Calls waiting for any reason (a release wakes them only if there are some: waking a
     /// condition variable costs a system call even when nobody waits).
     waiting: usize,
+    /// A `fork` is being prepared: no new call enters until it is done (see `threads::fork`).
+    forking: bool,
 }
 
 static GATE: Mutex<Gate> = Mutex::new(Gate {
@@ -51,6 +53,7 @@ static GATE: Mutex<Gate> = Mutex::new(Gate {
     inside: 0,
     waiting_other: 0,
     waiting: 0,
+    forking: false,
 });
 static GATE_FREED: Condvar = Condvar::new();
 
@@ -105,9 +108,12 @@ pub(crate) fn enter(threads: usize) -> Pass {
             nested: true,
         };
     }
+    super::fork::register();
     let mut g = lock();
     loop {
-        if g.callers == 0 {
+        if g.forking {
+            // Wait below until the fork is done.
+        } else if g.callers == 0 {
             if g.mode != threads {
                 // SAFETY: plain setter of OpenBLAS; no call of parla is inside OpenBLAS now
                 // (callers == 0 under the lock), so no running call sees the change.
@@ -116,8 +122,10 @@ pub(crate) fn enter(threads: usize) -> Pass {
             }
             break;
         }
-        let joinable =
-            g.mode == threads && g.waiting_other == 0 && g.inside + threads <= MAX_THREADS_INSIDE;
+        let joinable = !g.forking
+            && g.mode == threads
+            && g.waiting_other == 0
+            && g.inside + threads <= MAX_THREADS_INSIDE;
         if joinable {
             break;
         }
@@ -140,6 +148,53 @@ pub(crate) fn enter(threads: usize) -> Pass {
         threads,
         nested: false,
     }
+}
+
+thread_local! {
+    /// The gate's lock, held by the forking thread from the fork's *prepare* handler until the
+    /// *parent* / *child* handler (see `threads::fork`).
+    static HELD_FOR_FORK: std::cell::RefCell<Option<MutexGuard<'static, Gate>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Fork *prepare*: closes the gate to new calls, waits until no call is inside OpenBLAS (but
+/// the forking thread's own, if it holds a pass), and holds the gate's lock across the fork.
+/// The child then never inherits OpenBLAS in the middle of a call, nor the lock taken.
+pub(super) fn fork_prepare() {
+    let own = usize::from(HELD.with(std::cell::Cell::get) != 0);
+    let mut g = lock();
+    g.forking = true;
+    while g.callers > own {
+        g.waiting += 1;
+        g = GATE_FREED.wait(g).unwrap_or_else(PoisonError::into_inner);
+        g.waiting -= 1;
+    }
+    HELD_FOR_FORK.with(|h| *h.borrow_mut() = Some(g));
+}
+
+/// Fork *parent*: reopens the gate.
+pub(super) fn fork_parent() {
+    let g = HELD_FOR_FORK.with(|h| h.borrow_mut().take());
+    let mut g = g.unwrap_or_else(lock);
+    g.forking = false;
+    let wake = g.waiting > 0;
+    drop(g);
+    if wake {
+        GATE_FREED.notify_all();
+    }
+}
+
+/// Fork *child*: the only thread left is the forking one; nobody else is inside OpenBLAS or
+/// waiting at the gate.
+pub(super) fn fork_child() {
+    let g = HELD_FOR_FORK.with(|h| h.borrow_mut().take());
+    let mut g = g.unwrap_or_else(lock);
+    let held = HELD.with(std::cell::Cell::get);
+    g.forking = false;
+    g.waiting = 0;
+    g.waiting_other = 0;
+    g.callers = usize::from(held != 0);
+    g.inside = held;
 }
 
 /// Enters the gate once for all the single-threaded BLAS calls this thread makes until the pass

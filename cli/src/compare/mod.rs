@@ -189,7 +189,8 @@ pub fn run(
     Ok(report)
 }
 
-/// Where to write a report.
+/// Where to write a report. A `csv` or `json` path of `-` means stdout (see
+/// [`stdout_document`]); [`write_outputs`] writes the files.
 #[derive(Debug, Clone, Default)]
 pub struct Outputs {
     /// `--csv FILE`.
@@ -200,7 +201,127 @@ pub struct Outputs {
     pub dir: Option<PathBuf>,
 }
 
-/// Writes the report's files; returns their paths.
+/// Whether `path` is `-`, which means stdout.
+pub fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+fn bad_path(name: &'static str, path: &Path, why: &str) -> Error {
+    Error::InvalidArgument {
+        op: "compare",
+        name,
+        reason: format!("{}: {why}", path.display()),
+    }
+}
+
+/// A file the report will be written to must be creatable: its directory exists (nothing is
+/// created for it) and is writable, and the path is not a directory.
+fn check_file(name: &'static str, path: &Path) -> Result<()> {
+    if path.is_dir() {
+        return Err(bad_path(name, path, "is a directory; expected a file name"));
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    check_dir(name, path, parent)
+}
+
+/// `dir` (the directory `path` goes into) exists, is a directory and is not read-only.
+fn check_dir(name: &'static str, path: &Path, dir: &Path) -> Result<()> {
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(bad_path(
+            name,
+            path,
+            &format!("directory {} does not exist", dir.display()),
+        )),
+        Err(e) => Err(bad_path(name, path, &e.to_string())),
+        Ok(m) if !m.is_dir() => Err(bad_path(
+            name,
+            path,
+            &format!("{} is not a directory", dir.display()),
+        )),
+        Ok(m) if m.permissions().readonly() => Err(bad_path(
+            name,
+            path,
+            &format!("directory {} is read-only", dir.display()),
+        )),
+        Ok(_) => Ok(()),
+    }
+}
+
+impl Outputs {
+    /// Checks the paths before anything runs (so a typo does not cost a whole run), creating
+    /// nothing: `--csv` / `--json` go into an existing directory, or to stdout (`-`, at most
+    /// one of them); `--out` is an existing directory or a new one in an existing directory.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the option and the path.
+    pub fn check(&self) -> Result<()> {
+        if let Some(p) = &self.csv {
+            if !is_stdout(p) {
+                check_file("csv", p)?;
+            }
+        }
+        if let Some(p) = &self.json {
+            if !is_stdout(p) {
+                check_file("json", p)?;
+            }
+        }
+        if let (Some(c), Some(j)) = (&self.csv, &self.json) {
+            if is_stdout(c) && is_stdout(j) {
+                return Err(Error::InvalidArgument {
+                    op: "compare",
+                    name: "csv/json",
+                    reason: "only one of --csv and --json can be - (stdout)".into(),
+                });
+            }
+        }
+        if let Some(d) = &self.dir {
+            if is_stdout(d) {
+                return Err(bad_path("out", d, "expected a directory (- is not one)"));
+            }
+            if d.exists() {
+                if !d.is_dir() {
+                    return Err(bad_path("out", d, "exists and is not a directory"));
+                }
+                check_dir("out", d, d)?;
+            } else {
+                let parent = match d.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p,
+                    _ => Path::new("."),
+                };
+                check_dir("out", d, parent)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the CSV or the JSON goes to stdout.
+    pub fn uses_stdout(&self) -> bool {
+        [&self.csv, &self.json]
+            .into_iter()
+            .flatten()
+            .any(|p| is_stdout(p))
+    }
+}
+
+/// The document that goes to stdout (`--csv -` or `--json -`), if any.
+///
+/// # Errors
+/// As [`export::to_json`].
+pub fn stdout_document(report: &Report, outputs: &Outputs) -> Result<Option<String>> {
+    if outputs.csv.as_deref().is_some_and(is_stdout) {
+        return Ok(Some(export::to_csv(report)));
+    }
+    if outputs.json.as_deref().is_some_and(is_stdout) {
+        return Ok(Some(export::to_json(report)?));
+    }
+    Ok(None)
+}
+
+/// Writes the report's files (not the `-` ones: see [`stdout_document`]); returns their
+/// paths.
 ///
 /// # Errors
 /// [`Error::Io`] naming the file that could not be written.
@@ -213,10 +334,10 @@ pub fn write_outputs(report: &Report, outputs: &Outputs) -> Result<Vec<PathBuf>>
     };
     let csv = export::to_csv(report);
     let json = export::to_json(report)?;
-    if let Some(p) = &outputs.csv {
+    if let Some(p) = outputs.csv.as_deref().filter(|p| !is_stdout(p)) {
         put(p, &csv)?;
     }
-    if let Some(p) = &outputs.json {
+    if let Some(p) = outputs.json.as_deref().filter(|p| !is_stdout(p)) {
         put(p, &json)?;
     }
     if let Some(dir) = &outputs.dir {

@@ -4,14 +4,21 @@
 //! Per (operation, element type):
 //! - `rate-<op>-<dtype>.svg`: GFLOP/s (GB/s for memory-bound operations) against `n`, one
 //!   series per engine at 1 thread and at all cores, with the measured ceiling at those thread
-//!   counts as dashed lines (`peak 1t`, `peak 2t`);
+//!   counts as dashed lines (`peak 1t`, `peak 2t`); when only one size was measured (`--quick`),
+//!   a bar per engine × thread count instead (a single point per line says nothing);
 //! - `speedup-<op>-<dtype>.svg`: speedup over 1 thread against threads at the largest size
 //!   measured on more than one thread count, one series per engine, with the ideal line
 //!   `min(threads, cores)` (dashed).
+//!
+//! Legends draw each line as it is drawn in the plot (dashed lines dashed). Cells that ran
+//! while other processes kept cores busy (`~` in the table) are marked `~` in the plots too; a
+//! speedup above the core count (impossible but for noise) is marked `noise?`.
 
+use plotters::element::ComposedElement;
 use plotters::prelude::*;
 
 use super::grid::Dtype;
+use super::load::BUSY_LIMIT;
 use super::report::{peak_for, Report};
 use super::run::CellResult;
 use parla::Engine;
@@ -70,6 +77,39 @@ fn tick(x: &f64) -> String {
     }
 }
 
+/// A legend sample: two pieces of line in backend pixels.
+type LegendLine<DB> =
+    ComposedElement<(i32, i32), DB, PathElement<(i32, i32)>, PathElement<(i32, i32)>>;
+
+/// A legend sample: a 20-pixel line at `p`, solid or dashed like the series it stands for
+/// (two dashes with a gap; a solid one is the same two pieces touching).
+fn legend_line<DB: DrawingBackend>(
+    p: (i32, i32),
+    style: ShapeStyle,
+    dashed: bool,
+) -> LegendLine<DB> {
+    let ((a0, a1), (b0, b1)) = if dashed {
+        ((0, 7), (12, 19))
+    } else {
+        ((0, 10), (10, 20))
+    };
+    EmptyElement::at(p)
+        + PathElement::new(vec![(a0, 0), (a1, 0)], style)
+        + PathElement::new(vec![(b0, 0), (b1, 0)], style)
+}
+
+/// Whether other processes kept more than [`BUSY_LIMIT`] cores busy while `c` ran.
+fn busy(c: &CellResult) -> bool {
+    c.others_busy.is_some_and(|b| b > BUSY_LIMIT)
+}
+
+/// The mark of a busy cell (as in the table) and its legend entry.
+const BUSY_MARK: &str = "~";
+const BUSY_LEGEND: &str = "~ other work on the machine";
+
+/// Label of speedups above the core count.
+const NOISE_MARK: &str = "noise?";
+
 fn plot_error(file: &str, e: impl std::fmt::Display) -> Error {
     Error::Io {
         op: "compare",
@@ -122,6 +162,12 @@ fn engines_of(cells: &[&CellResult]) -> Vec<Engine> {
 }
 
 fn rate_plot(report: &Report, op: &str, dtype: Dtype, cells: &[&CellResult]) -> Result<Plot> {
+    let one_size = cells
+        .iter()
+        .all(|c| cells.first().is_some_and(|f| f.size == c.size));
+    if one_size {
+        return rate_bars(report, op, dtype, cells);
+    }
     let file = format!("rate-{op}-{dtype}.svg");
     let cores = report.config.usable_cores;
     let unit = cells
@@ -233,9 +279,10 @@ fn rate_plot(report: &Report, op: &str, dtype: Dtype, cells: &[&CellResult]) -> 
                     .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
                     .map_err(|e| plot_error(&file, e))?
             };
-            drawn.label(label.as_str()).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-            });
+            let dashed = *one_thread;
+            drawn
+                .label(label.as_str())
+                .legend(move |p| legend_line(p, c.stroke_width(2), dashed));
             if *one_thread {
                 chart
                     .draw_series(
@@ -266,8 +313,17 @@ fn rate_plot(report: &Report, op: &str, dtype: Dtype, cells: &[&CellResult]) -> 
                 ))
                 .map_err(|e| plot_error(&file, e))?
                 .label(label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], grey));
+                .legend(move |p| legend_line(p, grey.stroke_width(1), true));
             labels.push(label.clone());
+        }
+        let marked: Vec<(f64, f64)> = cells
+            .iter()
+            .filter(|c| busy(c) && shown.contains(&c.threads))
+            .filter_map(|c| Some((c.size as f64, c.rate?)))
+            .collect();
+        if !marked.is_empty() {
+            draw_busy_marks(&mut chart, &marked, &file)?;
+            labels.push(BUSY_LEGEND.to_string());
         }
         chart
             .configure_series_labels()
@@ -334,7 +390,7 @@ fn speedup_plot(
         .flat_map(|s| s.points.iter().map(|p| p.1))
         .chain(ideal.iter().map(|p| p.1))
         .fold(1.0f64, f64::max)
-        * 1.15;
+        * 1.25;
     let title = format!("{op} {dtype}: speedup over 1 thread at n = {size}");
     let mut svg = String::new();
     let mut labels = Vec::new();
@@ -368,7 +424,7 @@ fn speedup_plot(
             ))
             .map_err(|e| plot_error(&file, e))?
             .label("ideal")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], PEAK_GREY));
+            .legend(|p| legend_line(p, PEAK_GREY.stroke_width(1), true));
         labels.push("ideal".to_string());
         for Series {
             label,
@@ -382,11 +438,44 @@ fn speedup_plot(
                 .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
                 .map_err(|e| plot_error(&file, e))?
                 .label(label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
+                .legend(move |p| legend_line(p, c.stroke_width(2), false));
             chart
                 .draw_series(pts.iter().map(|&p| Circle::new(p, 4, c.filled())))
                 .map_err(|e| plot_error(&file, e))?;
             labels.push(label.clone());
+        }
+        let at_size = || cells.iter().filter(|c| c.size == size);
+        let marked: Vec<(f64, f64)> = at_size()
+            .filter(|c| busy(c))
+            .filter_map(|c| Some((c.threads as f64, c.speedup?)))
+            .collect();
+        if !marked.is_empty() {
+            draw_busy_marks(&mut chart, &marked, &file)?;
+            labels.push(BUSY_LEGEND.to_string());
+        }
+        // More than the cores can give: noise (or a slow 1-thread reference), not a result.
+        let noisy: Vec<(f64, f64)> = at_size()
+            .filter_map(|c| Some((c.threads as f64, c.speedup?)))
+            .filter(|&(_, s)| s > cores as f64)
+            .collect();
+        if !noisy.is_empty() {
+            let legend = format!("{NOISE_MARK} speedup above the {cores} cores");
+            chart
+                .draw_series(noisy.iter().map(|&(t, s)| {
+                    EmptyElement::at((t, s))
+                        + Text::new(
+                            NOISE_MARK,
+                            (6, -14),
+                            ("sans-serif", 13).into_font().color(&RED),
+                        )
+                }))
+                .map_err(|e| plot_error(&file, e))?
+                .label(legend.as_str())
+                .legend(|(x, y)| {
+                    EmptyElement::at((x, y))
+                        + Text::new("?", (4, -8), ("sans-serif", 14).into_font().color(&RED))
+                });
+            labels.push(legend);
         }
         chart
             .configure_series_labels()
@@ -403,4 +492,297 @@ fn speedup_plot(
         series: labels,
         svg,
     }))
+}
+
+/// Marks busy cells with `~` above their points, and adds the legend entry.
+fn draw_busy_marks<'a, DB: DrawingBackend + 'a, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    points: &[(f64, f64)],
+    file: &str,
+) -> Result<()>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .draw_series(points.iter().map(|&p| {
+            EmptyElement::at(p) + Text::new(BUSY_MARK, (-4, -22), ("sans-serif", 18).into_font())
+        }))
+        .map_err(|e| plot_error(file, e))?
+        .label(BUSY_LEGEND)
+        .legend(|(x, y)| {
+            EmptyElement::at((x, y))
+                + Text::new(BUSY_MARK, (4, -10), ("sans-serif", 18).into_font())
+        });
+    Ok(())
+}
+
+/// The rate plot of an operation measured at one size: one bar per engine × thread count
+/// (threads beyond the cores marked `*`, busy cells `~`), labelled with its rate and, when
+/// the ceiling is known, its share of it.
+fn rate_bars(_report: &Report, op: &str, dtype: Dtype, cells: &[&CellResult]) -> Result<Plot> {
+    let file = format!("rate-{op}-{dtype}.svg");
+    let unit = cells
+        .first()
+        .map_or("GFLOP/s".to_string(), |c| c.unit.clone());
+    let size = cells.first().map_or(0, |c| c.size);
+    let mut bars: Vec<(String, RGBColor, f64, Option<f64>)> = Vec::new();
+    let mut any_busy = false;
+    for engine in engines_of(cells) {
+        let mut mine: Vec<&&CellResult> = cells.iter().filter(|c| c.engine == engine).collect();
+        mine.sort_by_key(|c| c.threads);
+        for c in mine {
+            let Some(rate) = c.rate else { continue };
+            let mut label = format!("{engine} {}t", c.threads);
+            if c.oversubscribed {
+                label.push('*');
+            }
+            if busy(c) {
+                label.push(' ');
+                label.push_str(BUSY_MARK);
+                any_busy = true;
+            }
+            bars.push((label, color(engine), rate, c.peak_fraction));
+        }
+    }
+    let n = bars.len().max(1);
+    let ymax = bars.iter().map(|b| b.2).fold(0.0f64, f64::max).max(1e-9) * 1.2;
+    let title =
+        format!("{op} {dtype}: {unit} at n = {size} (one size: a bar per engine and threads)");
+    let mut svg = String::new();
+    let mut labels = Vec::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| plot_error(&file, e))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(&title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(64)
+            .build_cartesian_2d((0..n).into_segmented(), 0.0..ymax)
+            .map_err(|e| plot_error(&file, e))?;
+        let names: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .max_light_lines(2)
+            .x_desc(if any_busy {
+                "engine and threads (* more threads than cores; ~ other work on the machine)"
+            } else {
+                "engine and threads (* more threads than cores)"
+            })
+            .y_desc(unit.as_str())
+            .x_labels(n)
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_label_formatter(&tick)
+            .draw()
+            .map_err(|e| plot_error(&file, e))?;
+        for (i, (label, c, rate, fraction)) in bars.iter().enumerate() {
+            let mut bar = Rectangle::new(
+                [
+                    (SegmentValue::Exact(i), 0.0),
+                    (SegmentValue::Exact(i + 1), *rate),
+                ],
+                c.filled(),
+            );
+            bar.set_margin(0, 0, 10, 10);
+            chart
+                .draw_series(std::iter::once(bar))
+                .map_err(|e| plot_error(&file, e))?;
+            let text = match fraction {
+                Some(f) => format!("{} ({} of peak)", tick(rate), super::units::percent(*f)),
+                None => tick(rate),
+            };
+            chart
+                .draw_series(std::iter::once(
+                    EmptyElement::at((SegmentValue::CenterOf(i), *rate))
+                        + Text::new(text, (-30, -16), ("sans-serif", 12).into_font()),
+                ))
+                .map_err(|e| plot_error(&file, e))?;
+            labels.push(label.clone());
+        }
+        root.present().map_err(|e| plot_error(&file, e))?;
+    }
+    Ok(Plot {
+        file,
+        title,
+        series: labels,
+        svg,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `(stroke colour, x1, y1, x2, y2)` of every two-point polyline of an SVG document.
+    fn segments(svg: &str) -> Vec<(String, f64, f64, f64, f64)> {
+        let doc = roxmltree::Document::parse(svg).expect("valid SVG");
+        doc.descendants()
+            .filter(|n| n.has_tag_name("polyline"))
+            .filter_map(|n| {
+                let pts: Vec<f64> = n
+                    .attribute("points")?
+                    .split([' ', ','])
+                    .filter(|t| !t.is_empty())
+                    .map(|t| t.parse().unwrap())
+                    .collect();
+                (pts.len() == 4).then(|| {
+                    (
+                        n.attribute("stroke").unwrap_or("").to_string(),
+                        pts[0],
+                        pts[1],
+                        pts[2],
+                        pts[3],
+                    )
+                })
+            })
+            .collect()
+    }
+
+    fn texts(svg: &str) -> Vec<String> {
+        let doc = roxmltree::Document::parse(svg).expect("valid SVG");
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text().map(|t| t.trim().to_string()))
+            .collect()
+    }
+
+    fn hex(c: RGBColor) -> String {
+        format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+    }
+
+    /// The sample report (gemm at n = 100, blas and rayon at 1 to 3 threads on 2 cores, the
+    /// blas 2-thread cell run on a busy machine) measured at a second size too.
+    fn two_sizes() -> Report {
+        let mut r = crate::compare::report::tests::sample_report();
+        let more: Vec<CellResult> = r
+            .cells
+            .iter()
+            .map(|c| {
+                let mut c = c.clone();
+                c.size = 200;
+                c.rate = c.rate.map(|x| x * 1.5);
+                c.others_busy = None;
+                c
+            })
+            .collect();
+        r.cells.extend(more);
+        r
+    }
+
+    #[test]
+    fn a_single_size_is_drawn_as_bars_of_engines_and_threads() {
+        let r = crate::compare::report::tests::sample_report();
+        let plots = plots(&r).unwrap();
+        let rate = plots
+            .iter()
+            .find(|p| p.file == "rate-gemm-float64.svg")
+            .unwrap();
+        // One bar per measured engine × threads (blas and rayon at 1 to 3 threads).
+        assert_eq!(rate.series.len(), 6, "{:?}", rate.series);
+        assert!(rate.title.contains("n = 100"));
+        let doc = roxmltree::Document::parse(&rate.svg).unwrap();
+        let bars = doc
+            .descendants()
+            .filter(|n| {
+                n.has_tag_name("rect")
+                    && [hex(color(Engine::Blas)), hex(color(Engine::Rayon))]
+                        .iter()
+                        .any(|c| n.attribute("fill") == Some(c.as_str()))
+            })
+            .count();
+        assert_eq!(bars, 6);
+        let t = texts(&rate.svg);
+        assert!(t.iter().any(|x| x == "blas 2t ~"), "busy bar marked: {t:?}");
+        assert!(t.iter().any(|x| x == "rayon 3t*"), "{t:?}");
+        // The axis fits the bars, not the (far higher) ceiling: no peak line.
+        assert!(!t.iter().any(|x| x.starts_with("peak")));
+    }
+
+    #[test]
+    fn dashed_lines_are_dashed_in_the_legend_and_busy_cells_are_marked() {
+        let r = two_sizes();
+        let plots = plots(&r).unwrap();
+        let rate = plots
+            .iter()
+            .find(|p| p.file == "rate-gemm-float64.svg")
+            .unwrap();
+        assert!(
+            rate.series.iter().any(|s| s == "peak 2t"),
+            "{:?}",
+            rate.series
+        );
+        // Every dashed series (1-thread lines in a lighter shade, the ceilings in grey) has no
+        // solid 20-pixel legend sample; the all-cores lines have theirs in two touching pieces.
+        let dashed = [
+            hex(lighter(color(Engine::Blas))),
+            hex(lighter(color(Engine::Rayon))),
+            hex(PEAK_GREY),
+            hex(lighter(PEAK_GREY)),
+        ];
+        let segs = segments(&rate.svg);
+        for (stroke, x1, y1, x2, y2) in &segs {
+            if dashed.contains(stroke) && y1 == y2 {
+                assert!(
+                    (x2 - x1).abs() < 10.0,
+                    "solid legend sample for {stroke}: {x1}..{x2}"
+                );
+            }
+        }
+        assert!(
+            segs.iter()
+                .any(|(s, x1, y1, x2, y2)| *s == hex(PEAK_GREY) && y1 == y2 && (x2 - x1) == 7.0),
+            "the ceiling's legend sample is two 7-pixel dashes"
+        );
+        let t = texts(&rate.svg);
+        assert!(t.iter().any(|x| x == BUSY_MARK), "busy cell marked: {t:?}");
+        assert!(t.iter().any(|x| x == BUSY_LEGEND), "{t:?}");
+        // Nothing busy at n = 200 alone: no mark.
+        let mut quiet = two_sizes();
+        quiet.cells.iter_mut().for_each(|c| c.others_busy = None);
+        let rate = plots_of(&quiet, "rate-gemm-float64.svg");
+        assert!(!texts(&rate).iter().any(|x| x == BUSY_MARK));
+    }
+
+    fn plots_of(r: &Report, file: &str) -> String {
+        plots(r)
+            .unwrap()
+            .into_iter()
+            .find(|p| p.file == file)
+            .unwrap()
+            .svg
+    }
+
+    #[test]
+    fn speedups_above_the_cores_are_flagged_as_noise() {
+        let mut r = two_sizes();
+        let svg = plots_of(&r, "speedup-gemm-float64.svg");
+        assert!(!texts(&svg).iter().any(|x| x == NOISE_MARK));
+        // rayon at 3 threads on 2 cores: 2.6× is not possible but for noise.
+        for c in r
+            .cells
+            .iter_mut()
+            .filter(|c| c.size == 200 && c.engine == Engine::Rayon && c.threads == 3)
+        {
+            c.speedup = Some(2.6);
+        }
+        let svg = plots_of(&r, "speedup-gemm-float64.svg");
+        let t = texts(&svg);
+        assert!(t.iter().any(|x| x == NOISE_MARK), "{t:?}");
+        let rows = crate::compare::table::rows(&r);
+        let row = rows
+            .iter()
+            .find(|x| x[2] == "200" && x[3] == "rayon" && x[4] == "3*")
+            .unwrap();
+        assert_eq!(row[8], "2.60× ?");
+        let ok = rows
+            .iter()
+            .find(|x| x[2] == "200" && x[3] == "rayon" && x[4] == "2")
+            .unwrap();
+        assert!(!ok[8].contains('?'));
+    }
 }

@@ -330,9 +330,10 @@ impl Report {
         let avg = self.busy_cores_during.map_or(String::new(), |d| {
             format!(" ({d:.1} cores on average over the run)")
         });
+        let cells = if measured == 1 { "cell" } else { "cells" };
         Some(format!(
             "warning: other processes kept more than {BUSY_LIMIT} of the {} cores busy while {marked} \
-             of {measured} cells ran (medians marked ~){avg}{}: those times and speedups are pessimistic and \
+             of {measured} {cells} ran (medians marked ~){avg}{}: those times and speedups are pessimistic and \
              noisy; re-run on a quiet machine",
             self.config.usable_cores,
             if self.busy_cores_before.is_some_and(|b| b > BUSY_LIMIT) {
@@ -398,7 +399,7 @@ impl Report {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::compare::grid::Cell;
     use crate::compare::registry;
@@ -510,7 +511,7 @@ mod tests {
     }
 
     /// A report of `cells()` on a 2-core machine.
-    fn sample_report() -> Report {
+    pub(crate) fn sample_report() -> Report {
         use crate::compare::grid::{self, GridRequest};
         use crate::compare::timing::Timing;
         let selection = GridRequest {

@@ -71,6 +71,7 @@ fn ranges(mut t: Vec<usize>) -> String {
 /// unsupported cells of one engine and size collapsed into one `n/a` row.
 pub fn rows(report: &Report) -> Vec<[String; 12]> {
     let cells = &report.cells;
+    let cores = report.config.usable_cores.max(1) as f64;
     let mut out = Vec::new();
     let mut done_na: Vec<(String, String, usize, String)> = Vec::new();
     for c in cells {
@@ -156,7 +157,11 @@ pub fn rows(report: &Report) -> Vec<[String; 12]> {
                     }),
                     time.map_or("-".into(), |s| units::percent(s.relative_iqr())),
                     c.rate.map_or("-".into(), |r| units::rate(r, &c.unit)),
-                    c.speedup.map_or("-".into(), units::factor),
+                    c.speedup.map_or("-".into(), |x| {
+                        // More than the cores can give: noise, not a result.
+                        let noise = if x > cores { " ?" } else { "" };
+                        format!("{}{noise}", units::factor(x))
+                    }),
                     c.efficiency.map_or("-".into(), units::percent),
                     c.peak_fraction.map_or("-".into(), units::percent),
                     accuracy_text(c),
@@ -227,7 +232,7 @@ pub fn legend(report: &Report) -> String {
          ops) at min(threads, {cores}) threads;\naccuracy: backward error / (n·ε) bound (≤ ~1 is \
          right; `!` above {ACCURACY_FLAG}), `=ref`: bit-identical to blas at 1 thread; `*`: more \
          threads than cores; `~`: other processes kept more than {BUSY_LIMIT} cores busy while the \
-         cell ran.\n"
+         cell ran; `?` after a speedup: above the {cores} cores, so noise (in the plots too).\n"
     )
 }
 
@@ -249,11 +254,12 @@ pub fn verdict_line(v: &Verdict) -> String {
         peak
     );
     match (v.runner_up, v.margin) {
+        (Some(r), Some(_)) if v.within_noise => {
+            // A margin smaller than the spread of the timings: a re-run may swap them.
+            let _ = write!(s, "  tie with {} (within noise)", pick_text(&r));
+        }
         (Some(r), Some(m)) => {
             let _ = write!(s, "  {} faster than {}", units::factor(m), pick_text(&r));
-            if v.within_noise {
-                s.push_str(" (within noise)");
-            }
         }
         _ => {
             s.push_str("  only engine measured");

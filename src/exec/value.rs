@@ -1,11 +1,9 @@
-//! The execution value: an engine and a thread count, passed down to every layer below the
-//! public API (DESIGN.md rule 2).
+//! The execution value itself: an engine, thread budgets and kernel settings, passed down to
+//! every layer below the public API (DESIGN.md rule 2). A leaf: it imports no layer above it.
 
-use crate::dispatch::{self, Plan};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::kernels::{Element, GemmBlocks, GemmKernel, Isa, MAX_BLOCK};
-use crate::op::{Dtype, Op, Shape};
 use crate::parallel::Native;
 use crate::threads;
 
@@ -194,30 +192,5 @@ impl Exec {
             isa: self.isa.unwrap_or_else(Isa::detect),
             blocks: self.gemm_blocks,
         }
-    }
-
-    /// What a call of `op` on `dtype` operands of `shape` would run with this value: the
-    /// concrete engine and threads, how the work is cut, the GEMM kernel of that dtype, and
-    /// which rule decided. The dispatch layer resolves every call through the same function,
-    /// so this is what really runs.
-    ///
-    /// # Errors
-    /// [`Error::Unsupported`] when the engine does not implement `op`.
-    ///
-    /// ```
-    /// use parla::{Dtype, Engine, Exec, Op, Shape};
-    ///
-    /// let auto = Exec::new(Engine::Auto, 2)?;
-    /// // A tiny product stays on one thread whatever the budget.
-    /// let p = auto.plan(Op::Matmul, Dtype::F64, Shape::Product { m: 8, n: 8, k: 8 })?;
-    /// assert_eq!(p.threads, 1);
-    /// // A fixed engine keeps its own; the kernel reported is the one of the dtype asked.
-    /// let rayon = Exec::new(Engine::Rayon, 2)?;
-    /// let p32 = rayon.plan(Op::Matmul, Dtype::F32, Shape::Square(1024))?;
-    /// assert_eq!(p32.kernel, Some(rayon.gemm_kernel::<f32>()));
-    /// # Ok::<(), parla::Error>(())
-    /// ```
-    pub fn plan(&self, op: Op, dtype: Dtype, shape: Shape) -> Result<Plan> {
-        dispatch::plan(self, op, dtype, shape)
     }
 }
