@@ -136,7 +136,8 @@ impl Exec {
     /// [`Error::InvalidArgument`] when this CPU cannot run `isa`.
     ///
     /// ```
-    /// use parla::{Engine, Exec, Isa};
+    /// use parla::tuning::Isa;
+    /// use parla::{Engine, Exec};
     /// let portable = Exec::new(Engine::Rayon, 1)?.with_isa(Isa::Portable)?;
     /// let a = ndarray::array![[1.0f64, 2.0], [3.0, 4.0]];
     /// assert_eq!(portable.matmul(&a, &a)?, ndarray::array![[7.0f64, 10.0], [15.0, 22.0]]);

@@ -5,7 +5,7 @@
 //! ‖UᵀU − I‖₁/(m ε), ‖VᵀV − I‖₁/(n ε) < 50; singular values of matrices built as `U diag(s) Vᵀ`
 //! must match `s` within 50 · max(m,n) · ε · σ_max (Weyl's bound for a backward-stable SVD).
 
-mod common;
+use crate::common;
 
 use common::la::*;
 use common::*;

@@ -4,7 +4,7 @@
 //! ‖VᵀV − I‖₁/(n ε) < 60; eigenvalues of matrices built as `Q diag(λ) Qᵀ` must match `λ` within
 //! 60 · n · ε · max|λ| (Weyl's bound), ascending.
 
-mod common;
+use crate::common;
 
 use common::la::*;
 use common::*;

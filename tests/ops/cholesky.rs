@@ -4,7 +4,7 @@
 //! compensated sums; structure: `L` lower with a positive diagonal and an exactly zero strict
 //! upper triangle; only the lower triangle of `A` is read.
 
-mod common;
+use crate::common;
 
 use common::la::*;
 use common::*;

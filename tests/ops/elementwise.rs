@@ -4,7 +4,7 @@
 //! broadcast layouts, sizes around the per-thread chunk edges; the result's memory order;
 //! empty inputs (closure never called); typed shape errors naming both shapes.
 
-mod common;
+use crate::common;
 
 use common::la::{Layout, Stored, LAYOUTS};
 use ndarray::{s, Array, Array1, Array2, Array3, ArrayView2, Axis, Dimension, ShapeBuilder};

@@ -9,7 +9,7 @@
 //! - `Error::Lapack` ("a bug in parla if it ever shows up") never appears;
 //! - on `Ok`, the outputs have the documented shapes.
 
-mod common;
+use crate::common;
 
 use common::la::{Layout, Stored, LAYOUTS};
 use ndarray::{Array1, Array2, ArrayView2};

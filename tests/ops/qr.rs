@@ -3,7 +3,7 @@
 //! Accuracy: LAPACK's `dqrt01` ratios ‖Q R − A‖₁/(max(m,n) ‖A‖₁ ε) < 30 and
 //! ‖QᵀQ − I‖₁/(m ε) < 30, in f64 with compensated sums.
 
-mod common;
+use crate::common;
 
 use common::la::*;
 use common::*;

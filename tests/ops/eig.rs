@@ -6,7 +6,7 @@
 //! built as `Q R Qᵀ` from 2×2 rotation blocks are normal, so their eigenvalues `r e^{±iθ}` are
 //! recovered within 60 · n · ε · ‖A‖₂.
 
-mod common;
+use crate::common;
 
 use std::f64::consts::PI;
 

@@ -2,7 +2,7 @@
 //! on contiguous, strided (`s![..;3]`) and reversed (`s![..;-1]`) vectors, with guard values
 //! between the strided elements and error bounds that grow with n·ε.
 
-mod common;
+use crate::common;
 
 use ndarray::{s, Array1, ArrayView1, ArrayViewMut1};
 use parla::{Engine, Error, Exec, Scalar};

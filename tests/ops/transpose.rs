@@ -3,7 +3,7 @@
 //! broadcast), sizes around the 32 × 32 tile and the per-thread band edges, empty shapes;
 //! NaN, ±Inf and -0.0 moved bit for bit.
 
-mod common;
+use crate::common;
 
 use common::la::{Stored, LAYOUTS};
 use ndarray::{Array1, Array2, ArrayView2, Axis};

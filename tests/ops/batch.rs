@@ -9,7 +9,7 @@
 
 #![allow(clippy::needless_range_loop)] // items are indexed in several arrays at once
 
-mod common;
+use crate::common;
 
 use common::la::*;
 use common::*;

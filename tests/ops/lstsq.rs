@@ -5,7 +5,7 @@
 //! `V Σ⁺ Uᵀ b` from the factors a rank-deficient `A` was built from. Optimality is checked
 //! with the scale-invariant ratio ‖Aᵀ(A x − b)‖₁ / (‖Aᵀ‖₁ (‖A‖₁ ‖x‖₁ + ‖b‖₁) max(m,n) ε) < 30.
 
-mod common;
+use crate::common;
 
 use common::la::*;
 use common::*;

@@ -4,7 +4,7 @@
 //! of terms times ε of the element type. The 2-norm is checked on matrices built with known
 //! singular values.
 
-mod common;
+use crate::common;
 
 use common::la::*;
 use common::*;

@@ -5,7 +5,7 @@
 //! thread), empty shapes, overflow- and underflow-scale values, NaN/Inf propagation, and
 //! bit-identical results run to run.
 
-mod common;
+use crate::common;
 
 use common::la::{Layout, Stored, LAYOUTS};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};

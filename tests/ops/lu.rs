@@ -5,7 +5,7 @@
 //! against slow references with compensated sums; every ratio is scaled by n·ε of the element
 //! type, so one threshold serves f32 and f64, well- and ill-conditioned and near-overflow inputs.
 
-mod common;
+use crate::common;
 
 use common::la::*;
 use common::*;

@@ -7,7 +7,7 @@
 //! The scale is a power of two, so the unscaled data (used by the f64 reference) is exactly the
 //! data the engines see.
 
-mod common;
+use crate::common;
 
 use common::la::*;
 use common::*;

@@ -6,7 +6,7 @@
 //! Only that triangle may be read: anything in the other one (garbage, NaN) must not change
 //! the result.
 
-mod common;
+use crate::common;
 
 use common::la::*;
 use common::*;
