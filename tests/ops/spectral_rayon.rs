@@ -11,7 +11,7 @@
 //! |λᵢ − μᵢ| ≤ c·n·ε·‖A‖₂ (Weyl), the same for σᵢ. Sizes sit around the 32-column reflector
 //! blocks of the back-transformations (31, 32, 33, 65, 97), so the blocked paths run.
 
-mod common;
+use crate::common;
 
 use common::la::*;
 use common::*;
