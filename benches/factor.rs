@@ -3,7 +3,9 @@
 //!
 //! - `cholesky`, `solve` (LU, one right-hand side), `qr` (Q formed): n = 256, 1024;
 //! - `eigh`: `parla::eigh` (LAPACK `syevd`) against ndarray-linalg's `eigh` (`syev`, id
-//!   `ndarray-linalg-syev/<threads>t/<n>`) on the same symmetric matrix, n = 256, 1024.
+//!   `ndarray-linalg-syev/<threads>t/<n>`) on the same symmetric matrix, n = 256, 1024;
+//! - `svd`: thin SVD with vectors (LAPACK `gesdd` on `blas`, parla's bidiagonal QR on the
+//!   rayon engines), n = 256, 1024.
 //!
 //! Run: `cargo bench --bench factor` (about 3 minutes on 2 cores). Engines and threads:
 //! `PARLA_BACKEND`, `PARLA_NUM_THREADS` (default: blas, rayon-blas, rayon × 1 and the usable
@@ -104,9 +106,24 @@ fn eigh(c: &mut Criterion) {
     group.finish();
 }
 
+fn svd(c: &mut Criterion) {
+    let mut group = c.benchmark_group("svd");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    for n in SIZES {
+        let a = common::matrix(n, n, 5);
+        group.throughput(Throughput::Elements(common::flops(parla::Op::Svd, n)));
+        for (engine, t, exec) in common::execs(parla::Op::Svd) {
+            group.bench_function(BenchmarkId::new(common::id(engine, t), n), |b| {
+                b.iter(|| exec.svd(&a, false).unwrap())
+            });
+        }
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = common::criterion();
-    targets = cholesky, solve, qr, eigh
+    targets = cholesky, solve, qr, eigh, svd
 }
 criterion_main!(benches);

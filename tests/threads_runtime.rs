@@ -159,12 +159,13 @@ fn backend_runtime_and_scope() {
     assert_eq!(parla::backend().unwrap(), Engine::Rayon);
     let a = Array2::<f64>::eye(2);
     assert!(matches!(
-        parla::eigh(&a),
+        parla::eig(&a),
         Err(Error::Unsupported {
-            op: "eigh",
+            op: "eig",
             engine: Engine::Rayon
         })
     ));
+    assert_eq!(parla::eigh(&a).unwrap().values, ndarray::array![1.0, 1.0]);
     assert_eq!(
         Exec::current()
             .unwrap()

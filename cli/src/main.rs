@@ -94,7 +94,7 @@ struct DistBenchArgs {
 /// Options of `parla compare` (lists are comma-separated).
 #[derive(clap::Args, Debug)]
 struct CompareArgs {
-    /// Operations: gemm, gemv, axpy, row_norms, col_norms, cholesky, solve, qr, eigh,
+    /// Operations: gemm, gemv, axpy, row_norms, col_norms, cholesky, solve, qr, eigh, svd,
     /// batch_gemm, batch_solve, or all [default: all].
     #[arg(long, value_name = "LIST")]
     ops: Option<String>,

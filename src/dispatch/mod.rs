@@ -333,8 +333,13 @@ pub(crate) fn svd<T: Scalar>(
     a: ArrayView2<T>,
     vectors: Vectors,
 ) -> Result<Svd<T>> {
-    let threads = blas_threads::<T>(exec, op, Shape::Matrix(a.nrows(), a.ncols()))?;
-    blas::svd::svd(op.name(), threads, a, vectors)
+    let path = route::<T>(exec, op, Shape::Matrix(a.nrows(), a.ncols()))?;
+    factor_path(
+        exec,
+        path,
+        |l3| factor::svd::svd(op.name(), l3, a, vectors),
+        |threads| blas::svd::svd(op.name(), threads, a, vectors),
+    )
 }
 
 pub(crate) fn eigh<T: Scalar>(
@@ -343,8 +348,13 @@ pub(crate) fn eigh<T: Scalar>(
     a: ArrayView2<T>,
     vectors: bool,
 ) -> Result<Eigh<T>> {
-    let threads = blas_threads::<T>(exec, op, Shape::Square(a.nrows()))?;
-    blas::eigh::eigh(op.name(), threads, a, vectors)
+    let path = route::<T>(exec, op, Shape::Square(a.nrows()))?;
+    factor_path(
+        exec,
+        path,
+        |l3| factor::eigh::eigh(op.name(), l3, a, vectors),
+        |threads| blas::eigh::eigh(op.name(), threads, a, vectors),
+    )
 }
 
 pub(crate) fn eig<T: Scalar>(
@@ -369,8 +379,13 @@ pub(crate) fn lstsq<T: Scalar>(
         cols: a.ncols(),
         rhs: b.ncols(),
     };
-    let threads = blas_threads::<T>(exec, OP, shape)?;
-    blas::lstsq::lstsq(OP.name(), threads, a, b, rcond)
+    let path = route::<T>(exec, OP, shape)?;
+    factor_path(
+        exec,
+        path,
+        |l3| factor::lstsq::lstsq(OP.name(), l3, a, b, rcond),
+        |threads| blas::lstsq::lstsq(OP.name(), threads, a, b, rcond),
+    )
 }
 
 /// Refuses `op` on an engine that does not implement it, for calls the public API answers

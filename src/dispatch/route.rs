@@ -16,8 +16,9 @@ use super::auto;
 pub(crate) fn implements(engine: Engine, op: Op) -> bool {
     match engine {
         Engine::Blas | Engine::Auto => true,
-        // The spectral family (SVD and eigenvalue based) runs on LAPACK only so far.
-        Engine::RayonBlas | Engine::Rayon => op.family() != Family::Spectral,
+        // The general eigenproblem runs on LAPACK only so far; the rest of the spectral family
+        // (eigh, SVD and what is built on it) is written over the engine in `factor/`.
+        Engine::RayonBlas | Engine::Rayon => !matches!(op, Op::Eig | Op::Eigvals),
     }
 }
 

@@ -12,10 +12,17 @@
 //! `--example factor_engines`: switching whole sub-problems below order 192 to one thread instead
 //! was no faster (Cholesky n = 2048: 56 vs 51 ms).
 
+pub(crate) mod bidiag;
 pub(crate) mod cholesky;
+pub(crate) mod eigh;
+pub(crate) mod lstsq;
 pub(crate) mod lu;
+pub(crate) mod orthogonal;
 pub(crate) mod qr;
+pub(crate) mod svd;
 pub(crate) mod triangular;
+pub(crate) mod tridiag;
+pub(crate) mod tridiag_dc;
 
 /// Where to split an order-`n` problem: about half, rounded to a multiple of 16 (whole
 /// micro-kernel tiles on both sides), always leaving both halves non-empty (`n ≥ 2`).

@@ -71,7 +71,7 @@ pub(crate) fn qr<T: Scalar>(
 }
 
 /// V: the panel's Householder vectors with their implicit unit diagonal and zeros above.
-fn unit_lower<T: Scalar>(op: &'static str, panel: ArrayView2<T>) -> Result<Array2<T>> {
+pub(crate) fn unit_lower<T: Scalar>(op: &'static str, panel: ArrayView2<T>) -> Result<Array2<T>> {
     let (rows, b) = panel.dim();
     let mut v = zeros_f(op, rows, b)?;
     for c in 0..b.min(rows) {
@@ -84,7 +84,7 @@ fn unit_lower<T: Scalar>(op: &'static str, panel: ArrayView2<T>) -> Result<Array
 
 /// The upper triangular T with `H₁…H_b = I − V T Vᵀ` (LAPACK's `larft`, forward, columnwise):
 /// `T[i,i] = τᵢ`, `T[..i, i] = −τᵢ · T[..i, ..i] · (V[:, ..i]ᵀ vᵢ)`.
-fn larft<T: Scalar>(op: &'static str, v: ArrayView2<T>, tau: &[T]) -> Result<Array2<T>> {
+pub(crate) fn larft<T: Scalar>(op: &'static str, v: ArrayView2<T>, tau: &[T]) -> Result<Array2<T>> {
     let b = tau.len();
     let mut t = zeros_f(op, b, b)?;
     for i in 0..b {
@@ -103,7 +103,7 @@ fn larft<T: Scalar>(op: &'static str, v: ArrayView2<T>, tau: &[T]) -> Result<Arr
 }
 
 /// `C ← (I − V T Vᵀ) C` (`transposed`: `(I − V Tᵀ Vᵀ) C`) with three GEMMs.
-fn apply<T: Scalar>(
+pub(crate) fn apply<T: Scalar>(
     l3: &Level3,
     op: &'static str,
     v: ArrayView2<T>,

@@ -6,6 +6,7 @@
 //! Kernels hold no global state: the instruction set and the block sizes arrive as values
 //! ([`GemmKernel`]), chosen by the caller.
 
+pub(crate) mod bidiag_svd;
 pub(crate) mod elementwise;
 pub(crate) mod gemm;
 pub(crate) mod level1;
@@ -15,8 +16,11 @@ pub(crate) mod micro;
 pub(crate) mod pack;
 pub(crate) mod qr;
 pub(crate) mod reduce;
+pub(crate) mod reflector;
+pub(crate) mod simd1;
 pub(crate) mod transpose;
 pub(crate) mod triangular;
+pub(crate) mod tridiag_eig;
 
 use std::fmt;
 

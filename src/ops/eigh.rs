@@ -35,7 +35,9 @@ impl Exec {
     /// (numpy's `linalg.eigh`). Only the lower triangle of `A` is read.
     ///
     /// Engines: `blas` (`syevd`, divide and conquer — about 5× faster than the `syev` that
-    /// ndarray-linalg's `eigh` calls).
+    /// ndarray-linalg's `eigh` calls); `rayon-blas` and `rayon` (parla's blocked Householder
+    /// tridiagonal reduction with GEMM trailing updates, divide-and-conquer tridiagonal solver,
+    /// back-transformation as GEMMs on the engine).
     ///
     /// # Errors
     /// [`Error::NotSquare`](crate::Error::NotSquare); [`Error::NonFinite`](crate::Error::NonFinite);
@@ -53,7 +55,8 @@ impl Exec {
 
     /// Eigenvalues only of a symmetric matrix, ascending (numpy's `linalg.eigvalsh`).
     ///
-    /// Engines: `blas` (`syevd`, `jobz = 'N'`).
+    /// Engines: `blas` (`syevd`, `jobz = 'N'`); `rayon-blas` and `rayon` (the reduction of
+    /// [`Exec::eigh`], then implicit QL on the tridiagonal matrix).
     ///
     /// # Errors
     /// As [`Exec::eigh`].

@@ -17,7 +17,8 @@ impl Exec {
     /// SVD. Singular values `≤ rcond · σ_max` are treated as zero (`rcond = 0`: only exact
     /// zeros; `rcond ≥ 1`: all of them, giving rank 0); `rcond` defaults to `ε · max(m, n)`.
     ///
-    /// Engines: `blas` (`gelsd`).
+    /// Engines: `blas` (`gelsd`); `rayon-blas` and `rayon` (the engine's thin SVD, then two
+    /// GEMMs; residuals as ‖B − A X‖² per column).
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] if `b` has not `m` rows; [`Error::NonFinite`];

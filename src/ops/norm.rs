@@ -14,7 +14,7 @@ impl Exec {
     /// calling thread on every engine (they are one pass over memory) and let NaN propagate;
     /// [`NormKind::Two`] is the largest singular value.
     ///
-    /// Engines: all for `Fro`, `One`, `Inf`; `blas` for `Two` (`gesdd`, values only).
+    /// Engines: all (`Two`: the engine's [`Exec::svdvals`]).
     ///
     /// # Errors
     /// For `Two`: [`Error::NonFinite`](crate::Error::NonFinite) and as [`Exec::svd`].

@@ -33,7 +33,9 @@ impl Exec {
     /// descending. `full = true`: `U` is `m × m` and `Vᵀ` is `n × n`; `full = false` (thin):
     /// `U` is `m × k`, `Vᵀ` is `k × n`, `k = min(m, n)`.
     ///
-    /// Engines: `blas` (`gesdd`, divide and conquer).
+    /// Engines: `blas` (`gesdd`, divide and conquer); `rayon-blas` and `rayon` (parla's
+    /// Householder bidiagonalization, implicit-shift bidiagonal QR with its rotations applied in
+    /// parallel blocks of rows, back-transformation as GEMMs on the engine).
     ///
     /// # Errors
     /// [`Error::NonFinite`] (LAPACK may loop on NaN); [`Error::NoConvergence`];
@@ -80,7 +82,8 @@ impl Exec {
 
     /// Singular values only, descending (numpy's `linalg.svd(a, compute_uv=False)`).
     ///
-    /// Engines: `blas` (`gesdd` with `jobz = 'N'`).
+    /// Engines: `blas` (`gesdd` with `jobz = 'N'`); `rayon-blas` and `rayon` (as
+    /// [`Exec::svd`], without vectors).
     ///
     /// # Errors
     /// As [`Exec::svd`].
@@ -100,7 +103,7 @@ impl Exec {
     /// Moore–Penrose pseudo-inverse `A⁺ = V diag(1/σᵢ) Uᵀ`, keeping the singular values
     /// `σᵢ > rtol · σ_max` (numpy's `linalg.pinv`). `rtol` defaults to `max(m, n) · ε`.
     ///
-    /// Engines: `blas` (`gesdd` + `gemm`).
+    /// Engines: all (the engine's [`Exec::svd`] + `gemm`).
     ///
     /// # Errors
     /// As [`Exec::svd`]; [`Error::InvalidArgument`] for a negative or NaN `rtol`.
@@ -152,7 +155,7 @@ impl Exec {
     /// Condition number in the 2-norm, `σ_max / σ_min` (numpy's `linalg.cond`); `+inf` for a
     /// singular matrix.
     ///
-    /// Engines: `blas` (`gesdd`, values only).
+    /// Engines: all (the engine's [`Exec::svdvals`]).
     ///
     /// # Errors
     /// [`Error::Empty`] for an empty matrix (undefined); otherwise as [`Exec::svd`].
@@ -183,7 +186,7 @@ impl Exec {
     /// `linalg.matrix_rank`). `tol` defaults to `σ_max · max(m, n) · ε`. Zero for an empty
     /// matrix.
     ///
-    /// Engines: `blas` (`gesdd`, values only).
+    /// Engines: all (the engine's [`Exec::svdvals`]).
     ///
     /// # Errors
     /// As [`Exec::svd`]; [`Error::InvalidArgument`] for a negative or NaN `tol`.

@@ -290,12 +290,33 @@ fn errors() {
     };
     assert_eq!(parla::eigh(&a), Err(tl("eigh")));
     assert_eq!(parla::eigvalsh(&a), Err(tl("eigvalsh")));
+    // The rayon engines implement both, with the same errors.
     for engine in [Engine::Rayon, Engine::RayonBlas] {
         let e = Exec::new(engine, 1).unwrap();
-        let un = |op| Error::Unsupported { op, engine };
-        assert_eq!(e.eigh(&Array2::<f64>::eye(2)), Err(un("eigh")));
-        assert_eq!(e.eigvalsh(&Array2::<f64>::eye(2)), Err(un("eigvalsh")));
-        assert_eq!(e.eigh(&Array2::<f64>::zeros((0, 0))), Err(un("eigh")));
+        let f = e.eigh(&Array2::<f64>::eye(2)).unwrap();
+        assert_eq!(f.values, ndarray::array![1.0, 1.0], "{engine:?}");
+        assert_eq!(f.vectors, Array2::<f64>::eye(2), "{engine:?}");
+        assert_eq!(
+            e.eigvalsh(&Array2::<f64>::eye(2)).unwrap(),
+            ndarray::array![1.0, 1.0]
+        );
+        let f = e.eigh(&Array2::<f64>::zeros((0, 0))).unwrap();
+        assert_eq!((f.values.len(), f.vectors.dim()), (0, (0, 0)));
+        assert_eq!(e.eigh(&r), Err(ns("eigh")), "{engine:?}");
+        let mut a = Array2::<f64>::eye(4);
+        a[[2, 2]] = f64::NAN;
+        let nf = |op| Error::NonFinite {
+            op,
+            index: vec![2, 2],
+            value: "NaN".into(),
+        };
+        assert_eq!(e.eigh(&a), Err(nf("eigh")), "{engine:?}");
+        assert_eq!(e.eigvalsh(&a), Err(nf("eigvalsh")), "{engine:?}");
+        assert_eq!(
+            Exec::new(engine, 2).unwrap().eigh(&a),
+            Err(nf("eigh")),
+            "{engine:?}"
+        );
     }
 }
 

@@ -453,16 +453,36 @@ fn errors() {
             max: imax
         })
     );
+    // The rayon engines implement lstsq, with the same errors.
     for engine in [Engine::Rayon, Engine::RayonBlas] {
         let e = Exec::new(engine, 1).unwrap();
-        let un = Err(Error::Unsupported {
-            op: "lstsq",
-            engine,
-        });
-        assert_eq!(e.lstsq(&a, &Array1::<f64>::ones(4), None), un);
+        let r = e.lstsq(&a, &Array1::<f64>::ones(4), None).unwrap();
+        let want = Exec::blas(1)
+            .unwrap()
+            .lstsq(&a, &Array1::<f64>::ones(4), None)
+            .unwrap();
+        assert_eq!((r.rank, r.solution.dim()), (want.rank, want.solution.dim()));
+        for (x, y) in r.solution.iter().zip(&want.solution) {
+            assert!(
+                (x - y).abs() <= 1e-13 * (1.0 + y.abs()),
+                "{engine:?}: {x} vs {y}"
+            );
+        }
+        let r = e
+            .lstsq(&Array2::<f64>::zeros((4, 0)), &Array1::<f64>::ones(4), None)
+            .unwrap();
         assert_eq!(
-            e.lstsq(&Array2::<f64>::zeros((4, 0)), &Array1::<f64>::ones(4), None),
-            un
+            (r.rank, r.solution.dim(), r.residuals.to_vec()),
+            (0, (0, 1), vec![4.0])
+        );
+        let mut bad = a.clone();
+        bad[[1, 1]] = f64::NAN;
+        assert!(
+            matches!(
+                e.lstsq(&bad, &Array1::<f64>::ones(4), None),
+                Err(Error::NonFinite { op: "lstsq", .. })
+            ),
+            "{engine:?}"
         );
     }
 }

@@ -24,6 +24,7 @@ mod parallel;
 mod proptest_errors;
 mod qr;
 mod reduce;
+mod spectral_rayon;
 mod subnormal_diagonal;
 mod svd;
 mod transpose;

@@ -200,7 +200,7 @@ fn concurrent_writers_of_one_key_in_two_processes() {
     let child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "child_writer",
+            "memory::child_writer",
             "--ignored",
             "--test-threads",
             "1",

@@ -512,15 +512,33 @@ fn too_large_and_unsupported() {
         assert_eq!(parla::cond(&a), Err(tl("cond")));
         assert_eq!(parla::matrix_rank(&a, None), Err(tl("matrix_rank")));
     }
+    // The rayon engines implement all of them, with the same errors.
     let a = Array2::<f64>::eye(2);
     for engine in [Engine::Rayon, Engine::RayonBlas] {
         let e = Exec::new(engine, 1).unwrap();
-        let un = |op| Error::Unsupported { op, engine };
-        assert_eq!(e.svd(&a, true), Err(un("svd")));
-        assert_eq!(e.svdvals(&a), Err(un("svdvals")));
-        assert_eq!(e.pinv(&a, None), Err(un("pinv")));
-        assert_eq!(e.cond(&a), Err(un("cond")));
-        assert_eq!(e.matrix_rank(&a, None), Err(un("matrix_rank")));
-        assert_eq!(e.svd(&Array2::<f64>::zeros((2, 0)), true), Err(un("svd")));
+        let f = e.svd(&a, true).unwrap();
+        assert_eq!(f.s, ndarray::array![1.0, 1.0], "{engine:?}");
+        assert_eq!(e.svdvals(&a).unwrap(), ndarray::array![1.0, 1.0]);
+        assert_eq!(e.pinv(&a, None).unwrap(), a);
+        assert_eq!(e.cond(&a).unwrap(), 1.0);
+        assert_eq!(e.matrix_rank(&a, None).unwrap(), 2);
+        let f = e.svd(&Array2::<f64>::zeros((2, 0)), true).unwrap();
+        assert_eq!((f.u, f.s.len(), f.vt.dim()), (Array2::eye(2), 0, (0, 0)));
+        let mut b = Array2::<f64>::ones((4, 5));
+        b[[2, 4]] = f64::INFINITY;
+        let nf = |op| Error::NonFinite {
+            op,
+            index: vec![2, 4],
+            value: "inf".into(),
+        };
+        assert_eq!(e.svd(&b, false), Err(nf("svd")), "{engine:?}");
+        assert_eq!(e.svdvals(&b), Err(nf("svdvals")), "{engine:?}");
+        assert_eq!(e.pinv(&b, None), Err(nf("pinv")), "{engine:?}");
+        assert_eq!(e.cond(&b), Err(nf("cond")), "{engine:?}");
+        assert_eq!(
+            e.matrix_rank(&b, None),
+            Err(nf("matrix_rank")),
+            "{engine:?}"
+        );
     }
 }

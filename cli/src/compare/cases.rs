@@ -16,6 +16,7 @@
 //! | `solve` | `‖A x − b‖ / (n ε (‖A‖ ‖x‖ + ‖b‖))` (normwise backward error) |
 //! | `qr` | `max(‖Q R − A‖ / (n ε ‖A‖), ‖Qᵀ Q − I‖ / (n ε))` |
 //! | `eigh` | `max(‖A V − V Λ‖ / (n ε ‖A‖), ‖Vᵀ V − I‖ / (n ε))` |
+//! | `svd` | `max(‖A − U Σ Vᵀ‖ / (n ε ‖A‖), ‖Uᵀ U − I‖ / (n ε), ‖V Vᵀ − I‖ / (n ε))` |
 //! | `row_norms`, `col_norms` | `‖r − r₆₄‖ / (n ε ‖A‖)` |
 //! | `batch_gemm` | the `gemm` ratio of the worst matrix of the batch (order 32) |
 //! | `batch_solve` | the `solve` ratio of the worst system of the batch (order 32) |
@@ -32,7 +33,7 @@ use rand_chacha::ChaCha8Rng;
 
 use parla::batch::{Batch, Strategy};
 use parla::Result;
-use parla::{Eigh, Exec, Qr, QrMode, Scalar, Trans};
+use parla::{Eigh, Exec, Qr, QrMode, Scalar, Svd, Trans};
 
 /// The random generator every case draws its inputs from (seeded per cell group).
 pub type CaseRng = ChaCha8Rng;
@@ -473,6 +474,47 @@ impl<T: Scalar> Case for EighCase<T> {
         let residual = fro_diff(&av, &vl) / (n * eps * fro(a.iter()));
         let orth = orthogonality(check, &v)? / (n * eps);
         Ok(residual.max(orth))
+    }
+}
+
+/// Thin SVD (singular values and vectors) of a seeded general `n × n` matrix.
+pub struct SvdCase<T> {
+    a: Array2<T>,
+    out: Option<Svd<T>>,
+}
+
+impl<T: Scalar> SvdCase<T> {
+    /// A seeded general matrix.
+    pub fn new(n: usize, rng: &mut CaseRng) -> Self {
+        SvdCase {
+            a: random_matrix(rng, n, n),
+            out: None,
+        }
+    }
+}
+
+impl<T: Scalar> Case for SvdCase<T> {
+    fn run(&mut self, exec: &Exec) -> Result<()> {
+        self.out = Some(exec.svd(&self.a, false)?);
+        Ok(())
+    }
+    fn output_hash(&self) -> u64 {
+        self.out.as_ref().map_or(0, |f| {
+            hash_values(f.u.iter())
+                ^ hash_values(f.s.iter()).rotate_left(1)
+                ^ hash_values(f.vt.iter()).rotate_left(2)
+        })
+    }
+    fn backward_error(&self, check: &Exec) -> Result<f64> {
+        let f = self.out.as_ref().ok_or_else(|| no_output("svd"))?;
+        let (u, s, vt, a) = (to64(&f.u), to64(&f.s), to64(&f.vt), to64(&self.a));
+        let n = a.nrows() as f64;
+        let eps = eps::<T>();
+        let us = &u * &s.view().insert_axis(ndarray::Axis(0));
+        let residual = fro_diff(&check.matmul(&us, &vt)?, &a) / (n * eps * fro(a.iter()));
+        let orth_u = orthogonality(check, &u)? / (n * eps);
+        let orth_v = orthogonality(check, &vt.t().to_owned())? / (n * eps);
+        Ok(residual.max(orth_u).max(orth_v))
     }
 }
 

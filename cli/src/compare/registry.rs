@@ -149,6 +149,10 @@ fn setup_eigh(d: Dtype, n: usize, rng: &mut CaseRng, _: &Exec) -> Result<Box<dyn
     by_dtype!(d, |T| Result::Ok(cases::EighCase::<T>::new(n, rng)))
 }
 
+fn setup_svd(d: Dtype, n: usize, rng: &mut CaseRng, _: &Exec) -> Result<Box<dyn Case>> {
+    by_dtype!(d, |T| Result::Ok(cases::SvdCase::<T>::new(n, rng)))
+}
+
 const BOTH: &[Dtype] = &[Dtype::F64, Dtype::F32];
 const F64: &[Dtype] = &[Dtype::F64];
 
@@ -284,6 +288,21 @@ pub static REGISTRY: &[OpSpec] = &[
         quick_sizes: &[256],
         default_dtypes: F64,
         setup: setup_eigh,
+    },
+    OpSpec {
+        name: "svd",
+        plan_op: Op::Svd,
+        plan_shape: Shape::Square,
+        summary: "A = U·Σ·Vᵀ thin, A n × n (nominal 12n³: the library's count for Op::Svd, \
+                  4mn² + 8n³)",
+        bound: Bound::Compute,
+        flops: |n| 12.0 * n * n * n,
+        bytes: |n, s| 3.0 * n * n * s,
+        memory: |n, s| n * n * (6.0 * s + 32.0),
+        default_sizes: &[256, 1024],
+        quick_sizes: &[256],
+        default_dtypes: F64,
+        setup: setup_svd,
     },
     // The batched operations: `n` is the batch length, the matrices are 32 × 32; the plan op
     // is the per-matrix operation (an engine runs the batch iff it runs the item).

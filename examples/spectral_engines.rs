@@ -1,0 +1,94 @@
+//! The spectral decompositions on the three engines with the same thread budget, timed
+//! interleaved (blas, rayon-blas, rayon, blas, …) so noise hits all alike; prints medians and
+//! each engine's time relative to `blas` (LAPACK `syevd` / `gesdd` on OpenBLAS's threads).
+//!
+//! Run: `cargo run --release --example spectral_engines -- [threads] [n ...]`
+//! (default: all usable cores, n = 512 1024).
+
+use std::time::Instant;
+
+use ndarray::Array2;
+use parla::{Engine, Error, Exec};
+
+type Op = (&'static str, Box<dyn Fn(&Exec) -> Result<(), Error>>);
+
+fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let threads = args
+        .first()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(parla::threads::usable_cores);
+    let mut sizes: Vec<usize> = args.iter().skip(1).filter_map(|s| s.parse().ok()).collect();
+    if sizes.is_empty() {
+        sizes = vec![512, 1024];
+    }
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!("threads {threads}, load {}", load.trim());
+    for n in sizes {
+        let g = Array2::from_shape_fn((n, n), |(i, j)| {
+            (((i * 37 + j * 11) % 101) as f64 - 50.0) / 50.0 + ((i * j) % 7) as f64 / 13.0
+        });
+        let sym = &g + &g.t();
+        let ops: Vec<Op> = vec![
+            (
+                "eigh",
+                Box::new({
+                    let a = sym.clone();
+                    move |e: &Exec| e.eigh(&a).map(drop)
+                }),
+            ),
+            (
+                "eigvalsh",
+                Box::new({
+                    let a = sym.clone();
+                    move |e: &Exec| e.eigvalsh(&a).map(drop)
+                }),
+            ),
+            (
+                "svd thin",
+                Box::new({
+                    let a = g.clone();
+                    move |e: &Exec| e.svd(&a, false).map(drop)
+                }),
+            ),
+            (
+                "svdvals",
+                Box::new({
+                    let a = g.clone();
+                    move |e: &Exec| e.svdvals(&a).map(drop)
+                }),
+            ),
+        ];
+        let engines = [Engine::Blas, Engine::RayonBlas, Engine::Rayon]
+            .map(|e| Exec::new(e, threads))
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+        for (name, op) in &ops {
+            let reps = if n <= 512 { 5 } else { 3 };
+            let mut times = vec![Vec::new(); engines.len()];
+            for _ in 0..reps {
+                for (e, t) in engines.iter().zip(times.iter_mut()) {
+                    let start = Instant::now();
+                    op(e)?;
+                    t.push(start.elapsed().as_secs_f64());
+                }
+            }
+            let med: Vec<f64> = times
+                .iter_mut()
+                .map(|v| {
+                    v.sort_by(f64::total_cmp);
+                    v[v.len() / 2]
+                })
+                .collect();
+            println!(
+                "n={n:5} {name:9} blas {:.4} s | rayon-blas {:.4} s ({:.2}x) | rayon {:.4} s ({:.2}x)",
+                med[0],
+                med[1],
+                med[1] / med[0],
+                med[2],
+                med[2] / med[0]
+            );
+        }
+    }
+    Ok(())
+}

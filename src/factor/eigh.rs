@@ -1,0 +1,124 @@
+//! Symmetric eigendecomposition `A = V diag(λ) Vᵀ` on a rayon engine.
+//!
+//! ```text
+//! scale A by a power of two into the safe range (only when it is outside it)
+//! A = Q T Qᵀ                     Householder tridiagonal reduction (factor::tridiag)
+//! T = Z Λ Zᵀ                     divide and conquer (factor::tridiag_dc) above order DC_BASE,
+//!                                else implicit QL with Wilkinson shifts (kernels::tridiag_eig)
+//! sort λ ascending (columns of Z with them)
+//! V = Q Z                        blocked compact-WY reflectors: GEMMs on the engine
+//! ```
+//! Values only: the QL iteration without rotations, O(n²) after the reduction.
+
+use ndarray::{s, Array1, Array2, ArrayView2};
+
+use crate::alloc::zeros_f;
+use crate::decomp::Eigh;
+use crate::error::{Error, Result};
+use crate::factor::orthogonal::{
+    apply_reflectors, pow2_factors, safe_scale_exponent, RotationBuffer,
+};
+use crate::factor::tridiag::{tridiagonalize, TRD_NB};
+use crate::factor::tridiag_dc::{tridiagonal_dc, DcError, DC_BASE};
+use crate::kernels::tridiag_eig::tridiagonal_ql;
+use crate::parallel::level3::Level3;
+use crate::scalar::Scalar;
+
+/// QL sweeps allowed per eigenvalue on average (LAPACK `steqr` allows 30).
+const SWEEPS_PER_VALUE: usize = 30;
+
+/// Eigenvalues (ascending) and, if `vectors`, orthonormal eigenvectors of the symmetric matrix
+/// whose lower triangle is in `a` (square, finite, `n ≥ 1`).
+pub(crate) fn eigh<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    a: ArrayView2<T>,
+    vectors: bool,
+) -> Result<Eigh<T>> {
+    let n = a.nrows();
+    let mut w = zeros_f::<T>(op, n, n)?;
+    let mut amax = T::zero();
+    for j in 0..n {
+        for i in j..n {
+            let x = a[[i, j]];
+            w[[i, j]] = x;
+            amax = amax.max(x.abs());
+        }
+    }
+    let k = safe_scale_exponent(amax);
+    if k != 0 {
+        let (f1, f2) = pow2_factors::<T>(k);
+        w.map_inplace(|x| *x = *x * f1 * f2);
+    }
+    let tri = tridiagonalize(op, l3, &mut w, TRD_NB)?;
+    let mut d = tri.d;
+    let max_sweeps = SWEEPS_PER_VALUE * n;
+    let no_conv = |l: usize| Error::NoConvergence {
+        op,
+        detail: format!("tridiagonal QL: eigenvalue {l} not found in {max_sweeps} sweeps"),
+    };
+    let mut z = if vectors && n > DC_BASE {
+        let (w, q) = tridiagonal_dc(op, l3, &d, &tri.e).map_err(|e| match e {
+            DcError::NoConvergence => no_conv(0),
+            DcError::Other(e) => e,
+        })?;
+        d = w;
+        Some(q)
+    } else if vectors {
+        let mut z = zeros_f::<T>(op, n, n)?;
+        z.diag_mut().fill(T::one());
+        let threads = l3.team.threads();
+        let mut buf = RotationBuffer::new(n);
+        let mut zv = z.view_mut();
+        tridiagonal_ql(&mut d, &tri.e, max_sweeps, |rots| {
+            buf.push(threads, &mut zv, rots)
+        })
+        .map_err(no_conv)?;
+        buf.flush(threads, &mut zv);
+        Some(z)
+    } else {
+        tridiagonal_ql(&mut d, &tri.e, max_sweeps, |_| {}).map_err(no_conv)?;
+        None
+    };
+    // Ascending, by selection (n swaps of columns at most).
+    for i in 0..n {
+        let mut best = i;
+        for j in i + 1..n {
+            if d[j] < d[best] {
+                best = j;
+            }
+        }
+        if best != i {
+            d.swap(i, best);
+            if let Some(z) = z.as_mut() {
+                let (mut ci, mut cb) = z.multi_slice_mut((s![.., i], s![.., best]));
+                ndarray::Zip::from(&mut ci)
+                    .and(&mut cb)
+                    .for_each(std::mem::swap);
+            }
+        }
+    }
+    if k != 0 {
+        let (f1, f2) = pow2_factors::<T>(-k);
+        d.iter_mut().for_each(|x| *x = *x * f1 * f2);
+    }
+    let vectors = match z {
+        Some(mut z) => {
+            if n > 1 {
+                apply_reflectors(
+                    l3,
+                    op,
+                    w.slice(s![1.., ..n - 1]),
+                    &tri.tau,
+                    &mut z.slice_mut(s![1.., ..]),
+                )?;
+            }
+            z
+        }
+        None => Array2::zeros((n, 0)),
+    };
+    Ok(Eigh {
+        values: Array1::from(d),
+        vectors,
+    })
+}

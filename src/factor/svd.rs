@@ -1,0 +1,163 @@
+//! Singular value decomposition `A = U diag(σ) Vᵀ` on a rayon engine.
+//!
+//! ```text
+//! m < n: the SVD of Aᵀ, factors swapped
+//! scale A by a power of two into the safe range (only when it is outside it)
+//! A = Q B Pᵀ                  Householder bidiagonalization (factor::bidiag)
+//! B = U_B Σ V_Bᵀ               implicit-shift bidiagonal QR (kernels::bidiag_svd);
+//!                             its rotations applied in parallel blocks of rows
+//! signs made positive, σ sorted descending (columns of U_B, V_B with them)
+//! U = Q [U_B; 0] (thin) or Q diag(U_B, I) (full),  V = P V_B    blocked reflectors: GEMMs
+//! ```
+//! Values only: the bidiagonal QR without rotations, O(n²) after the reduction.
+
+use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut2, Zip};
+
+use crate::alloc::zeros_f;
+use crate::blas::svd::Vectors;
+use crate::decomp::Svd;
+use crate::error::{Error, Result};
+use crate::factor::bidiag::bidiagonalize;
+use crate::factor::orthogonal::{
+    apply_reflectors, pow2_factors, safe_scale_exponent, RotationBuffer,
+};
+use crate::kernels::bidiag_svd::bidiagonal_qr;
+use crate::parallel::level3::Level3;
+use crate::scalar::Scalar;
+
+/// Sweeps (and zero chases) allowed per singular value on average.
+const SWEEPS_PER_VALUE: usize = 30;
+
+/// SVD of a finite, non-empty `m × n` matrix, singular values descending.
+pub(crate) fn svd<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    a: ArrayView2<T>,
+    vectors: Vectors,
+) -> Result<Svd<T>> {
+    let (m, n) = a.dim();
+    if m >= n {
+        return svd_tall(op, l3, a, vectors);
+    }
+    // Aᵀ = U' Σ V'ᵀ  ⇒  A = V' Σ U'ᵀ.
+    let f = svd_tall(op, l3, a.t(), vectors)?;
+    Ok(Svd {
+        u: f.vt.t().to_owned(),
+        s: f.s,
+        vt: f.u.t().to_owned(),
+    })
+}
+
+fn swap_columns<T: Scalar>(z: &mut ArrayViewMut2<T>, i: usize, j: usize) {
+    let (mut ci, mut cj) = z.multi_slice_mut((s![.., i], s![.., j]));
+    Zip::from(&mut ci).and(&mut cj).for_each(std::mem::swap);
+}
+
+fn svd_tall<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    a: ArrayView2<T>,
+    vectors: Vectors,
+) -> Result<Svd<T>> {
+    let (m, n) = a.dim();
+    let mut w = zeros_f::<T>(op, m, n)?;
+    w.assign(&a);
+    let amax = w.iter().fold(T::zero(), |mx, x| mx.max(x.abs()));
+    let k = safe_scale_exponent(amax);
+    if k != 0 {
+        let (f1, f2) = pow2_factors::<T>(k);
+        w.map_inplace(|x| *x = *x * f1 * f2);
+    }
+    let bd = bidiagonalize(op, l3.team.threads(), &mut w)?;
+    let mut d = bd.d;
+    let max_sweeps = SWEEPS_PER_VALUE * n;
+    let no_conv = |i: usize| Error::NoConvergence {
+        op,
+        detail: format!("bidiagonal QR: block ending at {i} not reduced in {max_sweeps} sweeps"),
+    };
+    let ucols = match vectors {
+        Vectors::Full => m,
+        Vectors::Thin => n,
+        Vectors::None => 0,
+    };
+    let mut factors = if vectors == Vectors::None {
+        bidiagonal_qr(&mut d, &bd.e, max_sweeps, |_| {}, |_| {}).map_err(no_conv)?;
+        None
+    } else {
+        let mut u = zeros_f::<T>(op, m, ucols)?;
+        u.diag_mut().fill(T::one());
+        let mut v = zeros_f::<T>(op, n, n)?;
+        v.diag_mut().fill(T::one());
+        let threads = l3.team.threads();
+        let (mut bu, mut bv) = (RotationBuffer::new(n), RotationBuffer::new(n));
+        {
+            let mut uv = u.slice_mut(s![..n, ..n]);
+            let mut vv = v.view_mut();
+            bidiagonal_qr(
+                &mut d,
+                &bd.e,
+                max_sweeps,
+                |r| bu.push(threads, &mut uv, r),
+                |r| bv.push(threads, &mut vv, r),
+            )
+            .map_err(no_conv)?;
+            bu.flush(threads, &mut uv);
+            bv.flush(threads, &mut vv);
+        }
+        Some((u, v))
+    };
+    // Non-negative: σ = |d|, the sign moves into V.
+    for (i, x) in d.iter_mut().enumerate() {
+        if *x < T::zero() {
+            *x = -*x;
+            if let Some((_, v)) = factors.as_mut() {
+                v.column_mut(i).map_inplace(|y| *y = -*y);
+            }
+        }
+    }
+    // Descending, by selection.
+    for i in 0..n {
+        let mut best = i;
+        for j in i + 1..n {
+            if d[j] > d[best] {
+                best = j;
+            }
+        }
+        if best != i {
+            d.swap(i, best);
+            if let Some((u, v)) = factors.as_mut() {
+                swap_columns(&mut u.view_mut(), i, best);
+                swap_columns(&mut v.view_mut(), i, best);
+            }
+        }
+    }
+    if k != 0 {
+        let (f1, f2) = pow2_factors::<T>(-k);
+        d.iter_mut().for_each(|x| *x = *x * f1 * f2);
+    }
+    let s = Array1::from(d);
+    match factors {
+        None => Ok(Svd {
+            u: Array2::zeros((m, 0)),
+            s,
+            vt: Array2::zeros((0, n)),
+        }),
+        Some((mut u, mut v)) => {
+            apply_reflectors(l3, op, w.view(), &bd.tauq, &mut u.view_mut())?;
+            if n > 1 {
+                apply_reflectors(
+                    l3,
+                    op,
+                    bd.p.slice(s![1.., ..n - 1]),
+                    &bd.taup,
+                    &mut v.slice_mut(s![1.., ..]),
+                )?;
+            }
+            Ok(Svd {
+                u,
+                s,
+                vt: v.t().to_owned(),
+            })
+        }
+    }
+}

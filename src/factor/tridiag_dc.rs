@@ -1,0 +1,308 @@
+//! Eigenvalues and eigenvectors of a symmetric tridiagonal matrix by divide and conquer
+//! (Cuppen's method with the deflation of Dongarra–Sorensen and the orthogonal eigenvectors of
+//! Gu–Eisenstat; the algorithm behind LAPACK `stedc`).
+//!
+//! ```text
+//! T = [T₁ 0; 0 T₂] + ρ v vᵀ           v = e_{k−1} ± e_k, ρ = |T[k, k−1]| (subtracted from d[k−1], d[k])
+//! T₁ = Q₁ Λ₁ Q₁ᵀ, T₂ = Q₂ Λ₂ Q₂ᵀ        recursion (the halves in parallel); small blocks: implicit QL
+//! T = Q (D + ρ z zᵀ) Qᵀ               Q = diag(Q₁, Q₂), D = diag(Λ₁, Λ₂), z = Qᵀ v
+//! deflate: ρ|zᵢ| ≤ tol → (dᵢ, qᵢ) is an eigenpair; close dᵢ, dⱼ → a rotation zeroes zᵢ
+//! the K others: roots λⱼ of 1 + ρ Σ zᵢ²/(dᵢ − λ) by bisection on λ − d_origin (origin: the
+//!     nearer pole, so every difference dᵢ − λⱼ is known to high relative accuracy)
+//! ẑᵢ² = Πⱼ(λⱼ − dᵢ) / (ρ Πⱼ≠ᵢ(dⱼ − dᵢ))   (Gu–Eisenstat: the z for which the λⱼ are exact)
+//! uⱼ = (ẑᵢ / (dᵢ − λⱼ))ᵢ normalised;  eigenvectors Q[:, K] · U     one GEMM on the engine
+//! ```
+
+use ndarray::{s, Array2, ArrayViewMut2, Zip};
+use rayon::prelude::*;
+
+use crate::alloc::zeros_f;
+use crate::error::Result;
+use crate::kernels::tridiag_eig::tridiagonal_ql;
+use crate::parallel::level3::Level3;
+use crate::scalar::Scalar;
+
+/// Order at or below which a block is solved by implicit QL directly (LAPACK's `SMLSIZ` is 25). Chosen, not yet tuned (`cargo run --release --example spectral_engines` is the benchmark to
+/// tune it with).
+pub(crate) const DC_BASE: usize = 32;
+
+/// Order from which the two halves are solved in parallel (below it a fork costs more than
+/// the work it shares). Chosen, not yet tuned (`cargo run --release --example spectral_engines` is the benchmark to
+/// tune it with).
+const DC_PARALLEL_MIN: usize = 128;
+
+/// Bisection steps allowed per root (a root `τ` needs about `log₂(gap/τ) + 53` in f64).
+const MAX_BISECTIONS: usize = 400;
+
+/// The result of divide and conquer.
+pub(crate) type DcResult<T> = std::result::Result<T, DcError>;
+
+/// Why divide and conquer failed.
+#[derive(Debug)]
+pub(crate) enum DcError {
+    /// The QL iteration of a base block did not converge.
+    NoConvergence,
+    /// Allocation or GEMM failure.
+    Other(crate::error::Error),
+}
+
+impl From<crate::error::Error> for DcError {
+    fn from(e: crate::error::Error) -> Self {
+        DcError::Other(e)
+    }
+}
+
+/// `(λ ascending, Q)` with `T = Q diag(λ) Qᵀ` for `T = tridiag(e, d, e)`.
+pub(crate) fn tridiagonal_dc<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    d: &[T],
+    e: &[T],
+) -> DcResult<(Vec<T>, Array2<T>)> {
+    let n = d.len();
+    if n <= DC_BASE {
+        return base(op, d, e);
+    }
+    let k = n / 2;
+    let rho_signed = e[k - 1];
+    let rho = rho_signed.abs();
+    let sign = if rho_signed < T::zero() {
+        -T::one()
+    } else {
+        T::one()
+    };
+    let mut d1 = d[..k].to_vec();
+    let mut d2 = d[k..].to_vec();
+    d1[k - 1] = d1[k - 1] - rho;
+    d2[0] = d2[0] - rho;
+    let (e1, e2) = (&e[..k - 1], &e[k..]);
+    let (r1, r2) = if n >= DC_PARALLEL_MIN && l3.team.threads() > 1 {
+        rayon::join(
+            || tridiagonal_dc(op, l3, &d1, e1),
+            || tridiagonal_dc(op, l3, &d2, e2),
+        )
+    } else {
+        (
+            tridiagonal_dc(op, l3, &d1, e1),
+            tridiagonal_dc(op, l3, &d2, e2),
+        )
+    };
+    let ((l1, q1), (l2, q2)) = (r1?, r2?);
+    // Q = diag(Q₁, Q₂), z = Qᵀ (e_{k−1} + sign e_k).
+    let mut q = zeros_f::<T>(op, n, n)?;
+    q.slice_mut(s![..k, ..k]).assign(&q1);
+    q.slice_mut(s![k.., k..]).assign(&q2);
+    let mut z: Vec<T> = q1.row(k - 1).to_vec();
+    z.extend(q2.row(0).iter().map(|&x| sign * x));
+    let mut dd = l1;
+    dd.extend(l2);
+    merge(op, l3, dd, z, rho, q)
+}
+
+/// Implicit QL with the rotations applied directly, then sorted ascending.
+fn base<T: Scalar>(op: &'static str, d: &[T], e: &[T]) -> DcResult<(Vec<T>, Array2<T>)> {
+    let n = d.len();
+    let mut w = d.to_vec();
+    let mut z = zeros_f::<T>(op, n, n)?;
+    z.diag_mut().fill(T::one());
+    tridiagonal_ql(&mut w, e, 30 * n.max(1), |rots| {
+        for r in rots {
+            let (mut x, mut y) = z.multi_slice_mut((s![.., r.i], s![.., r.k]));
+            Zip::from(&mut x).and(&mut y).for_each(|a, b| {
+                let (p, q) = (*a, *b);
+                *a = r.c * p + r.s * q;
+                *b = r.c * q - r.s * p;
+            });
+        }
+    })
+    .map_err(|_| DcError::NoConvergence)?;
+    Ok(sorted(op, w, z.view_mut())?)
+}
+
+/// Values ascending with their columns.
+fn sorted<T: Scalar>(
+    op: &'static str,
+    w: Vec<T>,
+    z: ArrayViewMut2<T>,
+) -> Result<(Vec<T>, Array2<T>)> {
+    let n = w.len();
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.sort_by(|&a, &b| w[a].partial_cmp(&w[b]).unwrap_or(std::cmp::Ordering::Equal));
+    let mut out = zeros_f::<T>(op, z.nrows(), n)?;
+    for (j, &i) in idx.iter().enumerate() {
+        out.column_mut(j).assign(&z.column(i));
+    }
+    Ok((idx.iter().map(|&i| w[i]).collect(), out))
+}
+
+/// Eigen-decomposition of `Q (D + ρ z zᵀ) Qᵀ` (`ρ ≥ 0`, `D` in two ascending runs).
+fn merge<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    d: Vec<T>,
+    z: Vec<T>,
+    rho: T,
+    mut q: Array2<T>,
+) -> DcResult<(Vec<T>, Array2<T>)> {
+    let n = d.len();
+    let eps = T::EPS;
+    // ‖z‖ = 1 (each half of z is a row of an orthogonal matrix: ‖z‖² = 2 up to rounding).
+    let znorm = z.iter().fold(T::zero(), |s, &x| s + x * x).sqrt();
+    let (z, rho) = if znorm > T::zero() {
+        (
+            z.iter().map(|&x| x / znorm).collect::<Vec<T>>(),
+            rho * znorm * znorm,
+        )
+    } else {
+        (z, T::zero())
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| d[a].partial_cmp(&d[b]).unwrap_or(std::cmp::Ordering::Equal));
+    let dmax = d.iter().fold(T::zero(), |m, x| m.max(x.abs()));
+    let tol = T::of(8.0) * eps * dmax.max(rho);
+    let mut d = d;
+    let mut z = z;
+    // Deflation, over the values in ascending order: `kept` are the survivors.
+    let mut kept: Vec<usize> = Vec::with_capacity(n);
+    let mut prev: Option<usize> = None;
+    for &j in &order {
+        if rho * z[j].abs() <= tol {
+            continue;
+        }
+        if let Some(p) = prev {
+            let r = z[p].hypot(z[j]);
+            let (c, sn) = (z[j] / r, z[p] / r);
+            if ((d[j] - d[p]) * c * sn).abs() <= tol {
+                // Rotate columns p, j of Q so z_p = 0: p becomes an eigenpair.
+                z[j] = r;
+                z[p] = T::zero();
+                let (dp, dj) = (d[p], d[j]);
+                d[p] = dp * c * c + dj * sn * sn;
+                d[j] = dp * sn * sn + dj * c * c;
+                let (mut qp, mut qj) = q.multi_slice_mut((s![.., p], s![.., j]));
+                Zip::from(&mut qp).and(&mut qj).for_each(|a, b| {
+                    let (x, y) = (*a, *b);
+                    *a = c * x - sn * y;
+                    *b = sn * x + c * y;
+                });
+                prev = Some(j);
+                continue;
+            }
+            kept.push(p);
+        }
+        prev = Some(j);
+    }
+    if let Some(p) = prev {
+        kept.push(p);
+    }
+    let kk = kept.len();
+    let mut lambda = d.clone();
+    if kk > 0 {
+        let ds: Vec<T> = kept.iter().map(|&i| d[i]).collect();
+        let zs: Vec<T> = kept.iter().map(|&i| z[i]).collect();
+        let zz: T = zs.iter().fold(T::zero(), |s, &x| s + x * x);
+        // Roots: (origin index, τ) with λⱼ = d[origin] + τ.
+        let root = |j: usize| secular_root(&ds, &zs, rho, zz, j);
+        let roots: Vec<(usize, T)> = if kk >= 64 && l3.team.threads() > 1 {
+            (0..kk).into_par_iter().map(root).collect()
+        } else {
+            (0..kk).map(root).collect()
+        };
+        // Δ[i, j] = λⱼ − dᵢ, accurately: (d_origin(j) − dᵢ) + τⱼ.
+        let delta = |i: usize, j: usize| (ds[roots[j].0] - ds[i]) + roots[j].1;
+        // Gu–Eisenstat ẑ.
+        let zhat: Vec<T> = (0..kk)
+            .map(|i| {
+                let mut w = delta(i, i);
+                for j in 0..kk {
+                    if j != i {
+                        w = w * (delta(i, j) / (ds[j] - ds[i]));
+                    }
+                }
+                let mag = (w.abs() / rho).sqrt();
+                mag.copysign(zs[i])
+            })
+            .collect();
+        // U[i, j] = ẑᵢ / (dᵢ − λⱼ), columns normalised.
+        let mut u = zeros_f::<T>(op, kk, kk)?;
+        for j in 0..kk {
+            let mut col = u.column_mut(j);
+            for i in 0..kk {
+                col[i] = -zhat[i] / delta(i, j);
+            }
+            let nrm = col.iter().fold(T::zero(), |s, &x| s + x * x).sqrt();
+            col.map_inplace(|x| *x = *x / nrm);
+        }
+        let mut qk = zeros_f::<T>(op, n, kk)?;
+        for (c, &i) in kept.iter().enumerate() {
+            qk.column_mut(c).assign(&q.column(i));
+        }
+        let mut prod = zeros_f::<T>(op, n, kk)?;
+        l3.gemm(
+            op,
+            T::one(),
+            qk.view(),
+            u.view(),
+            T::zero(),
+            &mut prod.view_mut(),
+        )?;
+        for (c, &i) in kept.iter().enumerate() {
+            q.column_mut(i).assign(&prod.column(c));
+            lambda[i] = ds[roots[c].0] + roots[c].1;
+        }
+    }
+    Ok(sorted(op, lambda, q.view_mut())?)
+}
+
+/// The `j`-th root of `1 + ρ Σ zᵢ²/(dᵢ − λ)` (`d` strictly ascending, `ρ > 0`, `zᵢ ≠ 0`,
+/// `zz = Σ zᵢ²`), as `(origin, τ)` with `λ = d[origin] + τ`: it lies in `(dⱼ, dⱼ₊₁)`, or in
+/// `(d_K, d_K + ρ zz]` for the last one.
+fn secular_root<T: Scalar>(d: &[T], z: &[T], rho: T, zz: T, j: usize) -> (usize, T) {
+    let kk = d.len();
+    let half = T::of(0.5);
+    // g(τ) relative to origin o.
+    let g = |o: usize, tau: T| {
+        let mut s = T::zero();
+        for i in 0..kk {
+            s = s + z[i] * z[i] / ((d[i] - d[o]) - tau);
+        }
+        T::one() + rho * s
+    };
+    let (o, mut lo, mut hi) = if j + 1 < kk {
+        let gap = d[j + 1] - d[j];
+        if g(j, gap * half) >= T::zero() {
+            (j, T::zero(), gap * half)
+        } else {
+            (j + 1, -gap * half, T::zero())
+        }
+    } else {
+        (j, T::zero(), rho * zz)
+    };
+    for _ in 0..MAX_BISECTIONS {
+        let mid = (lo + hi) * half;
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if hi - lo <= T::EPS * lo.abs().max(hi.abs()) {
+            break;
+        }
+        if g(o, mid) >= T::zero() {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    // The bracket end away from the pole at τ = 0 (never the pole itself).
+    let tau = if o == j {
+        if lo > T::zero() {
+            (lo + hi) * half
+        } else {
+            hi * half
+        }
+    } else if hi < T::zero() {
+        (lo + hi) * half
+    } else {
+        lo * half
+    };
+    (o, tau)
+}
