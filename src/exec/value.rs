@@ -190,7 +190,7 @@ impl Exec {
     /// use parla::tuning::FactorBlocks;
     /// let tiny = FactorBlocks { cholesky: 2, syrk: 3, lu: 2, qr: 2, trsm: 2 };
     /// let exec = parla::Exec::new(parla::Engine::Rayon, 2)?.with_factor_blocks(tiny)?;
-    /// let a = ndarray::Array2::from_shape_fn((9, 9), |(i, j)| if i == j { 9.0 } else { 1.0 });
+    /// let a = ndarray::Array2::from_shape_fn((9, 9), |(i, j)| if i == j { 9.0f64 } else { 1.0 });
     /// let l = exec.cholesky(&a)?;
     /// assert!((l.dot(&l.t()) - &a).iter().all(|d| d.abs() < 1e-12));
     /// # Ok::<(), parla::Error>(())
