@@ -13,9 +13,11 @@
 //! `dot`, `axpy`, `scal`, `nrm2`, the axis reductions ([`row_sums`], [`col_sums`],
 //! [`row_norms`], [`col_norms`]), the element-wise [`map`], [`zip_with`], [`multiply`],
 //! [`transpose`], and the factorizations written over their GEMM: [`cholesky`], [`lu`],
-//! [`solve`], [`inv`], [`det`], [`slogdet`], [`qr`], [`solve_triangular`]. The SVD- and
-//! eigenvalue-based operations run on `blas` only; elsewhere they return
-//! [`Error::Unsupported`] — never a silent fallback to another engine. `auto` sends GEMM to
+//! [`solve`], [`inv`], [`det`], [`slogdet`], [`qr`], [`solve_triangular`], and the spectral
+//! decompositions [`eigh`], [`eigvalsh`], [`svd`], [`svdvals`] with what is built on them
+//! ([`lstsq`], [`pinv`], [`cond`], [`matrix_rank`], [`norm`]). The general eigenproblem
+//! ([`eig`], [`eigvals`]) runs on `blas` only; elsewhere it returns [`Error::Unsupported`] —
+//! never a silent fallback to another engine. `auto` sends GEMM to
 //! `rayon` from n ≈ 32 up (on one thread below n ≈ 192, see [`Exec::plan`]) and everything
 //! else to `blas`.
 //!
