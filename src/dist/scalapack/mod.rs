@@ -473,6 +473,39 @@ fn workspace<T: DistScalar>(op: &'static str, w: T) -> Result<usize> {
     Ok(v as usize)
 }
 
+/// Runs a ScaLAPACK routine that takes a work array (and, with `iwork`, an integer one) the
+/// way its documentation asks: a workspace query (`lwork = -1`, one element written to each
+/// array), the arrays allocated at the sizes reported, then the call itself. `call` receives
+/// `(work, lwork, iwork, liwork)` and returns `info`; both `info`s are settled over all ranks
+/// (the query's positive ones never happen), the call's positive one as `positive(info)`.
+fn with_work<T: DistScalar>(
+    grid: &Grid,
+    op: &'static str,
+    routine: &'static str,
+    iwork: bool,
+    positive: impl Fn(usize) -> Error,
+    mut call: impl FnMut(*mut T, c_int, *mut c_int, c_int) -> c_int,
+) -> Result<()> {
+    let mut query = [T::zero()];
+    let mut iquery = [0 as c_int];
+    let info = call(query.as_mut_ptr(), -1, iquery.as_mut_ptr(), -1);
+    settle(grid, op, routine, info, |_| unreachable_info(op))?;
+    let mut work = vec![T::zero(); workspace(op, query[0])?];
+    let liwork = if iwork {
+        workspace(op, T::of(f64::from(iquery[0])))?
+    } else {
+        1
+    };
+    let mut iw = vec![0 as c_int; liwork];
+    let info = call(
+        work.as_mut_ptr(),
+        work.len() as c_int,
+        iw.as_mut_ptr(),
+        iw.len() as c_int,
+    );
+    settle(grid, op, routine, info, positive)
+}
+
 fn same_grid<T>(op: &'static str, a: &DistMatrix<T>, others: &[&DistMatrix<T>]) -> Result<()> {
     let same = others
         .iter()
@@ -682,67 +715,36 @@ pub fn qr<T: DistScalar>(a: &DistMatrix<T>) -> Result<(DistMatrix<T>, DistMatrix
     // n × n matrix on this grid, so R's local array is a prefix of A's local rows.
     let mut r = DistMatrix::zeros_unchecked(&a.grid, a.n, a.n, a.nb);
     if a.n > 0 {
-        let mut query = [T::zero()];
-        // SAFETY: a workspace query (`lwork = -1`) writes one element to `query`.
-        let info = unsafe {
-            T::pgeqrf(
-                m,
-                n,
-                ptr_mut(&mut q),
-                dq.as_ptr(),
-                tau.as_mut_ptr(),
-                query.as_mut_ptr(),
-                -1,
-            )
-        };
-        settle(&a.grid, OP, "p?geqrf", info, |_| unreachable_info(OP))?;
-        let mut work = vec![T::zero(); workspace(OP, query[0])?];
-        // SAFETY: local array, descriptor, `tau` of `nloc(A)` entries, `work` as queried.
-        let info = unsafe {
-            T::pgeqrf(
-                m,
-                n,
-                ptr_mut(&mut q),
-                dq.as_ptr(),
-                tau.as_mut_ptr(),
-                work.as_mut_ptr(),
-                work.len() as c_int,
-            )
-        };
-        settle(&a.grid, OP, "p?geqrf", info, |_| unreachable_info(OP))?;
+        let unreachable = |_| unreachable_info(OP);
+        with_work(
+            &a.grid,
+            OP,
+            "p?geqrf",
+            false,
+            unreachable,
+            |work, lwork, _, _| {
+                let (p, d, t) = (ptr_mut(&mut q), dq.as_ptr(), tau.as_mut_ptr());
+                // SAFETY: local array, descriptor, `tau` of `nloc(A)` entries; `work` holds `lwork`
+                // entries (one for the query).
+                unsafe { T::pgeqrf(m, n, p, d, t, work, lwork) }
+            },
+        )?;
         let (rrows, rcols) = r.local.dim();
         r.local
             .assign(&q.local.slice(ndarray::s![..rrows, ..rcols]));
         zero_triangle(&mut r, |i, j| i > j);
-        // SAFETY: a workspace query (`lwork = -1`) writes one element to `query`.
-        let info = unsafe {
-            T::porgqr(
-                m,
-                n,
-                n,
-                ptr_mut(&mut q),
-                dq.as_ptr(),
-                tau.as_ptr(),
-                query.as_mut_ptr(),
-                -1,
-            )
-        };
-        settle(&a.grid, OP, "p?orgqr", info, |_| unreachable_info(OP))?;
-        let mut work = vec![T::zero(); workspace(OP, query[0])?];
-        // SAFETY: as for `p?geqrf`, with the reflectors it produced.
-        let info = unsafe {
-            T::porgqr(
-                m,
-                n,
-                n,
-                ptr_mut(&mut q),
-                dq.as_ptr(),
-                tau.as_ptr(),
-                work.as_mut_ptr(),
-                work.len() as c_int,
-            )
-        };
-        settle(&a.grid, OP, "p?orgqr", info, |_| unreachable_info(OP))?;
+        with_work(
+            &a.grid,
+            OP,
+            "p?orgqr",
+            false,
+            unreachable,
+            |work, lwork, _, _| {
+                let (p, d, t) = (ptr_mut(&mut q), dq.as_ptr(), tau.as_ptr());
+                // SAFETY: as for `p?geqrf`, with the reflectors it produced.
+                unsafe { T::porgqr(m, n, n, p, d, t, work, lwork) }
+            },
+        )?;
     }
     Ok((q, r))
 }
@@ -764,46 +766,36 @@ pub fn eigh<T: DistScalar>(a: &DistMatrix<T>) -> Result<(Vec<T>, DistMatrix<T>)>
     let (da, dz) = (work_a.descriptor()?, z.descriptor()?);
     let mut w = vec![T::zero(); a.n];
     if a.n > 0 {
-        let mut query = [T::zero()];
-        let mut iquery = [0 as c_int];
-        // SAFETY: a workspace query (`lwork = liwork = -1`) writes one element to each.
-        let info = unsafe {
-            T::psyevd(
-                n,
-                ptr_mut(&mut work_a),
-                da.as_ptr(),
-                w.as_mut_ptr(),
-                ptr_mut(&mut z),
-                dz.as_ptr(),
-                query.as_mut_ptr(),
-                -1,
-                iquery.as_mut_ptr(),
-                -1,
-            )
-        };
-        settle(&a.grid, OP, "p?syevd", info, |_| unreachable_info(OP))?;
-        let mut work = vec![T::zero(); workspace(OP, query[0])?];
-        let liwork = workspace(OP, T::of(f64::from(iquery[0])))?;
-        let mut iwork = vec![0 as c_int; liwork];
-        // SAFETY: arrays with their descriptors, `w` of n entries, workspaces as queried.
-        let info = unsafe {
-            T::psyevd(
-                n,
-                ptr_mut(&mut work_a),
-                da.as_ptr(),
-                w.as_mut_ptr(),
-                ptr_mut(&mut z),
-                dz.as_ptr(),
-                work.as_mut_ptr(),
-                work.len() as c_int,
-                iwork.as_mut_ptr(),
-                iwork.len() as c_int,
-            )
-        };
-        settle(&a.grid, OP, "p?syevd", info, |i| Error::NoConvergence {
+        let no_convergence = |i| Error::NoConvergence {
             op: OP,
             detail: format!("p?syevd info = {i}"),
-        })?;
+        };
+        with_work(
+            &a.grid,
+            OP,
+            "p?syevd",
+            true,
+            no_convergence,
+            |wk, lw, iw, liw| {
+                let (pa, pz) = (ptr_mut(&mut work_a), ptr_mut(&mut z));
+                // SAFETY: arrays with their descriptors, `w` of n entries; `wk`/`iw` hold `lw`/`liw`
+                // entries (one each for the query).
+                unsafe {
+                    T::psyevd(
+                        n,
+                        pa,
+                        da.as_ptr(),
+                        w.as_mut_ptr(),
+                        pz,
+                        dz.as_ptr(),
+                        wk,
+                        lw,
+                        iw,
+                        liw,
+                    )
+                }
+            },
+        )?;
     }
     Ok((w, z))
 }
@@ -827,45 +819,24 @@ pub fn svd<T: DistScalar>(a: &DistMatrix<T>) -> Result<(DistMatrix<T>, Vec<T>, D
     let mut s = vec![T::zero(); k];
     if k > 0 {
         let (m, n) = (a.m as c_int, a.n as c_int);
-        let mut query = [T::zero()];
-        // SAFETY: a workspace query (`lwork = -1`) writes one element to `query`.
-        let info = unsafe {
-            T::pgesvd(
-                m,
-                n,
-                ptr_mut(&mut work_a),
-                da.as_ptr(),
-                s.as_mut_ptr(),
-                ptr_mut(&mut u),
-                du.as_ptr(),
-                ptr_mut(&mut vt),
-                dvt.as_ptr(),
-                query.as_mut_ptr(),
-                -1,
-            )
-        };
-        settle(&a.grid, OP, "p?gesvd", info, |_| unreachable_info(OP))?;
-        let mut work = vec![T::zero(); workspace(OP, query[0])?];
-        // SAFETY: arrays with their descriptors, `s` of min(m, n) entries, `work` as queried.
-        let info = unsafe {
-            T::pgesvd(
-                m,
-                n,
-                ptr_mut(&mut work_a),
-                da.as_ptr(),
-                s.as_mut_ptr(),
-                ptr_mut(&mut u),
-                du.as_ptr(),
-                ptr_mut(&mut vt),
-                dvt.as_ptr(),
-                work.as_mut_ptr(),
-                work.len() as c_int,
-            )
-        };
-        settle(&a.grid, OP, "p?gesvd", info, |i| Error::NoConvergence {
+        let no_convergence = |i| Error::NoConvergence {
             op: OP,
             detail: format!("p?gesvd info = {i}"),
-        })?;
+        };
+        with_work(
+            &a.grid,
+            OP,
+            "p?gesvd",
+            false,
+            no_convergence,
+            |work, lwork, _, _| {
+                let (pa, pu, pv) = (ptr_mut(&mut work_a), ptr_mut(&mut u), ptr_mut(&mut vt));
+                let (da, du, dv) = (da.as_ptr(), du.as_ptr(), dvt.as_ptr());
+                // SAFETY: arrays with their descriptors, `s` of min(m, n) entries; `work` holds
+                // `lwork` entries (one for the query).
+                unsafe { T::pgesvd(m, n, pa, da, s.as_mut_ptr(), pu, du, pv, dv, work, lwork) }
+            },
+        )?;
     }
     Ok((u, s, vt))
 }
@@ -898,38 +869,20 @@ pub fn lstsq<T: DistScalar>(a: &DistMatrix<T>, b: &DistMatrix<T>) -> Result<Dist
     let (da, db) = (qa.descriptor()?, xb.descriptor()?);
     let (m, n, nrhs) = (a.m as c_int, a.n as c_int, b.n as c_int);
     if a.n > 0 && b.n > 0 {
-        let mut query = [T::zero()];
-        // SAFETY: a workspace query (`lwork = -1`) writes one element to `query`.
-        let info = unsafe {
-            T::pgels(
-                m,
-                n,
-                nrhs,
-                ptr_mut(&mut qa),
-                da.as_ptr(),
-                ptr_mut(&mut xb),
-                db.as_ptr(),
-                query.as_mut_ptr(),
-                -1,
-            )
-        };
-        settle(&a.grid, OP, "p?gels", info, |_| unreachable_info(OP))?;
-        let mut work = vec![T::zero(); workspace(OP, query[0])?];
-        // SAFETY: arrays with their descriptors and `work` as queried.
-        let info = unsafe {
-            T::pgels(
-                m,
-                n,
-                nrhs,
-                ptr_mut(&mut qa),
-                da.as_ptr(),
-                ptr_mut(&mut xb),
-                db.as_ptr(),
-                work.as_mut_ptr(),
-                work.len() as c_int,
-            )
-        };
-        settle(&a.grid, OP, "p?gels", info, |_| unreachable_info(OP))?;
+        let unreachable = |_| unreachable_info(OP);
+        with_work(
+            &a.grid,
+            OP,
+            "p?gels",
+            false,
+            unreachable,
+            |work, lwork, _, _| {
+                let (pa, pb) = (ptr_mut(&mut qa), ptr_mut(&mut xb));
+                // SAFETY: arrays with their descriptors; `work` holds `lwork` entries (one for the
+                // query).
+                unsafe { T::pgels(m, n, nrhs, pa, da.as_ptr(), pb, db.as_ptr(), work, lwork) }
+            },
+        )?;
     }
     // X is the first n rows of the overwritten B (same prefix argument as in `qr`).
     let mut x = DistMatrix::zeros_unchecked(&a.grid, a.n, b.n, a.nb);
