@@ -54,10 +54,7 @@ pub const BATCH_MIN_ITEMS_PER_WORKER: usize = 4;
 /// The work of one square item of order `n` of `op` (for [`Batch::plan`](crate::batch::Batch::plan),
 /// which knows only the order; calls count the real shapes).
 pub(crate) fn square_flops(op: Op, n: usize) -> f64 {
-    match op {
-        Op::Matmul | Op::Gemm => op.flops(Shape::Product { m: n, n, k: n }),
-        _ => op.flops(Shape::Square(n)),
-    }
+    op.flops(Shape::Square(n))
 }
 
 /// What a batched call will do, for reports and tests.

@@ -40,18 +40,17 @@ fn blas_threads<T: Scalar>(exec: &Exec, op: Op, shape: Shape) -> Result<usize> {
     }
 }
 
-/// Runs a factorization on its path: inside the engine pool over the engine's level-3
-/// operations (`factor/`), or on LAPACK with the path's OpenBLAS threads.
-fn factor_path<R>(
+/// Routes a factorization of `op` on `T` operands of `shape` and runs it on its path: inside
+/// the engine pool over the engine's level-3 operations (`factor/`), or on LAPACK with the
+/// path's OpenBLAS threads.
+fn factor_path<T: Scalar, R: Send>(
     exec: &Exec,
-    path: Path,
+    op: Op,
+    shape: Shape,
     on_rayon: impl FnOnce(&Level3) -> Result<R> + Send,
     on_blas: impl FnOnce(usize) -> Result<R>,
-) -> Result<R>
-where
-    R: Send,
-{
-    match path {
+) -> Result<R> {
+    match route::<T>(exec, op, shape)? {
         Path::Blas { threads } => on_blas(threads),
         Path::Rayon { team, kernels } => {
             let l3 = Level3 {
@@ -234,10 +233,10 @@ pub(crate) fn lu_factor<T: Scalar>(
     equilibrate: bool,
 ) -> Result<(LuPacked<T>, Option<usize>)> {
     let name = op.name();
-    let path = route::<T>(exec, op, Shape::Matrix(a.nrows(), a.ncols()))?;
-    factor_path(
+    factor_path::<T, _>(
         exec,
-        path,
+        op,
+        Shape::Matrix(a.nrows(), a.ncols()),
         |l3| factor::lu::factor(name, l3, a, equilibrate),
         |threads| blas::lu::factor(name, threads, a, equilibrate),
     )
@@ -250,7 +249,7 @@ pub(crate) fn solve<T: Scalar>(
 ) -> Result<Array2<T>> {
     const OP: Op = Op::Solve;
     let (n, rhs) = (a.nrows(), b.ncols());
-    let path = route::<T>(
+    factor_path::<T, _>(
         exec,
         OP,
         Shape::System {
@@ -258,10 +257,6 @@ pub(crate) fn solve<T: Scalar>(
             cols: n,
             rhs,
         },
-    )?;
-    factor_path(
-        exec,
-        path,
         |l3| factor::lu::solve(OP.name(), l3, a, b),
         |threads| blas::lu::solve(OP.name(), threads, a, b),
     )
@@ -269,10 +264,10 @@ pub(crate) fn solve<T: Scalar>(
 
 pub(crate) fn inv<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array2<T>> {
     const OP: Op = Op::Inv;
-    let path = route::<T>(exec, OP, Shape::Square(a.nrows()))?;
-    factor_path(
+    factor_path::<T, _>(
         exec,
-        path,
+        OP,
+        Shape::Square(a.nrows()),
         |l3| factor::lu::inv(OP.name(), l3, a),
         |threads| blas::lu::inv(OP.name(), threads, a),
     )
@@ -280,10 +275,10 @@ pub(crate) fn inv<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array2<T>>
 
 pub(crate) fn cholesky<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array2<T>> {
     const OP: Op = Op::Cholesky;
-    let path = route::<T>(exec, OP, Shape::Square(a.nrows()))?;
-    factor_path(
+    factor_path::<T, _>(
         exec,
-        path,
+        OP,
+        Shape::Square(a.nrows()),
         |l3| factor::cholesky::cholesky(OP.name(), l3, a),
         |threads| blas::cholesky::cholesky(OP.name(), threads, a),
     )
@@ -291,10 +286,10 @@ pub(crate) fn cholesky<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<Array
 
 pub(crate) fn qr<T: Scalar>(exec: &Exec, a: ArrayView2<T>, mode: QrMode) -> Result<Qr<T>> {
     const OP: Op = Op::Qr;
-    let path = route::<T>(exec, OP, Shape::Matrix(a.nrows(), a.ncols()))?;
-    factor_path(
+    factor_path::<T, _>(
         exec,
-        path,
+        OP,
+        Shape::Matrix(a.nrows(), a.ncols()),
         |l3| factor::qr::qr(OP.name(), l3, a, mode),
         |threads| blas::qr::qr(OP.name(), threads, a, mode),
     )
@@ -310,7 +305,7 @@ pub(crate) fn solve_triangular<T: Scalar>(
 ) -> Result<Array2<T>> {
     const OP: Op = Op::SolveTriangular;
     let (n, rhs) = (a.nrows(), b.ncols());
-    let path = route::<T>(
+    factor_path::<T, _>(
         exec,
         OP,
         Shape::System {
@@ -318,10 +313,6 @@ pub(crate) fn solve_triangular<T: Scalar>(
             cols: n,
             rhs,
         },
-    )?;
-    factor_path(
-        exec,
-        path,
         |l3| factor::triangular::solve_triangular(OP.name(), l3, a, b, uplo, trans, diag),
         |threads| blas::triangular::solve_triangular(OP.name(), threads, a, b, uplo, trans, diag),
     )
@@ -333,10 +324,10 @@ pub(crate) fn svd<T: Scalar>(
     a: ArrayView2<T>,
     vectors: Vectors,
 ) -> Result<Svd<T>> {
-    let path = route::<T>(exec, op, Shape::Matrix(a.nrows(), a.ncols()))?;
-    factor_path(
+    factor_path::<T, _>(
         exec,
-        path,
+        op,
+        Shape::Matrix(a.nrows(), a.ncols()),
         |l3| factor::svd::svd(op.name(), l3, a, vectors),
         |threads| blas::svd::svd(op.name(), threads, a, vectors),
     )
@@ -348,10 +339,10 @@ pub(crate) fn eigh<T: Scalar>(
     a: ArrayView2<T>,
     vectors: bool,
 ) -> Result<Eigh<T>> {
-    let path = route::<T>(exec, op, Shape::Square(a.nrows()))?;
-    factor_path(
+    factor_path::<T, _>(
         exec,
-        path,
+        op,
+        Shape::Square(a.nrows()),
         |l3| factor::eigh::eigh(op.name(), l3, a, vectors),
         |threads| blas::eigh::eigh(op.name(), threads, a, vectors),
     )
@@ -379,10 +370,10 @@ pub(crate) fn lstsq<T: Scalar>(
         cols: a.ncols(),
         rhs: b.ncols(),
     };
-    let path = route::<T>(exec, OP, shape)?;
-    factor_path(
+    factor_path::<T, _>(
         exec,
-        path,
+        OP,
+        shape,
         |l3| factor::lstsq::lstsq(OP.name(), l3, a, b, rcond),
         |threads| blas::lstsq::lstsq(OP.name(), threads, a, b, rcond),
     )
