@@ -135,9 +135,9 @@ pub mod blas_level {
 /// built-in thresholds, and how operations are classified.
 pub mod tuning {
     pub use crate::dispatch::{AUTO_GEMM_PARALLEL_MIN_FLOPS, AUTO_GEMM_RAYON_MIN_FLOPS};
-    pub use crate::factor::FactorBlocks;
     pub use crate::kernels::{Element, GemmBlocks, GemmKernel, Isa, MAX_BLOCK};
     pub use crate::op::Family;
+    pub use crate::parallel::level3::FactorBlocks;
 }
 
 pub use threads::{

@@ -3,8 +3,8 @@
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::factor::FactorBlocks;
 use crate::kernels::{Element, GemmBlocks, GemmKernel, Isa, MAX_BLOCK};
+use crate::parallel::level3::FactorBlocks;
 use crate::parallel::Native;
 use crate::threads;
 

@@ -26,50 +26,6 @@ pub(crate) mod tridiag_dc;
 
 /// Where to split an order-`n` problem: about half, rounded to a multiple of 16 (whole
 /// micro-kernel tiles on both sides), always leaving both halves non-empty (`n ≥ 2`).
-/// Where the recursions of `factor/` stop and the panel widths, in matrix orders / columns.
-///
-/// Any positive values are correct: tests force tiny ones so the recursive and blocked paths run
-/// on small matrices; [`Exec::with_factor_blocks`](crate::Exec::with_factor_blocks) sets them
-/// per call. The defaults were chosen with `cargo run --release --example factor_engines`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub struct FactorBlocks {
-    /// Order at which the Cholesky recursion hands a diagonal block to the small kernel.
-    pub cholesky: usize,
-    /// Order at which Cholesky's rank-k update stops splitting its triangle.
-    pub syrk: usize,
-    /// Columns at which the LU recursion hands a panel to the panel kernel.
-    pub lu: usize,
-    /// Columns per Householder panel of the blocked QR.
-    pub qr: usize,
-    /// Order at which the triangular-solve recursion hands a block to the small kernel.
-    pub trsm: usize,
-}
-
-impl Default for FactorBlocks {
-    fn default() -> Self {
-        FactorBlocks {
-            cholesky: 48,
-            syrk: 96,
-            lu: 32,
-            qr: 32,
-            trsm: 48,
-        }
-    }
-}
-
-impl FactorBlocks {
-    /// The fields as `(name, value)` pairs, for validation and reports.
-    pub(crate) fn fields(&self) -> [(&'static str, usize); 5] {
-        [
-            ("cholesky", self.cholesky),
-            ("syrk", self.syrk),
-            ("lu", self.lu),
-            ("qr", self.qr),
-            ("trsm", self.trsm),
-        ]
-    }
-}
-
 pub(crate) fn split(n: usize) -> usize {
     (n / 2).next_multiple_of(16).clamp(1, n - 1)
 }

@@ -273,7 +273,7 @@ mod tests {
                     isa: Isa::Portable,
                     blocks: None,
                 }),
-                blocks: crate::factor::FactorBlocks::default(),
+                blocks: crate::parallel::level3::FactorBlocks::default(),
             };
             let mut w = Array2::zeros((n, n).f());
             w.assign(&a);

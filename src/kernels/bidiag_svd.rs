@@ -16,10 +16,10 @@
 
 use super::tridiag_eig::Rotation;
 use crate::kernels::reflector::fast_hypot;
-use crate::scalar::Scalar;
+use crate::real::Real;
 
 /// `(c, s, r)` with `c f + s g = r`, `−s f + c g = 0`, `r = ‖(f, g)‖` (identity for `f = g = 0`).
-fn rot<T: Scalar>(f: T, g: T) -> (T, T, T) {
+fn rot<T: Real>(f: T, g: T) -> (T, T, T) {
     let r = fast_hypot(f, g);
     if r == T::zero() {
         (T::one(), T::zero(), T::zero())
@@ -31,7 +31,7 @@ fn rot<T: Scalar>(f: T, g: T) -> (T, T, T) {
 /// Overwrites `d` with the singular values, up to sign and unordered, of the upper bidiagonal
 /// matrix `bidiag(d, e)` (`e.len() + 1 == d.len()`, or both empty). `Err(i)` when more than
 /// `max_sweeps` sweeps and chases were needed (`i`: the bottom of the block being worked on).
-pub(crate) fn bidiagonal_qr<T: Scalar>(
+pub(crate) fn bidiagonal_qr<T: Real>(
     d: &mut [T],
     e: &[T],
     max_sweeps: usize,

@@ -3,12 +3,12 @@
 //! `β = −sign(α)·‖(α, x)‖`, and `τ = 0` (H = I) when `x = 0`.
 
 use crate::real::scaled_norm;
-use crate::scalar::Scalar;
+use crate::real::Real;
 
 /// `√(a² + b²)` without the cost of libm's `hypot` when both squares are safely in range
 /// (the common case), else `hypot` (no overflow, no harmful underflow).
 #[inline]
-pub(crate) fn fast_hypot<T: Scalar>(a: T, b: T) -> T {
+pub(crate) fn fast_hypot<T: Real>(a: T, b: T) -> T {
     let m = a.abs().max(b.abs());
     // ε^±2 (f64: 5e-32 .. 2e31; f32: 1.4e-14 .. 7e13): the squares and their sum stay
     // normal and finite.
@@ -24,7 +24,7 @@ pub(crate) fn fast_hypot<T: Scalar>(a: T, b: T) -> T {
 ///
 /// `β` so small that `1/(α − β)` could overflow is handled by rescaling by `1/safmin` (at most
 /// 20 times), as LAPACK does; the returned `β` is unscaled again.
-pub(crate) fn householder<T: Scalar>(alpha: T, x: &mut [T]) -> (T, T) {
+pub(crate) fn householder<T: Real>(alpha: T, x: &mut [T]) -> (T, T) {
     let xnorm = scaled_norm(x.iter().copied());
     if xnorm == T::zero() {
         return (alpha, T::zero());

@@ -4,7 +4,7 @@
 //! — the memory- and latency-bound half of `eigh` and `svd` — ran at half the speed.
 
 use crate::kernels::Isa;
-use crate::scalar::Scalar;
+use crate::real::Real;
 
 /// Whether the AVX2 + FMA versions may run: `Fma(true)` only from [`Fma::detect`] on a CPU
 /// that has both.
@@ -22,7 +22,7 @@ impl Fma {
 const L: usize = 8;
 
 #[inline(always)]
-fn madd<T: Scalar, const F: bool>(a: T, b: T, c: T) -> T {
+fn madd<T: Real, const F: bool>(a: T, b: T, c: T) -> T {
     if F {
         a.mul_add(b, c)
     } else {
@@ -31,7 +31,7 @@ fn madd<T: Scalar, const F: bool>(a: T, b: T, c: T) -> T {
 }
 
 #[inline(always)]
-fn rot_body<T: Scalar, const F: bool>(x: &mut [T], y: &mut [T], c: T, s: T) {
+fn rot_body<T: Real, const F: bool>(x: &mut [T], y: &mut [T], c: T, s: T) {
     for (a, b) in x.iter_mut().zip(y.iter_mut()) {
         let (p, q) = (*a, *b);
         *a = madd::<T, F>(c, p, s * q);
@@ -40,7 +40,7 @@ fn rot_body<T: Scalar, const F: bool>(x: &mut [T], y: &mut [T], c: T, s: T) {
 }
 
 #[inline(always)]
-fn dot_axpy_body<T: Scalar, const F: bool>(a: &[T], x: &[T], alpha: T, y: &mut [T]) -> T {
+fn dot_axpy_body<T: Real, const F: bool>(a: &[T], x: &[T], alpha: T, y: &mut [T]) -> T {
     let len = a.len().min(x.len()).min(y.len());
     let (a, x, y) = (&a[..len], &x[..len], &mut y[..len]);
     let mut acc = [T::zero(); L];
@@ -70,7 +70,7 @@ fn dot_axpy_body<T: Scalar, const F: bool>(a: &[T], x: &[T], alpha: T, y: &mut [
 }
 
 #[inline(always)]
-fn dot_body<T: Scalar, const F: bool>(a: &[T], x: &[T]) -> T {
+fn dot_body<T: Real, const F: bool>(a: &[T], x: &[T]) -> T {
     let len = a.len().min(x.len());
     let (a, x) = (&a[..len], &x[..len]);
     let mut acc = [T::zero(); L];
@@ -94,7 +94,7 @@ fn dot_body<T: Scalar, const F: bool>(a: &[T], x: &[T]) -> T {
 }
 
 #[inline(always)]
-fn axpy_body<T: Scalar, const F: bool>(alpha: T, x: &[T], y: &mut [T]) {
+fn axpy_body<T: Real, const F: bool>(alpha: T, x: &[T], y: &mut [T]) {
     for (yi, &xi) in y.iter_mut().zip(x) {
         *yi = madd::<T, F>(alpha, xi, *yi);
     }
@@ -105,29 +105,29 @@ mod avx2 {
     use super::*;
 
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn rot<T: Scalar>(x: &mut [T], y: &mut [T], c: T, s: T) {
+    pub(super) unsafe fn rot<T: Real>(x: &mut [T], y: &mut [T], c: T, s: T) {
         rot_body::<T, true>(x, y, c, s)
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn dot_axpy<T: Scalar>(a: &[T], x: &[T], alpha: T, y: &mut [T]) -> T {
+    pub(super) unsafe fn dot_axpy<T: Real>(a: &[T], x: &[T], alpha: T, y: &mut [T]) -> T {
         dot_axpy_body::<T, true>(a, x, alpha, y)
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn dot<T: Scalar>(a: &[T], x: &[T]) -> T {
+    pub(super) unsafe fn dot<T: Real>(a: &[T], x: &[T]) -> T {
         dot_body::<T, true>(a, x)
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn axpy<T: Scalar>(alpha: T, x: &[T], y: &mut [T]) {
+    pub(super) unsafe fn axpy<T: Real>(alpha: T, x: &[T], y: &mut [T]) {
         axpy_body::<T, true>(alpha, x, y)
     }
 }
 
 /// `xᵢ ← c xᵢ + s yᵢ`, `yᵢ ← c yᵢ − s xᵢ` over the common length.
 #[inline]
-pub(crate) fn rot<T: Scalar>(fma: Fma, x: &mut [T], y: &mut [T], c: T, s: T) {
+pub(crate) fn rot<T: Real>(fma: Fma, x: &mut [T], y: &mut [T], c: T, s: T) {
     #[cfg(target_arch = "x86_64")]
     if fma.0 {
         // SAFETY: `Fma(true)` is only built by `Fma::detect` on a CPU with AVX2 and FMA.
@@ -139,7 +139,7 @@ pub(crate) fn rot<T: Scalar>(fma: Fma, x: &mut [T], y: &mut [T], c: T, s: T) {
 
 /// `Σ aᵢ xᵢ`, and `yᵢ += α aᵢ` in the same pass over `a`.
 #[inline]
-pub(crate) fn dot_axpy<T: Scalar>(fma: Fma, a: &[T], x: &[T], alpha: T, y: &mut [T]) -> T {
+pub(crate) fn dot_axpy<T: Real>(fma: Fma, a: &[T], x: &[T], alpha: T, y: &mut [T]) -> T {
     #[cfg(target_arch = "x86_64")]
     if fma.0 {
         // SAFETY: `Fma(true)` is only built by `Fma::detect` on a CPU with AVX2 and FMA.
@@ -151,7 +151,7 @@ pub(crate) fn dot_axpy<T: Scalar>(fma: Fma, a: &[T], x: &[T], alpha: T, y: &mut 
 
 /// `Σ aᵢ xᵢ` over the common length.
 #[inline]
-pub(crate) fn dot<T: Scalar>(fma: Fma, a: &[T], x: &[T]) -> T {
+pub(crate) fn dot<T: Real>(fma: Fma, a: &[T], x: &[T]) -> T {
     #[cfg(target_arch = "x86_64")]
     if fma.0 {
         // SAFETY: `Fma(true)` is only built by `Fma::detect` on a CPU with AVX2 and FMA.
@@ -163,7 +163,7 @@ pub(crate) fn dot<T: Scalar>(fma: Fma, a: &[T], x: &[T]) -> T {
 
 /// `yᵢ += α xᵢ` over the common length.
 #[inline]
-pub(crate) fn axpy<T: Scalar>(fma: Fma, alpha: T, x: &[T], y: &mut [T]) {
+pub(crate) fn axpy<T: Real>(fma: Fma, alpha: T, x: &[T], y: &mut [T]) {
     #[cfg(target_arch = "x86_64")]
     if fma.0 {
         // SAFETY: `Fma(true)` is only built by `Fma::detect` on a CPU with AVX2 and FMA.

@@ -15,7 +15,7 @@
 //! `hypot`, so the algorithm is insensitive to the overall scale of `T`.
 
 use crate::kernels::reflector::fast_hypot;
-use crate::scalar::Scalar;
+use crate::real::Real;
 
 /// One plane rotation of columns `i` and `k` of a matrix `Z`: `zᵢ ← c zᵢ + s zₖ`,
 /// `zₖ ← −s zᵢ + c zₖ`.
@@ -36,7 +36,7 @@ pub(crate) struct Rotation<T> {
 /// sweep's rotations go to `rotate`, in the order they must be applied to the columns of the
 /// eigenvector matrix. `Err(l)` when more than `max_sweeps` sweeps were needed in all (`l`:
 /// the eigenvalue being worked on).
-pub(crate) fn tridiagonal_ql<T: Scalar>(
+pub(crate) fn tridiagonal_ql<T: Real>(
     d: &mut [T],
     e: &[T],
     max_sweeps: usize,

@@ -9,7 +9,6 @@ use rayon::prelude::*;
 
 use crate::blas;
 use crate::error::Result;
-use crate::factor::FactorBlocks;
 use crate::kernels;
 use crate::parallel::gemm::{blas_panels, blis_loops};
 use crate::parallel::{Kernels, Team};
@@ -27,6 +26,50 @@ pub(crate) const MIN_RHS_PER_THREAD: usize = 32;
 pub(crate) const GEMM_PARALLEL_MIN_FLOPS: f64 = 2.0 * 192.0 * 192.0 * 192.0;
 
 /// A rayon engine's level-3 operations at a fixed thread count.
+/// Where the recursions of `factor/` stop and the panel widths, in matrix orders / columns.
+///
+/// Any positive values are correct: tests force tiny ones so the recursive and blocked paths run
+/// on small matrices; [`Exec::with_factor_blocks`](crate::Exec::with_factor_blocks) sets them
+/// per call. The defaults were chosen with `cargo run --release --example factor_engines`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct FactorBlocks {
+    /// Order at which the Cholesky recursion hands a diagonal block to the small kernel.
+    pub cholesky: usize,
+    /// Order at which Cholesky's rank-k update stops splitting its triangle.
+    pub syrk: usize,
+    /// Columns at which the LU recursion hands a panel to the panel kernel.
+    pub lu: usize,
+    /// Columns per Householder panel of the blocked QR.
+    pub qr: usize,
+    /// Order at which the triangular-solve recursion hands a block to the small kernel.
+    pub trsm: usize,
+}
+
+impl Default for FactorBlocks {
+    fn default() -> Self {
+        FactorBlocks {
+            cholesky: 48,
+            syrk: 96,
+            lu: 32,
+            qr: 32,
+            trsm: 48,
+        }
+    }
+}
+
+impl FactorBlocks {
+    /// The fields as `(name, value)` pairs, for validation and reports.
+    pub(crate) fn fields(&self) -> [(&'static str, usize); 5] {
+        [
+            ("cholesky", self.cholesky),
+            ("syrk", self.syrk),
+            ("lu", self.lu),
+            ("qr", self.qr),
+            ("trsm", self.trsm),
+        ]
+    }
+}
+
 /// The level-3 operations of one rayon-engine call: its team of workers and what computes
 /// each block. Built once by the dispatch layer from the call's route.
 #[derive(Clone)]
