@@ -93,6 +93,7 @@ mod parallel;
 mod real;
 mod scalar;
 pub mod threads;
+mod tune;
 mod validate;
 
 pub use decomp::{Diag, Eig, Eigh, Lstsq, Lu, NormKind, Qr, QrMode, Svd, Trans, Uplo};
@@ -132,12 +133,17 @@ pub mod blas_level {
 
 /// The knobs behind the engines and `auto`, for benchmarks and experiments: the GEMM kernel
 /// settings of the `rayon` engine ([`Exec::with_isa`], [`Exec::with_gemm_blocks`]), `auto`'s
-/// built-in thresholds, and how operations are classified.
+/// built-in thresholds, how operations are classified, and the tuning profile `parla tune`
+/// writes and `auto` reads ([`Profile`], [`profile_status`]).
 pub mod tuning {
     pub use crate::dispatch::{AUTO_GEMM_PARALLEL_MIN_FLOPS, AUTO_GEMM_RAYON_MIN_FLOPS};
     pub use crate::kernels::{Element, GemmBlocks, GemmKernel, Isa, MAX_BLOCK};
     pub use crate::op::Family;
     pub use crate::parallel::level3::FactorBlocks;
+    pub use crate::tune::{
+        characteristic_size, load, profile_path, profile_status, proxy, Candidate, Entry,
+        MachineKey, Profile, ProfileStatus, ShapeClass, PROFILE_FORMAT,
+    };
 }
 
 pub use threads::{

@@ -14,7 +14,9 @@ use std::str::FromStr;
 /// assert!("matmull".parse::<Op>().is_err());
 /// # Ok::<(), parla::UnknownOp>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Op {

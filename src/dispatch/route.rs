@@ -106,25 +106,27 @@ pub(crate) enum Path {
 
 /// Resolves `auto` and nesting for `op` on `dtype` operands of `shape`.
 ///
+/// `auto` picks engine and threads (never more threads than usable cores; see `auto.rs`).
 /// A call made from inside a rayon worker gets one thread, whatever the budget, so nested
 /// parallel code never multiplies threads. Element-wise closures run in the calling thread on
 /// `blas` (OpenBLAS has no such kernel).
 ///
 /// # Errors
-/// [`Error::Unsupported`] when the engine does not implement `op`.
+/// [`Error::Unsupported`] when the engine does not implement `op`; [`Error::InvalidEnv`] when
+/// `auto` decides and `PARLA_TUNE_FILE` is invalid.
 pub(crate) fn plan(exec: &Exec, op: Op, dtype: Dtype, shape: Shape) -> Result<Plan> {
-    let (engine, cap_one, rule) = match exec.engine() {
-        Engine::Auto => auto::choose(exec, op, dtype, shape),
-        e => (e, false, "fixed engine"),
+    let (engine, threads, rule) = match exec.engine() {
+        Engine::Auto => auto::choose(exec, op, dtype, shape)?,
+        e => (e, exec.threads_for(e), "fixed engine"),
     };
     let closure_on_blas =
         engine == Engine::Blas && op.family() == Family::Elementwise && op != Op::Transpose;
     let (threads, rule) = if threads::in_rayon_worker() {
         (1, "nested: one thread inside a rayon worker")
-    } else if cap_one || closure_on_blas {
+    } else if closure_on_blas {
         (1, rule)
     } else {
-        (exec.threads_for(engine), rule)
+        (threads, rule)
     };
     if !implements(engine, op) {
         return Err(Error::Unsupported {

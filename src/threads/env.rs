@@ -23,8 +23,11 @@ pub const VAR_BACKEND: &str = "PARLA_BACKEND";
 pub const VAR_OPENBLAS: &str = "OPENBLAS_NUM_THREADS";
 /// `RAYON_NUM_THREADS`: honoured for the rayon engines when `PARLA_NUM_THREADS` is unset.
 pub const VAR_RAYON: &str = "RAYON_NUM_THREADS";
-/// `PARLA_CACHE_DIR`: where parla keeps machine measurements (`parla peak`).
+/// `PARLA_CACHE_DIR`: where parla keeps machine measurements (`parla peak`, `parla tune`).
 pub const VAR_CACHE_DIR: &str = "PARLA_CACHE_DIR";
+/// `PARLA_TUNE_FILE`: the tuning profile `auto` reads (and `parla tune` writes) instead of the
+/// one in the cache directory.
+pub const VAR_TUNE_FILE: &str = "PARLA_TUNE_FILE";
 
 /// The directory for parla's per-machine cache: `PARLA_CACHE_DIR`, else
 /// `$XDG_CACHE_HOME/parla`, else `$HOME/.cache/parla`, else the system temporary directory.
@@ -90,6 +93,29 @@ pub fn parse_threads(var: &'static str, raw: &str, zero: Zero) -> Result<Option<
     }
 }
 
+/// Parses a file path for `PARLA_TUNE_FILE`: any non-empty path without leading or trailing
+/// white space (a typo such as `"profile.json "` would otherwise point at another file).
+///
+/// # Errors
+/// [`Error::InvalidEnv`] naming `var` and the raw value.
+pub fn parse_path(var: &'static str, raw: &str) -> Result<std::path::PathBuf> {
+    let bad = |why: &str| Error::InvalidEnv {
+        var,
+        value: raw.to_string(),
+        reason: format!("{why}; expected the path of a file"),
+    };
+    if raw.is_empty() {
+        return Err(bad("the value is empty"));
+    }
+    if raw.trim() != raw {
+        return Err(bad("the value has leading or trailing white space"));
+    }
+    if raw.ends_with('/') {
+        return Err(bad("the value names a directory"));
+    }
+    Ok(std::path::PathBuf::from(raw))
+}
+
 /// Parses an engine name for `PARLA_BACKEND`.
 ///
 /// # Errors
@@ -115,6 +141,8 @@ pub struct EnvSnapshot {
     pub openblas: Result<Option<usize>>,
     /// Parsed `RAYON_NUM_THREADS`.
     pub rayon: Result<Option<usize>>,
+    /// Parsed `PARLA_TUNE_FILE`.
+    pub tune_file: Result<Option<std::path::PathBuf>>,
 }
 
 fn read(var: &'static str) -> Result<Option<String>> {
@@ -144,6 +172,7 @@ impl EnvSnapshot {
             VAR_OPENBLAS,
             VAR_RAYON,
             VAR_CACHE_DIR,
+            VAR_TUNE_FILE,
         ]
         .into_iter()
         .chain(VARS_REPORTED);
@@ -158,8 +187,14 @@ impl EnvSnapshot {
             Ok(Some(raw)) => parse_backend(&raw).map(Some),
             Err(e) => Err(e),
         };
+        let tune_file = match read(VAR_TUNE_FILE) {
+            Ok(None) => Ok(None),
+            Ok(Some(raw)) => parse_path(VAR_TUNE_FILE, &raw).map(Some),
+            Err(e) => Err(e),
+        };
         EnvSnapshot {
             raw,
+            tune_file,
             threads: threads_var(VAR_THREADS, Zero::Invalid),
             backend,
             openblas: threads_var(VAR_OPENBLAS, Zero::MeansDefault),

@@ -402,7 +402,17 @@ fn status_of(
                 (ok, text)
             }
         }
-        env::VAR_CACHE_DIR => (true, "directory of parla's per-machine cache (parla peak)".to_string()),
+        env::VAR_CACHE_DIR => (
+            true,
+            "directory of parla's per-machine cache (parla peak, parla tune)".to_string(),
+        ),
+        env::VAR_TUNE_FILE => match &snap.tune_file {
+            Err(e) => (false, format!("INVALID: {e}")),
+            Ok(_) => (
+                true,
+                "the tuning profile auto reads and parla tune writes (see `auto`)".to_string(),
+            ),
+        },
         "OPENBLAS_CORETYPE" => (
             true,
             "read by OpenBLAS when it loads: forces its kernel family (see `core type`)".to_string(),

@@ -1,0 +1,538 @@
+//! Tuning profiles: what `parla tune` measured on this machine, and the lookup `auto` makes in
+//! it (like FFTW's wisdom).
+//!
+//! A profile lists, for each measured operation, element type, shape class and size, the time
+//! of every (engine, threads) candidate. `auto` reads the profile once per process (no
+//! measurement on a user's call) and, for a call, takes the entries of its operation (or the
+//! operation measured in its place, [`proxy`]), dtype and [shape class](ShapeClass), the entry
+//! nearest in size (on a log scale), and the fastest candidate the call's thread budget allows.
+//!
+//! The profile is keyed by the machine ([`MachineKey`]: CPU, usable cores, OpenBLAS core type
+//! and build, parla version). A profile of another machine or version, or one that does not
+//! parse, is ignored with a note ([`profile_status`], shown by `parla info`), never used.
+//!
+//! Where it lives: `PARLA_TUNE_FILE` when set, else `tune-<machine digest>.json` in parla's
+//! cache directory ([`crate::threads::env::cache_dir`]).
+
+mod machine;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::op::{Dtype, Family, Op, Shape};
+use crate::threads;
+
+pub(crate) use machine::openblas_vector_bits;
+pub use machine::MachineKey;
+
+/// Version of the profile's file format; a file of another version is ignored.
+pub const PROFILE_FORMAT: u32 = 1;
+
+/// The shape of an operation's operands, as far as the choice of engine and threads goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShapeClass {
+    /// A vector.
+    Vector,
+    /// Every dimension within a factor 4 of the others.
+    Square,
+    /// Many more rows than columns (GEMM: `m` dominates, or `n` is the smallest).
+    Tall,
+    /// Many more columns than rows (GEMM: `n` dominates, or `m` is the smallest).
+    Wide,
+    /// GEMM whose inner dimension `k` dominates (`Aᵀ·A` of a tall matrix).
+    Deep,
+    /// GEMM whose inner dimension `k` is the smallest (a rank-k update).
+    Outer,
+}
+
+impl ShapeClass {
+    /// The class of `shape`, `None` when the shape is unknown.
+    pub fn of(shape: Shape) -> Option<ShapeClass> {
+        let two = |r: usize, c: usize| {
+            if r >= 4 * c.max(1) {
+                ShapeClass::Tall
+            } else if c >= 4 * r.max(1) {
+                ShapeClass::Wide
+            } else {
+                ShapeClass::Square
+            }
+        };
+        Some(match shape {
+            Shape::Unknown => return None,
+            Shape::Vector(_) => ShapeClass::Vector,
+            Shape::Square(_) => ShapeClass::Square,
+            Shape::Matrix(r, c) => two(r, c),
+            Shape::System { rows, cols, .. } => two(rows, cols),
+            Shape::Product { m, n, k } => {
+                let (m1, n1, k1) = (m.max(1), n.max(1), k.max(1));
+                let lo = m1.min(n1).min(k1);
+                let hi = m1.max(n1).max(k1);
+                if hi < 4 * lo {
+                    ShapeClass::Square
+                } else if m1 >= 4 * n1.max(k1) {
+                    ShapeClass::Tall
+                } else if n1 >= 4 * m1.max(k1) {
+                    ShapeClass::Wide
+                } else if k1 >= 4 * m1.max(n1) {
+                    ShapeClass::Deep
+                } else if lo == k1 {
+                    ShapeClass::Outer
+                } else if lo == n1 {
+                    ShapeClass::Tall
+                } else {
+                    ShapeClass::Wide
+                }
+            }
+        })
+    }
+
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ShapeClass::Vector => "vector",
+            ShapeClass::Square => "square",
+            ShapeClass::Tall => "tall",
+            ShapeClass::Wide => "wide",
+            ShapeClass::Deep => "deep",
+            ShapeClass::Outer => "outer",
+        }
+    }
+}
+
+/// The size a profile entry is matched by: the geometric mean of the operand dimensions
+/// (`n` for `n × n` operands, `(m·n·k)^⅓` for a product). `None` for an unknown shape.
+pub fn characteristic_size(shape: Shape) -> Option<f64> {
+    let s = match shape {
+        Shape::Unknown => return None,
+        Shape::Vector(n) | Shape::Square(n) => n as f64,
+        Shape::Matrix(r, c)
+        | Shape::System {
+            rows: r, cols: c, ..
+        } => ((r * c) as f64).sqrt(),
+        Shape::Product { m, n, k } => ((m as f64) * (n as f64) * (k as f64)).cbrt(),
+    };
+    Some(s.max(1.0))
+}
+
+/// The operation whose measurements stand for `op`: itself when `parla tune` measures it,
+/// else one that runs the same code on each engine (`inv`, `det`, `lu` → `solve`; `eigvalsh`
+/// → `eigh`; the SVD family → `svd`; level 1 → `axpy`; `map`, `zip_with` → `multiply`). `None`
+/// for operations no measured one stands for.
+pub fn proxy(op: Op) -> Option<Op> {
+    Some(match op {
+        Op::Matmul | Op::Gemm => Op::Gemm,
+        Op::Gemv | Op::Matvec => Op::Gemv,
+        Op::Dot | Op::Axpy | Op::Scal | Op::Nrm2 => Op::Axpy,
+        Op::RowSums | Op::RowNorms => Op::RowNorms,
+        Op::ColSums | Op::ColNorms => Op::ColNorms,
+        Op::Map | Op::ZipWith | Op::Multiply => Op::Multiply,
+        Op::Transpose => Op::Transpose,
+        Op::Cholesky => Op::Cholesky,
+        Op::Lu | Op::Solve | Op::Inv | Op::Det | Op::Slogdet => Op::Solve,
+        Op::Qr => Op::Qr,
+        Op::SolveTriangular => Op::SolveTriangular,
+        Op::Eigh | Op::Eigvalsh => Op::Eigh,
+        Op::Svd | Op::Svdvals | Op::Pinv | Op::Cond | Op::MatrixRank | Op::Norm | Op::Lstsq => {
+            Op::Svd
+        }
+        Op::Eig | Op::Eigvals => return None,
+    })
+}
+
+/// One measured (engine, threads) choice.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// The engine (never `auto`).
+    pub engine: Engine,
+    /// Its threads.
+    pub threads: usize,
+    /// Median seconds per call.
+    pub seconds: f64,
+    /// Spread of the samples: interquartile range over the median.
+    pub spread: f64,
+}
+
+/// The candidates measured for one operation, dtype and shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The operation measured.
+    pub op: Op,
+    /// Its element type.
+    pub dtype: Dtype,
+    /// Its shape class.
+    pub class: ShapeClass,
+    /// The operand dimensions measured (rows, columns, inner or right-hand sides; 0 = none).
+    pub dims: [usize; 3],
+    /// Its [`characteristic_size`].
+    pub size: f64,
+    /// Every candidate measured, in measuring order.
+    pub candidates: Vec<Candidate>,
+}
+
+impl Entry {
+    /// The fastest candidate that `allowed` accepts.
+    pub fn best(&self, allowed: impl Fn(Engine, usize) -> bool) -> Option<Candidate> {
+        self.candidates
+            .iter()
+            .copied()
+            .filter(|c| allowed(c.engine, c.threads))
+            .min_by(|a, b| a.seconds.total_cmp(&b.seconds))
+    }
+}
+
+/// A tuning profile: what `parla tune` measured, for which machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// [`PROFILE_FORMAT`] of the writer.
+    pub format: u32,
+    /// The machine it was measured on.
+    pub machine: MachineKey,
+    /// When (seconds since the Unix epoch).
+    pub created_unix: u64,
+    /// The preset that measured it (`quick`, `default`).
+    pub preset: String,
+    /// Other processes' busy cores during the measurement, when known.
+    pub busy_cores: Option<f64>,
+    /// The measurements.
+    pub entries: Vec<Entry>,
+}
+
+/// Where `auto`'s choice came from, for [`Plan::rule`](crate::Plan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// An entry of this operation and dtype.
+    Measured,
+    /// An entry of the operation measured in its place, or of the other dtype or the square
+    /// class.
+    Nearby,
+}
+
+impl Profile {
+    /// An empty profile for this machine.
+    pub fn new(preset: &str) -> Self {
+        Profile {
+            format: PROFILE_FORMAT,
+            machine: MachineKey::current(),
+            created_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            preset: preset.to_string(),
+            busy_cores: None,
+            entries: Vec::new(),
+        }
+    }
+
+    /// Parses a profile and checks that every entry is usable (it does not check the machine:
+    /// see [`Profile::check_machine`]).
+    ///
+    /// # Errors
+    /// A sentence saying what is wrong: not JSON, another format version, an entry without
+    /// candidates, a thread count or time out of range.
+    pub fn from_json(text: &str) -> std::result::Result<Profile, String> {
+        let p: Profile = serde_json::from_str(text).map_err(|e| {
+            // The format version first, so an old file says so instead of "missing field".
+            match serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .and_then(|v| v.get("format").and_then(serde_json::Value::as_u64))
+            {
+                Some(f) if f != u64::from(PROFILE_FORMAT) => {
+                    format!("format {f}, this parla reads format {PROFILE_FORMAT}")
+                }
+                _ => format!("not a tuning profile: {e}"),
+            }
+        })?;
+        if p.format != PROFILE_FORMAT {
+            return Err(format!(
+                "format {}, this parla reads format {PROFILE_FORMAT}",
+                p.format
+            ));
+        }
+        for (i, e) in p.entries.iter().enumerate() {
+            let bad = |why: String| Err(format!("entry {i} ({} {}): {why}", e.op, e.dtype));
+            if !(e.size.is_finite() && e.size >= 1.0) {
+                return bad(format!("size {} is not a size", e.size));
+            }
+            if e.candidates.is_empty() {
+                return bad("no candidates".into());
+            }
+            for c in &e.candidates {
+                if c.engine == Engine::Auto {
+                    return bad("a candidate names auto, not an engine".into());
+                }
+                if c.threads == 0 || c.threads > threads::MAX_THREADS {
+                    return bad(format!("{} threads", c.threads));
+                }
+                if !(c.seconds.is_finite() && c.seconds > 0.0) {
+                    return bad(format!("time {} s", c.seconds));
+                }
+            }
+        }
+        Ok(p)
+    }
+
+    /// The profile as pretty-printed JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Why this profile does not hold on this machine, or `None` when it does.
+    pub fn check_machine(&self) -> Option<String> {
+        self.machine.mismatch(&MachineKey::current())
+    }
+
+    /// Writes the profile to `path` (through a temporary file renamed into place, so a reader
+    /// never sees half a file), creating the directory.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the path.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let io = |e: std::io::Error| Error::Io {
+            op: "tune",
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, self.to_json()).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io(e)
+        })
+    }
+
+    /// The fastest (engine, threads) for `op` on `dtype` operands of `shape` among the
+    /// candidates `allowed` accepts, with where it came from. `None` when no entry answers.
+    pub(crate) fn choose(
+        &self,
+        op: Op,
+        dtype: Dtype,
+        shape: Shape,
+        allowed: impl Fn(Engine, usize) -> bool + Copy,
+    ) -> Option<(Engine, usize, Source)> {
+        let measured = proxy(op)?;
+        let class = ShapeClass::of(shape)?;
+        let size = characteristic_size(shape)?;
+        let other = match dtype {
+            Dtype::F32 => Dtype::F64,
+            _ => Dtype::F32,
+        };
+        // The GEMM classes behave differently enough that a square entry does not stand for a
+        // tall product; the other families fall back to their square entries.
+        let classes: &[ShapeClass] =
+            if measured.family() == Family::Gemm || class == ShapeClass::Square {
+                &[class][..]
+            } else {
+                &[class, ShapeClass::Square][..]
+            };
+        let exact = measured == op;
+        for (i, (d, c)) in [dtype, other]
+            .into_iter()
+            .flat_map(|d| classes.iter().map(move |&c| (d, c)))
+            .enumerate()
+        {
+            let nearest = self
+                .entries
+                .iter()
+                .filter(|e| e.op == measured && e.dtype == d && e.class == c)
+                .filter(|e| e.best(allowed).is_some())
+                .min_by(|a, b| {
+                    let da = (a.size.ln() - size.ln()).abs();
+                    let db = (b.size.ln() - size.ln()).abs();
+                    da.total_cmp(&db)
+                });
+            if let Some(best) = nearest.and_then(|e| e.best(allowed)) {
+                let source = if exact && i == 0 {
+                    Source::Measured
+                } else {
+                    Source::Nearby
+                };
+                return Some((best.engine, best.threads, source));
+            }
+        }
+        None
+    }
+}
+
+/// The tuning profile's state in this process.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProfileStatus {
+    /// Read and in use by `auto`.
+    InUse {
+        /// Where it was read.
+        path: PathBuf,
+        /// Entries it holds.
+        entries: usize,
+        /// When it was measured (seconds since the Unix epoch).
+        created_unix: u64,
+        /// The preset that measured it.
+        preset: String,
+    },
+    /// No file there: `auto` uses its built-in rules.
+    Missing {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// A file is there but is not used: another machine or version, or not a valid profile.
+    /// `auto` uses its built-in rules.
+    Ignored {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl ProfileStatus {
+    /// One line for reports.
+    pub fn describe(&self) -> String {
+        match self {
+            ProfileStatus::InUse {
+                path,
+                entries,
+                preset,
+                ..
+            } => format!(
+                "in use: {} ({entries} entries, {preset} preset)",
+                path.display()
+            ),
+            ProfileStatus::Missing { path } => format!(
+                "none (looked for {}; run `parla tune`): auto uses its built-in rules",
+                path.display()
+            ),
+            ProfileStatus::Ignored { path, reason } => format!(
+                "IGNORED {}: {reason}; auto uses its built-in rules (run `parla tune`)",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// Where this machine's profile is read and written: `PARLA_TUNE_FILE`, else
+/// `tune-<machine digest>.json` in the cache directory.
+///
+/// # Errors
+/// [`Error::InvalidEnv`] when `PARLA_TUNE_FILE` is set to an invalid value.
+pub fn profile_path() -> Result<PathBuf> {
+    match threads::env::snapshot().tune_file.clone()? {
+        Some(p) => Ok(p),
+        None => {
+            Ok(threads::env::cache_dir()
+                .join(format!("tune-{}.json", MachineKey::current().digest())))
+        }
+    }
+}
+
+/// Reads the profile at `path` and says whether it can be used here.
+pub fn load(path: &Path) -> (ProfileStatus, Option<Profile>) {
+    let ignored = |reason: String| {
+        (
+            ProfileStatus::Ignored {
+                path: path.to_path_buf(),
+                reason,
+            },
+            None,
+        )
+    };
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return (
+                ProfileStatus::Missing {
+                    path: path.to_path_buf(),
+                },
+                None,
+            )
+        }
+        Err(e) => return ignored(format!("cannot be read: {e}")),
+    };
+    let Ok(text) = String::from_utf8(text) else {
+        return ignored("not a tuning profile: not UTF-8 text".into());
+    };
+    let profile = match Profile::from_json(&text) {
+        Ok(p) => p,
+        Err(why) => return ignored(why),
+    };
+    if let Some(why) = profile.check_machine() {
+        return ignored(format!("measured on another machine or version: {why}"));
+    }
+    (
+        ProfileStatus::InUse {
+            path: path.to_path_buf(),
+            entries: profile.entries.len(),
+            created_unix: profile.created_unix,
+            preset: profile.preset.clone(),
+        },
+        Some(profile),
+    )
+}
+
+type Loaded = Result<(ProfileStatus, Option<Profile>)>;
+
+fn loaded() -> &'static Loaded {
+    static LOADED: OnceLock<Loaded> = OnceLock::new();
+    LOADED.get_or_init(|| profile_path().map(|p| load(&p)))
+}
+
+/// The profile `auto` uses in this process, read on first use.
+///
+/// # Errors
+/// [`Error::InvalidEnv`] when `PARLA_TUNE_FILE` is invalid.
+pub(crate) fn active() -> Result<Option<&'static Profile>> {
+    match loaded() {
+        Ok((_, p)) => Ok(p.as_ref()),
+        Err(e) => Err(e.clone()),
+    }
+}
+
+/// The state of the tuning profile in this process: read once, on first use.
+///
+/// # Errors
+/// [`Error::InvalidEnv`] when `PARLA_TUNE_FILE` is invalid.
+pub fn profile_status() -> Result<ProfileStatus> {
+    loaded().clone().map(|(s, _)| s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shape_classes() {
+        let p = |m, n, k| ShapeClass::of(Shape::Product { m, n, k }).unwrap();
+        assert_eq!(p(512, 512, 512), ShapeClass::Square);
+        assert_eq!(p(512, 300, 200), ShapeClass::Square);
+        assert_eq!(p(8192, 64, 64), ShapeClass::Tall);
+        assert_eq!(p(64, 8192, 64), ShapeClass::Wide);
+        assert_eq!(p(64, 64, 8192), ShapeClass::Deep);
+        assert_eq!(p(1024, 1024, 32), ShapeClass::Outer);
+        assert_eq!(p(1024, 32, 1024), ShapeClass::Tall);
+        assert_eq!(p(32, 1024, 1024), ShapeClass::Wide);
+        assert_eq!(p(0, 0, 0), ShapeClass::Square);
+        assert_eq!(
+            ShapeClass::of(Shape::Matrix(4000, 100)),
+            Some(ShapeClass::Tall)
+        );
+        assert_eq!(ShapeClass::of(Shape::Vector(7)), Some(ShapeClass::Vector));
+        assert_eq!(ShapeClass::of(Shape::Unknown), None);
+    }
+
+    #[test]
+    fn every_operation_but_eig_has_a_measured_stand_in_of_its_family() {
+        for op in Op::ALL {
+            match proxy(op) {
+                Some(p) => {
+                    assert_eq!(proxy(p), Some(p), "{op}: the stand-in stands for itself");
+                    assert_eq!(p.family(), op.family(), "{op} → {p}");
+                }
+                None => assert!(matches!(op, Op::Eig | Op::Eigvals)),
+            }
+        }
+    }
+}
