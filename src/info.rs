@@ -7,6 +7,7 @@ use std::fs;
 use serde::Serialize;
 
 use crate::engine::Engine;
+use crate::op::{Dtype, Op, Shape};
 use crate::threads::{self, openblas::OpenBlasInfo, EnvStatus, Source};
 
 /// One CPU cache, as Linux describes it under `/sys/devices/system/cpu/cpu0/cache`.
@@ -63,6 +64,92 @@ pub struct Settings {
     pub rayon_threads: Result<(usize, Source), String>,
     /// Most OpenBLAS threads parla lets work at once (see `threads::openblas`).
     pub max_threads_inside_openblas: usize,
+    /// The tuning profile `auto` uses (`parla tune`), in words, or the error.
+    pub tuning_profile: Result<String, String>,
+    /// What `auto` picks for a few representative calls with the default budgets.
+    pub auto_picks: Vec<AutoPick>,
+}
+
+/// What `auto` runs for one representative call.
+#[derive(Debug, Clone, Serialize)]
+pub struct AutoPick {
+    /// The call, e.g. `gemm f64 1024 x 1024 x 1024`.
+    pub call: String,
+    /// The engine chosen.
+    pub engine: Engine,
+    /// Its threads.
+    pub threads: usize,
+    /// The rule that decided.
+    pub rule: String,
+}
+
+/// `auto`'s plan for representative calls, with the process's budgets.
+fn auto_picks() -> Vec<AutoPick> {
+    let Ok(exec) = crate::Exec::current().map(|e| e.with_engine(Engine::Auto)) else {
+        return Vec::new();
+    };
+    let cases: [(&str, Op, Shape); 8] = [
+        (
+            "gemm 64^3",
+            Op::Gemm,
+            Shape::Product {
+                m: 64,
+                n: 64,
+                k: 64,
+            },
+        ),
+        (
+            "gemm 1024^3",
+            Op::Gemm,
+            Shape::Product {
+                m: 1024,
+                n: 1024,
+                k: 1024,
+            },
+        ),
+        (
+            "gemm 8192x64x64 (tall)",
+            Op::Gemm,
+            Shape::Product {
+                m: 8192,
+                n: 64,
+                k: 64,
+            },
+        ),
+        ("gemv 1024x1024", Op::Gemv, Shape::Matrix(1024, 1024)),
+        ("cholesky 1024", Op::Cholesky, Shape::Square(1024)),
+        (
+            "solve 256, 1 rhs",
+            Op::Solve,
+            Shape::System {
+                rows: 256,
+                cols: 256,
+                rhs: 1,
+            },
+        ),
+        (
+            "solve 2048, 1 rhs",
+            Op::Solve,
+            Shape::System {
+                rows: 2048,
+                cols: 2048,
+                rhs: 1,
+            },
+        ),
+        ("eigh 1024", Op::Eigh, Shape::Square(1024)),
+    ];
+    cases
+        .into_iter()
+        .filter_map(|(call, op, shape)| {
+            let p = exec.plan(op, Dtype::F64, shape).ok()?;
+            Some(AutoPick {
+                call: format!("{call} f64"),
+                engine: p.engine,
+                threads: p.threads,
+                rule: p.rule.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// Everything `parla info` reports.
@@ -261,6 +348,10 @@ impl MachineInfo {
                 blas_threads: threads::budget_for(Engine::Blas).map_err(text),
                 rayon_threads: threads::budget_for(Engine::Rayon).map_err(text),
                 max_threads_inside_openblas: threads::openblas::MAX_THREADS_INSIDE,
+                tuning_profile: crate::tune::profile_status()
+                    .map(|p| p.describe())
+                    .map_err(text),
+                auto_picks: auto_picks(),
             },
             env: threads::env_report(),
         }
@@ -351,6 +442,38 @@ impl MachineInfo {
             st.max_threads_inside_openblas
         );
         let _ = writeln!(s, "  precedence       scoped limit > set_num_threads > PARLA_NUM_THREADS > OPENBLAS_NUM_THREADS (blas) / RAYON_NUM_THREADS (rayon) > usable cores");
+        let over = [&st.blas_threads, &st.rayon_threads]
+            .into_iter()
+            .filter_map(|r| r.as_ref().ok().map(|(n, _)| *n))
+            .max()
+            .filter(|&n| n > c.usable_cores);
+        if let Some(n) = over {
+            let _ = writeln!(
+                s,
+                "  oversubscribed   the budget ({n}) exceeds the {} usable cores: auto runs at most {}; \
+                 a fixed engine runs {n} as asked (OpenBLAS then slows down many times: see \
+                 `parla compare`'s oversubscription line)",
+                c.usable_cores, c.usable_cores
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  tuning profile   {}",
+            match &st.tuning_profile {
+                Ok(t) => t.clone(),
+                Err(e) => format!("ERROR: {e}"),
+            }
+        );
+        if !st.auto_picks.is_empty() {
+            let _ = writeln!(s, "\nauto (default budgets)");
+            for p in &st.auto_picks {
+                let _ = writeln!(
+                    s,
+                    "  {:<28} {:<10} {}t  {}",
+                    p.call, p.engine, p.threads, p.rule
+                );
+            }
+        }
         let _ = writeln!(s, "\nEnvironment");
         for e in &self.env {
             let value = e

@@ -50,11 +50,18 @@ fn worst_during(mut work: impl FnMut()) -> (usize, Vec<String>) {
                 std::thread::sleep(std::time::Duration::from_micros(200));
             }
         });
+        // Stops the sampler even when `work` panics (else the scope would wait for it forever).
+        struct Stop<'a>(&'a AtomicBool);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Release);
+            }
+        }
+        let _stop = Stop(&done);
         work();
         while samples.load(Ordering::Relaxed) <= 10 {
             work();
         }
-        done.store(true, Ordering::Release);
     });
     assert!(samples.into_inner() > 10, "the sampler must have run");
     (worst.into_inner(), worst_names.into_inner().unwrap())
@@ -126,6 +133,55 @@ fn nested_calls_do_not_oversubscribe() {
         assert!(
             worst <= cores + 1,
             "{engine} on its pool: {worst} runnable threads on {cores} cores: {names:?}"
+        );
+    }
+
+    // `auto` with a budget above the cores: never more threads than cores, whatever it picks
+    // (explicit fixed engines may oversubscribe; auto may not).
+    let auto = Exec::new(Engine::Auto, cores + 2).unwrap();
+    let big = Array2::from_shape_fn((512, 512), |(i, j)| ((i * 5 + j * 3) % 13) as f64 - 6.0);
+    let mut big_spd = big.dot(&big.t());
+    big_spd.diag_mut().iter_mut().for_each(|d| *d += 512.0);
+    let rhs = Array2::from_shape_fn((512, 4), |(i, j)| (i + j) as f64);
+    for (op, shape) in [
+        (parla::Op::Matmul, parla::Shape::Square(512)),
+        (parla::Op::Cholesky, parla::Shape::Square(512)),
+        (
+            parla::Op::Solve,
+            parla::Shape::System {
+                rows: 512,
+                cols: 512,
+                rhs: 4,
+            },
+        ),
+    ] {
+        let plan = auto.plan(op, parla::Dtype::F64, shape).unwrap();
+        assert!(
+            plan.threads <= cores,
+            "{op}: auto planned {} threads on {cores} cores",
+            plan.threads
+        );
+    }
+    // One operation per phase: right after a call on one engine, that engine's idle workers
+    // (rayon's or OpenBLAS's) spin for a while before sleeping, so a call on the other engine
+    // then shares the cores with them — a transient this test does not measure.
+    let phases: [(&str, &dyn Fn()); 3] = [
+        ("matmul", &|| drop(auto.matmul(&big, &big).unwrap())),
+        ("cholesky", &|| drop(auto.cholesky(&big_spd).unwrap())),
+        ("solve", &|| drop(auto.solve(&big_spd, &rhs).unwrap())),
+    ];
+    for (name, call) in phases {
+        call();
+        settle();
+        let (worst, names) = worst_during(|| {
+            for _ in 0..4 {
+                call();
+            }
+        });
+        assert!(
+            worst <= cores + 1,
+            "auto {name} with a budget of {}: {worst} runnable threads on {cores} cores: {names:?}",
+            cores + 2
         );
     }
 }

@@ -44,6 +44,24 @@ enum Command {
     /// Prints a table on stdout (a progress bar on stderr). Engines that do not implement an
     /// operation show as n/a. Bad options exit with status 2.
     Compare(Box<CompareArgs>),
+    /// Measure which engine and thread count is fastest here for each operation family, shape
+    /// and size, and write the tuning profile `auto` reads (`parla info` shows where). Every
+    /// candidate is timed in the same interleaved rounds. About 90 s on 2 cores; --quick 20 s.
+    Tune {
+        /// Fewer sizes and rounds (about 20 s on 2 cores).
+        #[arg(long)]
+        quick: bool,
+        /// Print the profile in use as a table of crossovers; measure nothing.
+        #[arg(long)]
+        show: bool,
+        /// Write here instead of PARLA_TUNE_FILE or the cache directory.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Write the profile even when other processes kept cores busy while it was measured
+        /// (by default it is then not written: its choices would be wrong on a quiet machine).
+        #[arg(long)]
+        force: bool,
+    },
     /// Distributed (MPI): ranks × threads per rank for one operation and size, side by side —
     /// time, GFLOP/s, bytes sent per rank, peak memory per rank and in total; `--model`
     /// predicts 4–64 nodes. Launches `mpirun` itself (or run it under mpirun with --worker).
@@ -210,6 +228,12 @@ fn main() -> ExitCode {
         }
         Command::Peak { fresh, json, quick } => peak(fresh, json, quick),
         Command::Compare(args) => compare(*args),
+        Command::Tune {
+            quick,
+            show,
+            out,
+            force,
+        } => tune(quick, show, out, force),
         #[cfg(feature = "dist")]
         Command::DistBench(args) => dist_bench(*args),
     }
@@ -435,6 +459,92 @@ fn compare(args: CompareArgs) -> ExitCode {
     }
 }
 
+fn tune(quick: bool, show: bool, out_file: Option<PathBuf>, force: bool) -> ExitCode {
+    use parla::tuning;
+    use parla_cli::tune;
+    let path = match out_file.map_or_else(tuning::profile_path, Ok) {
+        Ok(p) => p,
+        Err(e) => {
+            errln!("parla tune: {}", message("tune", &e));
+            return ExitCode::from(2);
+        }
+    };
+    if show {
+        return match tuning::load(&path) {
+            (tuning::ProfileStatus::InUse { .. }, Some(p)) => {
+                out(&tune::show(&p));
+                outln!("\n(profile {})", path.display());
+                ExitCode::SUCCESS
+            }
+            (status, _) => {
+                errln!("parla tune: {}", status.describe());
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let preset = if quick {
+        tune::Preset::Quick
+    } else {
+        tune::Preset::Default
+    };
+    let cores = parla::threads::usable_cores();
+    let list = tune::items(preset);
+    errln!(
+        "parla tune: {} items x {} candidates ({} preset, {cores} usable cores)",
+        list.len(),
+        tune::candidates(cores).len(),
+        preset.name()
+    );
+    let bar = indicatif::ProgressBar::new(list.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:25}] {pos}/{len}  {wide_msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let start = std::time::Instant::now();
+    let result = tune::run(preset, cores, &mut |p| {
+        bar.set_position(p.done as u64);
+        bar.set_message(p.label.to_string());
+    });
+    bar.finish_and_clear();
+    let (profile, notes) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            errln!("parla tune: {}", message("tune", &e));
+            return ExitCode::FAILURE;
+        }
+    };
+    for n in &notes {
+        errln!("parla tune: {n}");
+    }
+    out(&tune::show(&profile));
+    outln!("\nmeasured in {:.0} s", start.elapsed().as_secs_f64());
+    let busy = profile.busy_cores.unwrap_or(0.0);
+    if busy > parla_cli::compare::load::BUSY_LIMIT && !force {
+        errln!(
+            "parla tune: other processes kept {busy:.2} cores busy while this ran: the choices \
+             above are wrong for a quiet machine, so the profile was NOT written. Run again on a \
+             quiet machine, or pass --force to write it anyway."
+        );
+        return ExitCode::FAILURE;
+    }
+    match profile.save(&path) {
+        Ok(()) => {
+            errln!(
+                "wrote {} (auto reads it from the next process on; `parla tune --show` prints it)",
+                path.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            errln!("parla tune: {}", message("tune", &e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn peak(fresh: bool, json: bool, quick: bool) -> ExitCode {
     use parla_cli::peak;
     let result = if quick {
@@ -469,6 +579,13 @@ fn peak(fresh: bool, json: bool, quick: bool) -> ExitCode {
             "\n({origin}: {}; `parla peak --fresh` re-measures)",
             peak::cache_path().display()
         );
+        if peaks.busy() {
+            errln!(
+                "parla peak: other processes kept {:.2} cores busy while this measured: these \
+                 peaks are too low and were NOT cached; measure again on a quiet machine",
+                peaks.others_busy.unwrap_or(0.0)
+            );
+        }
     }
     ExitCode::SUCCESS
 }

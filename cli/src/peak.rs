@@ -48,9 +48,21 @@ pub struct Peaks {
     pub ceilings: Vec<Ceiling>,
     /// Seconds since the Unix epoch when measured.
     pub measured_at: u64,
+    /// Cores other processes kept busy while these were measured, when known. Peaks measured
+    /// on a busy machine are too low, so they are never cached.
+    #[serde(default)]
+    pub others_busy: Option<f64>,
 }
 
 impl Peaks {
+    /// Whether other processes kept more than
+    /// [`BUSY_LIMIT`](crate::compare::load::BUSY_LIMIT) cores busy while these were measured
+    /// (then they are too low, and not cached).
+    pub fn busy(&self) -> bool {
+        self.others_busy
+            .is_some_and(|b| b > crate::compare::load::BUSY_LIMIT)
+    }
+
     /// The best value of `kernel` / `dtype` at `threads` over the instruction sets, if measured.
     pub fn get(&self, kernel: &str, dtype: &str, threads: usize) -> Option<f64> {
         self.ceilings
@@ -465,6 +477,7 @@ pub fn measure(max_threads: usize, budget: Budget) -> Result<Peaks> {
         isa,
         ceilings,
         measured_at,
+        others_busy: None,
     })
 }
 
@@ -473,12 +486,13 @@ pub fn cached() -> Option<Peaks> {
     std::fs::read_to_string(cache_path())
         .ok()
         .and_then(|s| serde_json::from_str::<Peaks>(&s).ok())
-        .filter(|p| p.machine == machine_key())
+        .filter(|p| p.machine == machine_key() && !p.busy())
 }
 
 /// The cached peaks of this machine, or a fresh measurement (stored in the cache) when there is
 /// none, it belongs to another machine, it is unreadable, or `fresh` is set. Returns the peaks
-/// and whether they came from the cache.
+/// and whether they came from the cache. Peaks measured while other processes kept cores busy
+/// ([`Peaks::busy`]) are returned but not cached.
 ///
 /// # Errors
 /// As [`measure`]; a cache that cannot be written is not an error (the peaks are returned).
@@ -489,7 +503,13 @@ pub fn cached_or_measure(fresh: bool, budget: Budget) -> Result<(Peaks, bool)> {
             return Ok((p, true));
         }
     }
-    let peaks = measure(threads::usable_cores(), budget)?;
+    let sample = crate::compare::load::CpuSample::now();
+    let mut peaks = measure(threads::usable_cores(), budget)?;
+    peaks.others_busy = sample.and_then(|s| s.others_busy_since_then());
+    if peaks.busy() {
+        // Every later %peak would be measured against these: do not keep them.
+        return Ok((peaks, false));
+    }
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }

@@ -257,13 +257,28 @@ fn a_margin_within_noise_is_a_tie() {
         within_noise: true,
         unsupported: vec![],
         best_per_engine: vec![],
+        auto: None,
     };
     let line = verdict_line(&v);
     assert!(line.contains("tie with blas 2t"), "{line}");
+    assert!(!line.contains("auto:"), "{line}");
     assert!(!line.contains("faster"), "{line}");
     v.within_noise = false;
     v.margin = Some(1.5);
     v.runner_up = Some(pick(Engine::Blas, 2, 1.5e-3));
     let line = verdict_line(&v);
     assert!(line.contains("1.50× faster than blas 2t"), "{line}");
+    v.auto = Some(parla_cli::compare::report::AutoScore {
+        of_best: 0.98,
+        median: 1.02e-3,
+        relative_iqr: 0.01,
+        engine: Engine::Rayon,
+        threads: 2,
+        budget: 2,
+    });
+    let line = verdict_line(&v);
+    assert!(
+        line.contains("auto: 0.98x of the best (rayon 2t)"),
+        "{line}"
+    );
 }

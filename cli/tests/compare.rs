@@ -59,7 +59,7 @@ fn defaults_come_from_the_registry_and_the_cores() {
     assert_eq!(sel.threads, [1, 2, 3]);
     assert_eq!(
         sel.engines,
-        [Engine::Blas, Engine::RayonBlas, Engine::Rayon]
+        [Engine::Blas, Engine::RayonBlas, Engine::Rayon, Engine::Auto]
     );
     assert_eq!(sel.ops.len(), registry::REGISTRY.len());
     for o in &sel.ops {
@@ -120,7 +120,7 @@ fn bad_words_are_invalid_arguments_naming_the_option() {
     );
     assert_eq!(
         grid::parse_engines("all").unwrap(),
-        [Engine::Blas, Engine::RayonBlas, Engine::Rayon]
+        [Engine::Blas, Engine::RayonBlas, Engine::Rayon, Engine::Auto]
     );
 }
 

@@ -108,11 +108,17 @@ fn quick_run_on_tiny_sizes_writes_consistent_outputs() {
         assert_eq!(c.status, Status::Ok, "{c:?}");
         assert_eq!(c.oversubscribed, c.threads > cores);
         let v = c.verified.unwrap();
-        assert_eq!(v.planned_threads, c.threads);
         match c.engine {
             Engine::Blas => assert_eq!(v.openblas_threads, Some(c.threads)),
             Engine::RayonBlas | Engine::Rayon => assert_eq!(v.pool_threads, Some(c.threads)),
             Engine::Auto => {}
+        }
+        if c.engine == Engine::Auto {
+            // auto picks within the budget and never beyond the cores.
+            assert!(v.planned_threads <= c.threads.min(cores), "{c:?}");
+            assert_ne!(v.planned_engine, Engine::Auto);
+        } else {
+            assert_eq!(v.planned_threads, c.threads);
         }
         let t = c.time.unwrap();
         assert!(t.samples >= 2 && t.min <= t.q1 && t.q1 <= t.median);
@@ -147,14 +153,25 @@ fn quick_run_on_tiny_sizes_writes_consistent_outputs() {
     // n/a, never an error; the same holds for rayon-blas.
     assert!(cells.iter().all(|c| c.status != Status::Error));
 
-    // Every group with a measured cell has a verdict, whose winner is its fastest cell.
+    // Every group with a measured cell has a verdict, whose winner is its fastest fixed
+    // (engine, threads) cell, and auto's score against it.
     for v in &report.verdicts {
-        let fastest = cells
-            .iter()
-            .filter(|c| c.op == v.op && c.dtype == v.dtype && c.size == v.size)
+        let group = || {
+            cells
+                .iter()
+                .filter(|c| c.op == v.op && c.dtype == v.dtype && c.size == v.size)
+        };
+        let fastest = group()
+            .filter(|c| c.engine != Engine::Auto)
             .filter_map(|c| c.time.map(|t| t.median))
             .fold(f64::INFINITY, f64::min);
         assert_eq!(v.winner.median, fastest);
+        assert_ne!(v.winner.engine, Engine::Auto);
+        let auto = group()
+            .find(|c| c.engine == Engine::Auto && c.threads == cores)
+            .and_then(|c| c.time.map(|t| t.median))
+            .unwrap();
+        assert_eq!(v.auto.unwrap().of_best, fastest / auto);
         if let Some(m) = v.margin {
             assert!(m >= 1.0);
         }

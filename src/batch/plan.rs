@@ -119,10 +119,17 @@ fn batch_route(
     order: usize,
     flops: f64,
 ) -> Result<(BatchPlan, Exec)> {
+    // Under `auto` nothing runs more threads than usable cores (as for single calls); a fixed
+    // engine runs its budget as asked.
+    let cap = if exec.engine() == Engine::Auto {
+        threads::usable_cores()
+    } else {
+        usize::MAX
+    };
     let workers = if threads::in_rayon_worker() {
         1
     } else {
-        exec.threads_for(Engine::RayonBlas)
+        exec.threads_for(Engine::RayonBlas).min(cap)
     };
     let strategy = match (strategy, exec.engine()) {
         (Strategy::Auto, Engine::Blas) => Strategy::Loop,
@@ -132,6 +139,10 @@ fn batch_route(
         (s, _) => s,
     };
     let (workers, item) = match strategy {
+        Strategy::Loop | Strategy::Auto if cap < usize::MAX => {
+            let t = exec.threads_for(Engine::Blas).min(cap);
+            (1, exec.with_engine(Engine::Blas).with_threads(t)?)
+        }
         Strategy::Loop | Strategy::Auto => (1, exec.with_engine(Engine::Blas)),
         Strategy::RayonBlas => (workers, exec.with_engine(Engine::Blas).with_threads(1)?),
         Strategy::Rayon => (workers, exec.with_engine(Engine::Rayon).with_threads(1)?),

@@ -87,7 +87,7 @@ pub fn parse_dtypes(text: &str) -> Result<Vec<Dtype>> {
 }
 
 /// Parses `--engines`: comma-separated `blas`, `rayon-blas`, `rayon`, `auto`, or `all` (the
-/// three concrete engines).
+/// four engines).
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for an unknown engine.
@@ -207,8 +207,10 @@ fn dedup<T: PartialEq + Copy>(v: &mut Vec<T>) {
     });
 }
 
-/// The engines compared by default: the three concrete ones (`auto` picks one of them).
-pub const DEFAULT_ENGINES: [Engine; 3] = [Engine::Blas, Engine::RayonBlas, Engine::Rayon];
+/// The engines compared by default: the three concrete ones, and `auto` (scored against the
+/// fastest of them in the verdict).
+pub const DEFAULT_ENGINES: [Engine; 4] =
+    [Engine::Blas, Engine::RayonBlas, Engine::Rayon, Engine::Auto];
 
 /// Default thread counts on a machine with `cores` usable cores: every count from 1 to
 /// `cores` (powers of two and `cores` itself beyond 8 cores, to keep the grid small), plus

@@ -152,7 +152,12 @@ pub fn peaks(quick: bool) -> Result<(Option<peak::Peaks>, &'static str)> {
         return Ok((Some(p), "quick"));
     }
     let (p, _) = peak::cached_or_measure(false, peak::Budget::default())?;
-    Ok((Some(p), "measured"))
+    let source = if p.busy() {
+        "measured on a busy machine (too low, not cached)"
+    } else {
+        "measured"
+    };
+    Ok((Some(p), source))
 }
 
 /// Runs the comparison and assembles its report. `progress` is called before each cell.

@@ -91,6 +91,25 @@ pub struct Verdict {
     pub unsupported: Vec<Engine>,
     /// The fastest cell of each measured engine.
     pub best_per_engine: Vec<Pick>,
+    /// How close `auto` came to the winner, when it was measured.
+    pub auto: Option<AutoScore>,
+}
+
+/// `auto` at the usable cores against the fastest fixed (engine, threads) cell.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct AutoScore {
+    /// `winner.median / auto.median`: 1 = as fast as the best fixed choice, 0.9 = 10 % slower.
+    pub of_best: f64,
+    /// Seconds per call of `auto`.
+    pub median: f64,
+    /// Its spread (interquartile range over the median).
+    pub relative_iqr: f64,
+    /// The engine `auto` ran.
+    pub engine: Engine,
+    /// The threads it ran.
+    pub threads: usize,
+    /// The thread budget the cell gave it (the usable cores).
+    pub budget: usize,
 }
 
 /// What one oversubscribed thread costs (or gains): `cores + 1` threads against `cores`.
@@ -219,7 +238,13 @@ pub fn verdicts(cells: &[CellResult]) -> Vec<Verdict> {
         {
             continue;
         }
-        let group: Vec<&CellResult> = cells.iter().filter(|c| same_group(c, first)).collect();
+        let all: Vec<&CellResult> = cells.iter().filter(|c| same_group(c, first)).collect();
+        // `auto` is scored against the fixed choices, not one of them.
+        let group: Vec<&CellResult> = all
+            .iter()
+            .copied()
+            .filter(|c| c.engine != Engine::Auto)
+            .collect();
         let Some(winner) = fastest(group.iter().copied().filter(|c| c.is_ok())) else {
             continue;
         };
@@ -259,7 +284,24 @@ pub fn verdicts(cells: &[CellResult]) -> Vec<Verdict> {
             (Some(m), Some(r)) => m - 1.0 < winner.relative_iqr.max(r.relative_iqr),
             _ => false,
         };
+        let auto = all
+            .iter()
+            .filter(|c| c.engine == Engine::Auto && c.is_ok() && !c.oversubscribed)
+            .max_by_key(|c| c.threads)
+            .and_then(|c| {
+                let t = c.time?;
+                let v = c.verified.as_ref()?;
+                Some(AutoScore {
+                    of_best: winner.median / t.median,
+                    median: t.median,
+                    relative_iqr: t.relative_iqr(),
+                    engine: v.planned_engine,
+                    threads: v.planned_threads,
+                    budget: c.threads,
+                })
+            });
         out.push(Verdict {
+            auto,
             op: first.op.clone(),
             dtype: first.dtype,
             size: first.size,
@@ -442,6 +484,7 @@ pub(crate) mod tests {
             isa: "avx2+fma".into(),
             ceilings: vec![fma(1, 10.0), fma(2, 20.0)],
             measured_at: 0,
+            others_busy: None,
         }
     }
 
@@ -508,6 +551,35 @@ pub(crate) mod tests {
         let blas = o.iter().find(|o| o.engine == Engine::Blas).unwrap();
         assert!((blas.slowdown - 1.5).abs() < 1e-12);
         assert!(o.iter().all(|o| o.engine != Engine::RayonBlas));
+        assert!(v.auto.is_none());
+    }
+
+    #[test]
+    fn auto_is_scored_against_the_fixed_cells_not_one_of_them() {
+        let mut cs = cells();
+        let verified = |mut c: CellResult, t| {
+            c.verified = Some(crate::compare::run::Verified {
+                planned_engine: Engine::Rayon,
+                planned_threads: t,
+                openblas_threads: None,
+                pool_threads: Some(t),
+            });
+            c
+        };
+        // auto faster than every fixed cell (noise) must not become the winner.
+        cs.push(verified(cell(Engine::Auto, 1, Some(1.8e-3)), 1));
+        cs.push(verified(cell(Engine::Auto, 2, Some(0.8e-3)), 2));
+        let mut over = verified(cell(Engine::Auto, 3, Some(0.1e-3)), 2);
+        over.oversubscribed = true;
+        cs.push(over);
+        derive(&mut cs, None, 2);
+        let v = &verdicts(&cs)[0];
+        assert_eq!((v.winner.engine, v.winner.threads), (Engine::Rayon, 2));
+        let a = v.auto.unwrap();
+        // The usable-cores cell (2 threads), not the oversubscribed one.
+        assert_eq!((a.budget, a.engine, a.threads), (2, Engine::Rayon, 2));
+        assert!((a.of_best - 0.9 / 0.8).abs() < 1e-12);
+        assert!(v.best_per_engine.iter().all(|p| p.engine != Engine::Auto));
     }
 
     /// A report of `cells()` on a 2-core machine.

@@ -277,14 +277,22 @@ pub fn verdict_line(v: &Verdict) -> String {
         let names: Vec<String> = v.unsupported.iter().map(|e| e.to_string()).collect();
         let _ = write!(s, "  [n/a: {}]", names.join(", "));
     }
+    if let Some(a) = v.auto {
+        let _ = write!(
+            s,
+            "  auto: {:.2}x of the best ({} {}t)",
+            a.of_best, a.engine, a.threads
+        );
+    }
     s
 }
 
 /// The verdicts per (operation, element type), with the oversubscription cost.
 pub fn render_verdicts(report: &Report) -> String {
     let mut s = String::from(
-        "Verdict: the fastest engine/threads per size, its share of the machine's peak, and by how \
-         much it beats the best of the other engines\n",
+        "Verdict: the fastest fixed engine/threads per size, its share of the machine's peak, by \
+         how much it beats the best of the other engines, and how close `auto` (at the usable \
+         cores) came: best time / auto's time, 1.00x = as fast as the best fixed choice\n",
     );
     let mut prev: Option<(String, String)> = None;
     for v in &report.verdicts {

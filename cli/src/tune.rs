@@ -1,0 +1,592 @@
+//! `parla tune`: measures which (engine, threads) is fastest on this machine for each
+//! operation family, shape class and size, and writes the tuning profile `auto` reads
+//! ([`parla::tuning::Profile`]).
+//!
+//! Every candidate of an item — each engine at each thread count from 1 to the usable cores —
+//! is timed in the same rounds, one after the other in a rotating order, so the machine's
+//! noise (another process, a frequency change) hits all of them alike. A candidate's time is
+//! the median of its rounds.
+
+use std::time::Instant;
+
+use ndarray::Array2;
+use parla::tuning::{characteristic_size, Candidate, Entry, Profile, ShapeClass};
+use parla::{Diag, Dtype as PDtype, Engine, Error, Exec, Op, Result, Scalar, Shape, Trans, Uplo};
+use rand::SeedableRng;
+
+use crate::compare::cases::{random_matrix, CaseRng};
+use crate::compare::grid::Dtype;
+use crate::compare::load::CpuSample;
+use crate::compare::registry;
+
+/// How thoroughly to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    /// A few sizes per family, three rounds (≤ 20 s on 2 cores).
+    Quick,
+    /// Every family at the sizes of `parla compare`'s default grid and around them (≤ 90 s
+    /// on 2 cores).
+    Default,
+}
+
+impl Preset {
+    /// `quick` or `default`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Quick => "quick",
+            Preset::Default => "default",
+        }
+    }
+
+    fn rounds(self) -> usize {
+        match self {
+            Preset::Quick => 3,
+            Preset::Default => 5,
+        }
+    }
+
+    /// Shortest sample: calls shorter than this are timed in batches.
+    fn sample_seconds(self) -> f64 {
+        match self {
+            Preset::Quick => 1e-3,
+            Preset::Default => 2e-3,
+        }
+    }
+}
+
+/// A warm-up call longer than this also serves to size the batches (no second call).
+const LONG_CALL_SECONDS: f64 = 0.05;
+/// A round of all candidates longer than this: the item gets [`MIN_ROUNDS`] rounds.
+const LONG_ROUND_SECONDS: f64 = 0.5;
+/// Fewest rounds of any item.
+const MIN_ROUNDS: usize = 3;
+
+/// One timed call of an item on an execution value.
+type Call = Box<dyn FnMut(&Exec) -> Result<()>>;
+
+/// What one item measures.
+#[derive(Debug, Clone, Copy)]
+pub struct Item {
+    /// The operation (a [`parla::tuning::proxy`] of itself).
+    pub op: Op,
+    /// Element type.
+    pub dtype: Dtype,
+    /// Operand dimensions: GEMM `[m, n, k]`; square ops `[n, n, 0]`; vectors `[n, 0, 0]`.
+    pub dims: [usize; 3],
+}
+
+impl Item {
+    fn shape(&self) -> Shape {
+        let [a, b, c] = self.dims;
+        match self.op {
+            Op::Gemm => Shape::Product { m: a, n: b, k: c },
+            Op::Axpy => Shape::Vector(a),
+            Op::Gemv | Op::RowNorms | Op::ColNorms | Op::Multiply | Op::Transpose => {
+                Shape::Matrix(a, b)
+            }
+            Op::Solve | Op::SolveTriangular => Shape::System {
+                rows: a,
+                cols: b,
+                rhs: c.max(1),
+            },
+            _ => Shape::Square(a),
+        }
+    }
+
+    /// `gemm f64 512x512x512`.
+    pub fn label(&self) -> String {
+        let d: Vec<String> = self
+            .dims
+            .iter()
+            .filter(|&&x| x > 0)
+            .map(usize::to_string)
+            .collect();
+        format!("{} {} {}", self.op, self.dtype, d.join("x"))
+    }
+}
+
+fn item(op: Op, dtype: Dtype, dims: [usize; 3]) -> Item {
+    Item { op, dtype, dims }
+}
+
+/// The items of a preset, cheapest first within each family.
+pub fn items(preset: Preset) -> Vec<Item> {
+    use Dtype::{F32, F64};
+    let mut v = Vec::new();
+    let square = |v: &mut Vec<Item>, d: Dtype, sizes: &[usize]| {
+        for &n in sizes {
+            v.push(item(Op::Gemm, d, [n, n, n]));
+        }
+    };
+    match preset {
+        Preset::Quick => {
+            square(&mut v, F64, &[32, 128, 512, 1024]);
+            square(&mut v, F32, &[128, 512]);
+            for dims in [
+                [8192, 64, 64],
+                [64, 8192, 64],
+                [64, 64, 8192],
+                [1024, 1024, 32],
+            ] {
+                v.push(item(Op::Gemm, F64, dims));
+            }
+            v.push(item(Op::Gemv, F64, [1024, 1024, 0]));
+            v.push(item(Op::Axpy, F64, [1_000_000, 0, 0]));
+            v.push(item(Op::RowNorms, F64, [1024, 1024, 0]));
+            v.push(item(Op::ColNorms, F64, [1024, 1024, 0]));
+            v.push(item(Op::Multiply, F64, [1024, 1024, 0]));
+            v.push(item(Op::Transpose, F64, [1024, 1024, 0]));
+            for n in [256, 1024] {
+                v.push(item(Op::Cholesky, F64, [n, n, 0]));
+                v.push(item(Op::Solve, F64, [n, n, 1]));
+            }
+            v.push(item(Op::SolveTriangular, F64, [512, 512, 512]));
+            v.push(item(Op::Qr, F64, [256, 256, 0]));
+            v.push(item(Op::Eigh, F64, [256, 256, 0]));
+            v.push(item(Op::Svd, F64, [256, 256, 0]));
+        }
+        Preset::Default => {
+            square(&mut v, F64, &[16, 32, 64, 128, 256, 512, 1024, 2048]);
+            square(&mut v, F32, &[32, 128, 512, 1024, 2048]);
+            for dims in [
+                [4096, 64, 64],
+                [16384, 256, 256],
+                [64, 4096, 64],
+                [256, 16384, 256],
+                [64, 64, 4096],
+                [256, 256, 16384],
+                [1024, 1024, 32],
+                [2048, 2048, 128],
+            ] {
+                v.push(item(Op::Gemm, F64, dims));
+            }
+            for n in [256, 1024, 4096] {
+                v.push(item(Op::Gemv, F64, [n, n, 0]));
+            }
+            for n in [10_000, 1_000_000, 16_000_000] {
+                v.push(item(Op::Axpy, F64, [n, 0, 0]));
+            }
+            for n in [256, 1024, 4096] {
+                v.push(item(Op::RowNorms, F64, [n, n, 0]));
+                v.push(item(Op::ColNorms, F64, [n, n, 0]));
+                v.push(item(Op::Multiply, F64, [n, n, 0]));
+                v.push(item(Op::Transpose, F64, [n, n, 0]));
+            }
+            for n in [64, 256, 1024, 2048] {
+                v.push(item(Op::Cholesky, F64, [n, n, 0]));
+                v.push(item(Op::Solve, F64, [n, n, 1]));
+            }
+            for n in [128, 512, 2048] {
+                v.push(item(Op::SolveTriangular, F64, [n, n, n]));
+            }
+            for n in [64, 256, 1024] {
+                v.push(item(Op::Qr, F64, [n, n, 0]));
+                v.push(item(Op::Eigh, F64, [n, n, 0]));
+                v.push(item(Op::Svd, F64, [n, n, 0]));
+            }
+        }
+    }
+    v
+}
+
+/// The candidates on a machine with `cores` usable cores: every engine at every thread count
+/// from 1 to `cores` (powers of two and `cores` beyond 8). Never more threads than cores:
+/// `auto` never runs more.
+pub fn candidates(cores: usize) -> Vec<(Engine, usize)> {
+    let threads: Vec<usize> = if cores <= 8 {
+        (1..=cores.max(1)).collect()
+    } else {
+        let mut p: Vec<usize> = std::iter::successors(Some(1usize), |x| Some(x * 2))
+            .take_while(|&x| x < cores)
+            .collect();
+        p.push(cores);
+        p
+    };
+    [Engine::Blas, Engine::RayonBlas, Engine::Rayon]
+        .into_iter()
+        .flat_map(|e| threads.iter().map(move |&t| (e, t)))
+        .collect()
+}
+
+/// A call of a registry case (`parla compare`'s inputs and code path).
+fn registry_call(name: &str, dtype: Dtype, n: usize, rng: &mut CaseRng) -> Result<Call> {
+    let spec = registry::find(name).ok_or_else(|| Error::InvalidArgument {
+        op: "tune",
+        name: "op",
+        reason: format!("no compare case {name}"),
+    })?;
+    let check = Exec::blas(1)?;
+    let mut case = (spec.setup)(dtype, n, rng, &check)?;
+    Ok(Box::new(move |e: &Exec| case.run(e)))
+}
+
+fn typed_call<T: Scalar>(it: &Item, rng: &mut CaseRng) -> Result<Call> {
+    let [a, b, c] = it.dims;
+    Ok(match it.op {
+        Op::Gemm => {
+            let x: Array2<T> = random_matrix(rng, a, c);
+            let y: Array2<T> = random_matrix(rng, c, b);
+            Box::new(move |e: &Exec| e.matmul(&x, &y).map(drop))
+        }
+        Op::Multiply => {
+            let x: Array2<T> = random_matrix(rng, a, b);
+            let y: Array2<T> = random_matrix(rng, a, b);
+            Box::new(move |e: &Exec| e.multiply(&x, &y).map(drop))
+        }
+        Op::Transpose => {
+            let x: Array2<T> = random_matrix(rng, a, b);
+            Box::new(move |e: &Exec| e.transpose(&x).map(drop))
+        }
+        Op::SolveTriangular => {
+            let mut l: Array2<T> = random_matrix(rng, a, a);
+            for i in 0..a {
+                l[[i, i]] = T::of(a as f64);
+            }
+            let rhs: Array2<T> = random_matrix(rng, a, c.max(1));
+            Box::new(move |e: &Exec| {
+                e.solve_triangular(&l, &rhs, Uplo::Lower, Trans::No, Diag::NonUnit)
+                    .map(drop)
+            })
+        }
+        Op::Solve if c > 1 => {
+            let m: Array2<T> = random_matrix(rng, a, a);
+            let rhs: Array2<T> = random_matrix(rng, a, c);
+            Box::new(move |e: &Exec| e.solve(&m, &rhs).map(drop))
+        }
+        _ => {
+            return Err(Error::InvalidArgument {
+                op: "tune",
+                name: "op",
+                reason: format!("{} has no tuning case", it.op),
+            });
+        }
+    })
+}
+
+/// Builds the timed call of `it`.
+///
+/// # Errors
+/// When the inputs cannot be built.
+pub fn call(it: &Item, rng: &mut CaseRng) -> Result<Call> {
+    let n = it.dims[0];
+    let square_gemm = it.op == Op::Gemm && it.dims[1] == n && it.dims[2] == n;
+    match it.op {
+        Op::Gemm if square_gemm => registry_call("gemm", it.dtype, n, rng),
+        Op::Gemv => registry_call("gemv", it.dtype, n, rng),
+        Op::Axpy => registry_call("axpy", it.dtype, n, rng),
+        Op::RowNorms => registry_call("row_norms", it.dtype, n, rng),
+        Op::ColNorms => registry_call("col_norms", it.dtype, n, rng),
+        Op::Cholesky => registry_call("cholesky", it.dtype, n, rng),
+        Op::Solve if it.dims[2] <= 1 => registry_call("solve", it.dtype, n, rng),
+        Op::Qr => registry_call("qr", it.dtype, n, rng),
+        Op::Eigh => registry_call("eigh", it.dtype, n, rng),
+        Op::Svd => registry_call("svd", it.dtype, n, rng),
+        _ => match it.dtype {
+            Dtype::F32 => typed_call::<f32>(it, rng),
+            _ => typed_call::<f64>(it, rng),
+        },
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+fn quartile_spread(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n < 2 {
+        return 0.0;
+    }
+    let at = |q: f64| s[((n - 1) as f64 * q).round() as usize];
+    let m = median(&mut s.clone());
+    (at(0.75) - at(0.25)) / m
+}
+
+/// Progress of a run: the item done and how many there are.
+pub struct Progress<'a> {
+    /// Items finished.
+    pub done: usize,
+    /// Items in all.
+    pub total: usize,
+    /// What runs now.
+    pub label: &'a str,
+}
+
+/// Measures one item: every candidate, interleaved over the preset's rounds. Candidates whose
+/// engine does not implement the operation are left out.
+///
+/// # Errors
+/// When the inputs cannot be built or no candidate runs.
+pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Entry> {
+    let mut rng = CaseRng::seed_from_u64(seed);
+    let mut call = call(it, &mut rng)?;
+    let mut runs: Vec<(Engine, usize, Exec, usize, Vec<f64>)> = Vec::new();
+    // Seconds one round of every candidate takes.
+    let mut estimate = 0.0;
+    for (engine, threads) in candidates(cores) {
+        let exec = Exec::new(engine, threads)?;
+        // Warm-up call (pools, buffers, page faults); unless it was long, one more timed call
+        // sizes the batches.
+        let t = Instant::now();
+        match call(&exec) {
+            Ok(()) => {}
+            Err(Error::Unsupported { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+        let mut one = t.elapsed().as_secs_f64();
+        if one < LONG_CALL_SECONDS {
+            let t = Instant::now();
+            call(&exec)?;
+            one = t.elapsed().as_secs_f64();
+        }
+        let one = one.max(1e-9);
+        let batch = ((preset.sample_seconds() / one).ceil() as usize).clamp(1, 100_000);
+        estimate += one * batch as f64;
+        runs.push((engine, threads, exec, batch, Vec::new()));
+    }
+    if runs.is_empty() {
+        return Err(Error::Unsupported {
+            op: it.op.name(),
+            engine: Engine::Auto,
+        });
+    }
+    let k = runs.len();
+    // Expensive items (a large SVD) get the minimum of three rounds, to keep the whole run
+    // within its budget; the median of three still discards one disturbed round.
+    let rounds = if estimate > LONG_ROUND_SECONDS {
+        MIN_ROUNDS
+    } else {
+        preset.rounds()
+    };
+    for round in 0..rounds {
+        for j in 0..k {
+            let (_, _, exec, batch, samples) = &mut runs[(j + round) % k];
+            let t = Instant::now();
+            for _ in 0..*batch {
+                call(exec)?;
+            }
+            samples.push(t.elapsed().as_secs_f64() / *batch as f64);
+        }
+    }
+    let shape = it.shape();
+    Ok(Entry {
+        op: it.op,
+        dtype: match it.dtype {
+            Dtype::F32 => PDtype::F32,
+            _ => PDtype::F64,
+        },
+        class: ShapeClass::of(shape).unwrap_or(ShapeClass::Square),
+        dims: it.dims,
+        size: characteristic_size(shape).unwrap_or(1.0),
+        candidates: runs
+            .into_iter()
+            .map(|(engine, threads, _, _, mut s)| Candidate {
+                engine,
+                threads,
+                spread: quartile_spread(&s),
+                seconds: median(&mut s),
+            })
+            .collect(),
+    })
+}
+
+/// Runs every item of `preset` and returns the profile (not yet saved) with the notes of
+/// items that could not be measured.
+///
+/// # Errors
+/// Only when an execution value cannot be built; per-item problems become notes.
+pub fn run(
+    preset: Preset,
+    cores: usize,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<(Profile, Vec<String>)> {
+    let mut profile = Profile::new(preset.name());
+    let mut notes = Vec::new();
+    let list = items(preset);
+    let sample = CpuSample::now();
+    for (i, it) in list.iter().enumerate() {
+        let label = it.label();
+        progress(&Progress {
+            done: i,
+            total: list.len(),
+            label: &label,
+        });
+        match measure(it, preset, cores, 0x7a11 + i as u64) {
+            Ok(e) => profile.entries.push(e),
+            Err(e) => notes.push(format!("{label}: not measured: {e}")),
+        }
+    }
+    progress(&Progress {
+        done: list.len(),
+        total: list.len(),
+        label: "done",
+    });
+    profile.busy_cores = sample.and_then(|s| s.others_busy_since_then());
+    Ok((profile, notes))
+}
+
+fn fmt_time(s: f64) -> String {
+    if s < 1e-3 {
+        format!("{:.1} µs", s * 1e6)
+    } else if s < 1.0 {
+        format!("{:.2} ms", s * 1e3)
+    } else {
+        format!("{s:.2} s")
+    }
+}
+
+/// The profile as text: per operation, dtype and shape class, the fastest candidate at each
+/// measured size, how much faster than OpenBLAS at all cores, the runner-up, and where the
+/// choice changes (the crossovers).
+pub fn show(p: &Profile) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let m = &p.machine;
+    let _ = writeln!(
+        s,
+        "tuning profile (format {}, {} preset, parla {})\nmachine: {} {} (family {}, model {}), {} usable cores, parla kernels {}, OpenBLAS {} ({})",
+        p.format,
+        p.preset,
+        m.parla,
+        m.vendor,
+        m.cpu,
+        m.family,
+        m.model,
+        m.cores,
+        m.isa.name(),
+        m.openblas_core,
+        m.openblas_config
+    );
+    if let Some(b) = p.busy_cores {
+        let _ = writeln!(
+            s,
+            "other processes kept {b:.2} cores busy while it was measured"
+        );
+    }
+    let mut groups: Vec<(Op, PDtype, ShapeClass)> = Vec::new();
+    for e in &p.entries {
+        if !groups.contains(&(e.op, e.dtype, e.class)) {
+            groups.push((e.op, e.dtype, e.class));
+        }
+    }
+    for (op, dtype, class) in groups {
+        let mut es: Vec<&Entry> = p
+            .entries
+            .iter()
+            .filter(|e| (e.op, e.dtype, e.class) == (op, dtype, class))
+            .collect();
+        es.sort_by(|a, b| a.size.total_cmp(&b.size));
+        let _ = writeln!(s, "\n{op} {dtype} {}", class.name());
+        let _ = writeln!(
+            s,
+            "  {:<18} {:<15} {:>10}  {:>12}  runner-up",
+            "dims", "fastest", "time", "vs blas@all"
+        );
+        let mut crossings = Vec::new();
+        let mut last: Option<(Engine, usize)> = None;
+        for e in &es {
+            let Some(best) = e.best(|_, _| true) else {
+                continue;
+            };
+            let blas_all = e
+                .candidates
+                .iter()
+                .filter(|c| c.engine == Engine::Blas)
+                .max_by_key(|c| c.threads)
+                .map(|c| c.seconds);
+            let runner = e
+                .candidates
+                .iter()
+                .filter(|c| (c.engine, c.threads) != (best.engine, best.threads))
+                .min_by(|a, b| a.seconds.total_cmp(&b.seconds));
+            let dims: Vec<String> = e
+                .dims
+                .iter()
+                .filter(|&&x| x > 0)
+                .map(usize::to_string)
+                .collect();
+            let _ = writeln!(
+                s,
+                "  {:<18} {:<15} {:>10}  {:>12}  {}",
+                dims.join("x"),
+                format!("{} {}t", best.engine, best.threads),
+                fmt_time(best.seconds),
+                blas_all.map_or("-".into(), |b| format!("{:.2}x faster", b / best.seconds)),
+                runner.map_or("-".into(), |r| format!(
+                    "{} {}t ({:.2}x slower)",
+                    r.engine,
+                    r.threads,
+                    r.seconds / best.seconds
+                )),
+            );
+            let pick = (best.engine, best.threads);
+            if last.is_some_and(|l| l != pick) {
+                crossings.push(format!("{} {}t from size {:.0}", pick.0, pick.1, e.size));
+            }
+            last = Some(pick);
+        }
+        if !crossings.is_empty() {
+            let _ = writeln!(s, "  crossovers: {}", crossings.join("; "));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_never_exceed_the_cores() {
+        for cores in [1, 2, 3, 8, 12, 64] {
+            let c = candidates(cores);
+            assert!(c.iter().all(|&(_, t)| (1..=cores).contains(&t)));
+            assert!(c.contains(&(Engine::Blas, cores)));
+            assert!(c.contains(&(Engine::Rayon, 1)));
+        }
+        assert_eq!(candidates(2).len(), 6);
+    }
+
+    #[test]
+    fn every_item_builds_and_stands_for_itself() {
+        let mut rng = CaseRng::seed_from_u64(1);
+        for preset in [Preset::Quick, Preset::Default] {
+            for it in items(preset) {
+                assert_eq!(parla::tuning::proxy(it.op), Some(it.op), "{}", it.label());
+                if it.dims.iter().product::<usize>() <= 1 << 22 && it.dims[0] <= 1024 {
+                    let small = Item {
+                        dims: it.dims.map(|d| d.min(8)),
+                        ..it
+                    };
+                    let mut c = call(&small, &mut rng).unwrap();
+                    c(&Exec::blas(1).unwrap()).unwrap();
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_tiny_measurement_has_every_candidate_and_positive_times() {
+        let it = item(Op::Gemm, Dtype::F64, [8, 8, 8]);
+        let e = measure(&it, Preset::Quick, 2, 3).unwrap();
+        assert_eq!(e.candidates.len(), 6);
+        assert!(e.candidates.iter().all(|c| c.seconds > 0.0));
+        assert_eq!(e.class, ShapeClass::Square);
+        assert!((e.size - 8.0).abs() < 1e-9);
+        let text = show(&Profile {
+            entries: vec![e],
+            ..Profile::new("quick")
+        });
+        assert!(text.contains("gemm float64 square"), "{text}");
+    }
+}
