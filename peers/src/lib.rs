@@ -16,11 +16,13 @@ pub fn matrix(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
     })
 }
 
-/// A symmetric positive definite matrix: `G Gᵀ / n + I`.
+/// A symmetric positive definite matrix: [`matrix`] symmetrized, plus `n` on the diagonal
+/// (diagonally dominant). Built without a matrix product: ndarray's `dot` would start
+/// matrixmultiply's threads, whose spinning steals a core from the runs timed after it.
 pub fn spd(n: usize, seed: u64) -> Array2<f64> {
     let g = matrix(n, n, seed);
-    let mut a = g.dot(&g.t()) / n as f64;
-    a.diag_mut().iter_mut().for_each(|d| *d += 1.0);
+    let mut a = &g + &g.t();
+    a.diag_mut().iter_mut().for_each(|d| *d += n as f64);
     a
 }
 

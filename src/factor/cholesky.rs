@@ -47,6 +47,9 @@ pub(crate) fn cholesky<T: Scalar>(
 /// `FactorBlocks::cholesky`: 4 × 48 = 192 by default.
 const STEP_BLOCKS: usize = 4;
 
+/// Orders up to which the factorization runs on the calling thread.
+const SERIAL_MAX: usize = 128;
+
 /// Cholesky of `w` in place: the look-ahead driver when more than one worker can help, else
 /// the recursion alone.
 fn factor_in_place<T: Scalar>(
@@ -57,6 +60,9 @@ fn factor_in_place<T: Scalar>(
     let step = STEP_BLOCKS * l3.blocks.cholesky.max(1);
     if l3.team.threads() > 1 && w.nrows() > step {
         l3.run(|| look_ahead(l3, op, w, step))
+    } else if w.nrows() <= SERIAL_MAX {
+        // Too small for a second worker to pay for its hand-offs.
+        factor(&l3.serial(), op, w, 0)
     } else {
         factor(l3, op, w, 0)
     }

@@ -63,6 +63,10 @@ pub(crate) fn factor<T: Scalar>(
 /// `FactorBlocks::lu`: 4 × 32 = 128 by default.
 const STEP_PANELS: usize = 4;
 
+/// Orders up to which the factorization runs on the calling thread: its few small steps
+/// cannot keep a second worker busy for longer than the hand-offs cost.
+const SERIAL_MAX: usize = 128;
+
 /// Entries (rows × swaps) below which row interchanges are applied on one thread.
 const PARALLEL_SWAP_MIN: usize = 1 << 16;
 
@@ -78,6 +82,8 @@ fn lu_in_place<T: Scalar>(
     let step = STEP_PANELS * l3.blocks.lu.max(1);
     if l3.team.threads() > 1 && k > step {
         l3.run(|| look_ahead(l3, op, a, swaps, step))
+    } else if a.nrows().max(a.ncols()) <= SERIAL_MAX {
+        recurse(&l3.serial(), op, a, swaps)
     } else {
         recurse(l3, op, a, swaps)
     }
