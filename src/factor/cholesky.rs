@@ -9,6 +9,11 @@
 //! Only the lower triangle is read or kept; blocks of order ≤ `FactorBlocks::cholesky` go to the engine's small
 //! Cholesky (LAPACK `potrf` at one thread for `rayon-blas`, parla's unblocked kernel for
 //! `rayon`).
+//!
+//! With more than one worker and order above `4 × FactorBlocks::cholesky`, the outer level is a
+//! right-looking loop over block columns of that width with a look-ahead of one step
+//! (`look_ahead`): the next block column is updated and factored while the trailing matrix gets
+//! the current step's rank-k update. Orders ≤ 128 run on the calling thread.
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 

@@ -14,6 +14,14 @@
 //! thread for `rayon-blas`, parla's kernel for `rayon`). The pivots, the zero-pivot report and
 //! the overflow handling (exact power-of-two row equilibration, `LuPacked::row_exp`) are those
 //! of the `blas` engine.
+//!
+//! With more than one worker and more than one step of columns, the outer level is a
+//! right-looking loop in steps of `4 × FactorBlocks::lu` columns with a look-ahead of one step
+//! (`look_ahead`): the next step's panel is updated and factored (by the recursion above) while
+//! the rest of the matrix gets the current step's update, so the panels — sequential at their
+//! core — overlap the big GEMMs. Row interchanges are applied a column at a time (all of a
+//! step's swaps while the column is in cache), split over blocks of columns; the `L` of each
+//! step gets the later interchanges once, at the end. Orders ≤ 128 run on the calling thread.
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis, Zip};
 use rayon::prelude::*;
