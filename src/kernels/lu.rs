@@ -24,7 +24,48 @@ pub(crate) fn getf2<T: Real>(a: &mut ArrayViewMut2<T>, swaps: &mut [usize]) -> O
 
 /// [`getf2`] on a panel whose columns are contiguous (any column stride), in place: the same
 /// steps and the same arithmetic as [`getf2_columns`], without the copy in and out.
+///
+/// Compiled for AVX-512F (else AVX2) when the CPU has it (the crate's baseline is SSE2); no FMA
+/// contraction either way, so the results are the same bits.
 fn getf2_in_place<T: Real>(a: &mut ArrayViewMut2<T>, swaps: &mut [usize]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: this CPU has AVX-512F.
+            return unsafe { getf2_in_place_avx512(a, swaps) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: this CPU has AVX2.
+            return unsafe { getf2_in_place_avx2(a, swaps) };
+        }
+    }
+    getf2_in_place_body(a, swaps)
+}
+
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn getf2_in_place_avx512<T: Real>(
+    a: &mut ArrayViewMut2<T>,
+    swaps: &mut [usize],
+) -> Option<usize> {
+    getf2_in_place_body(a, swaps)
+}
+
+/// # Safety
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn getf2_in_place_avx2<T: Real>(
+    a: &mut ArrayViewMut2<T>,
+    swaps: &mut [usize],
+) -> Option<usize> {
+    getf2_in_place_body(a, swaps)
+}
+
+#[inline(always)]
+fn getf2_in_place_body<T: Real>(a: &mut ArrayViewMut2<T>, swaps: &mut [usize]) -> Option<usize> {
     let (m, nb) = a.dim();
     let k = m.min(nb);
     let mut zero = None;
