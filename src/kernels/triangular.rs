@@ -252,7 +252,7 @@ mod tests {
                 for i in rows {
                     let f = a[(i, p)];
                     if f != 0.0 {
-                        col[i] = col[i] - f * xp;
+                        col[i] -= f * xp;
                     }
                 }
             }
