@@ -111,11 +111,14 @@ fn look_ahead<T: Scalar>(
         let (ln, lf) = (l.slice(s![..nw, ..]), l.slice(s![nw.., ..]));
         let (next, rest) = rayon::join(
             || -> Result<()> {
-                syrk_lower(l3, op, ln, &mut next_d)?;
+                // The critical path runs on this worker alone: split into tasks, a worker
+                // busy with the far update could steal one and hold the block column up.
+                let one = l3.serial();
+                syrk_lower(&one, op, ln, &mut next_d)?;
                 if next_b.nrows() > 0 {
-                    l3.gemm(op, -T::one(), lf, ln.t(), T::one(), &mut next_b)?;
+                    one.gemm(op, -T::one(), lf, ln.t(), T::one(), &mut next_b)?;
                 }
-                block_column(l3, op, &mut next_d, &mut next_b, r)
+                block_column(&one, op, &mut next_d, &mut next_b, r)
             },
             || {
                 if far.nrows() > 0 {

@@ -140,9 +140,12 @@ fn look_ahead<T: Scalar>(
                 if next_w == 0 {
                     return Ok(None);
                 }
-                update(l3, op, panel, piv, j, &mut next)?;
+                // The critical path runs on this worker alone: split into tasks, a worker
+                // busy with the far update could steal one and hold the panel up.
+                let one = l3.serial();
+                update(&one, op, panel, piv, j, &mut next)?;
                 recurse(
-                    l3,
+                    &one,
                     op,
                     &mut next.slice_mut(s![rest.., ..]),
                     &mut todo[..next_w],
