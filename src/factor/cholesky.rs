@@ -13,7 +13,8 @@
 //! With more than one worker and order above `4 × FactorBlocks::cholesky`, the outer level is a
 //! right-looking loop over block columns of that width with a look-ahead of one step
 //! (`look_ahead`): the next block column is updated and factored while the trailing matrix gets
-//! the current step's rank-k update. Orders ≤ 128 run on the calling thread.
+//! the current step's rank-k update. Orders up to two steps (384) run on the calling
+//! thread.
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 
@@ -52,8 +53,11 @@ pub(crate) fn cholesky<T: Scalar>(
 /// `FactorBlocks::cholesky`: 4 × 48 = 192 by default.
 const STEP_BLOCKS: usize = 4;
 
-/// Orders up to which the factorization runs on the calling thread.
-const SERIAL_MAX: usize = 128;
+/// Steps up to which the factorization runs on the calling thread: 2, i.e. orders ≤ 384 by
+/// default. Measured with `cargo run --release -p parla-peers --example side_by_side -- 1 2 --
+/// 128 256 512` (Zen 5 VM, 2 cores): two threads were slower than one at n = 256 and 512
+/// (0.37 vs 0.28 ms, 1.69 vs 1.49 ms).
+const SERIAL_STEPS: usize = 2;
 
 /// Cholesky of `w` in place: the look-ahead driver when more than one worker can help, else
 /// the recursion alone.
@@ -63,11 +67,11 @@ fn factor_in_place<T: Scalar>(
     w: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
     let step = STEP_BLOCKS * l3.blocks.cholesky.max(1);
-    if l3.team.threads() > 1 && w.nrows() > step {
-        l3.run(|| look_ahead(l3, op, w, step))
-    } else if w.nrows() <= SERIAL_MAX {
+    if w.nrows() <= SERIAL_STEPS * step {
         // Too small for a second worker to pay for its hand-offs.
         factor(&l3.serial(), op, w, 0)
+    } else if l3.team.threads() > 1 {
+        l3.run(|| look_ahead(l3, op, w, step))
     } else {
         factor(l3, op, w, 0)
     }

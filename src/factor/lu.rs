@@ -21,7 +21,8 @@
 //! the rest of the matrix gets the current step's update, so the panels — sequential at their
 //! core — overlap the big GEMMs. Row interchanges are applied a column at a time (all of a
 //! step's swaps while the column is in cache), split over blocks of columns; the `L` of each
-//! step gets the later interchanges once, at the end. Orders ≤ 128 run on the calling thread.
+//! step gets the later interchanges once, at the end. Orders up to two steps (256) run on
+//! the calling thread.
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis, Zip};
 use rayon::prelude::*;
@@ -71,9 +72,11 @@ pub(crate) fn factor<T: Scalar>(
 /// `FactorBlocks::lu`: 4 × 32 = 128 by default.
 const STEP_PANELS: usize = 4;
 
-/// Orders up to which the factorization runs on the calling thread: its few small steps
-/// cannot keep a second worker busy for longer than the hand-offs cost.
-const SERIAL_MAX: usize = 128;
+/// Steps (of `STEP_PANELS × FactorBlocks::lu` columns) up to which the factorization runs on
+/// the calling thread: 2, i.e. orders ≤ 256 by default. Measured with
+/// `cargo run --release -p parla-peers --example side_by_side -- 1 2 -- 128 256` (Zen 5 VM,
+/// 2 cores): at n = 256 two threads were slower than one (LU + solve 0.48 vs 0.45 ms).
+const SERIAL_STEPS: usize = 2;
 
 /// Entries (rows × swaps) below which row interchanges are applied on one thread.
 const PARALLEL_SWAP_MIN: usize = 1 << 16;
@@ -88,10 +91,10 @@ fn lu_in_place<T: Scalar>(
 ) -> Result<Option<usize>> {
     let k = a.nrows().min(a.ncols());
     let step = STEP_PANELS * l3.blocks.lu.max(1);
-    if l3.team.threads() > 1 && k > step {
-        l3.run(|| look_ahead(l3, op, a, swaps, step))
-    } else if a.nrows().max(a.ncols()) <= SERIAL_MAX {
+    if a.nrows().max(a.ncols()) <= SERIAL_STEPS * step {
         recurse(&l3.serial(), op, a, swaps)
+    } else if l3.team.threads() > 1 && k > step {
+        l3.run(|| look_ahead(l3, op, a, swaps, step))
     } else {
         recurse(l3, op, a, swaps)
     }

@@ -206,30 +206,68 @@ fn trsm_rows<T: Real>(lower: bool, unit: bool, a: ArrayView2<T>, b: &mut ArrayVi
 /// when the leading minor of order `j + 1` is not positive (or NaN appears).
 pub(crate) fn potrf_lower<T: Real>(a: &mut ArrayViewMut2<T>) -> Result<(), usize> {
     on_columns(a, |w: &mut [T], n| {
-        for j in 0..n {
-            let d = w[j * n + j];
-            // `!(d > 0)` also catches NaN.
-            if d.partial_cmp(&T::zero()) != Some(std::cmp::Ordering::Greater) {
-                return Err(j);
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: this CPU has AVX-512F.
+                return unsafe { potrf_columns_avx512(w, n) };
             }
-            let l = d.sqrt();
-            let (head, tail) = w.split_at_mut((j + 1) * n);
-            let col = &mut head[j * n + j..];
-            col[0] = l;
-            col[1..].iter_mut().for_each(|v| *v = *v / l);
-            let col = &col[1..];
-            for (k, tk) in tail.chunks_exact_mut(n).enumerate() {
-                let f = col[k];
-                if f != T::zero() {
-                    tk[j + 1 + k..]
-                        .iter_mut()
-                        .zip(&col[k..])
-                        .for_each(|(t, &c)| *t = *t - f * c);
-                }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: this CPU has AVX2.
+                return unsafe { potrf_columns_avx2(w, n) };
             }
         }
-        Ok(())
+        potrf_columns(w, n)
     })
+}
+
+/// [`potrf_columns`] compiled for AVX-512F (the crate's baseline is SSE2; no FMA contraction,
+/// so the same bits).
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn potrf_columns_avx512<T: Real>(w: &mut [T], n: usize) -> Result<(), usize> {
+    potrf_columns(w, n)
+}
+
+/// [`potrf_columns`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn potrf_columns_avx2<T: Real>(w: &mut [T], n: usize) -> Result<(), usize> {
+    potrf_columns(w, n)
+}
+
+/// [`potrf_lower`] on the column-major `n × n` copy `w`.
+#[inline(always)]
+fn potrf_columns<T: Real>(w: &mut [T], n: usize) -> Result<(), usize> {
+    for j in 0..n {
+        let d = w[j * n + j];
+        // `!(d > 0)` also catches NaN.
+        if d.partial_cmp(&T::zero()) != Some(std::cmp::Ordering::Greater) {
+            return Err(j);
+        }
+        let l = d.sqrt();
+        let (head, tail) = w.split_at_mut((j + 1) * n);
+        let col = &mut head[j * n + j..];
+        col[0] = l;
+        col[1..].iter_mut().for_each(|v| *v = *v / l);
+        let col = &col[1..];
+        for (k, tk) in tail.chunks_exact_mut(n).enumerate() {
+            let f = col[k];
+            if f != T::zero() {
+                tk[j + 1 + k..]
+                    .iter_mut()
+                    .zip(&col[k..])
+                    .for_each(|(t, &c)| *t = *t - f * c);
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
