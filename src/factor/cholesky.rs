@@ -9,6 +9,12 @@
 //! Only the lower triangle is read or kept; blocks of order ≤ `FactorBlocks::cholesky` go to the engine's small
 //! Cholesky (LAPACK `potrf` at one thread for `rayon-blas`, parla's unblocked kernel for
 //! `rayon`).
+//!
+//! With more than one worker and order above `4 × FactorBlocks::cholesky`, the outer level is a
+//! right-looking loop over block columns of that width with a look-ahead of one step
+//! (`look_ahead`): the next block column is updated and factored while the trailing matrix gets
+//! the current step's rank-k update. Orders up to two steps (384) run on the calling
+//! thread.
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 
@@ -29,7 +35,7 @@ pub(crate) fn cholesky<T: Scalar>(
     // The recursion works on any layout, so the copy keeps A's memory order (a straight copy,
     // not a transposition) and the factor comes back in that order.
     let mut w = copy_in_order(op, a)?;
-    factor(l3, op, &mut w.view_mut(), 0)?;
+    factor_in_place(l3, op, &mut w.view_mut())?;
     // Zero the strict upper triangle along the contiguous direction.
     if w.strides()[0] == 1 {
         for (j, mut col) in w.columns_mut().into_iter().enumerate() {
@@ -41,6 +47,121 @@ pub(crate) fn cholesky<T: Scalar>(
         }
     }
     Ok(w)
+}
+
+/// Columns per step of the look-ahead Cholesky, as a multiple of the diagonal-block order
+/// `FactorBlocks::cholesky`: 4 × 48 = 192 by default.
+const STEP_BLOCKS: usize = 4;
+
+/// Steps up to which the factorization runs on the calling thread: 2, i.e. orders ≤ 384 by
+/// default. Measured with `cargo run --release -p parla-peers --example side_by_side -- 1 2 --
+/// 128 256 512` (Zen 5 VM, 2 cores): two threads were slower than one at n = 256 and 512
+/// (0.37 vs 0.28 ms, 1.69 vs 1.49 ms).
+const SERIAL_STEPS: usize = 2;
+
+/// Cholesky of `w` in place: the look-ahead driver when more than one worker can help, else
+/// the recursion alone.
+fn factor_in_place<T: Scalar>(
+    l3: &Level3,
+    op: &'static str,
+    w: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    let step = STEP_BLOCKS * l3.blocks.cholesky.max(1);
+    if w.nrows() <= SERIAL_STEPS * step {
+        // Too small for a second worker to pay for its hand-offs.
+        factor(&l3.serial(), op, w, 0)
+    } else if l3.team.threads() > 1 {
+        l3.run(|| look_ahead(l3, op, w, step))
+    } else {
+        factor(l3, op, w, 0)
+    }
+}
+
+/// Right-looking Cholesky in steps of `step` columns with a look-ahead of one step:
+///
+/// ```text
+/// block column 0 factored: L₁₁ = chol(A₁₁) (recursion), L₂₁ = A₂₁ L₁₁⁻ᵀ;
+/// for each step j, with L_j = [L_next; L_far] its factored block column below the diagonal:
+///   in parallel:  next ← next − L_next [L_next; L_far]ᵀ, then factor the next block column
+///                 far  ← far − L_far L_farᵀ (lower triangle; most of the flops)
+/// ```
+/// The next block column's factoring, sequential at its core, overlaps the big rank-`step`
+/// update of the rest; rayon's work stealing hands the update's tasks to whichever worker is
+/// free. The first failing pivot is still reported first: block columns are factored in order.
+fn look_ahead<T: Scalar>(
+    l3: &Level3,
+    op: &'static str,
+    w: &mut ArrayViewMut2<T>,
+    step: usize,
+) -> Result<()> {
+    let n = w.nrows();
+    let first = step.min(n);
+    {
+        let (mut d, mut b) = w.multi_slice_mut((s![..first, ..first], s![first.., ..first]));
+        block_column(l3, op, &mut d, &mut b, 0)?;
+    }
+    let mut j = 0;
+    let mut jb = first;
+    while j + jb < n {
+        let r = j + jb;
+        let nw = step.min(n - r);
+        let (l, mut next_d, mut next_b, mut far) = w.multi_slice_mut((
+            s![r.., j..r],
+            s![r..r + nw, r..r + nw],
+            s![r + nw.., r..r + nw],
+            s![r + nw.., r + nw..],
+        ));
+        let l = l.view();
+        let (ln, lf) = (l.slice(s![..nw, ..]), l.slice(s![nw.., ..]));
+        let (next, rest) = rayon::join(
+            || -> Result<()> {
+                // The critical path runs on this worker alone: split into tasks, a worker
+                // busy with the far update could steal one and hold the block column up.
+                let one = l3.serial();
+                syrk_lower(&one, op, ln, &mut next_d)?;
+                if next_b.nrows() > 0 {
+                    one.gemm(op, -T::one(), lf, ln.t(), T::one(), &mut next_b)?;
+                }
+                block_column(&one, op, &mut next_d, &mut next_b, r)
+            },
+            || {
+                if far.nrows() > 0 {
+                    syrk_lower(l3, op, lf, &mut far)
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        next?;
+        rest?;
+        j = r;
+        jb = nw;
+    }
+    Ok(())
+}
+
+/// Factors an updated block column: `L_d = chol(d)` (recursion; its first failing pivot is
+/// reported at `offset +` its index), then `b ← b L_d⁻ᵀ`.
+fn block_column<T: Scalar>(
+    l3: &Level3,
+    op: &'static str,
+    d: &mut ArrayViewMut2<T>,
+    b: &mut ArrayViewMut2<T>,
+    offset: usize,
+) -> Result<()> {
+    factor(l3, op, d, offset)?;
+    if b.nrows() == 0 {
+        return Ok(());
+    }
+    // b L⁻ᵀ  ⇔  (L⁻¹ bᵀ)ᵀ.
+    trsm(
+        l3,
+        op,
+        true,
+        false,
+        d.view(),
+        &mut b.view_mut().reversed_axes(),
+    )
 }
 
 fn factor<T: Scalar>(

@@ -14,8 +14,18 @@
 //! thread for `rayon-blas`, parla's kernel for `rayon`). The pivots, the zero-pivot report and
 //! the overflow handling (exact power-of-two row equilibration, `LuPacked::row_exp`) are those
 //! of the `blas` engine.
+//!
+//! With more than one worker and more than one step of columns, the outer level is a
+//! right-looking loop in steps of `4 × FactorBlocks::lu` columns with a look-ahead of one step
+//! (`look_ahead`): the next step's panel is updated and factored (by the recursion above) while
+//! the rest of the matrix gets the current step's update, so the panels — sequential at their
+//! core — overlap the big GEMMs. Row interchanges are applied a column at a time (all of a
+//! step's swaps while the column is in cache), split over blocks of columns; the `L` of each
+//! step gets the later interchanges once, at the end. Orders up to two steps (256) run on
+//! the calling thread.
 
-use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis, Zip};
+use rayon::prelude::*;
 
 use crate::alloc::zeros_f;
 use crate::decomp::LuPacked;
@@ -24,6 +34,7 @@ use crate::factor::split;
 use crate::factor::triangular::trsm;
 use crate::kernels;
 use crate::parallel::level3::Level3;
+use crate::parallel::transpose;
 use crate::real::{equilibration_exponents, times_pow2};
 use crate::scalar::Scalar;
 
@@ -38,19 +49,192 @@ pub(crate) fn factor<T: Scalar>(
 ) -> Result<(LuPacked<T>, Option<usize>)> {
     let (m, n) = a.dim();
     let mut lu = zeros_f(op, m, n)?;
-    lu.assign(&a);
+    copy_to_columns(op, l3, a, &mut lu)?;
     let mut swaps = vec![0; m.min(n)];
-    let mut zero = recurse(l3, op, &mut lu.view_mut(), &mut swaps)?;
+    let mut zero = lu_in_place(l3, op, &mut lu.view_mut(), &mut swaps)?;
     let mut row_exp = Vec::new();
-    if equilibrate && lu.iter().any(|x| !x.is_finite()) {
+    let all_finite = |lu: &Array2<T>| match lu.as_slice_memory_order() {
+        Some(v) => v.iter().all(|x| x.is_finite()),
+        None => lu.iter().all(|x| x.is_finite()),
+    };
+    if equilibrate && !all_finite(&lu) {
         row_exp = equilibration_exponents(&a);
         lu.assign(&a);
         for (mut row, &e) in lu.rows_mut().into_iter().zip(&row_exp) {
             row.map_inplace(|x| *x = times_pow2(*x, e));
         }
-        zero = recurse(l3, op, &mut lu.view_mut(), &mut swaps)?;
+        zero = lu_in_place(l3, op, &mut lu.view_mut(), &mut swaps)?;
     }
     Ok((LuPacked { lu, swaps, row_exp }, zero))
+}
+
+/// Columns per step of the look-ahead LU, as a multiple of the panel width
+/// `FactorBlocks::lu`: 4 × 32 = 128 by default.
+const STEP_PANELS: usize = 4;
+
+/// Steps (of `STEP_PANELS × FactorBlocks::lu` columns) up to which the factorization runs on
+/// the calling thread: 2, i.e. orders ≤ 256 by default. Measured with
+/// `cargo run --release -p parla-peers --example side_by_side -- 1 2 -- 128 256` (Zen 5 VM,
+/// 2 cores): at n = 256 two threads were slower than one (LU + solve 0.48 vs 0.45 ms).
+const SERIAL_STEPS: usize = 2;
+
+/// Entries (rows × swaps) below which row interchanges are applied on one thread.
+const PARALLEL_SWAP_MIN: usize = 1 << 16;
+
+/// LU of `a` in place: the look-ahead driver when more than one worker can help, else the
+/// recursion alone.
+fn lu_in_place<T: Scalar>(
+    l3: &Level3,
+    op: &'static str,
+    a: &mut ArrayViewMut2<T>,
+    swaps: &mut [usize],
+) -> Result<Option<usize>> {
+    let k = a.nrows().min(a.ncols());
+    let step = STEP_PANELS * l3.blocks.lu.max(1);
+    if a.nrows().max(a.ncols()) <= SERIAL_STEPS * step {
+        recurse(&l3.serial(), op, a, swaps)
+    } else if l3.team.threads() > 1 && k > step {
+        l3.run(|| look_ahead(l3, op, a, swaps, step))
+    } else {
+        recurse(l3, op, a, swaps)
+    }
+}
+
+/// Right-looking LU in steps of `step` columns with a look-ahead of one step:
+///
+/// ```text
+/// panel 0 factored (recursion);
+/// for each step j:  [ L panel j | next | far ]
+///   in parallel:  next ← P_j next, U, Schur update; factor next (recursion)   (the critical path)
+///                 far  ← P_j far,  U, Schur update                           (most of the flops)
+/// finally, each panel's L gets the interchanges of the panels after it (per column, in memory order)
+/// ```
+/// The factoring of the next panel, sequential at its core, overlaps the big update of the
+/// rest; rayon's work stealing hands the update's tasks to whichever worker is free.
+fn look_ahead<T: Scalar>(
+    l3: &Level3,
+    op: &'static str,
+    a: &mut ArrayViewMut2<T>,
+    swaps: &mut [usize],
+    step: usize,
+) -> Result<Option<usize>> {
+    let (m, n) = a.dim();
+    let k = m.min(n);
+    let first = step.min(k);
+    let mut zero = recurse(
+        l3,
+        op,
+        &mut a.slice_mut(s![.., ..first]),
+        &mut swaps[..first],
+    )?;
+    let mut j = 0;
+    let mut jb = first;
+    while j + jb < n {
+        let rest = j + jb;
+        let next_w = if rest < k { step.min(k - rest) } else { 0 };
+        let (left, right) = a.view_mut().split_at(Axis(1), rest);
+        let panel = left.slice_move(s![j.., j..]);
+        let panel = panel.view();
+        let (done, todo) = swaps.split_at_mut(rest);
+        let piv = &done[j..];
+        let (mut next, mut far) = right.split_at(Axis(1), next_w);
+        let (zn, rf) = rayon::join(
+            || -> Result<Option<usize>> {
+                if next_w == 0 {
+                    return Ok(None);
+                }
+                // The critical path runs on this worker alone: split into tasks, a worker
+                // busy with the far update could steal one and hold the panel up.
+                let one = l3.serial();
+                update(&one, op, panel, piv, j, &mut next)?;
+                recurse(
+                    &one,
+                    op,
+                    &mut next.slice_mut(s![rest.., ..]),
+                    &mut todo[..next_w],
+                )
+            },
+            || update(l3, op, panel, piv, j, &mut far),
+        );
+        rf?;
+        let zn = zn?;
+        for p in &mut todo[..next_w] {
+            *p += rest;
+        }
+        zero = zero.or(zn.map(|z| z + rest));
+        j = rest;
+        jb = next_w;
+        if jb == 0 {
+            break;
+        }
+    }
+    // Each panel's L columns get the interchanges chosen after it.
+    let panels: Vec<(usize, ArrayViewMut2<T>)> = a
+        .slice_mut(s![.., ..k])
+        .into_axis_chunks_iter_mut(Axis(1), step)
+        .enumerate()
+        .map(|(p, c)| (p * step, c))
+        .collect();
+    let swaps = &*swaps;
+    panels.into_par_iter().for_each(|(j0, mut cols)| {
+        let from = (j0 + cols.ncols()).min(k);
+        apply_swaps(&mut cols, &swaps[from..k], from);
+    });
+    Ok(zero)
+}
+
+/// One step's update of the columns `c` (all `m` rows) by the factored panel `panel`
+/// (rows `j..` of the step's columns, `jb` wide) with its interchanges `piv` (absolute rows):
+/// `c ← P c`, `U₁₂ = L₁₁⁻¹ c[j..j+jb]`, `c[j+jb..] ← c[j+jb..] − L₂₁ U₁₂`.
+fn update<T: Scalar>(
+    l3: &Level3,
+    op: &'static str,
+    panel: ArrayView2<T>,
+    piv: &[usize],
+    j: usize,
+    c: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    if c.ncols() == 0 {
+        return Ok(());
+    }
+    let jb = panel.ncols();
+    apply_swaps_par(l3, c, piv, j);
+    let (mut top, mut bottom) = c.slice_mut(s![j.., ..]).split_at(Axis(0), jb);
+    trsm(l3, op, true, true, panel.slice(s![..jb, ..]), &mut top)?;
+    if bottom.nrows() > 0 {
+        l3.gemm(
+            op,
+            -T::one(),
+            panel.slice(s![jb.., ..]),
+            top.view(),
+            T::one(),
+            &mut bottom,
+        )?;
+    }
+    Ok(())
+}
+
+/// `lu ← a` for column-major `lu`: a straight copy when `a` is column-major too, else the
+/// engine's cache-blocked transpose of `aᵀ` (walking a row-major `a` down its columns costs a
+/// cache miss per element), split over the team.
+fn copy_to_columns<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    a: ArrayView2<T>,
+    lu: &mut Array2<T>,
+) -> Result<()> {
+    let (m, n) = a.dim();
+    if a.strides()[0] == 1 || m <= 1 || n <= 1 {
+        lu.assign(&a);
+        return Ok(());
+    }
+    transpose::transpose(
+        op,
+        &l3.team,
+        l3.kernels,
+        a,
+        &mut lu.view_mut().reversed_axes(),
+    )
 }
 
 fn recurse<T: Scalar>(
@@ -70,7 +254,7 @@ fn recurse<T: Scalar>(
     let n1 = split(k);
     let (mut left, mut right) = a.view_mut().split_at(Axis(1), n1);
     let z1 = recurse(l3, op, &mut left, &mut swaps[..n1])?;
-    apply_swaps(&mut right, &swaps[..n1], 0);
+    apply_swaps_par(l3, &mut right, &swaps[..n1], 0);
     {
         let (mut top, mut bottom) = right.view_mut().split_at(Axis(0), n1);
         trsm(l3, op, true, true, left.slice(s![..n1, ..]), &mut top)?;
@@ -92,18 +276,59 @@ fn recurse<T: Scalar>(
     for p in &mut swaps[n1..k] {
         *p += n1;
     }
-    apply_swaps(&mut left, &swaps[n1..k], n1);
+    apply_swaps_par(l3, &mut left, &swaps[n1..k], n1);
     Ok(z1.or(z2.map(|z| z + n1)))
 }
 
-/// Interchanges row `offset + i` with row `swaps[i]`, in order.
+/// [`apply_swaps`], split over blocks of columns on the team when there is enough of it.
+fn apply_swaps_par<T: Scalar>(
+    l3: &Level3,
+    a: &mut ArrayViewMut2<T>,
+    swaps: &[usize],
+    offset: usize,
+) {
+    let cols = a.ncols();
+    let threads = l3.team.threads();
+    if threads <= 1 || cols < 2 || cols * swaps.len() < PARALLEL_SWAP_MIN {
+        apply_swaps(a, swaps, offset);
+        return;
+    }
+    let width = cols.div_ceil(2 * threads).max(1);
+    l3.team.install(|| {
+        a.axis_chunks_iter_mut(Axis(1), width)
+            .into_par_iter()
+            .for_each(|mut blk| apply_swaps(&mut blk, swaps, offset));
+    });
+}
+
+/// Interchanges row `offset + i` with row `swaps[i]`, in order, walking memory in order: a
+/// column at a time (all its interchanges) when columns are contiguous, else whole rows.
 fn apply_swaps<T: Scalar>(a: &mut ArrayViewMut2<T>, swaps: &[usize], offset: usize) {
+    if swaps.is_empty() {
+        return;
+    }
+    if a.strides()[0] == 1 && a.nrows() > 1 {
+        for mut col in a.axis_iter_mut(Axis(1)) {
+            match col.as_slice_mut() {
+                Some(c) => {
+                    for (i, &p) in swaps.iter().enumerate() {
+                        c.swap(i + offset, p);
+                    }
+                }
+                None => {
+                    for (i, &p) in swaps.iter().enumerate() {
+                        col.swap(i + offset, p);
+                    }
+                }
+            }
+        }
+        return;
+    }
     for (i, &p) in swaps.iter().enumerate() {
         let i = i + offset;
         if p != i {
-            for mut col in a.axis_iter_mut(Axis(1)) {
-                col.swap(i, p);
-            }
+            let (mut ri, mut rp) = a.multi_slice_mut((s![i, ..], s![p, ..]));
+            Zip::from(&mut ri).and(&mut rp).for_each(std::mem::swap);
         }
     }
 }

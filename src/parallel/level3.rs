@@ -89,6 +89,15 @@ impl Level3 {
         self.team.install(f)
     }
 
+    /// The same operations on the calling thread alone: for problems too small for a second
+    /// worker to pay for its hand-offs.
+    pub(crate) fn serial(&self) -> Level3 {
+        Level3 {
+            team: Team::one(),
+            ..self.clone()
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn gemm<T: Scalar>(
         &self,

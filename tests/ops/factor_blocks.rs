@@ -137,3 +137,158 @@ fn lower(a: &Array2<f64>) -> Array2<f64> {
 fn upper(a: &Array2<f64>) -> Array2<f64> {
     Array2::from_shape_fn(a.dim(), |(i, j)| if j >= i { a[(i, j)] } else { 0.0 })
 }
+
+/// Look-ahead steps are `4 × lu` columns for LU and `4 × cholesky` for Cholesky (8 with
+/// [`TINY`], 12 with `lu = cholesky = 3`): orders just below, at and past step boundaries,
+/// tall and wide shapes.
+const STEP_SHAPES: [(usize, usize); 12] = [
+    (8, 8),
+    (9, 9),
+    (12, 12),
+    (13, 13),
+    (16, 16),
+    (17, 17),
+    (24, 24),
+    (25, 25),
+    (41, 41),
+    (40, 17),
+    (17, 40),
+    (26, 9),
+];
+
+/// [`execs`] with `lu = cholesky = 3` as well as [`TINY`].
+fn step_execs() -> Vec<Exec> {
+    let mut v = execs();
+    for engine in [Engine::RayonBlas, Engine::Rayon] {
+        for t in 1..=3 {
+            let b = FactorBlocks {
+                lu: 3,
+                cholesky: 3,
+                ..TINY
+            };
+            v.push(Exec::new(engine, t).unwrap().with_factor_blocks(b).unwrap());
+        }
+    }
+    v
+}
+
+#[test]
+fn look_ahead_lu_matches_lapack_pivots_across_steps() {
+    // Rows scaled by (1 + i)²: each column's largest entry sits low, so most interchanges
+    // bring a row up across several steps; the L of every earlier step must get them too.
+    let mut rng = rng(73);
+    let blas = Exec::blas(1).unwrap();
+    for exec in step_execs() {
+        for (m, n) in STEP_SHAPES {
+            let what = format!(
+                "{} t={} {:?} {m}x{n}",
+                exec.engine(),
+                exec.threads(),
+                exec.factor_blocks()
+            );
+            let mut a = random(&mut rng, m, n);
+            for (i, mut row) in a.rows_mut().into_iter().enumerate() {
+                row *= ((1 + i) * (1 + i)) as f64;
+            }
+            let f = exec.lu(&a).unwrap();
+            let plu = ref_matmul(&ref_matmul(&f.p.view(), &f.l.view()).view(), &f.u.view());
+            let eps = m.max(n) as f64 * f64::EPSILON;
+            assert!(
+                fro(&(&plu - &a).view()) <= 50.0 * eps * fro(&a.view()),
+                "{what}"
+            );
+            assert!(f.l.iter().all(|v| v.abs() <= 1.0), "{what}: |L| > 1");
+            assert_eq!(
+                f.p,
+                blas.lu(&a).unwrap().p,
+                "{what}: pivots differ from LAPACK"
+            );
+        }
+    }
+}
+
+#[test]
+fn look_ahead_lu_reports_the_first_zero_pivot() {
+    // Zero columns: the elimination leaves them zero, so pivot z is exactly zero (LAPACK's
+    // info = z + 1), before, at and after step boundaries; with two, the first is reported.
+    let mut rng = rng(74);
+    let n = 30;
+    for exec in step_execs() {
+        for zeros in [
+            vec![0],
+            vec![7],
+            vec![8],
+            vec![9],
+            vec![11, 12],
+            vec![16, 3],
+            vec![24, 25],
+            vec![29],
+        ] {
+            let mut a = random(&mut rng, n, n);
+            for &z in &zeros {
+                a.column_mut(z).fill(0.0);
+            }
+            let first = *zeros.iter().min().unwrap();
+            let what = format!(
+                "{} t={} {:?} zero columns {zeros:?}",
+                exec.engine(),
+                exec.threads(),
+                exec.factor_blocks()
+            );
+            assert_eq!(
+                exec.solve(&a, &Array2::<f64>::ones((n, 2))),
+                Err(Error::Singular {
+                    op: "solve",
+                    pivot: first
+                }),
+                "{what}"
+            );
+        }
+    }
+}
+
+#[test]
+fn look_ahead_cholesky_across_steps_and_layouts() {
+    let mut rng = rng(75);
+    for exec in step_execs() {
+        for (n, _) in STEP_SHAPES.into_iter().filter(|(m, n)| m == n) {
+            let what = format!(
+                "{} t={} {:?} n={n}",
+                exec.engine(),
+                exec.threads(),
+                exec.factor_blocks()
+            );
+            let a = spd(&mut rng, n);
+            let eps = n as f64 * f64::EPSILON;
+            // Row-major and column-major input (the factor keeps the input's layout).
+            for (layout, l) in [
+                ("c", exec.cholesky(&a).unwrap()),
+                ("f", exec.cholesky(&fortran(&a)).unwrap()),
+            ] {
+                let back = ref_matmul(&l.view(), &l.t());
+                assert!(
+                    fro(&(&back - &a).view()) <= 50.0 * eps * fro(&a.view()),
+                    "{what} {layout}"
+                );
+                assert!(
+                    l.indexed_iter().all(|((i, j), &v)| j <= i || v == 0.0),
+                    "{what} {layout}: upper triangle not zero"
+                );
+            }
+            // A negative diagonal entry at z: the leading minors up to order z are positive,
+            // the one of order z + 1 is not, so the failing pivot is exactly z.
+            for z in [0, 7, 8, 9, 12, 16, n - 1].into_iter().filter(|&z| z < n) {
+                let mut b = a.clone();
+                b[(z, z)] = -1.0;
+                assert_eq!(
+                    exec.cholesky(&b),
+                    Err(Error::NotPositiveDefinite {
+                        op: "cholesky",
+                        index: z
+                    }),
+                    "{what} z={z}"
+                );
+            }
+        }
+    }
+}

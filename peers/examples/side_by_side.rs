@@ -1,0 +1,142 @@
+//! `solve` (LU with partial pivoting, one right-hand side) and `cholesky` on parla's three
+//! engines, faer and a direct LAPACK call, timed interleaved (each round runs every candidate
+//! once, so load hits all alike). Prints per candidate the median time, the ratio to faer and to
+//! direct LAPACK (> 1 = slower), and the cores it kept busy (process CPU time / wall time; an
+//! upper bound, idle workers spin for a while).
+//!
+//! Run: `cargo run --release -p parla-peers --example side_by_side -- [threads...] [-- n...]`
+//! (default: threads 1 2, n = 512 1024 2048). Check `/proc/loadavg` first.
+
+use std::time::Instant;
+
+use faer::Mat;
+use ndarray::Array2;
+use parla::{Engine, Exec};
+use parla_peers as peers;
+
+type Run<'a> = Box<dyn Fn() + 'a>;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() -> Result<(), parla::Error> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let split = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    let mut threads: Vec<usize> = args[..split]
+        .iter()
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let mut sizes: Vec<usize> = args[split..]
+        .iter()
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    if threads.is_empty() {
+        threads = vec![1, 2];
+    }
+    if sizes.is_empty() {
+        sizes = vec![512, 1024, 2048];
+    }
+    println!(
+        "loadavg at start: {}",
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
+    println!(
+        "{:<9} {:>5} {:>3}  {:<11} {:>10} {:>8} {:>9} {:>6}",
+        "op", "n", "t", "candidate", "median ms", "/faer", "/lapack", "cores"
+    );
+    for &n in &sizes {
+        let a = peers::matrix(n, n, 1);
+        let b = peers::matrix(n, 1, 2);
+        let s = peers::spd(n, 3);
+        let (fa, fb, fs) = (peers::to_faer(&a), peers::to_faer(&b), peers::to_faer(&s));
+        for &t in &threads {
+            let pool = peers::faer_pool(t);
+            let execs: Vec<(String, Exec)> = [Engine::Rayon, Engine::RayonBlas, Engine::Blas]
+                .into_iter()
+                .map(|e| Exec::new(e, t).map(|x| (e.name().to_string(), x)))
+                .collect::<Result<_, _>>()?;
+            // Sets OpenBLAS's thread count to t for the direct LAPACK calls.
+            let blas = Exec::blas(t)?;
+            blas.solve(&a, &b)?;
+            for op in ["solve", "cholesky"] {
+                let mut runs: Vec<(String, Run)> = Vec::new();
+                for (name, e) in &execs {
+                    let r: Run = if op == "solve" {
+                        Box::new(|| drop(e.solve(&a, &b).unwrap()))
+                    } else {
+                        Box::new(|| drop(e.cholesky(&s).unwrap()))
+                    };
+                    runs.push((name.clone(), r));
+                }
+                let (fa, fb, fs, pool) = (&fa, &fb, &fs, &pool);
+                let faer_run: Run = if op == "solve" {
+                    Box::new(move || {
+                        pool.install(|| {
+                            faer::set_global_parallelism(peers::faer_par(t));
+                            drop::<Mat<f64>>(peers::faer_solve(fa, fb))
+                        })
+                    })
+                } else {
+                    Box::new(move || {
+                        pool.install(|| {
+                            faer::set_global_parallelism(peers::faer_par(t));
+                            drop(peers::faer_cholesky(fs))
+                        })
+                    })
+                };
+                runs.push(("faer".into(), faer_run));
+                let (a, b, s) = (&a, &b, &s);
+                let lapack_run: Run = if op == "solve" {
+                    Box::new(move || drop::<Array2<f64>>(peers::lapack_solve(a, b)))
+                } else {
+                    Box::new(move || drop(peers::lapack_cholesky(s)))
+                };
+                runs.push(("lapack".into(), lapack_run));
+                let reps = match n {
+                    0..=600 => 31,
+                    601..=1200 => 15,
+                    _ => 7,
+                };
+                for (_, r) in &runs {
+                    r();
+                }
+                let mut wall = vec![Vec::new(); runs.len()];
+                let mut cpu = vec![0.0; runs.len()];
+                let mut total = vec![0.0; runs.len()];
+                for _ in 0..reps {
+                    for (i, (_, r)) in runs.iter().enumerate() {
+                        let (c0, w0) = (peers::cpu_seconds(), Instant::now());
+                        r();
+                        let dt = w0.elapsed().as_secs_f64();
+                        cpu[i] += peers::cpu_seconds() - c0;
+                        total[i] += dt;
+                        wall[i].push(dt);
+                    }
+                }
+                let med: Vec<f64> = wall.into_iter().map(median).collect();
+                let faer = med[runs.len() - 2];
+                let lapack = med[runs.len() - 1];
+                for (i, (name, _)) in runs.iter().enumerate() {
+                    println!(
+                        "{op:<9} {n:>5} {t:>3}  {name:<11} {:>10.3} {:>8.2} {:>9.2} {:>6.2}",
+                        med[i] * 1e3,
+                        med[i] / faer,
+                        med[i] / lapack,
+                        cpu[i] / total[i]
+                    );
+                }
+            }
+        }
+    }
+    println!(
+        "loadavg at end: {}",
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
+    Ok(())
+}

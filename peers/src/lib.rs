@@ -1,0 +1,162 @@
+//! parla's engines side by side with their peers: faer (pure Rust, its own rayon parallelism)
+//! and direct LAPACK / CBLAS calls on Debian's OpenBLAS (the library parla's `blas` engine
+//! wraps). Shared by the `peers_gemm` / `peers_factor` benches and the `side_by_side` example.
+//!
+//! A separate, non-default workspace member: faer is a large build and stays out of parla's
+//! own `cargo build` / `cargo test`.
+
+use faer::{Mat, Par, Side};
+use ndarray::{Array2, ShapeBuilder};
+
+/// A deterministic, well-conditioned-enough `rows × cols` test matrix with entries in [-1, 1].
+pub fn matrix(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
+    Array2::from_shape_fn((rows, cols), |(i, j)| {
+        let h = (i as u64 * 2654435761 + j as u64 * 40503 + seed * 97) % 1_000_003;
+        h as f64 / 500_001.5 - 1.0
+    })
+}
+
+/// A symmetric positive definite matrix: [`matrix`] symmetrized, plus `n` on the diagonal
+/// (diagonally dominant). Built without a matrix product: ndarray's `dot` would start
+/// matrixmultiply's threads, whose spinning steals a core from the runs timed after it.
+pub fn spd(n: usize, seed: u64) -> Array2<f64> {
+    let g = matrix(n, n, seed);
+    let mut a = &g + &g.t();
+    a.diag_mut().iter_mut().for_each(|d| *d += n as f64);
+    a
+}
+
+/// The same values as a faer matrix.
+pub fn to_faer(a: &Array2<f64>) -> Mat<f64> {
+    Mat::from_fn(a.nrows(), a.ncols(), |i, j| a[[i, j]])
+}
+
+/// A rayon pool of `threads` workers for faer (faer splits its work with `rayon::join` on the
+/// current pool; `Par::Seq` at one thread).
+pub fn faer_pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("rayon pool")
+}
+
+/// faer's parallelism setting for `threads`.
+pub fn faer_par(threads: usize) -> Par {
+    if threads <= 1 {
+        Par::Seq
+    } else {
+        Par::rayon(threads)
+    }
+}
+
+/// faer `C ← A·B` (C preallocated), at `par`.
+pub fn faer_gemm(c: &mut Mat<f64>, a: &Mat<f64>, b: &Mat<f64>, par: Par) {
+    faer::linalg::matmul::matmul(c, faer::Accum::Replace, a, b, 1.0, par);
+}
+
+/// faer LU with partial pivoting of `a` and one solve with `b` (what `parla::solve` does),
+/// at the global parallelism (set with [`faer::set_global_parallelism`]).
+pub fn faer_solve(a: &Mat<f64>, b: &Mat<f64>) -> Mat<f64> {
+    use faer::linalg::solvers::Solve as _;
+    a.partial_piv_lu().solve(b)
+}
+
+/// faer Cholesky (lower) of `a`, at the global parallelism.
+pub fn faer_cholesky(a: &Mat<f64>) -> Mat<f64> {
+    a.llt(Side::Lower)
+        .expect("positive definite")
+        .L()
+        .to_owned()
+}
+
+/// Column-major copy for LAPACK.
+fn fortran(a: &Array2<f64>) -> Array2<f64> {
+    let mut f = Array2::<f64>::zeros((a.nrows(), a.ncols()).f());
+    f.assign(a);
+    f
+}
+
+/// Direct LAPACK `dgesv` on a column-major copy of `a` and `b` (OpenBLAS's threads: set them
+/// with a parla `blas` call first, or `OPENBLAS_NUM_THREADS`).
+pub fn lapack_solve(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
+    let n = a.nrows() as i32;
+    let nrhs = b.ncols() as i32;
+    let mut f = fortran(a);
+    let mut x = fortran(b);
+    let mut ipiv = vec![0i32; a.nrows()];
+    let mut info = 0;
+    // SAFETY: `f` is n × n and `x` n × nrhs, both column-major with leading dimension n;
+    // `ipiv` has n entries.
+    unsafe {
+        lapack_sys::dgesv_(
+            &n,
+            &nrhs,
+            f.as_mut_ptr(),
+            &n,
+            ipiv.as_mut_ptr(),
+            x.as_mut_ptr(),
+            &n,
+            &mut info,
+        );
+    }
+    assert_eq!(info, 0, "dgesv");
+    x
+}
+
+/// Direct LAPACK `dpotrf` (lower) on a column-major copy of `a`.
+pub fn lapack_cholesky(a: &Array2<f64>) -> Array2<f64> {
+    let n = a.nrows() as i32;
+    let mut f = fortran(a);
+    let mut info = 0;
+    // SAFETY: `f` is n × n column-major with leading dimension n.
+    unsafe {
+        lapack_sys::dpotrf_(
+            &(b'L' as std::ffi::c_char),
+            &n,
+            f.as_mut_ptr(),
+            &n,
+            &mut info,
+        );
+    }
+    assert_eq!(info, 0, "dpotrf");
+    f
+}
+
+/// Direct CBLAS `dgemm` `C ← A·B` on row-major ndarray data (C preallocated, row-major).
+pub fn cblas_gemm(a: &Array2<f64>, b: &Array2<f64>, c: &mut Array2<f64>) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    assert!(a.is_standard_layout() && b.is_standard_layout() && c.is_standard_layout());
+    // SAFETY: all three are contiguous row-major with the leading dimensions given.
+    unsafe {
+        cblas_sys::cblas_dgemm(
+            cblas_sys::CBLAS_LAYOUT::CblasRowMajor,
+            cblas_sys::CBLAS_TRANSPOSE::CblasNoTrans,
+            cblas_sys::CBLAS_TRANSPOSE::CblasNoTrans,
+            m as i32,
+            n as i32,
+            k as i32,
+            1.0,
+            a.as_ptr(),
+            k as i32,
+            b.as_ptr(),
+            n as i32,
+            0.0,
+            c.as_mut_ptr(),
+            n as i32,
+        );
+    }
+}
+
+/// Process CPU time (user + system) in seconds, to report how many cores a run kept busy
+/// (OpenBLAS's and rayon's idle workers spin for a while, so it is an upper bound).
+pub fn cpu_seconds() -> f64 {
+    let mut u = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `u` is a valid, writable rusage; getrusage fills it.
+    let u = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, u.as_mut_ptr());
+        u.assume_init()
+    };
+    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 * 1e-6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
