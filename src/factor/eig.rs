@@ -23,7 +23,7 @@ use crate::decomp::Eig;
 use crate::error::{Error, Result};
 use crate::factor::orthogonal::{apply_reflectors, pow2_factors, safe_scale_exponent};
 use crate::factor::qr::apply;
-use crate::kernels::hessenberg_qr::hessenberg_qr;
+use crate::kernels::hessenberg_qr::{apply_left, apply_right, hessenberg_qr, Deferred, Flush};
 use crate::kernels::reflector::householder;
 use crate::kernels::schur_vectors::{column_norms, complex_vector, real_vector, Bounds};
 use crate::kernels::simd1::Fma;
@@ -73,10 +73,14 @@ pub(crate) fn eig<T: Scalar>(
     let mut wi = vec![T::zero(); n];
     {
         let hs = h.as_slice_memory_order_mut().expect("column-major");
-        let zs = z
+        let mut zs = z
             .as_mut()
             .map(|z| z.as_slice_memory_order_mut().expect("column-major"));
-        hessenberg_qr(n, hs, vectors, zs, &mut wr, &mut wi).map_err(|i| Error::NoConvergence {
+        let mut flush = |hs: &mut [T], ops: &[Deferred<T>]| {
+            apply_deferred(n, hs, zs.as_deref_mut(), ops);
+        };
+        let defer: Option<Flush<'_, T>> = if vectors { Some(&mut flush) } else { None };
+        hessenberg_qr(n, hs, defer, &mut wr, &mut wi).map_err(|i| Error::NoConvergence {
             op,
             detail: format!("Hessenberg QR: eigenvalue {i} not found"),
         })?;
@@ -112,6 +116,52 @@ pub(crate) fn eig<T: Scalar>(
         values,
         vectors: vecs,
     })
+}
+
+/// Rows per block when deferred transformations are applied from the right: a block of 64
+/// rows of a 1024-column matrix is 512 KiB, so a batch runs on it while it stays in cache.
+/// Chosen, not tuned.
+const DEFER_ROWS: usize = 64;
+
+/// Applies a batch of the QR iteration's deferred transformations to the rest of `H` (from the
+/// right on the rows above each one's block, from the left on the columns right of it) and to
+/// `Z` (from the right): rows in blocks of [`DEFER_ROWS`], columns one by one, shared among
+/// the threads of the pool.
+fn apply_deferred<T: Scalar>(n: usize, h: &mut [T], z: Option<&mut [T]>, ops: &[Deferred<T>]) {
+    let rows = ops.iter().map(|o| o.rows_end).max().unwrap_or(0);
+    row_blocks(h, n, rows)
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(b, mut cols)| apply_right(&mut cols, b * DEFER_ROWS, true, ops));
+    let c0 = ops.iter().map(|o| o.cols_start).min().unwrap_or(n);
+    h.par_chunks_mut(n)
+        .enumerate()
+        .skip(c0)
+        .with_min_len(8)
+        .for_each(|(c, col)| apply_left(col, c, ops));
+    if let Some(z) = z {
+        row_blocks(z, n, n)
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(b, mut cols)| apply_right(&mut cols, b * DEFER_ROWS, false, ops));
+    }
+}
+
+/// The first `rows` rows of the column-major `n`-column matrix `m` (leading dimension `n`) cut
+/// into blocks of [`DEFER_ROWS`]: per block, its segment of every column.
+fn row_blocks<T>(m: &mut [T], n: usize, rows: usize) -> Vec<Vec<&mut [T]>> {
+    let blocks = rows.div_ceil(DEFER_ROWS);
+    let mut out: Vec<Vec<&mut [T]>> = (0..blocks).map(|_| Vec::with_capacity(n)).collect();
+    for col in m.chunks_mut(n) {
+        let mut rest = &mut col[..rows];
+        for blk in out.iter_mut() {
+            let len = DEFER_ROWS.min(rest.len());
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(len);
+            blk.push(head);
+            rest = tail;
+        }
+    }
+    out
 }
 
 /// The balancing of `gebal` (job 'B'): the swaps applied (in order), and the row/column

@@ -18,22 +18,188 @@ const EXCEPTIONAL_EVERY: usize = 10;
 /// Iterations allowed per deflated block, per row of the matrix (`lahqr`: 30).
 const ITERATIONS_PER_ROW: usize = 30;
 
+/// Transformations buffered before the rest of `H` and `Z` get them.
+const DEFER_BATCH: usize = 8192;
+
+/// Where a batch of deferred transformations goes: `(H, batch)`.
+pub(crate) type Flush<'a, T> = &'a mut dyn FnMut(&mut [T], &[Deferred<T>]);
+
+/// One similarity transformation the iteration applied to its active block only: the rest of
+/// `H` (rows above the block, columns right of it) and `Z` receive it later, in batches, in
+/// the order of the iteration (left and right multiplications commute, so only the order among
+/// each kind matters, and the iteration never reads those entries).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Deferred<T> {
+    /// First row/column it acts on.
+    pub k: usize,
+    pub kind: Kind<T>,
+    /// `H[..rows_end, k..]` is multiplied from the right.
+    pub rows_end: usize,
+    /// `H[k.., cols_start..]` is multiplied from the left.
+    pub cols_start: usize,
+}
+
+/// The transformation acting on rows/columns `k, k+1 (, k+2)`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Kind<T> {
+    /// `I − τ v vᵀ`, `v = (1, v2, v3)` (`nr` = 2 or 3; `t = τ v`).
+    Reflector {
+        nr: usize,
+        v2: T,
+        v3: T,
+        t1: T,
+        t2: T,
+        t3: T,
+    },
+    /// `x ← cs x + sn y`, `y ← cs y − sn x` on the pair `k, k+1`.
+    Rotation { cs: T, sn: T },
+}
+
+/// Applies `ops` from the right to the rows `r0..r0 + m.len()/ld`... of a block of rows of a
+/// column-major matrix: `cols[c]` is column `c` restricted to the block (rows `r0..`), and each
+/// transformation reaches rows below `rows_end` only when `bounded`.
+pub(crate) fn apply_right<T: Real>(
+    cols: &mut [&mut [T]],
+    r0: usize,
+    bounded: bool,
+    ops: &[Deferred<T>],
+) {
+    let rows = cols.first().map_or(0, |c| c.len());
+    for op in ops {
+        let end = if bounded {
+            op.rows_end.saturating_sub(r0).min(rows)
+        } else {
+            rows
+        };
+        if end == 0 {
+            continue;
+        }
+        let k = op.k;
+        match op.kind {
+            Kind::Reflector {
+                nr,
+                v2,
+                v3,
+                t1,
+                t2,
+                t3,
+            } => {
+                let (a, rest) = cols[k..].split_first_mut().expect("k < n");
+                let (b, rest) = rest.split_first_mut().expect("k + 1 < n");
+                let (a, b) = (&mut a[..end], &mut b[..end]);
+                if nr == 3 {
+                    let c = &mut rest[0][..end];
+                    for ((x, y), w) in a.iter_mut().zip(b.iter_mut()).zip(c.iter_mut()) {
+                        let sum = *x + v2 * *y + v3 * *w;
+                        *x = *x - sum * t1;
+                        *y = *y - sum * t2;
+                        *w = *w - sum * t3;
+                    }
+                } else {
+                    for (x, y) in a.iter_mut().zip(b.iter_mut()) {
+                        let sum = *x + v2 * *y;
+                        *x = *x - sum * t1;
+                        *y = *y - sum * t2;
+                    }
+                }
+            }
+            Kind::Rotation { cs, sn } => {
+                let (a, rest) = cols[k..].split_first_mut().expect("k < n");
+                for (x, y) in a[..end].iter_mut().zip(rest[0][..end].iter_mut()) {
+                    let (p, q) = (*x, *y);
+                    *x = cs * p + sn * q;
+                    *y = cs * q - sn * p;
+                }
+            }
+        }
+    }
+}
+
+/// Applies `ops` from the left to column `c` (`col`, all rows) of `H`, those with
+/// `cols_start ≤ c`.
+pub(crate) fn apply_left<T: Real>(col: &mut [T], c: usize, ops: &[Deferred<T>]) {
+    for op in ops {
+        if op.cols_start > c {
+            continue;
+        }
+        let k = op.k;
+        match op.kind {
+            Kind::Reflector {
+                nr,
+                v2,
+                v3,
+                t1,
+                t2,
+                t3,
+            } => {
+                if nr == 3 {
+                    let x = &mut col[k..k + 3];
+                    let sum = x[0] + v2 * x[1] + v3 * x[2];
+                    x[0] = x[0] - sum * t1;
+                    x[1] = x[1] - sum * t2;
+                    x[2] = x[2] - sum * t3;
+                } else {
+                    let x = &mut col[k..k + 2];
+                    let sum = x[0] + v2 * x[1];
+                    x[0] = x[0] - sum * t1;
+                    x[1] = x[1] - sum * t2;
+                }
+            }
+            Kind::Rotation { cs, sn } => {
+                let (p, q) = (col[k], col[k + 1]);
+                col[k] = cs * p + sn * q;
+                col[k + 1] = cs * q - sn * p;
+            }
+        }
+    }
+}
+
 /// Eigenvalues of `H` (order `n`, column-major, entries below the subdiagonal zero) into
 /// `wr`/`wi`: a complex pair is stored at `j, j+1` with `wi[j] > 0`, `wi[j+1] = −wi[j]`.
-/// `schur`: `H` is overwritten by `T` (else only the active blocks are kept up to date and
-/// `H` is left in an unspecified state). `z`: the rotations are accumulated into it from the
-/// right (`Z ← Z Q`).
+/// Each transformation is applied at once to the active block only. With `defer`, the Schur
+/// form is wanted: the transformations are also handed, in batches, to `defer(h, batch)`, which
+/// must apply them to the rest of `H` ([`apply_right`] on the rows above `rows_end`,
+/// [`apply_left`] on the columns from `cols_start`) and to `Z` (from the right, all rows);
+/// at return `H` is then `T`. Without it, `H` is left in an unspecified state.
 ///
 /// # Errors
 /// The index of an eigenvalue the iteration did not find within its budget.
 pub(crate) fn hessenberg_qr<T: Real>(
     n: usize,
     h: &mut [T],
-    schur: bool,
-    mut z: Option<&mut [T]>,
+    mut defer: Option<Flush<'_, T>>,
     wr: &mut [T],
     wi: &mut [T],
 ) -> Result<(), usize> {
+    let mut buf: Vec<Deferred<T>> = Vec::new();
+    let result = iterate(n, h, defer.is_some(), &mut buf, &mut defer, wr, wi);
+    if let Some(f) = defer.as_mut() {
+        if !buf.is_empty() {
+            f(h, &buf);
+        }
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn iterate<T: Real>(
+    n: usize,
+    h: &mut [T],
+    schur: bool,
+    buf: &mut Vec<Deferred<T>>,
+    defer: &mut Option<Flush<'_, T>>,
+    wr: &mut [T],
+    wi: &mut [T],
+) -> Result<(), usize> {
+    let mut push = |h: &mut [T], d: Deferred<T>| {
+        buf.push(d);
+        if buf.len() >= DEFER_BATCH {
+            if let Some(f) = defer.as_mut() {
+                f(h, buf);
+            }
+            buf.clear();
+        }
+    };
     if n == 0 {
         return Ok(());
     }
@@ -95,8 +261,8 @@ pub(crate) fn hessenberg_qr<T: Real>(
                 break;
             }
             kdefl += 1;
-            // The rows and columns the transformations touch.
-            let (i1, i2) = if schur { (0, n - 1) } else { (l, i) };
+            // The active block; the rest is deferred.
+            let (i1, i2) = (l, i);
             // Shifts: the eigenvalues of the trailing 2 × 2 block, or exceptional ones.
             let (mut h11, mut h12, mut h21, mut h22);
             if kdefl.is_multiple_of(2 * EXCEPTIONAL_EVERY) {
@@ -205,8 +371,24 @@ pub(crate) fn hessenberg_qr<T: Real>(
                     }
                     let top = (k + 3).min(i);
                     reflect3_columns(h, n, i1, top + 1, k, v2, v3, t1, t2, t3);
-                    if let Some(z) = z.as_deref_mut() {
-                        reflect3_columns(z, n, 0, n, k, v2, v3, t1, t2, t3);
+                    if schur {
+                        let kind = Kind::Reflector {
+                            nr,
+                            v2,
+                            v3,
+                            t1,
+                            t2,
+                            t3,
+                        };
+                        push(
+                            h,
+                            Deferred {
+                                k,
+                                kind,
+                                rows_end: l,
+                                cols_start: i + 1,
+                            },
+                        );
                     }
                 } else {
                     for j in k..=i2 {
@@ -216,8 +398,24 @@ pub(crate) fn hessenberg_qr<T: Real>(
                         c[1] = c[1] - sum * t2;
                     }
                     reflect2_columns(h, n, i1, i + 1, k, v2, t1, t2);
-                    if let Some(z) = z.as_deref_mut() {
-                        reflect2_columns(z, n, 0, n, k, v2, t1, t2);
+                    if schur {
+                        let kind = Kind::Reflector {
+                            nr,
+                            v2,
+                            v3: T::zero(),
+                            t1,
+                            t2,
+                            t3: T::zero(),
+                        };
+                        push(
+                            h,
+                            Deferred {
+                                k,
+                                kind,
+                                rows_end: l,
+                                cols_start: i + 1,
+                            },
+                        );
                     }
                 }
             }
@@ -245,26 +443,18 @@ pub(crate) fn hessenberg_qr<T: Real>(
             wi[i - 1] = s.rt1i;
             wr[i] = s.rt2r;
             wi[i] = s.rt2i;
-            let (i1, i2) = if schur { (0, n - 1) } else { (l, i) };
             if schur {
-                // Rows i−1, i right of the block; columns i−1, i above it.
-                for j in i + 1..=i2 {
-                    let (x, y) = (h[ix(i - 1, j)], h[ix(i, j)]);
-                    h[ix(i - 1, j)] = s.cs * x + s.sn * y;
-                    h[ix(i, j)] = s.cs * y - s.sn * x;
-                }
-                for r in i1..i - 1 {
-                    let (x, y) = (h[ix(r, i - 1)], h[ix(r, i)]);
-                    h[ix(r, i - 1)] = s.cs * x + s.sn * y;
-                    h[ix(r, i)] = s.cs * y - s.sn * x;
-                }
-            }
-            if let Some(z) = z.as_deref_mut() {
-                for r in 0..n {
-                    let (x, y) = (z[ix(r, i - 1)], z[ix(r, i)]);
-                    z[ix(r, i - 1)] = s.cs * x + s.sn * y;
-                    z[ix(r, i)] = s.cs * y - s.sn * x;
-                }
+                // Rows i−1, i right of the block, columns i−1, i above it, and Z: deferred.
+                let kind = Kind::Rotation { cs: s.cs, sn: s.sn };
+                push(
+                    h,
+                    Deferred {
+                        k: i - 1,
+                        kind,
+                        rows_end: i - 1,
+                        cols_start: i + 1,
+                    },
+                );
             }
         }
         kdefl = 0;

@@ -536,6 +536,8 @@ fn rayon_engines_hard_cases() {
             0.0,
         ));
     }
+    // Large enough for several Hessenberg panels and several batches of deferred updates.
+    cases.push(("random n=200".into(), random(&mut rng, 200, 200), None, 0.0));
     cases.push((
         "1x1".into(),
         ndarray::array![[-3.5]],
