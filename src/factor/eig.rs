@@ -23,7 +23,9 @@ use crate::decomp::Eig;
 use crate::error::{Error, Result};
 use crate::factor::orthogonal::{apply_reflectors, pow2_factors, safe_scale_exponent};
 use crate::factor::qr::apply;
-use crate::kernels::hessenberg_qr::{apply_left, apply_right, hessenberg_qr, Deferred, Flush};
+use crate::kernels::hessenberg_qr::{
+    apply_left, apply_right, hessenberg_qr, Deferred, Flush, LEFT_GROUP,
+};
 use crate::kernels::reflector::householder;
 use crate::kernels::schur_vectors::{column_norms, complex_vector, real_vector, Bounds};
 use crate::kernels::simd1::Fma;
@@ -134,11 +136,10 @@ fn apply_deferred<T: Scalar>(n: usize, h: &mut [T], z: Option<&mut [T]>, ops: &[
         .enumerate()
         .for_each(|(b, mut cols)| apply_right(&mut cols, b * DEFER_ROWS, true, ops));
     let c0 = ops.iter().map(|o| o.cols_start).min().unwrap_or(n);
-    h.par_chunks_mut(n)
+    h[c0 * n..]
+        .par_chunks_mut(LEFT_GROUP * n)
         .enumerate()
-        .skip(c0)
-        .with_min_len(8)
-        .for_each(|(c, col)| apply_left(col, c, ops));
+        .for_each(|(g, cols)| apply_left(cols, n, c0 + g * LEFT_GROUP, ops));
     if let Some(z) = z {
         row_blocks(z, n, n)
             .into_par_iter()

@@ -115,9 +115,67 @@ pub(crate) fn apply_right<T: Real>(
     }
 }
 
-/// Applies `ops` from the left to column `c` (`col`, all rows) of `H`, those with
-/// `cols_start ≤ c`.
-pub(crate) fn apply_left<T: Real>(col: &mut [T], c: usize, ops: &[Deferred<T>]) {
+/// Columns [`apply_left`] interleaves: consecutive transformations overlap in rows, so one
+/// column is a chain of dependent updates; several columns at once overlap their latencies.
+pub(crate) const LEFT_GROUP: usize = 8;
+
+/// Applies `ops` from the left to the columns `c0, c0 + 1, …` of `H` held in `cols`
+/// (column-major, leading dimension `ld`, at most [`LEFT_GROUP`] columns), each transformation
+/// to the columns `≥ cols_start` only.
+pub(crate) fn apply_left<T: Real>(cols: &mut [T], ld: usize, c0: usize, ops: &[Deferred<T>]) {
+    let g = cols.len() / ld;
+    if g == LEFT_GROUP {
+        for op in ops {
+            if op.cols_start <= c0 {
+                apply_left_full(cols, ld, op);
+                continue;
+            }
+            for (j, col) in cols.chunks_mut(ld).enumerate() {
+                apply_left_one(col, c0 + j, std::slice::from_ref(op));
+            }
+        }
+    } else {
+        for (j, col) in cols.chunks_mut(ld).enumerate() {
+            apply_left_one(col, c0 + j, ops);
+        }
+    }
+}
+
+/// One transformation on all [`LEFT_GROUP`] columns of `cols`.
+#[inline(always)]
+fn apply_left_full<T: Real>(cols: &mut [T], ld: usize, op: &Deferred<T>) {
+    let k = op.k;
+    match op.kind {
+        Kind::Reflector {
+            nr: 3,
+            v2,
+            v3,
+            t1,
+            t2,
+            t3,
+        } => {
+            for j in 0..LEFT_GROUP {
+                let x = &mut cols[j * ld + k..j * ld + k + 3];
+                let sum = x[0] + v2 * x[1] + v3 * x[2];
+                x[0] = x[0] - sum * t1;
+                x[1] = x[1] - sum * t2;
+                x[2] = x[2] - sum * t3;
+            }
+        }
+        _ => {
+            for j in 0..LEFT_GROUP {
+                apply_left_one(
+                    &mut cols[j * ld..(j + 1) * ld],
+                    usize::MAX,
+                    std::slice::from_ref(op),
+                );
+            }
+        }
+    }
+}
+
+/// `ops` from the left on one column `col` (index `c`), those with `cols_start ≤ c`.
+fn apply_left_one<T: Real>(col: &mut [T], c: usize, ops: &[Deferred<T>]) {
     for op in ops {
         if op.cols_start > c {
             continue;
