@@ -2,8 +2,8 @@
 //! interleaved (blas, rayon-blas, rayon, blas, …) so noise hits all alike; prints medians and
 //! each engine's time relative to `blas` (LAPACK `syevd` / `gesdd` on OpenBLAS's threads).
 //!
-//! Run: `cargo run --release --example spectral_engines -- [threads] [n ...]`
-//! (default: all usable cores, n = 512 1024).
+//! Run: `cargo run --release --example spectral_engines -- [threads] [n ...] [--only=eig,svdvals]`
+//! (default: all usable cores, n = 512 1024, every operation).
 
 use std::time::Instant;
 
@@ -58,7 +58,30 @@ fn main() -> Result<(), Error> {
                     move |e: &Exec| e.svdvals(&a).map(drop)
                 }),
             ),
+            (
+                "eig",
+                Box::new({
+                    let a = g.clone();
+                    move |e: &Exec| e.eig(&a).map(drop)
+                }),
+            ),
+            (
+                "eigvals",
+                Box::new({
+                    let a = g.clone();
+                    move |e: &Exec| e.eigvals(&a).map(drop)
+                }),
+            ),
         ];
+        // `--only=eig,eigvals` (comma-separated names) times only those.
+        let only = std::env::args().find_map(|a| a.strip_prefix("--only=").map(str::to_owned));
+        let ops: Vec<Op> = ops
+            .into_iter()
+            .filter(|(name, _)| {
+                only.as_ref()
+                    .is_none_or(|o| o.split(',').any(|x| x == *name))
+            })
+            .collect();
         let engines = [Engine::Blas, Engine::RayonBlas, Engine::Rayon]
             .map(|e| Exec::new(e, threads))
             .into_iter()

@@ -1,5 +1,5 @@
 //! One spectral operation on one engine, repeated (for profilers):
-//! `cargo run --release --example spectral_one -- <eigh|eigvalsh|svd|svdvals> <engine> <threads> <n> [reps]`.
+//! `cargo run --release --example spectral_one -- <eigh|eigvalsh|svd|svdvals|eig|eigvals> <engine> <threads> <n> [reps]`.
 
 use ndarray::Array2;
 use parla::{Engine, Error, Exec};
@@ -26,6 +26,8 @@ fn main() -> Result<(), Error> {
             "eigvalsh" => drop(e.eigvalsh(&sym)?),
             "svd" => drop(e.svd(&g, false)?),
             "svdvals" => drop(e.svdvals(&g)?),
+            "eig" => drop(e.eig(&g)?),
+            "eigvals" => drop(e.eigvals(&g)?),
             _ => drop(e.eigh(&sym)?),
         }
         println!(

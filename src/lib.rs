@@ -15,9 +15,8 @@
 //! [`transpose`], and the factorizations written over their GEMM: [`cholesky`], [`lu`],
 //! [`solve`], [`inv`], [`det`], [`slogdet`], [`qr`], [`solve_triangular`], and the spectral
 //! decompositions [`eigh`], [`eigvalsh`], [`svd`], [`svdvals`] with what is built on them
-//! ([`lstsq`], [`pinv`], [`cond`], [`matrix_rank`], [`norm`]). The general eigenproblem
-//! ([`eig`], [`eigvals`]) runs on `blas` only; elsewhere it returns [`Error::Unsupported`] —
-//! never a silent fallback to another engine. `auto` sends GEMM to
+//! ([`lstsq`], [`pinv`], [`cond`], [`matrix_rank`], [`norm`]), and the general eigenproblem
+//! ([`eig`], [`eigvals`]) — never a silent fallback to another engine. `auto` sends GEMM to
 //! `rayon` from n ≈ 32 up (on one thread below n ≈ 192, see [`Exec::plan`]) and everything
 //! else to `blas`.
 //!

@@ -975,21 +975,22 @@ fn rayon_plan_reports_kernel_and_split() {
 }
 
 #[test]
-fn rayon_engine_refuses_what_it_does_not_implement() {
-    let exec = Exec::new(Engine::Rayon, 1).unwrap();
-    let a = ndarray::array![[2.0f64, 1.0], [1.0, 3.0]];
-    // The general eigenproblem is the one operation the rayon engines do not implement yet.
-    let err = exec.eig(&a).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Unsupported {
-                engine: Engine::Rayon,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+fn rayon_engines_implement_every_operation() {
+    for engine in [Engine::Rayon, Engine::RayonBlas] {
+        let exec = Exec::new(engine, 1).unwrap();
+        for op in parla::Op::ALL {
+            let p = exec.plan(op, parla::Dtype::F64, parla::Shape::Unknown);
+            assert!(p.is_ok(), "{engine:?} {op}: {p:?}");
+        }
+        // The general eigenproblem, the last one added: computed, not refused.
+        let a = ndarray::array![[2.0f64, 1.0], [1.0, 3.0]];
+        let w = exec.eigvals(&a).unwrap();
+        let s = 5f64.sqrt();
+        let mut re: Vec<f64> = w.iter().map(|z| z.re).collect();
+        re.sort_by(f64::total_cmp);
+        assert!((re[0] - (5.0 - s) / 2.0).abs() < 1e-14 && (re[1] - (5.0 + s) / 2.0).abs() < 1e-14);
+        assert!(w.iter().all(|z| z.im == 0.0));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -31,15 +31,6 @@ pub use auto::{AUTO_GEMM_PARALLEL_MIN_FLOPS, AUTO_GEMM_RAYON_MIN_FLOPS};
 pub use route::Plan;
 pub(crate) use route::{plan, route, Path};
 
-/// The OpenBLAS thread count for an operation only the `blas` engine implements (`plan` has
-/// already refused the other engines).
-fn blas_threads<T: Scalar>(exec: &Exec, op: Op, shape: Shape) -> Result<usize> {
-    match route::<T>(exec, op, shape)? {
-        Path::Blas { threads } => Ok(threads),
-        Path::Rayon { team, .. } => Ok(team.threads()),
-    }
-}
-
 /// Routes a factorization of `op` on `T` operands of `shape` and runs it on its path: inside
 /// the engine pool over the engine's level-3 operations (`factor/`), or on LAPACK with the
 /// path's OpenBLAS threads.
@@ -354,8 +345,13 @@ pub(crate) fn eig<T: Scalar>(
     a: ArrayView2<T>,
     vectors: bool,
 ) -> Result<Eig<T>> {
-    let threads = blas_threads::<T>(exec, op, Shape::Square(a.nrows()))?;
-    blas::eig::eig(op.name(), threads, a, vectors)
+    factor_path::<T, _>(
+        exec,
+        op,
+        Shape::Square(a.nrows()),
+        |l3| factor::eig::eig(op.name(), l3, a, vectors),
+        |threads| blas::eig::eig(op.name(), threads, a, vectors),
+    )
 }
 
 pub(crate) fn lstsq<T: Scalar>(

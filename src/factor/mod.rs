@@ -18,6 +18,7 @@
 
 pub(crate) mod bidiag;
 pub(crate) mod cholesky;
+pub(crate) mod eig;
 pub(crate) mod eigh;
 pub(crate) mod lstsq;
 pub(crate) mod lu;

@@ -9,6 +9,7 @@
 pub(crate) mod bidiag_svd;
 pub(crate) mod elementwise;
 pub(crate) mod gemm;
+pub(crate) mod hessenberg_qr;
 pub(crate) mod level1;
 pub(crate) mod level2;
 pub(crate) mod lu;
@@ -17,6 +18,7 @@ pub(crate) mod pack;
 pub(crate) mod qr;
 pub(crate) mod reduce;
 pub(crate) mod reflector;
+pub(crate) mod schur_vectors;
 pub(crate) mod simd1;
 pub(crate) mod transpose;
 pub(crate) mod triangular;

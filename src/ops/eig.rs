@@ -34,7 +34,9 @@ impl Exec {
     /// Eigenvalues and right eigenvectors of a general real square matrix, `A V = V diag(w)`
     /// (numpy's `linalg.eig`), as complex numbers.
     ///
-    /// Engines: `blas` (`geev`).
+    /// Engines: `blas` (`geev`); `rayon-blas` and `rayon` (balancing, blocked Hessenberg
+    /// reduction on the engine's GEMMs, Francis double-shift QR, back-substitution; `geev`'s
+    /// normalization and pairing).
     ///
     /// # Errors
     /// [`Error::NotSquare`](crate::Error::NotSquare); [`Error::NonFinite`](crate::Error::NonFinite);
@@ -53,7 +55,8 @@ impl Exec {
 
     /// Eigenvalues only of a general real square matrix (numpy's `linalg.eigvals`).
     ///
-    /// Engines: `blas` (`geev`, no vectors).
+    /// Engines: `blas` (`geev`, no vectors); `rayon-blas` and `rayon` (as [`Exec::eig`],
+    /// without the Schur vectors).
     ///
     /// # Errors
     /// As [`Exec::eig`].

@@ -143,8 +143,20 @@ fn check_eig<T: Scalar>(a: &Array2<T>, f: &parla::Eig<T>, ctx: &str) {
     assert_eq!(f.values.len(), n, "{ctx}");
     assert_eq!(f.vectors.dim(), (n, n), "{ctx}");
     let e = eps::<T>();
+    // A and Λ divided by the same power of two (exact) near ‖A‖: the ratio is unchanged, and
+    // n‖A‖ε neither underflows (subnormal A) nor A V overflows.
     let a = to64(&a.view());
-    let w: Array1<C64> = f.values.mapv(|z| C64::new(z.re.as_f64(), z.im.as_f64()));
+    let amax = a.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let p = if amax > 0.0 && amax.is_finite() {
+        let k = amax.log2().floor() as i32;
+        2f64.powi(k / 2) * 2f64.powi(k - k / 2)
+    } else {
+        1.0
+    };
+    let a = a.mapv(|x| x / p);
+    let w: Array1<C64> = f
+        .values
+        .mapv(|z| C64::new(z.re.as_f64() / p, z.im.as_f64() / p));
     let v: Array2<C64> = f.vectors.mapv(|z| C64::new(z.re.as_f64(), z.im.as_f64()));
     // Conjugate pairs, positive imaginary part first, with conjugate vectors.
     let mut j = 0;
@@ -332,11 +344,233 @@ fn errors() {
     };
     assert_eq!(parla::eig(&a), Err(tl("eig")));
     assert_eq!(parla::eigvals(&a), Err(tl("eigvals")));
+    // The rayon engines: the same errors, and n = 0 answered as on `blas`.
     for engine in [Engine::Rayon, Engine::RayonBlas] {
-        let e = Exec::new(engine, 1).unwrap();
-        let un = |op| Error::Unsupported { op, engine };
-        assert_eq!(e.eig(&Array2::<f64>::eye(2)), Err(un("eig")));
-        assert_eq!(e.eigvals(&Array2::<f64>::eye(2)), Err(un("eigvals")));
-        assert_eq!(e.eig(&Array2::<f32>::zeros((0, 0))), Err(un("eig")));
+        let e = Exec::new(engine, 2).unwrap();
+        assert_eq!(e.eig(&r), Err(ns("eig")), "{engine:?}");
+        assert_eq!(e.eigvals(&r), Err(ns("eigvals")), "{engine:?}");
+        let mut a = Array2::<f64>::eye(4);
+        a[[0, 3]] = f64::NEG_INFINITY;
+        let nf = |op| Error::NonFinite {
+            op,
+            index: vec![0, 3],
+            value: "-inf".into(),
+        };
+        assert_eq!(e.eig(&a), Err(nf("eig")), "{engine:?}");
+        assert_eq!(e.eigvals(&a), Err(nf("eigvals")), "{engine:?}");
+        assert_eq!(e.eig(&a.mapv(|x| x as f32)), Err(nf("eig")), "{engine:?}");
+        let f = e.eig(&Array2::<f32>::zeros((0, 0))).unwrap();
+        assert_eq!((f.values.len(), f.vectors.dim()), (0, (0, 0)));
+        assert_eq!(e.eigvals(&Array2::<f64>::zeros((0, 0))).unwrap().len(), 0);
+    }
+}
+
+/// The families above on both rayon engines at 1, 2 and 3 threads (the same checks: residual,
+/// pairing, normalization, known eigenvalues, eigvals against eig).
+#[test]
+fn rayon_engines_f64() {
+    on_rayon_engines(parla::Op::Eig, |_, _| all_cases::<f64>(11));
+}
+
+#[test]
+fn rayon_engines_f32() {
+    on_rayon_engines(parla::Op::Eig, |_, _| all_cases::<f32>(12));
+}
+
+/// Companion matrix of the monic polynomial with coefficients `c` (`xⁿ + c[n−1] xⁿ⁻¹ + … + c[0]`).
+fn companion(c: &[f64]) -> Array2<f64> {
+    let n = c.len();
+    let mut a = Array2::zeros((n, n));
+    for i in 1..n {
+        a[[i, i - 1]] = 1.0;
+    }
+    for i in 0..n {
+        a[[i, n - 1]] = -c[i];
+    }
+    a
+}
+
+/// The Jordan block `J_n(λ)` plus `δ` in the bottom-left corner: eigenvalues `λ + δ^{1/n} ω^k`
+/// (`ω` the n-th roots of unity).
+fn perturbed_jordan(n: usize, lambda: f64, delta: f64) -> (Array2<f64>, Vec<C64>) {
+    let mut a = Array2::zeros((n, n));
+    for i in 0..n {
+        a[[i, i]] = lambda;
+        if i + 1 < n {
+            a[[i, i + 1]] = 1.0;
+        }
+    }
+    a[[n - 1, 0]] = delta;
+    let r = delta.powf(1.0 / n as f64);
+    let want = (0..n)
+        .map(|k| {
+            let th = 2.0 * PI * k as f64 / n as f64;
+            C64::new(lambda + r * th.cos(), r * th.sin())
+        })
+        .collect();
+    (a, want)
+}
+
+/// `D A D⁻¹` with `D = diag(2^eᵢ)`, `eᵢ` spread over ±`spread` (an exact similarity): the
+/// eigenvalues of `A`, but only balancing brings the error back to ε‖A‖.
+fn graded(a: &Array2<f64>, spread: i32) -> Array2<f64> {
+    let n = a.nrows();
+    let e: Vec<i32> = (0..n)
+        .map(|i| {
+            if n == 1 {
+                0
+            } else {
+                -spread + (2 * spread * i as i32) / (n as i32 - 1)
+            }
+        })
+        .collect();
+    Array2::from_shape_fn((n, n), |(i, j)| a[[i, j]] * 2f64.powi(e[i] - e[j]))
+}
+
+/// A named matrix, its known eigenvalues (if any) and their tolerance.
+type Case = (String, Array2<f64>, Option<Vec<C64>>, f64);
+
+/// The hard cases on both rayon engines at 1, 2 and 3 threads: residual and conventions
+/// (`check_eig`), known eigenvalues within the perturbation bound of the case, and the `blas`
+/// engine's eigenvalues (LAPACK `geev`) within the same bound.
+#[test]
+fn rayon_engines_hard_cases() {
+    let mut rng = rng(21);
+    let e = f64::EPSILON;
+    // (name, matrix, known eigenvalues, tolerance of the eigenvalues).
+    let mut cases: Vec<Case> = Vec::new();
+    for n in [5, 16, 40] {
+        // xⁿ − 1: a permutation matrix (normal), the n-th roots of unity.
+        let mut c = vec![0.0; n];
+        c[0] = -1.0;
+        let want = (0..n)
+            .map(|k| C64::from_polar(1.0, 2.0 * PI * k as f64 / n as f64))
+            .collect();
+        cases.push((
+            format!("roots of unity n={n}"),
+            companion(&c),
+            Some(want),
+            THRESH * n as f64 * e,
+        ));
+        // A random companion matrix (non-normal; values checked against blas loosely).
+        let c: Vec<f64> = (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        cases.push((format!("companion n={n}"), companion(&c), None, 0.0));
+    }
+    // (x − 1)(x − 2)…(x − 6): a companion matrix with real, separated roots.
+    let mut poly = vec![1.0];
+    for r in 1..=6 {
+        let mut next = vec![0.0; poly.len() + 1];
+        for (i, &p) in poly.iter().enumerate() {
+            next[i + 1] += p;
+            next[i] -= r as f64 * p;
+        }
+        poly = next;
+    }
+    let want = (1..=6).map(|r| C64::new(r as f64, 0.0)).collect();
+    cases.push(("roots 1..6".into(), companion(&poly[..6]), Some(want), 1e-8));
+    for (n, delta) in [(4, 1e-8), (6, 1e-6), (9, 1e-3)] {
+        let (a, want) = perturbed_jordan(n, 0.5, delta);
+        // |dλ/dδ| = δ^{1/n − 1}/n: first-order sensitivity to an ε-sized perturbation.
+        let tol = 1e3 * e * delta.powf(1.0 / n as f64 - 1.0);
+        cases.push((format!("jordan n={n} δ={delta}"), a, Some(want), tol));
+    }
+    for n in [2, 7, 30] {
+        // Exactly defective: one eigenvalue of multiplicity n, a single eigenvector.
+        let (a, _) = perturbed_jordan(n, -2.0, 0.0);
+        cases.push((format!("jordan n={n} exact"), a, None, 0.0));
+    }
+    for n in [1, 2, 3, 20, 70] {
+        let mut h = random(&mut rng, n, n);
+        for j in 0..n {
+            for i in j + 2..n {
+                h[[i, j]] = 0.0;
+            }
+        }
+        cases.push((format!("hessenberg n={n}"), h, None, 0.0));
+        let mut t = random(&mut rng, n, n);
+        for j in 0..n {
+            for i in j + 1..n {
+                t[[i, j]] = 0.0;
+            }
+        }
+        let want = (0..n).map(|i| C64::new(t[[i, i]], 0.0)).collect();
+        let tol = THRESH * n as f64 * e * fro_safe(&t.view());
+        cases.push((format!("triangular n={n}"), t.clone(), Some(want), tol));
+        // Lower triangular: balancing's permutations make it triangular again.
+        let lt = t.t().to_owned();
+        let want = (0..n).map(|i| C64::new(t[[i, i]], 0.0)).collect();
+        cases.push((format!("lower triangular n={n}"), lt, Some(want), tol));
+        cases.push((
+            format!("zero n={n}"),
+            Array2::zeros((n, n)),
+            Some(vec![C64::new(0.0, 0.0); n]),
+            0.0,
+        ));
+    }
+    for n in [2, 9, 33] {
+        let (a, want) = rotations(&mut rng, n);
+        let tol = THRESH * n as f64 * e;
+        for (s, tag) in [(1e300, "near overflow"), (1e-300, "near underflow")] {
+            let w: Vec<C64> = want.iter().map(|z| z * s).collect();
+            cases.push((format!("{tag} n={n}"), &a * s, Some(w), tol * s));
+        }
+        // Graded by 2^±60: without balancing the error would be ε · 2^120.
+        cases.push((
+            format!("graded n={n}"),
+            graded(&a, 60),
+            Some(want.clone()),
+            tol,
+        ));
+    }
+    // 2 × 2 blocks: real pair, complex pair, defective, already standard.
+    for (a, b, c, d) in [
+        (1.0, 2.0, 3.0, 4.0),
+        (1.0, -5.0, 2.0, 1.0),
+        (3.0, 1.0, 0.0, 3.0),
+        (0.0, 1.0, -1.0, 0.0),
+    ] {
+        cases.push((
+            format!("2x2 {a} {b} {c} {d}"),
+            ndarray::array![[a, b], [c, d]],
+            None,
+            0.0,
+        ));
+    }
+    // Large enough for several Hessenberg panels and several batches of deferred updates.
+    cases.push(("random n=200".into(), random(&mut rng, 200, 200), None, 0.0));
+    cases.push((
+        "1x1".into(),
+        ndarray::array![[-3.5]],
+        Some(vec![C64::new(-3.5, 0.0)]),
+        0.0,
+    ));
+    let blas = Exec::blas(1).unwrap();
+    for (name, a, want, tol) in &cases {
+        let n = a.nrows();
+        let reference = blas.eigvals(a).unwrap();
+        let scale = fro_safe(&a.view());
+        // Known values: their own bound; otherwise blas's values within a loose bound (the
+        // eigenvalues of non-normal matrices can be ill-conditioned), tight for normal ones.
+        let vs_blas = match want {
+            Some(_) => 2.0 * tol + THRESH * n as f64 * e * scale,
+            None if name.starts_with("jordan") => 1e-1 * scale.max(1.0),
+            None => e.sqrt() * scale,
+        };
+        on_rayon_engines(parla::Op::Eig, |engine, t| {
+            let ctx = format!("{engine:?} {t} threads: {name}");
+            let f = parla::eig(a).unwrap();
+            check_eig(a, &f, &ctx);
+            if let Some(want) = want {
+                match_values(&f.values, want, *tol, &ctx);
+            }
+            match_values(
+                &f.values,
+                &reference.to_vec(),
+                vs_blas,
+                &format!("{ctx} vs blas"),
+            );
+            let w = parla::eigvals(a).unwrap();
+            match_values(&w, &f.values.to_vec(), vs_blas, &format!("{ctx} eigvals"));
+        });
     }
 }
