@@ -95,7 +95,7 @@ mod scalar;
 pub mod threads;
 mod validate;
 
-pub use decomp::{Diag, Eig, Eigh, Lstsq, Lu, NormKind, Qr, QrMode, Svd, Trans, Uplo};
+pub use decomp::{Diag, Eig, Eigh, Lstsq, Lu, NormKind, Qr, QrMode, Svd, SvdMode, Trans, Uplo};
 pub use dispatch::Plan;
 pub use engine::{Engine, UnknownEngine};
 pub use error::{Error, Result};
@@ -107,6 +107,7 @@ pub use ops::cholesky::cholesky;
 pub use ops::eig::{eig, eigvals};
 pub use ops::eigh::{eigh, eigvalsh};
 pub use ops::elementwise::{map, multiply, zip_with};
+pub use ops::factored::{cho_factor, lu_factor, qr_factor, CholeskyFactor, LuFactor, QrFactor};
 pub use ops::level1::dot;
 pub use ops::level2::matvec;
 pub use ops::level3::matmul;

@@ -15,6 +15,7 @@
 pub(crate) mod bidiag;
 pub(crate) mod cholesky;
 pub(crate) mod eigh;
+pub(crate) mod factored;
 pub(crate) mod lstsq;
 pub(crate) mod lu;
 pub(crate) mod orthogonal;

@@ -23,7 +23,7 @@ fn permutation(m: usize, swaps: &[usize]) -> Vec<usize> {
 }
 
 /// Sign of the permutation given as interchanges: `(-1)^(number of real swaps)`.
-fn swap_sign(swaps: &[usize]) -> f64 {
+pub(crate) fn swap_sign(swaps: &[usize]) -> f64 {
     let odd = swaps.iter().enumerate().filter(|&(i, &p)| i != p).count() % 2 == 1;
     if odd {
         -1.0
@@ -35,7 +35,7 @@ fn swap_sign(swaps: &[usize]) -> f64 {
 /// `Π dᵢ` without intermediate overflow or underflow: mantissas are multiplied, binary exponents
 /// added, and the result scaled once at the end, so it overflows (to ±Inf) or underflows only
 /// when the product itself does.
-fn scaled_product(diag: impl Iterator<Item = f64>, extra_exp: i64) -> f64 {
+pub(crate) fn scaled_product(diag: impl Iterator<Item = f64>, extra_exp: i64) -> f64 {
     let (mut acc, mut exp) = (1.0f64, extra_exp);
     for d in diag {
         if d == 0.0 {

@@ -90,7 +90,7 @@ pub fn parse_threads(var: &'static str, raw: &str, zero: Zero) -> Result<Option<
     }
 }
 
-/// Parses an engine name for `PARLA_BACKEND`.
+/// Parses an engine name for `PARLA_BACKEND`, ignoring ASCII case (`Rayon` is `rayon`).
 ///
 /// # Errors
 /// [`Error::InvalidEnv`] listing the four allowed names.
@@ -98,7 +98,7 @@ pub fn parse_backend(raw: &str) -> Result<Engine> {
     raw.parse().map_err(|_| Error::InvalidEnv {
         var: VAR_BACKEND,
         value: raw.to_string(),
-        reason: "expected one of auto, blas, rayon-blas, rayon".to_string(),
+        reason: "expected one of auto, blas, rayon-blas, rayon (any case)".to_string(),
     })
 }
 
