@@ -15,6 +15,7 @@ mod eigh;
 mod elementwise;
 mod env_parse;
 mod factor_blocks;
+mod factored;
 mod level1;
 mod lstsq;
 mod lu;
