@@ -90,6 +90,7 @@ pub mod memory;
 mod op;
 mod ops;
 mod parallel;
+pub mod prelude;
 mod real;
 mod scalar;
 pub mod threads;
@@ -108,6 +109,11 @@ pub use ops::eig::{eig, eigvals};
 pub use ops::eigh::{eigh, eigvalsh};
 pub use ops::elementwise::{map, multiply, zip_with};
 pub use ops::factored::{cho_factor, lu_factor, qr_factor, CholeskyFactor, LuFactor, QrFactor};
+pub use ops::into::{
+    cholesky_into, col_norms_into, col_sums_into, inv_into, lu_into, map_into, matmul_into,
+    multiply_into, qr_into, row_norms_into, row_sums_into, solve_into, transpose_into,
+    zip_with_into, RhsMut,
+};
 pub use ops::level1::dot;
 pub use ops::level2::matvec;
 pub use ops::level3::matmul;

@@ -98,3 +98,80 @@ pub fn finite_triangle<T: Real, S: Data<Elem = T>>(
     }
     Ok(())
 }
+
+/// The bytes `[start, end)` an array's elements span in memory (`None` when empty): from the
+/// first to the last element along every axis, whatever the signs of the strides.
+fn span<S: ndarray::RawData, D: Dimension>(a: &ArrayBase<S, D>) -> Option<(usize, usize)> {
+    if a.is_empty() {
+        return None;
+    }
+    let size = std::mem::size_of::<S::Elem>().max(1) as isize;
+    let base = a.as_ptr() as isize;
+    let (mut lo, mut hi) = (base, base);
+    for (&d, &s) in a.shape().iter().zip(a.strides()) {
+        let reach = (d as isize - 1) * s * size;
+        if reach < 0 {
+            lo += reach;
+        } else {
+            hi += reach;
+        }
+    }
+    Some((lo as usize, hi as usize + size as usize))
+}
+
+/// Whether two arrays' memory spans intersect (conservative: two interleaved but disjoint
+/// views, such as the even and the odd columns of one matrix, count as overlapping).
+pub fn overlaps<SA, DA, SB, DB>(a: &ArrayBase<SA, DA>, b: &ArrayBase<SB, DB>) -> bool
+where
+    SA: ndarray::RawData,
+    DA: Dimension,
+    SB: ndarray::RawData,
+    DB: Dimension,
+{
+    match (span(a), span(b)) {
+        (Some((a0, a1)), Some((b0, b1))) => a0 < b1 && b0 < a1,
+        _ => false,
+    }
+}
+
+/// Requires the output of an `_into` operation not to share memory with the input `name`.
+/// Safe Rust cannot build such a pair (a `&mut` and a `&` to the same elements); views made
+/// from raw pointers can.
+///
+/// # Errors
+/// [`Error::Aliasing`].
+pub fn disjoint<SO, DO, SI, DI>(
+    op: impl Label,
+    out: &ArrayBase<SO, DO>,
+    name: &'static str,
+    input: &ArrayBase<SI, DI>,
+) -> Result<()>
+where
+    SO: ndarray::RawData,
+    DO: Dimension,
+    SI: ndarray::RawData,
+    DI: Dimension,
+{
+    if overlaps(out, input) {
+        return Err(Error::Aliasing {
+            op: op.label(),
+            input: name,
+        });
+    }
+    Ok(())
+}
+
+/// Requires the output of an `_into` operation to have the shape `want`.
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] with the expected shape left and the output's right.
+pub fn out_shape(op: impl Label, want: &[usize], got: &[usize]) -> Result<()> {
+    if want != got {
+        return Err(Error::ShapeMismatch {
+            op: op.label(),
+            left: want.to_vec(),
+            right: got.to_vec(),
+        });
+    }
+    Ok(())
+}

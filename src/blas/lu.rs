@@ -322,3 +322,43 @@ pub(crate) fn getrf2_panel<T: Ffi>(
     }
     Ok((info > 0).then(|| info as usize - 1))
 }
+
+/// Writes `A⁻¹` into `out` (`n × n`, any layout; in place when column-major) from the factor
+/// `lu` of a square non-singular `A` (n ≥ 1): the factor is copied into `out` and inverted
+/// there by `getri` (substitution on the careful path); `lu` is kept.
+pub(crate) fn inv_into<T: Ffi>(
+    op: &'static str,
+    threads: usize,
+    lu: &LuPacked<T>,
+    careful: bool,
+    out: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    let n = lu.lu.nrows();
+    if careful {
+        out.fill(T::zero());
+        out.diag_mut().fill(T::one());
+        substitute(lu, out, false);
+    } else {
+        let ipiv = lapack_pivots(&lu.swaps);
+        out.assign(&lu.lu);
+        let info = with_column_major(op, out, |p, ld| {
+            with_workspace(op, "getri", threads, n, IWork::None, |work, lwork, _, _| {
+                // SAFETY: `p` is the n × n factor (copied above) with leading dimension
+                // ld ≥ n, ours for the call; `ipiv` its n pivots; `work` holds `lwork` (or
+                // is a 1-element query target).
+                unsafe { T::getri(n as i32, p, ld, ipiv.as_ptr(), work, lwork) }
+            })
+        })?;
+        if info > 0 {
+            return Err(Error::Singular {
+                op,
+                pivot: info as usize - 1,
+            });
+        }
+    }
+    // inv(A) = inv(D·A)·D: column j times 2^row_exp[j].
+    for (mut col, &e) in out.columns_mut().into_iter().zip(&lu.row_exp) {
+        col.map_inplace(|v| *v = times_pow2(*v, e));
+    }
+    Ok(())
+}

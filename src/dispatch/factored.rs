@@ -8,7 +8,7 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use crate::blas;
 use crate::decomp::LuPacked;
 use crate::engine::Engine;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exec::value::Exec;
 use crate::factor;
 use crate::factor::qr::BlockReflector;
@@ -250,9 +250,99 @@ pub(crate) fn qr_lstsq<T: Scalar>(
             l3.run(|| factor::factored::qr_lstsq(name, &l3, f, blocks, b))
         }
         // A factor is only ever kept with the route that computed it.
-        (bound, _) => Err(crate::error::Error::Unsupported {
+        (bound, _) => Err(Error::Unsupported {
             op: name,
             engine: bound.engine(),
         }),
+    }
+}
+
+/// `x ← A⁻¹ x` for square non-empty `a` and `x: n × k` (the caller's buffer, holding `B`):
+/// `solve_into`. The factor is a workspace of this call.
+pub(crate) fn solve_into<T: Scalar>(
+    exec: &Exec,
+    a: ArrayView2<T>,
+    x: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    const OP: Op = Op::Solve;
+    let (n, rhs) = x.dim();
+    let shape = Shape::System {
+        rows: n,
+        cols: n,
+        rhs,
+    };
+    let bound = Bound::new::<T>(exec, OP, shape)?;
+    let name = OP.name();
+    match bound.here() {
+        Bound::Rayon(l3) => l3.run(|| {
+            let l3 = &l3;
+            let (lu, zero) = factor::lu::factor(name, l3, a, true)?;
+            if let Some(pivot) = zero {
+                return Err(Error::Singular { op: name, pivot });
+            }
+            let tiny = factor::factored::tiny_diagonal(&lu.lu);
+            factor::factored::lu_solve(name, l3, &lu, tiny, x, false)
+        }),
+        Bound::Blas { threads } => {
+            let (lu, zero) = blas::lu::factor(name, threads, a, true)?;
+            if let Some(pivot) = zero {
+                return Err(Error::Singular { op: name, pivot });
+            }
+            let careful = blas::lu::careful(&lu);
+            blas::lu::solve_factored(name, threads, &lu, careful, x, false)
+        }
+    }
+}
+
+/// `out ← A⁻¹` for square non-empty `a`: `inv_into`.
+pub(crate) fn inv_into<T: Scalar>(
+    exec: &Exec,
+    a: ArrayView2<T>,
+    out: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    const OP: Op = Op::Inv;
+    let bound = Bound::new::<T>(exec, OP, Shape::Square(a.nrows()))?;
+    let name = OP.name();
+    match bound.here() {
+        Bound::Rayon(l3) => l3.run(|| {
+            let l3 = &l3;
+            let (lu, zero) = factor::lu::factor(name, l3, a, true)?;
+            if let Some(pivot) = zero {
+                return Err(Error::Singular { op: name, pivot });
+            }
+            let tiny = factor::factored::tiny_diagonal(&lu.lu);
+            out.fill(T::zero());
+            out.diag_mut().fill(T::one());
+            factor::factored::lu_solve(name, l3, &lu, tiny, out, false)
+        }),
+        Bound::Blas { threads } => {
+            let (lu, zero) = blas::lu::factor(name, threads, a, true)?;
+            if let Some(pivot) = zero {
+                return Err(Error::Singular { op: name, pivot });
+            }
+            let careful = blas::lu::careful(&lu);
+            blas::lu::inv_into(name, threads, &lu, careful, out)
+        }
+    }
+}
+
+/// `out ← L` (lower Cholesky factor of square non-empty `a`, zeros above): `cholesky_into`.
+/// `out` already holds a copy of `a`; it is factored in place.
+pub(crate) fn cholesky_in_place<T: Scalar>(exec: &Exec, out: &mut ArrayViewMut2<T>) -> Result<()> {
+    const OP: Op = Op::Cholesky;
+    let n = out.nrows();
+    let bound = Bound::new::<T>(exec, OP, Shape::Square(n))?;
+    let name = OP.name();
+    match bound.here() {
+        Bound::Rayon(l3) => l3.run(|| factor::cholesky::cholesky_in_place(name, &l3, out)),
+        Bound::Blas { threads } => {
+            if let Some(index) = blas::cholesky::potrf_lower(name, threads, out)? {
+                return Err(Error::NotPositiveDefinite { op: name, index });
+            }
+            for (j, mut col) in out.columns_mut().into_iter().enumerate() {
+                col.slice_mut(ndarray::s![..j]).fill(T::zero());
+            }
+            Ok(())
+        }
     }
 }

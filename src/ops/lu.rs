@@ -14,7 +14,7 @@ use crate::scalar::Scalar;
 use crate::validate::{blas_dims, finite, square};
 
 /// Row `i` of `L U` is row `perm[i]` of `A`, from LAPACK's sequence of interchanges.
-fn permutation(m: usize, swaps: &[usize]) -> Vec<usize> {
+pub(crate) fn permutation(m: usize, swaps: &[usize]) -> Vec<usize> {
     let mut perm: Vec<usize> = (0..m).collect();
     for (i, &p) in swaps.iter().enumerate() {
         perm.swap(i, p);
@@ -54,7 +54,7 @@ pub(crate) fn scaled_product(diag: impl Iterator<Item = f64>, extra_exp: i64) ->
 }
 
 impl Exec {
-    fn lu_packed<T: Scalar, S: Data<Elem = T>>(
+    pub(crate) fn lu_packed<T: Scalar, S: Data<Elem = T>>(
         &self,
         op: Op,
         a: &ArrayBase<S, Ix2>,

@@ -397,7 +397,7 @@ fn check_qr(exec: &Exec, ctx: &str) {
             } else {
                 1.0
             };
-            let d = (&r.row(i) * sgn - &want_r.row(i))
+            let d = (&r.row(i) * sgn - want_r.row(i))
                 .iter()
                 .fold(0.0f64, |x, v| x.max(v.abs()));
             assert!(d < 1e-10 * (m as f64), "{ctx} {m}x{n}: row {i} of R");
