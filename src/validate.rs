@@ -119,19 +119,50 @@ fn span<S: ndarray::RawData, D: Dimension>(a: &ArrayBase<S, D>) -> Option<(usize
     Some((lo as usize, hi as usize + size as usize))
 }
 
-/// Whether two arrays' memory spans intersect (conservative: two interleaved but disjoint
-/// views, such as the even and the odd columns of one matrix, count as overlapping).
+/// The spans of an array's lanes along its axis of smallest stride (its rows, for a C-order
+/// matrix), sorted: a finer picture of its memory than one [`span`].
+fn lane_spans<S: Data, D: Dimension>(a: &ArrayBase<S, D>) -> Vec<(usize, usize)> {
+    let inner = (0..a.ndim())
+        .filter(|&i| a.shape()[i] > 1)
+        .min_by_key(|&i| a.strides()[i].unsigned_abs())
+        .unwrap_or(0);
+    let mut v: Vec<(usize, usize)> = a
+        .lanes(ndarray::Axis(inner))
+        .into_iter()
+        .filter_map(|lane| span(&lane))
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// Whether two arrays share memory. Exact for lanes with unit stride (two column blocks of one
+/// C-order matrix are disjoint), conservative otherwise (the span of each lane counts).
 pub fn overlaps<SA, DA, SB, DB>(a: &ArrayBase<SA, DA>, b: &ArrayBase<SB, DB>) -> bool
 where
-    SA: ndarray::RawData,
+    SA: Data,
     DA: Dimension,
-    SB: ndarray::RawData,
+    SB: Data,
     DB: Dimension,
 {
     match (span(a), span(b)) {
-        (Some((a0, a1)), Some((b0, b1))) => a0 < b1 && b0 < a1,
-        _ => false,
+        (Some((a0, a1)), Some((b0, b1))) if a0 < b1 && b0 < a1 => {}
+        _ => return false,
     }
+    // The whole spans intersect: compare lane by lane (two sorted lists, one sweep).
+    let (la, lb) = (lane_spans(a), lane_spans(b));
+    let (mut i, mut j) = (0, 0);
+    while i < la.len() && j < lb.len() {
+        let ((a0, a1), (b0, b1)) = (la[i], lb[j]);
+        if a0 < b1 && b0 < a1 {
+            return true;
+        }
+        if a1 <= b1 {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    false
 }
 
 /// Requires the output of an `_into` operation not to share memory with the input `name`.
@@ -147,9 +178,9 @@ pub fn disjoint<SO, DO, SI, DI>(
     input: &ArrayBase<SI, DI>,
 ) -> Result<()>
 where
-    SO: ndarray::RawData,
+    SO: Data,
     DO: Dimension,
-    SI: ndarray::RawData,
+    SI: Data,
     DI: Dimension,
 {
     if overlaps(out, input) {

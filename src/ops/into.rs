@@ -2,8 +2,9 @@
 //!
 //! Every function checks the output's shape ([`Error::ShapeMismatch`], expected shape left,
 //! the output's right) and that it shares no memory with an input ([`Error::Aliasing`],
-//! checked conservatively by address ranges — safe Rust cannot build such a pair, views made
-//! from raw pointers can). The output may have any layout, including a strided sub-view of a
+//! checked by address ranges of the contiguous lanes, so two column blocks of one C-order
+//! matrix are disjoint — safe Rust cannot build an aliased pair, views made from raw
+//! pointers can). The output may have any layout, including a strided sub-view of a
 //! larger array: elements outside it are never touched. Inputs are never modified.
 //!
 //! What still allocates (everything else writes straight into the output):
@@ -20,7 +21,7 @@
 //! | [`lu_into`] | the packed `m × n` factor, then scattered into `L`, `U`, `perm` |
 //! | [`qr_into`] | the factorization's own workspace and result, copied into `Q`, `R` |
 
-use ndarray::{ArrayBase, ArrayViewMut2, Axis, Data, DataMut, Dimension, Ix1, Ix2, RawData};
+use ndarray::{ArrayBase, ArrayViewMut2, Axis, Data, DataMut, Dimension, Ix1, Ix2};
 
 use crate::dispatch::{self, Reduction};
 use crate::engine::Engine;
@@ -81,7 +82,7 @@ fn write_order<S: Data, D: Dimension>(out: &ArrayBase<S, D>) -> Option<bool> {
 }
 
 /// Checks `out` against the input `name` for shared memory.
-fn no_alias<SO: RawData, DO: Dimension, SI: RawData, DI: Dimension>(
+fn no_alias<SO: Data, DO: Dimension, SI: Data, DI: Dimension>(
     op: Op,
     out: &ArrayBase<SO, DO>,
     name: &'static str,

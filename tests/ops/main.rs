@@ -16,6 +16,7 @@ mod elementwise;
 mod env_parse;
 mod factor_blocks;
 mod factored;
+mod into;
 mod level1;
 mod lstsq;
 mod lu;
