@@ -47,6 +47,12 @@
 //! # Ok::<(), parla::Error>(())
 //! ```
 //!
+//! Factor once, solve many: [`lu_factor`], [`cho_factor`], [`qr_factor`] return objects whose
+//! solves run on the engine that factored ([`LuFactor`], [`CholeskyFactor`], [`QrFactor`]).
+//! `_into` variants ([`matmul_into`], [`solve_into`], [`cholesky_into`], …) write into the
+//! caller's arrays. Method style: `use parla::prelude::*;` then `a.solve(&b)?`,
+//! `a.cholesky()?`, `a.svd(SvdMode::Thin)?` ([`prelude::Linalg`]).
+//!
 //! Batched operations over stacks of matrices (3-D arrays or lists) live in [`batch`], with a
 //! choice of how the threads are spent ([`batch::Strategy`]); joblib-style parallel loops in
 //! [`Parallel`]; a disk cache of results in [`memory`].
@@ -56,7 +62,7 @@
 //! | variable | meaning |
 //! |---|---|
 //! | `PARLA_NUM_THREADS` | the whole thread budget: OpenBLAS threads for `blas`, pool size for `rayon*` (1 to 1024) |
-//! | `PARLA_BACKEND` | `auto` \| `blas` \| `rayon-blas` \| `rayon` |
+//! | `PARLA_BACKEND` | `auto` \| `blas` \| `rayon-blas` \| `rayon` (any ASCII case) |
 //! | `OPENBLAS_NUM_THREADS` | threads of the `blas` engine when `PARLA_NUM_THREADS` is unset (`0` = default) |
 //! | `RAYON_NUM_THREADS` | threads of the rayon engines when `PARLA_NUM_THREADS` is unset (`0` = default) |
 //!

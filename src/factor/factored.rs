@@ -1,7 +1,8 @@
 //! Solves from a factorization kept by the caller (the factor objects of the public API:
 //! `LuFactor`, `CholeskyFactor`, `QrFactor`), on a rayon engine's level-3 operations. Each solve
-//! is two triangular solves (`trsm`, recursive over the engine's GEMM) — `O(n²)` per
-//! right-hand side — plus, for QR, `Qᵀ B` as three GEMMs per block reflector.
+//! is two triangular solves — `O(n²)` per right-hand side: the engine's small solve over the
+//! whole triangle for a few right-hand sides, the recursive `trsm` over the engine's GEMM for
+//! many — plus, for QR, `Qᵀ B` as three GEMMs per block reflector.
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 
@@ -11,7 +12,8 @@ use crate::error::{Error, Result};
 use crate::factor::qr::{apply_qt, BlockReflector};
 use crate::factor::triangular::trsm;
 use crate::kernels;
-use crate::parallel::level3::Level3;
+use crate::parallel::level3::{Level3, MIN_RHS_PER_THREAD};
+use crate::parallel::Kernels;
 use crate::real::times_pow2;
 use crate::scalar::Scalar;
 
@@ -29,6 +31,32 @@ fn swap_rows<T: Scalar>(x: &mut ArrayViewMut2<T>, swaps: &[usize], reverse: bool
         swaps.iter().enumerate().rev().for_each(|(i, &p)| one(i, p));
     } else {
         swaps.iter().enumerate().for_each(|(i, &p)| one(i, p));
+    }
+}
+
+/// `B ← A⁻¹B` for triangular `A`: with fewer right-hand sides than
+/// [`MIN_RHS_PER_THREAD`] there is no parallelism to gain from the recursion's GEMMs, so the
+/// whole triangle is solved in one pass over the factor, as `getrs` does (single-threaded
+/// OpenBLAS `trsm` on `rayon-blas`, parla's `trsv` on `rayon`); otherwise the recursive
+/// [`trsm`].
+fn tri<T: Scalar>(
+    l3: &Level3,
+    op: &'static str,
+    lower: bool,
+    unit: bool,
+    a: ArrayView2<T>,
+    x: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    if x.ncols() < MIN_RHS_PER_THREAD {
+        match l3.kernels {
+            Kernels::Native(_) => {
+                kernels::trsv::trsv_columns(lower, unit, a, x);
+                Ok(())
+            }
+            Kernels::OpenBlas => l3.trsm_base(op, lower, unit, a, x),
+        }
+    } else {
+        trsm(l3, op, lower, unit, a, x)
     }
 }
 
@@ -65,8 +93,8 @@ pub(crate) fn lu_solve<T: Scalar>(
             kernels::triangular::trsm_left(true, false, f.t(), x);
             kernels::triangular::trsm_left(false, true, f.t(), x);
         } else {
-            trsm(l3, op, true, false, f.t(), x)?;
-            trsm(l3, op, false, true, f.t(), x)?;
+            tri(l3, op, true, false, f.t(), x)?;
+            tri(l3, op, false, true, f.t(), x)?;
         }
         swap_rows(x, &lu.swaps, true);
         scale(x);
@@ -77,8 +105,8 @@ pub(crate) fn lu_solve<T: Scalar>(
             kernels::triangular::trsm_left(true, true, f, x);
             kernels::triangular::trsm_left(false, false, f, x);
         } else {
-            trsm(l3, op, true, true, f, x)?;
-            trsm(l3, op, false, false, f, x)?;
+            tri(l3, op, true, true, f, x)?;
+            tri(l3, op, false, false, f, x)?;
         }
     }
     Ok(())
@@ -109,8 +137,8 @@ pub(crate) fn cho_solve<T: Scalar>(
     if x.is_empty() {
         return Ok(());
     }
-    trsm(l3, op, true, false, l, x)?;
-    trsm(l3, op, false, false, l.t(), x)
+    tri(l3, op, true, false, l, x)?;
+    tri(l3, op, false, false, l.t(), x)
 }
 
 /// `A⁻¹` from the lower Cholesky factor `l` of `A` (n ≥ 1): [`cho_solve`] on the identity,
@@ -159,7 +187,7 @@ pub(crate) fn qr_lstsq<T: Scalar>(
     if crate::blas::has_subnormal_diagonal(&r) {
         kernels::triangular::trsm_left(false, false, r, &mut x.view_mut());
     } else {
-        trsm(l3, op, false, false, r, &mut x.view_mut())?;
+        tri(l3, op, false, false, r, &mut x.view_mut())?;
     }
     Ok(x)
 }

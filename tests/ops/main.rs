@@ -23,6 +23,7 @@ mod lu;
 mod memory;
 mod norm;
 mod parallel;
+mod prelude;
 mod proptest_errors;
 mod qr;
 mod reduce;
