@@ -114,7 +114,7 @@ fn svd(c: &mut Criterion) {
         group.throughput(Throughput::Elements(common::flops(parla::Op::Svd, n)));
         for (engine, t, exec) in common::execs(parla::Op::Svd) {
             group.bench_function(BenchmarkId::new(common::id(engine, t), n), |b| {
-                b.iter(|| exec.svd(&a, false).unwrap())
+                b.iter(|| exec.svd(&a, parla::SvdMode::Thin).unwrap())
             });
         }
     }

@@ -48,7 +48,7 @@ fn main() -> Result<(), Error> {
                 "svd thin",
                 Box::new({
                     let a = g.clone();
-                    move |e: &Exec| e.svd(&a, false).map(drop)
+                    move |e: &Exec| e.svd(&a, parla::SvdMode::Thin).map(drop)
                 }),
             ),
             (

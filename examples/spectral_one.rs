@@ -24,7 +24,7 @@ fn main() -> Result<(), Error> {
         let t = std::time::Instant::now();
         match op {
             "eigvalsh" => drop(e.eigvalsh(&sym)?),
-            "svd" => drop(e.svd(&g, false)?),
+            "svd" => drop(e.svd(&g, parla::SvdMode::Thin)?),
             "svdvals" => drop(e.svdvals(&g)?),
             "eig" => drop(e.eig(&g)?),
             "eigvals" => drop(e.eigvals(&g)?),

@@ -43,6 +43,16 @@ pub enum QrMode {
     Complete,
 }
 
+/// Shape of the singular vectors returned by [`svd`](crate::svd) (numpy's `full_matrices`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SvdMode {
+    /// `U` is `m × k`, `Vᵀ` is `k × n`, `k = min(m, n)` (numpy's `full_matrices=False`).
+    #[default]
+    Thin,
+    /// `U` is `m × m`, `Vᵀ` is `n × n` (numpy's `full_matrices=True`).
+    Full,
+}
+
 /// Matrix norms accepted by [`norm`](crate::norm).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum NormKind {
@@ -137,11 +147,13 @@ pub struct Eig<T> {
     pub vectors: Array2<Complex<T>>,
 }
 
-/// The least-squares solution of `min ‖A X − B‖₂` (numpy's `lstsq`).
+/// The least-squares solution of `min ‖A X − B‖₂` (numpy's `lstsq`). `X` is the solution's
+/// type: `Array2<T>` (`n × nrhs`) for a matrix right-hand side, `Array1<T>` (length `n`) for a
+/// vector one, as numpy.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Lstsq<T> {
-    /// The minimum-norm solution, `n × nrhs`.
-    pub solution: Array2<T>,
+pub struct Lstsq<T, X = Array2<T>> {
+    /// The minimum-norm solution: `n × nrhs`, or length `n` for a vector right-hand side.
+    pub solution: X,
     /// Squared residual norm per column when `A` has full column rank and `m > n`; empty
     /// otherwise (as numpy).
     pub residuals: Array1<T>,

@@ -47,7 +47,7 @@ impl fmt::Display for UnknownEngine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "unknown engine {:?}; expected one of auto, blas, rayon-blas, rayon",
+            "unknown engine {:?}; expected one of auto, blas, rayon-blas, rayon (any case)",
             self.0
         )
     }
@@ -58,11 +58,13 @@ impl std::error::Error for UnknownEngine {}
 impl FromStr for Engine {
     type Err = UnknownEngine;
 
-    /// Parses `auto`, `blas`, `rayon-blas` or `rayon` (exactly, lower case).
+    /// Parses `auto`, `blas`, `rayon-blas` or `rayon`, ignoring ASCII case (`Rayon`,
+    /// `BLAS`); no surrounding spaces, no `_` for `-`. [`Engine::name`] gives the canonical
+    /// (lower-case) spelling back.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Engine::ALL
             .into_iter()
-            .find(|e| e.name() == s)
+            .find(|e| e.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| UnknownEngine(s.to_string()))
     }
 }

@@ -148,6 +148,16 @@ pub enum Error {
         /// The item's error (its `op` is the single-matrix operation, e.g. `"solve"`).
         source: Box<Error>,
     },
+    /// The output array of an `_into` operation shares memory with one of its inputs
+    /// (possible only with views built from raw pointers: the borrow checker forbids it
+    /// otherwise).
+    #[error("{op}: the output overlaps input `{input}` in memory")]
+    Aliasing {
+        /// The operation.
+        op: &'static str,
+        /// The input it overlaps (`"a"`, `"b"`, ...).
+        input: &'static str,
+    },
     /// LAPACK rejected an argument (a bug in parla if it ever shows up).
     #[error("{op}: LAPACK routine {routine} rejected argument {arg}")]
     Lapack {
@@ -200,6 +210,7 @@ impl Error {
                 name,
                 reason,
             },
+            Aliasing { input, .. } => Aliasing { op: new, input },
             Lapack { routine, arg, .. } => Lapack {
                 op: new,
                 routine,

@@ -46,6 +46,12 @@
 //! # Ok::<(), parla::Error>(())
 //! ```
 //!
+//! Factor once, solve many: [`lu_factor`], [`cho_factor`], [`qr_factor`] return objects whose
+//! solves run on the engine that factored ([`LuFactor`], [`CholeskyFactor`], [`QrFactor`]).
+//! `_into` variants ([`matmul_into`], [`solve_into`], [`cholesky_into`], …) write into the
+//! caller's arrays. Method style: `use parla::prelude::*;` then `a.solve(&b)?`,
+//! `a.cholesky()?`, `a.svd(SvdMode::Thin)?` ([`prelude::Linalg`]).
+//!
 //! Batched operations over stacks of matrices (3-D arrays or lists) live in [`batch`], with a
 //! choice of how the threads are spent ([`batch::Strategy`]); joblib-style parallel loops in
 //! [`Parallel`]; a disk cache of results in [`memory`].
@@ -55,7 +61,7 @@
 //! | variable | meaning |
 //! |---|---|
 //! | `PARLA_NUM_THREADS` | the whole thread budget: OpenBLAS threads for `blas`, pool size for `rayon*` (1 to 1024) |
-//! | `PARLA_BACKEND` | `auto` \| `blas` \| `rayon-blas` \| `rayon` |
+//! | `PARLA_BACKEND` | `auto` \| `blas` \| `rayon-blas` \| `rayon` (any ASCII case) |
 //! | `OPENBLAS_NUM_THREADS` | threads of the `blas` engine when `PARLA_NUM_THREADS` is unset (`0` = default) |
 //! | `RAYON_NUM_THREADS` | threads of the rayon engines when `PARLA_NUM_THREADS` is unset (`0` = default) |
 //!
@@ -89,13 +95,14 @@ pub mod memory;
 mod op;
 mod ops;
 mod parallel;
+pub mod prelude;
 mod real;
 mod scalar;
 pub mod threads;
 mod tune;
 mod validate;
 
-pub use decomp::{Diag, Eig, Eigh, Lstsq, Lu, NormKind, Qr, QrMode, Svd, Trans, Uplo};
+pub use decomp::{Diag, Eig, Eigh, Lstsq, Lu, NormKind, Qr, QrMode, Svd, SvdMode, Trans, Uplo};
 pub use dispatch::Plan;
 pub use engine::{Engine, UnknownEngine};
 pub use error::{Error, Result};
@@ -107,6 +114,12 @@ pub use ops::cholesky::cholesky;
 pub use ops::eig::{eig, eigvals};
 pub use ops::eigh::{eigh, eigvalsh};
 pub use ops::elementwise::{map, multiply, zip_with};
+pub use ops::factored::{cho_factor, lu_factor, qr_factor, CholeskyFactor, LuFactor, QrFactor};
+pub use ops::into::{
+    cholesky_into, col_norms_into, col_sums_into, inv_into, lu_into, map_into, matmul_into,
+    multiply_into, qr_into, row_norms_into, row_sums_into, solve_into, transpose_into,
+    zip_with_into, RhsMut,
+};
 pub use ops::level1::dot;
 pub use ops::level2::matvec;
 pub use ops::level3::matmul;

@@ -90,6 +90,20 @@ pub enum Op {
     Eigvals,
     /// `min ‖A·X − B‖` ([`lstsq`](crate::lstsq)).
     Lstsq,
+    /// `P·A = L·U` kept for solves ([`lu_factor`](crate::lu_factor)).
+    LuFactor,
+    /// `A·X = B` or `Aᵀ·X = B` from a kept LU factor ([`LuFactor::solve`](crate::LuFactor::solve)).
+    LuSolve,
+    /// `A = L·Lᵀ` kept for solves ([`cho_factor`](crate::cho_factor)).
+    ChoFactor,
+    /// `A·X = B` from a kept Cholesky factor
+    /// ([`CholeskyFactor::solve`](crate::CholeskyFactor::solve)).
+    ChoSolve,
+    /// `A = Q·R` kept for least-squares solves ([`qr_factor`](crate::qr_factor)).
+    QrFactor,
+    /// `min ‖A·X − B‖` from a kept QR factor
+    /// ([`QrFactor::solve_lstsq`](crate::QrFactor::solve_lstsq)).
+    QrLstsq,
 }
 
 /// What kind of work an operation is: how `auto` and the reports treat it.
@@ -114,7 +128,7 @@ pub enum Family {
 
 impl Op {
     /// Every operation, in declaration order.
-    pub const ALL: [Op; 35] = [
+    pub const ALL: [Op; 41] = [
         Op::Matmul,
         Op::Gemm,
         Op::Gemv,
@@ -150,6 +164,12 @@ impl Op {
         Op::Eig,
         Op::Eigvals,
         Op::Lstsq,
+        Op::LuFactor,
+        Op::LuSolve,
+        Op::ChoFactor,
+        Op::ChoSolve,
+        Op::QrFactor,
+        Op::QrLstsq,
     ];
 
     /// The public function's name (`"matmul"`, `"solve_triangular"`), as errors report it.
@@ -190,6 +210,12 @@ impl Op {
             Op::Eig => "eig",
             Op::Eigvals => "eigvals",
             Op::Lstsq => "lstsq",
+            Op::LuFactor => "lu_factor",
+            Op::LuSolve => "lu_solve",
+            Op::ChoFactor => "cho_factor",
+            Op::ChoSolve => "cho_solve",
+            Op::QrFactor => "qr_factor",
+            Op::QrLstsq => "qr_lstsq",
         }
     }
 
@@ -207,7 +233,13 @@ impl Op {
             | Op::Det
             | Op::Slogdet
             | Op::Qr
-            | Op::SolveTriangular => Family::Factor,
+            | Op::SolveTriangular
+            | Op::LuFactor
+            | Op::LuSolve
+            | Op::ChoFactor
+            | Op::ChoSolve
+            | Op::QrFactor
+            | Op::QrLstsq => Family::Factor,
             Op::Svd
             | Op::Svdvals
             | Op::Pinv
@@ -263,6 +295,17 @@ impl Op {
             Op::Eig => 25.0 * n * n * n,
             Op::Eigvals => 10.0 * n * n * n,
             Op::Lstsq => 2.0 * r * c * c + 2.0 * r * c * k.max(1.0),
+            Op::LuFactor => 2.0 * n * n * n / 3.0,
+            Op::ChoFactor => n * n * n / 3.0,
+            // Two triangular solves per right-hand side.
+            Op::LuSolve | Op::ChoSolve => 2.0 * n * n * k.max(1.0),
+            Op::QrFactor => {
+                // geqrf: 2·p·q² − 2·q³/3 for p ≥ q.
+                let (p, q) = (r.max(c), r.min(c));
+                2.0 * p * q * q - 2.0 * q * q * q / 3.0
+            }
+            // Qᵀ·B (4·m·n − 2·n² per column) and the triangular solve (n² per column).
+            Op::QrLstsq => (4.0 * r * c - c * c) * k.max(1.0),
         }
     }
 }

@@ -98,3 +98,111 @@ pub fn finite_triangle<T: Real, S: Data<Elem = T>>(
     }
     Ok(())
 }
+
+/// The bytes `[start, end)` an array's elements span in memory (`None` when empty): from the
+/// first to the last element along every axis, whatever the signs of the strides.
+fn span<S: ndarray::RawData, D: Dimension>(a: &ArrayBase<S, D>) -> Option<(usize, usize)> {
+    if a.is_empty() {
+        return None;
+    }
+    let size = std::mem::size_of::<S::Elem>().max(1) as isize;
+    let base = a.as_ptr() as isize;
+    let (mut lo, mut hi) = (base, base);
+    for (&d, &s) in a.shape().iter().zip(a.strides()) {
+        let reach = (d as isize - 1) * s * size;
+        if reach < 0 {
+            lo += reach;
+        } else {
+            hi += reach;
+        }
+    }
+    Some((lo as usize, hi as usize + size as usize))
+}
+
+/// The spans of an array's lanes along its axis of smallest stride (its rows, for a C-order
+/// matrix), sorted: a finer picture of its memory than one [`span`].
+fn lane_spans<S: Data, D: Dimension>(a: &ArrayBase<S, D>) -> Vec<(usize, usize)> {
+    let inner = (0..a.ndim())
+        .filter(|&i| a.shape()[i] > 1)
+        .min_by_key(|&i| a.strides()[i].unsigned_abs())
+        .unwrap_or(0);
+    let mut v: Vec<(usize, usize)> = a
+        .lanes(ndarray::Axis(inner))
+        .into_iter()
+        .filter_map(|lane| span(&lane))
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// Whether two arrays share memory. Exact for lanes with unit stride (two column blocks of one
+/// C-order matrix are disjoint), conservative otherwise (the span of each lane counts).
+pub fn overlaps<SA, DA, SB, DB>(a: &ArrayBase<SA, DA>, b: &ArrayBase<SB, DB>) -> bool
+where
+    SA: Data,
+    DA: Dimension,
+    SB: Data,
+    DB: Dimension,
+{
+    match (span(a), span(b)) {
+        (Some((a0, a1)), Some((b0, b1))) if a0 < b1 && b0 < a1 => {}
+        _ => return false,
+    }
+    // The whole spans intersect: compare lane by lane (two sorted lists, one sweep).
+    let (la, lb) = (lane_spans(a), lane_spans(b));
+    let (mut i, mut j) = (0, 0);
+    while i < la.len() && j < lb.len() {
+        let ((a0, a1), (b0, b1)) = (la[i], lb[j]);
+        if a0 < b1 && b0 < a1 {
+            return true;
+        }
+        if a1 <= b1 {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    false
+}
+
+/// Requires the output of an `_into` operation not to share memory with the input `name`.
+/// Safe Rust cannot build such a pair (a `&mut` and a `&` to the same elements); views made
+/// from raw pointers can.
+///
+/// # Errors
+/// [`Error::Aliasing`].
+pub fn disjoint<SO, DO, SI, DI>(
+    op: impl Label,
+    out: &ArrayBase<SO, DO>,
+    name: &'static str,
+    input: &ArrayBase<SI, DI>,
+) -> Result<()>
+where
+    SO: Data,
+    DO: Dimension,
+    SI: Data,
+    DI: Dimension,
+{
+    if overlaps(out, input) {
+        return Err(Error::Aliasing {
+            op: op.label(),
+            input: name,
+        });
+    }
+    Ok(())
+}
+
+/// Requires the output of an `_into` operation to have the shape `want`.
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] with the expected shape left and the output's right.
+pub fn out_shape(op: impl Label, want: &[usize], got: &[usize]) -> Result<()> {
+    if want != got {
+        return Err(Error::ShapeMismatch {
+            op: op.label(),
+            left: want.to_vec(),
+            right: got.to_vec(),
+        });
+    }
+    Ok(())
+}

@@ -720,7 +720,7 @@ mod scalapack_checks {
     fn svd(grid: &Grid) -> Check {
         let a = random::<f64>(N, 170, 91);
         let (u, s, vt) = sl::svd(&dist(grid, &a)?).map_err(e)?;
-        let want = parla::svd(&a, false).map_err(e)?;
+        let want = parla::svd(&a, parla::SvdMode::Thin).map_err(e)?;
         let bound = 10.0 * N as f64 * f64::EPSILON * want.s[0];
         expect_eq(s.len(), want.s.len(), "number of singular values")?;
         for (i, (x, y)) in s.iter().zip(want.s.iter()).enumerate() {

@@ -51,3 +51,60 @@ pub(crate) fn potrf_lower<T: Ffi>(
     })?;
     Ok((info > 0).then(|| info as usize - 1))
 }
+
+/// Overwrites `x` (`n × k`, any layout; in place when column-major) with `A⁻¹ x` from the
+/// lower Cholesky factor `l` (`n × n`, column-major, as [`cholesky`] returns it): `potrs`.
+pub(crate) fn solve_factored<T: Ffi>(
+    op: &'static str,
+    threads: usize,
+    l: &Array2<T>,
+    x: &mut ndarray::ArrayViewMut2<T>,
+) -> Result<()> {
+    let (n, nrhs) = x.dim();
+    if n == 0 || nrhs == 0 {
+        return Ok(());
+    }
+    let fortran;
+    let f = if l.strides()[0] == 1 {
+        l
+    } else {
+        fortran = to_fortran(op, &l.view())?;
+        &fortran
+    };
+    with_column_major(op, x, |p, ld| {
+        // SAFETY: `f` is the n × n column-major factor (ld n); `p` an n × nrhs column-major
+        // matrix with leading dimension ld ≥ n, ours for the call.
+        let info = openblas::with_threads_lapack(threads, || unsafe {
+            T::potrs(b'L', n as i32, nrhs as i32, f.as_ptr(), n as i32, p, ld)
+        });
+        check_info(op, "potrs", info)
+    })
+}
+
+/// `A⁻¹` (symmetric, both triangles) from the lower Cholesky factor `l` of `A` (n ≥ 1):
+/// `potri` on a copy.
+pub(crate) fn inv_factored<T: Ffi>(
+    op: &'static str,
+    threads: usize,
+    l: &Array2<T>,
+) -> Result<Array2<T>> {
+    let n = l.nrows();
+    let mut x = to_fortran(op, &l.view())?;
+    // SAFETY: `x` is n × n column-major with ld n.
+    let info = openblas::with_threads_lapack(threads, || unsafe {
+        T::potri(b'L', n as i32, x.as_mut_ptr(), n as i32)
+    });
+    check_info(op, "potri", info)?;
+    if info > 0 {
+        return Err(Error::Singular {
+            op,
+            pivot: info as usize - 1,
+        });
+    }
+    for j in 1..n {
+        for i in 0..j {
+            x[[i, j]] = x[[j, i]];
+        }
+    }
+    Ok(x)
+}

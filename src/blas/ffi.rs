@@ -172,6 +172,30 @@ pub unsafe trait Ffi: crate::real::Real {
         b: *mut Self,
         ldb: c_int,
     ) -> c_int;
+    unsafe fn potrs(
+        uplo: u8,
+        n: c_int,
+        nrhs: c_int,
+        a: *const Self,
+        lda: c_int,
+        b: *mut Self,
+        ldb: c_int,
+    ) -> c_int;
+    unsafe fn potri(uplo: u8, n: c_int, a: *mut Self, lda: c_int) -> c_int;
+    unsafe fn ormqr(
+        side: u8,
+        trans: u8,
+        m: c_int,
+        n: c_int,
+        k: c_int,
+        a: *const Self,
+        lda: c_int,
+        tau: *const Self,
+        c: *mut Self,
+        ldc: c_int,
+        work: *mut Self,
+        lwork: c_int,
+    ) -> c_int;
     /// `B ← α op(A)` (OpenBLAS extension `cblas_?omatcopy`): `A` is `rows × cols` in `order`,
     /// `B` is `op(A)` in the same order.
     unsafe fn omatcopy(
@@ -218,7 +242,7 @@ macro_rules! impl_ffi {
     ($t:ty, $gemm:ident, $gemv:ident, $trsm:ident, $dot:ident, $axpy:ident, $scal:ident,
      $nrm2:ident, $getrf:ident, $getrf2:ident, $getrs:ident, $getri:ident, $potrf:ident, $geqrf:ident,
      $orgqr:ident, $gesdd:ident, $syevd:ident, $geev:ident, $gelsd:ident, $trtrs:ident,
-     $omatcopy:ident) => {
+     $omatcopy:ident, $potrs:ident, $potri:ident, $ormqr:ident) => {
         // SAFETY: every method forwards to the routine of precision `$t`.
         unsafe impl Ffi for $t {
             unsafe fn gemm(
@@ -497,6 +521,52 @@ macro_rules! impl_ffi {
                 };
                 info
             }
+            unsafe fn potrs(
+                uplo: u8,
+                n: c_int,
+                nrhs: c_int,
+                a: *const $t,
+                lda: c_int,
+                b: *mut $t,
+                ldb: c_int,
+            ) -> c_int {
+                let mut info = 0;
+                let uplo = uplo as c_char;
+                // SAFETY: as above.
+                unsafe { lapack_sys::$potrs(&uplo, &n, &nrhs, a, &lda, b, &ldb, &mut info) };
+                info
+            }
+            unsafe fn potri(uplo: u8, n: c_int, a: *mut $t, lda: c_int) -> c_int {
+                let mut info = 0;
+                let uplo = uplo as c_char;
+                // SAFETY: as above.
+                unsafe { lapack_sys::$potri(&uplo, &n, a, &lda, &mut info) };
+                info
+            }
+            unsafe fn ormqr(
+                side: u8,
+                trans: u8,
+                m: c_int,
+                n: c_int,
+                k: c_int,
+                a: *const $t,
+                lda: c_int,
+                tau: *const $t,
+                c: *mut $t,
+                ldc: c_int,
+                work: *mut $t,
+                lwork: c_int,
+            ) -> c_int {
+                let mut info = 0;
+                let (side, trans) = (side as c_char, trans as c_char);
+                // SAFETY: as above.
+                unsafe {
+                    lapack_sys::$ormqr(
+                        &side, &trans, &m, &n, &k, a, &lda, tau, c, &ldc, work, &lwork, &mut info,
+                    )
+                };
+                info
+            }
             unsafe fn trtrs(
                 uplo: u8,
                 trans: u8,
@@ -541,7 +611,10 @@ impl_ffi!(
     dgeev_,
     dgelsd_,
     dtrtrs_,
-    cblas_domatcopy
+    cblas_domatcopy,
+    dpotrs_,
+    dpotri_,
+    dormqr_
 );
 impl_ffi!(
     f32,
@@ -564,5 +637,8 @@ impl_ffi!(
     sgeev_,
     sgelsd_,
     strtrs_,
-    cblas_somatcopy
+    cblas_somatcopy,
+    spotrs_,
+    spotri_,
+    sormqr_
 );

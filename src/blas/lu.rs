@@ -7,7 +7,7 @@
 //! recursive `getrf2` (reference code inside OpenBLAS, which divides) and solves by
 //! substitution with divisions. Normal matrices never take this path.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
 use crate::alloc::zeros_f;
 use crate::blas::ffi::Ffi;
@@ -96,12 +96,39 @@ fn lapack_pivots(swaps: &[usize]) -> Vec<i32> {
     swaps.iter().map(|&p| p as i32 + 1).collect()
 }
 
-/// Overwrites `b` (n × k, column-major) with `A⁻¹ b` from a square non-singular LU factor, by
-/// row interchanges and forward/back substitution with divisions (see the module docs).
-fn substitute<T: Ffi>(lu: &LuPacked<T>, b: &mut Array2<T>) {
+/// Overwrites `b` (n × k, any layout) with `A⁻¹ b` (`trans`: `A⁻ᵀ b`) from a square
+/// non-singular LU factor, by row interchanges and forward/back substitution with divisions
+/// (see the module docs).
+fn substitute<T: Ffi>(lu: &LuPacked<T>, b: &mut ArrayViewMut2<T>, trans: bool) {
     let n = lu.lu.nrows();
     let f = &lu.lu;
     for mut x in b.columns_mut() {
+        if trans {
+            // Aᵀ = Uᵀ Lᵀ P: forward with Uᵀ, back with Lᵀ (unit), then the interchanges in
+            // reverse order.
+            for j in 0..n {
+                x[j] = x[j] / f[[j, j]];
+                let xj = x[j];
+                for i in j + 1..n {
+                    // A zero multiplier leaves x[i] alone (no 0·inf = NaN).
+                    if f[[j, i]] != T::zero() {
+                        x[i] = x[i] - f[[j, i]] * xj;
+                    }
+                }
+            }
+            for j in (0..n).rev() {
+                let xj = x[j];
+                for i in 0..j {
+                    if f[[j, i]] != T::zero() {
+                        x[i] = x[i] - f[[j, i]] * xj;
+                    }
+                }
+            }
+            for (i, &p) in lu.swaps.iter().enumerate().rev() {
+                x.swap(i, p);
+            }
+            continue;
+        }
         for (i, &p) in lu.swaps.iter().enumerate() {
             x.swap(i, p);
         }
@@ -127,6 +154,85 @@ fn substitute<T: Ffi>(lu: &LuPacked<T>, b: &mut Array2<T>) {
     }
 }
 
+/// Whether solves from this factor take the careful path (a subnormal pivot or a non-finite
+/// entry): computed once per factor.
+pub(crate) fn careful<T: Ffi>(lu: &LuPacked<T>) -> bool {
+    needs_careful_path(&lu.lu)
+}
+
+/// Overwrites `x` (`n × k`, any layout; in place when column-major) with `A⁻¹ x` (`trans`:
+/// `A⁻ᵀ x`) from the factor `lu` of a square non-singular `A` (n ≥ 1); `careful` is
+/// [`careful`]`(lu)`. `getrs`, or substitution with divisions on the careful path.
+pub(crate) fn solve_factored<T: Ffi>(
+    op: &'static str,
+    threads: usize,
+    lu: &LuPacked<T>,
+    careful: bool,
+    x: &mut ArrayViewMut2<T>,
+    trans: bool,
+) -> Result<()> {
+    let (n, nrhs) = x.dim();
+    if nrhs == 0 || n == 0 {
+        return Ok(());
+    }
+    let scale = |x: &mut ArrayViewMut2<T>| {
+        for (mut row, &e) in x.rows_mut().into_iter().zip(&lu.row_exp) {
+            row.map_inplace(|v| *v = times_pow2(*v, e));
+        }
+    };
+    // The factor is of D·A: (D·A) x = D·b, and Aᵀ x = b ⇔ (D·A)ᵀ (D⁻¹x) = b.
+    if !trans {
+        scale(x);
+    }
+    if careful {
+        substitute(lu, x, trans);
+    } else {
+        let ipiv = lapack_pivots(&lu.swaps);
+        let t = if trans { b'T' } else { b'N' };
+        with_column_major(op, x, |p, ld| {
+            // SAFETY: `lu.lu` is the n × n getrf factor (ld n), `ipiv` its n pivots, `p` an
+            // n × nrhs column-major matrix with leading dimension ld ≥ n, ours for the call.
+            let info = openblas::with_threads_lapack(threads, || unsafe {
+                T::getrs(
+                    t,
+                    n as i32,
+                    nrhs as i32,
+                    lu.lu.as_ptr(),
+                    n as i32,
+                    ipiv.as_ptr(),
+                    p,
+                    ld,
+                )
+            });
+            check_info(op, "getrs", info)
+        })?;
+    }
+    if trans {
+        scale(x);
+    }
+    Ok(())
+}
+
+/// `A⁻¹` from the factor `lu` of a square non-singular `A` (n ≥ 1), keeping `lu` (`getri` on
+/// a copy).
+pub(crate) fn inv_factored<T: Ffi>(
+    op: &'static str,
+    threads: usize,
+    lu: &LuPacked<T>,
+) -> Result<Array2<T>> {
+    let copy = to_fortran(op, &lu.lu.view())?;
+    let owned = LuPacked {
+        lu: copy,
+        swaps: lu.swaps.clone(),
+        row_exp: lu.row_exp.clone(),
+    };
+    let mut x = inv_from(op, threads, owned)?;
+    for (mut col, &e) in x.columns_mut().into_iter().zip(&lu.row_exp) {
+        col.map_inplace(|v| *v = times_pow2(*v, e));
+    }
+    Ok(x)
+}
+
 /// Solves `A X = B` for square non-singular `A` (`n × n`, n ≥ 1) and `B: n × k`.
 pub(crate) fn solve<T: Ffi>(
     op: &'static str,
@@ -138,36 +244,9 @@ pub(crate) fn solve<T: Ffi>(
     if let Some(pivot) = zero {
         return Err(Error::Singular { op, pivot });
     }
-    let n = lu.lu.nrows();
     let mut x = to_fortran(op, &b)?;
-    let nrhs = x.ncols();
-    if nrhs == 0 {
-        return Ok(x);
-    }
-    // (D·A) x = D·b has the same solution.
-    for (mut row, &e) in x.rows_mut().into_iter().zip(&lu.row_exp) {
-        row.map_inplace(|v| *v = times_pow2(*v, e));
-    }
-    if needs_careful_path(&lu.lu) {
-        substitute(&lu, &mut x);
-        return Ok(x);
-    }
-    let ipiv = lapack_pivots(&lu.swaps);
-    // SAFETY: `lu.lu` is the n × n getrf factor (ld n), `ipiv` its n pivots, `x` is n × nrhs
-    // column-major with ld n.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        T::getrs(
-            b'N',
-            n as i32,
-            nrhs as i32,
-            lu.lu.as_ptr(),
-            n as i32,
-            ipiv.as_ptr(),
-            x.as_mut_ptr(),
-            n as i32,
-        )
-    });
-    check_info(op, "getrs", info)?;
+    let careful = careful(&lu);
+    solve_factored(op, threads, &lu, careful, &mut x.view_mut(), false)?;
     Ok(x)
 }
 
@@ -192,7 +271,7 @@ fn inv_from<T: Ffi>(op: &'static str, threads: usize, mut lu: LuPacked<T>) -> Re
     if needs_careful_path(&lu.lu) {
         let mut x = zeros_f(op, n, n)?;
         x.diag_mut().fill(T::one());
-        substitute(&lu, &mut x);
+        substitute(&lu, &mut x.view_mut(), false);
         return Ok(x);
     }
     let n = n as i32;
@@ -242,4 +321,44 @@ pub(crate) fn getrf2_panel<T: Ffi>(
         *s = q as usize - 1;
     }
     Ok((info > 0).then(|| info as usize - 1))
+}
+
+/// Writes `A⁻¹` into `out` (`n × n`, any layout; in place when column-major) from the factor
+/// `lu` of a square non-singular `A` (n ≥ 1): the factor is copied into `out` and inverted
+/// there by `getri` (substitution on the careful path); `lu` is kept.
+pub(crate) fn inv_into<T: Ffi>(
+    op: &'static str,
+    threads: usize,
+    lu: &LuPacked<T>,
+    careful: bool,
+    out: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    let n = lu.lu.nrows();
+    if careful {
+        out.fill(T::zero());
+        out.diag_mut().fill(T::one());
+        substitute(lu, out, false);
+    } else {
+        let ipiv = lapack_pivots(&lu.swaps);
+        out.assign(&lu.lu);
+        let info = with_column_major(op, out, |p, ld| {
+            with_workspace(op, "getri", threads, n, IWork::None, |work, lwork, _, _| {
+                // SAFETY: `p` is the n × n factor (copied above) with leading dimension
+                // ld ≥ n, ours for the call; `ipiv` its n pivots; `work` holds `lwork` (or
+                // is a 1-element query target).
+                unsafe { T::getri(n as i32, p, ld, ipiv.as_ptr(), work, lwork) }
+            })
+        })?;
+        if info > 0 {
+            return Err(Error::Singular {
+                op,
+                pivot: info as usize - 1,
+            });
+        }
+    }
+    // inv(A) = inv(D·A)·D: column j times 2^row_exp[j].
+    for (mut col, &e) in out.columns_mut().into_iter().zip(&lu.row_exp) {
+        col.map_inplace(|v| *v = times_pow2(*v, e));
+    }
+    Ok(())
 }

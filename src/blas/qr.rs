@@ -1,21 +1,22 @@
 //! QR factorization on the `blas` engine: `geqrf` + `orgqr`.
 
-use ndarray::{s, ArrayView2};
+use ndarray::{s, Array2, ArrayView2};
 
 use crate::alloc::zeros_f;
 use crate::blas::ffi::Ffi;
 use crate::blas::layout::{to_fortran, with_column_major};
-use crate::blas::{buffer, with_workspace, IWork};
+use crate::blas::{buffer, check_info, with_workspace, IWork};
 use crate::decomp::{upper_rows, Qr, QrMode};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::threads::openblas;
 
-/// `A = Q R` for `A: m × n` with `m, n ≥ 1`.
-pub(crate) fn qr<T: Ffi>(
+/// `geqrf` on a column-major copy of `A: m × n` (`m, n ≥ 1`): R on and above the diagonal,
+/// the Householder vectors below it, and their `min(m, n)` scalars.
+pub(crate) fn packed<T: Ffi>(
     op: &'static str,
     threads: usize,
     a: ArrayView2<T>,
-    mode: QrMode,
-) -> Result<Qr<T>> {
+) -> Result<(Array2<T>, Vec<T>)> {
     let (m, n) = a.dim();
     let k = m.min(n);
     let mut f = to_fortran(op, &a)?;
@@ -36,6 +37,84 @@ pub(crate) fn qr<T: Ffi>(
             )
         }
     })?;
+    Ok((f, tau))
+}
+
+/// The least-squares solution `R⁻¹ (Qᵀ B)[..n]` of `min ‖A X − B‖` from [`packed`]'s factor of
+/// `A: m × n` (`m ≥ n ≥ 1`, `R` non-singular), `B: m × k`: `ormqr` on a copy of `B`, then
+/// `trtrs` on its top `n` rows. [`Error::Singular`] for a zero diagonal entry of `R`.
+pub(crate) fn lstsq_factored<T: Ffi>(
+    op: &'static str,
+    threads: usize,
+    f: &Array2<T>,
+    tau: &[T],
+    b: ArrayView2<T>,
+) -> Result<Array2<T>> {
+    let (m, n) = f.dim();
+    let k = b.ncols();
+    let mut c = to_fortran(op, &b)?;
+    if k > 0 {
+        with_workspace(op, "ormqr", threads, k, IWork::None, |work, lwork, _, _| {
+            // SAFETY: `f` is the m × n geqrf factor (ld m) with n reflectors in `tau`; `c` is
+            // m × k column-major (ld m); `work` holds `lwork` (or is a query target).
+            unsafe {
+                T::ormqr(
+                    b'L',
+                    b'T',
+                    m as i32,
+                    k as i32,
+                    n as i32,
+                    f.as_ptr(),
+                    m as i32,
+                    tau.as_ptr(),
+                    c.as_mut_ptr(),
+                    m as i32,
+                    work,
+                    lwork,
+                )
+            }
+        })?;
+        // SAFETY: the top n × n of `f` (ld m) is R; `c` is m × k column-major (ld m), its top
+        // n rows are solved in place.
+        let info = openblas::with_threads_lapack(threads, || unsafe {
+            T::trtrs(
+                b'U',
+                b'N',
+                b'N',
+                n as i32,
+                k as i32,
+                f.as_ptr(),
+                m as i32,
+                c.as_mut_ptr(),
+                m as i32,
+            )
+        });
+        check_info(op, "trtrs", info)?;
+        if info > 0 {
+            return Err(Error::Singular {
+                op,
+                pivot: info as usize - 1,
+            });
+        }
+    } else if let Some(pivot) = f.diag().iter().position(|&d| d == T::zero()) {
+        return Err(Error::Singular { op, pivot });
+    }
+    let mut x = zeros_f(op, n, k)?;
+    x.assign(&c.slice(s![..n, ..]));
+    Ok(x)
+}
+
+/// `A = Q R` for `A: m × n` with `m, n ≥ 1`.
+pub(crate) fn qr<T: Ffi>(
+    op: &'static str,
+    threads: usize,
+    a: ArrayView2<T>,
+    mode: QrMode,
+) -> Result<Qr<T>> {
+    let (m, n) = a.dim();
+    let k = m.min(n);
+    let (f, tau) = packed(op, threads, a)?;
+    let lda = m as i32;
 
     let qcols = mode.q_cols(m, n);
     let r = upper_rows(op, f.view(), qcols)?;

@@ -9,6 +9,7 @@
 //! to [`Path`]: the compiler then points at every operation that must handle it.
 
 pub(crate) mod auto;
+pub(crate) mod factored;
 pub(crate) mod route;
 
 use ndarray::{

@@ -217,3 +217,17 @@ fn syrk_lower<T: Scalar>(
     l3.gemm(op, minus, a2, a1.t(), T::one(), &mut c21)?;
     syrk_lower(l3, op, a2, &mut c22)
 }
+
+/// The lower Cholesky factor of square non-empty finite `w`, computed in place in `w` (any
+/// layout; its lower triangle is read), the strict upper triangle zeroed: the `_into` variant.
+pub(crate) fn cholesky_in_place<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    w: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    factor(l3, op, w, 0)?;
+    for (j, mut col) in w.columns_mut().into_iter().enumerate() {
+        col.slice_mut(s![..j]).fill(T::zero());
+    }
+    Ok(())
+}

@@ -20,6 +20,7 @@ pub(crate) mod bidiag;
 pub(crate) mod cholesky;
 pub(crate) mod eig;
 pub(crate) mod eigh;
+pub(crate) mod factored;
 pub(crate) mod lstsq;
 pub(crate) mod lu;
 pub(crate) mod orthogonal;

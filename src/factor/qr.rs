@@ -19,13 +19,17 @@ use crate::error::Result;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
 
-/// `A = Q R` for `A: m × n` with `m, n ≥ 1` (the public `qr` on a rayon engine).
-pub(crate) fn qr<T: Scalar>(
+/// One block reflector of a blocked QR: its first column `j`, `V` and `T` with
+/// `H_j…H_{j+b−1} = I − V T Vᵀ`.
+pub(crate) type BlockReflector<T> = (usize, Array2<T>, Array2<T>);
+
+/// The blocked Householder factorization of `A: m × n` (`m, n ≥ 1`): R on and above the
+/// diagonal of the returned matrix, and the block reflectors whose product is `Q`.
+pub(crate) fn packed<T: Scalar>(
     op: &'static str,
     l3: &Level3,
     a: ArrayView2<T>,
-    mode: QrMode,
-) -> Result<Qr<T>> {
+) -> Result<(Array2<T>, Vec<BlockReflector<T>>)> {
     let (m, n) = a.dim();
     let k = m.min(n);
     let mut f = zeros_f(op, m, n)?;
@@ -50,6 +54,38 @@ pub(crate) fn qr<T: Scalar>(
         }
         blocks.push((j, v, t));
     }
+    Ok((f, blocks))
+}
+
+/// `C ← Qᵀ C` for `C: m × k`, `Q` the product of `blocks` (from [`packed`]).
+pub(crate) fn apply_qt<T: Scalar>(
+    l3: &Level3,
+    op: &'static str,
+    blocks: &[BlockReflector<T>],
+    c: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    for (j, v, t) in blocks {
+        apply(
+            l3,
+            op,
+            v.view(),
+            t.view(),
+            true,
+            &mut c.slice_mut(s![*j.., ..]),
+        )?;
+    }
+    Ok(())
+}
+
+/// `A = Q R` for `A: m × n` with `m, n ≥ 1` (the public `qr` on a rayon engine).
+pub(crate) fn qr<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    a: ArrayView2<T>,
+    mode: QrMode,
+) -> Result<Qr<T>> {
+    let (m, n) = a.dim();
+    let (f, blocks) = packed(op, l3, a)?;
     let qcols = mode.q_cols(m, n);
     let r = upper_rows(op, f.view(), qcols)?;
     drop(f);

@@ -270,9 +270,10 @@ where
     }
 }
 
-impl<T> Cacheable for Lstsq<T>
+impl<T, D> Cacheable for Lstsq<T, Array<T, D>>
 where
     T: WritableElement + ReadableElement,
+    D: Dimension,
 {
     fn encode(&self, e: &mut Encoder) {
         e.array(&self.solution);
@@ -282,7 +283,7 @@ where
     }
     fn decode(d: &mut Decoder<'_>) -> Option<Self> {
         Some(Lstsq {
-            solution: d.array::<T, Ix2>()?,
+            solution: d.array::<T, D>()?,
             residuals: d.array::<T, Ix1>()?,
             rank: usize::decode(d)?,
             singular_values: d.array::<T, Ix1>()?,

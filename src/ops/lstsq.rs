@@ -14,7 +14,8 @@ use crate::validate::{blas_dims, finite};
 
 impl Exec {
     /// Minimum-norm least-squares solution of `min ‖A X − B‖₂` (numpy's `linalg.lstsq`), by
-    /// SVD. Singular values `≤ rcond · σ_max` are treated as zero (`rcond = 0`: only exact
+    /// SVD. A vector `b` gives a vector solution (length `n`), a matrix `b` an `n × nrhs` one, as
+    /// numpy. Singular values `≤ rcond · σ_max` are treated as zero (`rcond = 0`: only exact
     /// zeros; `rcond ≥ 1`: all of them, giving rank 0); `rcond` defaults to `ε · max(m, n)`.
     ///
     /// Engines: `blas` (`gelsd`); `rayon-blas` and `rayon` (the engine's thin SVD, then two
@@ -29,7 +30,7 @@ impl Exec {
     /// // Fit y = c0 + c1 t through (0, 1), (1, 3), (2, 5).
     /// let a = ndarray::array![[1.0f64, 0.0], [1.0, 1.0], [1.0, 2.0]];
     /// let r = parla::Exec::blas(1)?.lstsq(&a, &ndarray::array![1.0, 3.0, 5.0], None)?;
-    /// assert!((r.solution[[0, 0]] - 1.0).abs() < 1e-12 && (r.solution[[1, 0]] - 2.0).abs() < 1e-12);
+    /// assert!((r.solution[0] - 1.0).abs() < 1e-12 && (r.solution[1] - 2.0).abs() < 1e-12);
     /// assert_eq!(r.rank, 2);
     /// # Ok::<(), parla::Error>(())
     /// ```
@@ -38,7 +39,7 @@ impl Exec {
         a: &ArrayBase<SA, Ix2>,
         b: &B,
         rcond: Option<T>,
-    ) -> Result<Lstsq<T>> {
+    ) -> Result<Lstsq<T, B::Out>> {
         const OP: Op = Op::Lstsq;
         let (m, n) = a.dim();
         let bm = b.as_matrix();
@@ -83,7 +84,7 @@ impl Exec {
                 Array1::zeros(0)
             };
             return Ok(Lstsq {
-                solution: zeros_f(OP, n, nrhs)?,
+                solution: B::from_matrix(zeros_f(OP, n, nrhs)?),
                 residuals,
                 rank: 0,
                 singular_values: Array1::zeros(0),
@@ -94,7 +95,7 @@ impl Exec {
             // is 0. (LAPACK would silently replace such an rcond by eps, so it is handled here.)
             let singular_values = self.svdvals(a).map_err(|e| e.with_op(OP))?;
             return Ok(Lstsq {
-                solution: zeros_f(OP, n, nrhs)?,
+                solution: B::from_matrix(zeros_f(OP, n, nrhs)?),
                 residuals: Array1::zeros(0),
                 rank: 0,
                 singular_values,
@@ -107,7 +108,13 @@ impl Exec {
         } else {
             rcond
         };
-        dispatch::lstsq(self, a.view(), bm, rcond)
+        let r = dispatch::lstsq(self, a.view(), bm, rcond)?;
+        Ok(Lstsq {
+            solution: B::from_matrix(r.solution),
+            residuals: r.residuals,
+            rank: r.rank,
+            singular_values: r.singular_values,
+        })
     }
 }
 
@@ -118,7 +125,7 @@ impl Exec {
 ///
 /// ```
 /// let r = parla::lstsq(&ndarray::array![[1.0f64], [1.0]], &ndarray::array![1.0, 3.0], None)?;
-/// assert!((r.solution[[0, 0]] - 2.0).abs() < 1e-12);
+/// assert!((r.solution[0] - 2.0).abs() < 1e-12);
 /// assert!((r.residuals[0] - 2.0).abs() < 1e-12);
 /// # Ok::<(), parla::Error>(())
 /// ```
@@ -126,6 +133,6 @@ pub fn lstsq<T: Scalar, SA: Data<Elem = T>, B: Rhs<T>>(
     a: &ArrayBase<SA, Ix2>,
     b: &B,
     rcond: Option<T>,
-) -> Result<Lstsq<T>> {
+) -> Result<Lstsq<T, B::Out>> {
     Exec::current()?.lstsq(a, b, rcond)
 }

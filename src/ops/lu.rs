@@ -14,7 +14,7 @@ use crate::scalar::Scalar;
 use crate::validate::{blas_dims, finite, square};
 
 /// Row `i` of `L U` is row `perm[i]` of `A`, from LAPACK's sequence of interchanges.
-fn permutation(m: usize, swaps: &[usize]) -> Vec<usize> {
+pub(crate) fn permutation(m: usize, swaps: &[usize]) -> Vec<usize> {
     let mut perm: Vec<usize> = (0..m).collect();
     for (i, &p) in swaps.iter().enumerate() {
         perm.swap(i, p);
@@ -23,7 +23,7 @@ fn permutation(m: usize, swaps: &[usize]) -> Vec<usize> {
 }
 
 /// Sign of the permutation given as interchanges: `(-1)^(number of real swaps)`.
-fn swap_sign(swaps: &[usize]) -> f64 {
+pub(crate) fn swap_sign(swaps: &[usize]) -> f64 {
     let odd = swaps.iter().enumerate().filter(|&(i, &p)| i != p).count() % 2 == 1;
     if odd {
         -1.0
@@ -35,7 +35,7 @@ fn swap_sign(swaps: &[usize]) -> f64 {
 /// `Π dᵢ` without intermediate overflow or underflow: mantissas are multiplied, binary exponents
 /// added, and the result scaled once at the end, so it overflows (to ±Inf) or underflows only
 /// when the product itself does.
-fn scaled_product(diag: impl Iterator<Item = f64>, extra_exp: i64) -> f64 {
+pub(crate) fn scaled_product(diag: impl Iterator<Item = f64>, extra_exp: i64) -> f64 {
     let (mut acc, mut exp) = (1.0f64, extra_exp);
     for d in diag {
         if d == 0.0 {
@@ -54,7 +54,7 @@ fn scaled_product(diag: impl Iterator<Item = f64>, extra_exp: i64) -> f64 {
 }
 
 impl Exec {
-    fn lu_packed<T: Scalar, S: Data<Elem = T>>(
+    pub(crate) fn lu_packed<T: Scalar, S: Data<Elem = T>>(
         &self,
         op: Op,
         a: &ArrayBase<S, Ix2>,

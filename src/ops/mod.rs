@@ -6,6 +6,8 @@ pub mod cholesky;
 pub mod eig;
 pub mod eigh;
 pub mod elementwise;
+pub mod factored;
+pub mod into;
 pub mod level1;
 pub mod level2;
 pub mod level3;

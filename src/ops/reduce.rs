@@ -1,7 +1,7 @@
 //! Sums and 2-norms along the rows or the columns of a matrix: `row_sums`, `col_sums`,
 //! `row_norms`, `col_norms`.
 
-use ndarray::{s, Array1, ArrayBase, ArrayView2, Axis, Data, Ix2};
+use ndarray::{s, Array1, ArrayBase, ArrayView2, ArrayViewMut1, Axis, Data, Ix2};
 
 use crate::alloc::zeros_vec;
 use crate::dispatch::{self, Reduction};
@@ -20,15 +20,34 @@ fn reduce<T: Scalar>(
     a: ArrayView2<T>,
     rows: bool,
 ) -> Result<Array1<T>> {
+    let p = if rows { a.nrows() } else { a.ncols() };
+    let mut out = Array1::from(zeros_vec::<T>(op, p)?);
+    reduce_into(exec, op, red, a, rows, out.view_mut())?;
+    Ok(out)
+}
+
+/// [`reduce`] into the caller's `out` (of the right length, any stride).
+pub(crate) fn reduce_into<T: Scalar>(
+    exec: &Exec,
+    op: Op,
+    red: Reduction,
+    a: ArrayView2<T>,
+    rows: bool,
+    mut out: ArrayViewMut1<T>,
+) -> Result<()> {
     let plan = dispatch::plan(exec, op, T::KIND, Shape::Matrix(a.nrows(), a.ncols()))?;
     if plan.engine != Engine::Rayon {
         blas_dims(op, &[("rows", a.nrows()), ("columns", a.ncols())])?;
     }
     let mut v = if rows { a } else { a.reversed_axes() };
     let (p, q) = v.dim();
-    let mut out = Array1::from(zeros_vec::<T>(op, p)?);
-    if p == 0 || q == 0 {
-        return Ok(out);
+    debug_assert_eq!(out.len(), p);
+    if p == 0 {
+        return Ok(());
+    }
+    if q == 0 {
+        out.fill(T::zero());
+        return Ok(());
     }
     // Non-negative strides below this point: reversing the reduced axis only changes the order
     // of the sum; reversing the kept axis reverses the output, so the output view is reversed.
@@ -39,9 +58,9 @@ fn reduce<T: Scalar>(
         v.invert_axis(Axis(0));
         dispatch::reduce_rows(exec, op, red, v, &mut out.slice_mut(s![..;-1]))?;
     } else {
-        dispatch::reduce_rows(exec, op, red, v, &mut out.view_mut())?;
+        dispatch::reduce_rows(exec, op, red, v, &mut out)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 impl Exec {

@@ -4,7 +4,7 @@
 use ndarray::{s, Array1, Array2, ArrayBase, Data, Ix2};
 
 use crate::alloc::{zeros_c, zeros_f};
-use crate::decomp::Svd;
+use crate::decomp::{Svd, SvdMode};
 use crate::dispatch::{self, Vectors};
 use crate::error::{Error, Result};
 use crate::exec::Exec;
@@ -30,7 +30,7 @@ impl Exec {
     }
 
     /// Singular value decomposition `A = U diag(s) Vᵀ` (numpy's `linalg.svd`), singular values
-    /// descending. `full = true`: `U` is `m × m` and `Vᵀ` is `n × n`; `full = false` (thin):
+    /// descending. [`SvdMode::Full`]: `U` is `m × m` and `Vᵀ` is `n × n`; [`SvdMode::Thin`]:
     /// `U` is `m × k`, `Vᵀ` is `k × n`, `k = min(m, n)`.
     ///
     /// Engines: `blas` (`gesdd`, divide and conquer); `rayon-blas` and `rayon` (parla's
@@ -43,15 +43,16 @@ impl Exec {
     ///
     /// ```
     /// let a = ndarray::array![[3.0f64, 0.0], [0.0, -4.0]];
-    /// let f = parla::Exec::blas(1)?.svd(&a, false)?;
+    /// let f = parla::Exec::blas(1)?.svd(&a, parla::SvdMode::Thin)?;
     /// assert!((f.s[0] - 4.0).abs() < 1e-12 && (f.s[1] - 3.0).abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
     /// ```
     pub fn svd<T: Scalar, S: Data<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
-        full: bool,
+        mode: SvdMode,
     ) -> Result<Svd<T>> {
+        let full = mode == SvdMode::Full;
         const OP: Op = Op::Svd;
         let (m, n) = a.dim();
         blas_dims(OP, &[("rows", m), ("columns", n)])?;
@@ -234,12 +235,12 @@ fn tolerance<T: Scalar>(op: Op, name: &'static str, given: Option<T>, default: T
 /// As [`Exec::svd`], plus [`Error::InvalidEnv`].
 ///
 /// ```
-/// let f = parla::svd(&ndarray::array![[1.0f64, 0.0, 0.0]], true)?;
+/// let f = parla::svd(&ndarray::array![[1.0f64, 0.0, 0.0]], parla::SvdMode::Full)?;
 /// assert_eq!((f.u.dim(), f.vt.dim()), ((1, 1), (3, 3)));
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn svd<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>, full: bool) -> Result<Svd<T>> {
-    Exec::current()?.svd(a, full)
+pub fn svd<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>, mode: SvdMode) -> Result<Svd<T>> {
+    Exec::current()?.svd(a, mode)
 }
 
 /// [`Exec::svdvals`] with the process defaults.

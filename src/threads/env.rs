@@ -116,7 +116,7 @@ pub fn parse_path(var: &'static str, raw: &str) -> Result<std::path::PathBuf> {
     Ok(std::path::PathBuf::from(raw))
 }
 
-/// Parses an engine name for `PARLA_BACKEND`.
+/// Parses an engine name for `PARLA_BACKEND`, ignoring ASCII case (`Rayon` is `rayon`).
 ///
 /// # Errors
 /// [`Error::InvalidEnv`] listing the four allowed names.
@@ -124,7 +124,7 @@ pub fn parse_backend(raw: &str) -> Result<Engine> {
     raw.parse().map_err(|_| Error::InvalidEnv {
         var: VAR_BACKEND,
         value: raw.to_string(),
-        reason: "expected one of auto, blas, rayon-blas, rayon".to_string(),
+        reason: "expected one of auto, blas, rayon-blas, rayon (any case)".to_string(),
     })
 }
 

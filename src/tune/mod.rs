@@ -120,7 +120,8 @@ pub fn characteristic_size(shape: Shape) -> Option<f64> {
 }
 
 /// The operation whose measurements stand for `op`: itself when `parla tune` measures it,
-/// else one that runs the same code on each engine (`inv`, `det`, `lu` → `solve`; `eigvalsh`
+/// else one that runs the same code on each engine (`inv`, `det`, `lu`, `lu_factor` → `solve`;
+/// the solves of kept factors → `solve_triangular`; `eigvalsh`
 /// → `eigh`; the SVD family → `svd`; level 1 → `axpy`; `map`, `zip_with` → `multiply`). `None`
 /// for operations no measured one stands for.
 pub fn proxy(op: Op) -> Option<Op> {
@@ -132,10 +133,11 @@ pub fn proxy(op: Op) -> Option<Op> {
         Op::ColSums | Op::ColNorms => Op::ColNorms,
         Op::Map | Op::ZipWith | Op::Multiply => Op::Multiply,
         Op::Transpose => Op::Transpose,
-        Op::Cholesky => Op::Cholesky,
-        Op::Lu | Op::Solve | Op::Inv | Op::Det | Op::Slogdet => Op::Solve,
-        Op::Qr => Op::Qr,
-        Op::SolveTriangular => Op::SolveTriangular,
+        Op::Cholesky | Op::ChoFactor => Op::Cholesky,
+        Op::Lu | Op::Solve | Op::Inv | Op::Det | Op::Slogdet | Op::LuFactor => Op::Solve,
+        Op::Qr | Op::QrFactor => Op::Qr,
+        // Solves from a kept factor are triangular solves (and a Qᵀ application).
+        Op::SolveTriangular | Op::LuSolve | Op::ChoSolve | Op::QrLstsq => Op::SolveTriangular,
         Op::Eigh | Op::Eigvalsh => Op::Eigh,
         Op::Svd | Op::Svdvals | Op::Pinv | Op::Cond | Op::MatrixRank | Op::Norm | Op::Lstsq => {
             Op::Svd

@@ -89,8 +89,23 @@ fn backend_names() {
     ] {
         assert_eq!(parse_backend(raw).unwrap(), e);
         assert_eq!(e.to_string(), raw);
+        // Any ASCII case parses to the same engine; messages keep the canonical spelling.
+        let upper = raw.to_uppercase();
+        assert_eq!(parse_backend(&upper).unwrap(), e, "{upper}");
+        let title = format!("{}{}", raw[..1].to_uppercase(), &raw[1..]);
+        assert_eq!(parse_backend(&title).unwrap(), e, "{title}");
+        assert_eq!(title.parse::<Engine>().unwrap().to_string(), raw);
     }
-    for raw in ["", "BLAS", "mkl", "rayon_blas", " blas"] {
+    assert_eq!(parse_backend("Rayon-BLAS").unwrap(), Engine::RayonBlas);
+    for raw in [
+        "",
+        "mkl",
+        "rayon_blas",
+        "RAYON_BLAS",
+        " blas",
+        "Blas ",
+        "rayonblas",
+    ] {
         match parse_backend(raw) {
             Err(Error::InvalidEnv {
                 var: "PARLA_BACKEND",

@@ -449,7 +449,7 @@ fn results_made_of_arrays_and_scalars_are_cached_with_the_same_guarantees() {
     twice(&mem, "det", &a, || parla::det(&a));
     twice(&mem, "rank", &a, || Ok(a.nrows()));
     twice(&mem, "eigh", &sym, || parla::eigh(&sym));
-    twice(&mem, "svd", &a, || parla::svd(&a, true));
+    twice(&mem, "svd", &a, || parla::svd(&a, parla::SvdMode::Full));
     twice(&mem, "lu", &a, || parla::lu(&a));
     twice(&mem, "qr", &tall, || {
         parla::qr(&tall, parla::QrMode::Reduced)
@@ -466,11 +466,11 @@ fn results_made_of_arrays_and_scalars_are_cached_with_the_same_guarantees() {
     assert!(bytes.starts_with(b"\x93NUMPY"));
 
     // A flipped bit in the middle array, a truncation, another key's file: never returned.
-    let truth = parla::svd(&a, true).unwrap();
+    let truth = parla::svd(&a, parla::SvdMode::Full).unwrap();
     let run = || {
         mem.call("svd", "1")
             .arg(&a)
-            .run(|| parla::svd(&a, true))
+            .run(|| parla::svd(&a, parla::SvdMode::Full))
             .unwrap()
     };
     let corrupt = mem.stats().corrupt;

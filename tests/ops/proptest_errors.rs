@@ -227,7 +227,18 @@ fn unary<T: Scalar>(s: &Spec) {
         }
     }
     for full in [false, true] {
-        if let Ok(f) = call!("svd", parla::svd(&a, full), true) {
+        if let Ok(f) = call!(
+            "svd",
+            parla::svd(
+                &a,
+                if full {
+                    parla::SvdMode::Full
+                } else {
+                    parla::SvdMode::Thin
+                }
+            ),
+            true
+        ) {
             let (uc, vr) = if full { (m, n) } else { (k, k) };
             assert_eq!((f.u.dim(), f.s.len(), f.vt.dim()), ((m, uc), k, (vr, n)));
         }

@@ -10,7 +10,7 @@ use crate::common;
 use common::la::*;
 use common::*;
 use ndarray::{s, Array1, Array2};
-use parla::{Engine, Error, Exec, Scalar};
+use parla::{Engine, Error, Exec, Scalar, SvdMode};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -160,14 +160,14 @@ fn all_cases<T: Scalar>(seed: u64) {
                 let ctx = format!("{} {fam:?} {m}x{n} {layout:?}", std::any::type_name::<T>());
                 let st = Stored::new(&a, layout, T::of(-4.0));
                 for full in [false, true] {
-                    let f = parla::svd(&st.view(), full).unwrap();
+                    let f = parla::svd(&st.view(), mode(full)).unwrap();
                     check_svd(&a, &f, full, &want, &format!("{ctx} full={full}"));
                 }
                 let s = vec64(&parla::svdvals(&st.view()).unwrap().view());
                 assert_eq!(s.len(), m.min(n), "{ctx}");
                 check_values(&s, &want, m.max(n), eps::<T>(), &format!("{ctx} svdvals"));
                 // svdvals agrees with the values of svd (different LAPACK paths).
-                let s2 = vec64(&parla::svd(&st.view(), false).unwrap().s.view());
+                let s2 = vec64(&parla::svd(&st.view(), SvdMode::Thin).unwrap().s.view());
                 let smax = s2.first().copied().unwrap_or(0.0);
                 for (x, y) in s.iter().zip(&s2) {
                     let r = ratio((x - y).abs(), m.max(n) as f64 * eps::<T>() * smax);
@@ -196,7 +196,7 @@ fn one_and_two_threads_agree() {
         let s: Vec<f64> = geometric(m.min(n), 1e-3);
         let a = with_singular_values(&mut rng, m, n, &s);
         for t in [1, 2] {
-            let f = Exec::blas(t).unwrap().svd(&a, false).unwrap();
+            let f = Exec::blas(t).unwrap().svd(&a, SvdMode::Thin).unwrap();
             check_svd(
                 &a,
                 &f,
@@ -408,15 +408,15 @@ fn matrix_rank_counts_prescribed_nonzero_singular_values() {
 fn empty_inputs() {
     for (m, n) in [(0, 0), (4, 0), (0, 4)] {
         let a = Array2::<f64>::zeros((m, n));
-        let f = parla::svd(&a, true).unwrap();
+        let f = parla::svd(&a, SvdMode::Full).unwrap();
         assert_eq!(f.u, Array2::<f64>::eye(m), "{m}x{n}: full U = I_m");
         assert_eq!(f.vt, Array2::<f64>::eye(n), "{m}x{n}: full Vᵀ = I_n");
         assert_eq!(f.s.len(), 0);
-        let f = parla::svd(&a, false).unwrap();
+        let f = parla::svd(&a, SvdMode::Thin).unwrap();
         assert_eq!((f.u.dim(), f.vt.dim(), f.s.len()), ((m, 0), (0, n), 0));
         assert_eq!(parla::svdvals(&a).unwrap().len(), 0);
     }
-    let f = parla::svd(&Array2::<f32>::zeros((3, 0)), true).unwrap();
+    let f = parla::svd(&Array2::<f32>::zeros((3, 0)), SvdMode::Full).unwrap();
     assert_eq!(f.u, Array2::<f32>::eye(3));
 }
 
@@ -470,8 +470,8 @@ fn non_finite_inputs() {
             index: vec![2, 4],
             value: "inf".into(),
         };
-        assert_eq!(parla::svd(&v, true), Err(nf("svd")), "{layout:?}");
-        assert_eq!(parla::svd(&v, false), Err(nf("svd")), "{layout:?}");
+        assert_eq!(parla::svd(&v, SvdMode::Full), Err(nf("svd")), "{layout:?}");
+        assert_eq!(parla::svd(&v, SvdMode::Thin), Err(nf("svd")), "{layout:?}");
         assert_eq!(parla::svdvals(&v), Err(nf("svdvals")), "{layout:?}");
         assert_eq!(parla::pinv(&v, None), Err(nf("pinv")), "{layout:?}");
         assert_eq!(parla::cond(&v), Err(nf("cond")), "{layout:?}");
@@ -505,8 +505,8 @@ fn too_large_and_unsupported() {
             value: big,
             max: imax,
         };
-        assert_eq!(parla::svd(&a, true), Err(tl("svd")));
-        assert_eq!(parla::svd(&a, false), Err(tl("svd")));
+        assert_eq!(parla::svd(&a, SvdMode::Full), Err(tl("svd")));
+        assert_eq!(parla::svd(&a, SvdMode::Thin), Err(tl("svd")));
         assert_eq!(parla::svdvals(&a), Err(tl("svdvals")));
         assert_eq!(parla::pinv(&a, None), Err(tl("pinv")));
         assert_eq!(parla::cond(&a), Err(tl("cond")));
@@ -516,13 +516,13 @@ fn too_large_and_unsupported() {
     let a = Array2::<f64>::eye(2);
     for engine in [Engine::Rayon, Engine::RayonBlas] {
         let e = Exec::new(engine, 1).unwrap();
-        let f = e.svd(&a, true).unwrap();
+        let f = e.svd(&a, SvdMode::Full).unwrap();
         assert_eq!(f.s, ndarray::array![1.0, 1.0], "{engine:?}");
         assert_eq!(e.svdvals(&a).unwrap(), ndarray::array![1.0, 1.0]);
         assert_eq!(e.pinv(&a, None).unwrap(), a);
         assert_eq!(e.cond(&a).unwrap(), 1.0);
         assert_eq!(e.matrix_rank(&a, None).unwrap(), 2);
-        let f = e.svd(&Array2::<f64>::zeros((2, 0)), true).unwrap();
+        let f = e.svd(&Array2::<f64>::zeros((2, 0)), SvdMode::Full).unwrap();
         assert_eq!((f.u, f.s.len(), f.vt.dim()), (Array2::eye(2), 0, (0, 0)));
         let mut b = Array2::<f64>::ones((4, 5));
         b[[2, 4]] = f64::INFINITY;
@@ -531,7 +531,7 @@ fn too_large_and_unsupported() {
             index: vec![2, 4],
             value: "inf".into(),
         };
-        assert_eq!(e.svd(&b, false), Err(nf("svd")), "{engine:?}");
+        assert_eq!(e.svd(&b, SvdMode::Thin), Err(nf("svd")), "{engine:?}");
         assert_eq!(e.svdvals(&b), Err(nf("svdvals")), "{engine:?}");
         assert_eq!(e.pinv(&b, None), Err(nf("pinv")), "{engine:?}");
         assert_eq!(e.cond(&b), Err(nf("cond")), "{engine:?}");
@@ -540,5 +540,14 @@ fn too_large_and_unsupported() {
             Err(nf("matrix_rank")),
             "{engine:?}"
         );
+    }
+}
+
+/// The [`SvdMode`](parla::SvdMode) of a `full` flag.
+fn mode(full: bool) -> parla::SvdMode {
+    if full {
+        parla::SvdMode::Full
+    } else {
+        parla::SvdMode::Thin
     }
 }

@@ -495,7 +495,7 @@ impl<T: Scalar> SvdCase<T> {
 
 impl<T: Scalar> Case for SvdCase<T> {
     fn run(&mut self, exec: &Exec) -> Result<()> {
-        self.out = Some(exec.svd(&self.a, false)?);
+        self.out = Some(exec.svd(&self.a, parla::SvdMode::Thin)?);
         Ok(())
     }
     fn output_hash(&self) -> u64 {

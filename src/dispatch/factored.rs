@@ -1,0 +1,348 @@
+//! The dispatch entries of the factor objects (`LuFactor`, `CholeskyFactor`, `QrFactor`): the
+//! factorization is routed once, like any call, and the resolved route is kept in a [`Bound`]
+//! beside the factor, so every later solve runs on the engine and thread count that factored
+//! it (one thread when the solve itself is made inside a rayon worker, as every nested call).
+
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+
+use crate::blas;
+use crate::decomp::LuPacked;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::exec::value::Exec;
+use crate::factor;
+use crate::factor::qr::BlockReflector;
+use crate::op::{Op, Shape};
+use crate::parallel::{level3::Level3, Kernels, Team};
+use crate::scalar::Scalar;
+use crate::threads;
+
+use super::{route, Path};
+
+/// A route resolved at factorization time and kept for the solves.
+#[derive(Clone)]
+pub(crate) enum Bound {
+    /// OpenBLAS / LAPACK with this many threads.
+    Blas {
+        /// OpenBLAS threads.
+        threads: usize,
+    },
+    /// A rayon engine's level-3 operations (team, kernels, recursion blocks).
+    Rayon(Level3),
+}
+
+impl Bound {
+    fn new<T: Scalar>(exec: &Exec, op: Op, shape: Shape) -> Result<Bound> {
+        Ok(match route::<T>(exec, op, shape)? {
+            Path::Blas { threads } => Bound::Blas { threads },
+            Path::Rayon { team, kernels } => Bound::Rayon(Level3 {
+                team,
+                kernels,
+                blocks: exec.factor_blocks(),
+            }),
+        })
+    }
+
+    /// The concrete engine.
+    pub(crate) fn engine(&self) -> Engine {
+        match self {
+            Bound::Blas { .. } => Engine::Blas,
+            Bound::Rayon(l3) => match l3.kernels {
+                Kernels::OpenBlas => Engine::RayonBlas,
+                Kernels::Native(_) => Engine::Rayon,
+            },
+        }
+    }
+
+    /// The threads a solve runs on.
+    pub(crate) fn threads(&self) -> usize {
+        match self {
+            Bound::Blas { threads } => *threads,
+            Bound::Rayon(l3) => l3.team.threads(),
+        }
+    }
+
+    /// The route of a solve made now: the bound one, at one thread inside a rayon worker.
+    fn here(&self) -> Bound {
+        if !threads::in_rayon_worker() {
+            return self.clone();
+        }
+        match self {
+            Bound::Blas { .. } => Bound::Blas { threads: 1 },
+            Bound::Rayon(l3) => Bound::Rayon(Level3 {
+                team: Team::one(),
+                ..l3.clone()
+            }),
+        }
+    }
+
+    /// Runs `on_rayon` inside the engine pool, or `on_blas` with the OpenBLAS threads.
+    fn run<R: Send>(
+        &self,
+        on_rayon: impl FnOnce(&Level3) -> Result<R> + Send,
+        on_blas: impl FnOnce(usize) -> Result<R>,
+    ) -> Result<R> {
+        match self.here() {
+            Bound::Blas { threads } => on_blas(threads),
+            Bound::Rayon(l3) => l3.run(|| on_rayon(&l3)),
+        }
+    }
+}
+
+/// The route of a factorization of an empty `m × n` matrix (nothing to compute; later solves
+/// are empty too), refused where a real call would be.
+pub(crate) fn bind<T: Scalar>(exec: &Exec, op: Op, m: usize, n: usize) -> Result<Bound> {
+    Bound::new::<T>(exec, op, Shape::Matrix(m, n))
+}
+
+/// An LU factor kept for solves: the packed factor of `D·A` (see [`LuPacked`]), the first zero
+/// pivot, and whether solves take the careful path (subnormal pivots).
+#[derive(Clone)]
+pub(crate) struct LuKept<T> {
+    pub packed: LuPacked<T>,
+    pub zero: Option<usize>,
+    careful: bool,
+}
+
+impl<T> LuKept<T> {
+    /// The factor of a `0 × 0` matrix.
+    pub(crate) fn empty() -> Self {
+        LuKept {
+            packed: LuPacked {
+                lu: Array2::from_shape_vec((0, 0), Vec::new()).expect("0 x 0"),
+                swaps: Vec::new(),
+                row_exp: Vec::new(),
+            },
+            zero: None,
+            careful: false,
+        }
+    }
+}
+
+/// Factors square non-empty `a` (with equilibration, as `solve` and `det`).
+pub(crate) fn lu_factor<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<(Bound, LuKept<T>)> {
+    const OP: Op = Op::LuFactor;
+    let bound = Bound::new::<T>(exec, OP, Shape::Square(a.nrows()))?;
+    let name = OP.name();
+    let (packed, zero) = bound.run(
+        |l3| factor::lu::factor(name, l3, a, true),
+        |threads| blas::lu::factor(name, threads, a, true),
+    )?;
+    let careful = match bound {
+        Bound::Blas { .. } => blas::lu::careful(&packed),
+        Bound::Rayon(_) => factor::factored::tiny_diagonal(&packed.lu),
+    };
+    Ok((
+        bound,
+        LuKept {
+            packed,
+            zero,
+            careful,
+        },
+    ))
+}
+
+/// Overwrites `x: n × k` with `A⁻¹ x` (`trans`: `A⁻ᵀ x`) for a non-singular factor.
+pub(crate) fn lu_solve<T: Scalar>(
+    bound: &Bound,
+    lu: &LuKept<T>,
+    x: &mut ArrayViewMut2<T>,
+    trans: bool,
+) -> Result<()> {
+    let name = Op::LuSolve.name();
+    let (p, careful) = (&lu.packed, lu.careful);
+    match bound.here() {
+        Bound::Blas { threads } => blas::lu::solve_factored(name, threads, p, careful, x, trans),
+        Bound::Rayon(l3) => l3.run(|| factor::factored::lu_solve(name, &l3, p, careful, x, trans)),
+    }
+}
+
+/// `A⁻¹` from a non-singular factor.
+pub(crate) fn lu_inv<T: Scalar>(bound: &Bound, lu: &LuKept<T>) -> Result<Array2<T>> {
+    let name = Op::Inv.name();
+    let (p, careful) = (&lu.packed, lu.careful);
+    bound.run(
+        |l3| factor::factored::lu_inv(name, l3, p, careful),
+        |threads| blas::lu::inv_factored(name, threads, p),
+    )
+}
+
+/// The lower Cholesky factor of square non-empty `a`.
+pub(crate) fn cho_factor<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<(Bound, Array2<T>)> {
+    const OP: Op = Op::ChoFactor;
+    let bound = Bound::new::<T>(exec, OP, Shape::Square(a.nrows()))?;
+    let name = OP.name();
+    let l = bound.run(
+        |l3| factor::cholesky::cholesky(name, l3, a),
+        |threads| blas::cholesky::cholesky(name, threads, a),
+    )?;
+    Ok((bound, l))
+}
+
+/// Overwrites `x: n × k` with `A⁻¹ x` from the lower Cholesky factor `l` of `A`.
+pub(crate) fn cho_solve<T: Scalar>(
+    bound: &Bound,
+    l: &Array2<T>,
+    x: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    let name = Op::ChoSolve.name();
+    match bound.here() {
+        Bound::Blas { threads } => blas::cholesky::solve_factored(name, threads, l, x),
+        Bound::Rayon(l3) => l3.run(|| factor::factored::cho_solve(name, &l3, l.view(), x)),
+    }
+}
+
+/// `A⁻¹` from the lower Cholesky factor `l` of `A`.
+pub(crate) fn cho_inv<T: Scalar>(bound: &Bound, l: &Array2<T>) -> Result<Array2<T>> {
+    let name = Op::Inv.name();
+    bound.run(
+        |l3| factor::factored::cho_inv(name, l3, l.view()),
+        |threads| blas::cholesky::inv_factored(name, threads, l),
+    )
+}
+
+/// A QR factor kept for least-squares solves: R on and above the diagonal of `f`, and `Q`
+/// as LAPACK's reflectors (`blas`) or the blocked reflectors of `factor/qr.rs`.
+#[derive(Clone)]
+pub(crate) enum QrKept<T> {
+    /// `geqrf`'s packed factor and scalars.
+    Lapack { f: Array2<T>, tau: Vec<T> },
+    /// The blocked factor of a rayon engine.
+    Blocked {
+        f: Array2<T>,
+        blocks: Vec<BlockReflector<T>>,
+    },
+}
+
+impl<T> QrKept<T> {
+    /// The packed factor: R on and above the diagonal.
+    pub(crate) fn f(&self) -> &Array2<T> {
+        match self {
+            QrKept::Lapack { f, .. } | QrKept::Blocked { f, .. } => f,
+        }
+    }
+}
+
+/// Factors non-empty `a: m × n`.
+pub(crate) fn qr_factor<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<(Bound, QrKept<T>)> {
+    const OP: Op = Op::QrFactor;
+    let bound = Bound::new::<T>(exec, OP, Shape::Matrix(a.nrows(), a.ncols()))?;
+    let name = OP.name();
+    let kept = bound.run(
+        |l3| factor::qr::packed(name, l3, a).map(|(f, blocks)| QrKept::Blocked { f, blocks }),
+        |threads| blas::qr::packed(name, threads, a).map(|(f, tau)| QrKept::Lapack { f, tau }),
+    )?;
+    Ok((bound, kept))
+}
+
+/// The least-squares solution `R⁻¹ (Qᵀ B)[..n]` (`m ≥ n`, `R` non-singular).
+pub(crate) fn qr_lstsq<T: Scalar>(
+    bound: &Bound,
+    kept: &QrKept<T>,
+    b: ArrayView2<T>,
+) -> Result<Array2<T>> {
+    let name = Op::QrLstsq.name();
+    match (bound.here(), kept) {
+        (Bound::Blas { threads }, QrKept::Lapack { f, tau }) => {
+            blas::qr::lstsq_factored(name, threads, f, tau, b)
+        }
+        (Bound::Rayon(l3), QrKept::Blocked { f, blocks }) => {
+            l3.run(|| factor::factored::qr_lstsq(name, &l3, f, blocks, b))
+        }
+        // A factor is only ever kept with the route that computed it.
+        (bound, _) => Err(Error::Unsupported {
+            op: name,
+            engine: bound.engine(),
+        }),
+    }
+}
+
+/// `x ← A⁻¹ x` for square non-empty `a` and `x: n × k` (the caller's buffer, holding `B`):
+/// `solve_into`. The factor is a workspace of this call.
+pub(crate) fn solve_into<T: Scalar>(
+    exec: &Exec,
+    a: ArrayView2<T>,
+    x: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    const OP: Op = Op::Solve;
+    let (n, rhs) = x.dim();
+    let shape = Shape::System {
+        rows: n,
+        cols: n,
+        rhs,
+    };
+    let bound = Bound::new::<T>(exec, OP, shape)?;
+    let name = OP.name();
+    match bound.here() {
+        Bound::Rayon(l3) => l3.run(|| {
+            let l3 = &l3;
+            let (lu, zero) = factor::lu::factor(name, l3, a, true)?;
+            if let Some(pivot) = zero {
+                return Err(Error::Singular { op: name, pivot });
+            }
+            let tiny = factor::factored::tiny_diagonal(&lu.lu);
+            factor::factored::lu_solve(name, l3, &lu, tiny, x, false)
+        }),
+        Bound::Blas { threads } => {
+            let (lu, zero) = blas::lu::factor(name, threads, a, true)?;
+            if let Some(pivot) = zero {
+                return Err(Error::Singular { op: name, pivot });
+            }
+            let careful = blas::lu::careful(&lu);
+            blas::lu::solve_factored(name, threads, &lu, careful, x, false)
+        }
+    }
+}
+
+/// `out ← A⁻¹` for square non-empty `a`: `inv_into`.
+pub(crate) fn inv_into<T: Scalar>(
+    exec: &Exec,
+    a: ArrayView2<T>,
+    out: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    const OP: Op = Op::Inv;
+    let bound = Bound::new::<T>(exec, OP, Shape::Square(a.nrows()))?;
+    let name = OP.name();
+    match bound.here() {
+        Bound::Rayon(l3) => l3.run(|| {
+            let l3 = &l3;
+            let (lu, zero) = factor::lu::factor(name, l3, a, true)?;
+            if let Some(pivot) = zero {
+                return Err(Error::Singular { op: name, pivot });
+            }
+            let tiny = factor::factored::tiny_diagonal(&lu.lu);
+            out.fill(T::zero());
+            out.diag_mut().fill(T::one());
+            factor::factored::lu_solve(name, l3, &lu, tiny, out, false)
+        }),
+        Bound::Blas { threads } => {
+            let (lu, zero) = blas::lu::factor(name, threads, a, true)?;
+            if let Some(pivot) = zero {
+                return Err(Error::Singular { op: name, pivot });
+            }
+            let careful = blas::lu::careful(&lu);
+            blas::lu::inv_into(name, threads, &lu, careful, out)
+        }
+    }
+}
+
+/// `out ← L` (lower Cholesky factor of square non-empty `a`, zeros above): `cholesky_into`.
+/// `out` already holds a copy of `a`; it is factored in place.
+pub(crate) fn cholesky_in_place<T: Scalar>(exec: &Exec, out: &mut ArrayViewMut2<T>) -> Result<()> {
+    const OP: Op = Op::Cholesky;
+    let n = out.nrows();
+    let bound = Bound::new::<T>(exec, OP, Shape::Square(n))?;
+    let name = OP.name();
+    match bound.here() {
+        Bound::Rayon(l3) => l3.run(|| factor::cholesky::cholesky_in_place(name, &l3, out)),
+        Bound::Blas { threads } => {
+            if let Some(index) = blas::cholesky::potrf_lower(name, threads, out)? {
+                return Err(Error::NotPositiveDefinite { op: name, index });
+            }
+            for (j, mut col) in out.columns_mut().into_iter().enumerate() {
+                col.slice_mut(ndarray::s![..j]).fill(T::zero());
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Solves from a factorization kept by the caller (the factor objects of the public API:
+//! `LuFactor`, `CholeskyFactor`, `QrFactor`), on a rayon engine's level-3 operations. Each solve
+//! is two triangular solves — `O(n²)` per right-hand side: the engine's small solve over the
+//! whole triangle for a few right-hand sides, the recursive `trsm` over the engine's GEMM for
+//! many — plus, for QR, `Qᵀ B` as three GEMMs per block reflector.
+
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
+
+use crate::alloc::zeros_f;
+use crate::decomp::LuPacked;
+use crate::error::{Error, Result};
+use crate::factor::qr::{apply_qt, BlockReflector};
+use crate::factor::triangular::trsm;
+use crate::kernels;
+use crate::parallel::level3::{Level3, MIN_RHS_PER_THREAD};
+use crate::parallel::Kernels;
+use crate::real::times_pow2;
+use crate::scalar::Scalar;
+
+/// Interchanges row `i` with row `swaps[i]`, in order (`reverse`: in reverse order, which
+/// undoes it).
+fn swap_rows<T: Scalar>(x: &mut ArrayViewMut2<T>, swaps: &[usize], reverse: bool) {
+    let mut one = |i: usize, p: usize| {
+        if p != i {
+            for mut col in x.columns_mut() {
+                col.swap(i, p);
+            }
+        }
+    };
+    if reverse {
+        swaps.iter().enumerate().rev().for_each(|(i, &p)| one(i, p));
+    } else {
+        swaps.iter().enumerate().for_each(|(i, &p)| one(i, p));
+    }
+}
+
+/// `B ← A⁻¹B` for triangular `A`: with fewer right-hand sides than
+/// [`MIN_RHS_PER_THREAD`] there is no parallelism to gain from the recursion's GEMMs, so the
+/// whole triangle is solved in one pass over the factor, as `getrs` does (single-threaded
+/// OpenBLAS `trsm` on `rayon-blas`, parla's `trsv` on `rayon`); otherwise the recursive
+/// [`trsm`].
+fn tri<T: Scalar>(
+    l3: &Level3,
+    op: &'static str,
+    lower: bool,
+    unit: bool,
+    a: ArrayView2<T>,
+    x: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    if x.ncols() < MIN_RHS_PER_THREAD {
+        match l3.kernels {
+            Kernels::Native(_) => {
+                kernels::trsv::trsv_columns(lower, unit, a, x);
+                Ok(())
+            }
+            Kernels::OpenBlas => l3.trsm_base(op, lower, unit, a, x),
+        }
+    } else {
+        trsm(l3, op, lower, unit, a, x)
+    }
+}
+
+/// Whether a factor has a subnormal diagonal entry: its solves then run by plain substitution
+/// (divisions, zero multipliers skipped), as in `factor::lu::solve`.
+pub(crate) fn tiny_diagonal<T: Scalar>(f: &Array2<T>) -> bool {
+    f.diag()
+        .iter()
+        .any(|&d| d != T::zero() && d.abs() < T::min_positive_value())
+}
+
+/// Overwrites `x: n × k` with `A⁻¹ x` (`trans`: `A⁻ᵀ x`) from the LU factor of a square
+/// non-singular `A` (n ≥ 1); `tiny` is [`tiny_diagonal`] of the factor.
+pub(crate) fn lu_solve<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    lu: &LuPacked<T>,
+    tiny: bool,
+    x: &mut ArrayViewMut2<T>,
+    trans: bool,
+) -> Result<()> {
+    if x.is_empty() {
+        return Ok(());
+    }
+    let scale = |x: &mut ArrayViewMut2<T>| {
+        for (mut row, &e) in x.rows_mut().into_iter().zip(&lu.row_exp) {
+            row.map_inplace(|v| *v = times_pow2(*v, e));
+        }
+    };
+    let f = lu.lu.view();
+    if trans {
+        // Aᵀ = (D⁻¹ Pᵀ L U)ᵀ = Uᵀ Lᵀ P D⁻¹: solve with Uᵀ, then Lᵀ, undo P, then scale by D.
+        if tiny {
+            kernels::triangular::trsm_left(true, false, f.t(), x);
+            kernels::triangular::trsm_left(false, true, f.t(), x);
+        } else {
+            tri(l3, op, true, false, f.t(), x)?;
+            tri(l3, op, false, true, f.t(), x)?;
+        }
+        swap_rows(x, &lu.swaps, true);
+        scale(x);
+    } else {
+        scale(x);
+        swap_rows(x, &lu.swaps, false);
+        if tiny {
+            kernels::triangular::trsm_left(true, true, f, x);
+            kernels::triangular::trsm_left(false, false, f, x);
+        } else {
+            tri(l3, op, true, true, f, x)?;
+            tri(l3, op, false, false, f, x)?;
+        }
+    }
+    Ok(())
+}
+
+/// `A⁻¹` from the LU factor of a square non-singular `A` (n ≥ 1): [`lu_solve`] on the identity.
+pub(crate) fn lu_inv<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    lu: &LuPacked<T>,
+    tiny: bool,
+) -> Result<Array2<T>> {
+    let n = lu.lu.nrows();
+    let mut x = zeros_f(op, n, n)?;
+    x.diag_mut().fill(T::one());
+    lu_solve(op, l3, lu, tiny, &mut x.view_mut(), false)?;
+    Ok(x)
+}
+
+/// Overwrites `x: n × k` with `A⁻¹ x` from the lower Cholesky factor `l` of `A` (n ≥ 1):
+/// `L y = x`, then `Lᵀ x = y`.
+pub(crate) fn cho_solve<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    l: ArrayView2<T>,
+    x: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    if x.is_empty() {
+        return Ok(());
+    }
+    tri(l3, op, true, false, l, x)?;
+    tri(l3, op, false, false, l.t(), x)
+}
+
+/// `A⁻¹` from the lower Cholesky factor `l` of `A` (n ≥ 1): [`cho_solve`] on the identity,
+/// then made exactly symmetric (the lower triangle mirrored).
+pub(crate) fn cho_inv<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    l: ArrayView2<T>,
+) -> Result<Array2<T>> {
+    let n = l.nrows();
+    let mut x = zeros_f(op, n, n)?;
+    x.diag_mut().fill(T::one());
+    cho_solve(op, l3, l, &mut x.view_mut())?;
+    for j in 1..n {
+        for i in 0..j {
+            x[[i, j]] = x[[j, i]];
+        }
+    }
+    Ok(x)
+}
+
+/// `R⁻¹ (Qᵀ B)[..n]` for the blocked QR (`f`, `blocks`) of `A: m × n` (`m ≥ n ≥ 1`) and
+/// `B: m × k`: the least-squares solution when `R` is non-singular. [`Error::Singular`] for a
+/// zero diagonal entry of `R`.
+pub(crate) fn qr_lstsq<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    f: &Array2<T>,
+    blocks: &[BlockReflector<T>],
+    b: ArrayView2<T>,
+) -> Result<Array2<T>> {
+    let (m, n) = f.dim();
+    let r = f.slice(s![..n, ..n]);
+    if let Some(pivot) = r.diag().iter().position(|&d| d == T::zero()) {
+        return Err(Error::Singular { op, pivot });
+    }
+    let k = b.ncols();
+    let mut c = zeros_f(op, m, k)?;
+    c.assign(&b);
+    if k == 0 {
+        return zeros_f(op, n, 0);
+    }
+    apply_qt(l3, op, blocks, &mut c.view_mut())?;
+    let mut x = zeros_f(op, n, k)?;
+    x.assign(&c.slice(s![..n, ..]));
+    if crate::blas::has_subnormal_diagonal(&r) {
+        kernels::triangular::trsm_left(false, false, r, &mut x.view_mut());
+    } else {
+        tri(l3, op, false, false, r, &mut x.view_mut())?;
+    }
+    Ok(x)
+}

@@ -1,0 +1,415 @@
+//! `_into` variants: written into a window of a larger array full of a sentinel (C order,
+//! F order, reversed rows), they give the allocating operation's result and leave every cell
+//! outside the window untouched; wrong output shapes and outputs that share memory with an
+//! input are typed errors. All engines.
+
+use crate::common;
+
+use common::*;
+use ndarray::{
+    s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, ShapeBuilder,
+};
+use parla::{Engine, Error, Exec, QrMode};
+
+const SENTINEL: f64 = -777.25;
+const ENGINES: [Engine; 3] = [Engine::Blas, Engine::RayonBlas, Engine::Rayon];
+
+/// Output layouts: 0 = window of a C-order array, 1 = of an F-order array, 2 = C-order window
+/// with its rows reversed (negative stride), 3 = a whole C-order array, 4 = a whole F-order
+/// array (contiguous outputs: the engines' fast paths).
+const LAYOUTS: [u8; 5] = [0, 1, 2, 3, 4];
+
+/// Rows and columns of guard cells around the window (none for the whole-array layouts).
+fn pad(layout: u8) -> (usize, usize, usize, usize) {
+    if layout >= 3 {
+        (0, 0, 0, 0)
+    } else {
+        (1, 2, 3, 4)
+    }
+}
+
+fn big(rows: usize, cols: usize, layout: u8) -> Array2<f64> {
+    let (_, _, pr, pc) = pad(layout);
+    let shape = (rows + pr, cols + pc);
+    if layout == 1 || layout == 4 {
+        Array2::from_elem(shape.f(), SENTINEL)
+    } else {
+        Array2::from_elem(shape, SENTINEL)
+    }
+}
+
+fn window(big: &mut Array2<f64>, rows: usize, cols: usize, layout: u8) -> ArrayViewMut2<'_, f64> {
+    let (r0, c0, _, _) = pad(layout);
+    let mut w = big.slice_mut(s![r0..r0 + rows, c0..c0 + cols]);
+    if layout == 2 {
+        w.invert_axis(Axis(0));
+    }
+    w
+}
+
+/// The window as written (in logical order) and whether every other cell still holds the sentinel.
+fn read_back(big: &Array2<f64>, rows: usize, cols: usize, layout: u8) -> (Array2<f64>, bool) {
+    let (r0, c0, _, _) = pad(layout);
+    let mut w = big.slice(s![r0..r0 + rows, c0..c0 + cols]);
+    if layout == 2 {
+        w.invert_axis(Axis(0));
+    }
+    let mut intact = true;
+    for ((i, j), &v) in big.indexed_iter() {
+        let inside = (r0..r0 + rows).contains(&i) && (c0..c0 + cols).contains(&j);
+        if !inside && v.to_bits() != SENTINEL.to_bits() {
+            intact = false;
+        }
+    }
+    (w.to_owned(), intact)
+}
+
+fn close(x: &Array2<f64>, y: &Array2<f64>, tol: f64) -> bool {
+    x.dim() == y.dim()
+        && x.iter()
+            .zip(y)
+            .all(|(a, b)| (a - b).abs() <= tol * (1.0 + b.abs()))
+}
+
+/// Runs `write` into a guarded window of every layout and checks it against `want`.
+fn check_2d(
+    ctx: &str,
+    rows: usize,
+    cols: usize,
+    tol: f64,
+    want: &Array2<f64>,
+    write: impl Fn(&mut ArrayViewMut2<f64>) -> parla::Result<()>,
+) {
+    for layout in LAYOUTS {
+        let mut b = big(rows, cols, layout);
+        write(&mut window(&mut b, rows, cols, layout))
+            .unwrap_or_else(|e| panic!("{ctx} layout {layout}: {e}"));
+        let (got, intact) = read_back(&b, rows, cols, layout);
+        assert!(intact, "{ctx} layout {layout}: a guard cell was written");
+        assert!(
+            close(&got, want, tol),
+            "{ctx} layout {layout}: {got} vs {want}"
+        );
+    }
+}
+
+/// The same for a vector output: a strided window (every other element) of a longer vector.
+fn check_1d(
+    ctx: &str,
+    len: usize,
+    tol: f64,
+    want: &Array1<f64>,
+    write: impl Fn(&mut ArrayViewMut1<f64>) -> parla::Result<()>,
+) {
+    for step in [1isize, 2, -1] {
+        let mut v = Array1::from_elem(2 * len + 3, SENTINEL);
+        let range = if step == -1 {
+            s![1..1 + len;-1]
+        } else {
+            s![1..1 + step as usize * len;step]
+        };
+        write(&mut v.slice_mut(range)).unwrap_or_else(|e| panic!("{ctx} step {step}: {e}"));
+        let got = v.slice(range).to_owned();
+        let untouched = v.iter().enumerate().filter(|&(i, _)| {
+            let inside = if step == 2 {
+                i >= 1 && i < 1 + 2 * len && (i - 1) % 2 == 0
+            } else {
+                (1..1 + len).contains(&i)
+            };
+            !inside
+        });
+        assert!(
+            untouched
+                .clone()
+                .all(|(_, x)| x.to_bits() == SENTINEL.to_bits()),
+            "{ctx} step {step}: guard written"
+        );
+        let ok = got
+            .iter()
+            .zip(want)
+            .all(|(a, b)| (a - b).abs() <= tol * (1.0 + b.abs()));
+        assert!(ok, "{ctx} step {step}: {got} vs {want}");
+    }
+}
+
+#[test]
+fn level3_elementwise_and_reductions_into_guarded_windows() {
+    let mut rng = rng(21);
+    for engine in ENGINES {
+        for t in [1, 2] {
+            let e = Exec::new(engine, t).unwrap();
+            let ctx = format!("{engine} {t}");
+            for (m, k, n) in [(1, 1, 1), (7, 5, 3), (64, 64, 64), (70, 33, 129)] {
+                let a = random(&mut rng, m, k);
+                let b = random(&mut rng, k, n);
+                let want = e.matmul(&a, &b).unwrap();
+                check_2d(
+                    &format!("{ctx} matmul {m}x{k}x{n}"),
+                    m,
+                    n,
+                    1e-13,
+                    &want,
+                    |o| e.matmul_into(&a, &b, o),
+                );
+                // Transposed, F-order and negative-stride inputs.
+                let at = fortran(&a.t().to_owned());
+                let want = e.matmul(&at.t(), &b.slice(s![..;-1, ..])).unwrap();
+                check_2d(&format!("{ctx} matmul views"), m, n, 1e-13, &want, |o| {
+                    e.matmul_into(&at.t(), &b.slice(s![..;-1, ..]), o)
+                });
+            }
+            for (r, c) in [(1, 1), (5, 9), (40, 70), (90, 70)] {
+                let a = random(&mut rng, r, c);
+                let a2 = random(&mut rng, r, c);
+                check_2d(
+                    &format!("{ctx} transpose"),
+                    c,
+                    r,
+                    0.0,
+                    &a.t().to_owned(),
+                    |o| e.transpose_into(&a, o),
+                );
+                let want = e.map(&a, |x| x * 3.0 - 1.0).unwrap();
+                check_2d(&format!("{ctx} map"), r, c, 0.0, &want, |o| {
+                    e.map_into(&a, o, |x| x * 3.0 - 1.0)
+                });
+                let want = e.zip_with(&a, &a2, f64::max).unwrap();
+                check_2d(&format!("{ctx} zip_with"), r, c, 0.0, &want, |o| {
+                    e.zip_with_into(&a, &a2, o, f64::max)
+                });
+                let want = &a * &a2;
+                check_2d(&format!("{ctx} multiply"), r, c, 0.0, &want, |o| {
+                    e.multiply_into(&a, &a2, o)
+                });
+                type Red = fn(&Exec, &Array2<f64>) -> parla::Result<Array1<f64>>;
+                type RedInto =
+                    fn(&Exec, &Array2<f64>, &mut ArrayViewMut1<f64>) -> parla::Result<()>;
+                let reds: [(&str, Red, RedInto, usize); 4] = [
+                    (
+                        "row_sums",
+                        |e, a| e.row_sums(a),
+                        |e, a, o| e.row_sums_into(a, o),
+                        r,
+                    ),
+                    (
+                        "col_sums",
+                        |e, a| e.col_sums(a),
+                        |e, a, o| e.col_sums_into(a, o),
+                        c,
+                    ),
+                    (
+                        "row_norms",
+                        |e, a| e.row_norms(a),
+                        |e, a, o| e.row_norms_into(a, o),
+                        r,
+                    ),
+                    (
+                        "col_norms",
+                        |e, a| e.col_norms(a),
+                        |e, a, o| e.col_norms_into(a, o),
+                        c,
+                    ),
+                ];
+                for (name, red, into, len) in reds {
+                    let want = red(&e, &a).unwrap();
+                    check_1d(&format!("{ctx} {name}"), len, 1e-14, &want, |o| {
+                        into(&e, &a, o)
+                    });
+                    let af = fortran(&a);
+                    check_1d(&format!("{ctx} {name} F"), len, 1e-14, &want, |o| {
+                        into(&e, &af, o)
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn factorizations_into_guarded_windows() {
+    let mut rng = rng(22);
+    for engine in ENGINES {
+        let e = Exec::new(engine, 2).unwrap();
+        for n in [1, 6, 50, 97] {
+            let ctx = format!("{engine} n={n}");
+            let a = random(&mut rng, n, n);
+            let b = random(&mut rng, n, 3);
+            let want = e.solve(&a, &b).unwrap();
+            check_2d(&format!("{ctx} solve"), n, 3, 1e-9, &want, |o| {
+                e.solve_into(&a, &b, o)
+            });
+            let bv = b.column(0).to_owned();
+            let want = e.solve(&a, &bv).unwrap();
+            check_1d(&format!("{ctx} solve 1-D"), n, 1e-9, &want, |o| {
+                e.solve_into(&a, &bv, o)
+            });
+            let want = e.inv(&a).unwrap();
+            check_2d(&format!("{ctx} inv"), n, n, 1e-9, &want, |o| {
+                e.inv_into(&a, o)
+            });
+            let s = spd(&mut rng, n);
+            let want = e.cholesky(&s).unwrap();
+            check_2d(&format!("{ctx} cholesky"), n, n, 1e-12, &want, |o| {
+                e.cholesky_into(&s, o)
+            });
+            let w = random(&mut rng, n + 3, n);
+            for mode in [QrMode::Reduced, QrMode::Complete] {
+                let f = e.qr(&w, mode).unwrap();
+                let qc = f.q.ncols();
+                check_2d(&format!("{ctx} qr q {mode:?}"), n + 3, qc, 0.0, &f.q, |o| {
+                    let mut r = Array2::zeros((qc, n));
+                    e.qr_into(&w, mode, o, &mut r)
+                });
+                check_2d(&format!("{ctx} qr r {mode:?}"), qc, n, 0.0, &f.r, |o| {
+                    let mut q = Array2::zeros((n + 3, qc));
+                    e.qr_into(&w, mode, &mut q, o)
+                });
+            }
+            let f = e.lu(&w).unwrap();
+            let k = n;
+            check_2d(&format!("{ctx} lu l"), n + 3, k, 0.0, &f.l, |o| {
+                let (mut u, mut perm) = (Array2::zeros((k, n)), vec![0; n + 3]);
+                e.lu_into(&w, o, &mut u, &mut perm)?;
+                assert_eq!(perm, f.perm);
+                Ok(())
+            });
+            check_2d(&format!("{ctx} lu u"), k, n, 0.0, &f.u, |o| {
+                let (mut l, mut perm) = (Array2::zeros((n + 3, k)), vec![0; n + 3]);
+                e.lu_into(&w, &mut l, o, &mut perm)
+            });
+        }
+        // Errors keep their types: singular, not positive definite.
+        let sing = ndarray::array![[1.0, 2.0], [2.0, 4.0]];
+        let mut o = Array2::zeros((2, 2));
+        assert!(matches!(
+            e.solve_into(&sing, &Array2::<f64>::ones((2, 2)), &mut o),
+            Err(Error::Singular { op: "solve", .. })
+        ));
+        assert!(matches!(
+            e.inv_into(&sing, &mut o),
+            Err(Error::Singular { op: "inv", .. })
+        ));
+        assert!(matches!(
+            e.cholesky_into(&sing, &mut o),
+            Err(Error::NotPositiveDefinite {
+                op: "cholesky",
+                index: 1
+            })
+        ));
+    }
+}
+
+#[test]
+fn wrong_output_shapes_are_typed_errors() {
+    let a = Array2::<f64>::ones((3, 4));
+    let sq = Array2::<f64>::eye(3);
+    for engine in ENGINES {
+        let e = Exec::new(engine, 1).unwrap();
+        let mut o = Array2::<f64>::zeros((3, 3));
+        let mut v = Array1::<f64>::zeros(5);
+        let mm = |r: parla::Result<()>, op: &str| match r {
+            Err(Error::ShapeMismatch { op: got, .. }) => assert_eq!(got, op, "{engine}"),
+            other => panic!("{engine} {op}: {other:?}"),
+        };
+        mm(
+            e.matmul_into(&a, &a.t(), &mut Array2::zeros((3, 4))),
+            "matmul",
+        );
+        mm(e.transpose_into(&a, &mut o), "transpose");
+        mm(e.map_into(&a, &mut o, |x| x), "map");
+        mm(e.zip_with_into(&a, &a, &mut o, |x, y| x + y), "zip_with");
+        mm(e.multiply_into(&a, &a, &mut o), "multiply");
+        mm(e.row_sums_into(&a, &mut v), "row_sums");
+        mm(e.col_norms_into(&a, &mut v), "col_norms");
+        mm(e.solve_into(&sq, &Array1::<f64>::ones(3), &mut v), "solve");
+        mm(
+            e.solve_into(&sq, &Array2::<f64>::ones((3, 2)), &mut o),
+            "solve",
+        );
+        mm(e.inv_into(&sq, &mut Array2::zeros((3, 2))), "inv");
+        mm(e.cholesky_into(&sq, &mut Array2::zeros((2, 3))), "cholesky");
+        e.lu_into(&a, &mut o, &mut Array2::zeros((3, 4)), &mut [0; 3])
+            .unwrap();
+        mm(
+            e.lu_into(
+                &a,
+                &mut Array2::zeros((3, 4)),
+                &mut Array2::zeros((3, 4)),
+                &mut [0; 3],
+            ),
+            "lu",
+        );
+        mm(
+            e.lu_into(
+                &a,
+                &mut Array2::zeros((3, 3)),
+                &mut Array2::zeros((3, 4)),
+                &mut [0; 4],
+            ),
+            "lu",
+        );
+        mm(
+            e.qr_into(&a, QrMode::Complete, &mut o, &mut Array2::zeros((3, 3))),
+            "qr",
+        );
+        // Empty problems write nothing and succeed.
+        let mut empty = Array2::<f64>::zeros((0, 0));
+        e.inv_into(&Array2::<f64>::zeros((0, 0)), &mut empty)
+            .unwrap();
+        let mut z = Array2::from_elem((2, 3), 5.0);
+        e.matmul_into(
+            &Array2::<f64>::zeros((2, 0)),
+            &Array2::<f64>::zeros((0, 3)),
+            &mut z,
+        )
+        .unwrap();
+        assert_eq!(z, Array2::<f64>::zeros((2, 3)), "k = 0 gives zeros");
+    }
+}
+
+#[test]
+fn outputs_sharing_memory_with_an_input_are_rejected() {
+    for engine in ENGINES {
+        let e = Exec::new(engine, 1).unwrap();
+        let mut buf = Array2::<f64>::eye(4);
+        let other = Array2::<f64>::eye(4);
+        let ptr = buf.as_ptr();
+        // SAFETY (test): a read-only view of `buf`'s memory while `buf` is the output: exactly
+        // the aliasing the functions must refuse before they touch either.
+        let alias: ArrayView2<f64> = unsafe { ArrayView2::from_shape_ptr((4, 4), ptr) };
+        let part: ArrayView2<f64> =
+            unsafe { ArrayView2::from_shape_ptr((2, 2).strides((4, 1)), ptr.add(10)) };
+        let is = |r: parla::Result<()>, op: &str, input: &str| match r {
+            Err(Error::Aliasing { op: o, input: i }) => assert_eq!((o, i), (op, input), "{engine}"),
+            other => panic!("{engine} {op}: {other:?}"),
+        };
+        is(e.matmul_into(&alias, &other, &mut buf), "matmul", "a");
+        is(e.matmul_into(&other, &alias, &mut buf), "matmul", "b");
+        is(e.transpose_into(&alias, &mut buf), "transpose", "a");
+        is(e.map_into(&alias, &mut buf, |x| x), "map", "a");
+        is(e.multiply_into(&other, &alias, &mut buf), "multiply", "b");
+        is(
+            e.zip_with_into(&alias, &other, &mut buf, |x, y| x - y),
+            "zip_with",
+            "a",
+        );
+        is(e.solve_into(&alias, &other, &mut buf), "solve", "a");
+        is(e.solve_into(&other, &alias, &mut buf), "solve", "b");
+        is(e.inv_into(&alias, &mut buf), "inv", "a");
+        is(e.cholesky_into(&alias, &mut buf), "cholesky", "a");
+        // A sub-block overlapping part of the output is caught as well.
+        let mut sub = buf.slice_mut(s![2.., 2..]);
+        is(e.transpose_into(&part, &mut sub), "transpose", "a");
+        let mut row = buf.row_mut(0);
+        is(e.col_sums_into(&alias, &mut row), "col_sums", "a");
+        let mut bvec = Array1::<f64>::ones(4);
+        // SAFETY (test): as above, the right-hand side is the output's memory.
+        let bview: ArrayView1<f64> = unsafe { ArrayView1::from_shape_ptr(4, bvec.as_ptr()) };
+        is(e.solve_into(&other, &bview, &mut bvec), "solve", "b");
+        assert_eq!(buf, Array2::<f64>::eye(4), "{engine}: nothing written");
+        // Disjoint windows of one array are accepted.
+        let mut whole = Array2::<f64>::zeros((4, 8));
+        let (left, mut right) = whole.view_mut().split_at(Axis(1), 4);
+        e.transpose_into(&left, &mut right).unwrap();
+    }
+}
