@@ -18,6 +18,7 @@ use crate::compare::cases::{random_matrix, CaseRng};
 use crate::compare::grid::Dtype;
 use crate::compare::load::CpuSample;
 use crate::compare::registry;
+use crate::compare::stats::Summary;
 
 /// How thoroughly to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -288,30 +289,6 @@ pub fn call(it: &Item, rng: &mut CaseRng) -> Result<Call> {
     }
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        f64::NAN
-    } else if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
-}
-
-fn quartile_spread(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n < 2 {
-        return 0.0;
-    }
-    let at = |q: f64| s[((n - 1) as f64 * q).round() as usize];
-    let m = median(&mut s.clone());
-    (at(0.75) - at(0.25)) / m
-}
-
 /// Progress of a run: the item done and how many there are.
 pub struct Progress<'a> {
     /// Items finished.
@@ -390,11 +367,15 @@ pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Ent
         size: characteristic_size(shape).unwrap_or(1.0),
         candidates: runs
             .into_iter()
-            .map(|(engine, threads, _, _, mut s)| Candidate {
-                engine,
-                threads,
-                spread: quartile_spread(&s),
-                seconds: median(&mut s),
+            .filter_map(|(engine, threads, _, _, s)| {
+                // The same summary `compare` reports (median, interquartile range).
+                let t = Summary::of(&s)?;
+                Some(Candidate {
+                    engine,
+                    threads,
+                    spread: t.relative_iqr(),
+                    seconds: t.median,
+                })
             })
             .collect(),
     })

@@ -39,8 +39,13 @@ fn cpuinfo_field(text: &str, name: &str) -> Option<String> {
 }
 
 impl MachineKey {
-    /// The key of the machine this process runs on.
+    /// The key of the machine this process runs on (read once per process).
     pub fn current() -> Self {
+        static KEY: std::sync::OnceLock<MachineKey> = std::sync::OnceLock::new();
+        KEY.get_or_init(MachineKey::read).clone()
+    }
+
+    fn read() -> Self {
         let text = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let field = |n: &str| cpuinfo_field(&text, n);
         let number = |n: &str| field(n).and_then(|v| v.parse().ok()).unwrap_or(0);
