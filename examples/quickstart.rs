@@ -6,7 +6,7 @@ use ndarray::{array, Array2};
 use parla::{Dtype, Engine, Error, Exec, NormKind, Op, QrMode, Shape};
 
 fn main() -> Result<(), Error> {
-    let a = array![[4.0, 2.0, 0.6], [2.0, 5.0, 1.0], [0.6, 1.0, 3.0]];
+    let a = array![[4.0f64, 2.0, 0.6], [2.0, 5.0, 1.0], [0.6, 1.0, 3.0]];
     let b = array![1.0, 2.0, 3.0];
 
     let x = parla::solve(&a, &b)?;

@@ -7,6 +7,22 @@ use crate::error::{Error, Result};
 use crate::op::Label;
 use crate::real::Real;
 
+/// Element types whose all-zero bit pattern is the value zero: `f32`, `f64` and their complex
+/// types (`#[repr(C)] { re, im }`).
+///
+/// # Safety
+/// Only for types whose all-zero bytes are a valid zero value.
+pub unsafe trait Zeroable: Copy + num_traits::Zero {}
+
+// SAFETY: IEEE +0.0 is all zero bits; `Complex<R>` is two `R`s.
+unsafe impl Zeroable for f32 {}
+// SAFETY: as above.
+unsafe impl Zeroable for f64 {}
+// SAFETY: as above.
+unsafe impl Zeroable for num_complex::Complex<f32> {}
+// SAFETY: as above.
+unsafe impl Zeroable for num_complex::Complex<f64> {}
+
 /// A vector of `len` zeros, allocated without aborting the process when memory runs out.
 ///
 /// Uses the allocator's zeroed allocation (`calloc`), so large buffers come as fresh zero pages
@@ -14,7 +30,7 @@ use crate::real::Real;
 ///
 /// # Errors
 /// [`Error::TooLarge`] with `what = "bytes"` when the allocation is impossible or refused.
-pub fn zeros_vec<T: Real>(op: impl Label, len: usize) -> Result<Vec<T>> {
+pub fn zeros_vec<T: Zeroable>(op: impl Label, len: usize) -> Result<Vec<T>> {
     let op = op.label();
     let too_large = || Error::TooLarge {
         op,
@@ -26,13 +42,13 @@ pub fn zeros_vec<T: Real>(op: impl Label, len: usize) -> Result<Vec<T>> {
         return Ok(Vec::new());
     }
     let layout = std::alloc::Layout::array::<T>(len).map_err(|_| too_large())?;
-    // SAFETY: `layout` has non-zero size (len > 0 and T is f32 or f64).
+    // SAFETY: `layout` has non-zero size (len > 0 and T is not zero-sized).
     let ptr = unsafe { std::alloc::alloc_zeroed(layout) } as *mut T;
     if ptr.is_null() {
         return Err(too_large());
     }
     // SAFETY: `ptr` was allocated by the global allocator with the layout of `[T; len]`, and the
-    // all-zero bit pattern is `0.0` for f32 and f64, so all `len` elements are initialised.
+    // all-zero bit pattern is zero for every `Zeroable` type, so all `len` elements are initialised.
     Ok(unsafe { Vec::from_raw_parts(ptr, len, len) })
 }
 
@@ -40,7 +56,7 @@ pub fn zeros_vec<T: Real>(op: impl Label, len: usize) -> Result<Vec<T>> {
 ///
 /// # Errors
 /// As [`zeros_vec`], plus [`Error::TooLarge`] when `m * n` overflows.
-pub fn zeros_f<T: Real>(op: impl Label, m: usize, n: usize) -> Result<Array2<T>> {
+pub fn zeros_f<T: Zeroable>(op: impl Label, m: usize, n: usize) -> Result<Array2<T>> {
     let op = op.label();
     let v = zeros_vec(op, elements(op, m, n)?)?;
     Ok(Array2::from_shape_vec((m, n).f(), v).expect("length matches shape"))
@@ -50,7 +66,7 @@ pub fn zeros_f<T: Real>(op: impl Label, m: usize, n: usize) -> Result<Array2<T>>
 ///
 /// # Errors
 /// As [`zeros_f`].
-pub fn zeros_c<T: Real>(op: impl Label, m: usize, n: usize) -> Result<Array2<T>> {
+pub fn zeros_c<T: Zeroable>(op: impl Label, m: usize, n: usize) -> Result<Array2<T>> {
     let op = op.label();
     let v = zeros_vec(op, elements(op, m, n)?)?;
     Ok(Array2::from_shape_vec((m, n), v).expect("length matches shape"))

@@ -11,6 +11,9 @@ pub enum Trans {
     No,
     /// `op(A) = Aᵀ`.
     Yes,
+    /// `op(A) = Aᴴ`, the conjugate transpose (BLAS `'C'`); the same as [`Trans::Yes`] for real
+    /// types.
+    Conj,
 }
 
 /// Which triangle of a matrix holds the data.

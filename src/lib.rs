@@ -109,7 +109,7 @@ pub use error::{Error, Result};
 pub use exec::Exec;
 pub use jobs::{Chunking, Parallel};
 pub use num_complex::Complex;
-pub use op::{Dtype, Op, Shape, UnknownOp};
+pub use op::{Dtype, Op, Shape, UnknownDtype, UnknownOp};
 pub use ops::cholesky::cholesky;
 pub use ops::eig::{eig, eigvals};
 pub use ops::eigh::{eigh, eigvalsh};
@@ -120,7 +120,7 @@ pub use ops::into::{
     multiply_into, qr_into, row_norms_into, row_sums_into, solve_into, transpose_into,
     zip_with_into, RhsMut,
 };
-pub use ops::level1::dot;
+pub use ops::level1::{dot, vdot};
 pub use ops::level2::matvec;
 pub use ops::level3::matmul;
 pub use ops::lstsq::lstsq;
@@ -132,7 +132,7 @@ pub use ops::svd::{cond, matrix_rank, pinv, svd, svdvals};
 pub use ops::transpose::transpose;
 pub use ops::triangular::solve_triangular;
 pub use ops::Rhs;
-pub use scalar::Scalar;
+pub use scalar::{c32, c64, ComplexScalar, Field, Scalar};
 /// BLAS-style entry points for callers who manage their own buffers: `C ← α·op(A)·op(B) + β·C`,
 /// `y ← α·op(A)·x + β·y`, `y ← α·x + y`, `x ← α·x`, `‖x‖₂`. The same engines and dispatch as
 /// the numpy-named operations at the crate root (which allocate their results).

@@ -351,14 +351,25 @@ pub enum Dtype {
     /// `f64` (numpy's `float64`).
     #[serde(rename = "float64")]
     F64,
+    /// `Complex<f32>` (numpy's `complex64`).
+    #[serde(rename = "complex64")]
+    C64,
+    /// `Complex<f64>` (numpy's `complex128`).
+    #[serde(rename = "complex128")]
+    C128,
 }
 
 impl Dtype {
-    /// numpy's name: `"float32"`, `"float64"`.
+    /// Every element type, in order.
+    pub const ALL: [Dtype; 4] = [Dtype::F32, Dtype::F64, Dtype::C64, Dtype::C128];
+
+    /// numpy's name: `"float32"`, `"float64"`, `"complex64"`, `"complex128"`.
     pub const fn name(self) -> &'static str {
         match self {
             Dtype::F32 => "float32",
             Dtype::F64 => "float64",
+            Dtype::C64 => "complex64",
+            Dtype::C128 => "complex128",
         }
     }
 
@@ -366,8 +377,66 @@ impl Dtype {
     pub const fn bytes(self) -> usize {
         match self {
             Dtype::F32 => 4,
-            Dtype::F64 => 8,
+            Dtype::F64 | Dtype::C64 => 8,
+            Dtype::C128 => 16,
         }
+    }
+
+    /// Whether the type is complex.
+    pub const fn is_complex(self) -> bool {
+        matches!(self, Dtype::C64 | Dtype::C128)
+    }
+
+    /// The real type of the same precision (`float32` for `complex64`).
+    pub const fn real(self) -> Dtype {
+        match self {
+            Dtype::F32 | Dtype::C64 => Dtype::F32,
+            Dtype::F64 | Dtype::C128 => Dtype::F64,
+        }
+    }
+}
+
+/// A dtype name [`Dtype::from_str`](std::str::FromStr) does not know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownDtype(pub String);
+
+impl fmt::Display for UnknownDtype {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown dtype `{}` (expected float32, float64, complex64 or complex128)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownDtype {}
+
+impl FromStr for Dtype {
+    type Err = UnknownDtype;
+
+    /// numpy's names (`"complex128"`), ASCII case ignored; also the Rust spellings `f32`,
+    /// `f64`, `c32`, `c64` (`c64` is `Complex<f64>`, numpy's `complex128`).
+    ///
+    /// ```
+    /// use parla::Dtype;
+    /// assert_eq!("complex128".parse::<Dtype>()?, Dtype::C128);
+    /// assert_eq!("c32".parse::<Dtype>()?, Dtype::C64);
+    /// # Ok::<(), parla::UnknownDtype>(())
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let l = s.to_ascii_lowercase();
+        Dtype::ALL
+            .into_iter()
+            .find(|d| d.name() == l)
+            .or(match l.as_str() {
+                "f32" => Some(Dtype::F32),
+                "f64" => Some(Dtype::F64),
+                "c32" => Some(Dtype::C64),
+                "c64" => Some(Dtype::C128),
+                _ => None,
+            })
+            .ok_or_else(|| UnknownDtype(s.to_string()))
     }
 }
 

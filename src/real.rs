@@ -29,6 +29,7 @@ pub trait Real:
     + Send
     + Sync
     + 'static
+    + crate::alloc::Zeroable
     + sealed::Sealed
 {
     /// Name of the type as numpy spells it (`"float32"`, `"float64"`).

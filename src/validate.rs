@@ -6,7 +6,7 @@ use ndarray::{ArrayBase, Data, Dimension, Ix2};
 
 use crate::error::{Error, Result};
 use crate::op::Label;
-use crate::real::{all_finite, Real};
+use crate::scalar::Field;
 
 pub(crate) use crate::blas::blas_int;
 
@@ -42,20 +42,20 @@ pub fn square<S: Data>(op: impl Label, a: &ArrayBase<S, Ix2>) -> Result<usize> {
 ///
 /// # Errors
 /// [`Error::NonFinite`] naming the first NaN or ±Inf (in logical row-major order).
-pub fn finite<T: Real, S: Data<Elem = T>, D: Dimension>(
+pub fn finite<T: Field, S: Data<Elem = T>, D: Dimension>(
     op: impl Label,
     a: &ArrayBase<S, D>,
 ) -> Result<()> {
     let op = op.label();
     // Fast path: one vectorised pass over the memory order; the slow path finds the index.
     let quick = match a.as_slice_memory_order() {
-        Some(s) => all_finite(s),
-        None => a.iter().all(|x| x.is_finite()),
+        Some(s) => T::all_finite(s),
+        None => a.iter().all(|x| x.is_finite_elem()),
     };
     if quick {
         return Ok(());
     }
-    match a.indexed_iter().find(|(_, x)| !x.is_finite()) {
+    match a.indexed_iter().find(|(_, x)| !x.is_finite_elem()) {
         Some((idx, x)) => Err(Error::NonFinite {
             op,
             index: ndarray::IntoDimension::into_dimension(idx).slice().to_vec(),
@@ -70,7 +70,7 @@ pub fn finite<T: Real, S: Data<Elem = T>, D: Dimension>(
 ///
 /// # Errors
 /// [`Error::NonFinite`] naming the first NaN or ±Inf inside the triangle.
-pub fn finite_triangle<T: Real, S: Data<Elem = T>>(
+pub fn finite_triangle<T: Field, S: Data<Elem = T>>(
     op: impl Label,
     a: &ArrayBase<S, Ix2>,
     lower: bool,
@@ -87,7 +87,7 @@ pub fn finite_triangle<T: Real, S: Data<Elem = T>>(
         };
         for j in cols {
             let x = a[[i, j]];
-            if !x.is_finite() {
+            if !x.is_finite_elem() {
                 return Err(Error::NonFinite {
                     op,
                     index: vec![i, j],

@@ -152,7 +152,7 @@ impl<T: Elem> Operand<T> {
         let (v, t) = op.view();
         let logical = match t {
             Trans::No => v,
-            Trans::Yes => v.reversed_axes(),
+            Trans::Yes | Trans::Conj => v.reversed_axes(),
         };
         let same = logical.dim() == x.dim()
             && logical
@@ -178,7 +178,7 @@ impl<T: Elem> Operand<T> {
         let (v, t) = self.view();
         match t {
             Trans::No => v,
-            Trans::Yes => v.reversed_axes(),
+            Trans::Yes | Trans::Conj => v.reversed_axes(),
         }
     }
 }

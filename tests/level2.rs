@@ -284,7 +284,7 @@ impl<T: Scalar> Case<T> {
     fn stored(&self, ta: Trans) -> ArrayView2<'_, T> {
         match ta {
             Trans::No => self.a.view(),
-            Trans::Yes => self.a.t(),
+            Trans::Yes | Trans::Conj => self.a.t(),
         }
     }
 
@@ -456,7 +456,7 @@ fn beta_zero_overwrites_nan_in_y() {
             for ta in [Trans::No, Trans::Yes] {
                 let stored = match ta {
                     Trans::No => a.clone(),
-                    Trans::Yes => a.t().to_owned(),
+                    Trans::Yes | Trans::Conj => a.t().to_owned(),
                 };
                 let mut ys = vstore(&Array1::from_elem(m, f64::NAN), ly, 0.0);
                 let mut y = vview_mut(ly, &mut ys);

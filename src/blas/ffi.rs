@@ -642,3 +642,526 @@ impl_ffi!(
     spotri_,
     sormqr_
 );
+
+/// BLAS and LAPACK for one complex type (`Complex<f32>`, `Complex<f64>`): the routines the
+/// complex operations of the `blas` engine call. Column-major LAPACK; cblas with an explicit
+/// layout. `Part` is the real type of the parts (norms, singular values, eigenvalues).
+///
+/// # Safety
+/// Implementations must forward to the routine of the matching precision; `Complex<R>` is
+/// `#[repr(C)]` `{ re, im }`, the layout of C's and Fortran's complex types.
+#[allow(clippy::too_many_arguments, clippy::missing_safety_doc, missing_docs)]
+pub unsafe trait ComplexFfi:
+    ndarray::LinalgScalar + PartialEq + Default + std::fmt::Debug + Send + Sync + 'static
+{
+    type Part: Ffi;
+    /// `(re, im)`.
+    fn split(self) -> (Self::Part, Self::Part);
+    /// `re + i·im`.
+    fn join(re: Self::Part, im: Self::Part) -> Self;
+    unsafe fn gemm(
+        layout: CBLAS_LAYOUT,
+        ta: CBLAS_TRANSPOSE,
+        tb: CBLAS_TRANSPOSE,
+        m: c_int,
+        n: c_int,
+        k: c_int,
+        alpha: Self,
+        a: *const Self,
+        lda: c_int,
+        b: *const Self,
+        ldb: c_int,
+        beta: Self,
+        c: *mut Self,
+        ldc: c_int,
+    );
+    unsafe fn gemv(
+        layout: CBLAS_LAYOUT,
+        ta: CBLAS_TRANSPOSE,
+        m: c_int,
+        n: c_int,
+        alpha: Self,
+        a: *const Self,
+        lda: c_int,
+        x: *const Self,
+        incx: c_int,
+        beta: Self,
+        y: *mut Self,
+        incy: c_int,
+    );
+    /// `Σ xᵢ yᵢ` (no conjugation).
+    unsafe fn dotu(n: c_int, x: *const Self, incx: c_int, y: *const Self, incy: c_int) -> Self;
+    /// `Σ conj(xᵢ) yᵢ`.
+    unsafe fn dotc(n: c_int, x: *const Self, incx: c_int, y: *const Self, incy: c_int) -> Self;
+    unsafe fn axpy(n: c_int, alpha: Self, x: *const Self, incx: c_int, y: *mut Self, incy: c_int);
+    unsafe fn nrm2(n: c_int, x: *const Self, incx: c_int) -> Self::Part;
+    unsafe fn getrf(m: c_int, n: c_int, a: *mut Self, lda: c_int, ipiv: *mut c_int) -> c_int;
+    unsafe fn getri(
+        n: c_int,
+        a: *mut Self,
+        lda: c_int,
+        ipiv: *const c_int,
+        work: *mut Self,
+        lwork: c_int,
+    ) -> c_int;
+    unsafe fn getrs(
+        trans: u8,
+        n: c_int,
+        nrhs: c_int,
+        a: *const Self,
+        lda: c_int,
+        ipiv: *const c_int,
+        b: *mut Self,
+        ldb: c_int,
+    ) -> c_int;
+    unsafe fn potrf(uplo: u8, n: c_int, a: *mut Self, lda: c_int) -> c_int;
+    unsafe fn geqrf(
+        m: c_int,
+        n: c_int,
+        a: *mut Self,
+        lda: c_int,
+        tau: *mut Self,
+        work: *mut Self,
+        lwork: c_int,
+    ) -> c_int;
+    unsafe fn ungqr(
+        m: c_int,
+        n: c_int,
+        k: c_int,
+        a: *mut Self,
+        lda: c_int,
+        tau: *const Self,
+        work: *mut Self,
+        lwork: c_int,
+    ) -> c_int;
+    unsafe fn trtrs(
+        uplo: u8,
+        trans: u8,
+        diag: u8,
+        n: c_int,
+        nrhs: c_int,
+        a: *const Self,
+        lda: c_int,
+        b: *mut Self,
+        ldb: c_int,
+    ) -> c_int;
+    unsafe fn heevd(
+        jobz: u8,
+        uplo: u8,
+        n: c_int,
+        a: *mut Self,
+        lda: c_int,
+        w: *mut Self::Part,
+        work: *mut Self,
+        lwork: c_int,
+        rwork: *mut Self::Part,
+        lrwork: c_int,
+        iwork: *mut c_int,
+        liwork: c_int,
+    ) -> c_int;
+    unsafe fn gesdd(
+        jobz: u8,
+        m: c_int,
+        n: c_int,
+        a: *mut Self,
+        lda: c_int,
+        s: *mut Self::Part,
+        u: *mut Self,
+        ldu: c_int,
+        vt: *mut Self,
+        ldvt: c_int,
+        work: *mut Self,
+        lwork: c_int,
+        rwork: *mut Self::Part,
+        iwork: *mut c_int,
+    ) -> c_int;
+}
+
+macro_rules! impl_complex_ffi {
+    ($r:ty, $gemm:ident, $gemv:ident, $dotu:ident, $dotc:ident, $axpy:ident, $nrm2:ident,
+     $getrf:ident, $getri:ident, $getrs:ident, $potrf:ident, $geqrf:ident, $ungqr:ident,
+     $trtrs:ident, $heevd:ident, $gesdd:ident) => {
+        // SAFETY: every method forwards to the routine of precision `$r`; pointers are cast
+        // between `Complex<$r>` and the bindings' complex types, which have the same layout.
+        unsafe impl ComplexFfi for num_complex::Complex<$r> {
+            type Part = $r;
+            #[inline(always)]
+            fn split(self) -> ($r, $r) {
+                (self.re, self.im)
+            }
+            #[inline(always)]
+            fn join(re: $r, im: $r) -> Self {
+                Self::new(re, im)
+            }
+            unsafe fn gemm(
+                layout: CBLAS_LAYOUT,
+                ta: CBLAS_TRANSPOSE,
+                tb: CBLAS_TRANSPOSE,
+                m: c_int,
+                n: c_int,
+                k: c_int,
+                alpha: Self,
+                a: *const Self,
+                lda: c_int,
+                b: *const Self,
+                ldb: c_int,
+                beta: Self,
+                c: *mut Self,
+                ldc: c_int,
+            ) {
+                let (alpha, beta) = (&alpha as *const Self, &beta as *const Self);
+                // SAFETY: the caller upholds the cblas contract (valid pointers and dimensions).
+                unsafe {
+                    cblas_sys::$gemm(
+                        layout,
+                        ta,
+                        tb,
+                        m,
+                        n,
+                        k,
+                        alpha.cast(),
+                        a.cast(),
+                        lda,
+                        b.cast(),
+                        ldb,
+                        beta.cast(),
+                        c.cast(),
+                        ldc,
+                    )
+                }
+            }
+            unsafe fn gemv(
+                layout: CBLAS_LAYOUT,
+                ta: CBLAS_TRANSPOSE,
+                m: c_int,
+                n: c_int,
+                alpha: Self,
+                a: *const Self,
+                lda: c_int,
+                x: *const Self,
+                incx: c_int,
+                beta: Self,
+                y: *mut Self,
+                incy: c_int,
+            ) {
+                let (alpha, beta) = (&alpha as *const Self, &beta as *const Self);
+                // SAFETY: as above.
+                unsafe {
+                    cblas_sys::$gemv(
+                        layout,
+                        ta,
+                        m,
+                        n,
+                        alpha.cast(),
+                        a.cast(),
+                        lda,
+                        x.cast(),
+                        incx,
+                        beta.cast(),
+                        y.cast(),
+                        incy,
+                    )
+                }
+            }
+            unsafe fn dotu(
+                n: c_int,
+                x: *const Self,
+                incx: c_int,
+                y: *const Self,
+                incy: c_int,
+            ) -> Self {
+                let mut out = Self::new(0.0, 0.0);
+                let p = &mut out as *mut Self;
+                // SAFETY: as above; `out` is written once.
+                unsafe { cblas_sys::$dotu(n, x.cast(), incx, y.cast(), incy, p.cast()) };
+                out
+            }
+            unsafe fn dotc(
+                n: c_int,
+                x: *const Self,
+                incx: c_int,
+                y: *const Self,
+                incy: c_int,
+            ) -> Self {
+                let mut out = Self::new(0.0, 0.0);
+                let p = &mut out as *mut Self;
+                // SAFETY: as above.
+                unsafe { cblas_sys::$dotc(n, x.cast(), incx, y.cast(), incy, p.cast()) };
+                out
+            }
+            unsafe fn axpy(
+                n: c_int,
+                alpha: Self,
+                x: *const Self,
+                incx: c_int,
+                y: *mut Self,
+                incy: c_int,
+            ) {
+                let alpha = &alpha as *const Self;
+                // SAFETY: as above.
+                unsafe { cblas_sys::$axpy(n, alpha.cast(), x.cast(), incx, y.cast(), incy) }
+            }
+            unsafe fn nrm2(n: c_int, x: *const Self, incx: c_int) -> $r {
+                // SAFETY: as above.
+                unsafe { cblas_sys::$nrm2(n, x.cast(), incx) }
+            }
+            unsafe fn getrf(
+                m: c_int,
+                n: c_int,
+                a: *mut Self,
+                lda: c_int,
+                ipiv: *mut c_int,
+            ) -> c_int {
+                let mut info = 0;
+                // SAFETY: the caller upholds the LAPACK contract; scalars are passed by address.
+                unsafe { lapack_sys::$getrf(&m, &n, a.cast(), &lda, ipiv, &mut info) };
+                info
+            }
+            unsafe fn getri(
+                n: c_int,
+                a: *mut Self,
+                lda: c_int,
+                ipiv: *const c_int,
+                work: *mut Self,
+                lwork: c_int,
+            ) -> c_int {
+                let mut info = 0;
+                // SAFETY: as above.
+                unsafe {
+                    lapack_sys::$getri(&n, a.cast(), &lda, ipiv, work.cast(), &lwork, &mut info)
+                };
+                info
+            }
+            unsafe fn getrs(
+                trans: u8,
+                n: c_int,
+                nrhs: c_int,
+                a: *const Self,
+                lda: c_int,
+                ipiv: *const c_int,
+                b: *mut Self,
+                ldb: c_int,
+            ) -> c_int {
+                let mut info = 0;
+                let trans = trans as c_char;
+                // SAFETY: as above.
+                unsafe {
+                    lapack_sys::$getrs(
+                        &trans,
+                        &n,
+                        &nrhs,
+                        a.cast(),
+                        &lda,
+                        ipiv,
+                        b.cast(),
+                        &ldb,
+                        &mut info,
+                    )
+                };
+                info
+            }
+            unsafe fn potrf(uplo: u8, n: c_int, a: *mut Self, lda: c_int) -> c_int {
+                let mut info = 0;
+                let uplo = uplo as c_char;
+                // SAFETY: as above.
+                unsafe { lapack_sys::$potrf(&uplo, &n, a.cast(), &lda, &mut info) };
+                info
+            }
+            unsafe fn geqrf(
+                m: c_int,
+                n: c_int,
+                a: *mut Self,
+                lda: c_int,
+                tau: *mut Self,
+                work: *mut Self,
+                lwork: c_int,
+            ) -> c_int {
+                let mut info = 0;
+                // SAFETY: as above.
+                unsafe {
+                    lapack_sys::$geqrf(
+                        &m,
+                        &n,
+                        a.cast(),
+                        &lda,
+                        tau.cast(),
+                        work.cast(),
+                        &lwork,
+                        &mut info,
+                    )
+                };
+                info
+            }
+            unsafe fn ungqr(
+                m: c_int,
+                n: c_int,
+                k: c_int,
+                a: *mut Self,
+                lda: c_int,
+                tau: *const Self,
+                work: *mut Self,
+                lwork: c_int,
+            ) -> c_int {
+                let mut info = 0;
+                // SAFETY: as above.
+                unsafe {
+                    lapack_sys::$ungqr(
+                        &m,
+                        &n,
+                        &k,
+                        a.cast(),
+                        &lda,
+                        tau.cast(),
+                        work.cast(),
+                        &lwork,
+                        &mut info,
+                    )
+                };
+                info
+            }
+            unsafe fn trtrs(
+                uplo: u8,
+                trans: u8,
+                diag: u8,
+                n: c_int,
+                nrhs: c_int,
+                a: *const Self,
+                lda: c_int,
+                b: *mut Self,
+                ldb: c_int,
+            ) -> c_int {
+                let mut info = 0;
+                let (uplo, trans, diag) = (uplo as c_char, trans as c_char, diag as c_char);
+                // SAFETY: as above.
+                unsafe {
+                    lapack_sys::$trtrs(
+                        &uplo,
+                        &trans,
+                        &diag,
+                        &n,
+                        &nrhs,
+                        a.cast(),
+                        &lda,
+                        b.cast(),
+                        &ldb,
+                        &mut info,
+                    )
+                };
+                info
+            }
+            unsafe fn heevd(
+                jobz: u8,
+                uplo: u8,
+                n: c_int,
+                a: *mut Self,
+                lda: c_int,
+                w: *mut $r,
+                work: *mut Self,
+                lwork: c_int,
+                rwork: *mut $r,
+                lrwork: c_int,
+                iwork: *mut c_int,
+                liwork: c_int,
+            ) -> c_int {
+                let mut info = 0;
+                let (jobz, uplo) = (jobz as c_char, uplo as c_char);
+                // SAFETY: as above.
+                unsafe {
+                    lapack_sys::$heevd(
+                        &jobz,
+                        &uplo,
+                        &n,
+                        a.cast(),
+                        &lda,
+                        w,
+                        work.cast(),
+                        &lwork,
+                        rwork,
+                        &lrwork,
+                        iwork,
+                        &liwork,
+                        &mut info,
+                    )
+                };
+                info
+            }
+            unsafe fn gesdd(
+                jobz: u8,
+                m: c_int,
+                n: c_int,
+                a: *mut Self,
+                lda: c_int,
+                s: *mut $r,
+                u: *mut Self,
+                ldu: c_int,
+                vt: *mut Self,
+                ldvt: c_int,
+                work: *mut Self,
+                lwork: c_int,
+                rwork: *mut $r,
+                iwork: *mut c_int,
+            ) -> c_int {
+                let mut info = 0;
+                let jobz = jobz as c_char;
+                // SAFETY: as above.
+                unsafe {
+                    lapack_sys::$gesdd(
+                        &jobz,
+                        &m,
+                        &n,
+                        a.cast(),
+                        &lda,
+                        s,
+                        u.cast(),
+                        &ldu,
+                        vt.cast(),
+                        &ldvt,
+                        work.cast(),
+                        &lwork,
+                        rwork,
+                        iwork,
+                        &mut info,
+                    )
+                };
+                info
+            }
+        }
+    };
+}
+
+impl_complex_ffi!(
+    f64,
+    cblas_zgemm,
+    cblas_zgemv,
+    cblas_zdotu_sub,
+    cblas_zdotc_sub,
+    cblas_zaxpy,
+    cblas_dznrm2,
+    zgetrf_,
+    zgetri_,
+    zgetrs_,
+    zpotrf_,
+    zgeqrf_,
+    zungqr_,
+    ztrtrs_,
+    zheevd_,
+    zgesdd_
+);
+impl_complex_ffi!(
+    f32,
+    cblas_cgemm,
+    cblas_cgemv,
+    cblas_cdotu_sub,
+    cblas_cdotc_sub,
+    cblas_caxpy,
+    cblas_scnrm2,
+    cgetrf_,
+    cgetri_,
+    cgetrs_,
+    cpotrf_,
+    cgeqrf_,
+    cungqr_,
+    ctrtrs_,
+    cheevd_,
+    cgesdd_
+);

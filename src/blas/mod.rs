@@ -8,6 +8,7 @@ pub mod ffi;
 pub(crate) mod layout;
 
 pub(crate) mod cholesky;
+pub(crate) mod complex;
 pub(crate) mod eig;
 pub(crate) mod eigh;
 pub(crate) mod level1;

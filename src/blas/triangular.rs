@@ -83,13 +83,13 @@ fn substitute<T: Ffi>(a: &ArrayView2<T>, uplo: Uplo, trans: Trans, x: &mut Array
     let n = a.nrows();
     // Entry (i, j) of op(A), and whether op(A) is lower triangular.
     let at = |i: usize, j: usize| {
-        if trans == Trans::Yes {
+        if trans != Trans::No {
             a[[j, i]]
         } else {
             a[[i, j]]
         }
     };
-    let lower = (uplo == Uplo::Lower) != (trans == Trans::Yes);
+    let lower = (uplo == Uplo::Lower) != (trans != Trans::No);
     for mut col in x.columns_mut() {
         if lower {
             for i in 0..n {

@@ -34,6 +34,15 @@ pub const AUTO_GEMM_RAYON_MIN_FLOPS: f64 = 2.0 * 32.0 * 32.0 * 32.0;
 /// GEMMs of their recursions.
 pub const AUTO_GEMM_PARALLEL_MIN_FLOPS: f64 = crate::parallel::level3::GEMM_PARALLEL_MIN_FLOPS;
 
+/// `threads`, or one below [`AUTO_GEMM_PARALLEL_MIN_FLOPS`].
+fn one_if_small_flops(op: Op, shape: Shape, threads: usize) -> usize {
+    if op.flops(shape) < AUTO_GEMM_PARALLEL_MIN_FLOPS {
+        1
+    } else {
+        threads
+    }
+}
+
 /// `auto`'s decision: engine, threads, and the rule's name.
 pub(crate) type Choice = (Engine, usize, &'static str);
 
@@ -82,7 +91,7 @@ pub(crate) fn choose_with(
     let cores = cores.max(1);
     let budget = |e: Engine| exec.threads_for(e).clamp(1, cores);
     if let Some(p) = profile {
-        let allowed = |e: Engine, t: usize| implements(e, op) && t <= budget(e);
+        let allowed = |e: Engine, t: usize| implements(e, op, dtype) && t <= budget(e);
         if let Some((engine, threads, source)) = p.choose(op, dtype, shape, allowed) {
             let rule = match source {
                 Source::Measured => "auto: tuning profile (measured by parla tune)",
@@ -129,7 +138,14 @@ fn builtin(
             "auto: blas (built-in rule; `parla tune` measures the others)",
         );
     }
-    let isa = match dtype {
+    if dtype.is_complex() {
+        return (
+            Engine::Blas,
+            one_if_small_flops(op, shape, blas_threads),
+            "auto: blas (complex: zgemm/cgemm; the rayon engines' 4M GEMM is not faster, see ARCHITECTURE.md)",
+        );
+    }
+    let isa = match dtype.real() {
         Dtype::F32 => exec.gemm_kernel::<f32>().isa,
         _ => exec.gemm_kernel::<f64>().isa,
     };

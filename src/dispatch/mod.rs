@@ -9,8 +9,10 @@
 //! to [`Path`]: the compiler then points at every operation that must handle it.
 
 pub(crate) mod auto;
+pub(crate) mod complex;
 pub(crate) mod factored;
 pub(crate) mod route;
+pub(crate) mod typed;
 
 use ndarray::{
     Array2, ArrayView, ArrayView1, ArrayView2, ArrayViewMut, ArrayViewMut1, ArrayViewMut2,
@@ -381,6 +383,6 @@ pub(crate) fn lstsq<T: Scalar>(
 ///
 /// # Errors
 /// [`Error::Unsupported`](crate::Error::Unsupported).
-pub(crate) fn check<T: Scalar>(exec: &Exec, op: Op) -> Result<()> {
-    plan(exec, op, T::KIND, Shape::Unknown).map(drop)
+pub(crate) fn check<T: crate::scalar::Field>(exec: &Exec, op: Op) -> Result<()> {
+    plan(exec, op, T::ELEMENT, Shape::Unknown).map(drop)
 }

@@ -7,18 +7,23 @@ use crate::exec::value::Exec;
 use crate::kernels::GemmKernel;
 use crate::op::{Dtype, Family, Op, Shape};
 use crate::parallel::{Kernels, Team};
-use crate::scalar::Scalar;
+use crate::scalar::Field;
 use crate::threads;
 
 use super::auto;
 
-/// Whether `engine` implements `op`.
-/// Today every engine implements every operation (the spectral family included, written over
-/// the rayon engines' level-3 operations in `factor/`); the check stays as the one place to
-/// refuse a pair.
-pub(crate) fn implements(engine: Engine, op: Op) -> bool {
-    let _ = (engine, op);
-    true
+/// Whether `engine` implements `op` on `dtype` operands.
+///
+/// Real types: every engine implements every operation (the spectral family included, written
+/// over the rayon engines' level-3 operations in `factor/`). Complex types: `blas` runs every
+/// complex operation parla has; the rayon engines run the GEMM family (four real GEMMs on the
+/// split parts) and refuse the rest with [`Error::Unsupported`] — never a silent call to
+/// another engine.
+pub(crate) fn implements(engine: Engine, op: Op, dtype: Dtype) -> bool {
+    match engine {
+        Engine::Blas | Engine::Auto => true,
+        Engine::Rayon | Engine::RayonBlas => !dtype.is_complex() || op.family() == Family::Gemm,
+    }
 }
 
 /// How the work of `op` is cut on `engine` with `threads` threads (for reports).
@@ -127,15 +132,16 @@ pub(crate) fn plan(exec: &Exec, op: Op, dtype: Dtype, shape: Shape) -> Result<Pl
     } else {
         (threads, rule)
     };
-    if !implements(engine, op) {
+    if !implements(engine, op, dtype) {
         return Err(Error::Unsupported {
             op: op.name(),
             engine,
         });
     }
-    let kernel = (engine == Engine::Rayon).then(|| match dtype {
+    // Complex GEMM on `rayon` runs the real kernel of the same precision.
+    let kernel = (engine == Engine::Rayon).then(|| match dtype.real() {
         Dtype::F32 => exec.gemm_kernel::<f32>(),
-        Dtype::F64 => exec.gemm_kernel::<f64>(),
+        _ => exec.gemm_kernel::<f64>(),
     });
     Ok(Plan {
         op,
@@ -153,8 +159,8 @@ pub(crate) fn plan(exec: &Exec, op: Op, dtype: Dtype, shape: Shape) -> Result<Pl
 ///
 /// # Errors
 /// As [`plan`]; [`Error::InvalidArgument`] when the pool's threads cannot be started.
-pub(crate) fn route<T: Scalar>(exec: &Exec, op: Op, shape: Shape) -> Result<Path> {
-    let p = plan(exec, op, T::KIND, shape)?;
+pub(crate) fn route<T: Field>(exec: &Exec, op: Op, shape: Shape) -> Result<Path> {
+    let p = plan(exec, op, T::ELEMENT, shape)?;
     Ok(match p.engine {
         Engine::RayonBlas => Path::Rayon {
             team: Team::new(p.threads)?,

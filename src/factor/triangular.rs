@@ -79,7 +79,7 @@ pub(crate) fn solve_triangular<T: Scalar>(
     x.assign(&b);
     let (view, lower) = match trans {
         Trans::No => (a, uplo == Uplo::Lower),
-        Trans::Yes => (a.t(), uplo == Uplo::Upper),
+        Trans::Yes | Trans::Conj => (a.t(), uplo == Uplo::Upper),
     };
     if !unit && crate::blas::has_subnormal_diagonal(&view) {
         // A subnormal diagonal entry: parts of the solution may overflow, where a GEMM update

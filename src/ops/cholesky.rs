@@ -7,7 +7,7 @@ use crate::dispatch;
 use crate::error::Result;
 use crate::exec::Exec;
 use crate::op::Op;
-use crate::scalar::Scalar;
+use crate::scalar::Field;
 use crate::validate::{blas_dims, finite_triangle, square};
 
 impl Exec {
@@ -28,7 +28,7 @@ impl Exec {
     /// assert_eq!(l, ndarray::array![[2.0f64, 0.0], [1.0, 2.0]]);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn cholesky<T: Scalar, S: Data<Elem = T>>(
+    pub fn cholesky<T: Field, S: Data<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
     ) -> Result<Array2<T>> {
@@ -40,7 +40,7 @@ impl Exec {
             dispatch::check::<T>(self, OP)?;
             return zeros_f(OP, 0, 0);
         }
-        dispatch::cholesky(self, a.view())
+        dispatch::typed::cholesky(self, a.view())
     }
 }
 
@@ -53,6 +53,6 @@ impl Exec {
 /// let err = parla::cholesky(&ndarray::array![[1.0f64, 2.0], [2.0, 1.0]]).unwrap_err();
 /// assert!(matches!(err, parla::Error::NotPositiveDefinite { index: 1, .. }));
 /// ```
-pub fn cholesky<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array2<T>> {
+pub fn cholesky<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array2<T>> {
     Exec::current()?.cholesky(a)
 }

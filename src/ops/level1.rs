@@ -7,8 +7,10 @@ use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::op::Op;
 use crate::real::scaled_norm;
+use crate::scalar::Field;
 use crate::scalar::Scalar;
 use crate::validate::blas_dims;
+use num_traits::{Float, Zero};
 
 fn same_len(op: &'static str, x: usize, y: usize) -> Result<()> {
     if x == y {
@@ -35,7 +37,7 @@ impl Exec {
     /// assert_eq!(parla::Exec::blas(1)?.dot(&x, &x)?, 14.0);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn dot<T: Scalar, SX: Data<Elem = T>, SY: Data<Elem = T>>(
+    pub fn dot<T: Field, SX: Data<Elem = T>, SY: Data<Elem = T>>(
         &self,
         x: &ArrayBase<SX, Ix1>,
         y: &ArrayBase<SY, Ix1>,
@@ -46,7 +48,37 @@ impl Exec {
             dispatch::check::<T>(self, Op::Dot)?;
             return Ok(T::zero());
         }
-        dispatch::dot(self, x.view(), y.view())
+        dispatch::typed::dot(self, x.view(), y.view(), false)
+    }
+
+    /// Dot product with the first vector conjugated, `xᴴy = Σ conj(xᵢ) yᵢ` (numpy's `np.vdot`;
+    /// BLAS `dotc`). The same as [`Exec::dot`] for real types. Zero for empty vectors.
+    ///
+    /// Engines: as [`Exec::dot`] for real types; `blas` only for complex types.
+    ///
+    /// # Errors
+    /// As [`Exec::dot`]; [`Error::Unsupported`] for complex vectors on the rayon engines.
+    ///
+    /// ```
+    /// use parla::c64;
+    /// let x = ndarray::array![c64::new(1.0, 2.0), c64::new(0.0, 1.0)];
+    /// let blas = parla::Exec::blas(1)?;
+    /// assert_eq!(blas.vdot(&x, &x)?, c64::new(6.0, 0.0)); // ‖x‖²
+    /// assert_eq!(blas.dot(&x, &x)?, c64::new(-4.0, 4.0)); // Σ xᵢ², no conjugation
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn vdot<T: Field, SX: Data<Elem = T>, SY: Data<Elem = T>>(
+        &self,
+        x: &ArrayBase<SX, Ix1>,
+        y: &ArrayBase<SY, Ix1>,
+    ) -> Result<T> {
+        same_len("vdot", x.len(), y.len())?;
+        blas_dims("vdot", &[("length", x.len())])?;
+        if x.is_empty() {
+            dispatch::check::<T>(self, Op::Dot)?;
+            return Ok(T::zero());
+        }
+        dispatch::typed::dot(self, x.view(), y.view(), true)
     }
 
     /// `y ← α x + y`, in place.
@@ -63,7 +95,7 @@ impl Exec {
     /// assert_eq!(y, ndarray::array![12.0, 24.0]);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn axpy<T: Scalar, SX: Data<Elem = T>, SY: DataMut<Elem = T>>(
+    pub fn axpy<T: Field, SX: Data<Elem = T>, SY: DataMut<Elem = T>>(
         &self,
         alpha: T,
         x: &ArrayBase<SX, Ix1>,
@@ -74,7 +106,7 @@ impl Exec {
         if x.is_empty() {
             return dispatch::check::<T>(self, Op::Axpy);
         }
-        dispatch::axpy(self, alpha, x.view(), &mut y.view_mut())
+        dispatch::typed::axpy(self, alpha, x.view(), y.view_mut())
     }
 
     /// `x ← α x`, in place. With `α = 0` the result is zero even where `x` held NaN or ±Inf
@@ -123,19 +155,33 @@ impl Exec {
     /// assert_eq!(parla::Exec::blas(1)?.nrm2(&x)?, 5.0e300);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn nrm2<T: Scalar, S: Data<Elem = T>>(&self, x: &ArrayBase<S, Ix1>) -> Result<T> {
+    pub fn nrm2<T: Field, S: Data<Elem = T>>(&self, x: &ArrayBase<S, Ix1>) -> Result<T::Real> {
         blas_dims("nrm2", &[("length", x.len())])?;
         if x.is_empty() {
             dispatch::check::<T>(self, Op::Nrm2)?;
-            return Ok(T::zero());
+            return Ok(T::Real::zero());
         }
-        let r = dispatch::nrm2(self, x.view())?;
-        let suspicious = !r.is_finite() || (r == T::zero() || r < T::min_positive_value());
+        let r = dispatch::typed::nrm2(self, x.view())?;
+        let suspicious =
+            !r.is_finite() || (r == T::Real::zero() || r < T::Real::min_positive_value());
         if suspicious {
-            return Ok(scaled_norm(x.iter().copied()));
+            // Both parts of every element (the imaginary parts of a real vector are zeros,
+            // which do not change the result).
+            return Ok(scaled_norm(x.iter().flat_map(|z| [z.re(), z.im()])));
         }
         Ok(r)
     }
+}
+
+/// [`Exec::vdot`] with the process defaults.
+///
+/// # Errors
+/// As [`Exec::vdot`], plus [`Error::InvalidEnv`].
+pub fn vdot<T: Field, SX: Data<Elem = T>, SY: Data<Elem = T>>(
+    x: &ArrayBase<SX, Ix1>,
+    y: &ArrayBase<SY, Ix1>,
+) -> Result<T> {
+    Exec::current()?.vdot(x, y)
 }
 
 /// [`Exec::dot`] with the process defaults.
@@ -147,7 +193,7 @@ impl Exec {
 /// assert_eq!(parla::dot(&ndarray::array![1.0, 2.0], &ndarray::array![3.0, 4.0])?, 11.0);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn dot<T: Scalar, SX: Data<Elem = T>, SY: Data<Elem = T>>(
+pub fn dot<T: Field, SX: Data<Elem = T>, SY: Data<Elem = T>>(
     x: &ArrayBase<SX, Ix1>,
     y: &ArrayBase<SY, Ix1>,
 ) -> Result<T> {
@@ -165,7 +211,7 @@ pub fn dot<T: Scalar, SX: Data<Elem = T>, SY: Data<Elem = T>>(
 /// assert_eq!(y, ndarray::array![0.0, -1.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn axpy<T: Scalar, SX: Data<Elem = T>, SY: DataMut<Elem = T>>(
+pub fn axpy<T: Field, SX: Data<Elem = T>, SY: DataMut<Elem = T>>(
     alpha: T,
     x: &ArrayBase<SX, Ix1>,
     y: &mut ArrayBase<SY, Ix1>,
@@ -197,6 +243,6 @@ pub fn scal<T: Scalar, S: DataMut<Elem = T>>(alpha: T, x: &mut ArrayBase<S, Ix1>
 /// assert_eq!(parla::blas_level::nrm2(&ndarray::array![3.0f32, 4.0])?, 5.0);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn nrm2<T: Scalar, S: Data<Elem = T>>(x: &ArrayBase<S, Ix1>) -> Result<T> {
+pub fn nrm2<T: Field, S: Data<Elem = T>>(x: &ArrayBase<S, Ix1>) -> Result<T::Real> {
     Exec::current()?.nrm2(x)
 }

@@ -8,7 +8,7 @@ use crate::dispatch;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::op::Op;
-use crate::scalar::Scalar;
+use crate::scalar::Field;
 use crate::validate::blas_dims;
 
 impl Exec {
@@ -41,17 +41,16 @@ impl Exec {
         y: &mut ArrayBase<SY, Ix1>,
     ) -> Result<()>
     where
-        T: Scalar,
+        T: Field,
         SA: Data<Elem = T>,
         SX: Data<Elem = T>,
         SY: DataMut<Elem = T>,
     {
         const OP: Op = Op::Gemv;
-        let a = match ta {
-            Trans::No => a.view(),
-            Trans::Yes => a.t(),
+        let (m, n) = match ta {
+            Trans::No => a.dim(),
+            Trans::Yes | Trans::Conj => a.t().dim(),
         };
-        let (m, n) = a.dim();
         if x.len() != n {
             return Err(Error::ShapeMismatch {
                 op: OP.name(),
@@ -79,7 +78,7 @@ impl Exec {
             }
             return Ok(());
         }
-        dispatch::gemv(self, OP, alpha, a, x.view(), beta, &mut y.view_mut())
+        dispatch::typed::gemv(self, OP, alpha, a.view(), ta, x.view(), beta, y.view_mut())
     }
 
     /// Matrix-vector product `A x` as a new vector.
@@ -100,7 +99,7 @@ impl Exec {
         x: &ArrayBase<SX, Ix1>,
     ) -> Result<Array1<T>>
     where
-        T: Scalar,
+        T: Field,
         SA: Data<Elem = T>,
         SX: Data<Elem = T>,
     {
@@ -142,7 +141,7 @@ pub fn gemv<T, SA, SX, SY>(
     y: &mut ArrayBase<SY, Ix1>,
 ) -> Result<()>
 where
-    T: Scalar,
+    T: Field,
     SA: Data<Elem = T>,
     SX: Data<Elem = T>,
     SY: DataMut<Elem = T>,
@@ -162,7 +161,7 @@ where
 /// ```
 pub fn matvec<T, SA, SX>(a: &ArrayBase<SA, Ix2>, x: &ArrayBase<SX, Ix1>) -> Result<Array1<T>>
 where
-    T: Scalar,
+    T: Field,
     SA: Data<Elem = T>,
     SX: Data<Elem = T>,
 {

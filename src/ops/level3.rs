@@ -8,13 +8,13 @@ use crate::dispatch;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::op::Op;
-use crate::scalar::Scalar;
+use crate::scalar::Field;
 use crate::validate::blas_dims;
 
 fn op_view<T, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>, t: Trans) -> ndarray::ArrayView2<'_, T> {
     match t {
         Trans::No => a.view(),
-        Trans::Yes => a.t(),
+        Trans::Yes | Trans::Conj => a.t(),
     }
 }
 
@@ -46,7 +46,7 @@ impl Exec {
         b: &ArrayBase<SB, Ix2>,
     ) -> Result<Array2<T>>
     where
-        T: Scalar,
+        T: Field,
         SA: Data<Elem = T>,
         SB: Data<Elem = T>,
     {
@@ -65,14 +65,16 @@ impl Exec {
             dispatch::check::<T>(self, OP)?;
             return Ok(c);
         }
-        dispatch::gemm(
+        dispatch::typed::gemm(
             self,
             OP,
             T::one(),
             a.view(),
+            Trans::No,
             b.view(),
+            Trans::No,
             T::zero(),
-            &mut c.view_mut(),
+            c.view_mut(),
         )?;
         Ok(c)
     }
@@ -112,14 +114,14 @@ impl Exec {
         c: &mut ArrayBase<SC, Ix2>,
     ) -> Result<()>
     where
-        T: Scalar,
+        T: Field,
         SA: Data<Elem = T>,
         SB: Data<Elem = T>,
         SC: DataMut<Elem = T>,
     {
         const OP: Op = Op::Gemm;
-        let (a, b) = (op_view(a, ta), op_view(b, tb));
-        let ((m, k), (k2, n)) = (a.dim(), b.dim());
+        let (oa, ob) = (op_view(a, ta), op_view(b, tb));
+        let ((m, k), (k2, n)) = (oa.dim(), ob.dim());
         if k != k2 {
             return Err(Error::ShapeMismatch {
                 op: OP.name(),
@@ -147,7 +149,17 @@ impl Exec {
             }
             return Ok(());
         }
-        dispatch::gemm(self, OP, alpha, a, b, beta, &mut c.view_mut())
+        dispatch::typed::gemm(
+            self,
+            OP,
+            alpha,
+            a.view(),
+            ta,
+            b.view(),
+            tb,
+            beta,
+            c.view_mut(),
+        )
     }
 }
 
@@ -163,7 +175,7 @@ impl Exec {
 /// ```
 pub fn matmul<T, SA, SB>(a: &ArrayBase<SA, Ix2>, b: &ArrayBase<SB, Ix2>) -> Result<Array2<T>>
 where
-    T: Scalar,
+    T: Field,
     SA: Data<Elem = T>,
     SB: Data<Elem = T>,
 {
@@ -194,7 +206,7 @@ pub fn gemm<T, SA, SB, SC>(
     c: &mut ArrayBase<SC, Ix2>,
 ) -> Result<()>
 where
-    T: Scalar,
+    T: Field,
     SA: Data<Elem = T>,
     SB: Data<Elem = T>,
     SC: DataMut<Elem = T>,

@@ -1,6 +1,6 @@
 //! LU with partial pivoting and what is built on it: `solve`, `lu`, `inv`, `det`, `slogdet`.
 
-use ndarray::{s, Array2, ArrayBase, Data, Ix2};
+use ndarray::{s, Array2, ArrayBase, ArrayView2, Data, Ix2};
 
 use crate::alloc::zeros_f;
 use crate::decomp::{Lu, LuPacked};
@@ -10,7 +10,7 @@ use crate::exec::Exec;
 use crate::op::Op;
 use crate::ops::Rhs;
 use crate::real::{frexp, ldexp};
-use crate::scalar::Scalar;
+use crate::scalar::{typed, Field, Scalar};
 use crate::validate::{blas_dims, finite, square};
 
 /// Row `i` of `L U` is row `perm[i]` of `A`, from LAPACK's sequence of interchanges.
@@ -80,7 +80,7 @@ impl Exec {
     /// assert!((x[0] - 0.8).abs() < 1e-12 && (x[1] - 1.4).abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn solve<T: Scalar, SA: Data<Elem = T>, B: Rhs<T>>(
+    pub fn solve<T: Field, SA: Data<Elem = T>, B: Rhs<T>>(
         &self,
         a: &ArrayBase<SA, Ix2>,
         b: &B,
@@ -102,7 +102,7 @@ impl Exec {
             dispatch::check::<T>(self, OP)?;
             return Ok(B::from_matrix(zeros_f(OP, 0, bm.ncols())?));
         }
-        dispatch::solve(self, a.view(), bm).map(B::from_matrix)
+        dispatch::typed::solve(self, a.view(), bm).map(B::from_matrix)
     }
 
     /// LU factorization with partial pivoting `A = P L U` of an `m × n` matrix (scipy's
@@ -120,7 +120,11 @@ impl Exec {
     /// assert!((back - &a).iter().all(|d| d.abs() < 1e-12));
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn lu<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<Lu<T>> {
+    pub fn lu<T: Field, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<Lu<T>> {
+        routed_lu(self, a.view())
+    }
+
+    fn lu_real<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<Lu<T>> {
         const OP: Op = Op::Lu;
         let (m, n) = a.dim();
         let k = m.min(n);
@@ -164,7 +168,7 @@ impl Exec {
     /// assert!((ai[[0, 0]] - 0.6).abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn inv<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<Array2<T>> {
+    pub fn inv<T: Field, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<Array2<T>> {
         const OP: Op = Op::Inv;
         let n = square(OP, a)?;
         blas_dims(OP, &[("rows", n)])?;
@@ -173,7 +177,7 @@ impl Exec {
             dispatch::check::<T>(self, OP)?;
             return zeros_f(OP, 0, 0);
         }
-        dispatch::inv(self, a.view())
+        dispatch::typed::inv(self, a.view())
     }
 
     /// Determinant of a square matrix from its LU factors (numpy's `linalg.det`): `1` for a
@@ -190,7 +194,11 @@ impl Exec {
     /// assert!((parla::Exec::blas(1)?.det(&a)? + 2.0).abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn det<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<T> {
+    pub fn det<T: Field, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<T> {
+        routed_det(self, a.view())
+    }
+
+    fn det_real<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<T> {
         const OP: Op = Op::Det;
         let n = square(OP, a)?;
         blas_dims(OP, &[("rows", n)])?;
@@ -221,7 +229,14 @@ impl Exec {
     /// assert!((logdet - 600.0 * 10f64.ln()).abs() < 1e-9);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn slogdet<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<(T, T)> {
+    pub fn slogdet<T: Field, S: Data<Elem = T>>(
+        &self,
+        a: &ArrayBase<S, Ix2>,
+    ) -> Result<(T, T::Real)> {
+        routed_slogdet(self, a.view())
+    }
+
+    fn slogdet_real<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<(T, T)> {
         const OP: Op = Op::Slogdet;
         let n = square(OP, a)?;
         blas_dims(OP, &[("rows", n)])?;
@@ -248,6 +263,27 @@ impl Exec {
     }
 }
 
+typed! {
+    fn routed_lu<'l, T>(exec: &'l Exec, a: ArrayView2<'l, T>) -> Result<Lu<T>> {
+        real => exec.lu_real(&a),
+        complex => exec.lu_complex(a),
+    }
+}
+
+typed! {
+    fn routed_det<'l, T>(exec: &'l Exec, a: ArrayView2<'l, T>) -> Result<T> {
+        real => exec.det_real(&a),
+        complex => exec.det_complex(a),
+    }
+}
+
+typed! {
+    fn routed_slogdet<'l, T>(exec: &'l Exec, a: ArrayView2<'l, T>) -> Result<(T, T::Real)> {
+        real => exec.slogdet_real(&a),
+        complex => exec.slogdet_complex(a),
+    }
+}
+
 /// [`Exec::solve`] with the process defaults.
 ///
 /// # Errors
@@ -258,7 +294,7 @@ impl Exec {
 /// assert_eq!(x, ndarray::array![[1.0f64], [0.5]]);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn solve<T: Scalar, SA: Data<Elem = T>, B: Rhs<T>>(
+pub fn solve<T: Field, SA: Data<Elem = T>, B: Rhs<T>>(
     a: &ArrayBase<SA, Ix2>,
     b: &B,
 ) -> Result<B::Out> {
@@ -275,7 +311,7 @@ pub fn solve<T: Scalar, SA: Data<Elem = T>, B: Rhs<T>>(
 /// assert_eq!(f.perm, vec![1, 0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn lu<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Lu<T>> {
+pub fn lu<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Lu<T>> {
     Exec::current()?.lu(a)
 }
 
@@ -288,7 +324,7 @@ pub fn lu<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Lu<T>> 
 /// assert_eq!(parla::inv(&ndarray::array![[2.0f64]])?, ndarray::array![[0.5]]);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn inv<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array2<T>> {
+pub fn inv<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array2<T>> {
     Exec::current()?.inv(a)
 }
 
@@ -301,7 +337,7 @@ pub fn inv<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array2
 /// assert_eq!(parla::det(&ndarray::Array2::<f64>::zeros((0, 0)))?, 1.0);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn det<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<T> {
+pub fn det<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<T> {
     Exec::current()?.det(a)
 }
 
@@ -315,7 +351,7 @@ pub fn det<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<T> {
 /// assert_eq!((s, l), (0.0, f64::NEG_INFINITY));
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn slogdet<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<(T, T)> {
+pub fn slogdet<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<(T, T::Real)> {
     Exec::current()?.slogdet(a)
 }
 

@@ -3,6 +3,7 @@
 //! runs it with the process defaults ([`Exec::current`](crate::Exec::current)).
 
 pub mod cholesky;
+pub(crate) mod complex;
 pub mod eig;
 pub mod eigh;
 pub mod elementwise;
@@ -22,7 +23,7 @@ pub mod triangular;
 
 use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Ix1, Ix2};
 
-use crate::scalar::Scalar;
+use crate::scalar::Field;
 
 mod sealed {
     pub trait Sealed {}
@@ -48,7 +49,7 @@ pub trait Rhs<T>: sealed::Sealed {
     fn check_finite(&self, op: crate::Op) -> crate::Result<()>;
 }
 
-impl<T: Scalar, S: Data<Elem = T>> Rhs<T> for ArrayBase<S, Ix1> {
+impl<T: Field, S: Data<Elem = T>> Rhs<T> for ArrayBase<S, Ix1> {
     type Out = Array1<T>;
     fn as_matrix(&self) -> ArrayView2<'_, T> {
         self.view().insert_axis(Axis(1))
@@ -64,7 +65,7 @@ impl<T: Scalar, S: Data<Elem = T>> Rhs<T> for ArrayBase<S, Ix1> {
     }
 }
 
-impl<T: Scalar, S: Data<Elem = T>> Rhs<T> for ArrayBase<S, Ix2> {
+impl<T: Field, S: Data<Elem = T>> Rhs<T> for ArrayBase<S, Ix2> {
     type Out = Array2<T>;
     fn as_matrix(&self) -> ArrayView2<'_, T> {
         self.view()
@@ -81,6 +82,6 @@ impl<T: Scalar, S: Data<Elem = T>> Rhs<T> for ArrayBase<S, Ix2> {
 }
 
 /// `n × n` identity, for results of empty inputs.
-pub(crate) fn eye<T: Scalar>(n: usize) -> Array2<T> {
+pub(crate) fn eye<T: Field>(n: usize) -> Array2<T> {
     Array2::eye(n)
 }

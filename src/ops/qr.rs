@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::exec::Exec;
 use crate::op::Op;
 use crate::ops::eye;
-use crate::scalar::Scalar;
+use crate::scalar::Field;
 use crate::validate::{blas_dims, finite};
 
 impl Exec {
@@ -31,7 +31,7 @@ impl Exec {
     /// assert!((f.q.dot(&f.r) - &a).iter().all(|d| d.abs() < 1e-12));
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn qr<T: Scalar, S: Data<Elem = T>>(
+    pub fn qr<T: Field, S: Data<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
         mode: QrMode,
@@ -54,7 +54,7 @@ impl Exec {
                 },
             });
         }
-        dispatch::qr(self, a.view(), mode)
+        dispatch::typed::qr(self, a.view(), mode)
     }
 }
 
@@ -68,6 +68,6 @@ impl Exec {
 /// assert_eq!(f.r[[1, 0]], 0.0);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn qr<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>, mode: QrMode) -> Result<Qr<T>> {
+pub fn qr<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>, mode: QrMode) -> Result<Qr<T>> {
     Exec::current()?.qr(a, mode)
 }

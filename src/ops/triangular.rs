@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::op::Op;
 use crate::ops::Rhs;
-use crate::scalar::Scalar;
+use crate::scalar::Field;
 use crate::validate::{blas_dims, finite_triangle, square};
 
 impl Exec {
@@ -30,7 +30,7 @@ impl Exec {
     /// assert_eq!(x, ndarray::array![1.0, 2.0]);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn solve_triangular<T: Scalar, SA: Data<Elem = T>, B: Rhs<T>>(
+    pub fn solve_triangular<T: Field, SA: Data<Elem = T>, B: Rhs<T>>(
         &self,
         a: &ArrayBase<SA, Ix2>,
         b: &B,
@@ -55,7 +55,7 @@ impl Exec {
             dispatch::check::<T>(self, OP)?;
             return Ok(B::from_matrix(zeros_f(OP, 0, bm.ncols())?));
         }
-        dispatch::solve_triangular(self, a.view(), bm, uplo, trans, diag).map(B::from_matrix)
+        dispatch::typed::solve_triangular(self, a.view(), bm, uplo, trans, diag).map(B::from_matrix)
     }
 }
 
@@ -71,7 +71,7 @@ impl Exec {
 /// assert_eq!(x, ndarray::array![2.0, 1.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn solve_triangular<T: Scalar, SA: Data<Elem = T>, B: Rhs<T>>(
+pub fn solve_triangular<T: Field, SA: Data<Elem = T>, B: Rhs<T>>(
     a: &ArrayBase<SA, Ix2>,
     b: &B,
     uplo: Uplo,

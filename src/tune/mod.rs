@@ -318,6 +318,10 @@ impl Profile {
         shape: Shape,
         allowed: impl Fn(Engine, usize) -> bool + Copy,
     ) -> Option<(Engine, usize, Source)> {
+        if dtype.is_complex() {
+            // No complex measurements: the real ones do not stand for complex code.
+            return None;
+        }
         let measured = proxy(op)?;
         let class = ShapeClass::of(shape)?;
         let size = characteristic_size(shape)?;

@@ -116,7 +116,7 @@ fn qr_and_triangular_with_tiny_blocks() {
                         .unwrap();
                     let op = match trans {
                         Trans::No => tri.clone(),
-                        Trans::Yes => tri.t().to_owned(),
+                        Trans::Yes | Trans::Conj => tri.t().to_owned(),
                     };
                     let r = ref_matmul(&op.view(), &x.view()) - &b;
                     let scale = fro(&op.view()) * fro(&x.view()) + fro(&b.view());

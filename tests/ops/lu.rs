@@ -900,7 +900,7 @@ fn bug_subnormal_pivot_gives_nan() {
         (x[0] - 1.0).abs() < 1e-15 && (x[1] - 2.0).abs() < 1e-15,
         "{x}"
     );
-    let b = ndarray::array![[1e-310, 1.0], [1e-310, 0.0]];
+    let b = ndarray::array![[1e-310f64, 1.0], [1e-310, 0.0]];
     let (sign, logabs) = parla::slogdet(&b).unwrap();
     assert_eq!(sign, -1.0);
     assert!((logabs - 1e-310f64.ln()).abs() < 1e-12, "log|det| {logabs}");

@@ -10,6 +10,7 @@ mod common;
 
 mod batch;
 mod cholesky;
+mod complex;
 mod eig;
 mod eigh;
 mod elementwise;

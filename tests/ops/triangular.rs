@@ -141,7 +141,7 @@ fn all_cases_on<T: Scalar>(seed: u64, one: &Exec, vectors: bool) {
                     for trans in TRANS {
                         let opt = match trans {
                             Trans::No => t.clone(),
-                            Trans::Yes => t.t().to_owned(),
+                            Trans::Yes | Trans::Conj => t.t().to_owned(),
                         };
                         for (li, layout) in LAYOUTS.into_iter().enumerate() {
                             let ctx = format!(
@@ -478,7 +478,7 @@ fn rayon_engines_large_and_many_right_hand_sides() {
                         for trans in TRANS {
                             let opt = match trans {
                                 Trans::No => tt.clone(),
-                                Trans::Yes => tt.t().to_owned(),
+                                Trans::Yes | Trans::Conj => tt.t().to_owned(),
                             };
                             let x = exec.solve_triangular(&at, &b, uplo, trans, diag).unwrap();
                             let r = solve_ratio(&opt.view(), &x.view(), &b.view(), e);

@@ -7,3 +7,4 @@
 
 pub(crate) mod blas_panels;
 pub(crate) mod blis_loops;
+pub(crate) mod complex;

@@ -1,0 +1,526 @@
+//! The complex operations of the `blas` engine (`c32`, `c64`): cblas with an explicit row-major
+//! layout for the level 1–3 routines (operands in C order are read in place; others are copied
+//! once), column-major LAPACK on a Fortran-order copy for the factorizations.
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, ShapeBuilder};
+
+use crate::blas::ffi::{ComplexFfi, CBLAS_LAYOUT, CBLAS_TRANSPOSE};
+use crate::blas::{buffer, check_info, workspace_len};
+use crate::decomp::Trans;
+use crate::error::{Error, Result};
+use crate::threads::openblas;
+
+const ROW: CBLAS_LAYOUT = CBLAS_LAYOUT::CblasRowMajor;
+
+fn cblas_trans(t: Trans) -> CBLAS_TRANSPOSE {
+    match t {
+        Trans::No => CBLAS_TRANSPOSE::CblasNoTrans,
+        Trans::Yes => CBLAS_TRANSPOSE::CblasTrans,
+        Trans::Conj => CBLAS_TRANSPOSE::CblasConjTrans,
+    }
+}
+
+/// A `rows × cols` Fortran-order array of zeros with `a` in its top-left corner.
+fn fortran_in<C: ComplexFfi>(
+    op: &'static str,
+    a: ArrayView2<C>,
+    rows: usize,
+    cols: usize,
+) -> Result<Array2<C>> {
+    let v = buffer::<C>(op, rows.saturating_mul(cols))?;
+    let mut f = Array2::from_shape_vec((rows, cols).f(), v).expect("rows·cols elements");
+    let (m, n) = a.dim();
+    f.slice_mut(ndarray::s![..m, ..n]).assign(&a);
+    Ok(f)
+}
+
+fn fortran<C: ComplexFfi>(op: &'static str, a: ArrayView2<C>) -> Result<Array2<C>> {
+    let (m, n) = a.dim();
+    fortran_in(op, a, m, n)
+}
+
+/// `C ← α op(A) op(B) + β C` (`k ≥ 1`; `op` = none, transpose or conjugate transpose).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    alpha: C,
+    a: ArrayView2<C>,
+    ta: Trans,
+    b: ArrayView2<C>,
+    tb: Trans,
+    beta: C,
+    c: &mut ArrayViewMut2<C>,
+) -> Result<()> {
+    let (m, n) = c.dim();
+    let k = if ta == Trans::No {
+        a.ncols()
+    } else {
+        a.nrows()
+    };
+    if !c.is_standard_layout() {
+        let v = buffer::<C>(op, m * n)?;
+        let mut tmp = Array2::from_shape_vec((m, n), v).expect("m·n elements");
+        if beta != C::zero() {
+            tmp.assign(c);
+        }
+        gemm(op, threads, alpha, a, ta, b, tb, beta, &mut tmp.view_mut())?;
+        c.assign(&tmp);
+        return Ok(());
+    }
+    let (a, b) = (a.as_standard_layout(), b.as_standard_layout());
+    let (lda, ldb) = (a.ncols().max(1) as i32, b.ncols().max(1) as i32);
+    let cp = c.as_mut_ptr();
+    // SAFETY: A, B, C are C-contiguous with the given leading dimensions; dimensions fit i32
+    // (checked at the boundary); C is exclusively borrowed.
+    openblas::with_threads(threads, || unsafe {
+        C::gemm(
+            ROW,
+            cblas_trans(ta),
+            cblas_trans(tb),
+            m as i32,
+            n as i32,
+            k as i32,
+            alpha,
+            a.as_ptr(),
+            lda,
+            b.as_ptr(),
+            ldb,
+            beta,
+            cp,
+            n.max(1) as i32,
+        )
+    });
+    Ok(())
+}
+
+/// `y ← α op(A) x + β y` for a non-empty `A`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemv<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    alpha: C,
+    a: ArrayView2<C>,
+    ta: Trans,
+    x: ArrayView1<C>,
+    beta: C,
+    y: &mut ArrayViewMut1<C>,
+) -> Result<()> {
+    if y.as_slice().is_none() {
+        let mut tmp = Array1::from_vec(buffer::<C>(op, y.len())?);
+        if beta != C::zero() {
+            tmp.assign(y);
+        }
+        gemv(op, threads, alpha, a, ta, x, beta, &mut tmp.view_mut())?;
+        y.assign(&tmp);
+        return Ok(());
+    }
+    let (m, n) = a.dim();
+    let (a, x) = (a.as_standard_layout(), x.as_standard_layout());
+    let yp = y.as_mut_ptr();
+    // SAFETY: as gemm; x and y are contiguous.
+    openblas::with_threads(threads, || unsafe {
+        C::gemv(
+            ROW,
+            cblas_trans(ta),
+            m as i32,
+            n as i32,
+            alpha,
+            a.as_ptr(),
+            n.max(1) as i32,
+            x.as_ptr(),
+            1,
+            beta,
+            yp,
+            1,
+        )
+    });
+    Ok(())
+}
+
+/// `Σ xᵢ yᵢ`, or `Σ conj(xᵢ) yᵢ` with `conj_x`.
+pub(crate) fn dot<C: ComplexFfi>(
+    threads: usize,
+    x: ArrayView1<C>,
+    y: ArrayView1<C>,
+    conj_x: bool,
+) -> C {
+    let (x, y) = (x.as_standard_layout(), y.as_standard_layout());
+    let n = x.len() as i32;
+    // SAFETY: contiguous vectors of length n (checked equal and within i32 at the boundary).
+    openblas::with_threads(threads, || unsafe {
+        if conj_x {
+            C::dotc(n, x.as_ptr(), 1, y.as_ptr(), 1)
+        } else {
+            C::dotu(n, x.as_ptr(), 1, y.as_ptr(), 1)
+        }
+    })
+}
+
+/// `y ← α x + y`.
+pub(crate) fn axpy<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    alpha: C,
+    x: ArrayView1<C>,
+    y: &mut ArrayViewMut1<C>,
+) -> Result<()> {
+    if y.as_slice().is_none() {
+        let mut tmp = y.to_owned();
+        axpy(op, threads, alpha, x, &mut tmp.view_mut())?;
+        y.assign(&tmp);
+        return Ok(());
+    }
+    let x = x.as_standard_layout();
+    let n = x.len() as i32;
+    let yp = y.as_mut_ptr();
+    // SAFETY: contiguous vectors of length n; y exclusively borrowed.
+    openblas::with_threads(threads, || unsafe {
+        C::axpy(n, alpha, x.as_ptr(), 1, yp, 1)
+    });
+    Ok(())
+}
+
+/// `‖x‖₂` (scaled, no overflow).
+pub(crate) fn nrm2<C: ComplexFfi>(threads: usize, x: ArrayView1<C>) -> C::Part {
+    let x = x.as_standard_layout();
+    // SAFETY: contiguous vector.
+    openblas::with_threads(threads, || unsafe {
+        C::nrm2(x.len() as i32, x.as_ptr(), 1)
+    })
+}
+
+/// LU with partial pivoting of a non-empty `m × n` matrix: the packed factors (Fortran order),
+/// the 0-based row interchanges, and the first zero pivot (LAPACK's `info > 0`), if any.
+pub(crate) fn getrf<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    a: ArrayView2<C>,
+) -> Result<(Array2<C>, Vec<usize>, Option<usize>)> {
+    let (m, n) = a.dim();
+    let mut f = fortran(op, a)?;
+    let mut ipiv = buffer::<i32>(op, m.min(n))?;
+    let (fp, ip) = (f.as_mut_ptr(), ipiv.as_mut_ptr());
+    // SAFETY: f is m × n column-major with lda = m; ipiv holds min(m, n) entries.
+    let info = openblas::with_threads_lapack(threads, || unsafe {
+        C::getrf(m as i32, n as i32, fp, m.max(1) as i32, ip)
+    });
+    check_info(op, "getrf", info)?;
+    let swaps = ipiv.iter().map(|&p| p as usize - 1).collect();
+    let zero = (info > 0).then(|| info as usize - 1);
+    Ok((f, swaps, zero))
+}
+
+fn pivots(swaps: &[usize]) -> Vec<i32> {
+    swaps.iter().map(|&p| p as i32 + 1).collect()
+}
+
+/// `X = A⁻¹ B` for a non-empty square `A` by `getrf` + `getrs`.
+pub(crate) fn solve<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    a: ArrayView2<C>,
+    b: ArrayView2<C>,
+) -> Result<Array2<C>> {
+    let (lu, swaps, zero) = getrf(op, threads, a)?;
+    if let Some(pivot) = zero {
+        return Err(Error::Singular { op, pivot });
+    }
+    let n = a.nrows();
+    let nrhs = b.ncols();
+    let mut x = fortran(op, b)?;
+    let ipiv = pivots(&swaps);
+    let xp = x.as_mut_ptr();
+    // SAFETY: lu is n × n column-major, x n × nrhs column-major, ipiv n entries.
+    let info = openblas::with_threads_lapack(threads, || unsafe {
+        C::getrs(
+            b'N',
+            n as i32,
+            nrhs as i32,
+            lu.as_ptr(),
+            n.max(1) as i32,
+            ipiv.as_ptr(),
+            xp,
+            n.max(1) as i32,
+        )
+    });
+    check_info(op, "getrs", info)?;
+    Ok(x)
+}
+
+/// `A⁻¹` for a non-empty square `A` by `getrf` + `getri`.
+pub(crate) fn inv<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    a: ArrayView2<C>,
+) -> Result<Array2<C>> {
+    let (mut lu, swaps, zero) = getrf(op, threads, a)?;
+    if let Some(pivot) = zero {
+        return Err(Error::Singular { op, pivot });
+    }
+    let n = a.nrows() as i32;
+    let ipiv = pivots(&swaps);
+    let lp = lu.as_mut_ptr();
+    let mut q = C::zero();
+    // SAFETY: workspace query (lwork = -1) writes one element.
+    let info = unsafe { C::getri(n, lp, n, ipiv.as_ptr(), &mut q, -1) };
+    check_info(op, "getri", info)?;
+    let lwork = workspace_len(op, q.split().0, n as usize)?;
+    let mut work = buffer::<C>(op, lwork as usize)?;
+    let wp = work.as_mut_ptr();
+    // SAFETY: lu is n × n column-major; work holds lwork elements.
+    let info = openblas::with_threads_lapack(threads, || unsafe {
+        C::getri(n, lp, n, ipiv.as_ptr(), wp, lwork)
+    });
+    check_info(op, "getri", info)?;
+    Ok(lu)
+}
+
+/// Lower `L` with `A = L Lᴴ` for a non-empty Hermitian positive definite `A` (its lower
+/// triangle is read; the imaginary parts of the diagonal are ignored, as LAPACK does).
+pub(crate) fn cholesky<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    a: ArrayView2<C>,
+) -> Result<Array2<C>> {
+    let n = a.nrows();
+    let mut f = fortran(op, a)?;
+    let fp = f.as_mut_ptr();
+    // SAFETY: f is n × n column-major.
+    let info = openblas::with_threads_lapack(threads, || unsafe {
+        C::potrf(b'L', n as i32, fp, n.max(1) as i32)
+    });
+    check_info(op, "potrf", info)?;
+    if info > 0 {
+        return Err(Error::NotPositiveDefinite {
+            op,
+            index: info as usize - 1,
+        });
+    }
+    for j in 1..n {
+        f.slice_mut(ndarray::s![..j, j]).fill(C::zero());
+    }
+    Ok(f)
+}
+
+/// `A = Q R` of a non-empty `m × n` matrix: `Q` with `q_cols` orthonormal columns (`min(m, n)`
+/// or `m`), `R` with `q_cols` rows.
+pub(crate) fn qr<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    a: ArrayView2<C>,
+    q_cols: usize,
+) -> Result<(Array2<C>, Array2<C>)> {
+    let (m, n) = a.dim();
+    let k = m.min(n);
+    let cols = n.max(q_cols);
+    let mut f = fortran_in(op, a, m, cols)?;
+    let mut tau = buffer::<C>(op, k)?;
+    let (fp, tp) = (f.as_mut_ptr(), tau.as_mut_ptr());
+    let ld = m.max(1) as i32;
+    let mut q = C::zero();
+    // SAFETY: workspace query.
+    let info = unsafe { C::geqrf(m as i32, n as i32, fp, ld, tp, &mut q, -1) };
+    check_info(op, "geqrf", info)?;
+    let lwork = workspace_len(op, q.split().0, n)?;
+    let mut work = buffer::<C>(op, lwork as usize)?;
+    let wp = work.as_mut_ptr();
+    // SAFETY: f is m × cols column-major (the first n columns factored), tau k entries.
+    let info = openblas::with_threads_lapack(threads, || unsafe {
+        C::geqrf(m as i32, n as i32, fp, ld, tp, wp, lwork)
+    });
+    check_info(op, "geqrf", info)?;
+    let mut r = Array2::from_shape_vec((q_cols, n), buffer::<C>(op, q_cols * n)?)
+        .expect("q_cols·n elements");
+    for i in 0..q_cols.min(k) {
+        r.slice_mut(ndarray::s![i, i..])
+            .assign(&f.slice(ndarray::s![i, i..n]));
+    }
+    // SAFETY: workspace query.
+    let info = unsafe { C::ungqr(m as i32, q_cols as i32, k as i32, fp, ld, tp, &mut q, -1) };
+    check_info(op, "ungqr", info)?;
+    let lwork = workspace_len(op, q.split().0, q_cols)?;
+    let mut work = buffer::<C>(op, lwork as usize)?;
+    let wp = work.as_mut_ptr();
+    // SAFETY: f holds m × q_cols (q_cols ≤ cols) with the reflectors in its first k columns.
+    let info = openblas::with_threads_lapack(threads, || unsafe {
+        C::ungqr(m as i32, q_cols as i32, k as i32, fp, ld, tp, wp, lwork)
+    });
+    check_info(op, "ungqr", info)?;
+    let qm = f.slice(ndarray::s![.., ..q_cols]).to_owned();
+    Ok((qm, r))
+}
+
+/// `X = op(A)⁻¹ B` for a non-empty triangular `A` (`trtrs`).
+pub(crate) fn solve_triangular<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    a: ArrayView2<C>,
+    b: ArrayView2<C>,
+    lower: bool,
+    trans: Trans,
+    unit: bool,
+) -> Result<Array2<C>> {
+    let n = a.nrows();
+    let f = fortran(op, a)?;
+    let mut x = fortran(op, b)?;
+    let xp = x.as_mut_ptr();
+    let t = match trans {
+        Trans::No => b'N',
+        Trans::Yes => b'T',
+        Trans::Conj => b'C',
+    };
+    // SAFETY: f n × n, x n × nrhs, both column-major.
+    let info = openblas::with_threads_lapack(threads, || unsafe {
+        C::trtrs(
+            if lower { b'L' } else { b'U' },
+            t,
+            if unit { b'U' } else { b'N' },
+            n as i32,
+            b.ncols() as i32,
+            f.as_ptr(),
+            n.max(1) as i32,
+            xp,
+            n.max(1) as i32,
+        )
+    });
+    check_info(op, "trtrs", info)?;
+    if info > 0 {
+        return Err(Error::Singular {
+            op,
+            pivot: info as usize - 1,
+        });
+    }
+    Ok(x)
+}
+
+/// Eigenvalues (ascending, real) and, with `vectors`, unitary eigenvectors of a non-empty
+/// Hermitian `A` from its lower triangle (`heevd`).
+pub(crate) fn eigh<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    a: ArrayView2<C>,
+    vectors: bool,
+) -> Result<(Array1<C::Part>, Array2<C>)> {
+    let n = a.nrows();
+    let mut f = fortran(op, a)?;
+    let mut w = buffer::<C::Part>(op, n)?;
+    let jobz = if vectors { b'V' } else { b'N' };
+    let (fp, wp) = (f.as_mut_ptr(), w.as_mut_ptr());
+    let ni = n as i32;
+    let (mut q, mut rq, mut iq) = (C::zero(), <C::Part as num_traits::Zero>::zero(), 0i32);
+    // SAFETY: workspace query.
+    let info = unsafe {
+        C::heevd(
+            jobz, b'L', ni, fp, ni, wp, &mut q, -1, &mut rq, -1, &mut iq, -1,
+        )
+    };
+    check_info(op, "heevd", info)?;
+    let lwork = workspace_len(op, q.split().0, 2 * n + n * n)?;
+    let lrwork = workspace_len(op, rq, 1 + 5 * n + 2 * n * n)?;
+    let liwork = (iq as usize).max(3 + 5 * n);
+    let mut work = buffer::<C>(op, lwork as usize)?;
+    let mut rwork = buffer::<C::Part>(op, lrwork as usize)?;
+    let mut iwork = buffer::<i32>(op, liwork)?;
+    let (wk, rw, iw) = (work.as_mut_ptr(), rwork.as_mut_ptr(), iwork.as_mut_ptr());
+    // SAFETY: f n × n column-major; every workspace at least the queried size.
+    let info = openblas::with_threads_lapack(threads, || unsafe {
+        C::heevd(
+            jobz,
+            b'L',
+            ni,
+            fp,
+            ni,
+            wp,
+            wk,
+            lwork,
+            rw,
+            lrwork,
+            iw,
+            liwork as i32,
+        )
+    });
+    check_info(op, "heevd", info)?;
+    if info > 0 {
+        return Err(Error::NoConvergence {
+            op,
+            detail: format!("heevd: {info} off-diagonal elements did not converge"),
+        });
+    }
+    Ok((Array1::from_vec(w), f))
+}
+
+/// Singular values (descending) and, with `vectors`, `U`, `Vᴴ` (`full`: square) of a
+/// non-empty `A` (`gesdd`).
+pub(crate) fn svd<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    a: ArrayView2<C>,
+    vectors: bool,
+    full: bool,
+) -> Result<(Array2<C>, Array1<C::Part>, Array2<C>)> {
+    let (m, n) = a.dim();
+    let k = m.min(n);
+    let mut f = fortran(op, a)?;
+    let (jobz, ucols, vrows) = match (vectors, full) {
+        (false, _) => (b'N', 0, 0),
+        (true, false) => (b'S', k, k),
+        (true, true) => (b'A', m, n),
+    };
+    let mut s = buffer::<C::Part>(op, k)?;
+    let mut u = fortran_in(
+        op,
+        ArrayView2::from_shape((0, 0), &[]).expect("empty"),
+        m,
+        ucols,
+    )?;
+    let mut vt = fortran_in(
+        op,
+        ArrayView2::from_shape((0, 0), &[]).expect("empty"),
+        vrows,
+        n,
+    )?;
+    let (mi, ni) = (m as i32, n as i32);
+    let (ldu, ldvt) = (m.max(1) as i32, vrows.max(1) as i32);
+    let mx = m.max(n);
+    let lrwork = if vectors {
+        k * (5 * k + 7).max(2 * mx + 2 * k + 1)
+    } else {
+        7 * k
+    }
+    .max(1);
+    let mut rwork = buffer::<C::Part>(op, lrwork)?;
+    let mut iwork = buffer::<i32>(op, 8 * k)?;
+    let (fp, sp, up, vp) = (
+        f.as_mut_ptr(),
+        s.as_mut_ptr(),
+        u.as_mut_ptr(),
+        vt.as_mut_ptr(),
+    );
+    let (rw, iw) = (rwork.as_mut_ptr(), iwork.as_mut_ptr());
+    let mut q = C::zero();
+    // SAFETY: workspace query.
+    let info = unsafe {
+        C::gesdd(
+            jobz, mi, ni, fp, mi, sp, up, ldu, vp, ldvt, &mut q, -1, rw, iw,
+        )
+    };
+    check_info(op, "gesdd", info)?;
+    let lwork = workspace_len(op, q.split().0, 2 * k + mx)?;
+    let mut work = buffer::<C>(op, lwork as usize)?;
+    let wk = work.as_mut_ptr();
+    // SAFETY: f m × n, u m × ucols, vt vrows × n, all column-major; workspaces as queried.
+    let info = openblas::with_threads_lapack(threads, || unsafe {
+        C::gesdd(
+            jobz, mi, ni, fp, mi, sp, up, ldu, vp, ldvt, wk, lwork, rw, iw,
+        )
+    });
+    check_info(op, "gesdd", info)?;
+    if info > 0 {
+        return Err(Error::NoConvergence {
+            op,
+            detail: "gesdd: the bidiagonal SVD did not converge".to_string(),
+        });
+    }
+    Ok((u, Array1::from_vec(s), vt))
+}

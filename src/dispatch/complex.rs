@@ -1,0 +1,218 @@
+//! The complex operations (`c32`, `c64`): each resolves its route once, like the real ones in
+//! `mod.rs`. `blas` runs all of them (cblas / LAPACK); the rayon engines run the GEMM family
+//! (`parallel/gemm/complex.rs`: one real GEMM of twice the size on the engine's own kernels)
+//! and refuse the rest with [`Error::Unsupported`] (decided by [`route::implements`]).
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+
+use crate::blas::complex as zblas;
+use crate::decomp::Trans;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::exec::value::Exec;
+use crate::op::{Op, Shape};
+use crate::parallel::{self, Kernels};
+use crate::scalar::{ComplexScalar, Field};
+
+use super::route::{self, plan, Path};
+
+/// The OpenBLAS threads of a complex call of `op` that only the `blas` engine runs.
+///
+/// # Errors
+/// [`Error::Unsupported`] on the rayon engines; as [`plan`].
+fn blas_threads<C: Field>(exec: &Exec, op: Op, shape: Shape) -> Result<usize> {
+    let p = plan(exec, op, C::ELEMENT, shape)?;
+    match p.engine {
+        Engine::Blas | Engine::Auto => Ok(p.threads),
+        engine => Err(Error::Unsupported {
+            op: op.name(),
+            engine,
+        }),
+    }
+}
+
+/// `C ← α op(A) op(B) + β C` (`k ≥ 1`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm<C: ComplexScalar>(
+    exec: &Exec,
+    op: Op,
+    alpha: C,
+    a: ArrayView2<C>,
+    ta: Trans,
+    b: ArrayView2<C>,
+    tb: Trans,
+    beta: C,
+    c: &mut ArrayViewMut2<C>,
+) -> Result<()> {
+    let (m, n) = c.dim();
+    let k = if ta == Trans::No {
+        a.ncols()
+    } else {
+        a.nrows()
+    };
+    let name = op.name();
+    match route::route::<C>(exec, op, Shape::Product { m, n, k })? {
+        Path::Blas { threads } => zblas::gemm(name, threads, alpha, a, ta, b, tb, beta, c),
+        Path::Rayon { team, kernels } => {
+            real_gemm_4m::<C>(name, &team, kernels, alpha, a, ta, b, tb, beta, c)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn real_gemm_4m<C: ComplexScalar>(
+    name: &'static str,
+    team: &parallel::Team,
+    kernels: Kernels,
+    alpha: C,
+    a: ArrayView2<C>,
+    ta: Trans,
+    b: ArrayView2<C>,
+    tb: Trans,
+    beta: C,
+    c: &mut ArrayViewMut2<C>,
+) -> Result<()> {
+    parallel::gemm::complex::gemm(name, alpha, a, ta, b, tb, beta, c, |a2, b2, p| {
+        let (one, zero) = (
+            <C::Real as num_traits::One>::one(),
+            <C::Real as num_traits::Zero>::zero(),
+        );
+        match kernels {
+            Kernels::OpenBlas => {
+                parallel::gemm::blas_panels::gemm(name, team, one, a2, b2, zero, p)
+            }
+            Kernels::Native(native) => {
+                let kernel = native.gemm_kernel::<C::Real>();
+                parallel::gemm::blis_loops::gemm(name, team, kernel, one, a2, b2, zero, p)
+            }
+        }
+    })
+}
+
+/// `y ← α op(A) x + β y` for a non-empty `A`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemv<C: ComplexScalar>(
+    exec: &Exec,
+    op: Op,
+    alpha: C,
+    a: ArrayView2<C>,
+    ta: Trans,
+    x: ArrayView1<C>,
+    beta: C,
+    y: &mut ArrayViewMut1<C>,
+) -> Result<()> {
+    let threads = blas_threads::<C>(exec, op, Shape::Matrix(a.nrows(), a.ncols()))?;
+    zblas::gemv(op.name(), threads, alpha, a, ta, x, beta, y)
+}
+
+/// `Σ xᵢ yᵢ`, or `Σ conj(xᵢ) yᵢ` with `conj_x` (numpy's `vdot`).
+pub(crate) fn dot<C: ComplexScalar>(
+    exec: &Exec,
+    x: ArrayView1<C>,
+    y: ArrayView1<C>,
+    conj_x: bool,
+) -> Result<C> {
+    let threads = blas_threads::<C>(exec, Op::Dot, Shape::Vector(x.len()))?;
+    Ok(zblas::dot(threads, x, y, conj_x))
+}
+
+pub(crate) fn axpy<C: ComplexScalar>(
+    exec: &Exec,
+    alpha: C,
+    x: ArrayView1<C>,
+    y: &mut ArrayViewMut1<C>,
+) -> Result<()> {
+    let threads = blas_threads::<C>(exec, Op::Axpy, Shape::Vector(x.len()))?;
+    zblas::axpy(Op::Axpy.name(), threads, alpha, x, y)
+}
+
+pub(crate) fn nrm2<C: ComplexScalar>(exec: &Exec, x: ArrayView1<C>) -> Result<C::Real> {
+    let threads = blas_threads::<C>(exec, Op::Nrm2, Shape::Vector(x.len()))?;
+    Ok(zblas::nrm2(threads, x))
+}
+
+/// Packed LU of a non-empty matrix: factors, 0-based interchanges, first zero pivot.
+pub(crate) fn lu_factor<C: ComplexScalar>(
+    exec: &Exec,
+    op: Op,
+    a: ArrayView2<C>,
+) -> Result<(Array2<C>, Vec<usize>, Option<usize>)> {
+    let threads = blas_threads::<C>(exec, op, Shape::Square(a.nrows().max(a.ncols())))?;
+    zblas::getrf(op.name(), threads, a)
+}
+
+pub(crate) fn solve<C: ComplexScalar>(
+    exec: &Exec,
+    a: ArrayView2<C>,
+    b: ArrayView2<C>,
+) -> Result<Array2<C>> {
+    const OP: Op = Op::Solve;
+    let shape = Shape::System {
+        rows: a.nrows(),
+        cols: a.ncols(),
+        rhs: b.ncols(),
+    };
+    let threads = blas_threads::<C>(exec, OP, shape)?;
+    zblas::solve(OP.name(), threads, a, b)
+}
+
+pub(crate) fn inv<C: ComplexScalar>(exec: &Exec, a: ArrayView2<C>) -> Result<Array2<C>> {
+    const OP: Op = Op::Inv;
+    let threads = blas_threads::<C>(exec, OP, Shape::Square(a.nrows()))?;
+    zblas::inv(OP.name(), threads, a)
+}
+
+pub(crate) fn cholesky<C: ComplexScalar>(exec: &Exec, a: ArrayView2<C>) -> Result<Array2<C>> {
+    const OP: Op = Op::Cholesky;
+    let threads = blas_threads::<C>(exec, OP, Shape::Square(a.nrows()))?;
+    zblas::cholesky(OP.name(), threads, a)
+}
+
+pub(crate) fn qr<C: ComplexScalar>(
+    exec: &Exec,
+    a: ArrayView2<C>,
+    q_cols: usize,
+) -> Result<(Array2<C>, Array2<C>)> {
+    const OP: Op = Op::Qr;
+    let threads = blas_threads::<C>(exec, OP, Shape::Matrix(a.nrows(), a.ncols()))?;
+    zblas::qr(OP.name(), threads, a, q_cols)
+}
+
+pub(crate) fn solve_triangular<C: ComplexScalar>(
+    exec: &Exec,
+    a: ArrayView2<C>,
+    b: ArrayView2<C>,
+    lower: bool,
+    trans: Trans,
+    unit: bool,
+) -> Result<Array2<C>> {
+    const OP: Op = Op::SolveTriangular;
+    let shape = Shape::System {
+        rows: a.nrows(),
+        cols: a.ncols(),
+        rhs: b.ncols(),
+    };
+    let threads = blas_threads::<C>(exec, OP, shape)?;
+    zblas::solve_triangular(OP.name(), threads, a, b, lower, trans, unit)
+}
+
+pub(crate) fn eigh<C: ComplexScalar>(
+    exec: &Exec,
+    op: Op,
+    a: ArrayView2<C>,
+    vectors: bool,
+) -> Result<(Array1<C::Real>, Array2<C>)> {
+    let threads = blas_threads::<C>(exec, op, Shape::Square(a.nrows()))?;
+    zblas::eigh(op.name(), threads, a, vectors)
+}
+
+pub(crate) fn svd<C: ComplexScalar>(
+    exec: &Exec,
+    op: Op,
+    a: ArrayView2<C>,
+    vectors: bool,
+    full: bool,
+) -> Result<(Array2<C>, Array1<C::Real>, Array2<C>)> {
+    let threads = blas_threads::<C>(exec, op, Shape::Matrix(a.nrows(), a.ncols()))?;
+    zblas::svd(op.name(), threads, a, vectors, full)
+}

@@ -1,0 +1,118 @@
+//! The complex branches of the operations whose numpy semantics are computed in the public
+//! layer (`lu`, `det`, `slogdet`, `eigh`, `svd`): the real branches stay in their own files,
+//! unchanged; [`Field::route`](crate::Field) picks one at compile time.
+
+use ndarray::{s, ArrayView2};
+
+use crate::alloc::zeros_f;
+use crate::decomp::Lu;
+use crate::dispatch;
+use crate::error::Result;
+use crate::exec::Exec;
+use crate::op::Op;
+use crate::ops::lu::{permutation, swap_sign};
+use crate::real::{frexp, ldexp, Real};
+use crate::scalar::ComplexScalar;
+use crate::validate::{blas_dims, finite, square};
+
+impl Exec {
+    pub(crate) fn lu_complex<C: ComplexScalar>(&self, a: ArrayView2<C>) -> Result<Lu<C>> {
+        const OP: Op = Op::Lu;
+        let (m, n) = a.dim();
+        let k = m.min(n);
+        blas_dims(OP, &[("rows", m), ("columns", n)])?;
+        finite(OP, &a)?;
+        let (packed, swaps) = if k == 0 {
+            dispatch::check::<C>(self, OP)?;
+            (zeros_f(OP, m, n)?, Vec::new())
+        } else {
+            let (lu, swaps, _) = dispatch::complex::lu_factor(self, OP, a)?;
+            (lu, swaps)
+        };
+        let perm = permutation(m, &swaps);
+        let mut p = zeros_f::<C>(OP, m, m)?;
+        for (i, &r) in perm.iter().enumerate() {
+            p[[r, i]] = C::one();
+        }
+        let mut l = zeros_f::<C>(OP, m, k)?;
+        let mut u = zeros_f::<C>(OP, k, n)?;
+        for j in 0..k {
+            l[[j, j]] = C::one();
+            l.slice_mut(s![j + 1.., j])
+                .assign(&packed.slice(s![j + 1.., j]));
+        }
+        for i in 0..k {
+            u.slice_mut(s![i, i..]).assign(&packed.slice(s![i, i..]));
+        }
+        Ok(Lu { p, l, u, perm })
+    }
+
+    /// The LU diagonal and interchanges of a square `A`, or `None` when `A` is singular;
+    /// `Some(empty)` for `0 × 0`.
+    fn lu_diagonal<C: ComplexScalar>(
+        &self,
+        op: Op,
+        a: ArrayView2<C>,
+    ) -> Result<Option<(Vec<C>, f64)>> {
+        let n = square(op, &a)?;
+        blas_dims(op, &[("rows", n)])?;
+        finite(op, &a)?;
+        if n == 0 {
+            dispatch::check::<C>(self, op)?;
+            return Ok(Some((Vec::new(), 1.0)));
+        }
+        let (lu, swaps, zero) = dispatch::complex::lu_factor(self, op, a)?;
+        if zero.is_some() {
+            return Ok(None);
+        }
+        Ok(Some((lu.diag().to_vec(), swap_sign(&swaps))))
+    }
+
+    pub(crate) fn det_complex<C: ComplexScalar>(&self, a: ArrayView2<C>) -> Result<C> {
+        let Some((diag, sign)) = self.lu_diagonal(Op::Det, a)? else {
+            return Ok(C::zero());
+        };
+        // The product with its binary exponent kept apart (exact power-of-two rescaling after
+        // every factor), so it overflows or underflows only when the determinant does.
+        let (mut re, mut im, mut exp) = (sign, 0.0f64, 0i64);
+        for d in diag {
+            let (dr, di) = (d.re().as_f64(), d.im().as_f64());
+            let (r, i) = (re * dr - im * di, re * di + im * dr);
+            let big = r.abs().max(i.abs());
+            if big == 0.0 {
+                return Ok(C::zero());
+            }
+            let (_, e) = frexp(big);
+            re = ldexp(r, -e);
+            im = ldexp(i, -e);
+            exp += e;
+        }
+        Ok(C::from_parts(
+            C::Real::of(ldexp(re, exp)),
+            C::Real::of(ldexp(im, exp)),
+        ))
+    }
+
+    pub(crate) fn slogdet_complex<C: ComplexScalar>(
+        &self,
+        a: ArrayView2<C>,
+    ) -> Result<(C, C::Real)> {
+        let Some((diag, sign)) = self.lu_diagonal(Op::Slogdet, a)? else {
+            return Ok((C::zero(), C::Real::of(f64::NEG_INFINITY)));
+        };
+        let (mut re, mut im, mut log) = (sign, 0.0f64, 0.0f64);
+        for d in diag {
+            let (dr, di) = (d.re().as_f64(), d.im().as_f64());
+            let m = dr.hypot(di);
+            log += m.ln();
+            let (ur, ui) = (dr / m, di / m);
+            (re, im) = (re * ur - im * ui, re * ui + im * ur);
+        }
+        // Renormalise the accumulated phase to modulus one.
+        let m = re.hypot(im);
+        Ok((
+            C::from_parts(C::Real::of(re / m), C::Real::of(im / m)),
+            C::Real::of(log),
+        ))
+    }
+}
