@@ -120,22 +120,27 @@ pub(crate) fn upper_rows<T: crate::real::Real>(
     Ok(r)
 }
 
-/// `A = U diag(s) Vᵀ`, singular values in descending order.
+/// `A = U diag(s) Vᵀ` (`A = U diag(s) Vᴴ` for complex `A`), singular values in descending
+/// order. `R` is the real type of the singular values (`T` itself for real `T`, `f64` for
+/// `c64`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Svd<T> {
+pub struct Svd<T, R = T> {
     /// Left singular vectors (`m × m` full, `m × k` thin).
     pub u: Array2<T>,
     /// Singular values, descending, length `k = min(m, n)`.
-    pub s: Array1<T>,
-    /// Right singular vectors, transposed (`n × n` full, `k × n` thin).
+    pub s: Array1<R>,
+    /// Right singular vectors, transposed (conjugate-transposed for complex `A`: numpy's `vh`;
+    /// `n × n` full, `k × n` thin).
     pub vt: Array2<T>,
 }
 
-/// `A = V diag(w) Vᵀ` for symmetric `A`, eigenvalues ascending.
+/// `A = V diag(w) Vᵀ` for symmetric `A` (`A = V diag(w) Vᴴ` for Hermitian complex `A`),
+/// eigenvalues ascending. `R` is the real type of the eigenvalues (`T` itself for real `T`,
+/// `f64` for `c64`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Eigh<T> {
-    /// Eigenvalues in ascending order.
-    pub values: Array1<T>,
+pub struct Eigh<T, R = T> {
+    /// Eigenvalues in ascending order (real, also for Hermitian complex matrices).
+    pub values: Array1<R>,
     /// Orthonormal eigenvectors as columns, in the order of `values`.
     pub vectors: Array2<T>,
 }

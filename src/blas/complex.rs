@@ -166,7 +166,8 @@ pub(crate) fn axpy<C: ComplexFfi>(
     y: &mut ArrayViewMut1<C>,
 ) -> Result<()> {
     if y.as_slice().is_none() {
-        let mut tmp = y.to_owned();
+        let mut tmp = Array1::from_vec(buffer::<C>(op, y.len())?);
+        tmp.assign(y);
         axpy(op, threads, alpha, x, &mut tmp.view_mut())?;
         y.assign(&tmp);
         return Ok(());
@@ -450,6 +451,9 @@ pub(crate) fn eigh<C: ComplexFfi>(
     Ok((Array1::from_vec(w), f))
 }
 
+/// `(U, s, Vᴴ)`.
+pub(crate) type SvdParts<C> = (Array2<C>, Array1<<C as ComplexFfi>::Part>, Array2<C>);
+
 /// Singular values (descending) and, with `vectors`, `U`, `Vᴴ` (`full`: square) of a
 /// non-empty `A` (`gesdd`).
 pub(crate) fn svd<C: ComplexFfi>(
@@ -458,7 +462,7 @@ pub(crate) fn svd<C: ComplexFfi>(
     a: ArrayView2<C>,
     vectors: bool,
     full: bool,
-) -> Result<(Array2<C>, Array1<C::Part>, Array2<C>)> {
+) -> Result<SvdParts<C>> {
     let (m, n) = a.dim();
     let k = m.min(n);
     let mut f = fortran(op, a)?;

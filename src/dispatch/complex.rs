@@ -212,7 +212,7 @@ pub(crate) fn svd<C: ComplexScalar>(
     a: ArrayView2<C>,
     vectors: bool,
     full: bool,
-) -> Result<(Array2<C>, Array1<C::Real>, Array2<C>)> {
+) -> Result<zblas::SvdParts<C>> {
     let threads = blas_threads::<C>(exec, op, Shape::Matrix(a.nrows(), a.ncols()))?;
     zblas::svd(op.name(), threads, a, vectors, full)
 }

@@ -1,6 +1,6 @@
 //! Symmetric eigendecomposition.
 
-use ndarray::{Array1, ArrayBase, Data, Ix2};
+use ndarray::{Array1, ArrayBase, ArrayView2, Data, Ix2};
 
 use crate::alloc::zeros_f;
 use crate::decomp::Eigh;
@@ -8,7 +8,7 @@ use crate::dispatch;
 use crate::error::Result;
 use crate::exec::Exec;
 use crate::op::Op;
-use crate::scalar::Scalar;
+use crate::scalar::{typed, ComplexScalar, Field, Scalar};
 use crate::validate::{blas_dims, finite_triangle, square};
 
 impl Exec {
@@ -49,8 +49,11 @@ impl Exec {
     /// assert!((e.values[0] - 1.0).abs() < 1e-12 && (e.values[1] - 3.0).abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn eigh<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<Eigh<T>> {
-        self.eigh_impl(Op::Eigh, a, true)
+    pub fn eigh<T: Field, S: Data<Elem = T>>(
+        &self,
+        a: &ArrayBase<S, Ix2>,
+    ) -> Result<Eigh<T, T::Real>> {
+        routed_eigh(self, Op::Eigh, a.view(), true)
     }
 
     /// Eigenvalues only of a symmetric matrix, ascending (numpy's `linalg.eigvalsh`).
@@ -66,11 +69,32 @@ impl Exec {
     /// assert!((w[0] + 1.0).abs() < 1e-12 && (w[1] - 1.0).abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn eigvalsh<T: Scalar, S: Data<Elem = T>>(
+    pub fn eigvalsh<T: Field, S: Data<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
-    ) -> Result<Array1<T>> {
-        Ok(self.eigh_impl(Op::Eigvalsh, a, false)?.values)
+    ) -> Result<Array1<T::Real>> {
+        Ok(routed_eigh(self, Op::Eigvalsh, a.view(), false)?.values)
+    }
+
+    fn eigh_complex<C: ComplexScalar>(
+        &self,
+        op: Op,
+        a: ArrayView2<C>,
+        vectors: bool,
+    ) -> Result<Eigh<C, C::Real>> {
+        let n = square(op, &a)?;
+        blas_dims(op, &[("rows", n)])?;
+        finite_triangle(op, &a, true, true)?;
+        if n == 0 {
+            dispatch::check::<C>(self, op)?;
+            return Ok(Eigh {
+                values: Array1::zeros(0),
+                vectors: zeros_f(op, 0, 0)?,
+            });
+        }
+        let (values, v) = dispatch::complex::eigh(self, op, a, vectors)?;
+        let vectors = if vectors { v } else { zeros_f(op, n, 0)? };
+        Ok(Eigh { values, vectors })
     }
 }
 
@@ -84,7 +108,7 @@ impl Exec {
 /// assert_eq!(e.values, ndarray::array![5.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn eigh<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Eigh<T>> {
+pub fn eigh<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Eigh<T, T::Real>> {
     Exec::current()?.eigh(a)
 }
 
@@ -97,6 +121,13 @@ pub fn eigh<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Eigh<
 /// assert_eq!(parla::eigvalsh(&ndarray::array![[2.0f64, 0.0], [0.0, 1.0]])?, ndarray::array![1.0, 2.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn eigvalsh<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array1<T>> {
+pub fn eigvalsh<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array1<T::Real>> {
     Exec::current()?.eigvalsh(a)
+}
+
+typed! {
+    fn routed_eigh<'l, T>(exec: &'l Exec, op: Op, a: ArrayView2<'l, T>, vectors: bool) -> Result<Eigh<T, T::Real>> {
+        real => exec.eigh_impl(op, &a, vectors),
+        complex => exec.eigh_complex(op, a, vectors),
+    }
 }

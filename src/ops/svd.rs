@@ -1,7 +1,7 @@
 //! Singular value decomposition and what is built on it: `svd`, `svdvals`, `pinv`, `cond`,
 //! `matrix_rank`.
 
-use ndarray::{s, Array1, Array2, ArrayBase, Data, Ix2};
+use ndarray::{s, Array1, Array2, ArrayBase, ArrayView2, Data, Ix2};
 
 use crate::alloc::{zeros_c, zeros_f};
 use crate::decomp::{Svd, SvdMode};
@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::op::Op;
 use crate::ops::eye;
-use crate::scalar::Scalar;
+use crate::scalar::{typed, ComplexScalar, Field, Scalar};
 use crate::validate::{blas_dims, finite};
 
 impl Exec {
@@ -47,7 +47,50 @@ impl Exec {
     /// assert!((f.s[0] - 4.0).abs() < 1e-12 && (f.s[1] - 3.0).abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn svd<T: Scalar, S: Data<Elem = T>>(
+    pub fn svd<T: Field, S: Data<Elem = T>>(
+        &self,
+        a: &ArrayBase<S, Ix2>,
+        mode: SvdMode,
+    ) -> Result<Svd<T, T::Real>> {
+        routed_svd(self, a.view(), mode)
+    }
+
+    fn svd_complex<C: ComplexScalar>(
+        &self,
+        a: ArrayView2<C>,
+        mode: SvdMode,
+    ) -> Result<Svd<C, C::Real>> {
+        let full = mode == SvdMode::Full;
+        const OP: Op = Op::Svd;
+        let (m, n) = a.dim();
+        blas_dims(OP, &[("rows", m), ("columns", n)])?;
+        finite(OP, &a)?;
+        if m == 0 || n == 0 {
+            dispatch::check::<C>(self, OP)?;
+            let (ur, vc) = if full { (m, n) } else { (0, 0) };
+            return Ok(Svd {
+                u: if full { eye(m) } else { zeros_f(OP, m, ur)? },
+                s: Array1::zeros(0),
+                vt: if full { eye(n) } else { zeros_f(OP, vc, n)? },
+            });
+        }
+        let (u, s, vt) = dispatch::complex::svd(self, OP, a, true, full)?;
+        Ok(Svd { u, s, vt })
+    }
+
+    fn svdvals_complex<C: ComplexScalar>(&self, a: ArrayView2<C>) -> Result<Array1<C::Real>> {
+        const OP: Op = Op::Svdvals;
+        let (m, n) = a.dim();
+        blas_dims(OP, &[("rows", m), ("columns", n)])?;
+        finite(OP, &a)?;
+        if m == 0 || n == 0 {
+            dispatch::check::<C>(self, OP)?;
+            return Ok(Array1::zeros(0));
+        }
+        Ok(dispatch::complex::svd(self, OP, a, false, false)?.1)
+    }
+
+    fn svd_real<T: Scalar, S: Data<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
         mode: SvdMode,
@@ -94,11 +137,11 @@ impl Exec {
     /// assert_eq!(s, ndarray::array![2.0, 1.0]);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn svdvals<T: Scalar, S: Data<Elem = T>>(
+    pub fn svdvals<T: Field, S: Data<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
-    ) -> Result<Array1<T>> {
-        self.singular_values(Op::Svdvals, a)
+    ) -> Result<Array1<T::Real>> {
+        routed_svdvals(self, a.view())
     }
 
     /// Moore–Penrose pseudo-inverse `A⁺ = V diag(1/σᵢ) Uᵀ`, keeping the singular values
@@ -239,7 +282,10 @@ fn tolerance<T: Scalar>(op: Op, name: &'static str, given: Option<T>, default: T
 /// assert_eq!((f.u.dim(), f.vt.dim()), ((1, 1), (3, 3)));
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn svd<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>, mode: SvdMode) -> Result<Svd<T>> {
+pub fn svd<T: Field, S: Data<Elem = T>>(
+    a: &ArrayBase<S, Ix2>,
+    mode: SvdMode,
+) -> Result<Svd<T, T::Real>> {
     Exec::current()?.svd(a, mode)
 }
 
@@ -252,7 +298,7 @@ pub fn svd<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>, mode: SvdMode) -
 /// assert_eq!(parla::svdvals(&ndarray::array![[-3.0f64]])?, ndarray::array![3.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn svdvals<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array1<T>> {
+pub fn svdvals<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array1<T::Real>> {
     Exec::current()?.svdvals(a)
 }
 
@@ -299,4 +345,18 @@ pub fn matrix_rank<T: Scalar, S: Data<Elem = T>>(
     tol: Option<T>,
 ) -> Result<usize> {
     Exec::current()?.matrix_rank(a, tol)
+}
+
+typed! {
+    fn routed_svd<'l, T>(exec: &'l Exec, a: ArrayView2<'l, T>, mode: SvdMode) -> Result<Svd<T, T::Real>> {
+        real => exec.svd_real(&a, mode),
+        complex => exec.svd_complex(a, mode),
+    }
+}
+
+typed! {
+    fn routed_svdvals<'l, T>(exec: &'l Exec, a: ArrayView2<'l, T>) -> Result<Array1<T::Real>> {
+        real => exec.singular_values(Op::Svdvals, &a),
+        complex => exec.svdvals_complex(a),
+    }
 }

@@ -457,6 +457,8 @@ fn rayon_engines_run_complex_gemm_and_refuse_the_rest() {
             ex.qr(&a, QrMode::Reduced).map(drop),
             ex.vdot(&b.column(0), &b.column(0)).map(drop),
             ex.matvec(&a, &b.column(0)).map(drop),
+            ex.eigh(&a).map(drop),
+            ex.svd(&a, parla::SvdMode::Thin).map(drop),
             ex.solve(&Array2::<c64>::zeros((0, 0)), &Array2::<c64>::zeros((0, 1)))
                 .map(drop),
         ] {
@@ -512,4 +514,73 @@ fn real_generic_code_still_compiles_and_runs() {
     }
     let a = Array2::from_shape_vec((2, 2).f(), vec![2.0f64, 1.0, 1.0, 3.0]).unwrap();
     assert!(residual(&a, &array![1.0, 2.0]).unwrap() < 1e-14);
+}
+
+#[test]
+fn eigh_of_a_hermitian_not_symmetric_matrix() {
+    // [[2, i], [-i, 2]] has eigenvalues 1 and 3 (its transpose-symmetric reading would not).
+    let i = c64::new(0.0, 1.0);
+    let a = array![[c64::new(2.0, 0.0), i], [-i, c64::new(2.0, 0.0)]];
+    let w = parla::eigvalsh(&a).unwrap();
+    assert!(
+        (w[0] - 1.0).abs() < 1e-14 && (w[1] - 3.0).abs() < 1e-14,
+        "{w}"
+    );
+    let mut g = rng(9);
+    for n in [1, 5, 33] {
+        let b = crandom(&mut g, n, n);
+        let a = &b + &h(&b.view()); // Hermitian, indefinite
+        let e = parla::eigh(&a).unwrap();
+        let v = &e.vectors;
+        let av = ref_matmul(&a.view(), &v.view());
+        let vw = v * &e.values.mapv(|x| c64::new(x, 0.0));
+        let q = fro(&(av - vw).view()) / (n as f64 * fro(&a.view()) * f64::EPSILON);
+        assert!(q < 30.0, "eigh n={n}: {q}");
+        let o = fro(&(ref_matmul(&h(&v.view()).view(), &v.view()) - eye(n)).view())
+            / (n as f64 * f64::EPSILON);
+        assert!(o < 30.0, "eigh n={n}: VᴴV {o}");
+        assert!(e.values.windows(2).into_iter().all(|p| p[0] <= p[1]));
+        let w = parla::eigvalsh(&to32(&a)).unwrap();
+        let d = w
+            .iter()
+            .zip(&e.values)
+            .fold(0.0f64, |m, (&x, &y)| m.max((x as f64 - y).abs()));
+        assert!(
+            d < 30.0 * n as f64 * f32::EPSILON as f64 * fro(&a.view()),
+            "c32 n={n}: {d}"
+        );
+    }
+}
+
+#[test]
+fn svd_reconstructs_with_the_conjugate_transpose() {
+    let d = array![
+        [c64::new(0.0, 3.0), c64::new(0.0, 0.0)],
+        [c64::new(0.0, 0.0), c64::new(-4.0, 0.0)]
+    ];
+    assert_eq!(parla::svdvals(&d).unwrap(), array![4.0, 3.0]);
+    let mut g = rng(10);
+    for (m, n) in [(1, 1), (7, 4), (4, 7), (20, 20)] {
+        let a = crandom(&mut g, m, n);
+        for mode in [parla::SvdMode::Thin, parla::SvdMode::Full] {
+            let f = parla::svd(&a, mode).unwrap();
+            let k = m.min(n);
+            let us = Array2::from_shape_fn((m, k), |(i, j)| f.u[[i, j]] * f.s[j]);
+            let back = ref_matmul(&us.view(), &f.vt.slice(ndarray::s![..k, ..]));
+            let q = fro(&(back - &a).view()) / (m.max(n) as f64 * fro(&a.view()) * f64::EPSILON);
+            assert!(q < 30.0, "svd {m}x{n} {mode:?}: {q}");
+            let uo =
+                fro(&(ref_matmul(&h(&f.u.view()).view(), &f.u.view()) - eye(f.u.ncols())).view());
+            let vo = fro(
+                &(ref_matmul(&f.vt.view(), &h(&f.vt.view()).view()) - eye(f.vt.nrows())).view(),
+            );
+            assert!(
+                uo.max(vo) < 30.0 * m.max(n) as f64 * f64::EPSILON,
+                "{m}x{n}: {uo} {vo}"
+            );
+            assert!(f.s.windows(2).into_iter().all(|p| p[0] >= p[1]));
+        }
+        let s = parla::svdvals(&a).unwrap();
+        assert_eq!(s.len(), m.min(n));
+    }
 }
