@@ -146,7 +146,7 @@ macro_rules! typed_fn {
         $(#[$m])*
         #[allow(clippy::too_many_arguments)]
         pub(crate) fn $name<$lt, $t: $crate::scalar::Field>($($arg: $ty),*) -> $out {
-            struct Call<$lt, $t> {
+            struct Call<$lt, $t: $crate::scalar::Field> {
                 $($arg: $ty,)*
             }
             impl<$lt, $t: $crate::scalar::Field> $crate::scalar::Route<$t> for Call<$lt, $t> {

@@ -1,12 +1,13 @@
 //! Matrix norms and the trace.
 
-use ndarray::{ArrayBase, Data, Ix2};
+use ndarray::{ArrayBase, ArrayView2, Data, Ix2};
 
 use crate::decomp::NormKind;
 use crate::error::Result;
 use crate::exec::Exec;
 use crate::real::scaled_norm;
-use crate::scalar::Scalar;
+use crate::scalar::{typed, ComplexScalar, Field, Scalar};
+use num_traits::{Float, Zero};
 
 impl Exec {
     /// A matrix norm (numpy's `linalg.norm` with `ord = 'fro' | 1 | inf | 2`). Zero for an
@@ -28,7 +29,33 @@ impl Exec {
     /// assert!((e.norm(&a, NormKind::Fro)? - 30f64.sqrt()).abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn norm<T: Scalar, S: Data<Elem = T>>(
+    pub fn norm<T: Field, S: Data<Elem = T>>(
+        &self,
+        a: &ArrayBase<S, Ix2>,
+        kind: NormKind,
+    ) -> Result<T::Real> {
+        routed_norm(self, a.view(), kind)
+    }
+
+    fn norm_complex<C: ComplexScalar>(&self, a: ArrayView2<C>, kind: NormKind) -> Result<C::Real> {
+        let zero = C::Real::zero();
+        let abs_sum = |it: ndarray::ArrayView1<C>| it.iter().fold(zero, |s, &z| s + z.modulus());
+        let max_of = |v: Vec<C::Real>| {
+            v.into_iter()
+                .fold(zero, |m, x| if x > m || x.is_nan() { x } else { m })
+        };
+        Ok(match kind {
+            NormKind::Fro => scaled_norm(a.iter().flat_map(|z| [z.re(), z.im()])),
+            NormKind::One => max_of(a.columns().into_iter().map(abs_sum).collect()),
+            NormKind::Inf => max_of(a.rows().into_iter().map(abs_sum).collect()),
+            NormKind::Two => {
+                let s = self.svdvals(&a).map_err(|e| e.with_op("norm"))?;
+                s.first().copied().unwrap_or(zero)
+            }
+        })
+    }
+
+    fn norm_real<T: Scalar, S: Data<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
         kind: NormKind,
@@ -74,7 +101,7 @@ impl Exec {
 /// assert!((n - 4.0).abs() < 1e-12);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn norm<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>, kind: NormKind) -> Result<T> {
+pub fn norm<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>, kind: NormKind) -> Result<T::Real> {
     Exec::current()?.norm(a, kind)
 }
 
@@ -89,4 +116,11 @@ pub fn norm<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>, kind: NormKind)
 /// ```
 pub fn trace<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<T> {
     Exec::current()?.trace(a)
+}
+
+typed! {
+    fn routed_norm<'l, T>(exec: &'l Exec, a: ArrayView2<'l, T>, kind: NormKind) -> Result<T::Real> {
+        real => exec.norm_real(&a, kind),
+        complex => exec.norm_complex(a, kind),
+    }
 }

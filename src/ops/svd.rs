@@ -4,14 +4,16 @@
 use ndarray::{s, Array1, Array2, ArrayBase, ArrayView2, Data, Ix2};
 
 use crate::alloc::{zeros_c, zeros_f};
-use crate::decomp::{Svd, SvdMode};
+use crate::decomp::{Svd, SvdMode, Trans};
 use crate::dispatch::{self, Vectors};
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::op::Op;
 use crate::ops::eye;
+use crate::real::Real;
 use crate::scalar::{typed, ComplexScalar, Field, Scalar};
 use crate::validate::{blas_dims, finite};
+use num_traits::{Float, One, Zero};
 
 impl Exec {
     fn singular_values<T: Scalar, S: Data<Elem = T>>(
@@ -78,16 +80,62 @@ impl Exec {
         Ok(Svd { u, s, vt })
     }
 
-    fn svdvals_complex<C: ComplexScalar>(&self, a: ArrayView2<C>) -> Result<Array1<C::Real>> {
-        const OP: Op = Op::Svdvals;
+    fn svdvals_complex<C: ComplexScalar>(
+        &self,
+        op: Op,
+        a: ArrayView2<C>,
+    ) -> Result<Array1<C::Real>> {
         let (m, n) = a.dim();
+        blas_dims(op, &[("rows", m), ("columns", n)])?;
+        finite(op, &a)?;
+        if m == 0 || n == 0 {
+            dispatch::check::<C>(self, op)?;
+            return Ok(Array1::zeros(0));
+        }
+        Ok(dispatch::complex::svd(self, op, a, false, false)?.1)
+    }
+
+    fn pinv_complex<C: ComplexScalar>(
+        &self,
+        a: ArrayView2<C>,
+        rtol: Option<C::Real>,
+    ) -> Result<Array2<C>> {
+        const OP: Op = Op::Pinv;
+        let (m, n) = a.dim();
+        let default = C::Real::of(m.max(n) as f64) * C::Real::EPS;
+        let rtol = tolerance(OP, "rtol", rtol, default)?;
         blas_dims(OP, &[("rows", m), ("columns", n)])?;
         finite(OP, &a)?;
         if m == 0 || n == 0 {
             dispatch::check::<C>(self, OP)?;
-            return Ok(Array1::zeros(0));
+            return zeros_c(OP, n, m);
         }
-        Ok(dispatch::complex::svd(self, OP, a, false, false)?.1)
+        let (u, sv, vt) = dispatch::complex::svd(self, OP, a, true, false)?;
+        let cutoff = rtol * sv[0];
+        let r = sv.iter().take_while(|&&x| x > cutoff).count();
+        let mut out = zeros_c(OP, n, m)?;
+        if r == 0 {
+            return Ok(out);
+        }
+        // A⁺ = (diag(1/σ) Vᴴ)ᴴ Uᴴ over the r kept singular triplets.
+        let mut w = vt.slice(s![..r, ..]).to_owned();
+        for (mut row, &x) in w.rows_mut().into_iter().zip(sv.iter()) {
+            let inv = C::from_parts(C::Real::one() / x, C::Real::zero());
+            row.map_inplace(|z| *z = *z * inv);
+        }
+        let u = u.slice(s![.., ..r]);
+        dispatch::complex::gemm(
+            self,
+            OP,
+            C::one(),
+            w.view(),
+            Trans::Conj,
+            u,
+            Trans::Conj,
+            C::zero(),
+            &mut out.view_mut(),
+        )?;
+        Ok(out)
     }
 
     fn svd_real<T: Scalar, S: Data<Elem = T>>(
@@ -141,7 +189,7 @@ impl Exec {
         &self,
         a: &ArrayBase<S, Ix2>,
     ) -> Result<Array1<T::Real>> {
-        routed_svdvals(self, a.view())
+        routed_singular_values(self, Op::Svdvals, a.view())
     }
 
     /// Moore–Penrose pseudo-inverse `A⁺ = V diag(1/σᵢ) Uᵀ`, keeping the singular values
@@ -157,7 +205,15 @@ impl Exec {
     /// assert_eq!(parla::Exec::blas(1)?.pinv(&a, None)?, a);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn pinv<T: Scalar, S: Data<Elem = T>>(
+    pub fn pinv<T: Field, S: Data<Elem = T>>(
+        &self,
+        a: &ArrayBase<S, Ix2>,
+        rtol: Option<T::Real>,
+    ) -> Result<Array2<T>> {
+        routed_pinv(self, a.view(), rtol)
+    }
+
+    fn pinv_real<T: Scalar, S: Data<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
         rtol: Option<T>,
@@ -209,7 +265,7 @@ impl Exec {
     /// assert!((c - 4.0).abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn cond<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<T> {
+    pub fn cond<T: Field, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<T::Real> {
         const OP: Op = Op::Cond;
         if a.is_empty() {
             return Err(Error::Empty {
@@ -217,10 +273,10 @@ impl Exec {
                 shape: a.shape().to_vec(),
             });
         }
-        let s = self.singular_values(OP, a)?;
+        let s = routed_singular_values(self, OP, a.view())?;
         let (max, min) = (s[0], s[s.len() - 1]);
-        Ok(if min == T::zero() {
-            T::infinity()
+        Ok(if min == T::Real::zero() {
+            T::Real::infinity()
         } else {
             max / min
         })
@@ -240,22 +296,22 @@ impl Exec {
     /// assert_eq!(parla::Exec::blas(1)?.matrix_rank(&a, None)?, 1);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn matrix_rank<T: Scalar, S: Data<Elem = T>>(
+    pub fn matrix_rank<T: Field, S: Data<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
-        tol: Option<T>,
+        tol: Option<T::Real>,
     ) -> Result<usize> {
         const OP: Op = Op::MatrixRank;
         let tol = match tol {
-            Some(t) => Some(tolerance(OP, "tol", Some(t), T::zero())?),
+            Some(t) => Some(tolerance(OP, "tol", Some(t), T::Real::zero())?),
             None => None,
         };
-        let s = self.singular_values(OP, a)?;
+        let s = routed_singular_values(self, OP, a.view())?;
         if s.is_empty() {
             return Ok(0);
         }
         let (m, n) = a.dim();
-        let tol = tol.unwrap_or_else(|| s[0] * T::of(m.max(n) as f64) * T::EPS);
+        let tol = tol.unwrap_or_else(|| s[0] * T::Real::of(m.max(n) as f64) * T::Real::EPS);
         Ok(s.iter().filter(|&&x| x > tol).count())
     }
 }
@@ -311,9 +367,9 @@ pub fn svdvals<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Arr
 /// assert_eq!(parla::pinv(&ndarray::array![[2.0f64]], None)?, ndarray::array![[0.5]]);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn pinv<T: Scalar, S: Data<Elem = T>>(
+pub fn pinv<T: Field, S: Data<Elem = T>>(
     a: &ArrayBase<S, Ix2>,
-    rtol: Option<T>,
+    rtol: Option<T::Real>,
 ) -> Result<Array2<T>> {
     Exec::current()?.pinv(a, rtol)
 }
@@ -327,7 +383,7 @@ pub fn pinv<T: Scalar, S: Data<Elem = T>>(
 /// assert_eq!(parla::cond(&ndarray::array![[1.0f64, 0.0], [0.0, 0.0]])?, f64::INFINITY);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn cond<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<T> {
+pub fn cond<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<T::Real> {
     Exec::current()?.cond(a)
 }
 
@@ -340,9 +396,9 @@ pub fn cond<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<T> {
 /// assert_eq!(parla::matrix_rank(&ndarray::Array2::<f64>::eye(4), None)?, 4);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn matrix_rank<T: Scalar, S: Data<Elem = T>>(
+pub fn matrix_rank<T: Field, S: Data<Elem = T>>(
     a: &ArrayBase<S, Ix2>,
-    tol: Option<T>,
+    tol: Option<T::Real>,
 ) -> Result<usize> {
     Exec::current()?.matrix_rank(a, tol)
 }
@@ -355,8 +411,15 @@ typed! {
 }
 
 typed! {
-    fn routed_svdvals<'l, T>(exec: &'l Exec, a: ArrayView2<'l, T>) -> Result<Array1<T::Real>> {
-        real => exec.singular_values(Op::Svdvals, &a),
-        complex => exec.svdvals_complex(a),
+    fn routed_singular_values<'l, T>(exec: &'l Exec, op: Op, a: ArrayView2<'l, T>) -> Result<Array1<T::Real>> {
+        real => exec.singular_values(op, &a),
+        complex => exec.svdvals_complex(op, a),
+    }
+}
+
+typed! {
+    fn routed_pinv<'l, T>(exec: &'l Exec, a: ArrayView2<'l, T>, rtol: Option<T::Real>) -> Result<Array2<T>> {
+        real => exec.pinv_real(&a, rtol),
+        complex => exec.pinv_complex(a, rtol),
     }
 }

@@ -584,3 +584,48 @@ fn svd_reconstructs_with_the_conjugate_transpose() {
         assert_eq!(s.len(), m.min(n));
     }
 }
+
+#[test]
+fn norms_cond_rank_pinv() {
+    use parla::NormKind;
+    let a = array![
+        [c64::new(3.0, 4.0), c64::new(0.0, 1.0)],
+        [c64::new(0.0, 0.0), c64::new(-1.0, 0.0)]
+    ];
+    assert!((parla::norm(&a, NormKind::Fro).unwrap() - 27f64.sqrt()).abs() < 1e-14);
+    assert_eq!(parla::norm(&a, NormKind::One).unwrap(), 5.0); // column sums of |z|: 5, 2
+    assert_eq!(parla::norm(&a, NormKind::Inf).unwrap(), 6.0); // row sums: 6, 1
+    let d = array![
+        [c64::new(0.0, 3.0), c64::new(0.0, 0.0)],
+        [c64::new(0.0, 0.0), c64::new(-4.0, 0.0)]
+    ];
+    assert!((parla::norm(&d, NormKind::Two).unwrap() - 4.0).abs() < 1e-14);
+    assert!((parla::cond(&d).unwrap() - 4.0 / 3.0).abs() < 1e-14);
+    assert!(
+        (parla::norm(&array![[c64::new(3e300, 4e300)]], NormKind::Fro).unwrap() - 5e300).abs()
+            < 1e286
+    );
+
+    let mut g = rng(11);
+    let u = crandom(&mut g, 6, 1);
+    let v = crandom(&mut g, 5, 1);
+    let r1 = ref_matmul(&u.view(), &h(&v.view()).view());
+    assert_eq!(parla::matrix_rank(&r1, None).unwrap(), 1);
+    assert_eq!(parla::matrix_rank(&crandom(&mut g, 6, 5), None).unwrap(), 5);
+
+    let a = crandom(&mut g, 7, 4);
+    let p = parla::pinv(&a, None).unwrap();
+    assert_eq!(p.dim(), (4, 7));
+    let q = fro(&(ref_matmul(&p.view(), &a.view()) - eye(4)).view())
+        / (7.0 * f64::EPSILON * parla::cond(&a).unwrap());
+    assert!(q < 30.0, "pinv: A⁺A − I ratio {q}");
+    // (A⁺)ᴴ = (Aᴴ)⁺: conjugation matters.
+    let ph = parla::pinv(&h(&a.view()), None).unwrap();
+    assert!(fro(&(ph - h(&p.view())).view()) < 1e-12 * fro(&p.view()));
+    let ex = Exec::new(Engine::Rayon, 2).unwrap();
+    assert!(matches!(ex.pinv(&a, None), Err(Error::Unsupported { .. })));
+    assert!(matches!(
+        ex.norm(&a, NormKind::Two),
+        Err(Error::Unsupported { op: "norm", .. })
+    ));
+}
