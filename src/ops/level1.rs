@@ -151,7 +151,7 @@ impl Exec {
     /// [`Error::TooLarge`] above `i32::MAX`.
     ///
     /// ```
-    /// let x = ndarray::array![3.0e300, 4.0e300];
+    /// let x = ndarray::array![3.0e300f64, 4.0e300];
     /// assert_eq!(parla::Exec::blas(1)?.nrm2(&x)?, 5.0e300);
     /// # Ok::<(), parla::Error>(())
     /// ```
