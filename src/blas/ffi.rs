@@ -652,7 +652,14 @@ impl_ffi!(
 /// `#[repr(C)]` `{ re, im }`, the layout of C's and Fortran's complex types.
 #[allow(clippy::too_many_arguments, clippy::missing_safety_doc, missing_docs)]
 pub unsafe trait ComplexFfi:
-    ndarray::LinalgScalar + PartialEq + Default + std::fmt::Debug + Send + Sync + 'static
+    ndarray::LinalgScalar
+    + crate::alloc::Zeroable
+    + PartialEq
+    + Default
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + 'static
 {
     type Part: Ffi;
     /// `(re, im)`.

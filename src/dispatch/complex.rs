@@ -72,21 +72,29 @@ fn real_gemm_4m<C: ComplexScalar>(
     beta: C,
     c: &mut ArrayViewMut2<C>,
 ) -> Result<()> {
-    parallel::gemm::complex::gemm(name, alpha, a, ta, b, tb, beta, c, |a2, b2, p| {
-        let (one, zero) = (
-            <C::Real as num_traits::One>::one(),
-            <C::Real as num_traits::Zero>::zero(),
-        );
-        match kernels {
-            Kernels::OpenBlas => {
-                parallel::gemm::blas_panels::gemm(name, team, one, a2, b2, zero, p)
+    parallel::gemm::complex::gemm(
+        name,
+        team,
+        alpha,
+        a,
+        ta,
+        b,
+        tb,
+        beta,
+        c,
+        |a2, b2, beta, p| {
+            let one = <C::Real as num_traits::One>::one();
+            match kernels {
+                Kernels::OpenBlas => {
+                    parallel::gemm::blas_panels::gemm(name, team, one, a2, b2, beta, p)
+                }
+                Kernels::Native(native) => {
+                    let kernel = native.gemm_kernel::<C::Real>();
+                    parallel::gemm::blis_loops::gemm(name, team, kernel, one, a2, b2, beta, p)
+                }
             }
-            Kernels::Native(native) => {
-                let kernel = native.gemm_kernel::<C::Real>();
-                parallel::gemm::blis_loops::gemm(name, team, kernel, one, a2, b2, zero, p)
-            }
-        }
-    })
+        },
+    )
 }
 
 /// `y ← α op(A) x + β y` for a non-empty `A`.

@@ -163,6 +163,52 @@ fn gemm_conjugate_transpose_is_not_the_transpose() {
             .slice(ndarray::s![.., 1..;2])
             .iter()
             .all(|&z| z == c64::new(7.0, 7.0)));
+        // A real β (C updated in place as real rows on the rayon engines), Aᴴ with A in
+        // Fortran order (read in place by the 4M path as well).
+        let af = crate::common::fortran(&a);
+        let mut c = c0.clone();
+        let r2 = ref_matmul(&ah.view(), &b.t()) * alpha + &c0 * 0.5;
+        ex.gemm(
+            alpha,
+            &af,
+            Trans::Conj,
+            &b,
+            Trans::Yes,
+            c64::new(0.5, 0.0),
+            &mut c,
+        )
+        .unwrap();
+        assert!(
+            fro(&(&c - &r2).view()) < 4.0 * bound,
+            "{:?} real beta",
+            ex.engine()
+        );
+        // β = 0: C's NaNs are never read.
+        let mut c = Array2::from_elem((m, n), c64::new(f64::NAN, f64::NAN));
+        let r3 = ref_matmul(&ah.view(), &b.t()) * alpha;
+        ex.gemm(
+            alpha,
+            &a,
+            Trans::Conj,
+            &b,
+            Trans::Yes,
+            c64::new(0.0, 0.0),
+            &mut c,
+        )
+        .unwrap();
+        assert!(
+            fro(&(&c - &r3).view()) < 4.0 * bound,
+            "{:?} beta 0",
+            ex.engine()
+        );
+        let mut c32 = to32(&c0);
+        let (a32, b32) = (to32(&a), to32(&b));
+        let (al32, be32) = (c32::new(0.5, -1.5), c32::new(-0.25, 2.0));
+        ex.gemm(al32, &a32, Trans::Conj, &b32, Trans::Yes, be32, &mut c32)
+            .unwrap();
+        let err = fro(&(to64(&c32.view()) - &r).view());
+        let bound32 = 4.0 * bound * (f32::EPSILON as f64 / f64::EPSILON);
+        assert!(err < bound32, "{:?} c32: {err}", ex.engine());
     }
 }
 

@@ -1,33 +1,40 @@
-//! Complex GEMM on the rayon engines through the engine's real GEMM (the 4M formulation, fused
-//! into one real product of twice the size).
+//! Complex GEMM on the rayon engines through the engine's real GEMM: one real product on the
+//! interleaved parts (the "1M" arrangement of the 4M method), with no copy of `A` or `C`.
 //!
-//! With `op(A) = Ar + i·Ai` (`m × k`) and `op(B) = Br + i·Bi` (`k × n`), the product
-//! `P = op(A) op(B)` has `Pr = Ar Br − Ai Bi` and `Pi = Ar Bi + Ai Br`, which is one real GEMM:
+//! A C-order complex `m × k` matrix *is* the real `m × 2k` matrix of its interleaved parts
+//! `[re im re im …]` (`Complex<R>` is `#[repr(C)] { re, im }`). With `B''` the real `2k × 2n`
+//! matrix whose rows `2p` and `2p + 1` are row `p` of `α op(B)` and of `i · α op(B)`, both
+//! interleaved,
 //!
 //! ```text
-//! [Ar  Ai] · [ Br  Bi ]  =  [Pr  Pi]      (m × 2k) · (2k × 2n) = (m × 2n)
-//!            [−Bi  Br ]
+//! (A as m × 2k) · B''  =  (α A op(B) as m × 2n)      row 2p   = [ br  bi  br  bi … ]
+//!                                                   row 2p+1 = [−bi  br −bi  br … ]
 //! ```
 //!
-//! It costs `8mnk` real flops, as a complex GEMM does, and runs at the real GEMM's speed on
-//! the engine's pool; splitting the operands (with the conjugation folded in) and forming
-//! `C ← α P + β C` are `O(mk + kn + mn)`. The 3M formulation (three real GEMMs, `6mnk` flops)
-//! saves a quarter of the flops but loses accuracy in `Pi` when `|A||B|` ≫ `|A B|`; parla does
-//! not use it.
+//! so the real GEMM reads `A` in place and writes `C` in place (`C ← … + β C` directly when
+//! `β` is real). It costs `8mnk` real flops, as a complex GEMM does, at the real kernel's
+//! speed on the engine's pool; the only extra work is building `B''` (`4kn` reals, in parallel).
+//! Conjugating `A` is folded into `B''` (row `2p + 1` negated); `op(A)` without unit column
+//! stride (a transposed C-order `A`) is copied once. The 3M formulation (three real GEMMs,
+//! `6mnk` flops) loses accuracy in the imaginary part when `|A||B|` ≫ `|A B|`; parla does not
+//! use it.
 
-use ndarray::{ArrayView2, ArrayViewMut2, Zip};
+use ndarray::{ArrayView2, ArrayViewMut2, Axis, ShapeBuilder, Zip};
+use rayon::prelude::*;
 
 use crate::alloc::zeros_c;
 use crate::blas::ffi::ComplexFfi;
 use crate::decomp::Trans;
 use crate::error::Result;
+use crate::parallel::Team;
 use crate::scalar::Scalar;
 
-/// `C ← α op(A) op(B) + β C` for complex operands (`k ≥ 1`), computed by `real_gemm`
-/// (`C ← A B`, `β = 0`) on real operands: the engine's own GEMM.
+/// `C ← α op(A) op(B) + β C` for complex operands (`m, n, k ≥ 1`), computed by `real_gemm`
+/// (`C ← A B + β C` on real operands with a real `β`: the engine's own GEMM, on `team`).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm<C, R>(
     op: &'static str,
+    team: &Team,
     alpha: C,
     a: ArrayView2<C>,
     ta: Trans,
@@ -35,59 +42,66 @@ pub(crate) fn gemm<C, R>(
     tb: Trans,
     beta: C,
     c: &mut ArrayViewMut2<C>,
-    real_gemm: impl FnOnce(ArrayView2<R>, ArrayView2<R>, &mut ArrayViewMut2<R>) -> Result<()>,
+    real_gemm: impl FnOnce(ArrayView2<R>, ArrayView2<R>, R, &mut ArrayViewMut2<R>) -> Result<()>,
 ) -> Result<()>
 where
     C: ComplexFfi<Part = R>,
     R: Scalar,
 {
     let (oa, ob) = (view_op(a, ta), view_op(b, tb));
-    let (sa, sb) = (sign::<R>(ta), sign::<R>(tb));
     let (m, k) = oa.dim();
     let n = ob.ncols();
-    let mut a2 = zeros_c::<R>(op, m, 2 * k)?;
-    for (mut dst, src) in a2.rows_mut().into_iter().zip(oa.rows()) {
-        let (re, im) = dst.view_mut().split_at(ndarray::Axis(0), k);
-        Zip::from(re).and(im).and(src).for_each(|r, i, z| {
-            let (x, y) = z.split();
-            *r = x;
-            *i = sa * y;
-        });
-    }
+    let (sa, sb) = (sign::<R>(ta), sign::<R>(tb));
+
+    // A as the real m × 2k matrix of its parts: in place when its rows are contiguous.
+    let a_copy;
+    let a_real = match as_real(oa) {
+        Some(v) => v,
+        None => {
+            let mut t = zeros_c::<C>(op, m, k)?;
+            team.install(|| Zip::from(&mut t).and(oa).par_for_each(|d, &s| *d = s));
+            a_copy = t;
+            as_real(a_copy.view()).expect("a C-order copy has contiguous rows")
+        }
+    };
+
+    // B'' (2k × 2n): rows 2p, 2p + 1 from row p of α op(B) (conjugations folded in).
     let mut b2 = zeros_c::<R>(op, 2 * k, 2 * n)?;
-    {
-        let (mut top, mut bottom) = b2.view_mut().split_at(ndarray::Axis(0), k);
-        for ((mut t, mut u), src) in top
-            .rows_mut()
-            .into_iter()
-            .zip(bottom.rows_mut())
-            .zip(ob.rows())
-        {
-            let (mut tr, mut ti) = t.view_mut().split_at(ndarray::Axis(0), n);
-            let (mut ur, mut ui) = u.view_mut().split_at(ndarray::Axis(0), n);
-            for j in 0..n {
-                let (x, y) = src[j].split();
-                let y = sb * y;
-                tr[j] = x;
-                ti[j] = y;
-                ur[j] = -y;
-                ui[j] = x;
-            }
+    team.install(|| {
+        b2.axis_chunks_iter_mut(Axis(0), 2)
+            .into_par_iter()
+            .zip(ob.axis_iter(Axis(0)).into_par_iter())
+            .for_each(|(mut pair, src)| {
+                for (j, &z) in src.iter().enumerate() {
+                    let (x, y) = z.split();
+                    let (x, y) = (alpha * C::join(x, sb * y)).split();
+                    pair[[0, 2 * j]] = x;
+                    pair[[0, 2 * j + 1]] = y;
+                    // i·(x + iy) = −y + ix; conj(A) takes its negative.
+                    pair[[1, 2 * j]] = -(sa * y);
+                    pair[[1, 2 * j + 1]] = sa * x;
+                }
+            });
+    });
+
+    let (beta_re, beta_im) = beta.split();
+    if beta_im == R::zero() {
+        if let Some(mut c_real) = as_real_mut(c.view_mut()) {
+            return real_gemm(a_real, b2.view(), beta_re, &mut c_real);
         }
     }
-    let mut p = zeros_c::<R>(op, m, 2 * n)?;
-    real_gemm(a2.view(), b2.view(), &mut p.view_mut())?;
-    drop((a2, b2));
-    let (pr, pi) = p.view().split_at(ndarray::Axis(1), n);
-    let (one, zero) = (C::one(), C::zero());
-    Zip::from(c).and(pr).and(pi).for_each(|c, &r, &i| {
-        let prod = C::join(r, i);
-        let scaled = if alpha == one { prod } else { alpha * prod };
-        *c = if beta == zero {
-            scaled
-        } else {
-            scaled + beta * *c
-        };
+    // C cannot be viewed as real rows, or β is not real: the product into a fresh C-order
+    // matrix, then C ← P + β C.
+    let mut p = zeros_c::<C>(op, m, n)?;
+    {
+        let mut p_real = as_real_mut(p.view_mut()).expect("a C-order matrix has contiguous rows");
+        real_gemm(a_real, b2.view(), R::zero(), &mut p_real)?;
+    }
+    let zero = C::zero();
+    team.install(|| {
+        Zip::from(c).and(&p).par_for_each(|c, &p| {
+            *c = if beta == zero { p } else { p + beta * *c };
+        });
     });
     Ok(())
 }
@@ -106,4 +120,38 @@ fn sign<R: Scalar>(t: Trans) -> R {
     } else {
         R::one()
     }
+}
+
+/// Row stride in reals of a complex matrix whose rows are contiguous (unit column stride),
+/// or `None`.
+fn real_row_stride(dim: (usize, usize), strides: &[isize]) -> Option<usize> {
+    let (m, n) = dim;
+    let (rs, cs) = (strides[0], strides[1]);
+    if (cs != 1 && n > 1) || rs < 0 {
+        return None;
+    }
+    Some(if m <= 1 { 2 * n } else { 2 * rs as usize })
+}
+
+/// The complex `m × n` matrix as the real `m × 2n` matrix of its interleaved parts, when its
+/// rows are contiguous.
+fn as_real<C: ComplexFfi>(a: ArrayView2<'_, C>) -> Option<ArrayView2<'_, C::Part>> {
+    let (m, n) = a.dim();
+    let rs = real_row_stride((m, n), a.strides())?;
+    // SAFETY: `C` is `#[repr(C)] { re: Part, im: Part }` (`ComplexFfi`'s contract), so a row
+    // of `n` complex values at unit stride is `2n` reals at unit stride, and rows `rs / 2`
+    // complex values apart are `rs` reals apart; every element of the new view lies inside
+    // `a`'s elements, borrowed for the same lifetime.
+    Some(unsafe { ArrayView2::from_shape_ptr((m, 2 * n).strides((rs, 1)), a.as_ptr().cast()) })
+}
+
+/// [`as_real`] for a mutable view.
+fn as_real_mut<C: ComplexFfi>(mut a: ArrayViewMut2<'_, C>) -> Option<ArrayViewMut2<'_, C::Part>> {
+    let (m, n) = a.dim();
+    let rs = real_row_stride((m, n), a.strides())?;
+    // SAFETY: as `as_real`; the new view takes over `a`'s exclusive borrow, and distinct
+    // indices of it map to distinct parts of distinct elements of `a`.
+    Some(unsafe {
+        ArrayViewMut2::from_shape_ptr((m, 2 * n).strides((rs, 1)), a.as_mut_ptr().cast())
+    })
 }
