@@ -50,10 +50,10 @@
 //! numpy's `complex64`, `complex128`), bound on [`Field`]: [`matmul`], `gemm` (with
 //! [`Trans::Conj`]), [`matvec`], `gemv`, [`dot`], [`vdot`], `axpy`, `nrm2`, [`solve`], [`lu`],
 //! [`inv`], [`det`], [`slogdet`], [`cholesky`] (Hermitian), [`qr`], [`solve_triangular`],
-//! [`eigh`], [`eigvalsh`], [`svd`], [`svdvals`] on `blas`; the rayon engines run complex
-//! `matmul`/`gemm` (one real GEMM of twice the size) and return [`Error::Unsupported`] for the
-//! other complex operations. Norms, singular values and Hermitian eigenvalues are real
-//! ([`Field::Real`]).
+//! [`eigh`], [`eigvalsh`], [`svd`], [`svdvals`], [`pinv`], [`norm`], [`cond`],
+//! [`matrix_rank`] on `blas`; the rayon engines run complex `matmul`/`gemm` (one real GEMM on
+//! the interleaved parts) and return [`Error::Unsupported`] for the other complex operations.
+//! Norms, singular values and Hermitian eigenvalues are real ([`Field::Real`]).
 //!
 //! Factor once, solve many: [`lu_factor`], [`cho_factor`], [`qr_factor`] return objects whose
 //! solves run on the engine that factored ([`LuFactor`], [`CholeskyFactor`], [`QrFactor`]).

@@ -34,15 +34,6 @@ pub const AUTO_GEMM_RAYON_MIN_FLOPS: f64 = 2.0 * 32.0 * 32.0 * 32.0;
 /// GEMMs of their recursions.
 pub const AUTO_GEMM_PARALLEL_MIN_FLOPS: f64 = crate::parallel::level3::GEMM_PARALLEL_MIN_FLOPS;
 
-/// `threads`, or one below [`AUTO_GEMM_PARALLEL_MIN_FLOPS`].
-fn one_if_small_flops(op: Op, shape: Shape, threads: usize) -> usize {
-    if op.flops(shape) < AUTO_GEMM_PARALLEL_MIN_FLOPS {
-        1
-    } else {
-        threads
-    }
-}
-
 /// `auto`'s decision: engine, threads, and the rule's name.
 pub(crate) type Choice = (Engine, usize, &'static str);
 
@@ -138,18 +129,13 @@ fn builtin(
             "auto: blas (built-in rule; `parla tune` measures the others)",
         );
     }
-    if dtype.is_complex() {
-        return (
-            Engine::Blas,
-            one_if_small_flops(op, shape, blas_threads),
-            "auto: blas (complex: zgemm/cgemm; the rayon engines' 4M GEMM is not faster, see ARCHITECTURE.md)",
-        );
-    }
     let isa = match dtype.real() {
         Dtype::F32 => exec.gemm_kernel::<f32>().isa,
         _ => exec.gemm_kernel::<f64>().isa,
     };
-    let flops = op.flops(shape);
+    // A complex product is four real ones' worth of flops (the rayon engines run it as one
+    // real GEMM of twice the size in two dimensions).
+    let flops = op.flops(shape) * if dtype.is_complex() { 4.0 } else { 1.0 };
     let small = flops < AUTO_GEMM_PARALLEL_MIN_FLOPS;
     let one_if_small = |t: usize| if small { 1 } else { t };
     if isa_bits(isa) <= openblas_bits {
@@ -283,6 +269,40 @@ mod tests {
         let auto8 = Exec::new(Engine::Auto, 8).unwrap();
         let capped = pick(&auto8, Op::Gemm, Dtype::F64, sq(1024));
         assert_eq!((capped.0, capped.1), (Engine::RayonBlas, 2));
+    }
+
+    #[test]
+    fn complex_gemm_follows_the_real_rule_at_four_times_the_flops() {
+        let auto2 = Exec::new(Engine::Auto, 2).unwrap();
+        // The profile has no complex entries; OpenBLAS narrower than parla (bits 0).
+        for n in [16, 100, 300, 1024] {
+            let c = choose_with(&auto2, Op::Gemm, Dtype::C128, sq(n), Some(&profile()), 2, 0);
+            let r = choose_with(
+                &auto2,
+                Op::Gemm,
+                Dtype::F64,
+                Shape::Product { m: n, n, k: 4 * n },
+                None,
+                2,
+                0,
+            );
+            assert_eq!((c.0, c.1), (r.0, r.1), "n = {n}");
+            assert!(!c.2.contains("profile"), "{}", c.2);
+        }
+        // OpenBLAS as wide as parla: zgemm.
+        let c = choose_with(&auto2, Op::Gemm, Dtype::C128, sq(1024), None, 2, 4096);
+        assert_eq!(c.0, Engine::Blas);
+        // Every other complex operation: blas.
+        let c = choose_with(
+            &auto2,
+            Op::Solve,
+            Dtype::C64,
+            Shape::Square(500),
+            None,
+            2,
+            0,
+        );
+        assert_eq!(c.0, Engine::Blas);
     }
 
     #[test]

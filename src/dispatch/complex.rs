@@ -1,6 +1,6 @@
 //! The complex operations (`c32`, `c64`): each resolves its route once, like the real ones in
 //! `mod.rs`. `blas` runs all of them (cblas / LAPACK); the rayon engines run the GEMM family
-//! (`parallel/gemm/complex.rs`: one real GEMM of twice the size on the engine's own kernels)
+//! (`parallel/gemm/complex.rs`: one real GEMM on the interleaved parts, the engine's kernels)
 //! and refuse the rest with [`Error::Unsupported`] (decided by [`route::implements`]).
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};

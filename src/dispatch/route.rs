@@ -16,9 +16,9 @@ use super::auto;
 ///
 /// Real types: every engine implements every operation (the spectral family included, written
 /// over the rayon engines' level-3 operations in `factor/`). Complex types: `blas` runs every
-/// complex operation parla has; the rayon engines run the GEMM family (four real GEMMs on the
-/// split parts) and refuse the rest with [`Error::Unsupported`] — never a silent call to
-/// another engine.
+/// complex operation parla has; the rayon engines run the GEMM family (one real GEMM on the
+/// interleaved parts, `parallel/gemm/complex.rs`) and refuse the rest with
+/// [`Error::Unsupported`] — never a silent call to another engine.
 pub(crate) fn implements(engine: Engine, op: Op, dtype: Dtype) -> bool {
     match engine {
         Engine::Blas | Engine::Auto => true,
