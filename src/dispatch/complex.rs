@@ -54,6 +54,9 @@ pub(crate) fn gemm<C: ComplexScalar>(
     match route::route::<C>(exec, op, Shape::Product { m, n, k })? {
         Path::Blas { threads } => zblas::gemm(name, threads, alpha, a, ta, b, tb, beta, c),
         Path::Rayon { team, kernels } => {
+            // The real product is m × 2k times 2k × 2n: its dimensions must fit BLAS's ints too.
+            crate::blas::blas_int(op, "2 × columns", 2 * n)?;
+            crate::blas::blas_int(op, "2 × inner dimension", 2 * k)?;
             real_gemm_4m::<C>(name, &team, kernels, alpha, a, ta, b, tb, beta, c)
         }
     }
