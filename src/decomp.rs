@@ -157,7 +157,9 @@ pub struct Eig<T> {
 
 /// The least-squares solution of `min ‖A X − B‖₂` (numpy's `lstsq`). `X` is the solution's
 /// type: `Array2<T>` (`n × nrhs`) for a matrix right-hand side, `Array1<T>` (length `n`) for a
-/// vector one, as numpy.
+/// vector one, as numpy. `T` is the (real) type of the residuals and singular values: the
+/// element type for real `A`; for complex `A` the real type of its parts (`Lstsq<f64,
+/// Array2<c64>>`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lstsq<T, X = Array2<T>> {
     /// The minimum-norm solution: `n × nrhs`, or length `n` for a vector right-hand side.

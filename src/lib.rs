@@ -51,7 +51,7 @@
 //! [`Trans::Conj`]), [`matvec`], `gemv`, [`dot`], [`vdot`], `axpy`, `nrm2`, [`solve`], [`lu`],
 //! [`inv`], [`det`], [`slogdet`], [`cholesky`] (Hermitian), [`qr`], [`solve_triangular`],
 //! [`eigh`], [`eigvalsh`], [`svd`], [`svdvals`], [`pinv`], [`norm`], [`cond`],
-//! [`matrix_rank`] on `blas`; the rayon engines run complex `matmul`/`gemm` (one real GEMM on
+//! [`matrix_rank`], [`lstsq`] on `blas`; the rayon engines run complex `matmul`/`gemm` (one real GEMM on
 //! the interleaved parts) and return [`Error::Unsupported`] for the other complex operations.
 //! Norms, singular values and Hermitian eigenvalues are real ([`Field::Real`]).
 //!

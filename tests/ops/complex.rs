@@ -686,3 +686,63 @@ fn norms_cond_rank_pinv() {
         Err(Error::Unsupported { op: "norm", .. })
     ));
 }
+
+#[test]
+fn lstsq_minimum_norm_solutions() {
+    let mut g = rng(13);
+    // Overdetermined, full column rank: the residual is orthogonal to range(A).
+    let (m, n) = (12, 5);
+    let a = crandom(&mut g, m, n);
+    let b = crandom(&mut g, m, 2);
+    let f = parla::lstsq(&a, &b, None).unwrap();
+    assert_eq!(
+        (f.rank, f.singular_values.len(), f.residuals.len()),
+        (n, n, 2)
+    );
+    let r = &b - &ref_matmul(&a.view(), &f.solution.view());
+    let ortho = fro(&ref_matmul(&h(&a.view()).view(), &r.view()).view());
+    let scale = fro(&a.view()) * (fro(&a.view()) * fro(&f.solution.view()) + fro(&b.view()));
+    assert!(
+        ortho / (scale * m as f64 * f64::EPSILON) < 30.0,
+        "Aᴴr: {ortho}"
+    );
+    for (j, &res) in f.residuals.iter().enumerate() {
+        let want = r.column(j).iter().map(|z| z.norm_sqr()).sum::<f64>();
+        assert!((res - want).abs() <= 1e-12 * want, "{res} vs {want}");
+    }
+    // A vector right-hand side gives a vector solution.
+    let f1 = parla::lstsq(&a, &b.column(0), None).unwrap();
+    assert!(
+        fro(
+            &(f1.solution.insert_axis(ndarray::Axis(1)) - f.solution.slice(ndarray::s![.., ..1]))
+                .view()
+        ) < 1e-12
+    );
+    // Underdetermined: the minimum-norm solution pinv(A) b, which solves A x = b.
+    let a = crandom(&mut g, 4, 9);
+    let b = crandom(&mut g, 4, 1);
+    let f = parla::lstsq(&a, &b, None).unwrap();
+    assert!(f.residuals.is_empty());
+    let want = ref_matmul(&parla::pinv(&a, None).unwrap().view(), &b.view());
+    assert!(fro(&(&f.solution - &want).view()) < 1e-12 * fro(&want.view()));
+    assert!(fro(&(ref_matmul(&a.view(), &f.solution.view()) - &b).view()) < 1e-12);
+    // Rank deficient: rank 1.
+    let u = crandom(&mut g, 6, 1);
+    let v = crandom(&mut g, 3, 1);
+    let r1 = ref_matmul(&u.view(), &h(&v.view()).view());
+    assert_eq!(
+        parla::lstsq(&r1, &crandom(&mut g, 6, 1), None)
+            .unwrap()
+            .rank,
+        1
+    );
+    let ex = Exec::new(Engine::Rayon, 2).unwrap();
+    assert!(matches!(
+        ex.lstsq(&a, &b, None),
+        Err(Error::Unsupported { .. })
+    ));
+    assert!(matches!(
+        parla::lstsq(&a, &b, Some(-1.0)),
+        Err(Error::InvalidArgument { name: "rcond", .. })
+    ));
+}
