@@ -9,7 +9,8 @@
 
 use std::time::Instant;
 
-use ndarray::Array2;
+use ndarray::{Array2, Array3};
+use parla::batch::Strategy;
 use parla::tuning::{characteristic_size, Candidate, Entry, Profile, ShapeClass};
 use parla::{Diag, Dtype as PDtype, Engine, Error, Exec, Op, Result, Scalar, Shape, Trans, Uplo};
 use rand::SeedableRng;
@@ -74,6 +75,9 @@ pub struct Item {
     pub dtype: Dtype,
     /// Operand dimensions: GEMM `[m, n, k]`; square ops `[n, n, 0]`; vectors `[n, 0, 0]`.
     pub dims: [usize; 3],
+    /// Items of a batched call (`parla::batch` of square matrices of order `dims[0]`), 0 for a
+    /// single call.
+    pub batch: usize,
 }
 
 impl Item {
@@ -102,12 +106,54 @@ impl Item {
             .filter(|&&x| x > 0)
             .map(usize::to_string)
             .collect();
-        format!("{} {} {}", self.op, self.dtype, d.join("x"))
+        if self.batch > 0 {
+            format!(
+                "batch {} {} {} of {}",
+                self.op,
+                self.dtype,
+                self.batch,
+                d.join("x")
+            )
+        } else {
+            format!("{} {} {}", self.op, self.dtype, d.join("x"))
+        }
     }
 }
 
 fn item(op: Op, dtype: Dtype, dims: [usize; 3]) -> Item {
-    Item { op, dtype, dims }
+    Item {
+        op,
+        dtype,
+        dims,
+        batch: 0,
+    }
+}
+
+/// Most work in one batched call the presets measure (flops): larger batches take as long as
+/// the largest single items, and their choice follows from the nearest smaller ones.
+const BATCH_MAX_FLOPS: f64 = 2e9;
+
+/// Batches of `len` square matrices of each order in `orders` for `op` (`gemm`, `solve` or
+/// `cholesky`), up to [`BATCH_MAX_FLOPS`].
+fn batches(v: &mut Vec<Item>, op: Op, orders: &[usize], lens: &[usize]) {
+    for &n in orders {
+        for &len in lens {
+            let dims = match op {
+                Op::Gemm => [n, n, n],
+                Op::Solve => [n, n, 1],
+                _ => [n, n, 0],
+            };
+            let it = Item {
+                op,
+                dtype: Dtype::F64,
+                dims,
+                batch: len,
+            };
+            if op.flops(it.shape()) * len as f64 <= BATCH_MAX_FLOPS {
+                v.push(it);
+            }
+        }
+    }
 }
 
 /// The items of a preset, cheapest first within each family.
@@ -145,6 +191,8 @@ pub fn items(preset: Preset) -> Vec<Item> {
             v.push(item(Op::Qr, F64, [256, 256, 0]));
             v.push(item(Op::Eigh, F64, [256, 256, 0]));
             v.push(item(Op::Svd, F64, [256, 256, 0]));
+            batches(&mut v, Op::Gemm, &[32], &[16, 1024]);
+            batches(&mut v, Op::Solve, &[32, 256], &[16, 1024]);
         }
         Preset::Default => {
             square(&mut v, F64, &[16, 32, 64, 128, 256, 512, 1024, 2048]);
@@ -185,6 +233,9 @@ pub fn items(preset: Preset) -> Vec<Item> {
                 v.push(item(Op::Eigh, F64, [n, n, 0]));
                 v.push(item(Op::Svd, F64, [n, n, 0]));
             }
+            batches(&mut v, Op::Gemm, &[8, 32, 128], &[4, 64, 1024]);
+            batches(&mut v, Op::Solve, &[8, 32, 128, 512], &[4, 64, 1024]);
+            batches(&mut v, Op::Cholesky, &[8, 32, 128, 512], &[4, 64, 1024]);
         }
     }
     v
@@ -264,12 +315,63 @@ fn typed_call<T: Scalar>(it: &Item, rng: &mut CaseRng) -> Result<Call> {
     })
 }
 
+/// A batched call through `parla::batch` with strategy `auto`, which follows the candidate's
+/// engine: `blas` loops over the items with its threads, `rayon-blas` and `rayon` spread them
+/// over their workers.
+fn batch_call<T: Scalar>(it: &Item, rng: &mut CaseRng) -> Result<Call> {
+    let (n, len) = (it.dims[0], it.batch);
+    let mut a = Array3::<T>::zeros((len, n, n));
+    for mut m in a.outer_iter_mut() {
+        m.assign(&random_matrix::<T>(rng, n, n));
+        if it.op != Op::Gemm {
+            // Diagonally dominant (and symmetric for Cholesky): well conditioned, definite.
+            if it.op == Op::Cholesky {
+                let t = m.t().to_owned();
+                m.zip_mut_with(&t, |x, &y| *x = *x + y);
+            }
+            for i in 0..n {
+                m[[i, i]] = T::of(2.0 * n as f64 + 1.0);
+            }
+        }
+    }
+    Ok(match it.op {
+        Op::Gemm => {
+            let mut b = Array3::<T>::zeros((len, n, n));
+            for mut m in b.outer_iter_mut() {
+                m.assign(&random_matrix::<T>(rng, n, n));
+            }
+            Box::new(move |e: &Exec| e.batch(Strategy::Auto).matmul(&a, &b).map(drop))
+        }
+        Op::Solve => {
+            let mut b = Array3::<T>::zeros((len, n, 1));
+            for mut m in b.outer_iter_mut() {
+                m.assign(&random_matrix::<T>(rng, n, 1));
+            }
+            Box::new(move |e: &Exec| e.batch(Strategy::Auto).solve(&a, &b).map(drop))
+        }
+        Op::Cholesky => Box::new(move |e: &Exec| e.batch(Strategy::Auto).cholesky(&a).map(drop)),
+        _ => {
+            return Err(Error::InvalidArgument {
+                op: "tune",
+                name: "op",
+                reason: format!("{} has no batched tuning case", it.op),
+            })
+        }
+    })
+}
+
 /// Builds the timed call of `it`.
 ///
 /// # Errors
 /// When the inputs cannot be built.
 pub fn call(it: &Item, rng: &mut CaseRng) -> Result<Call> {
     let n = it.dims[0];
+    if it.batch > 0 {
+        return match it.dtype {
+            Dtype::F32 => batch_call::<f32>(it, rng),
+            _ => batch_call::<f64>(it, rng),
+        };
+    }
     let square_gemm = it.op == Op::Gemm && it.dims[1] == n && it.dims[2] == n;
     match it.op {
         Op::Gemm if square_gemm => registry_call("gemm", it.dtype, n, rng),
@@ -365,6 +467,7 @@ pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Ent
         class: ShapeClass::of(shape).unwrap_or(ShapeClass::Square),
         dims: it.dims,
         size: characteristic_size(shape).unwrap_or(1.0),
+        batch: it.batch,
         candidates: runs
             .into_iter()
             .filter_map(|(engine, threads, _, _, s)| {
@@ -454,20 +557,28 @@ pub fn show(p: &Profile) -> String {
             "other processes kept {b:.2} cores busy while it was measured"
         );
     }
-    let mut groups: Vec<(Op, PDtype, ShapeClass)> = Vec::new();
+    let mut groups: Vec<(Op, PDtype, ShapeClass, bool)> = Vec::new();
     for e in &p.entries {
-        if !groups.contains(&(e.op, e.dtype, e.class)) {
-            groups.push((e.op, e.dtype, e.class));
+        let g = (e.op, e.dtype, e.class, e.batch > 0);
+        if !groups.contains(&g) {
+            groups.push(g);
         }
     }
-    for (op, dtype, class) in groups {
+    for (op, dtype, class, batched) in groups {
         let mut es: Vec<&Entry> = p
             .entries
             .iter()
-            .filter(|e| (e.op, e.dtype, e.class) == (op, dtype, class))
+            .filter(|e| (e.op, e.dtype, e.class, e.batch > 0) == (op, dtype, class, batched))
             .collect();
-        es.sort_by(|a, b| a.size.total_cmp(&b.size));
-        let _ = writeln!(s, "\n{op} {dtype} {}", class.name());
+        es.sort_by(|a, b| a.size.total_cmp(&b.size).then(a.batch.cmp(&b.batch)));
+        if batched {
+            let _ = writeln!(
+                s,
+                "\nbatch {op} {dtype} (blas Nt: a loop on N OpenBLAS threads; rayon-blas/rayon Nt: N workers over the items)"
+            );
+        } else {
+            let _ = writeln!(s, "\n{op} {dtype} {}", class.name());
+        }
         let _ = writeln!(
             s,
             "  {:<18} {:<15} {:>10}  {:>12}  runner-up",
@@ -496,10 +607,15 @@ pub fn show(p: &Profile) -> String {
                 .filter(|&&x| x > 0)
                 .map(usize::to_string)
                 .collect();
+            let dims = if batched {
+                format!("{} of {}", e.batch, dims.join("x"))
+            } else {
+                dims.join("x")
+            };
             let _ = writeln!(
                 s,
                 "  {:<18} {:<15} {:>10}  {:>12}  {}",
-                dims.join("x"),
+                dims,
                 format!("{} {}t", best.engine, best.threads),
                 fmt_time(best.seconds),
                 blas_all.map_or("-".into(), |b| format!("{:.2}x faster", b / best.seconds)),
@@ -512,7 +628,11 @@ pub fn show(p: &Profile) -> String {
             );
             let pick = (best.engine, best.threads);
             if last.is_some_and(|l| l != pick) {
-                crossings.push(format!("{} {}t from size {:.0}", pick.0, pick.1, e.size));
+                crossings.push(if batched {
+                    format!("{} {}t at {} of {:.0}", pick.0, pick.1, e.batch, e.size)
+                } else {
+                    format!("{} {}t from size {:.0}", pick.0, pick.1, e.size)
+                });
             }
             last = Some(pick);
         }

@@ -172,8 +172,18 @@ pub struct Entry {
     pub dims: [usize; 3],
     /// Its [`characteristic_size`].
     pub size: f64,
+    /// Items of a batched call (`parla::batch`), 0 for a single call. A batch's candidates
+    /// name how it runs: `blas` with `t` threads is a loop over the items on OpenBLAS with
+    /// `t` threads; `rayon-blas` or `rayon` with `t` threads is `t` rayon workers over the
+    /// batch, each item on one thread of that engine.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub batch: usize,
     /// Every candidate measured, in measuring order.
     pub candidates: Vec<Candidate>,
+}
+
+fn is_zero(x: &usize) -> bool {
+    *x == 0
 }
 
 impl Entry {
@@ -342,7 +352,7 @@ impl Profile {
             let nearest = self
                 .entries
                 .iter()
-                .filter(|e| e.op == measured && e.dtype == d && e.class == c)
+                .filter(|e| e.batch == 0 && e.op == measured && e.dtype == d && e.class == c)
                 .filter(|e| e.best(allowed).is_some())
                 .min_by(|a, b| {
                     let da = (a.size.ln() - size.ln()).abs();
@@ -351,6 +361,50 @@ impl Profile {
                 });
             if let Some(best) = nearest.and_then(|e| e.best(allowed)) {
                 let source = if exact && i == 0 {
+                    Source::Measured
+                } else {
+                    Source::Nearby
+                };
+                return Some((best.engine, best.threads, source));
+            }
+        }
+        None
+    }
+}
+
+impl Profile {
+    /// How to run a batch of `len` square items of order `order` of `op` on `dtype` (a
+    /// candidate as [`Entry::batch`] describes it) among the candidates `allowed` accepts: the
+    /// fastest of the measured batch nearest in order and length (on log scales, an order
+    /// counting as much as a length), of the same operation (or its [`proxy`]) and dtype, else
+    /// the other dtype. `None` when no batch of the operation was measured.
+    pub(crate) fn choose_batch(
+        &self,
+        op: Op,
+        dtype: Dtype,
+        len: usize,
+        order: usize,
+        allowed: impl Fn(Engine, usize) -> bool + Copy,
+    ) -> Option<(Engine, usize, Source)> {
+        let measured = proxy(op)?;
+        let (len, order) = ((len.max(1) as f64).ln(), (order.max(1) as f64).ln());
+        let other = match dtype {
+            Dtype::F32 => Dtype::F64,
+            _ => Dtype::F32,
+        };
+        for (i, d) in [dtype, other].into_iter().enumerate() {
+            let distance =
+                |e: &Entry| ((e.batch as f64).ln() - len).abs() + (e.size.ln() - order).abs();
+            let nearest = self
+                .entries
+                .iter()
+                .filter(|e| e.batch > 0 && e.op == measured && e.dtype == d)
+                .filter(|e| e.best(allowed).is_some())
+                .min_by(|a, b| distance(a).total_cmp(&distance(b)));
+            if let Some(best) = nearest.and_then(|e| e.best(allowed)) {
+                // `matmul` is `gemm` (the batch calls are named `matmul`).
+                let same = measured == op || op == Op::Matmul;
+                let source = if same && i == 0 {
                     Source::Measured
                 } else {
                     Source::Nearby
