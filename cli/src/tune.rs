@@ -62,6 +62,9 @@ const LONG_CALL_SECONDS: f64 = 0.05;
 const LONG_ROUND_SECONDS: f64 = 0.5;
 /// Fewest rounds of any item.
 const MIN_ROUNDS: usize = 3;
+/// Candidates whose median is within this factor of the fastest are measured again among
+/// themselves (unless a round is long).
+const CLOSE: f64 = 1.10;
 
 /// One timed call of an item on an execution value.
 type Call = Box<dyn FnMut(&Exec) -> Result<()>>;
@@ -401,6 +404,15 @@ pub struct Progress<'a> {
     pub label: &'a str,
 }
 
+/// Seconds per call of `batch` calls on `exec`.
+fn sample(call: &mut Call, exec: &Exec, batch: usize) -> Result<f64> {
+    let t = Instant::now();
+    for _ in 0..batch {
+        call(exec)?;
+    }
+    Ok(t.elapsed().as_secs_f64() / batch as f64)
+}
+
 /// Measures one item: every candidate, interleaved over the preset's rounds. Candidates whose
 /// engine does not implement the operation are left out.
 ///
@@ -450,11 +462,26 @@ pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Ent
     for round in 0..rounds {
         for j in 0..k {
             let (_, _, exec, batch, samples) = &mut runs[(j + round) % k];
-            let t = Instant::now();
-            for _ in 0..*batch {
-                call(exec)?;
+            samples.push(sample(&mut call, exec, *batch)?);
+        }
+    }
+    // Candidates within CLOSE of the fastest median get as many rounds again among
+    // themselves: a crossover between two of them is decided on twice the samples, and a
+    // round disturbed by the machine weighs half as much.
+    let median = |v: &[f64]| Summary::of(v).map_or(f64::INFINITY, |t| t.median);
+    let best = runs
+        .iter()
+        .map(|r| median(&r.4))
+        .fold(f64::INFINITY, f64::min);
+    let close: Vec<usize> = (0..k)
+        .filter(|&j| median(&runs[j].4) <= best * CLOSE)
+        .collect();
+    if close.len() >= 2 && estimate <= LONG_ROUND_SECONDS {
+        for round in 0..rounds {
+            for j in 0..close.len() {
+                let (_, _, exec, batch, samples) = &mut runs[close[(j + round) % close.len()]];
+                samples.push(sample(&mut call, exec, *batch)?);
             }
-            samples.push(t.elapsed().as_secs_f64() / *batch as f64);
         }
     }
     let shape = it.shape();
