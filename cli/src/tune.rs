@@ -4,10 +4,14 @@
 //!
 //! Every candidate of an item — each engine at each thread count from 1 to the usable cores —
 //! is timed in the same rounds, one after the other in a rotating order, so the machine's
-//! noise (another process, a frequency change) hits all of them alike. A candidate's time is
-//! the median of its rounds.
+//! noise (another process, a frequency change) hits all of them alike. The multi-threaded
+//! `blas` candidates run in a second phase, after the others: OpenBLAS's idle workers spin for
+//! about 100 ms after each threaded call and would steal a core from the candidate after them.
+//! Candidates within 10 % of the fastest are then measured again among themselves. A
+//! candidate's time is the median of its samples.
 
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use ndarray::{Array2, Array3};
 use parla::batch::Strategy;
@@ -404,6 +408,46 @@ pub struct Progress<'a> {
     pub label: &'a str,
 }
 
+/// A candidate being measured: engine, threads, its execution value, calls per sample, the
+/// samples (seconds per call).
+type Run = (Engine, usize, Exec, usize, Vec<f64>);
+
+/// How long OpenBLAS's idle workers keep spinning after a multi-threaded call (DESIGN.md:
+/// about 100 ms), with a margin.
+const OPENBLAS_SPIN: Duration = Duration::from_millis(120);
+
+/// When the last multi-threaded `blas` sample ended (its workers may still spin).
+static LAST_THREADED_BLAS: Mutex<Option<Instant>> = Mutex::new(None);
+
+/// A multi-threaded `blas` candidate: its workers spin after each call.
+fn threaded_blas(r: &Run) -> bool {
+    r.0 == Engine::Blas && r.1 > 1
+}
+
+/// `rounds` rounds over the candidates `idx`, in a rotating order, one sample each per round.
+/// Before candidates that need the cores, waits for OpenBLAS's workers to stop spinning.
+fn rotate(runs: &mut [Run], call: &mut Call, idx: &[usize], rounds: usize) -> Result<()> {
+    let mut last = LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner());
+    if idx
+        .iter()
+        .any(|&j| !threaded_blas(&runs[j]) && runs[j].1 > 1)
+    {
+        if let Some(t) = *last {
+            std::thread::sleep(OPENBLAS_SPIN.saturating_sub(t.elapsed()));
+        }
+    }
+    for round in 0..rounds {
+        for j in 0..idx.len() {
+            let r = &mut runs[idx[(j + round) % idx.len()]];
+            r.4.push(sample(call, &r.2, r.3)?);
+            if threaded_blas(r) {
+                *last = Some(Instant::now());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Seconds per call of `batch` calls on `exec`.
 fn sample(call: &mut Call, exec: &Exec, batch: usize) -> Result<f64> {
     let t = Instant::now();
@@ -421,7 +465,7 @@ fn sample(call: &mut Call, exec: &Exec, batch: usize) -> Result<f64> {
 pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Entry> {
     let mut rng = CaseRng::seed_from_u64(seed);
     let mut call = call(it, &mut rng)?;
-    let mut runs: Vec<(Engine, usize, Exec, usize, Vec<f64>)> = Vec::new();
+    let mut runs: Vec<Run> = Vec::new();
     // Seconds one round of every candidate takes.
     let mut estimate = 0.0;
     for (engine, threads) in candidates(cores) {
@@ -459,11 +503,17 @@ pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Ent
     } else {
         preset.rounds()
     };
-    for round in 0..rounds {
-        for j in 0..k {
-            let (_, _, exec, batch, samples) = &mut runs[(j + round) % k];
-            samples.push(sample(&mut call, exec, *batch)?);
-        }
+    // Two phases per item: first the candidates that leave no spinning threads behind, then
+    // the multi-threaded `blas` ones. After a threaded call OpenBLAS's idle workers spin for
+    // about 100 ms; interleaved with them, a multi-threaded rayon candidate would share a core
+    // with a spinner, which a real program running one engine does not.
+    let phases = |idx: &[usize], runs: &[Run]| -> [Vec<usize>; 2] {
+        let (b, a): (Vec<usize>, Vec<usize>) = idx.iter().partition(|&&j| threaded_blas(&runs[j]));
+        [a, b]
+    };
+    let all: Vec<usize> = (0..k).collect();
+    for phase in phases(&all, &runs) {
+        rotate(&mut runs, &mut call, &phase, rounds)?;
     }
     // Candidates within CLOSE of the fastest median get as many rounds again among
     // themselves: a crossover between two of them is decided on twice the samples, and a
@@ -477,11 +527,8 @@ pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Ent
         .filter(|&j| median(&runs[j].4) <= best * CLOSE)
         .collect();
     if close.len() >= 2 && estimate <= LONG_ROUND_SECONDS {
-        for round in 0..rounds {
-            for j in 0..close.len() {
-                let (_, _, exec, batch, samples) = &mut runs[close[(j + round) % close.len()]];
-                samples.push(sample(&mut call, exec, *batch)?);
-            }
+        for phase in phases(&close, &runs) {
+            rotate(&mut runs, &mut call, &phase, rounds)?;
         }
     }
     let shape = it.shape();
