@@ -240,6 +240,9 @@ pub fn items(preset: Preset) -> Vec<Item> {
                 v.push(item(Op::Eigh, F64, [n, n, 0]));
                 v.push(item(Op::Svd, F64, [n, n, 0]));
             }
+            for n in [64, 256] {
+                v.push(item(Op::Eig, F64, [n, n, 0]));
+            }
             batches(&mut v, Op::Gemm, &[8, 32, 128], &[4, 64, 1024]);
             batches(&mut v, Op::Solve, &[8, 32, 128, 512], &[4, 64, 1024]);
             batches(&mut v, Op::Cholesky, &[8, 32, 128, 512], &[4, 64, 1024]);
@@ -306,6 +309,10 @@ fn typed_call<T: Scalar>(it: &Item, rng: &mut CaseRng) -> Result<Call> {
                 e.solve_triangular(&l, &rhs, Uplo::Lower, Trans::No, Diag::NonUnit)
                     .map(drop)
             })
+        }
+        Op::Eig => {
+            let m: Array2<T> = random_matrix(rng, a, a);
+            Box::new(move |e: &Exec| e.eig(&m).map(drop))
         }
         Op::Solve if c > 1 => {
             let m: Array2<T> = random_matrix(rng, a, a);

@@ -436,11 +436,13 @@ mod tests {
             "{}",
             tall.2
         );
-        // eig has no stand-in: built-in rule, even though an entry names it.
-        assert_eq!(
-            pick(&auto2, Op::Eig, Dtype::F64, Shape::Square(100)).0,
-            Engine::Blas
-        );
+        // eig is measured for itself; eigvals by eig.
+        let eig = pick(&auto2, Op::Eig, Dtype::F64, Shape::Square(100));
+        assert_eq!((eig.0, eig.1), (Engine::Rayon, 1));
+        assert!(eig.2.contains("measured by parla tune"), "{}", eig.2);
+        let vals = pick(&auto2, Op::Eigvals, Dtype::F64, Shape::Square(100));
+        assert_eq!((vals.0, vals.1), (Engine::Rayon, 1));
+        assert!(vals.2.contains("stand-in"), "{}", vals.2);
     }
 
     #[test]
