@@ -84,13 +84,7 @@ pub(crate) fn choose_with(
     if let Some(p) = profile {
         let allowed = |e: Engine, t: usize| implements(e, op) && t <= budget(e);
         if let Some((engine, threads, source)) = p.choose(op, dtype, shape, allowed) {
-            let rule = match source {
-                Source::Measured => "auto: tuning profile (measured by parla tune)",
-                Source::Nearby => {
-                    "auto: tuning profile (a measured stand-in: same code, other dtype or shape)"
-                }
-            };
-            return (engine, threads, rule);
+            return (engine, threads, profile_rule(source, false));
         }
     }
     builtin(
@@ -102,6 +96,20 @@ pub(crate) fn choose_with(
         budget(Engine::Rayon),
         openblas_bits,
     )
+}
+
+/// The rule name of a choice from the profile.
+fn profile_rule(source: Source, batch: bool) -> &'static str {
+    match (source, batch) {
+        (Source::Measured, false) => "auto: tuning profile (measured by parla tune)",
+        (Source::Nearby, false) => {
+            "auto: tuning profile (a measured stand-in: same code, other dtype or shape)"
+        }
+        (Source::Measured, true) => "auto: tuning profile (batch measured by parla tune)",
+        (Source::Nearby, true) => {
+            "auto: tuning profile (a measured stand-in batch: same code, other dtype)"
+        }
+    }
 }
 
 /// The rules used without a profile.
@@ -246,13 +254,7 @@ pub(crate) fn choose_batch_with(
             let allowed = |e: Engine, t: usize| implements(e, op) && t <= budget(e);
             if let Some((engine, threads, source)) = p.choose_batch(op, dtype, len, order, allowed)
             {
-                let rule = match source {
-                    Source::Measured => "auto: tuning profile (batch measured by parla tune)",
-                    Source::Nearby => {
-                        "auto: tuning profile (a measured stand-in batch: same code, other dtype)"
-                    }
-                };
-                return (engine, threads, rule);
+                return (engine, threads, profile_rule(source, true));
             }
         }
     }

@@ -224,6 +224,16 @@ pub(crate) enum Source {
     Nearby,
 }
 
+impl Source {
+    fn of(exact: bool) -> Source {
+        if exact {
+            Source::Measured
+        } else {
+            Source::Nearby
+        }
+    }
+}
+
 impl Profile {
     /// An empty profile for this machine.
     pub fn new(preset: &str) -> Self {
@@ -349,23 +359,13 @@ impl Profile {
             .flat_map(|d| classes.iter().map(move |&c| (d, c)))
             .enumerate()
         {
-            let nearest = self
-                .entries
-                .iter()
-                .filter(|e| e.batch == 0 && e.op == measured && e.dtype == d && e.class == c)
-                .filter(|e| e.best(allowed).is_some())
-                .min_by(|a, b| {
-                    let da = (a.size.ln() - size.ln()).abs();
-                    let db = (b.size.ln() - size.ln()).abs();
-                    da.total_cmp(&db)
-                });
-            if let Some(best) = nearest.and_then(|e| e.best(allowed)) {
-                let source = if exact && i == 0 {
-                    Source::Measured
-                } else {
-                    Source::Nearby
-                };
-                return Some((best.engine, best.threads, source));
+            let best = self.nearest(
+                |e| e.batch == 0 && e.op == measured && e.dtype == d && e.class == c,
+                |e| (e.size.ln() - size.ln()).abs(),
+                allowed,
+            );
+            if let Some(best) = best {
+                return Some((best.engine, best.threads, Source::of(exact && i == 0)));
             }
         }
         None
@@ -395,24 +395,33 @@ impl Profile {
         for (i, d) in [dtype, other].into_iter().enumerate() {
             let distance =
                 |e: &Entry| ((e.batch as f64).ln() - len).abs() + (e.size.ln() - order).abs();
-            let nearest = self
-                .entries
-                .iter()
-                .filter(|e| e.batch > 0 && e.op == measured && e.dtype == d)
-                .filter(|e| e.best(allowed).is_some())
-                .min_by(|a, b| distance(a).total_cmp(&distance(b)));
-            if let Some(best) = nearest.and_then(|e| e.best(allowed)) {
+            let best = self.nearest(
+                |e| e.batch > 0 && e.op == measured && e.dtype == d,
+                distance,
+                allowed,
+            );
+            if let Some(best) = best {
                 // `matmul` is `gemm` (the batch calls are named `matmul`).
                 let same = measured == op || op == Op::Matmul;
-                let source = if same && i == 0 {
-                    Source::Measured
-                } else {
-                    Source::Nearby
-                };
-                return Some((best.engine, best.threads, source));
+                return Some((best.engine, best.threads, Source::of(same && i == 0)));
             }
         }
         None
+    }
+
+    /// The fastest allowed candidate of the entry `keep` accepts that is nearest by
+    /// `distance` among those with an allowed candidate.
+    fn nearest(
+        &self,
+        keep: impl Fn(&Entry) -> bool,
+        distance: impl Fn(&Entry) -> f64,
+        allowed: impl Fn(Engine, usize) -> bool + Copy,
+    ) -> Option<Candidate> {
+        self.entries
+            .iter()
+            .filter(|e| keep(e) && e.best(allowed).is_some())
+            .min_by(|a, b| distance(a).total_cmp(&distance(b)))
+            .and_then(|e| e.best(allowed))
     }
 }
 
