@@ -18,8 +18,8 @@ fn dir() -> PathBuf {
 }
 
 /// A profile of this machine in which the fastest square f64 GEMM at n = 1024 is `rayon-blas`
-/// on one thread: a choice the built-in rules never make, so seeing it proves the profile
-/// decided.
+/// on one thread, and the fastest batch of small GEMMs `rayon` on one worker: choices the
+/// built-in rules never make, so seeing them proves the profile decided.
 fn synthetic() -> Profile {
     let c = |engine, threads, seconds| Candidate {
         engine,
@@ -28,19 +28,37 @@ fn synthetic() -> Profile {
         spread: 0.01,
     };
     Profile {
-        entries: vec![Entry {
-            op: Op::Gemm,
-            dtype: Dtype::F64,
-            class: ShapeClass::Square,
-            dims: [1024, 1024, 1024],
-            size: 1024.0,
-            candidates: vec![
-                c(Engine::Blas, 1, 0.4),
-                c(Engine::Blas, 2, 0.2),
-                c(Engine::RayonBlas, 1, 0.1),
-                c(Engine::Rayon, 2, 0.15),
-            ],
-        }],
+        entries: vec![
+            Entry {
+                op: Op::Gemm,
+                dtype: Dtype::F64,
+                class: ShapeClass::Square,
+                dims: [1024, 1024, 1024],
+                size: 1024.0,
+                batch: 0,
+                candidates: vec![
+                    c(Engine::Blas, 1, 0.4),
+                    c(Engine::Blas, 2, 0.2),
+                    c(Engine::RayonBlas, 1, 0.1),
+                    c(Engine::Rayon, 2, 0.15),
+                ],
+            },
+            // Batches of 1000 products of 32 x 32: parla's kernels on one worker, a choice the
+            // built-in batch rules never make.
+            Entry {
+                op: Op::Gemm,
+                dtype: Dtype::F64,
+                class: ShapeClass::Square,
+                dims: [32, 32, 32],
+                size: 32.0,
+                batch: 1000,
+                candidates: vec![
+                    c(Engine::Blas, 2, 0.4),
+                    c(Engine::RayonBlas, 2, 0.2),
+                    c(Engine::Rayon, 1, 0.1),
+                ],
+            },
+        ],
         ..Profile::new("test")
     }
 }
@@ -87,7 +105,7 @@ fn round_trip_in_process() {
     p.save(&path).unwrap();
     let (status, loaded) = parla::tuning::load(&path);
     assert!(
-        matches!(status, ProfileStatus::InUse { entries: 1, .. }),
+        matches!(status, ProfileStatus::InUse { entries: 2, .. }),
         "{status:?}"
     );
     assert_eq!(loaded.unwrap(), p);
@@ -177,9 +195,23 @@ fn child() {
     let status = parla::tuning::profile_status();
     if case == "uses_profile" {
         assert!(
-            matches!(status, Ok(ProfileStatus::InUse { entries: 1, .. })),
+            matches!(status, Ok(ProfileStatus::InUse { entries: 2, .. })),
             "{status:?}"
         );
+        // The batch entry decides batches (not single calls), and the result is right.
+        let b = auto.batch(parla::batch::Strategy::Auto);
+        let bp = b.plan(Op::Matmul, Dtype::F64, 2000, 24).unwrap();
+        assert_eq!(
+            (bp.strategy, bp.workers, bp.item.engine, bp.item.threads),
+            (parla::batch::Strategy::Rayon, 1, Engine::Rayon, 1)
+        );
+        assert!(bp.rule.contains("tuning profile"), "{}", bp.rule);
+        let stack = ndarray::Array3::from_shape_fn((3, 2, 2), |(i, j, k)| (i + 2 * j + k) as f64);
+        let prod = b.matmul(&stack, &stack).unwrap();
+        for i in 0..3 {
+            let m = stack.index_axis(ndarray::Axis(0), i);
+            assert_eq!(prod.index_axis(ndarray::Axis(0), i), m.dot(&m));
+        }
         let plan = auto.plan(Op::Matmul, Dtype::F64, sq(1000)).unwrap();
         assert_eq!((plan.engine, plan.threads), (Engine::RayonBlas, 1));
         assert!(plan.rule.contains("tuning profile"), "{}", plan.rule);

@@ -123,7 +123,8 @@ struct CompareArgs {
     /// Thread counts: `1,2,4` or `1-4` [default: 1 to the usable cores, plus cores+1].
     #[arg(long, value_name = "LIST")]
     threads: Option<String>,
-    /// Engines: blas, rayon-blas, rayon, auto, or all [default: blas,rayon-blas,rayon].
+    /// Engines: blas, rayon-blas, rayon, auto, or all (the four) [default: all].
+    /// `auto` is scored against the fastest fixed engine in the verdict.
     #[arg(long, value_name = "LIST")]
     engines: Option<String>,
     /// Element types: f32, f64 or both [default: both for gemm, f64 for the others].

@@ -4,12 +4,17 @@
 //!
 //! Every candidate of an item — each engine at each thread count from 1 to the usable cores —
 //! is timed in the same rounds, one after the other in a rotating order, so the machine's
-//! noise (another process, a frequency change) hits all of them alike. A candidate's time is
-//! the median of its rounds.
+//! noise (another process, a frequency change) hits all of them alike. The multi-threaded
+//! `blas` candidates run in a second phase, after the others: OpenBLAS's idle workers spin for
+//! about 100 ms after each threaded call and would steal a core from the candidate after them.
+//! Candidates within 10 % of the fastest are then measured again among themselves. A
+//! candidate's time is the median of its samples.
 
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use ndarray::Array2;
+use ndarray::{Array2, Array3};
+use parla::batch::Strategy;
 use parla::tuning::{characteristic_size, Candidate, Entry, Profile, ShapeClass};
 use parla::{Diag, Dtype as PDtype, Engine, Error, Exec, Op, Result, Scalar, Shape, Trans, Uplo};
 use rand::SeedableRng;
@@ -61,6 +66,9 @@ const LONG_CALL_SECONDS: f64 = 0.05;
 const LONG_ROUND_SECONDS: f64 = 0.5;
 /// Fewest rounds of any item.
 const MIN_ROUNDS: usize = 3;
+/// Candidates whose median is within this factor of the fastest are measured again among
+/// themselves (unless a round is long).
+const CLOSE: f64 = 1.10;
 
 /// One timed call of an item on an execution value.
 type Call = Box<dyn FnMut(&Exec) -> Result<()>>;
@@ -74,6 +82,9 @@ pub struct Item {
     pub dtype: Dtype,
     /// Operand dimensions: GEMM `[m, n, k]`; square ops `[n, n, 0]`; vectors `[n, 0, 0]`.
     pub dims: [usize; 3],
+    /// Items of a batched call (`parla::batch` of square matrices of order `dims[0]`), 0 for a
+    /// single call.
+    pub batch: usize,
 }
 
 impl Item {
@@ -102,12 +113,54 @@ impl Item {
             .filter(|&&x| x > 0)
             .map(usize::to_string)
             .collect();
-        format!("{} {} {}", self.op, self.dtype, d.join("x"))
+        if self.batch > 0 {
+            format!(
+                "batch {} {} {} of {}",
+                self.op,
+                self.dtype,
+                self.batch,
+                d.join("x")
+            )
+        } else {
+            format!("{} {} {}", self.op, self.dtype, d.join("x"))
+        }
     }
 }
 
 fn item(op: Op, dtype: Dtype, dims: [usize; 3]) -> Item {
-    Item { op, dtype, dims }
+    Item {
+        op,
+        dtype,
+        dims,
+        batch: 0,
+    }
+}
+
+/// Most work in one batched call the presets measure (flops): larger batches take as long as
+/// the largest single items, and their choice follows from the nearest smaller ones.
+const BATCH_MAX_FLOPS: f64 = 2e9;
+
+/// Batches of `len` square matrices of each order in `orders` for `op` (`gemm`, `solve` or
+/// `cholesky`), up to [`BATCH_MAX_FLOPS`].
+fn batches(v: &mut Vec<Item>, op: Op, orders: &[usize], lens: &[usize]) {
+    for &n in orders {
+        for &len in lens {
+            let dims = match op {
+                Op::Gemm => [n, n, n],
+                Op::Solve => [n, n, 1],
+                _ => [n, n, 0],
+            };
+            let it = Item {
+                op,
+                dtype: Dtype::F64,
+                dims,
+                batch: len,
+            };
+            if op.flops(it.shape()) * len as f64 <= BATCH_MAX_FLOPS {
+                v.push(it);
+            }
+        }
+    }
 }
 
 /// The items of a preset, cheapest first within each family.
@@ -145,6 +198,8 @@ pub fn items(preset: Preset) -> Vec<Item> {
             v.push(item(Op::Qr, F64, [256, 256, 0]));
             v.push(item(Op::Eigh, F64, [256, 256, 0]));
             v.push(item(Op::Svd, F64, [256, 256, 0]));
+            batches(&mut v, Op::Gemm, &[32], &[16, 1024]);
+            batches(&mut v, Op::Solve, &[32, 256], &[16, 1024]);
         }
         Preset::Default => {
             square(&mut v, F64, &[16, 32, 64, 128, 256, 512, 1024, 2048]);
@@ -185,6 +240,12 @@ pub fn items(preset: Preset) -> Vec<Item> {
                 v.push(item(Op::Eigh, F64, [n, n, 0]));
                 v.push(item(Op::Svd, F64, [n, n, 0]));
             }
+            for n in [64, 256] {
+                v.push(item(Op::Eig, F64, [n, n, 0]));
+            }
+            batches(&mut v, Op::Gemm, &[8, 32, 128], &[4, 64, 1024]);
+            batches(&mut v, Op::Solve, &[8, 32, 128, 512], &[4, 64, 1024]);
+            batches(&mut v, Op::Cholesky, &[8, 32, 128, 512], &[4, 64, 1024]);
         }
     }
     v
@@ -249,6 +310,10 @@ fn typed_call<T: Scalar>(it: &Item, rng: &mut CaseRng) -> Result<Call> {
                     .map(drop)
             })
         }
+        Op::Eig => {
+            let m: Array2<T> = random_matrix(rng, a, a);
+            Box::new(move |e: &Exec| e.eig(&m).map(drop))
+        }
         Op::Solve if c > 1 => {
             let m: Array2<T> = random_matrix(rng, a, a);
             let rhs: Array2<T> = random_matrix(rng, a, c);
@@ -264,12 +329,63 @@ fn typed_call<T: Scalar>(it: &Item, rng: &mut CaseRng) -> Result<Call> {
     })
 }
 
+/// A batched call through `parla::batch` with strategy `auto`, which follows the candidate's
+/// engine: `blas` loops over the items with its threads, `rayon-blas` and `rayon` spread them
+/// over their workers.
+fn batch_call<T: Scalar>(it: &Item, rng: &mut CaseRng) -> Result<Call> {
+    let (n, len) = (it.dims[0], it.batch);
+    let mut a = Array3::<T>::zeros((len, n, n));
+    for mut m in a.outer_iter_mut() {
+        m.assign(&random_matrix::<T>(rng, n, n));
+        if it.op != Op::Gemm {
+            // Diagonally dominant (and symmetric for Cholesky): well conditioned, definite.
+            if it.op == Op::Cholesky {
+                let t = m.t().to_owned();
+                m.zip_mut_with(&t, |x, &y| *x = *x + y);
+            }
+            for i in 0..n {
+                m[[i, i]] = T::of(2.0 * n as f64 + 1.0);
+            }
+        }
+    }
+    Ok(match it.op {
+        Op::Gemm => {
+            let mut b = Array3::<T>::zeros((len, n, n));
+            for mut m in b.outer_iter_mut() {
+                m.assign(&random_matrix::<T>(rng, n, n));
+            }
+            Box::new(move |e: &Exec| e.batch(Strategy::Auto).matmul(&a, &b).map(drop))
+        }
+        Op::Solve => {
+            let mut b = Array3::<T>::zeros((len, n, 1));
+            for mut m in b.outer_iter_mut() {
+                m.assign(&random_matrix::<T>(rng, n, 1));
+            }
+            Box::new(move |e: &Exec| e.batch(Strategy::Auto).solve(&a, &b).map(drop))
+        }
+        Op::Cholesky => Box::new(move |e: &Exec| e.batch(Strategy::Auto).cholesky(&a).map(drop)),
+        _ => {
+            return Err(Error::InvalidArgument {
+                op: "tune",
+                name: "op",
+                reason: format!("{} has no batched tuning case", it.op),
+            })
+        }
+    })
+}
+
 /// Builds the timed call of `it`.
 ///
 /// # Errors
 /// When the inputs cannot be built.
 pub fn call(it: &Item, rng: &mut CaseRng) -> Result<Call> {
     let n = it.dims[0];
+    if it.batch > 0 {
+        return match it.dtype {
+            Dtype::F32 => batch_call::<f32>(it, rng),
+            _ => batch_call::<f64>(it, rng),
+        };
+    }
     let square_gemm = it.op == Op::Gemm && it.dims[1] == n && it.dims[2] == n;
     match it.op {
         Op::Gemm if square_gemm => registry_call("gemm", it.dtype, n, rng),
@@ -299,6 +415,55 @@ pub struct Progress<'a> {
     pub label: &'a str,
 }
 
+/// A candidate being measured: engine, threads, its execution value, calls per sample, the
+/// samples (seconds per call).
+type Run = (Engine, usize, Exec, usize, Vec<f64>);
+
+/// How long OpenBLAS's idle workers keep spinning after a multi-threaded call (DESIGN.md:
+/// about 100 ms), with a margin.
+const OPENBLAS_SPIN: Duration = Duration::from_millis(120);
+
+/// When the last multi-threaded `blas` sample ended (its workers may still spin).
+static LAST_THREADED_BLAS: Mutex<Option<Instant>> = Mutex::new(None);
+
+/// A multi-threaded `blas` candidate: its workers spin after each call.
+fn threaded_blas(r: &Run) -> bool {
+    r.0 == Engine::Blas && r.1 > 1
+}
+
+/// `rounds` rounds over the candidates `idx`, in a rotating order, one sample each per round.
+/// Before candidates that need the cores, waits for OpenBLAS's workers to stop spinning.
+fn rotate(runs: &mut [Run], call: &mut Call, idx: &[usize], rounds: usize) -> Result<()> {
+    let mut last = LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner());
+    if idx
+        .iter()
+        .any(|&j| !threaded_blas(&runs[j]) && runs[j].1 > 1)
+    {
+        if let Some(t) = *last {
+            std::thread::sleep(OPENBLAS_SPIN.saturating_sub(t.elapsed()));
+        }
+    }
+    for round in 0..rounds {
+        for j in 0..idx.len() {
+            let r = &mut runs[idx[(j + round) % idx.len()]];
+            r.4.push(sample(call, &r.2, r.3)?);
+            if threaded_blas(r) {
+                *last = Some(Instant::now());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Seconds per call of `batch` calls on `exec`.
+fn sample(call: &mut Call, exec: &Exec, batch: usize) -> Result<f64> {
+    let t = Instant::now();
+    for _ in 0..batch {
+        call(exec)?;
+    }
+    Ok(t.elapsed().as_secs_f64() / batch as f64)
+}
+
 /// Measures one item: every candidate, interleaved over the preset's rounds. Candidates whose
 /// engine does not implement the operation are left out.
 ///
@@ -307,7 +472,7 @@ pub struct Progress<'a> {
 pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Entry> {
     let mut rng = CaseRng::seed_from_u64(seed);
     let mut call = call(it, &mut rng)?;
-    let mut runs: Vec<(Engine, usize, Exec, usize, Vec<f64>)> = Vec::new();
+    let mut runs: Vec<Run> = Vec::new();
     // Seconds one round of every candidate takes.
     let mut estimate = 0.0;
     for (engine, threads) in candidates(cores) {
@@ -345,14 +510,32 @@ pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Ent
     } else {
         preset.rounds()
     };
-    for round in 0..rounds {
-        for j in 0..k {
-            let (_, _, exec, batch, samples) = &mut runs[(j + round) % k];
-            let t = Instant::now();
-            for _ in 0..*batch {
-                call(exec)?;
-            }
-            samples.push(t.elapsed().as_secs_f64() / *batch as f64);
+    // Two phases per item: first the candidates that leave no spinning threads behind, then
+    // the multi-threaded `blas` ones. After a threaded call OpenBLAS's idle workers spin for
+    // about 100 ms; interleaved with them, a multi-threaded rayon candidate would share a core
+    // with a spinner, which a real program running one engine does not.
+    let phases = |idx: &[usize], runs: &[Run]| -> [Vec<usize>; 2] {
+        let (b, a): (Vec<usize>, Vec<usize>) = idx.iter().partition(|&&j| threaded_blas(&runs[j]));
+        [a, b]
+    };
+    let all: Vec<usize> = (0..k).collect();
+    for phase in phases(&all, &runs) {
+        rotate(&mut runs, &mut call, &phase, rounds)?;
+    }
+    // Candidates within CLOSE of the fastest median get as many rounds again among
+    // themselves: a crossover between two of them is decided on twice the samples, and a
+    // round disturbed by the machine weighs half as much.
+    let median = |v: &[f64]| Summary::of(v).map_or(f64::INFINITY, |t| t.median);
+    let best = runs
+        .iter()
+        .map(|r| median(&r.4))
+        .fold(f64::INFINITY, f64::min);
+    let close: Vec<usize> = (0..k)
+        .filter(|&j| median(&runs[j].4) <= best * CLOSE)
+        .collect();
+    if close.len() >= 2 && estimate <= LONG_ROUND_SECONDS {
+        for phase in phases(&close, &runs) {
+            rotate(&mut runs, &mut call, &phase, rounds)?;
         }
     }
     let shape = it.shape();
@@ -365,6 +548,7 @@ pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Ent
         class: ShapeClass::of(shape).unwrap_or(ShapeClass::Square),
         dims: it.dims,
         size: characteristic_size(shape).unwrap_or(1.0),
+        batch: it.batch,
         candidates: runs
             .into_iter()
             .filter_map(|(engine, threads, _, _, s)| {
@@ -454,20 +638,28 @@ pub fn show(p: &Profile) -> String {
             "other processes kept {b:.2} cores busy while it was measured"
         );
     }
-    let mut groups: Vec<(Op, PDtype, ShapeClass)> = Vec::new();
+    let mut groups: Vec<(Op, PDtype, ShapeClass, bool)> = Vec::new();
     for e in &p.entries {
-        if !groups.contains(&(e.op, e.dtype, e.class)) {
-            groups.push((e.op, e.dtype, e.class));
+        let g = (e.op, e.dtype, e.class, e.batch > 0);
+        if !groups.contains(&g) {
+            groups.push(g);
         }
     }
-    for (op, dtype, class) in groups {
+    for (op, dtype, class, batched) in groups {
         let mut es: Vec<&Entry> = p
             .entries
             .iter()
-            .filter(|e| (e.op, e.dtype, e.class) == (op, dtype, class))
+            .filter(|e| (e.op, e.dtype, e.class, e.batch > 0) == (op, dtype, class, batched))
             .collect();
-        es.sort_by(|a, b| a.size.total_cmp(&b.size));
-        let _ = writeln!(s, "\n{op} {dtype} {}", class.name());
+        es.sort_by(|a, b| a.size.total_cmp(&b.size).then(a.batch.cmp(&b.batch)));
+        if batched {
+            let _ = writeln!(
+                s,
+                "\nbatch {op} {dtype} (blas Nt: a loop on N OpenBLAS threads; rayon-blas/rayon Nt: N workers over the items)"
+            );
+        } else {
+            let _ = writeln!(s, "\n{op} {dtype} {}", class.name());
+        }
         let _ = writeln!(
             s,
             "  {:<18} {:<15} {:>10}  {:>12}  runner-up",
@@ -496,10 +688,15 @@ pub fn show(p: &Profile) -> String {
                 .filter(|&&x| x > 0)
                 .map(usize::to_string)
                 .collect();
+            let dims = if batched {
+                format!("{} of {}", e.batch, dims.join("x"))
+            } else {
+                dims.join("x")
+            };
             let _ = writeln!(
                 s,
                 "  {:<18} {:<15} {:>10}  {:>12}  {}",
-                dims.join("x"),
+                dims,
                 format!("{} {}t", best.engine, best.threads),
                 fmt_time(best.seconds),
                 blas_all.map_or("-".into(), |b| format!("{:.2}x faster", b / best.seconds)),
@@ -512,7 +709,11 @@ pub fn show(p: &Profile) -> String {
             );
             let pick = (best.engine, best.threads);
             if last.is_some_and(|l| l != pick) {
-                crossings.push(format!("{} {}t from size {:.0}", pick.0, pick.1, e.size));
+                crossings.push(if batched {
+                    format!("{} {}t at {} of {:.0}", pick.0, pick.1, e.batch, e.size)
+                } else {
+                    format!("{} {}t from size {:.0}", pick.0, pick.1, e.size)
+                });
             }
             last = Some(pick);
         }

@@ -60,10 +60,10 @@ use crate::scalar::Scalar;
 use crate::validate::{blas_dims, finite, finite_triangle};
 use plan::BatchJob;
 
-pub use plan::{
-    BatchPlan, BATCH_FACTOR_SMALL_ORDER, BATCH_GEMM_SMALL_ORDER, BATCH_MIN_FLOPS,
-    BATCH_MIN_ITEMS_PER_WORKER,
+pub use crate::dispatch::{
+    BATCH_FACTOR_SMALL_ORDER, BATCH_GEMM_SMALL_ORDER, BATCH_MIN_FLOPS, BATCH_MIN_ITEMS_PER_WORKER,
 };
+pub use plan::BatchPlan;
 pub use strategy::{Strategy, UnknownStrategy};
 
 /// A batch of matrices: a 3-D array (`batch × m × n`) or a list of 2-D matrices (slice, `Vec`
@@ -389,6 +389,11 @@ impl Batch {
     /// use parla::{Dtype, Engine, Exec, Op};
     /// let b = Batch::new(Exec::new(Engine::Auto, 2)?, Strategy::Auto);
     /// let p = b.plan(Op::Matmul, Dtype::F64, 10_000, 32)?;
+    /// // `auto` picks from the tuning profile or its built-in rules (`p.rule` says which),
+    /// // never more threads than the usable cores.
+    /// assert!(p.workers * p.item.threads <= parla::threads::usable_cores());
+    /// let p = b.exec().with_engine(Engine::RayonBlas).batch(Strategy::Auto);
+    /// let p = p.plan(Op::Matmul, Dtype::F64, 10_000, 32)?;
     /// assert_eq!((p.strategy, p.workers, p.item.threads), (Strategy::RayonBlas, 2, 1));
     /// let p = b.with_strategy(Strategy::Loop).plan(Op::Matmul, Dtype::F64, 10_000, 32)?;
     /// assert_eq!((p.workers, p.item.engine, p.item.threads), (1, Engine::Blas, 2));

@@ -84,13 +84,7 @@ pub(crate) fn choose_with(
     if let Some(p) = profile {
         let allowed = |e: Engine, t: usize| implements(e, op, dtype) && t <= budget(e);
         if let Some((engine, threads, source)) = p.choose(op, dtype, shape, allowed) {
-            let rule = match source {
-                Source::Measured => "auto: tuning profile (measured by parla tune)",
-                Source::Nearby => {
-                    "auto: tuning profile (a measured stand-in: same code, other dtype or shape)"
-                }
-            };
-            return (engine, threads, rule);
+            return (engine, threads, profile_rule(source, false));
         }
     }
     builtin(
@@ -102,6 +96,20 @@ pub(crate) fn choose_with(
         budget(Engine::Rayon),
         openblas_bits,
     )
+}
+
+/// The rule name of a choice from the profile.
+fn profile_rule(source: Source, batch: bool) -> &'static str {
+    match (source, batch) {
+        (Source::Measured, false) => "auto: tuning profile (measured by parla tune)",
+        (Source::Nearby, false) => {
+            "auto: tuning profile (a measured stand-in: same code, other dtype or shape)"
+        }
+        (Source::Measured, true) => "auto: tuning profile (batch measured by parla tune)",
+        (Source::Nearby, true) => {
+            "auto: tuning profile (a measured stand-in batch: same code, other dtype)"
+        }
+    }
 }
 
 /// The rules used without a profile.
@@ -165,6 +173,139 @@ fn builtin(
     }
 }
 
+// `auto`'s built-in batch thresholds were read off `cargo run --release --example batch -- --grid` on one 2-core
+// machine (f64, 2 threads, speed of rayon-blas over loop; rows: order, columns: batch length;
+// one run on a machine shared with other builds, so single cells are noisy by ±0.3):
+//
+// matmul  b2    b3    b4    b8    b32   b128  b512  b2048      solve  b2    b3    b4    b8    b32   b128  b512
+//    4    0.05  0.06  0.06  0.09  0.20  0.45  0.48  0.52          4  0.08  0.17  0.10  0.26  0.40  0.54  0.79
+//   16    0.18  0.17  0.09  0.14  0.36  0.55  0.76  0.66         16  0.31  0.25  0.34  0.59  0.60  0.86  0.96
+//   32    0.32  0.32  0.26  0.44  0.81  0.78  0.94  1.58         32  0.46  0.53  0.54  0.62  0.87  1.72  1.33
+//   64    0.51  0.79  0.64  0.61  1.42  1.78  1.80  1.89         64  1.07  0.96  1.38  0.81  1.69  1.49  1.76
+//  128    0.86  0.66  0.98  0.57  0.57  1.13  1.31             128  1.68  1.45  1.91  1.96  1.97  2.00  2.06
+//  256    1.01  0.53  1.04  1.04  1.07                         256  1.02  1.49  1.99  1.99  1.98
+//  512    1.20  0.86  1.11  1.09                               512  1.95  1.46  2.02  1.95
+//
+// Small batches of small matrices lose: waking the pool's workers costs tens of µs, and
+// concurrent OpenBLAS calls contend for its buffer allocator. Large GEMMs are threaded well by
+// OpenBLAS itself, so rayon only helps when the batch divides evenly enough; OpenBLAS's threaded
+// LU and Cholesky are poor up to n = 512, so rayon over the batch wins there from two items on.
+
+/// Least total work (floating-point operations over the whole batch) for which `auto` spreads a
+/// batch over rayon workers: below it a loop is faster (table above: e.g. 512 GEMMs of 16×16,
+/// 4.2·10⁶ flops, ran at 0.76× the loop, 32 of 64×64, 1.7·10⁷ flops, at 1.42×; 128 solves of
+/// 32×32, 3·10⁶ flops, at 1.72×, 32 of 32×32, 7.5·10⁵ flops, at 0.87×).
+pub const BATCH_MIN_FLOPS: f64 = 4.0e6;
+
+/// Largest GEMM order at which `auto` spreads any batch with enough work over rayon workers;
+/// above it, only batches of at least [`BATCH_MIN_ITEMS_PER_WORKER`] items per worker (OpenBLAS
+/// threads a large GEMM nearly perfectly, and an uneven last round of items loses: 3 GEMMs of
+/// 256×256 ran at 0.53× the loop).
+pub const BATCH_GEMM_SMALL_ORDER: usize = 128;
+
+/// Largest order at which `auto` spreads any batch of factorizations (`solve`, `inv`,
+/// `cholesky`) with enough work over rayon workers (OpenBLAS's threaded LU stays far from 2×
+/// one thread up to here: 2 solves of 512×512 ran 1.95× faster on rayon-blas); above it, the
+/// items-per-worker rule of GEMM applies (not measured beyond 512).
+pub const BATCH_FACTOR_SMALL_ORDER: usize = 512;
+
+/// Items per worker from which `auto` spreads a batch of large matrices over rayon workers.
+pub const BATCH_MIN_ITEMS_PER_WORKER: usize = 4;
+
+/// `auto`'s choice for a batch of `len` square items of order `order` of `op` (total work
+/// `flops`) within `exec`'s budgets, as an engine and threads: `Blas` with `t` threads is a
+/// loop over the items on OpenBLAS with `t` threads; `RayonBlas` or `Rayon` with `t` threads is
+/// `t` rayon workers over the batch, each item on one thread of that engine (the encoding of
+/// [`Entry::batch`](crate::tuning::Entry::batch)).
+///
+/// # Errors
+/// [`Error::InvalidEnv`](crate::Error::InvalidEnv) when `PARLA_TUNE_FILE` is invalid.
+pub(crate) fn choose_batch(
+    exec: &Exec,
+    op: Op,
+    dtype: Dtype,
+    len: usize,
+    order: usize,
+    flops: f64,
+) -> Result<Choice> {
+    let profile = tune::active()?;
+    Ok(choose_batch_with(
+        exec,
+        (op, dtype, len, order, flops),
+        profile,
+        threads::usable_cores(),
+    ))
+}
+
+/// A batched call as `auto` sees it: operation, dtype, items, order, total flops.
+pub(crate) type BatchCall = (Op, Dtype, usize, usize, f64);
+
+/// [`choose_batch`] with the profile and the usable cores explicit (so tests can inject them).
+/// Inside a rayon worker the caller gives a budget of one.
+pub(crate) fn choose_batch_with(
+    exec: &Exec,
+    (op, dtype, len, order, flops): BatchCall,
+    profile: Option<&Profile>,
+    cores: usize,
+) -> Choice {
+    let cores = cores.max(1);
+    let budget = |e: Engine| exec.threads_for(e).clamp(1, cores);
+    // A batch of one item, or a budget of one thread, is a loop: nothing to spread.
+    if len >= 2 && budget(Engine::RayonBlas) > 1 {
+        if let Some(p) = profile {
+            let allowed = |e: Engine, t: usize| implements(e, op) && t <= budget(e);
+            if let Some((engine, threads, source)) = p.choose_batch(op, dtype, len, order, allowed)
+            {
+                return (engine, threads, profile_rule(source, true));
+            }
+        }
+    }
+    builtin_batch(
+        op,
+        len,
+        order,
+        flops,
+        budget(Engine::RayonBlas),
+        budget(Engine::Blas),
+    )
+}
+
+/// The batch rules used without a profile: rayon workers over the batch, each item on
+/// single-threaded OpenBLAS (`rayon-blas`), when the batch has enough work and its items are
+/// small or numerous enough to keep every worker busy; else a loop on OpenBLAS with the
+/// budget. parla's own kernels (`rayon`) are only chosen from measurements: their speed
+/// against single-threaded OpenBLAS depends on the CPU.
+fn builtin_batch(
+    op: Op,
+    len: usize,
+    order: usize,
+    flops: f64,
+    workers: usize,
+    blas_threads: usize,
+) -> Choice {
+    let looped = (
+        Engine::Blas,
+        blas_threads,
+        "auto: a loop on blas (built-in batch rule)",
+    );
+    if workers <= 1 || len < 2 || flops < BATCH_MIN_FLOPS {
+        return looped;
+    }
+    let small = match op {
+        Op::Solve | Op::Inv | Op::Cholesky => BATCH_FACTOR_SMALL_ORDER,
+        _ => BATCH_GEMM_SMALL_ORDER,
+    };
+    if order <= small || len >= workers * BATCH_MIN_ITEMS_PER_WORKER {
+        (
+            Engine::RayonBlas,
+            workers,
+            "auto: rayon workers over the batch, items on blas (built-in batch rule)",
+        )
+    } else {
+        looped
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +327,7 @@ mod tests {
             class,
             dims: [size as usize; 3],
             size,
+            batch: 0,
             candidates: c,
         }
     }
@@ -332,11 +474,13 @@ mod tests {
             "{}",
             tall.2
         );
-        // eig has no stand-in: built-in rule, even though an entry names it.
-        assert_eq!(
-            pick(&auto2, Op::Eig, Dtype::F64, Shape::Square(100)).0,
-            Engine::Blas
-        );
+        // eig is measured for itself; eigvals by eig.
+        let eig = pick(&auto2, Op::Eig, Dtype::F64, Shape::Square(100));
+        assert_eq!((eig.0, eig.1), (Engine::Rayon, 1));
+        assert!(eig.2.contains("measured by parla tune"), "{}", eig.2);
+        let vals = pick(&auto2, Op::Eigvals, Dtype::F64, Shape::Square(100));
+        assert_eq!((vals.0, vals.1), (Engine::Rayon, 1));
+        assert!(vals.2.contains("stand-in"), "{}", vals.2);
     }
 
     #[test]
@@ -365,5 +509,119 @@ mod tests {
             256,
         );
         assert_eq!((solve.0, solve.1), (Engine::Blas, 2));
+    }
+
+    fn batch_entry(op: Op, order: usize, len: usize, c: Vec<Candidate>) -> Entry {
+        Entry {
+            batch: len,
+            ..entry(op, Dtype::F64, ShapeClass::Square, order as f64, c)
+        }
+    }
+
+    #[test]
+    fn batches_follow_the_nearest_measured_batch_within_the_budget() {
+        use Engine::*;
+        let mut p = profile();
+        p.entries.extend([
+            // Many small products: rayon workers on parla's kernels.
+            batch_entry(
+                Op::Gemm,
+                32,
+                1024,
+                vec![
+                    cand(Blas, 2, 3.0),
+                    cand(RayonBlas, 2, 2.0),
+                    cand(Rayon, 2, 1.0),
+                ],
+            ),
+            // Few large ones: a loop on OpenBLAS with both threads.
+            batch_entry(
+                Op::Gemm,
+                128,
+                4,
+                vec![cand(Blas, 1, 3.0), cand(Blas, 2, 1.0), cand(Rayon, 2, 2.0)],
+            ),
+            batch_entry(
+                Op::Solve,
+                32,
+                64,
+                vec![
+                    cand(Blas, 1, 3.0),
+                    cand(RayonBlas, 2, 2.0),
+                    cand(Rayon, 3, 1.0),
+                ],
+            ),
+        ]);
+        let auto2 = Exec::new(Engine::Auto, 2).unwrap();
+        let b = |op: Op, len: usize, order: usize, exec: &Exec| {
+            let flops = op.flops(Shape::Square(order)) * len as f64;
+            choose_batch_with(exec, (op, Dtype::F64, len, order, flops), Some(&p), 2)
+        };
+        let many = b(Op::Matmul, 2000, 24, &auto2);
+        assert_eq!((many.0, many.1), (Rayon, 2));
+        assert!(many.2.contains("batch measured"), "{}", many.2);
+        assert_eq!(b(Op::Matmul, 3, 200, &auto2).0, Blas);
+        // Order and length count alike on log scales: 16 of 128 is nearer (128, 4) than (32, 1024).
+        assert_eq!(b(Op::Gemm, 16, 128, &auto2).0, Blas);
+        // rayon 3t is beyond the cores: the best within them; `inv` is measured as `solve`.
+        let inv = b(Op::Inv, 64, 32, &auto2);
+        assert_eq!((inv.0, inv.1), (RayonBlas, 2));
+        assert!(inv.2.contains("stand-in"), "{}", inv.2);
+        // A single-matrix entry never answers a batch: Cholesky has only built-in rules here.
+        assert!(b(Op::Cholesky, 64, 32, &auto2).2.contains("built-in"));
+        // One item, or one thread: a loop, whatever the profile says.
+        let one = b(Op::Matmul, 1, 32, &auto2);
+        assert_eq!(one.0, Blas);
+        assert!(one.2.contains("built-in"), "{}", one.2);
+        let auto1 = Exec::new(Engine::Auto, 1).unwrap();
+        assert_eq!(b(Op::Matmul, 2000, 24, &auto1), (Blas, 1, one.2));
+        // Batch entries never answer single calls (the single 32 x 32 product is built-in or
+        // the 64 entry, never the batch's rayon 2t).
+        let single = pick(&auto2, Op::Gemm, Dtype::F64, sq(32));
+        assert_eq!((single.0, single.1), (Blas, 2));
+    }
+
+    #[test]
+    fn builtin_batch_rules() {
+        let flops = |op: Op, n: usize| op.flops(Shape::Square(n));
+        let rule = |t: usize, op: Op, len: usize, order: usize| {
+            let exec = Exec::new(Engine::Auto, t).unwrap();
+            let f = flops(op, order) * len as f64;
+            let c = choose_batch_with(&exec, (op, Dtype::F64, len, order, f), None, 2);
+            assert!(c.2.contains("built-in"), "{}", c.2);
+            (c.0, c.1)
+        };
+        use Engine::{Blas, RayonBlas};
+        let per = BATCH_MIN_ITEMS_PER_WORKER;
+        for op in [Op::Matmul, Op::Solve, Op::Cholesky, Op::Inv] {
+            let small = if op == Op::Matmul {
+                BATCH_GEMM_SMALL_ORDER
+            } else {
+                BATCH_FACTOR_SMALL_ORDER
+            };
+            // The smallest batch of order-16 items with enough work, and one item less.
+            let enough = (BATCH_MIN_FLOPS / flops(op, 16)).ceil() as usize;
+            let table = [
+                ((2, enough.max(2), 16), (RayonBlas, 2)),
+                ((2, enough - 1, 16), (Blas, 2)),
+                ((2, 2, small), (RayonBlas, 2)),
+                ((2, 2, small + 1), (Blas, 2)),
+                ((2, 2 * per - 1, small + 1), (Blas, 2)),
+                ((2, 2 * per, small + 1), (RayonBlas, 2)),
+                // A budget of 3 on 2 cores: capped at the cores.
+                ((3, 2 * per, 2048), (RayonBlas, 2)),
+                ((3, 2 * per - 1, 2048), (Blas, 2)),
+                ((1, 10_000, 32), (Blas, 1)),
+                ((2, 1, 1000), (Blas, 2)),
+                ((2, 0, 32), (Blas, 2)),
+            ];
+            for ((t, len, order), want) in table {
+                assert_eq!(
+                    rule(t, op, len, order),
+                    want,
+                    "{op}: {len} items of order {order} on {t}"
+                );
+            }
+        }
     }
 }

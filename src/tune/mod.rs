@@ -122,8 +122,8 @@ pub fn characteristic_size(shape: Shape) -> Option<f64> {
 /// The operation whose measurements stand for `op`: itself when `parla tune` measures it,
 /// else one that runs the same code on each engine (`inv`, `det`, `lu`, `lu_factor` → `solve`;
 /// the solves of kept factors → `solve_triangular`; `eigvalsh`
-/// → `eigh`; the SVD family → `svd`; level 1 → `axpy`; `map`, `zip_with` → `multiply`). `None`
-/// for operations no measured one stands for.
+/// → `eigh`; `eigvals` → `eig`; the SVD family → `svd`; level 1 → `axpy`; `map`, `zip_with` →
+/// `multiply`). `None` for operations no measured one stands for.
 pub fn proxy(op: Op) -> Option<Op> {
     Some(match op {
         Op::Matmul | Op::Gemm => Op::Gemm,
@@ -142,7 +142,7 @@ pub fn proxy(op: Op) -> Option<Op> {
         Op::Svd | Op::Svdvals | Op::Pinv | Op::Cond | Op::MatrixRank | Op::Norm | Op::Lstsq => {
             Op::Svd
         }
-        Op::Eig | Op::Eigvals => return None,
+        Op::Eig | Op::Eigvals => Op::Eig,
     })
 }
 
@@ -172,8 +172,18 @@ pub struct Entry {
     pub dims: [usize; 3],
     /// Its [`characteristic_size`].
     pub size: f64,
+    /// Items of a batched call (`parla::batch`), 0 for a single call. A batch's candidates
+    /// name how it runs: `blas` with `t` threads is a loop over the items on OpenBLAS with
+    /// `t` threads; `rayon-blas` or `rayon` with `t` threads is `t` rayon workers over the
+    /// batch, each item on one thread of that engine.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub batch: usize,
     /// Every candidate measured, in measuring order.
     pub candidates: Vec<Candidate>,
+}
+
+fn is_zero(x: &usize) -> bool {
+    *x == 0
 }
 
 impl Entry {
@@ -212,6 +222,16 @@ pub(crate) enum Source {
     /// An entry of the operation measured in its place, or of the other dtype or the square
     /// class.
     Nearby,
+}
+
+impl Source {
+    fn of(exact: bool) -> Source {
+        if exact {
+            Source::Measured
+        } else {
+            Source::Nearby
+        }
+    }
 }
 
 impl Profile {
@@ -343,26 +363,69 @@ impl Profile {
             .flat_map(|d| classes.iter().map(move |&c| (d, c)))
             .enumerate()
         {
-            let nearest = self
-                .entries
-                .iter()
-                .filter(|e| e.op == measured && e.dtype == d && e.class == c)
-                .filter(|e| e.best(allowed).is_some())
-                .min_by(|a, b| {
-                    let da = (a.size.ln() - size.ln()).abs();
-                    let db = (b.size.ln() - size.ln()).abs();
-                    da.total_cmp(&db)
-                });
-            if let Some(best) = nearest.and_then(|e| e.best(allowed)) {
-                let source = if exact && i == 0 {
-                    Source::Measured
-                } else {
-                    Source::Nearby
-                };
-                return Some((best.engine, best.threads, source));
+            let best = self.nearest(
+                |e| e.batch == 0 && e.op == measured && e.dtype == d && e.class == c,
+                |e| (e.size.ln() - size.ln()).abs(),
+                allowed,
+            );
+            if let Some(best) = best {
+                return Some((best.engine, best.threads, Source::of(exact && i == 0)));
             }
         }
         None
+    }
+}
+
+impl Profile {
+    /// How to run a batch of `len` square items of order `order` of `op` on `dtype` (a
+    /// candidate as [`Entry::batch`] describes it) among the candidates `allowed` accepts: the
+    /// fastest of the measured batch nearest in order and length (on log scales, an order
+    /// counting as much as a length), of the same operation (or its [`proxy`]) and dtype, else
+    /// the other dtype. `None` when no batch of the operation was measured.
+    pub(crate) fn choose_batch(
+        &self,
+        op: Op,
+        dtype: Dtype,
+        len: usize,
+        order: usize,
+        allowed: impl Fn(Engine, usize) -> bool + Copy,
+    ) -> Option<(Engine, usize, Source)> {
+        let measured = proxy(op)?;
+        let (len, order) = ((len.max(1) as f64).ln(), (order.max(1) as f64).ln());
+        let other = match dtype {
+            Dtype::F32 => Dtype::F64,
+            _ => Dtype::F32,
+        };
+        for (i, d) in [dtype, other].into_iter().enumerate() {
+            let distance =
+                |e: &Entry| ((e.batch as f64).ln() - len).abs() + (e.size.ln() - order).abs();
+            let best = self.nearest(
+                |e| e.batch > 0 && e.op == measured && e.dtype == d,
+                distance,
+                allowed,
+            );
+            if let Some(best) = best {
+                // `matmul` is `gemm` (the batch calls are named `matmul`).
+                let same = measured == op || op == Op::Matmul;
+                return Some((best.engine, best.threads, Source::of(same && i == 0)));
+            }
+        }
+        None
+    }
+
+    /// The fastest allowed candidate of the entry `keep` accepts that is nearest by
+    /// `distance` among those with an allowed candidate.
+    fn nearest(
+        &self,
+        keep: impl Fn(&Entry) -> bool,
+        distance: impl Fn(&Entry) -> f64,
+        allowed: impl Fn(Engine, usize) -> bool + Copy,
+    ) -> Option<Candidate> {
+        self.entries
+            .iter()
+            .filter(|e| keep(e) && e.best(allowed).is_some())
+            .min_by(|a, b| distance(a).total_cmp(&distance(b)))
+            .and_then(|e| e.best(allowed))
     }
 }
 
@@ -530,15 +593,11 @@ mod tests {
     }
 
     #[test]
-    fn every_operation_but_eig_has_a_measured_stand_in_of_its_family() {
+    fn every_operation_has_a_measured_stand_in_of_its_family() {
         for op in Op::ALL {
-            match proxy(op) {
-                Some(p) => {
-                    assert_eq!(proxy(p), Some(p), "{op}: the stand-in stands for itself");
-                    assert_eq!(p.family(), op.family(), "{op} → {p}");
-                }
-                None => assert!(matches!(op, Op::Eig | Op::Eigvals)),
-            }
+            let p = proxy(op).unwrap_or_else(|| panic!("{op} has no stand-in"));
+            assert_eq!(proxy(p), Some(p), "{op}: the stand-in stands for itself");
+            assert_eq!(p.family(), op.family(), "{op} → {p}");
         }
     }
 }

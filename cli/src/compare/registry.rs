@@ -69,6 +69,9 @@ pub struct OpSpec {
     pub default_dtypes: &'static [Dtype],
     /// Builds the case.
     pub setup: Setup,
+    /// For the batched operations (`n` is the batch length): the order of their matrices. The
+    /// cell's plan is then the batch's ([`parla::batch::Batch::plan`]).
+    pub batch_order: Option<usize>,
 }
 
 impl OpSpec {
@@ -171,6 +174,7 @@ pub static REGISTRY: &[OpSpec] = &[
         quick_sizes: &[128, 512],
         default_dtypes: BOTH,
         setup: setup_gemm,
+        batch_order: None,
     },
     OpSpec {
         name: "gemv",
@@ -185,6 +189,7 @@ pub static REGISTRY: &[OpSpec] = &[
         quick_sizes: &[1024],
         default_dtypes: F64,
         setup: setup_gemv,
+        batch_order: None,
     },
     OpSpec {
         name: "axpy",
@@ -199,6 +204,7 @@ pub static REGISTRY: &[OpSpec] = &[
         quick_sizes: &[1_000_000],
         default_dtypes: F64,
         setup: setup_axpy,
+        batch_order: None,
     },
     OpSpec {
         name: "row_norms",
@@ -213,6 +219,7 @@ pub static REGISTRY: &[OpSpec] = &[
         quick_sizes: &[1024],
         default_dtypes: F64,
         setup: setup_row_norms,
+        batch_order: None,
     },
     OpSpec {
         name: "col_norms",
@@ -227,6 +234,7 @@ pub static REGISTRY: &[OpSpec] = &[
         quick_sizes: &[1024],
         default_dtypes: F64,
         setup: setup_col_norms,
+        batch_order: None,
     },
     OpSpec {
         name: "cholesky",
@@ -241,6 +249,7 @@ pub static REGISTRY: &[OpSpec] = &[
         quick_sizes: &[256],
         default_dtypes: F64,
         setup: setup_cholesky,
+        batch_order: None,
     },
     OpSpec {
         name: "solve",
@@ -259,6 +268,7 @@ pub static REGISTRY: &[OpSpec] = &[
         quick_sizes: &[256],
         default_dtypes: F64,
         setup: setup_solve,
+        batch_order: None,
     },
     OpSpec {
         name: "qr",
@@ -273,6 +283,7 @@ pub static REGISTRY: &[OpSpec] = &[
         quick_sizes: &[256],
         default_dtypes: F64,
         setup: setup_qr,
+        batch_order: None,
     },
     OpSpec {
         name: "eigh",
@@ -288,6 +299,7 @@ pub static REGISTRY: &[OpSpec] = &[
         quick_sizes: &[256],
         default_dtypes: F64,
         setup: setup_eigh,
+        batch_order: None,
     },
     OpSpec {
         name: "svd",
@@ -303,6 +315,7 @@ pub static REGISTRY: &[OpSpec] = &[
         quick_sizes: &[256],
         default_dtypes: F64,
         setup: setup_svd,
+        batch_order: None,
     },
     // The batched operations: `n` is the batch length, the matrices are 32 × 32; the plan op
     // is the per-matrix operation (an engine runs the batch iff it runs the item).
@@ -323,6 +336,7 @@ pub static REGISTRY: &[OpSpec] = &[
         quick_sizes: &[10_000],
         default_dtypes: F64,
         setup: setup_batch_gemm,
+        batch_order: Some(K as usize),
     },
     OpSpec {
         name: "batch_solve",
@@ -337,6 +351,7 @@ pub static REGISTRY: &[OpSpec] = &[
         quick_sizes: &[10_000],
         default_dtypes: F64,
         setup: setup_batch_solve,
+        batch_order: Some(K as usize),
     },
 ];
 

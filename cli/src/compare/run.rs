@@ -21,6 +21,7 @@ use super::load::CpuSample;
 use super::registry::{Bound, OpSpec};
 use super::stats::Summary;
 use super::timing::{self, Timing};
+use parla::batch::{BatchPlan, Strategy};
 use parla::{threads, Engine, Exec};
 use parla::{Error, Result};
 
@@ -296,6 +297,33 @@ fn openblas_readback(engine: Engine, want: usize) -> Result<Option<usize>> {
     Ok(Some(got))
 }
 
+/// What a cell runs on, as its engine and threads: for a batch, the strategy as the engine
+/// whose cell runs it (`blas` with `t` threads: a loop of items on `t` OpenBLAS threads;
+/// `rayon-blas`/`rayon` with `t` threads: `t` workers over the items).
+struct Planned {
+    engine: Engine,
+    threads: usize,
+}
+
+impl Planned {
+    fn of_batch(p: &BatchPlan) -> Planned {
+        match p.strategy {
+            Strategy::RayonBlas => Planned {
+                engine: Engine::RayonBlas,
+                threads: p.workers,
+            },
+            Strategy::Rayon => Planned {
+                engine: Engine::Rayon,
+                threads: p.workers,
+            },
+            Strategy::Loop | Strategy::Auto => Planned {
+                engine: Engine::Blas,
+                threads: p.item.threads,
+            },
+        }
+    }
+}
+
 fn run_cell(
     case: &mut dyn Case,
     spec: &OpSpec,
@@ -306,7 +334,21 @@ fn run_cell(
     mut r: CellResult,
 ) -> Result<CellResult> {
     let exec = Exec::new(cell.engine, cell.threads)?;
-    let plan = exec.plan(spec.plan_op, cell.dtype, (spec.plan_shape)(cell.size))?;
+    let plan = match spec.batch_order {
+        None => {
+            let p = exec.plan(spec.plan_op, cell.dtype, (spec.plan_shape)(cell.size))?;
+            Planned {
+                engine: p.engine,
+                threads: p.threads,
+            }
+        }
+        Some(order) => Planned::of_batch(&exec.batch(Strategy::Auto).plan(
+            spec.plan_op,
+            cell.dtype,
+            cell.size,
+            order,
+        )?),
+    };
     // A fixed engine runs with the cell's threads; `auto` picks engine and threads by size
     // within the cell's budget, and the cell records what it picked.
     let agrees = if cell.engine == Engine::Auto {
