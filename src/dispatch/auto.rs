@@ -253,7 +253,7 @@ pub(crate) fn choose_batch_with(
     // A batch of one item, or a budget of one thread, is a loop: nothing to spread.
     if len >= 2 && budget(Engine::RayonBlas) > 1 {
         if let Some(p) = profile {
-            let allowed = |e: Engine, t: usize| implements(e, op) && t <= budget(e);
+            let allowed = |e: Engine, t: usize| implements(e, op, dtype) && t <= budget(e);
             if let Some((engine, threads, source)) = p.choose_batch(op, dtype, len, order, allowed)
             {
                 return (engine, threads, profile_rule(source, true));
