@@ -205,6 +205,9 @@ fn syrk_lower<T: Scalar>(
     c: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
     let n = c.nrows();
+    if l3.has_packed() {
+        return l3.syrk_lower(op, a, c);
+    }
     let minus = -T::one();
     if n <= l3.blocks.syrk {
         return l3.gemm(op, minus, a, a.t(), T::one(), c);

@@ -1,0 +1,391 @@
+//! SYRK and triangular solve on the `rayon` engine's GEMM micro-kernels (the BLIS approach):
+//! the operands are packed once per call and every flop outside the small diagonal blocks runs
+//! in the micro-kernel.
+//!
+//! * [`syrk`]: one triangle of `C ← C − A Aᵀ`. A is packed once per KC-deep slice in both
+//!   micro-panel formats (A~ rows, B~ columns); only the MR × NR tiles of C that meet the
+//!   triangle are computed, tiles crossing the diagonal through a scratch tile so nothing
+//!   outside the triangle is read or written. Rows of C are cut into tasks for the team.
+//! * [`trsm_lower`]: `B ← L⁻¹ B` for lower-triangular L. L's rows are packed once in MR-row
+//!   micro-panels (panel q holds `L[q·MR.., ..q·MR]`); each NR-column slice of B is packed into
+//!   a B~ micro-panel and solved top-down: rows `q·MR..` get `− L[q·MR.., ..q·MR] X[..q·MR]` (one
+//!   micro-kernel call of depth q·MR), then the MR × MR diagonal block is solved by
+//!   substitution (dividing by the diagonal). The NR-column slices are the parallel tasks.
+//!
+//! Sums run in a fixed order whatever the thread count, so results are bit-identical across
+//! thread counts and runs.
+
+use std::cell::RefCell;
+
+use ndarray::{s, ArrayView2, ArrayViewMut2, Axis};
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::kernels::pack::{pack_a, pack_b, AlignedBuf};
+use crate::kernels::{Element, GemmKernel, MicroKernel};
+use crate::parallel::Team;
+
+thread_local! {
+    /// A worker's A~ block (SYRK) or packed right-hand sides (trsm).
+    static WORK: RefCell<AlignedBuf> = RefCell::new(AlignedBuf::default());
+    /// The calling thread's shared packed operand: B~ (SYRK) or the packed L (trsm).
+    static SHARED: RefCell<AlignedBuf> = RefCell::new(AlignedBuf::default());
+}
+
+/// Runs `f` with this thread's buffer in `key`, or a fresh one if it is already in use.
+fn with_buffer<R>(
+    key: &'static std::thread::LocalKey<RefCell<AlignedBuf>>,
+    f: impl FnOnce(&mut AlignedBuf) -> R,
+) -> R {
+    key.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => f(&mut buf),
+        Err(_) => f(&mut AlignedBuf::default()),
+    })
+}
+
+fn out_of_memory(op: &'static str, elements: usize) -> Error {
+    Error::InvalidArgument {
+        op,
+        name: "workspace",
+        reason: format!("cannot allocate a packing buffer of {elements} elements"),
+    }
+}
+
+fn check_isa(op: &'static str, kernel: GemmKernel) -> Result<()> {
+    if kernel.isa.available() {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument {
+            op,
+            name: "isa",
+            reason: format!("this CPU cannot run the {} kernels", kernel.isa),
+        })
+    }
+}
+
+/// The lower triangle (diagonal included) of `C ← C − A Aᵀ` for `A: n × k`, `C: n × n` (any
+/// strides), on `team`. Entries of C above the diagonal are neither read nor written.
+pub(crate) fn syrk<T: Element>(
+    op: &'static str,
+    team: &Team,
+    kernel: GemmKernel,
+    a: ArrayView2<T>,
+    c: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    check_isa(op, kernel)?;
+    let (n, k) = a.dim();
+    if n == 0 || k == 0 {
+        return Ok(());
+    }
+    debug_assert_eq!(c.dim(), (n, n));
+    // The micro-kernel stores fastest into columns of contiguous rows: a row-major C is updated
+    // through Cᵀ (column-major), whose upper triangle holds C's lower one; A Aᵀ is symmetric.
+    let (mut c, lower) = if c.strides()[0] != 1 && c.strides()[1] == 1 {
+        (c.view_mut().reversed_axes(), false)
+    } else {
+        (c.view_mut(), true)
+    };
+    let uk = T::micro_kernel(kernel.isa);
+    let (mr, nr) = (uk.mr, uk.nr);
+    let kc = kernel.blocks.kc.max(1);
+    let threads = team.threads();
+    // Row blocks: several per worker so work stealing evens out the triangle's uneven rows.
+    let rows = if threads > 1 {
+        n.div_ceil(4 * threads).next_multiple_of(mr).max(mr)
+    } else {
+        n.next_multiple_of(mr)
+    };
+    let rows = rows.min(kernel.blocks.mc.max(mr).next_multiple_of(mr));
+    team.install(|| {
+        with_buffer(&SHARED, |bbuf| {
+            for pc in (0..k).step_by(kc) {
+                let kcur = kc.min(k - pc);
+                let slice = a.slice(s![.., pc..pc + kcur]);
+                let len = n.div_ceil(nr) * nr * kcur;
+                let bpacked = bbuf.slice::<T>(len).ok_or_else(|| out_of_memory(op, len))?;
+                pack_b(nr, slice.t(), bpacked);
+                let bpacked: &[T] = bpacked;
+                let task = |(ib, block): (usize, ArrayViewMut2<T>)| -> Result<()> {
+                    let i0 = ib * rows;
+                    let asrc = slice.slice(s![i0..i0 + block.nrows(), ..]);
+                    syrk_block(op, &uk, kcur, asrc, bpacked, block, i0, lower)
+                };
+                let blocks = c.axis_chunks_iter_mut(Axis(0), rows).enumerate();
+                if threads > 1 {
+                    blocks
+                        .collect::<Vec<_>>()
+                        .into_par_iter()
+                        .try_for_each(task)?;
+                } else {
+                    blocks.into_iter().try_for_each(task)?;
+                }
+            }
+            Ok(())
+        })
+    })
+}
+
+/// One row block of [`syrk`]: rows `i0..` of C (`block`, all n columns), `asrc` the same rows
+/// of A's KC slice, `bpacked` all of A's KC slice as B~. `lower`: update entries with
+/// column ≤ row, else column ≥ row.
+#[allow(clippy::too_many_arguments)]
+fn syrk_block<T: Element>(
+    op: &'static str,
+    uk: &MicroKernel<T>,
+    kc: usize,
+    asrc: ArrayView2<T>,
+    bpacked: &[T],
+    mut block: ArrayViewMut2<T>,
+    i0: usize,
+    lower: bool,
+) -> Result<()> {
+    let (mr, nr) = (uk.mr, uk.nr);
+    let (mb, n) = block.dim();
+    let (rs, cs) = (block.strides()[0], block.strides()[1]);
+    let base = block.as_mut_ptr();
+    let minus = -T::one();
+    with_buffer(&WORK, |abuf| {
+        let len = mb.div_ceil(mr) * mr * kc;
+        let apacked = abuf.slice::<T>(len).ok_or_else(|| out_of_memory(op, len))?;
+        pack_a(mr, asrc, apacked);
+        let mut tmp = vec![T::zero(); mr * nr];
+        // Columns this block touches: lower ..i0 + mb, upper i0...
+        let (q0, q1) = if lower {
+            (0, (i0 + mb).div_ceil(nr))
+        } else {
+            (i0 / nr, n.div_ceil(nr))
+        };
+        for q in q0..q1 {
+            let j0 = q * nr;
+            let w = nr.min(n - j0);
+            let bp = &bpacked[q * nr * kc..(q + 1) * nr * kc];
+            for (r, ap) in apacked.chunks_exact(mr * kc).enumerate() {
+                let r0 = r * mr;
+                let h = mr.min(mb - r0);
+                let (gi0, gi1) = (i0 + r0, i0 + r0 + h - 1); // first, last global row
+                let (inside, outside) = if lower {
+                    (j0 + w - 1 <= gi0, j0 > gi1)
+                } else {
+                    (j0 >= gi1, j0 + w - 1 < gi0)
+                };
+                if outside {
+                    continue;
+                }
+                // SAFETY: the tile (r0.., j0..) of size h × w lies inside the exclusively
+                // borrowed `block`; `ap`, `bp` are whole packed micro-panels of depth kc; the
+                // kernel's ISA was checked; `tmp` holds mr × nr elements.
+                unsafe {
+                    let cp = base.offset(r0 as isize * rs + j0 as isize * cs);
+                    if inside {
+                        (uk.run)(
+                            kc,
+                            ap.as_ptr(),
+                            bp.as_ptr(),
+                            cp,
+                            rs,
+                            cs,
+                            h,
+                            w,
+                            minus,
+                            T::one(),
+                        );
+                    } else {
+                        let t = tmp.as_mut_ptr();
+                        (uk.run)(
+                            kc,
+                            ap.as_ptr(),
+                            bp.as_ptr(),
+                            t,
+                            1,
+                            mr as isize,
+                            h,
+                            w,
+                            T::one(),
+                            T::zero(),
+                        );
+                        for jj in 0..w {
+                            for ii in 0..h {
+                                let (gi, gj) = (gi0 + ii, j0 + jj);
+                                if (lower && gj <= gi) || (!lower && gj >= gi) {
+                                    let p = cp.offset(ii as isize * rs + jj as isize * cs);
+                                    *p = *p - tmp[ii + jj * mr];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// `B ← L⁻¹ B` for lower-triangular `L: n × n` (its lower triangle is read; `unit`: ones on
+/// the diagonal, not read) and `B: n × r`, any strides, on `team`.
+pub(crate) fn trsm_lower<T: Element>(
+    op: &'static str,
+    team: &Team,
+    kernel: GemmKernel,
+    unit: bool,
+    l: ArrayView2<T>,
+    b: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    check_isa(op, kernel)?;
+    let (n, r) = b.dim();
+    if n == 0 || r == 0 {
+        return Ok(());
+    }
+    debug_assert_eq!(l.dim(), (n, n));
+    let uk = T::micro_kernel(kernel.isa);
+    let (mr, nr) = (uk.mr, uk.nr);
+    let panels = n.div_ceil(mr);
+    // Panel q: L[q·mr.., ..q·mr] as one A~ micro-panel of depth q·mr, then its mr × mr
+    // diagonal block, column-major.
+    let offsets: Vec<usize> = (0..=panels)
+        .scan(0, |off, q| {
+            let here = *off;
+            *off += mr * mr * (q + 1);
+            Some(here)
+        })
+        .collect();
+    let threads = team.threads();
+    team.install(|| {
+        with_buffer(&SHARED, |lbuf| {
+            let len = offsets[panels];
+            let lp = lbuf.slice::<T>(len).ok_or_else(|| out_of_memory(op, len))?;
+            for q in 0..panels {
+                let i0 = q * mr;
+                let h = mr.min(n - i0);
+                let panel = &mut lp[offsets[q]..offsets[q + 1]];
+                let (off, diag) = panel.split_at_mut(mr * i0);
+                if i0 > 0 {
+                    pack_a(mr, l.slice(s![i0..i0 + h, ..i0]), off);
+                }
+                for c in 0..h {
+                    for a in c..h {
+                        diag[a + c * mr] = l[[i0 + a, i0 + c]];
+                    }
+                }
+            }
+            let lp: &[T] = lp;
+            let task = |mut cols: ArrayViewMut2<T>| -> Result<()> {
+                with_buffer(&WORK, |xbuf| {
+                    let len = n * nr;
+                    let x = xbuf.slice::<T>(len).ok_or_else(|| out_of_memory(op, len))?;
+                    pack_b(nr, cols.view(), x);
+                    solve_panel(&uk, unit, n, lp, &offsets, x);
+                    let w = cols.ncols();
+                    for (i, mut row) in cols.rows_mut().into_iter().enumerate() {
+                        for (v, &s) in row.iter_mut().zip(&x[i * nr..i * nr + w]) {
+                            *v = s;
+                        }
+                    }
+                    Ok(())
+                })
+            };
+            let chunks = b.axis_chunks_iter_mut(Axis(1), nr);
+            let flops = n as f64 * n as f64 * r as f64;
+            if threads > 1 && flops >= crate::parallel::level3::GEMM_PARALLEL_MIN_FLOPS {
+                chunks.into_par_iter().try_for_each(task)
+            } else {
+                chunks.into_iter().try_for_each(task)
+            }
+        })
+    })
+}
+
+/// Solves one packed NR-column slice `x` (row i at `x[i·nr..]`) against the packed L.
+fn solve_panel<T: Element>(
+    uk: &MicroKernel<T>,
+    unit: bool,
+    n: usize,
+    lp: &[T],
+    offsets: &[usize],
+    x: &mut [T],
+) {
+    let (mr, nr) = (uk.mr, uk.nr);
+    for q in 0..n.div_ceil(mr) {
+        let i0 = q * mr;
+        let h = mr.min(n - i0);
+        let panel = &lp[offsets[q]..offsets[q + 1]];
+        if i0 > 0 {
+            let xp = x.as_mut_ptr();
+            // SAFETY: the kernel reads rows ..i0 of x (a B~ micro-panel of depth i0: row p is
+            // x[p·nr..(p+1)·nr]) and writes the h × nr tile at rows i0.., which do not overlap;
+            // the panel holds an A~ micro-panel of depth i0; the ISA was checked by the caller.
+            unsafe {
+                (uk.run)(
+                    i0,
+                    panel.as_ptr(),
+                    xp,
+                    xp.add(i0 * nr),
+                    nr as isize,
+                    1,
+                    h,
+                    nr,
+                    -T::one(),
+                    T::one(),
+                );
+            }
+        }
+        let diag = &panel[mr * i0..];
+        let tile = &mut x[i0 * nr..(i0 + h) * nr];
+        diag_solve(unit, h, mr, nr, diag, tile);
+    }
+}
+
+/// Forward substitution on one `h × nr` row-major tile against the `h × h` lower block `d`
+/// (column-major, leading dimension `ld`).
+#[inline]
+fn diag_solve<T: Element>(unit: bool, h: usize, ld: usize, nr: usize, d: &[T], tile: &mut [T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: this CPU has AVX-512F.
+            return unsafe { diag_solve_avx512(unit, h, ld, nr, d, tile) };
+        }
+    }
+    diag_solve_body(unit, h, ld, nr, d, tile)
+}
+
+/// [`diag_solve_body`] compiled for AVX-512F.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn diag_solve_avx512<T: Element>(
+    unit: bool,
+    h: usize,
+    ld: usize,
+    nr: usize,
+    d: &[T],
+    tile: &mut [T],
+) {
+    diag_solve_body(unit, h, ld, nr, d, tile)
+}
+
+#[inline(always)]
+fn diag_solve_body<T: Element>(
+    unit: bool,
+    h: usize,
+    ld: usize,
+    nr: usize,
+    d: &[T],
+    tile: &mut [T],
+) {
+    for c in 0..h {
+        let (done, rest) = tile.split_at_mut((c + 1) * nr);
+        let xc = &mut done[c * nr..];
+        if !unit {
+            let p = d[c + c * ld];
+            xc.iter_mut().for_each(|v| *v = *v / p);
+        }
+        for (a, row) in rest.chunks_exact_mut(nr).enumerate().take(h - c - 1) {
+            let f = d[c + 1 + a + c * ld];
+            for (v, &xv) in row.iter_mut().zip(xc.iter()) {
+                *v = *v - f * xv;
+            }
+        }
+    }
+}
