@@ -272,14 +272,9 @@ pub(crate) fn trsm_lower<T: Element>(
                 with_buffer(&WORK, |xbuf| {
                     let len = n * nr;
                     let x = xbuf.slice::<T>(len).ok_or_else(|| out_of_memory(op, len))?;
-                    pack_b(nr, cols.view(), x);
+                    copy_panel(&mut cols, x, nr, true);
                     solve_panel(&uk, unit, n, lp, &offsets, x);
-                    let w = cols.ncols();
-                    for (i, mut row) in cols.rows_mut().into_iter().enumerate() {
-                        for (v, &s) in row.iter_mut().zip(&x[i * nr..i * nr + w]) {
-                            *v = s;
-                        }
-                    }
+                    copy_panel(&mut cols, x, nr, false);
                     Ok(())
                 })
             };
@@ -292,6 +287,48 @@ pub(crate) fn trsm_lower<T: Element>(
             }
         })
     })
+}
+
+/// Copies the `n × w` slice `cols` (`w ≤ nr`) into the B~ micro-panel `x` (row i at
+/// `x[i·nr..]`, padding columns zero) when `pack`, else `x` back into `cols`; walking `cols`
+/// along its contiguous axis.
+fn copy_panel<T: Element>(cols: &mut ArrayViewMut2<T>, x: &mut [T], nr: usize, pack: bool) {
+    let (n, w) = cols.dim();
+    if pack && w < nr {
+        x[..n * nr].fill(T::zero());
+    }
+    let (rs, cs) = (cols.strides()[0], cols.strides()[1]);
+    let base = cols.as_mut_ptr();
+    // SAFETY: i < n, j < w index elements of the exclusively borrowed view `cols`; `x` holds
+    // n·nr elements and j < w ≤ nr.
+    let at = |i: usize, j: usize| unsafe { base.offset(i as isize * rs + j as isize * cs) };
+    if rs == 1 && w > 1 {
+        for j in 0..w {
+            for i in 0..n {
+                // SAFETY: see `at`.
+                unsafe {
+                    if pack {
+                        x[i * nr + j] = *at(i, j);
+                    } else {
+                        *at(i, j) = x[i * nr + j];
+                    }
+                }
+            }
+        }
+    } else {
+        for i in 0..n {
+            for j in 0..w {
+                // SAFETY: see `at`.
+                unsafe {
+                    if pack {
+                        x[i * nr + j] = *at(i, j);
+                    } else {
+                        *at(i, j) = x[i * nr + j];
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Solves one packed NR-column slice `x` (row i at `x[i·nr..]`) against the packed L.
@@ -344,11 +381,15 @@ fn diag_solve<T: Element>(unit: bool, h: usize, ld: usize, nr: usize, d: &[T], t
             // SAFETY: this CPU has AVX-512F.
             return unsafe { diag_solve_avx512(unit, h, ld, nr, d, tile) };
         }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: this CPU has AVX2.
+            return unsafe { diag_solve_avx2(unit, h, ld, nr, d, tile) };
+        }
     }
-    diag_solve_body(unit, h, ld, nr, d, tile)
+    diag_solve_nr(unit, h, ld, nr, d, tile)
 }
 
-/// [`diag_solve_body`] compiled for AVX-512F.
+/// [`diag_solve_nr`] compiled for AVX-512F.
 ///
 /// # Safety
 /// The CPU must have AVX-512F.
@@ -362,11 +403,16 @@ unsafe fn diag_solve_avx512<T: Element>(
     d: &[T],
     tile: &mut [T],
 ) {
-    diag_solve_body(unit, h, ld, nr, d, tile)
+    diag_solve_nr(unit, h, ld, nr, d, tile)
 }
 
-#[inline(always)]
-fn diag_solve_body<T: Element>(
+/// [`diag_solve_nr`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn diag_solve_avx2<T: Element>(
     unit: bool,
     h: usize,
     ld: usize,
@@ -374,6 +420,49 @@ fn diag_solve_body<T: Element>(
     d: &[T],
     tile: &mut [T],
 ) {
+    diag_solve_nr(unit, h, ld, nr, d, tile)
+}
+
+/// The micro-kernels' NR as a compile-time row length, so each row update is a few whole
+/// vector operations.
+#[inline(always)]
+fn diag_solve_nr<T: Element>(unit: bool, h: usize, ld: usize, nr: usize, d: &[T], tile: &mut [T]) {
+    match nr {
+        14 => diag_solve_body::<T, 14>(unit, h, ld, d, tile),
+        6 => diag_solve_body::<T, 6>(unit, h, ld, d, tile),
+        4 => diag_solve_body::<T, 4>(unit, h, ld, d, tile),
+        _ => diag_solve_any(unit, h, ld, nr, d, tile),
+    }
+}
+
+#[inline(always)]
+fn diag_solve_body<T: Element, const NR: usize>(
+    unit: bool,
+    h: usize,
+    ld: usize,
+    d: &[T],
+    tile: &mut [T],
+) {
+    let (rows, _) = tile.as_chunks_mut::<NR>();
+    for c in 0..h {
+        let (done, rest) = rows.split_at_mut(c + 1);
+        let xc = &mut done[c];
+        if !unit {
+            let p = d[c + c * ld];
+            xc.iter_mut().for_each(|v| *v = *v / p);
+        }
+        let xc = *xc;
+        for (a, row) in rest.iter_mut().enumerate().take(h - c - 1) {
+            let f = d[c + 1 + a + c * ld];
+            for k in 0..NR {
+                row[k] = row[k] - f * xc[k];
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn diag_solve_any<T: Element>(unit: bool, h: usize, ld: usize, nr: usize, d: &[T], tile: &mut [T]) {
     for c in 0..h {
         let (done, rest) = tile.split_at_mut((c + 1) * nr);
         let xc = &mut done[c * nr..];
@@ -385,6 +474,224 @@ fn diag_solve_body<T: Element>(
             let f = d[c + 1 + a + c * ld];
             for (v, &xv) in row.iter_mut().zip(xc.iter()) {
                 *v = *v - f * xv;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Packed SYRK and trsm against slow triple-loop references, on every instruction set this
+    //! CPU runs, at edge sizes around MR / NR / KC, for several layouts and 1–3 workers.
+
+    use ndarray::{s, Array2, ShapeBuilder};
+
+    use super::*;
+    use crate::kernels::{GemmBlocks, Isa};
+    use crate::parallel::Native;
+
+    fn kernels<T: Element>() -> Vec<GemmKernel> {
+        let mut v = Vec::new();
+        for isa in [Isa::Avx512, Isa::Avx2, Isa::Portable] {
+            if !isa.available() {
+                continue;
+            }
+            let default = Native { isa, blocks: None }.gemm_kernel::<T>();
+            // Small MC / KC so the row blocks and the KC loop run several times.
+            let small = GemmBlocks {
+                mc: default.mr,
+                kc: 5,
+                nc: 64,
+            };
+            v.push(default);
+            v.push(
+                Native {
+                    isa,
+                    blocks: Some(small),
+                }
+                .gemm_kernel::<T>(),
+            );
+        }
+        v
+    }
+
+    /// Deterministic values in [-1, 1).
+    fn fill(seed: u64, m: usize, n: usize) -> Array2<f64> {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        Array2::from_shape_fn((m, n), |_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+        })
+    }
+
+    /// Copies `a` into storage of the given layout: 0 row-major, 1 column-major, 2 a strided
+    /// window of a larger row-major array with both axes reversed (negative strides).
+    fn stored(a: &Array2<f64>, layout: usize) -> Array2<f64> {
+        let (m, n) = a.dim();
+        match layout {
+            0 => a.clone(),
+            1 => {
+                let mut f = Array2::zeros((m, n).f());
+                f.assign(a);
+                f
+            }
+            _ => {
+                let mut big = Array2::from_elem((2 * m + 1, 2 * n + 3), f64::NAN);
+                big.slice_mut(s![1..2 * m + 1;2, 2..2 * n + 2;2])
+                    .slice_mut(s![..;-1, ..;-1])
+                    .assign(a);
+                big
+            }
+        }
+    }
+
+    /// The view of `stored(a, layout)` that holds `a`.
+    fn window(st: &mut Array2<f64>, layout: usize) -> ArrayViewMut2<'_, f64> {
+        let (m, n) = st.dim();
+        if layout < 2 {
+            st.view_mut()
+        } else {
+            st.slice_mut(s![1..m;2, 2..n - 1;2])
+                .slice_move(s![..;-1, ..;-1])
+        }
+    }
+
+    const SIZES: [usize; 12] = [1, 2, 5, 6, 7, 13, 14, 15, 16, 17, 33, 47];
+
+    #[test]
+    fn syrk_matches_the_reference_and_leaves_the_upper_triangle() {
+        let teams = [Team::one(), Team::new(2).unwrap(), Team::new(3).unwrap()];
+        for kernel in kernels::<f64>() {
+            for &n in &SIZES {
+                for k in [1, 4, 11] {
+                    let a = fill(n as u64 * 31 + k as u64, n, k);
+                    let c0 = fill(n as u64 + 7, n, n);
+                    let mut want = c0.clone();
+                    for i in 0..n {
+                        for j in 0..=i {
+                            let dot: f64 = (0..k).map(|p| a[[i, p]] * a[[j, p]]).sum();
+                            want[[i, j]] -= dot;
+                        }
+                    }
+                    for layout in 0..3 {
+                        for team in &teams {
+                            let mut st = stored(&c0, layout);
+                            let astored = stored(&a, 2 - layout);
+                            let mut aw = astored.clone();
+                            let av = window(&mut aw, 2 - layout);
+                            let mut c = window(&mut st, layout);
+                            syrk("test", team, kernel, av.view(), &mut c).unwrap();
+                            let ctx = format!("{kernel:?} n={n} k={k} layout={layout}");
+                            for i in 0..n {
+                                for j in 0..n {
+                                    let (got, w) = (c[[i, j]], want[[i, j]]);
+                                    if j > i {
+                                        assert_eq!(got.to_bits(), w.to_bits(), "{ctx}: ({i},{j})");
+                                    } else {
+                                        let tol = 4.0 * k as f64 * f64::EPSILON;
+                                        assert!(
+                                            (got - w).abs() <= tol,
+                                            "{ctx}: ({i},{j}) {got} {w}"
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn trsm_matches_substitution() {
+        let teams = [Team::one(), Team::new(2).unwrap(), Team::new(3).unwrap()];
+        for kernel in kernels::<f64>() {
+            for &n in &SIZES {
+                for r in [1, 13, 14, 15, 40] {
+                    // Well-conditioned lower L (diagonal 2..3); NaN above the diagonal must not
+                    // be read.
+                    let mut l = fill(n as u64 * 3 + 1, n, n) * 0.5;
+                    for i in 0..n {
+                        l[[i, i]] = 2.0 + l[[i, i]].abs();
+                        for j in i + 1..n {
+                            l[[i, j]] = f64::NAN;
+                        }
+                    }
+                    let b = fill(r as u64 + 5, n, r);
+                    for unit in [false, true] {
+                        let mut want = b.clone();
+                        for j in 0..r {
+                            for i in 0..n {
+                                let mut v = want[[i, j]];
+                                for p in 0..i {
+                                    v -= l[[i, p]] * want[[p, j]];
+                                }
+                                want[[i, j]] = if unit { v } else { v / l[[i, i]] };
+                            }
+                        }
+                        for layout in 0..3 {
+                            for team in &teams {
+                                let mut lst = stored(&l, layout);
+                                let lv = window(&mut lst, layout);
+                                let mut st = stored(&b, 2 - layout);
+                                let mut x = window(&mut st, 2 - layout);
+                                trsm_lower("test", team, kernel, unit, lv.view(), &mut x).unwrap();
+                                let ctx =
+                                    format!("{kernel:?} n={n} r={r} unit={unit} layout={layout}");
+                                for i in 0..n {
+                                    for j in 0..r {
+                                        let (got, w) = (x[[i, j]], want[[i, j]]);
+                                        let tol = 16.0 * n as f64 * f64::EPSILON * (1.0 + w.abs());
+                                        assert!(
+                                            (got - w).abs() <= tol,
+                                            "{ctx}: ({i},{j}) {got} {w}"
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn trsm_and_syrk_f32_agree_with_f64() {
+        let team = Team::new(2).unwrap();
+        for kernel in kernels::<f32>() {
+            let n = 37;
+            let mut l = fill(9, n, n) * 0.5;
+            for i in 0..n {
+                l[[i, i]] = 2.0 + l[[i, i]].abs();
+                l.slice_mut(s![i, i + 1..]).fill(0.0);
+            }
+            let b = fill(10, n, 29);
+            let l32 = l.mapv(|v| v as f32);
+            let mut x = b.mapv(|v| v as f32);
+            trsm_lower("test", &team, kernel, false, l32.view(), &mut x.view_mut()).unwrap();
+            let back = l.mapv(|v| v as f32 as f64).dot(&x.mapv(|v| v as f64));
+            for (g, w) in back.iter().zip(b.mapv(|v| v as f32 as f64).iter()) {
+                assert!(
+                    (g - w).abs() <= 64.0 * n as f64 * f32::EPSILON as f64,
+                    "{kernel:?}"
+                );
+            }
+            let a = fill(11, n, 9).mapv(|v| v as f32);
+            let mut c = Array2::<f32>::zeros((n, n));
+            syrk("test", &team, kernel, a.view(), &mut c.view_mut()).unwrap();
+            let want = a.dot(&a.t());
+            for i in 0..n {
+                for j in 0..n {
+                    if j > i {
+                        assert_eq!(c[[i, j]], 0.0);
+                    } else {
+                        assert!((c[[i, j]] + want[[i, j]]).abs() <= 1e-5, "{kernel:?}");
+                    }
+                }
             }
         }
     }
