@@ -25,6 +25,13 @@ pub(crate) const MIN_RHS_PER_THREAD: usize = 32;
 /// the same threshold for a single product.
 pub(crate) const GEMM_PARALLEL_MIN_FLOPS: f64 = 2.0 * 192.0 * 192.0 * 192.0;
 
+/// Multiply-adds below which a packed SYRK or trsm (`gemm::packed`) runs on one thread: 2·10⁶,
+/// about 30 µs of one core. Lower than the GEMM threshold: the packed kernels pack once per call
+/// and their tasks start without a second packing pass. Measured with the `chol_modes`
+/// experiment (Zen 5 VM, 2 cores, loaded): 2·10⁶ vs 2·192³ — n = 1024 3.99 vs 4.14 ms, n = 2048
+/// 53.6 vs 56.1 ms.
+pub(crate) const PACKED_PARALLEL_MIN_FLOPS: f64 = 2.0e6;
+
 /// A rayon engine's level-3 operations at a fixed thread count.
 /// Where the recursions of `factor/` stop and the panel widths, in matrix orders / columns.
 ///
@@ -137,10 +144,10 @@ impl Level3 {
         }
     }
 
-    /// The team for a level-3 block of `flops` flops: the calling thread alone below the
-    /// GEMM threshold.
+    /// The team for a packed SYRK / trsm of `flops` multiply-adds: the calling thread alone
+    /// below [`PACKED_PARALLEL_MIN_FLOPS`].
     fn team_for(&self, flops: f64) -> Team {
-        if flops < GEMM_PARALLEL_MIN_FLOPS {
+        if flops < PACKED_PARALLEL_MIN_FLOPS {
             Team::one()
         } else {
             self.team.clone()
@@ -178,9 +185,11 @@ impl Level3 {
         l: ArrayView2<T>,
         b: &mut ArrayViewMut2<T>,
     ) -> Result<()> {
+        let (n, r) = b.dim();
+        let team = self.team_for(n as f64 * n as f64 * r as f64);
         match self.kernels {
             Kernels::Native(native) => {
-                packed::trsm_lower(op, &self.team, native.gemm_kernel::<T>(), unit, l, b)
+                packed::trsm_lower(op, &team, native.gemm_kernel::<T>(), unit, l, b)
             }
             Kernels::OpenBlas => unreachable_packed(op),
         }

@@ -10,7 +10,8 @@
 //!   micro-panels (panel q holds `L[q·MR.., ..q·MR]`); each NR-column slice of B is packed into
 //!   a B~ micro-panel and solved top-down: rows `q·MR..` get `− L[q·MR.., ..q·MR] X[..q·MR]` (one
 //!   micro-kernel call of depth q·MR), then the MR × MR diagonal block is solved by
-//!   substitution (dividing by the diagonal). The NR-column slices are the parallel tasks.
+//!   substitution (multiplying by the reciprocal of a diagonal entry when it is a normal
+//!   number, else dividing). The NR-column slices are the parallel tasks.
 //!
 //! Sums run in a fixed order whatever the thread count, so results are bit-identical across
 //! thread counts and runs.
@@ -244,7 +245,7 @@ pub(crate) fn trsm_lower<T: Element>(
     let offsets: Vec<usize> = (0..=panels)
         .scan(0, |off, q| {
             let here = *off;
-            *off += mr * mr * (q + 1);
+            *off += mr * mr * (q + 1) + mr;
             Some(here)
         })
         .collect();
@@ -261,10 +262,15 @@ pub(crate) fn trsm_lower<T: Element>(
                 if i0 > 0 {
                     pack_a(mr, l.slice(s![i0..i0 + h, ..i0]), off);
                 }
+                let (diag, recip) = diag.split_at_mut(mr * mr);
                 for c in 0..h {
                     for a in c..h {
                         diag[a + c * mr] = l[[i0 + a, i0 + c]];
                     }
+                    // Multiplying by 1/d replaces the division when 1/d is a normal number;
+                    // zero marks a diagonal entry (subnormal, huge) that is divided by.
+                    let r = T::one() / diag[c + c * mr];
+                    recip[c] = if r.is_normal() { r } else { T::zero() };
                 }
             }
             let lp: &[T] = lp;
@@ -279,8 +285,7 @@ pub(crate) fn trsm_lower<T: Element>(
                 })
             };
             let chunks = b.axis_chunks_iter_mut(Axis(1), nr);
-            let flops = n as f64 * n as f64 * r as f64;
-            if threads > 1 && flops >= crate::parallel::level3::GEMM_PARALLEL_MIN_FLOPS {
+            if threads > 1 {
                 chunks.into_par_iter().try_for_each(task)
             } else {
                 chunks.into_iter().try_for_each(task)
@@ -365,29 +370,38 @@ fn solve_panel<T: Element>(
                 );
             }
         }
-        let diag = &panel[mr * i0..];
+        let (diag, recip) = panel[mr * i0..].split_at(mr * mr);
         let tile = &mut x[i0 * nr..(i0 + h) * nr];
-        diag_solve(unit, h, mr, nr, diag, tile);
+        diag_solve(unit, h, mr, nr, diag, recip, tile);
     }
 }
 
 /// Forward substitution on one `h × nr` row-major tile against the `h × h` lower block `d`
-/// (column-major, leading dimension `ld`).
+/// (column-major, leading dimension `ld`); `recip[c]` is `1/d[c][c]`, or zero where that is
+/// not a normal number and the row is divided instead.
 #[inline]
-fn diag_solve<T: Element>(unit: bool, h: usize, ld: usize, nr: usize, d: &[T], tile: &mut [T]) {
+fn diag_solve<T: Element>(
+    unit: bool,
+    h: usize,
+    ld: usize,
+    nr: usize,
+    d: &[T],
+    recip: &[T],
+    tile: &mut [T],
+) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: this CPU has AVX-512F.
-            return unsafe { diag_solve_avx512(unit, h, ld, nr, d, tile) };
+            return unsafe { diag_solve_avx512(unit, h, ld, nr, d, recip, tile) };
         }
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: this CPU has AVX2 and FMA.
-            return unsafe { diag_solve_avx2(unit, h, ld, nr, d, tile) };
+            return unsafe { diag_solve_avx2(unit, h, ld, nr, d, recip, tile) };
         }
     }
-    diag_solve_nr(unit, h, ld, nr, d, tile)
+    diag_solve_nr(unit, h, ld, nr, d, recip, tile)
 }
 
 /// [`diag_solve_nr`] compiled for AVX-512F (which implies FMA).
@@ -402,9 +416,10 @@ unsafe fn diag_solve_avx512<T: Element>(
     ld: usize,
     nr: usize,
     d: &[T],
+    recip: &[T],
     tile: &mut [T],
 ) {
-    diag_solve_nr(unit, h, ld, nr, d, tile)
+    diag_solve_nr(unit, h, ld, nr, d, recip, tile)
 }
 
 /// [`diag_solve_nr`] compiled for AVX2 and FMA.
@@ -419,20 +434,29 @@ unsafe fn diag_solve_avx2<T: Element>(
     ld: usize,
     nr: usize,
     d: &[T],
+    recip: &[T],
     tile: &mut [T],
 ) {
-    diag_solve_nr(unit, h, ld, nr, d, tile)
+    diag_solve_nr(unit, h, ld, nr, d, recip, tile)
 }
 
 /// The micro-kernels' NR as a compile-time row length, so each row update is a few whole
 /// vector operations.
 #[inline(always)]
-fn diag_solve_nr<T: Element>(unit: bool, h: usize, ld: usize, nr: usize, d: &[T], tile: &mut [T]) {
+fn diag_solve_nr<T: Element>(
+    unit: bool,
+    h: usize,
+    ld: usize,
+    nr: usize,
+    d: &[T],
+    recip: &[T],
+    tile: &mut [T],
+) {
     match nr {
-        14 => diag_solve_body::<T, 14>(unit, h, ld, d, tile),
-        6 => diag_solve_body::<T, 6>(unit, h, ld, d, tile),
-        4 => diag_solve_body::<T, 4>(unit, h, ld, d, tile),
-        _ => diag_solve_any(unit, h, ld, nr, d, tile),
+        14 => diag_solve_body::<T, 14>(unit, h, ld, d, recip, tile),
+        6 => diag_solve_body::<T, 6>(unit, h, ld, d, recip, tile),
+        4 => diag_solve_body::<T, 4>(unit, h, ld, d, recip, tile),
+        _ => diag_solve_any(unit, h, ld, nr, d, recip, tile),
     }
 }
 
@@ -446,6 +470,7 @@ fn diag_solve_body<T: Element, const NR: usize>(
     h: usize,
     ld: usize,
     d: &[T],
+    recip: &[T],
     tile: &mut [T],
 ) {
     let (rows, _) = tile.as_chunks_mut::<NR>();
@@ -455,8 +480,12 @@ fn diag_solve_body<T: Element, const NR: usize>(
         // The pivot rows c0..c1 among themselves.
         for c in c0..c1 {
             if !unit {
-                let p = d[c + c * ld];
-                rows[c].iter_mut().for_each(|v| *v = *v / p);
+                let (p, r) = (d[c + c * ld], recip[c]);
+                if r != T::zero() {
+                    rows[c].iter_mut().for_each(|v| *v = *v * r);
+                } else {
+                    rows[c].iter_mut().for_each(|v| *v = *v / p);
+                }
             }
             let xc = rows[c];
             for a in c + 1..c1 {
@@ -484,13 +513,25 @@ fn diag_solve_body<T: Element, const NR: usize>(
 }
 
 #[inline(always)]
-fn diag_solve_any<T: Element>(unit: bool, h: usize, ld: usize, nr: usize, d: &[T], tile: &mut [T]) {
+fn diag_solve_any<T: Element>(
+    unit: bool,
+    h: usize,
+    ld: usize,
+    nr: usize,
+    d: &[T],
+    recip: &[T],
+    tile: &mut [T],
+) {
     for c in 0..h {
         let (done, rest) = tile.split_at_mut((c + 1) * nr);
         let xc = &mut done[c * nr..];
         if !unit {
-            let p = d[c + c * ld];
-            xc.iter_mut().for_each(|v| *v = *v / p);
+            let (p, r) = (d[c + c * ld], recip[c]);
+            if r != T::zero() {
+                xc.iter_mut().for_each(|v| *v = *v * r);
+            } else {
+                xc.iter_mut().for_each(|v| *v = *v / p);
+            }
         }
         for (a, row) in rest.chunks_exact_mut(nr).enumerate().take(h - c - 1) {
             let f = d[c + 1 + a + c * ld];
@@ -676,6 +717,33 @@ mod tests {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn trsm_divides_by_a_subnormal_diagonal_entry() {
+        // 1/d overflows for d = 2⁻¹⁰³⁰: multiplying by it would give ∞ where b/d = 2⁻¹⁰.
+        let d = 2f64.powi(-1030);
+        for kernel in kernels::<f64>() {
+            for n in [1, 17, 40] {
+                let mut l = Array2::<f64>::eye(n);
+                let k = n / 2;
+                l[[k, k]] = d;
+                let mut b = Array2::<f64>::zeros((n, 3));
+                b.row_mut(k).fill(2f64.powi(-1040));
+                trsm_lower(
+                    "test",
+                    &Team::one(),
+                    kernel,
+                    false,
+                    l.view(),
+                    &mut b.view_mut(),
+                )
+                .unwrap();
+                for j in 0..3 {
+                    assert_eq!(b[[k, j]], 2f64.powi(-10), "{kernel:?} n={n}");
                 }
             }
         }
