@@ -78,6 +78,30 @@ pub fn finite_triangle<T: Field, S: Data<Elem = T>>(
 ) -> Result<()> {
     let op = op.label();
     let n = a.nrows();
+    // Fast path: one vectorised pass along the contiguous axis (a row of the triangle, or a
+    // column for column-major storage); the slow path below finds the first bad index.
+    let by_columns = n > 1 && a.strides()[0] == 1;
+    let quick = (0..n).all(|k| {
+        // Row k's columns, or column k's rows (the transposed triangle's row).
+        let range = match (lower != by_columns, with_diagonal) {
+            (true, true) => 0..k + 1,
+            (true, false) => 0..k,
+            (false, true) => k..n,
+            (false, false) => k + 1..n,
+        };
+        let lane = if by_columns {
+            a.slice(ndarray::s![range, k])
+        } else {
+            a.slice(ndarray::s![k, range])
+        };
+        match lane.as_slice() {
+            Some(s) => all_finite(s),
+            None => lane.iter().all(|x| x.is_finite()),
+        }
+    });
+    if quick {
+        return Ok(());
+    }
     for i in 0..n {
         let cols = match (lower, with_diagonal) {
             (true, true) => 0..i + 1,

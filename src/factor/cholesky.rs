@@ -59,15 +59,30 @@ const STEP_BLOCKS: usize = 4;
 /// (0.37 vs 0.28 ms, 1.69 vs 1.49 ms).
 const SERIAL_STEPS: usize = 2;
 
-/// Cholesky of `w` in place: the look-ahead driver when more than one worker can help, else
-/// the recursion alone.
+/// Orders up to which engine `rayon` factors on the calling thread: below it no SYRK or trsm
+/// of the recursion reaches the packed kernels' parallel threshold.
+const PACKED_SERIAL_MAX: usize = 128;
+
+/// Cholesky of `w` in place. Engine `rayon`: the recursion, whose packed SYRK / trsm
+/// (`Level3::syrk_lower`, `factor::triangular`) run on the whole team. Engine `rayon-blas`: the
+/// look-ahead driver when more than one worker can help, else the recursion alone.
 fn factor_in_place<T: Scalar>(
     l3: &Level3,
     op: &'static str,
     w: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
     let step = STEP_BLOCKS * l3.blocks.cholesky.max(1);
-    if w.nrows() <= SERIAL_STEPS * step {
+    if l3.has_packed() {
+        // Engine `rayon`: the recursion alone; its packed SYRK and trsm split themselves
+        // across the team once they are large enough.
+        return if l3.team.threads() > 1 && w.nrows() > PACKED_SERIAL_MAX {
+            l3.run(|| factor(l3, op, w, 0))
+        } else {
+            factor(&l3.serial(), op, w, 0)
+        };
+    }
+    let serial_max = SERIAL_STEPS * step;
+    if w.nrows() <= serial_max {
         // Too small for a second worker to pay for its hand-offs.
         factor(&l3.serial(), op, w, 0)
     } else if l3.team.threads() > 1 {
@@ -205,6 +220,9 @@ fn syrk_lower<T: Scalar>(
     c: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
     let n = c.nrows();
+    if l3.has_packed() {
+        return l3.syrk_lower(op, a, c);
+    }
     let minus = -T::one();
     if n <= l3.blocks.syrk {
         return l3.gemm(op, minus, a, a.t(), T::one(), c);
@@ -225,7 +243,7 @@ pub(crate) fn cholesky_in_place<T: Scalar>(
     l3: &Level3,
     w: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
-    factor(l3, op, w, 0)?;
+    factor_in_place(l3, op, w)?;
     for (j, mut col) in w.columns_mut().into_iter().enumerate() {
         col.slice_mut(s![..j]).fill(T::zero());
     }

@@ -2,7 +2,8 @@
 //!
 //! For lower `A = [A₁₁ 0; A₂₁ A₂₂]`: `X₁ = A₁₁⁻¹B₁`, then `B₂ ← B₂ − A₂₁X₁` (one GEMM), then
 //! `X₂ = A₂₂⁻¹B₂`; upper runs the same steps bottom-up. Blocks of order ≤ `FactorBlocks::trsm` go to the
-//! engine's small solve, which splits the right-hand sides across threads.
+//! engine's small solve, which splits the right-hand sides across threads; on engine `rayon`
+//! blocks of order ≤ [`PACKED_MAX`] (above that base) go to the packed micro-kernel solve.
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
 
@@ -13,6 +14,11 @@ use crate::factor::split;
 use crate::kernels;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
+
+/// Orders up to which engine `rayon` solves in one packed micro-kernel solve
+/// (`parallel::gemm::packed`) instead of recursing: larger ones are split so the
+/// off-diagonal GEMMs get their KC-blocked loops.
+const PACKED_MAX: usize = 256;
 
 /// `B ← A⁻¹B` in place, `A: n × n` triangular (`lower` or upper; `unit` diagonal or not; any
 /// strides), `B: n × r`. A zero diagonal divides by zero: callers check singularity first.
@@ -27,6 +33,19 @@ pub(crate) fn trsm<T: Scalar>(
     let n = a.nrows();
     if n <= l3.blocks.trsm {
         return l3.trsm_base(op, lower, unit, a, b);
+    }
+    if l3.has_packed() && n <= PACKED_MAX {
+        return if lower {
+            l3.trsm_lower_packed(op, unit, a, b)
+        } else {
+            // Upper: the same solve with rows and columns taken in reverse order.
+            l3.trsm_lower_packed(
+                op,
+                unit,
+                a.slice(s![..;-1, ..;-1]),
+                &mut b.slice_mut(s![..;-1, ..]),
+            )
+        };
     }
     let n1 = split(n);
     let (mut b1, mut b2) = b.view_mut().split_at(Axis(0), n1);

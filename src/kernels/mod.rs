@@ -242,12 +242,30 @@ pub(crate) fn on_columns<T: Copy, R>(
     a: &mut ArrayViewMut2<T>,
     f: impl FnOnce(&mut [T], usize) -> R,
 ) -> R {
-    let m = a.nrows();
-    let mut w: Vec<T> = a.t().iter().copied().collect();
-    let r = f(&mut w, m);
-    if m > 0 {
+    let (m, n) = a.dim();
+    if m == 0 || n == 0 {
+        return f(&mut [], m);
+    }
+    if a.strides()[1] != 1 || n == 1 {
+        let mut w: Vec<T> = a.t().iter().copied().collect();
+        let r = f(&mut w, m);
         for (dst, src) in a.axis_iter_mut(Axis(1)).zip(w.chunks_exact(m)) {
             Zip::from(dst).and(src).for_each(|d, &s| *d = s);
+        }
+        return r;
+    }
+    // Row-major: read and write back along a's rows (its contiguous axis), scattering into
+    // the small column-major copy instead of gathering from strided memory.
+    let mut w = vec![a[[0, 0]]; m * n];
+    for (i, row) in a.rows().into_iter().enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            w[j * m + i] = v;
+        }
+    }
+    let r = f(&mut w, m);
+    for (i, mut row) in a.rows_mut().into_iter().enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = w[j * m + i];
         }
     }
     r

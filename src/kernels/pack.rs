@@ -54,6 +54,22 @@ pub(crate) fn pack_a<T: Copy + Zero>(mr: usize, a: ArrayView2<T>, out: &mut [T])
     {
         let i0 = q * mr;
         let rows = mr.min(mc - i0);
+        if cs == 1 && kc > 1 {
+            // Rows of A contiguous: read each along its row, scattering into the panel
+            // (which sits in L1) rather than gathering MR strided streams.
+            if rows < mr {
+                panel.fill(T::zero());
+            }
+            for i in 0..rows {
+                // SAFETY: i0 + i < mc, so row i0 + i of `a` holds kc elements at unit stride.
+                let row =
+                    unsafe { std::slice::from_raw_parts(base.offset((i0 + i) as isize * rs), kc) };
+                for (d, &v) in panel[i..].iter_mut().step_by(mr).zip(row) {
+                    *d = v;
+                }
+            }
+            continue;
+        }
         for (p, dst) in panel.chunks_exact_mut(mr).enumerate() {
             for (i, d) in dst.iter_mut().enumerate().take(rows) {
                 // SAFETY: i0 + i < mc and p < kc, so the element lies inside the view `a`.
@@ -77,6 +93,21 @@ pub(crate) fn pack_b<T: Copy + Zero>(nr: usize, b: ArrayView2<T>, out: &mut [T])
     {
         let j0 = q * nr;
         let cols = nr.min(nc - j0);
+        if rs == 1 && kc > 1 {
+            // Columns of B contiguous: read each along its column (see `pack_a`).
+            if cols < nr {
+                panel.fill(T::zero());
+            }
+            for j in 0..cols {
+                // SAFETY: j0 + j < nc, so column j0 + j of `b` holds kc elements at unit stride.
+                let col =
+                    unsafe { std::slice::from_raw_parts(base.offset((j0 + j) as isize * cs), kc) };
+                for (d, &v) in panel[j..].iter_mut().step_by(nr).zip(col) {
+                    *d = v;
+                }
+            }
+            continue;
+        }
         for (p, dst) in panel.chunks_exact_mut(nr).enumerate() {
             for (j, d) in dst.iter_mut().enumerate().take(cols) {
                 // SAFETY: p < kc and j0 + j < nc, so the element lies inside the view `b`.

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::blas;
 use crate::error::Result;
 use crate::kernels;
-use crate::parallel::gemm::{blas_panels, blis_loops};
+use crate::parallel::gemm::{blas_panels, blis_loops, packed};
 use crate::parallel::{Kernels, Team};
 use crate::scalar::Scalar;
 
@@ -24,6 +24,13 @@ pub(crate) const MIN_RHS_PER_THREAD: usize = 32;
 /// 0.30 ms) (`cargo run --release --example gemm_engines -- f64 2 64 128 256`). `auto` uses
 /// the same threshold for a single product.
 pub(crate) const GEMM_PARALLEL_MIN_FLOPS: f64 = 2.0 * 192.0 * 192.0 * 192.0;
+
+/// Multiply-adds below which a packed SYRK or trsm (`gemm::packed`) runs on one thread: 2·10⁶,
+/// about 30 µs of one core. Lower than the GEMM threshold: the packed kernels pack once per call
+/// and their tasks start without a second packing pass. Measured with the `chol_modes`
+/// experiment (Zen 5 VM, 2 cores, loaded): 2·10⁶ vs 2·192³ — n = 1024 3.99 vs 4.14 ms, n = 2048
+/// 53.6 vs 56.1 ms.
+pub(crate) const PACKED_PARALLEL_MIN_FLOPS: f64 = 2.0e6;
 
 /// A rayon engine's level-3 operations at a fixed thread count.
 /// Where the recursions of `factor/` stop and the panel widths, in matrix orders / columns.
@@ -137,6 +144,57 @@ impl Level3 {
         }
     }
 
+    /// The team for a packed SYRK / trsm of `flops` multiply-adds: the calling thread alone
+    /// below [`PACKED_PARALLEL_MIN_FLOPS`].
+    fn team_for(&self, flops: f64) -> Team {
+        if flops < PACKED_PARALLEL_MIN_FLOPS {
+            Team::one()
+        } else {
+            self.team.clone()
+        }
+    }
+
+    /// Whether [`Level3::syrk_lower`] and [`Level3::trsm_lower_packed`] run (engine `rayon`).
+    pub(crate) fn has_packed(&self) -> bool {
+        matches!(self.kernels, Kernels::Native(_))
+    }
+
+    /// Lower triangle of `C ← C − A Aᵀ` (`A: n × k`, `C: n × n`) on the packed micro-kernel
+    /// SYRK; strictly-upper entries of C are neither read nor written. Engine `rayon` only
+    /// ([`Level3::has_packed`]).
+    pub(crate) fn syrk_lower<T: Scalar>(
+        &self,
+        op: &'static str,
+        a: ArrayView2<T>,
+        c: &mut ArrayViewMut2<T>,
+    ) -> Result<()> {
+        let (n, k) = a.dim();
+        let team = self.team_for(n as f64 * n as f64 * k as f64);
+        match self.kernels {
+            Kernels::Native(native) => packed::syrk(op, &team, native.gemm_kernel::<T>(), a, c),
+            Kernels::OpenBlas => unreachable_packed(op),
+        }
+    }
+
+    /// `B ← L⁻¹ B` for lower-triangular `L` on the packed micro-kernel solve. Engine `rayon`
+    /// only ([`Level3::has_packed`]).
+    pub(crate) fn trsm_lower_packed<T: Scalar>(
+        &self,
+        op: &'static str,
+        unit: bool,
+        l: ArrayView2<T>,
+        b: &mut ArrayViewMut2<T>,
+    ) -> Result<()> {
+        let (n, r) = b.dim();
+        let team = self.team_for(n as f64 * n as f64 * r as f64);
+        match self.kernels {
+            Kernels::Native(native) => {
+                packed::trsm_lower(op, &team, native.gemm_kernel::<T>(), unit, l, b)
+            }
+            Kernels::OpenBlas => unreachable_packed(op),
+        }
+    }
+
     /// `B ← A⁻¹ B` for a small triangular `A` (`lower` / upper, `unit` diagonal or not), the
     /// columns of B cut into one block per thread.
     pub(crate) fn trsm_base<T: Scalar>(
@@ -226,4 +284,14 @@ impl Level3 {
             }
         }
     }
+}
+
+/// The packed SYRK / trsm asked of an engine without parla's micro-kernels: an internal error,
+/// not a panic.
+fn unreachable_packed(op: &'static str) -> Result<()> {
+    Err(crate::error::Error::InvalidArgument {
+        op,
+        name: "engine",
+        reason: "the packed level-3 kernels run on engine rayon only".into(),
+    })
 }
