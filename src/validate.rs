@@ -95,8 +95,8 @@ pub fn finite_triangle<T: Field, S: Data<Elem = T>>(
             a.slice(ndarray::s![k, range])
         };
         match lane.as_slice() {
-            Some(s) => all_finite(s),
-            None => lane.iter().all(|x| x.is_finite()),
+            Some(s) => T::all_finite(s),
+            None => lane.iter().all(|x| x.is_finite_elem()),
         }
     });
     if quick {
