@@ -66,6 +66,9 @@ pub struct Settings {
     pub max_threads_inside_openblas: usize,
     /// The tuning profile `auto` uses (`parla tune`), in words, or the error.
     pub tuning_profile: Result<String, String>,
+    /// Whether a pool of the usable cores has its workers pinned one per CPU, in words, or
+    /// the `PARLA_PIN_THREADS` error.
+    pub pool_pinning: Result<String, String>,
     /// What `auto` picks for a few representative calls with the default budgets.
     pub auto_picks: Vec<AutoPick>,
 }
@@ -235,15 +238,25 @@ fn physical_cores() -> usize {
     seen.len().max(1)
 }
 
+fn pool_pinning() -> crate::Result<String> {
+    let on = threads::env::snapshot().pin_threads.clone()?;
+    let cores = threads::usable_cores();
+    Ok(match threads::affinity::plan(cores, on) {
+        Some(cpus) => format!(
+            "on: a pool of {cores} workers runs one worker per CPU {cpus:?} (PARLA_PIN_THREADS=off to disable)"
+        ),
+        None if !on => "off (PARLA_PIN_THREADS)".to_string(),
+        None => format!(
+            "none: pools are pinned only when they cover the affinity mask ({} CPUs) and have 2+ workers",
+            threads::affinity::allowed_cpus().len()
+        ),
+    })
+}
+
 fn affinity_cores() -> usize {
-    // SAFETY: `set` is a properly sized, zero-initialised cpu_set_t that sched_getaffinity fills.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0 {
-            libc::CPU_COUNT(&set) as usize
-        } else {
-            logical_cores()
-        }
+    match threads::affinity::allowed_cpus().len() {
+        0 => logical_cores(),
+        n => n,
     }
 }
 
@@ -351,6 +364,7 @@ impl MachineInfo {
                 tuning_profile: crate::tune::profile_status()
                     .map(|p| p.describe())
                     .map_err(text),
+                pool_pinning: pool_pinning().map_err(text),
                 auto_picks: auto_picks(),
             },
             env: threads::env_report(),
@@ -460,6 +474,14 @@ impl MachineInfo {
             s,
             "  tuning profile   {}",
             match &st.tuning_profile {
+                Ok(t) => t.clone(),
+                Err(e) => format!("ERROR: {e}"),
+            }
+        );
+        let _ = writeln!(
+            s,
+            "  pool pinning     {}",
+            match &st.pool_pinning {
                 Ok(t) => t.clone(),
                 Err(e) => format!("ERROR: {e}"),
             }

@@ -28,6 +28,9 @@ pub const VAR_CACHE_DIR: &str = "PARLA_CACHE_DIR";
 /// `PARLA_TUNE_FILE`: the tuning profile `auto` reads (and `parla tune` writes) instead of the
 /// one in the cache directory.
 pub const VAR_TUNE_FILE: &str = "PARLA_TUNE_FILE";
+/// `PARLA_PIN_THREADS`: `on` (the default) pins the workers of a pool that covers the whole
+/// affinity mask one per CPU; `off` leaves placement to the OS.
+pub const VAR_PIN_THREADS: &str = "PARLA_PIN_THREADS";
 
 /// The directory for parla's per-machine cache: `PARLA_CACHE_DIR`, else
 /// `$XDG_CACHE_HOME/parla`, else `$HOME/.cache/parla`, else the system temporary directory.
@@ -116,6 +119,22 @@ pub fn parse_path(var: &'static str, raw: &str) -> Result<std::path::PathBuf> {
     Ok(std::path::PathBuf::from(raw))
 }
 
+/// Parses `PARLA_PIN_THREADS`: `on`/`1`/`true` or `off`/`0`/`false`, ignoring ASCII case.
+///
+/// # Errors
+/// [`Error::InvalidEnv`] for anything else.
+pub fn parse_pin(raw: &str) -> Result<bool> {
+    match raw.to_ascii_lowercase().as_str() {
+        "on" | "1" | "true" => Ok(true),
+        "off" | "0" | "false" => Ok(false),
+        _ => Err(Error::InvalidEnv {
+            var: VAR_PIN_THREADS,
+            value: raw.to_string(),
+            reason: "expected `on` or `off`".to_string(),
+        }),
+    }
+}
+
 /// Parses an engine name for `PARLA_BACKEND`, ignoring ASCII case (`Rayon` is `rayon`).
 ///
 /// # Errors
@@ -143,6 +162,8 @@ pub struct EnvSnapshot {
     pub rayon: Result<Option<usize>>,
     /// Parsed `PARLA_TUNE_FILE`.
     pub tune_file: Result<Option<std::path::PathBuf>>,
+    /// Parsed `PARLA_PIN_THREADS` (`true` when unset).
+    pub pin_threads: Result<bool>,
 }
 
 fn read(var: &'static str) -> Result<Option<String>> {
@@ -173,6 +194,7 @@ impl EnvSnapshot {
             VAR_RAYON,
             VAR_CACHE_DIR,
             VAR_TUNE_FILE,
+            VAR_PIN_THREADS,
         ]
         .into_iter()
         .chain(VARS_REPORTED);
@@ -192,8 +214,14 @@ impl EnvSnapshot {
             Ok(Some(raw)) => parse_path(VAR_TUNE_FILE, &raw).map(Some),
             Err(e) => Err(e),
         };
+        let pin_threads = match read(VAR_PIN_THREADS) {
+            Ok(None) => Ok(true),
+            Ok(Some(raw)) => parse_pin(&raw),
+            Err(e) => Err(e),
+        };
         EnvSnapshot {
             raw,
+            pin_threads,
             tune_file,
             threads: threads_var(VAR_THREADS, Zero::Invalid),
             backend,

@@ -21,6 +21,7 @@
 //! another thread is inside OpenBLAS. A [`Parallel`](crate::Parallel) made before the fork
 //! returns an error in the child; make a new one there.
 
+pub mod affinity;
 pub mod env;
 mod fork;
 pub mod openblas;
@@ -69,16 +70,23 @@ pub fn usable_cores() -> usize {
 }
 
 /// A rayon pool of exactly `n` threads, named `parla-<purpose>-<i>`, separate from rayon's
-/// global pool (which this never touches).
+/// global pool (which this never touches). When the pool covers the whole affinity mask, each
+/// worker is pinned to one CPU of it ([`affinity`]; `PARLA_PIN_THREADS=off` disables that).
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] unless `1 <= n <= MAX_THREADS`, or when the threads cannot be
-/// started.
+/// started; [`Error::InvalidEnv`] for a bad `PARLA_PIN_THREADS`.
 pub fn pool(purpose: &'static str, n: usize) -> Result<rayon::ThreadPool> {
     let n = check_count("pool", n)?;
+    let pins = affinity::plan(n, env::snapshot().pin_threads.clone()?);
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .thread_name(move |i| format!("parla-{purpose}-{i}"))
+        .start_handler(move |i| {
+            if let Some(cpu) = pins.as_ref().and_then(|c| c.get(i)) {
+                affinity::pin_current(*cpu);
+            }
+        })
         .build()
         .map_err(|e| Error::InvalidArgument {
             op: "pool",
@@ -423,5 +431,29 @@ fn status_of(
              and parla sets OpenBLAS's threads per call anyway"
                 .to_string(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod pin_tests {
+    #[test]
+    fn a_pool_covering_the_mask_has_one_worker_per_cpu() {
+        let cpus = super::affinity::allowed_cpus();
+        let pool = super::pool("pin-test", cpus.len()).unwrap();
+        let mut seen = pool.broadcast(|_| super::affinity::allowed_cpus());
+        if cpus.len() < 2 {
+            assert!(seen.iter().all(|s| *s == cpus));
+            return;
+        }
+        // Each worker runs on exactly one CPU, all different, together the whole mask.
+        assert!(seen.iter().all(|s| s.len() == 1));
+        seen.sort();
+        assert_eq!(seen.concat(), cpus);
+        // A smaller pool is left to the OS.
+        let small = super::pool("pin-test", cpus.len() - 1).unwrap();
+        assert!(small
+            .broadcast(|_| super::affinity::allowed_cpus())
+            .iter()
+            .all(|s| *s == cpus));
     }
 }

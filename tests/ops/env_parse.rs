@@ -119,3 +119,27 @@ fn backend_names() {
         }
     }
 }
+
+#[test]
+fn pin_values() {
+    use parla::threads::env::parse_pin;
+    for raw in ["on", "ON", "1", "true", "True"] {
+        assert!(parse_pin(raw).unwrap(), "{raw}");
+    }
+    for raw in ["off", "Off", "0", "false"] {
+        assert!(!parse_pin(raw).unwrap(), "{raw}");
+    }
+    for raw in ["", "yes", " on", "2", "cores"] {
+        match parse_pin(raw) {
+            Err(Error::InvalidEnv {
+                var: "PARLA_PIN_THREADS",
+                value,
+                reason,
+            }) => {
+                assert_eq!(value, raw);
+                assert!(reason.contains("on") && reason.contains("off"), "{reason}");
+            }
+            other => panic!("{raw:?}: expected InvalidEnv, got {other:?}"),
+        }
+    }
+}
