@@ -46,8 +46,8 @@ thread_local! {
     static PACK_B: RefCell<AlignedBuf> = RefCell::new(AlignedBuf::default());
 }
 
-/// Runs `f` with this thread's buffer in `cell`, or a fresh one if it is already in use.
-fn with_buffer<R>(
+/// Runs `f` with this thread's buffer in `key`, or a fresh one if it is already in use.
+pub(super) fn with_buffer<R>(
     key: &'static std::thread::LocalKey<RefCell<AlignedBuf>>,
     f: impl FnOnce(&mut AlignedBuf) -> R,
 ) -> R {
@@ -57,7 +57,7 @@ fn with_buffer<R>(
     })
 }
 
-fn out_of_memory(op: &'static str, elements: usize) -> Error {
+pub(super) fn out_of_memory(op: &'static str, elements: usize) -> Error {
     Error::InvalidArgument {
         op,
         name: "workspace",

@@ -26,30 +26,13 @@ use crate::kernels::pack::{pack_a, pack_b, AlignedBuf};
 use crate::kernels::{Element, GemmKernel, MicroKernel};
 use crate::parallel::Team;
 
+use super::blis_loops::{out_of_memory, with_buffer};
+
 thread_local! {
     /// A worker's A~ block (SYRK) or packed right-hand sides (trsm).
     static WORK: RefCell<AlignedBuf> = RefCell::new(AlignedBuf::default());
     /// The calling thread's shared packed operand: B~ (SYRK) or the packed L (trsm).
     static SHARED: RefCell<AlignedBuf> = RefCell::new(AlignedBuf::default());
-}
-
-/// Runs `f` with this thread's buffer in `key`, or a fresh one if it is already in use.
-fn with_buffer<R>(
-    key: &'static std::thread::LocalKey<RefCell<AlignedBuf>>,
-    f: impl FnOnce(&mut AlignedBuf) -> R,
-) -> R {
-    key.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut buf) => f(&mut buf),
-        Err(_) => f(&mut AlignedBuf::default()),
-    })
-}
-
-fn out_of_memory(op: &'static str, elements: usize) -> Error {
-    Error::InvalidArgument {
-        op,
-        name: "workspace",
-        reason: format!("cannot allocate a packing buffer of {elements} elements"),
-    }
 }
 
 fn check_isa(op: &'static str, kernel: GemmKernel) -> Result<()> {
