@@ -449,6 +449,13 @@ fn rotate(runs: &mut [Run], call: &mut Call, idx: &[usize], rounds: usize) -> Re
     for round in 0..rounds {
         for j in 0..idx.len() {
             let r = &mut runs[idx[(j + round) % idx.len()]];
+            // Untimed calls first (about a quarter of a sample; none when one call fills the
+            // sample): right after another candidate, a pool's idle CPU wakes slowly and
+            // the first calls of a short operation run at one thread's speed (row_norms at
+            // n = 1024 on a 2-core VM: 127–177 µs instead of the steady 110 µs).
+            for _ in 0..r.3 / 4 {
+                call(&r.2)?;
+            }
             r.4.push(sample(call, &r.2, r.3)?);
             if threaded_blas(r) {
                 *last = Some(Instant::now());
