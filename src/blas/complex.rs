@@ -528,3 +528,55 @@ pub(crate) fn svd<C: ComplexFfi>(
     }
     Ok((u, Array1::from_vec(s), vt))
 }
+
+/// Eigenvalues and, with `vectors`, right eigenvectors (columns of norm 1, largest component
+/// real) of a non-empty general `A` (`geev`); without `vectors` the second array is `n × 0`.
+pub(crate) fn eig<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    a: ArrayView2<C>,
+    vectors: bool,
+) -> Result<(Array1<C>, Array2<C>)> {
+    let n = a.nrows();
+    let mut f = fortran(op, a)?;
+    let mut w = buffer::<C>(op, n)?;
+    let jobvr = if vectors { b'V' } else { b'N' };
+    let vcols = if vectors { n } else { 0 };
+    let mut vr = fortran_in(
+        op,
+        ArrayView2::from_shape((0, 0), &[]).expect("empty"),
+        n,
+        vcols,
+    )?;
+    let mut vl = [C::zero()];
+    let mut rwork = buffer::<C::Part>(op, 2 * n)?;
+    let ni = n as i32;
+    let ldvr = if vectors { ni } else { 1 };
+    let (fp, wp, vp, rw) = (
+        f.as_mut_ptr(),
+        w.as_mut_ptr(),
+        vr.as_mut_ptr(),
+        rwork.as_mut_ptr(),
+    );
+    let lp = vl.as_mut_ptr();
+    let mut q = C::zero();
+    // SAFETY: workspace query.
+    let info = unsafe { C::geev(b'N', jobvr, ni, fp, ni, wp, lp, 1, vp, ldvr, &mut q, -1, rw) };
+    check_info(op, "geev", info)?;
+    let lwork = workspace_len(op, q.split().0, 2 * n)?;
+    let mut work = buffer::<C>(op, lwork as usize)?;
+    let wk = work.as_mut_ptr();
+    // SAFETY: f n × n column-major, w n entries, vr n × n column-major (unused and 1 × 0
+    // without vectors), rwork 2n entries, work as queried.
+    let info = openblas::with_threads_lapack(threads, || unsafe {
+        C::geev(b'N', jobvr, ni, fp, ni, wp, lp, 1, vp, ldvr, wk, lwork, rw)
+    });
+    check_info(op, "geev", info)?;
+    if info > 0 {
+        return Err(Error::NoConvergence {
+            op,
+            detail: format!("geev: QR algorithm failed at eigenvalue {info}"),
+        });
+    }
+    Ok((Array1::from_vec(w), vr))
+}

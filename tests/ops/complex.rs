@@ -504,6 +504,8 @@ fn rayon_engines_run_complex_gemm_and_refuse_the_rest() {
             ex.vdot(&b.column(0), &b.column(0)).map(drop),
             ex.matvec(&a, &b.column(0)).map(drop),
             ex.eigh(&a).map(drop),
+            ex.eig(&a).map(drop),
+            ex.eigvals(&a).map(drop),
             ex.svd(&a, parla::SvdMode::Thin).map(drop),
             ex.solve(&Array2::<c64>::zeros((0, 0)), &Array2::<c64>::zeros((0, 1)))
                 .map(drop),
@@ -744,5 +746,122 @@ fn lstsq_minimum_norm_solutions() {
     assert!(matches!(
         parla::lstsq(&a, &b, Some(-1.0)),
         Err(Error::InvalidArgument { name: "rcond", .. })
+    ));
+}
+
+/// `‖A V − V diag(w)‖ / (n ‖A‖ ε)`, the column norms' largest distance from 1 over `n ε`, and
+/// the largest imaginary part of each column's largest component over `ε`.
+fn eig_ratios(a: &Array2<c64>, e: &parla::Eig<f64>, eps: f64) -> (f64, f64, f64) {
+    let n = a.nrows();
+    let v = &e.vectors;
+    let r = ref_matmul(&a.view(), &v.view()) - v * &e.values;
+    let res = fro(&r.view()) / (n as f64 * fro(&a.view()) * eps);
+    let (mut norm, mut real) = (0.0f64, 0.0f64);
+    for col in v.columns() {
+        let s = col.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
+        norm = norm.max((s - 1.0).abs() / (n as f64 * eps));
+        let big = col.iter().fold(
+            c64::new(0.0, 0.0),
+            |m, &z| if z.norm() > m.norm() { z } else { m },
+        );
+        real = real.max(big.im.abs() / eps);
+    }
+    (res, norm, real)
+}
+
+#[test]
+fn eig_of_general_complex_matrices() {
+    let mut g = rng(13);
+    for n in [1, 2, 7, 40] {
+        let a = crandom(&mut g, n, n);
+        let e = parla::eig(&a).unwrap();
+        let (res, norm, real) = eig_ratios(&a, &e, f64::EPSILON);
+        assert!(
+            res < 30.0 && norm < 30.0 && real < 30.0,
+            "n={n}: {res} {norm} {real}"
+        );
+        let w = parla::eigvals(&a).unwrap();
+        assert_eq!(w.len(), n);
+        // Without vectors the same eigenvalues (each within n ε ‖A‖ of one from `eig`).
+        for z in &w {
+            let d = e.values.iter().fold(f64::MAX, |m, y| m.min((y - z).norm()));
+            assert!(
+                d < 30.0 * n as f64 * f64::EPSILON * fro(&a.view()),
+                "n={n}: {d}"
+            );
+        }
+        let e32 = parla::eig(&to32(&a)).unwrap();
+        let e32 = parla::Eig {
+            values: e32.values.mapv(|z| c64::new(z.re as f64, z.im as f64)),
+            vectors: to64(&e32.vectors.view()),
+        };
+        let (res, norm, _) = eig_ratios(&a, &e32, f32::EPSILON as f64);
+        assert!(res < 30.0 && norm < 30.0, "c32 n={n}: {res} {norm}");
+    }
+}
+
+#[test]
+fn eig_of_a_complex_triangular_matrix_is_its_diagonal() {
+    let mut g = rng(14);
+    let n = 12;
+    let mut t = crandom(&mut g, n, n);
+    for i in 0..n {
+        for j in 0..i {
+            t[[i, j]] = c64::new(0.0, 0.0);
+        }
+        // Distinct, well separated diagonal entries.
+        t[[i, i]] = c64::new(i as f64, (n - i) as f64 * 0.5);
+    }
+    let w = parla::eigvals(&t).unwrap();
+    let tol = 30.0 * n as f64 * f64::EPSILON * fro(&t.view());
+    let mut used = vec![false; n];
+    for i in 0..n {
+        let d = t[[i, i]];
+        let (k, dist) = w
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| !used[*k])
+            .map(|(k, z)| (k, (z - d).norm()))
+            .fold((n, f64::MAX), |m, p| if p.1 < m.1 { p } else { m });
+        assert!(dist < tol, "diagonal {d}: nearest eigenvalue at {dist}");
+        used[k] = true;
+    }
+}
+
+#[test]
+fn eig_of_a_hermitian_matrix_gives_the_real_eigenvalues_of_eigh() {
+    let mut g = rng(15);
+    for n in [3, 30] {
+        let b = crandom(&mut g, n, n);
+        let a = &b + &h(&b.view());
+        let tol = 30.0 * n as f64 * f64::EPSILON * fro(&a.view());
+        let e = parla::eig(&a).unwrap();
+        assert!(e.values.iter().all(|z| z.im.abs() < tol), "{}", e.values);
+        let mut re: Vec<f64> = e.values.iter().map(|z| z.re).collect();
+        re.sort_by(f64::total_cmp);
+        let wh = parla::eigvalsh(&a).unwrap();
+        for (x, y) in re.iter().zip(&wh) {
+            assert!((x - y).abs() < tol, "n={n}: {x} vs {y}");
+        }
+    }
+}
+
+#[test]
+fn eig_of_bad_complex_input_is_a_typed_error() {
+    assert!(matches!(
+        parla::eig(&Array2::<c64>::ones((2, 3))),
+        Err(Error::NotSquare { op: "eig", .. })
+    ));
+    let mut a = eye(3);
+    a[[2, 0]] = c64::new(f64::NAN, 0.0);
+    assert!(matches!(
+        parla::eigvals(&a),
+        Err(Error::NonFinite { op: "eigvals", .. })
+    ));
+    let e = parla::eig(&Array2::<c64>::zeros((0, 0))).unwrap();
+    assert_eq!((e.values.len(), e.vectors.dim()), (0, (0, 0)));
+    assert!(matches!(
+        parla::eig(&Array2::<c32>::zeros((1, 2))),
+        Err(Error::NotSquare { .. })
     ));
 }
