@@ -506,6 +506,10 @@ fn rayon_engines_run_complex_gemm_and_refuse_the_rest() {
             ex.eigh(&a).map(drop),
             ex.eig(&a).map(drop),
             ex.eigvals(&a).map(drop),
+            ex.lu_factor(&a).map(drop),
+            ex.cho_factor(&a).map(drop),
+            ex.qr_factor(&a).map(drop),
+            ex.lu_factor(&Array2::<c64>::zeros((0, 0))).map(drop),
             ex.svd(&a, parla::SvdMode::Thin).map(drop),
             ex.solve(&Array2::<c64>::zeros((0, 0)), &Array2::<c64>::zeros((0, 1)))
                 .map(drop),
@@ -863,5 +867,154 @@ fn eig_of_bad_complex_input_is_a_typed_error() {
     assert!(matches!(
         parla::eig(&Array2::<c32>::zeros((1, 2))),
         Err(Error::NotSquare { .. })
+    ));
+}
+
+/// `‖x − y‖ / ‖y‖`.
+fn rel(x: &ArrayView2<c64>, y: &ArrayView2<c64>) -> f64 {
+    fro(&(x.to_owned() - y).view()) / fro(y)
+}
+
+#[test]
+fn lu_factor_solves_like_repeated_solve() {
+    let mut g = rng(16);
+    for n in [1, 9, 50] {
+        let a = crandom(&mut g, n, n);
+        let f = parla::lu_factor(&a).unwrap();
+        assert!(!f.is_singular() && f.n() == n && f.engine() == Engine::Blas);
+        let (at, ah) = (a.t().to_owned(), h(&a.view()));
+        let tol = 1e3 * n as f64 * f64::EPSILON;
+        for k in [1, 4] {
+            let b = crandom(&mut g, n, k);
+            for (x, m) in [
+                (f.solve(&b).unwrap(), &a),
+                (f.solve_transpose(&b).unwrap(), &at),
+                (f.solve_conj_transpose(&b).unwrap(), &ah),
+            ] {
+                let want = parla::solve(m, &b).unwrap();
+                let d = rel(&x.view(), &want.view());
+                assert!(d < tol, "n={n} k={k}: {d}");
+            }
+            // A vector right-hand side gives a vector.
+            let x1 = f.solve_conj_transpose(&b.column(0)).unwrap();
+            let want = parla::solve(&ah, &b.column(0)).unwrap();
+            let d = rel(
+                &x1.insert_axis(ndarray::Axis(1)).view(),
+                &want.insert_axis(ndarray::Axis(1)).view(),
+            );
+            assert!(d < tol, "n={n} vector: {d}");
+        }
+        let dd = (f.det() - parla::det(&a).unwrap()).norm() / parla::det(&a).unwrap().norm();
+        assert!(dd < tol, "det n={n}: {dd}");
+        let (s1, l1) = f.slogdet();
+        let (s2, l2) = parla::slogdet(&a).unwrap();
+        assert!(
+            (s1 - s2).norm() < tol && (l1 - l2).abs() < tol * (1.0 + l2.abs()),
+            "slogdet n={n}"
+        );
+        let d = rel(&f.inv().unwrap().view(), &parla::inv(&a).unwrap().view());
+        assert!(d < tol, "inv n={n}: {d}");
+    }
+    let a = crandom(&mut g, 20, 20);
+    let b = crandom(&mut g, 20, 3);
+    let x = parla::lu_factor(&to32(&a))
+        .unwrap()
+        .solve_conj_transpose(&to32(&b))
+        .unwrap();
+    let want = parla::solve(&to32(&h(&a.view())), &to32(&b)).unwrap();
+    let d = rel(&to64(&x.view()).view(), &to64(&want.view()).view());
+    assert!(d < 1e3 * 20.0 * f32::EPSILON as f64, "c32: {d}");
+    // Singular: not an error to factor; its solves and inv are.
+    let f = parla::lu_factor(&Array2::<c64>::zeros((3, 3))).unwrap();
+    assert!(f.is_singular() && f.det() == c64::new(0.0, 0.0));
+    assert_eq!(f.slogdet().1, f64::NEG_INFINITY);
+    assert!(matches!(
+        f.solve(&b.slice(ndarray::s![..3, ..])),
+        Err(Error::Singular { .. })
+    ));
+    assert!(matches!(f.inv(), Err(Error::Singular { .. })));
+    assert!(matches!(
+        parla::lu_factor(&a)
+            .unwrap()
+            .solve(&Array2::<c64>::ones((3, 1))),
+        Err(Error::ShapeMismatch { op: "lu_solve", .. })
+    ));
+    assert!(matches!(
+        parla::lu_factor(&Array2::<c64>::ones((2, 3))),
+        Err(Error::NotSquare { .. })
+    ));
+    let e = parla::lu_factor(&Array2::<c64>::zeros((0, 0))).unwrap();
+    assert_eq!(
+        e.solve(&Array2::<c64>::zeros((0, 2))).unwrap().dim(),
+        (0, 2)
+    );
+    assert_eq!(e.det(), c64::new(1.0, 0.0));
+}
+
+#[test]
+fn cho_factor_of_a_hermitian_matrix_solves_like_repeated_solve() {
+    let mut g = rng(17);
+    for n in [1, 8, 40] {
+        let a = hpd(&mut g, n);
+        let f = parla::cho_factor(&a).unwrap();
+        let tol = 1e3 * n as f64 * f64::EPSILON;
+        assert!(rel(&f.l(), &parla::cholesky(&a).unwrap().view()) < tol);
+        for k in [1, 3] {
+            let b = crandom(&mut g, n, k);
+            let d = rel(
+                &f.solve(&b).unwrap().view(),
+                &parla::solve(&a, &b).unwrap().view(),
+            );
+            assert!(d < tol, "n={n} k={k}: {d}");
+        }
+        let d = rel(&f.inv().unwrap().view(), &parla::inv(&a).unwrap().view());
+        assert!(d < tol, "inv n={n}: {d}");
+        let (_, want) = parla::slogdet(&a).unwrap();
+        assert!(
+            (f.logdet() - want).abs() < tol * want.abs().max(1.0),
+            "logdet n={n}"
+        );
+    }
+    let mut a = eye(2);
+    a[[1, 1]] = c64::new(-1.0, 0.0);
+    assert!(matches!(
+        parla::cho_factor(&a),
+        Err(Error::NotPositiveDefinite {
+            op: "cho_factor",
+            index: 1
+        })
+    ));
+}
+
+#[test]
+fn qr_factor_solves_least_squares_like_lstsq() {
+    let mut g = rng(18);
+    for (m, n) in [(1, 1), (12, 12), (30, 7)] {
+        let a = crandom(&mut g, m, n);
+        let f = parla::qr_factor(&a).unwrap();
+        assert_eq!(f.dim(), (m, n));
+        let tol = 1e3 * m as f64 * f64::EPSILON;
+        let b = crandom(&mut g, m, 3);
+        let x = f.solve_lstsq(&b).unwrap();
+        let want = parla::lstsq(&a, &b, None).unwrap().solution;
+        let d = rel(&x.view(), &want.view());
+        assert!(d < tol, "{m}x{n}: {d}");
+        let x1 = f.solve_lstsq(&b.column(1)).unwrap();
+        assert_eq!(x1.len(), n);
+        // Rᴴ R = Aᴴ A.
+        let r = f.r().unwrap();
+        assert_eq!(r.dim(), (m.min(n), n));
+        let d = rel(
+            &ref_matmul(&h(&r.view()).view(), &r.view()).view(),
+            &ref_matmul(&h(&a.view()).view(), &a.view()).view(),
+        );
+        assert!(d < tol, "RᴴR {m}x{n}: {d}");
+    }
+    let wide = crandom(&mut g, 2, 3);
+    assert!(matches!(
+        parla::qr_factor(&wide)
+            .unwrap()
+            .solve_lstsq(&Array2::<c64>::ones((2, 1))),
+        Err(Error::InvalidArgument { .. })
     ));
 }
