@@ -145,7 +145,8 @@ pub struct Eigh<T, R = T> {
     pub vectors: Array2<T>,
 }
 
-/// `A V = V diag(w)` for a general real `A`, with complex results.
+/// `A V = V diag(w)` for a general `A` (real or complex), with complex results; `T` is the real
+/// type of the parts (`Eig<f64>` for `f64` and `c64` input).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Eig<T> {
     /// Eigenvalues; complex ones come in conjugate pairs, the one with positive imaginary part

@@ -3,7 +3,9 @@
 //! `a.lu_factor()?` — as ndarray-linalg users write them.
 //!
 //! [`Linalg`] is implemented for every 2-D `ArrayBase` (owned arrays, views, `ArcArray`,
-//! `CowArray`) of `f32` or `f64`. Each method is the free function of the same name
+//! `CowArray`) of `f32`, `f64`, [`c32`] or [`c64`] (`transpose`: real only). Complex
+//! matrices run where the free function does (the `blas` engine; complex `matmul` on every
+//! engine). Each method is the free function of the same name
 //! ([`parla::solve`](crate::solve), ...): it runs with the process defaults
 //! ([`Exec::current`]); for a fixed engine or thread count call the [`Exec`] method instead.
 //!
@@ -28,7 +30,7 @@ pub use crate::engine::Engine;
 pub use crate::error::{Error, Result};
 pub use crate::exec::Exec;
 pub use crate::ops::factored::{CholeskyFactor, LuFactor, QrFactor};
-pub use crate::scalar::Scalar;
+pub use crate::scalar::{c32, c64, Field, Scalar};
 
 use crate::decomp::{Eig, Eigh, Lstsq, Lu, Qr, Svd};
 use crate::ops::Rhs;
@@ -40,7 +42,7 @@ mod sealed {
 }
 
 /// The linear-algebra operations as methods of a matrix (see the [module docs](self)). Sealed.
-pub trait Linalg<T: Scalar>: sealed::Sealed {
+pub trait Linalg<T: Field>: sealed::Sealed {
     /// [`matmul`](crate::matmul): `self @ b`.
     ///
     /// # Errors
@@ -71,7 +73,7 @@ pub trait Linalg<T: Scalar>: sealed::Sealed {
     ///
     /// # Errors
     /// As [`Exec::lstsq`].
-    fn lstsq<B: Rhs<T>>(&self, b: &B, rcond: Option<T>) -> Result<Lstsq<T, B::Out>>;
+    fn lstsq<B: Rhs<T>>(&self, b: &B, rcond: Option<T::Real>) -> Result<Lstsq<T::Real, B::Out>>;
     /// [`inv`](crate::inv).
     ///
     /// # Errors
@@ -86,7 +88,7 @@ pub trait Linalg<T: Scalar>: sealed::Sealed {
     ///
     /// # Errors
     /// As [`Exec::slogdet`].
-    fn slogdet(&self) -> Result<(T, T)>;
+    fn slogdet(&self) -> Result<(T, T::Real)>;
     /// [`lu`](crate::lu).
     ///
     /// # Errors
@@ -111,57 +113,59 @@ pub trait Linalg<T: Scalar>: sealed::Sealed {
     ///
     /// # Errors
     /// As [`Exec::svd`].
-    fn svd(&self, mode: SvdMode) -> Result<Svd<T>>;
+    fn svd(&self, mode: SvdMode) -> Result<Svd<T, T::Real>>;
     /// [`svdvals`](crate::svdvals).
     ///
     /// # Errors
     /// As [`Exec::svdvals`].
-    fn svdvals(&self) -> Result<Array1<T>>;
+    fn svdvals(&self) -> Result<Array1<T::Real>>;
     /// [`eigh`](crate::eigh).
     ///
     /// # Errors
     /// As [`Exec::eigh`].
-    fn eigh(&self) -> Result<Eigh<T>>;
+    fn eigh(&self) -> Result<Eigh<T, T::Real>>;
     /// [`eigvalsh`](crate::eigvalsh).
     ///
     /// # Errors
     /// As [`Exec::eigvalsh`].
-    fn eigvalsh(&self) -> Result<Array1<T>>;
+    fn eigvalsh(&self) -> Result<Array1<T::Real>>;
     /// [`eig`](crate::eig).
     ///
     /// # Errors
     /// As [`Exec::eig`].
-    fn eig(&self) -> Result<Eig<T>>;
+    fn eig(&self) -> Result<Eig<T::Real>>;
     /// [`eigvals`](crate::eigvals).
     ///
     /// # Errors
     /// As [`Exec::eigvals`].
-    fn eigvals(&self) -> Result<Array1<Complex<T>>>;
+    fn eigvals(&self) -> Result<Array1<Complex<T::Real>>>;
     /// [`pinv`](crate::pinv).
     ///
     /// # Errors
     /// As [`Exec::pinv`].
-    fn pinv(&self, rtol: Option<T>) -> Result<Array2<T>>;
+    fn pinv(&self, rtol: Option<T::Real>) -> Result<Array2<T>>;
     /// [`cond`](crate::cond).
     ///
     /// # Errors
     /// As [`Exec::cond`].
-    fn cond(&self) -> Result<T>;
+    fn cond(&self) -> Result<T::Real>;
     /// [`matrix_rank`](crate::matrix_rank).
     ///
     /// # Errors
     /// As [`Exec::matrix_rank`].
-    fn matrix_rank(&self, tol: Option<T>) -> Result<usize>;
+    fn matrix_rank(&self, tol: Option<T::Real>) -> Result<usize>;
     /// [`norm`](crate::norm).
     ///
     /// # Errors
     /// As [`Exec::norm`].
-    fn norm(&self, kind: NormKind) -> Result<T>;
+    fn norm(&self, kind: NormKind) -> Result<T::Real>;
     /// [`transpose`](crate::transpose): `selfᵀ` as a new C-order matrix.
     ///
     /// # Errors
     /// As [`Exec::transpose`].
-    fn transpose(&self) -> Result<Array2<T>>;
+    fn transpose(&self) -> Result<Array2<T>>
+    where
+        T: Scalar;
     /// [`lu_factor`](crate::lu_factor): factor once, solve many.
     ///
     /// # Errors
@@ -179,7 +183,7 @@ pub trait Linalg<T: Scalar>: sealed::Sealed {
     fn qr_factor(&self) -> Result<QrFactor<T>>;
 }
 
-impl<T: Scalar, S: Data<Elem = T>> Linalg<T> for ArrayBase<S, Ix2> {
+impl<T: Field, S: Data<Elem = T>> Linalg<T> for ArrayBase<S, Ix2> {
     fn matmul<S2: Data<Elem = T>>(&self, b: &ArrayBase<S2, Ix2>) -> Result<Array2<T>> {
         crate::matmul(self, b)
     }
@@ -198,7 +202,7 @@ impl<T: Scalar, S: Data<Elem = T>> Linalg<T> for ArrayBase<S, Ix2> {
     ) -> Result<B::Out> {
         crate::solve_triangular(self, b, uplo, trans, diag)
     }
-    fn lstsq<B: Rhs<T>>(&self, b: &B, rcond: Option<T>) -> Result<Lstsq<T, B::Out>> {
+    fn lstsq<B: Rhs<T>>(&self, b: &B, rcond: Option<T::Real>) -> Result<Lstsq<T::Real, B::Out>> {
         crate::lstsq(self, b, rcond)
     }
     fn inv(&self) -> Result<Array2<T>> {
@@ -207,7 +211,7 @@ impl<T: Scalar, S: Data<Elem = T>> Linalg<T> for ArrayBase<S, Ix2> {
     fn det(&self) -> Result<T> {
         crate::det(self)
     }
-    fn slogdet(&self) -> Result<(T, T)> {
+    fn slogdet(&self) -> Result<(T, T::Real)> {
         crate::slogdet(self)
     }
     fn lu(&self) -> Result<Lu<T>> {
@@ -222,37 +226,40 @@ impl<T: Scalar, S: Data<Elem = T>> Linalg<T> for ArrayBase<S, Ix2> {
     fn qr_mode(&self, mode: QrMode) -> Result<Qr<T>> {
         crate::qr(self, mode)
     }
-    fn svd(&self, mode: SvdMode) -> Result<Svd<T>> {
+    fn svd(&self, mode: SvdMode) -> Result<Svd<T, T::Real>> {
         crate::svd(self, mode)
     }
-    fn svdvals(&self) -> Result<Array1<T>> {
+    fn svdvals(&self) -> Result<Array1<T::Real>> {
         crate::svdvals(self)
     }
-    fn eigh(&self) -> Result<Eigh<T>> {
+    fn eigh(&self) -> Result<Eigh<T, T::Real>> {
         crate::eigh(self)
     }
-    fn eigvalsh(&self) -> Result<Array1<T>> {
+    fn eigvalsh(&self) -> Result<Array1<T::Real>> {
         crate::eigvalsh(self)
     }
-    fn eig(&self) -> Result<Eig<T>> {
+    fn eig(&self) -> Result<Eig<T::Real>> {
         crate::eig(self)
     }
-    fn eigvals(&self) -> Result<Array1<Complex<T>>> {
+    fn eigvals(&self) -> Result<Array1<Complex<T::Real>>> {
         crate::eigvals(self)
     }
-    fn pinv(&self, rtol: Option<T>) -> Result<Array2<T>> {
+    fn pinv(&self, rtol: Option<T::Real>) -> Result<Array2<T>> {
         crate::pinv(self, rtol)
     }
-    fn cond(&self) -> Result<T> {
+    fn cond(&self) -> Result<T::Real> {
         crate::cond(self)
     }
-    fn matrix_rank(&self, tol: Option<T>) -> Result<usize> {
+    fn matrix_rank(&self, tol: Option<T::Real>) -> Result<usize> {
         crate::matrix_rank(self, tol)
     }
-    fn norm(&self, kind: NormKind) -> Result<T> {
+    fn norm(&self, kind: NormKind) -> Result<T::Real> {
         crate::norm(self, kind)
     }
-    fn transpose(&self) -> Result<Array2<T>> {
+    fn transpose(&self) -> Result<Array2<T>>
+    where
+        T: Scalar,
+    {
         crate::transpose(self)
     }
     fn lu_factor(&self) -> Result<LuFactor<T>> {

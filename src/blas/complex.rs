@@ -20,6 +20,19 @@ fn cblas_trans(t: Trans) -> CBLAS_TRANSPOSE {
     }
 }
 
+/// `a` itself when it is column-major, else a column-major copy.
+fn col_major<C: Clone>(a: &Array2<C>) -> ndarray::CowArray<'_, C, ndarray::Ix2> {
+    if a.t().is_standard_layout() {
+        a.view().into()
+    } else {
+        a.t()
+            .as_standard_layout()
+            .into_owned()
+            .reversed_axes()
+            .into()
+    }
+}
+
 /// A `rows × cols` Fortran-order array of zeros with `a` in its top-left corner.
 fn fortran_in<C: ComplexFfi>(
     op: &'static str,
@@ -227,26 +240,66 @@ pub(crate) fn solve<C: ComplexFfi>(
     if let Some(pivot) = zero {
         return Err(Error::Singular { op, pivot });
     }
-    let n = a.nrows();
-    let nrhs = b.ncols();
     let mut x = fortran(op, b)?;
-    let ipiv = pivots(&swaps);
-    let xp = x.as_mut_ptr();
-    // SAFETY: lu is n × n column-major, x n × nrhs column-major, ipiv n entries.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        C::getrs(
-            b'N',
-            n as i32,
-            nrhs as i32,
-            lu.as_ptr(),
-            n.max(1) as i32,
-            ipiv.as_ptr(),
-            xp,
-            n.max(1) as i32,
-        )
-    });
-    check_info(op, "getrs", info)?;
+    getrs(op, threads, &lu, &swaps, &mut x.view_mut(), Trans::No)?;
     Ok(x)
+}
+
+/// Runs `f(pointer, leading dimension)` on `x` in column-major order: in place when `x` is
+/// already Fortran-contiguous, else on a copy written back.
+fn on_fortran<C: ComplexFfi>(
+    op: &'static str,
+    x: &mut ArrayViewMut2<C>,
+    f: impl FnOnce(*mut C, i32) -> Result<()>,
+) -> Result<()> {
+    let ld = x.nrows().max(1) as i32;
+    if x.t().is_standard_layout() {
+        return f(x.as_mut_ptr(), ld);
+    }
+    let mut tmp = fortran(op, x.view())?;
+    f(tmp.as_mut_ptr(), ld)?;
+    x.assign(&tmp);
+    Ok(())
+}
+
+/// Overwrites `x` (`n × k`) with `op(A)⁻¹ x` from `getrf`'s packed factor of a non-singular
+/// `A` (column-major) and its 0-based interchanges (`getrs`; `op` = none, `ᵀ` or `ᴴ`).
+pub(crate) fn getrs<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    lu: &Array2<C>,
+    swaps: &[usize],
+    x: &mut ArrayViewMut2<C>,
+    trans: Trans,
+) -> Result<()> {
+    let (n, nrhs) = x.dim();
+    let ipiv = pivots(swaps);
+    let t = lapack_trans(trans);
+    let lu = col_major(lu);
+    on_fortran(op, x, |xp, ld| {
+        // SAFETY: lu is n × n column-major, x n × nrhs column-major, ipiv n entries.
+        let info = openblas::with_threads_lapack(threads, || unsafe {
+            C::getrs(
+                t,
+                n as i32,
+                nrhs as i32,
+                lu.as_ptr(),
+                n.max(1) as i32,
+                ipiv.as_ptr(),
+                xp,
+                ld,
+            )
+        });
+        check_info(op, "getrs", info)
+    })
+}
+
+fn lapack_trans(t: Trans) -> u8 {
+    match t {
+        Trans::No => b'N',
+        Trans::Yes => b'T',
+        Trans::Conj => b'C',
+    }
 }
 
 /// `A⁻¹` for a non-empty square `A` by `getrf` + `getri`.
@@ -255,12 +308,22 @@ pub(crate) fn inv<C: ComplexFfi>(
     threads: usize,
     a: ArrayView2<C>,
 ) -> Result<Array2<C>> {
-    let (mut lu, swaps, zero) = getrf(op, threads, a)?;
+    let (lu, swaps, zero) = getrf(op, threads, a)?;
     if let Some(pivot) = zero {
         return Err(Error::Singular { op, pivot });
     }
-    let n = a.nrows() as i32;
-    let ipiv = pivots(&swaps);
+    getri(op, threads, lu, &swaps)
+}
+
+/// `A⁻¹` from `getrf`'s packed factor (column-major, overwritten) of a non-singular `A`.
+pub(crate) fn getri<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    mut lu: Array2<C>,
+    swaps: &[usize],
+) -> Result<Array2<C>> {
+    let n = lu.nrows() as i32;
+    let ipiv = pivots(swaps);
     let lp = lu.as_mut_ptr();
     let mut q = C::zero();
     // SAFETY: workspace query (lwork = -1) writes one element.
@@ -362,37 +425,50 @@ pub(crate) fn solve_triangular<C: ComplexFfi>(
     trans: Trans,
     unit: bool,
 ) -> Result<Array2<C>> {
-    let n = a.nrows();
     let f = fortran(op, a)?;
     let mut x = fortran(op, b)?;
-    let xp = x.as_mut_ptr();
-    let t = match trans {
-        Trans::No => b'N',
-        Trans::Yes => b'T',
-        Trans::Conj => b'C',
-    };
-    // SAFETY: f n × n, x n × nrhs, both column-major.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        C::trtrs(
-            if lower { b'L' } else { b'U' },
-            t,
-            if unit { b'U' } else { b'N' },
-            n as i32,
-            b.ncols() as i32,
-            f.as_ptr(),
-            n.max(1) as i32,
-            xp,
-            n.max(1) as i32,
-        )
-    });
-    check_info(op, "trtrs", info)?;
-    if info > 0 {
-        return Err(Error::Singular {
-            op,
-            pivot: info as usize - 1,
-        });
-    }
+    trtrs(op, threads, &f, &mut x.view_mut(), lower, trans, unit)?;
     Ok(x)
+}
+
+/// Overwrites `x` (`n × k`) with `op(A)⁻¹ x` for a triangular `A` (`trtrs`; a column-major
+/// `A` is read in place).
+pub(crate) fn trtrs<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    a: &Array2<C>,
+    x: &mut ArrayViewMut2<C>,
+    lower: bool,
+    trans: Trans,
+    unit: bool,
+) -> Result<()> {
+    let (n, nrhs) = x.dim();
+    let f = col_major(a);
+    let t = lapack_trans(trans);
+    on_fortran(op, x, |xp, ld| {
+        // SAFETY: f n × n, x n × nrhs, both column-major.
+        let info = openblas::with_threads_lapack(threads, || unsafe {
+            C::trtrs(
+                if lower { b'L' } else { b'U' },
+                t,
+                if unit { b'U' } else { b'N' },
+                n as i32,
+                nrhs as i32,
+                f.as_ptr(),
+                n.max(1) as i32,
+                xp,
+                ld,
+            )
+        });
+        check_info(op, "trtrs", info)?;
+        if info > 0 {
+            return Err(Error::Singular {
+                op,
+                pivot: info as usize - 1,
+            });
+        }
+        Ok(())
+    })
 }
 
 /// Eigenvalues (ascending, real) and, with `vectors`, unitary eigenvectors of a non-empty
@@ -527,4 +603,114 @@ pub(crate) fn svd<C: ComplexFfi>(
         });
     }
     Ok((u, Array1::from_vec(s), vt))
+}
+
+/// Eigenvalues and, with `vectors`, right eigenvectors (columns of norm 1, largest component
+/// real) of a non-empty general `A` (`geev`); without `vectors` the second array is `n × 0`.
+pub(crate) fn eig<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    a: ArrayView2<C>,
+    vectors: bool,
+) -> Result<(Array1<C>, Array2<C>)> {
+    let n = a.nrows();
+    let mut f = fortran(op, a)?;
+    let mut w = buffer::<C>(op, n)?;
+    let jobvr = if vectors { b'V' } else { b'N' };
+    let vcols = if vectors { n } else { 0 };
+    let mut vr = fortran_in(
+        op,
+        ArrayView2::from_shape((0, 0), &[]).expect("empty"),
+        n,
+        vcols,
+    )?;
+    let mut vl = [C::zero()];
+    let mut rwork = buffer::<C::Part>(op, 2 * n)?;
+    let ni = n as i32;
+    let ldvr = if vectors { ni } else { 1 };
+    let (fp, wp, vp, rw) = (
+        f.as_mut_ptr(),
+        w.as_mut_ptr(),
+        vr.as_mut_ptr(),
+        rwork.as_mut_ptr(),
+    );
+    let lp = vl.as_mut_ptr();
+    let mut q = C::zero();
+    // SAFETY: workspace query.
+    let info = unsafe { C::geev(b'N', jobvr, ni, fp, ni, wp, lp, 1, vp, ldvr, &mut q, -1, rw) };
+    check_info(op, "geev", info)?;
+    let lwork = workspace_len(op, q.split().0, 2 * n)?;
+    let mut work = buffer::<C>(op, lwork as usize)?;
+    let wk = work.as_mut_ptr();
+    // SAFETY: f n × n column-major, w n entries, vr n × n column-major (unused and 1 × 0
+    // without vectors), rwork 2n entries, work as queried.
+    let info = openblas::with_threads_lapack(threads, || unsafe {
+        C::geev(b'N', jobvr, ni, fp, ni, wp, lp, 1, vp, ldvr, wk, lwork, rw)
+    });
+    check_info(op, "geev", info)?;
+    if info > 0 {
+        return Err(Error::NoConvergence {
+            op,
+            detail: format!("geev: QR algorithm failed at eigenvalue {info}"),
+        });
+    }
+    Ok((Array1::from_vec(w), vr))
+}
+
+/// Overwrites `x` (`n × k`) with `A⁻¹ x` from the lower Cholesky factor `L` of `A = L Lᴴ`:
+/// `L y = x`, then `Lᴴ x = y` (two `trtrs`).
+pub(crate) fn cho_solve<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    l: &Array2<C>,
+    x: &mut ArrayViewMut2<C>,
+) -> Result<()> {
+    trtrs(op, threads, l, x, true, Trans::No, false)?;
+    trtrs(op, threads, l, x, true, Trans::Conj, false)
+}
+
+/// The explicit factors of `A = Q R` (`m × n`, non-empty) kept for least squares: `Q`
+/// (`m × min(m, n)`, row-major, for `Qᴴ B` as one `gemm`) and `R` (`min(m, n) × n`,
+/// column-major, for `trtrs`).
+pub(crate) fn qr_explicit<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    a: ArrayView2<C>,
+) -> Result<(Array2<C>, Array2<C>)> {
+    let k = a.nrows().min(a.ncols());
+    let (q, r) = qr(op, threads, a, k)?;
+    let q = q.as_standard_layout().into_owned();
+    let r = fortran(op, r.view())?;
+    Ok((q, r))
+}
+
+/// `R⁻¹ (Qᴴ B)` from [`qr_explicit`]'s factors (`m ≥ n`); [`Error::Singular`] when `R` has
+/// a zero diagonal entry.
+pub(crate) fn qr_lstsq<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    q: &Array2<C>,
+    r: &Array2<C>,
+    b: ArrayView2<C>,
+) -> Result<Array2<C>> {
+    let (n, k) = (q.ncols(), b.ncols());
+    let mut x = fortran_in(
+        op,
+        ArrayView2::from_shape((0, 0), &[]).expect("empty"),
+        n,
+        k,
+    )?;
+    gemm(
+        op,
+        threads,
+        C::one(),
+        q.view(),
+        Trans::Conj,
+        b,
+        Trans::No,
+        C::zero(),
+        &mut x.view_mut(),
+    )?;
+    trtrs(op, threads, r, &mut x.view_mut(), false, Trans::No, false)?;
+    Ok(x)
 }

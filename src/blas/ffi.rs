@@ -782,12 +782,28 @@ pub unsafe trait ComplexFfi:
         rwork: *mut Self::Part,
         iwork: *mut c_int,
     ) -> c_int;
+    /// Eigenvalues `w` and, with `jobvr = b'V'`, right eigenvectors of a general matrix.
+    unsafe fn geev(
+        jobvl: u8,
+        jobvr: u8,
+        n: c_int,
+        a: *mut Self,
+        lda: c_int,
+        w: *mut Self,
+        vl: *mut Self,
+        ldvl: c_int,
+        vr: *mut Self,
+        ldvr: c_int,
+        work: *mut Self,
+        lwork: c_int,
+        rwork: *mut Self::Part,
+    ) -> c_int;
 }
 
 macro_rules! impl_complex_ffi {
     ($r:ty, $gemm:ident, $gemv:ident, $dotu:ident, $dotc:ident, $axpy:ident, $nrm2:ident,
      $getrf:ident, $getri:ident, $getrs:ident, $potrf:ident, $geqrf:ident, $ungqr:ident,
-     $trtrs:ident, $heevd:ident, $gesdd:ident) => {
+     $trtrs:ident, $heevd:ident, $gesdd:ident, $geev:ident) => {
         // SAFETY: every method forwards to the routine of precision `$r`; pointers are cast
         // between `Complex<$r>` and the bindings' complex types, which have the same layout.
         unsafe impl ComplexFfi for num_complex::Complex<$r> {
@@ -1132,6 +1148,44 @@ macro_rules! impl_complex_ffi {
                 };
                 info
             }
+            unsafe fn geev(
+                jobvl: u8,
+                jobvr: u8,
+                n: c_int,
+                a: *mut Self,
+                lda: c_int,
+                w: *mut Self,
+                vl: *mut Self,
+                ldvl: c_int,
+                vr: *mut Self,
+                ldvr: c_int,
+                work: *mut Self,
+                lwork: c_int,
+                rwork: *mut $r,
+            ) -> c_int {
+                let mut info = 0;
+                let (jobvl, jobvr) = (jobvl as c_char, jobvr as c_char);
+                // SAFETY: as above.
+                unsafe {
+                    lapack_sys::$geev(
+                        &jobvl,
+                        &jobvr,
+                        &n,
+                        a.cast(),
+                        &lda,
+                        w.cast(),
+                        vl.cast(),
+                        &ldvl,
+                        vr.cast(),
+                        &ldvr,
+                        work.cast(),
+                        &lwork,
+                        rwork,
+                        &mut info,
+                    )
+                };
+                info
+            }
         }
     };
 }
@@ -1152,7 +1206,8 @@ impl_complex_ffi!(
     zungqr_,
     ztrtrs_,
     zheevd_,
-    zgesdd_
+    zgesdd_,
+    zgeev_
 );
 impl_complex_ffi!(
     f32,
@@ -1170,5 +1225,6 @@ impl_complex_ffi!(
     cungqr_,
     ctrtrs_,
     cheevd_,
-    cgesdd_
+    cgesdd_,
+    cgeev_
 );

@@ -227,3 +227,15 @@ pub(crate) fn svd<C: ComplexScalar>(
     let threads = blas_threads::<C>(exec, op, Shape::Matrix(a.nrows(), a.ncols()))?;
     zblas::svd(op.name(), threads, a, vectors, full)
 }
+
+/// Eigenvalues and (with `vectors`) right eigenvectors of a non-empty general matrix; `blas`
+/// only.
+pub(crate) fn eig<C: ComplexScalar>(
+    exec: &Exec,
+    op: Op,
+    a: ArrayView2<C>,
+    vectors: bool,
+) -> Result<(Array1<C>, Array2<C>)> {
+    let threads = blas_threads::<C>(exec, op, Shape::Square(a.nrows()))?;
+    zblas::eig(op.name(), threads, a, vectors)
+}

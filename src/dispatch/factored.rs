@@ -6,7 +6,9 @@
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
 use crate::blas;
+use crate::blas::complex as zblas;
 use crate::decomp::LuPacked;
+use crate::decomp::Trans;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exec::value::Exec;
@@ -14,7 +16,7 @@ use crate::factor;
 use crate::factor::qr::BlockReflector;
 use crate::op::{Op, Shape};
 use crate::parallel::{level3::Level3, Kernels, Team};
-use crate::scalar::Scalar;
+use crate::scalar::{ComplexScalar, Field, Scalar};
 use crate::threads;
 
 use super::{route, Path};
@@ -32,7 +34,7 @@ pub(crate) enum Bound {
 }
 
 impl Bound {
-    fn new<T: Scalar>(exec: &Exec, op: Op, shape: Shape) -> Result<Bound> {
+    fn new<T: Field>(exec: &Exec, op: Op, shape: Shape) -> Result<Bound> {
         Ok(match route::<T>(exec, op, shape)? {
             Path::Blas { threads } => Bound::Blas { threads },
             Path::Rayon { team, kernels } => Bound::Rayon(Level3 {
@@ -76,6 +78,18 @@ impl Bound {
         }
     }
 
+    /// The OpenBLAS threads of a solve made now with a complex factor (only `blas` factors
+    /// complex matrices: [`route`] refuses them on the rayon engines).
+    fn blas_threads(&self, op: Op) -> Result<usize> {
+        match self.here() {
+            Bound::Blas { threads } => Ok(threads),
+            bound => Err(Error::Unsupported {
+                op: op.name(),
+                engine: bound.engine(),
+            }),
+        }
+    }
+
     /// Runs `on_rayon` inside the engine pool, or `on_blas` with the OpenBLAS threads.
     fn run<R: Send>(
         &self,
@@ -91,7 +105,7 @@ impl Bound {
 
 /// The route of a factorization of an empty `m × n` matrix (nothing to compute; later solves
 /// are empty too), refused where a real call would be.
-pub(crate) fn bind<T: Scalar>(exec: &Exec, op: Op, m: usize, n: usize) -> Result<Bound> {
+pub(crate) fn bind<T: Field>(exec: &Exec, op: Op, m: usize, n: usize) -> Result<Bound> {
     Bound::new::<T>(exec, op, Shape::Matrix(m, n))
 }
 
@@ -212,6 +226,8 @@ pub(crate) enum QrKept<T> {
         f: Array2<T>,
         blocks: Vec<BlockReflector<T>>,
     },
+    /// Complex (`blas`): `Q` formed (`m × min(m, n)`, row-major) and `R` (column-major).
+    Explicit { q: Array2<T>, r: Array2<T> },
 }
 
 impl<T> QrKept<T> {
@@ -219,6 +235,7 @@ impl<T> QrKept<T> {
     pub(crate) fn f(&self) -> &Array2<T> {
         match self {
             QrKept::Lapack { f, .. } | QrKept::Blocked { f, .. } => f,
+            QrKept::Explicit { r, .. } => r,
         }
     }
 }
@@ -249,7 +266,8 @@ pub(crate) fn qr_lstsq<T: Scalar>(
         (Bound::Rayon(l3), QrKept::Blocked { f, blocks }) => {
             l3.run(|| factor::factored::qr_lstsq(name, &l3, f, blocks, b))
         }
-        // A factor is only ever kept with the route that computed it.
+        // A factor is only ever kept with the route that computed it (and complex ones take
+        // `qr_lstsq_complex`).
         (bound, _) => Err(Error::Unsupported {
             op: name,
             engine: bound.engine(),
@@ -344,5 +362,105 @@ pub(crate) fn cholesky_in_place<T: Scalar>(exec: &Exec, out: &mut ArrayViewMut2<
             }
             Ok(())
         }
+    }
+}
+
+// The complex factor objects (`c32`, `c64`): `blas` only. The rayon engines are refused by
+// `Bound::new` (`route::implements`), so a complex factor is always bound to `blas`.
+
+/// Complex `getrf` of square non-empty `a` (no equilibration: LAPACK's own scaling).
+pub(crate) fn lu_factor_complex<C: ComplexScalar>(
+    exec: &Exec,
+    a: ArrayView2<C>,
+) -> Result<(Bound, LuKept<C>)> {
+    const OP: Op = Op::LuFactor;
+    let bound = Bound::new::<C>(exec, OP, Shape::Square(a.nrows()))?;
+    let (lu, swaps, zero) = zblas::getrf(OP.name(), bound.blas_threads(OP)?, a)?;
+    let packed = LuPacked {
+        lu,
+        swaps,
+        row_exp: Vec::new(),
+    };
+    let kept = LuKept {
+        packed,
+        zero,
+        careful: false,
+    };
+    Ok((bound, kept))
+}
+
+/// Overwrites `x: n × k` with `op(A)⁻¹ x` for a non-singular complex factor.
+pub(crate) fn lu_solve_complex<C: ComplexScalar>(
+    bound: &Bound,
+    lu: &LuKept<C>,
+    x: &mut ArrayViewMut2<C>,
+    trans: Trans,
+) -> Result<()> {
+    const OP: Op = Op::LuSolve;
+    let threads = bound.blas_threads(OP)?;
+    zblas::getrs(
+        OP.name(),
+        threads,
+        &lu.packed.lu,
+        &lu.packed.swaps,
+        x,
+        trans,
+    )
+}
+
+/// `A⁻¹` from a non-singular complex factor (`getri` on a copy).
+pub(crate) fn lu_inv_complex<C: ComplexScalar>(bound: &Bound, lu: &LuKept<C>) -> Result<Array2<C>> {
+    const OP: Op = Op::Inv;
+    let threads = bound.blas_threads(OP)?;
+    let p = &lu.packed;
+    zblas::getri(OP.name(), threads, p.lu.clone(), &p.swaps)
+}
+
+/// The lower factor `L` (`A = L Lᴴ`) of square non-empty Hermitian `a`.
+pub(crate) fn cho_factor_complex<C: ComplexScalar>(
+    exec: &Exec,
+    a: ArrayView2<C>,
+) -> Result<(Bound, Array2<C>)> {
+    const OP: Op = Op::ChoFactor;
+    let bound = Bound::new::<C>(exec, OP, Shape::Square(a.nrows()))?;
+    let l = zblas::cholesky(OP.name(), bound.blas_threads(OP)?, a)?;
+    Ok((bound, l))
+}
+
+/// Overwrites `x: n × k` with `A⁻¹ x` from the complex lower factor `l`; `op` names errors.
+pub(crate) fn cho_solve_complex<C: ComplexScalar>(
+    bound: &Bound,
+    op: Op,
+    l: &Array2<C>,
+    x: &mut ArrayViewMut2<C>,
+) -> Result<()> {
+    zblas::cho_solve(op.name(), bound.blas_threads(op)?, l, x)
+}
+
+/// Factors non-empty complex `a: m × n` with `Q` formed.
+pub(crate) fn qr_factor_complex<C: ComplexScalar>(
+    exec: &Exec,
+    a: ArrayView2<C>,
+) -> Result<(Bound, QrKept<C>)> {
+    const OP: Op = Op::QrFactor;
+    let bound = Bound::new::<C>(exec, OP, Shape::Matrix(a.nrows(), a.ncols()))?;
+    let (q, r) = zblas::qr_explicit(OP.name(), bound.blas_threads(OP)?, a)?;
+    Ok((bound, QrKept::Explicit { q, r }))
+}
+
+/// `R⁻¹ (Qᴴ B)[..n]` of a complex factor (`m ≥ n`, `R` non-singular).
+pub(crate) fn qr_lstsq_complex<C: ComplexScalar>(
+    bound: &Bound,
+    kept: &QrKept<C>,
+    b: ArrayView2<C>,
+) -> Result<Array2<C>> {
+    const OP: Op = Op::QrLstsq;
+    let threads = bound.blas_threads(OP)?;
+    match kept {
+        QrKept::Explicit { q, r } => zblas::qr_lstsq(OP.name(), threads, q, r, b),
+        _ => Err(Error::Unsupported {
+            op: OP.name(),
+            engine: bound.engine(),
+        }),
     }
 }

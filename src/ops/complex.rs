@@ -69,50 +69,57 @@ impl Exec {
     }
 
     pub(crate) fn det_complex<C: ComplexScalar>(&self, a: ArrayView2<C>) -> Result<C> {
-        let Some((diag, sign)) = self.lu_diagonal(Op::Det, a)? else {
-            return Ok(C::zero());
-        };
-        // The product with its binary exponent kept apart (exact power-of-two rescaling after
-        // every factor), so it overflows or underflows only when the determinant does.
-        let (mut re, mut im, mut exp) = (sign, 0.0f64, 0i64);
-        for d in diag {
-            let (dr, di) = (d.re().as_f64(), d.im().as_f64());
-            let (r, i) = (re * dr - im * di, re * di + im * dr);
-            let big = r.abs().max(i.abs());
-            if big == 0.0 {
-                return Ok(C::zero());
-            }
-            let (_, e) = frexp(big);
-            re = ldexp(r, -e);
-            im = ldexp(i, -e);
-            exp += e;
-        }
-        Ok(C::from_parts(
-            C::Real::of(ldexp(re, exp)),
-            C::Real::of(ldexp(im, exp)),
-        ))
+        Ok(match self.lu_diagonal(Op::Det, a)? {
+            Some((diag, sign)) => det_of_diagonal(&diag, sign),
+            None => C::zero(),
+        })
     }
 
     pub(crate) fn slogdet_complex<C: ComplexScalar>(
         &self,
         a: ArrayView2<C>,
     ) -> Result<(C, C::Real)> {
-        let Some((diag, sign)) = self.lu_diagonal(Op::Slogdet, a)? else {
-            return Ok((C::zero(), C::Real::of(f64::NEG_INFINITY)));
-        };
-        let (mut re, mut im, mut log) = (sign, 0.0f64, 0.0f64);
-        for d in diag {
-            let (dr, di) = (d.re().as_f64(), d.im().as_f64());
-            let m = dr.hypot(di);
-            log += m.ln();
-            let (ur, ui) = (dr / m, di / m);
-            (re, im) = (re * ur - im * ui, re * ui + im * ur);
-        }
-        // Renormalise the accumulated phase to modulus one.
-        let m = re.hypot(im);
-        Ok((
-            C::from_parts(C::Real::of(re / m), C::Real::of(im / m)),
-            C::Real::of(log),
-        ))
+        Ok(match self.lu_diagonal(Op::Slogdet, a)? {
+            Some((diag, sign)) => slogdet_of_diagonal(&diag, sign),
+            None => (C::zero(), C::Real::of(f64::NEG_INFINITY)),
+        })
     }
+}
+
+/// `sign · Π dᵢ` for the diagonal of a complex LU factor, with the binary exponent kept apart
+/// (exact power-of-two rescaling after every factor), so it overflows or underflows only when
+/// the determinant does.
+pub(crate) fn det_of_diagonal<C: ComplexScalar>(diag: &[C], sign: f64) -> C {
+    let (mut re, mut im, mut exp) = (sign, 0.0f64, 0i64);
+    for d in diag {
+        let (dr, di) = (d.re().as_f64(), d.im().as_f64());
+        let (r, i) = (re * dr - im * di, re * di + im * dr);
+        let big = r.abs().max(i.abs());
+        if big == 0.0 {
+            return C::zero();
+        }
+        let (_, e) = frexp(big);
+        re = ldexp(r, -e);
+        im = ldexp(i, -e);
+        exp += e;
+    }
+    C::from_parts(C::Real::of(ldexp(re, exp)), C::Real::of(ldexp(im, exp)))
+}
+
+/// `(phase, ln|det|)` for the diagonal of a non-singular complex LU factor.
+pub(crate) fn slogdet_of_diagonal<C: ComplexScalar>(diag: &[C], sign: f64) -> (C, C::Real) {
+    let (mut re, mut im, mut log) = (sign, 0.0f64, 0.0f64);
+    for d in diag {
+        let (dr, di) = (d.re().as_f64(), d.im().as_f64());
+        let m = dr.hypot(di);
+        log += m.ln();
+        let (ur, ui) = (dr / m, di / m);
+        (re, im) = (re * ur - im * ui, re * ui + im * ur);
+    }
+    // Renormalise the accumulated phase to modulus one.
+    let m = re.hypot(im);
+    (
+        C::from_parts(C::Real::of(re / m), C::Real::of(im / m)),
+        C::Real::of(log),
+    )
 }

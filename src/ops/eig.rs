@@ -1,6 +1,6 @@
 //! General eigendecomposition.
 
-use ndarray::{Array1, Array2, ArrayBase, Data, Ix2};
+use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Data, Ix2};
 use num_complex::Complex;
 
 use crate::decomp::Eig;
@@ -8,7 +8,7 @@ use crate::dispatch;
 use crate::error::Result;
 use crate::exec::Exec;
 use crate::op::Op;
-use crate::scalar::Scalar;
+use crate::scalar::{typed, ComplexScalar, Field, Scalar};
 use crate::validate::{blas_dims, finite, square};
 
 impl Exec {
@@ -31,16 +31,42 @@ impl Exec {
         dispatch::eig(self, op, a.view(), vectors)
     }
 
-    /// Eigenvalues and right eigenvectors of a general real square matrix, `A V = V diag(w)`
-    /// (numpy's `linalg.eig`), as complex numbers.
+    fn eig_complex<C: ComplexScalar>(
+        &self,
+        op: Op,
+        a: ArrayView2<C>,
+        vectors: bool,
+    ) -> Result<Eig<C::Real>> {
+        let n = square(op, &a)?;
+        blas_dims(op, &[("rows", n)])?;
+        finite(op, &a)?;
+        let as_complex = |z: &C| Complex::new(z.re(), z.im());
+        if n == 0 {
+            dispatch::check::<C>(self, op)?;
+            return Ok(Eig {
+                values: Array1::from(Vec::new()),
+                vectors: Array2::from_shape_vec((0, 0), vec![]).expect("empty"),
+            });
+        }
+        let (w, v) = dispatch::complex::eig(self, op, a, vectors)?;
+        Ok(Eig {
+            values: w.iter().map(as_complex).collect(),
+            vectors: v.map(as_complex),
+        })
+    }
+
+    /// Eigenvalues and right eigenvectors of a general square matrix, `A V = V diag(w)`
+    /// (numpy's `linalg.eig`), as complex numbers (`Eig<f64>` for both `f64` and `c64` input).
     ///
-    /// Engines: `blas` (`geev`); `rayon-blas` and `rayon` (balancing, blocked Hessenberg
-    /// reduction on the engine's GEMMs, Francis double-shift QR, back-substitution; `geev`'s
-    /// normalization and pairing).
+    /// Engines: real input: `blas` (`geev`); `rayon-blas` and `rayon` (balancing, blocked
+    /// Hessenberg reduction on the engine's GEMMs, Francis double-shift QR, back-substitution;
+    /// `geev`'s normalization and pairing). Complex input (`c32`, `c64`): `blas` only
+    /// (`zgeev`/`cgeev`: each vector of norm 1 with its largest component real).
     ///
     /// # Errors
     /// [`Error::NotSquare`](crate::Error::NotSquare); [`Error::NonFinite`](crate::Error::NonFinite);
-    /// [`Error::NoConvergence`](crate::Error::NoConvergence); [`Error::TooLarge`](crate::Error::TooLarge).
+    /// [`Error::NoConvergence`](crate::Error::NoConvergence); [`Error::TooLarge`](crate::Error::TooLarge);
+    /// [`Error::Unsupported`](crate::Error::Unsupported) for complex input on the rayon engines.
     ///
     /// ```
     /// // A rotation by 90°: eigenvalues ±i.
@@ -49,14 +75,14 @@ impl Exec {
     /// assert!((e.values[0].im.abs() - 1.0).abs() < 1e-12 && e.values[0].re.abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn eig<T: Scalar, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<Eig<T>> {
-        self.eig_impl(Op::Eig, a, true)
+    pub fn eig<T: Field, S: Data<Elem = T>>(&self, a: &ArrayBase<S, Ix2>) -> Result<Eig<T::Real>> {
+        routed_eig(self, Op::Eig, a.view(), true)
     }
 
-    /// Eigenvalues only of a general real square matrix (numpy's `linalg.eigvals`).
+    /// Eigenvalues only of a general square matrix (numpy's `linalg.eigvals`).
     ///
     /// Engines: `blas` (`geev`, no vectors); `rayon-blas` and `rayon` (as [`Exec::eig`],
-    /// without the Schur vectors).
+    /// without the Schur vectors; real input only).
     ///
     /// # Errors
     /// As [`Exec::eig`].
@@ -66,11 +92,11 @@ impl Exec {
     /// assert_eq!(w.len(), 2);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn eigvals<T: Scalar, S: Data<Elem = T>>(
+    pub fn eigvals<T: Field, S: Data<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
-    ) -> Result<Array1<Complex<T>>> {
-        Ok(self.eig_impl(Op::Eigvals, a, false)?.values)
+    ) -> Result<Array1<Complex<T::Real>>> {
+        Ok(routed_eig(self, Op::Eigvals, a.view(), false)?.values)
     }
 }
 
@@ -84,7 +110,7 @@ impl Exec {
 /// assert_eq!(e.values[0].re, 4.0);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn eig<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Eig<T>> {
+pub fn eig<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Eig<T::Real>> {
     Exec::current()?.eig(a)
 }
 
@@ -97,6 +123,15 @@ pub fn eig<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Eig<T>
 /// assert_eq!(parla::eigvals(&ndarray::array![[1.0f32]])?[0].re, 1.0);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn eigvals<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array1<Complex<T>>> {
+pub fn eigvals<T: Field, S: Data<Elem = T>>(
+    a: &ArrayBase<S, Ix2>,
+) -> Result<Array1<Complex<T::Real>>> {
     Exec::current()?.eigvals(a)
+}
+
+typed! {
+    fn routed_eig<'l, T>(exec: &'l Exec, op: Op, a: ArrayView2<'l, T>, vectors: bool) -> Result<Eig<T::Real>> {
+        real => exec.eig_impl(op, &a, vectors),
+        complex => exec.eig_complex(op, a, vectors),
+    }
 }

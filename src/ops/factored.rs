@@ -25,25 +25,37 @@
 //! on `blas` with its OpenBLAS threads; the triangular solves of `factor/` (recursive over
 //! the engine's GEMM) on `rayon-blas` and `rayon`, in the engine's pool. A solve made inside
 //! a rayon worker runs on one thread, as every nested call.
+//!
+//! # Complex matrices
+//!
+//! `c32` / `c64` factor on `blas` only (the rayon engines answer [`Error::Unsupported`]):
+//! [`lu_factor`] by `getrf` (solves `getrs`, with [`LuFactor::solve_conj_transpose`] for
+//! `Aᴴ x = b`, scipy's `trans=2`; `inv` by `getri`); [`cho_factor`] of a Hermitian matrix,
+//! `A = L Lᴴ` (`potrf`; solves two `trtrs`; `inv` solves with the identity, `2n³`);
+//! [`qr_factor`] keeps `Q` formed (`ungqr`, `m × min(m, n)`) and `R`: each least-squares
+//! solve is one `gemm` (`Qᴴ B`) and one `trtrs`, `(8mn + 4n²)k` real flops.
 
 use std::fmt;
 
-use ndarray::{Array2, ArrayBase, ArrayView2, Data, Ix2};
+use ndarray::{Array2, ArrayBase, ArrayView2, ArrayViewMut2, Data, Ix2};
 
 use crate::alloc::zeros_f;
+use crate::decomp::Trans;
 use crate::dispatch::factored::{self, Bound, LuKept, QrKept};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::op::Op;
+use crate::ops::complex::{det_of_diagonal, slogdet_of_diagonal};
 use crate::ops::lu::{scaled_product, swap_sign};
 use crate::ops::Rhs;
-use crate::scalar::Scalar;
+use crate::real::Real;
+use crate::scalar::{typed, Field, Scalar};
 use crate::validate::{blas_dims, finite, finite_triangle, square};
 
 /// Checks a right-hand side against a factor of `rows` rows and copies it into a new
 /// column-major `rows × k` matrix (the solve overwrites it).
-fn rhs_copy<T: Scalar, B: Rhs<T>>(op: Op, left: [usize; 2], b: &B) -> Result<Array2<T>> {
+fn rhs_copy<T: Field, B: Rhs<T>>(op: Op, left: [usize; 2], b: &B) -> Result<Array2<T>> {
     let bm = b.as_matrix();
     if bm.nrows() != left[0] {
         return Err(Error::ShapeMismatch {
@@ -78,7 +90,7 @@ impl<T> fmt::Debug for LuFactor<T> {
     }
 }
 
-impl<T: Scalar> LuFactor<T> {
+impl<T: Field> LuFactor<T> {
     /// The order `n` of the factored matrix.
     pub fn n(&self) -> usize {
         self.n
@@ -100,7 +112,7 @@ impl<T: Scalar> LuFactor<T> {
         self.kept.zero.is_some()
     }
 
-    fn solve_op<B: Rhs<T>>(&self, b: &B, trans: bool) -> Result<B::Out> {
+    fn solve_op<B: Rhs<T>>(&self, b: &B, trans: Trans) -> Result<B::Out> {
         const OP: Op = Op::LuSolve;
         let mut x = rhs_copy(OP, [self.n, self.n], b)?;
         if let Some(pivot) = self.kept.zero {
@@ -110,7 +122,7 @@ impl<T: Scalar> LuFactor<T> {
             });
         }
         if self.n > 0 {
-            factored::lu_solve(&self.bound, &self.kept, &mut x.view_mut(), trans)?;
+            lu_solve(&self.bound, &self.kept, x.view_mut(), trans)?;
         }
         Ok(B::from_matrix(x))
     }
@@ -130,7 +142,7 @@ impl<T: Scalar> LuFactor<T> {
     /// # Ok::<(), parla::Error>(())
     /// ```
     pub fn solve<B: Rhs<T>>(&self, b: &B) -> Result<B::Out> {
-        self.solve_op(b, false)
+        self.solve_op(b, Trans::No)
     }
 
     /// Solves `Aᵀ x = b` with the same factor (scipy's `lu_solve(..., trans=1)`).
@@ -145,38 +157,155 @@ impl<T: Scalar> LuFactor<T> {
     /// # Ok::<(), parla::Error>(())
     /// ```
     pub fn solve_transpose<B: Rhs<T>>(&self, b: &B) -> Result<B::Out> {
-        self.solve_op(b, true)
+        self.solve_op(b, Trans::Yes)
+    }
+
+    /// Solves `Aᴴ x = b` (conjugate transpose) with the same factor (scipy's
+    /// `lu_solve(..., trans=2)`); the same as [`LuFactor::solve_transpose`] for real `A`.
+    ///
+    /// # Errors
+    /// As [`LuFactor::solve`].
+    ///
+    /// ```
+    /// use parla::c64;
+    /// let i = c64::new(0.0, 1.0);
+    /// let a = ndarray::array![[c64::new(2.0, 0.0), i], [c64::new(0.0, 0.0), c64::new(3.0, 0.0)]];
+    /// let b = ndarray::array![c64::new(2.0, 0.0), c64::new(4.0, 0.0)];
+    /// let x = parla::lu_factor(&a)?.solve_conj_transpose(&b)?;
+    /// let ah = a.t().mapv(|z| z.conj());
+    /// assert!((ah.dot(&x) - &b).iter().all(|r| r.norm() < 1e-12));
+    /// # Ok::<(), parla::Error>(())
+    /// ```
+    pub fn solve_conj_transpose<B: Rhs<T>>(&self, b: &B) -> Result<B::Out> {
+        self.solve_op(b, Trans::Conj)
     }
 
     /// `det A` from the factor: `O(n)`, scaled as [`det`](crate::det) (no spurious overflow).
     /// `1` for `n = 0`, `0` for a singular matrix.
     pub fn det(&self) -> T {
-        let lu = &self.kept.packed;
-        let unscale = -lu.row_exp.iter().map(|&e| i64::from(e)).sum::<i64>();
-        let d = scaled_product(lu.lu.diag().iter().map(|v| v.as_f64()), unscale);
-        T::of(swap_sign(&lu.swaps) * d)
+        lu_det(&self.kept)
     }
 
     /// `(sign, ln|det A|)` from the factor, as [`slogdet`](crate::slogdet): `(0, -inf)` for a
-    /// singular matrix.
-    pub fn slogdet(&self) -> (T, T) {
+    /// singular matrix. For complex `A` the sign is a complex number of modulus one.
+    pub fn slogdet(&self) -> (T, T::Real) {
         if self.kept.zero.is_some() {
-            return (T::zero(), T::neg_infinity());
+            return (T::zero(), <T::Real as num_traits::Float>::neg_infinity());
         }
-        let lu = &self.kept.packed;
-        let mut sign = swap_sign(&lu.swaps);
-        let mut log =
-            -lu.row_exp.iter().map(|&e| f64::from(e)).sum::<f64>() * std::f64::consts::LN_2;
-        for &d in lu.lu.diag() {
-            let d = d.as_f64();
-            if d < 0.0 {
-                sign = -sign;
-            }
-            log += d.abs().ln();
-        }
-        (T::of(sign), T::of(log))
+        lu_slogdet(&self.kept)
     }
+}
 
+fn real_det<T: Scalar>(kept: &LuKept<T>) -> T {
+    let lu = &kept.packed;
+    let unscale = -lu.row_exp.iter().map(|&e| i64::from(e)).sum::<i64>();
+    let d = scaled_product(lu.lu.diag().iter().map(|v| v.as_f64()), unscale);
+    T::of(swap_sign(&lu.swaps) * d)
+}
+
+fn real_slogdet<T: Scalar>(kept: &LuKept<T>) -> (T, T) {
+    let lu = &kept.packed;
+    let mut sign = swap_sign(&lu.swaps);
+    let mut log = -lu.row_exp.iter().map(|&e| f64::from(e)).sum::<f64>() * std::f64::consts::LN_2;
+    for &d in lu.lu.diag() {
+        let d = d.as_f64();
+        if d < 0.0 {
+            sign = -sign;
+        }
+        log += d.abs().ln();
+    }
+    (T::of(sign), T::of(log))
+}
+
+typed! {
+    fn lu_det<'l, T>(kept: &'l LuKept<T>) -> T {
+        real => real_det(kept),
+        complex => if kept.zero.is_some() {
+            T::zero()
+        } else {
+            det_of_diagonal(&kept.packed.lu.diag().to_vec(), swap_sign(&kept.packed.swaps))
+        },
+    }
+}
+
+typed! {
+    fn lu_slogdet<'l, T>(kept: &'l LuKept<T>) -> (T, T::Real) {
+        real => real_slogdet(kept),
+        complex => slogdet_of_diagonal(&kept.packed.lu.diag().to_vec(), swap_sign(&kept.packed.swaps)),
+    }
+}
+
+typed! {
+    fn lu_solve<'l, T>(bound: &'l Bound, kept: &'l LuKept<T>, x: ArrayViewMut2<'l, T>, trans: Trans) -> Result<()> {
+        real => factored::lu_solve(bound, kept, &mut { x }, trans != Trans::No),
+        complex => factored::lu_solve_complex(bound, kept, &mut { x }, trans),
+    }
+}
+
+typed! {
+    fn lu_inv<'l, T>(bound: &'l Bound, kept: &'l LuKept<T>) -> Result<Array2<T>> {
+        real => factored::lu_inv(bound, kept),
+        complex => factored::lu_inv_complex(bound, kept),
+    }
+}
+
+typed! {
+    fn cho_solve<'l, T>(bound: &'l Bound, l: &'l Array2<T>, x: ArrayViewMut2<'l, T>) -> Result<()> {
+        real => factored::cho_solve(bound, l, &mut { x }),
+        complex => factored::cho_solve_complex(bound, Op::ChoSolve, l, &mut { x }),
+    }
+}
+
+typed! {
+    fn cho_inv<'l, T>(bound: &'l Bound, l: &'l Array2<T>) -> Result<Array2<T>> {
+        real => factored::cho_inv(bound, l),
+        complex => {
+            // A⁻¹ = L⁻ᴴ L⁻¹: the solves with the identity (2n³ flops where potri takes n³).
+            let n = l.nrows();
+            let mut x = zeros_f::<T>(Op::Inv, n, n)?;
+            x.diag_mut().fill(T::one());
+            factored::cho_solve_complex(bound, Op::Inv, l, &mut x.view_mut())?;
+            Ok(x)
+        },
+    }
+}
+
+typed! {
+    fn qr_r<'l, T>(kept: &'l QrKept<T>, k: usize) -> Result<Array2<T>> {
+        real => crate::decomp::upper_rows(Op::QrFactor.name(), kept.f().view(), k),
+        complex => Ok(kept.f().slice(ndarray::s![..k, ..]).to_owned()),
+    }
+}
+
+typed! {
+    fn qr_lstsq<'l, T>(bound: &'l Bound, kept: &'l QrKept<T>, b: ArrayView2<'l, T>) -> Result<Array2<T>> {
+        real => factored::qr_lstsq(bound, kept, b),
+        complex => factored::qr_lstsq_complex(bound, kept, b),
+    }
+}
+
+typed! {
+    fn lu_factor_routed<'l, T>(exec: &'l Exec, a: ArrayView2<'l, T>) -> Result<(Bound, LuKept<T>)> {
+        real => factored::lu_factor(exec, a),
+        complex => factored::lu_factor_complex(exec, a),
+    }
+}
+
+typed! {
+    fn cho_factor_routed<'l, T>(exec: &'l Exec, a: ArrayView2<'l, T>) -> Result<(Bound, Array2<T>)> {
+        real => factored::cho_factor(exec, a),
+        complex => factored::cho_factor_complex(exec, a),
+    }
+}
+
+typed! {
+    fn qr_factor_routed<'l, T>(exec: &'l Exec, a: ArrayView2<'l, T>) -> Result<(Bound, QrKept<T>)> {
+        real => factored::qr_factor(exec, a),
+        complex => factored::qr_factor_complex(exec, a),
+    }
+}
+
+impl<T: Field> LuFactor<T> {
     /// `A⁻¹` from the factor (`getri` on a copy on `blas`; solves with the identity on the
     /// rayon engines): `4n³/3` flops instead of `2n³`.
     ///
@@ -192,7 +321,7 @@ impl<T: Scalar> LuFactor<T> {
         if self.n == 0 {
             return zeros_f(Op::Inv, 0, 0);
         }
-        factored::lu_inv(&self.bound, &self.kept)
+        lu_inv(&self.bound, &self.kept)
     }
 }
 
@@ -214,7 +343,7 @@ impl<T> fmt::Debug for CholeskyFactor<T> {
     }
 }
 
-impl<T: Scalar> CholeskyFactor<T> {
+impl<T: Field> CholeskyFactor<T> {
     /// The order `n` of the factored matrix.
     pub fn n(&self) -> usize {
         self.l.nrows()
@@ -255,7 +384,7 @@ impl<T: Scalar> CholeskyFactor<T> {
         let n = self.n();
         let mut x = rhs_copy(OP, [n, n], b)?;
         if n > 0 {
-            factored::cho_solve(&self.bound, &self.l, &mut x.view_mut())?;
+            cho_solve(&self.bound, &self.l, x.view_mut())?;
         }
         Ok(B::from_matrix(x))
     }
@@ -269,13 +398,14 @@ impl<T: Scalar> CholeskyFactor<T> {
         if self.n() == 0 {
             return zeros_f(Op::Inv, 0, 0);
         }
-        factored::cho_inv(&self.bound, &self.l)
+        cho_inv(&self.bound, &self.l)
     }
 
-    /// `ln det A = 2 Σ ln Lᵢᵢ`: `O(n)`, never overflows. `0` for `n = 0`.
-    pub fn logdet(&self) -> T {
-        let s: f64 = self.l.diag().iter().map(|d| d.as_f64().ln()).sum();
-        T::of(2.0 * s)
+    /// `ln det A = 2 Σ ln Lᵢᵢ`: `O(n)`, never overflows. `0` for `n = 0`. Real for complex
+    /// (Hermitian) `A` too: `L`'s diagonal is real and positive.
+    pub fn logdet(&self) -> T::Real {
+        let s: f64 = self.l.diag().iter().map(|d| d.re().as_f64().ln()).sum();
+        T::Real::of(2.0 * s)
     }
 }
 
@@ -299,7 +429,7 @@ impl<T> fmt::Debug for QrFactor<T> {
     }
 }
 
-impl<T: Scalar> QrFactor<T> {
+impl<T: Field> QrFactor<T> {
     /// `(m, n)` of the factored matrix.
     pub fn dim(&self) -> (usize, usize) {
         (self.m, self.n)
@@ -321,11 +451,7 @@ impl<T: Scalar> QrFactor<T> {
     /// # Errors
     /// [`Error::TooLarge`].
     pub fn r(&self) -> Result<Array2<T>> {
-        crate::decomp::upper_rows(
-            Op::QrFactor.name(),
-            self.kept.f().view(),
-            self.m.min(self.n),
-        )
+        qr_r(&self.kept, self.m.min(self.n))
     }
 
     /// The least-squares solution `x = R⁻¹ (Qᵀ b)[..n]` of `min ‖A x − b‖₂` for `m ≥ n` and
@@ -371,7 +497,7 @@ impl<T: Scalar> QrFactor<T> {
         if n == 0 {
             return Ok(B::from_matrix(zeros_f(OP, 0, bm.ncols())?));
         }
-        factored::qr_lstsq(&self.bound, &self.kept, bm).map(B::from_matrix)
+        qr_lstsq(&self.bound, &self.kept, bm).map(B::from_matrix)
     }
 }
 
@@ -382,8 +508,9 @@ impl Exec {
     /// solves are. Cost: `2n³/3` once, then `2n²` per right-hand side (see [`LuFactor`]).
     ///
     /// Engines: `blas` (`getrf`; solves `getrs`); `rayon-blas` / `rayon` (`factor/`: recursive
-    /// LU over the engine's GEMM; solves by its triangular solves). The route is resolved here
-    /// and kept: the solves run on the same engine and threads.
+    /// LU over the engine's GEMM; solves by its triangular solves; real input only). The route
+    /// is resolved here and kept: the solves run on the same engine and threads. Complex input
+    /// (`c32`, `c64`): `blas` only.
     ///
     /// # Errors
     /// [`Error::NotSquare`]; [`Error::NonFinite`]; [`Error::TooLarge`];
@@ -399,7 +526,7 @@ impl Exec {
     /// }
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn lu_factor<T: Scalar, S: Data<Elem = T>>(
+    pub fn lu_factor<T: Field, S: Data<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
     ) -> Result<LuFactor<T>> {
@@ -410,13 +537,13 @@ impl Exec {
         let (bound, kept) = if n == 0 {
             (factored::bind::<T>(self, OP, n, n)?, LuKept::empty())
         } else {
-            factored::lu_factor(self, a.view())?
+            lu_factor_routed(self, a.view())?
         };
         Ok(LuFactor { bound, kept, n })
     }
 
-    /// Factors a symmetric positive definite matrix once, `A = L Lᵀ` (only the lower triangle
-    /// is read), for many solves ([`CholeskyFactor::solve`], [`CholeskyFactor::inv`],
+    /// Factors a symmetric (complex: Hermitian) positive definite matrix once, `A = L Lᵀ`
+    /// (`L Lᴴ`; only the lower triangle is read; complex input on `blas` only), for many solves ([`CholeskyFactor::solve`], [`CholeskyFactor::inv`],
     /// [`CholeskyFactor::logdet`]); scipy's `cho_factor`. Cost: `n³/3` once, then `2n²` per
     /// right-hand side.
     ///
@@ -433,7 +560,7 @@ impl Exec {
     /// assert_eq!(f.l(), ndarray::array![[2.0, 0.0], [1.0, 2.0]]);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn cho_factor<T: Scalar, S: Data<Elem = T>>(
+    pub fn cho_factor<T: Field, S: Data<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
     ) -> Result<CholeskyFactor<T>> {
@@ -444,14 +571,15 @@ impl Exec {
         let (bound, l) = if n == 0 {
             (factored::bind::<T>(self, OP, n, n)?, zeros_f(OP, 0, 0)?)
         } else {
-            factored::cho_factor(self, a.view())?
+            cho_factor_routed(self, a.view())?
         };
         Ok(CholeskyFactor { bound, l })
     }
 
     /// Factors an `m × n` matrix once, `A = Q R` (Householder), for least-squares solves
     /// ([`QrFactor::solve_lstsq`], `m ≥ n`). Cost: `2mn² − 2n³/3` once, then `(4mn − n²)` per
-    /// right-hand side. `Q` is kept as reflectors, never formed.
+    /// right-hand side. `Q` is kept as reflectors, never formed (real input; complex input
+    /// runs on `blas` only and keeps `Q` formed).
     ///
     /// Engines: `blas` (`geqrf`; solves `ormqr` + `trtrs`); `rayon-blas` / `rayon` (the
     /// blocked QR of `factor/`; solves apply its block reflectors as GEMMs and the engine's
@@ -467,7 +595,7 @@ impl Exec {
     /// assert!((r[[0, 0]].abs() - 5.0).abs() < 1e-12);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn qr_factor<T: Scalar, S: Data<Elem = T>>(
+    pub fn qr_factor<T: Field, S: Data<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
     ) -> Result<QrFactor<T>> {
@@ -480,7 +608,7 @@ impl Exec {
             let kept = QrKept::Lapack { f, tau: Vec::new() };
             (factored::bind::<T>(self, OP, m, n)?, kept)
         } else {
-            factored::qr_factor(self, a.view())?
+            qr_factor_routed(self, a.view())?
         };
         Ok(QrFactor { bound, kept, m, n })
     }
@@ -497,7 +625,7 @@ impl Exec {
 /// assert_eq!(f.slogdet(), (-1.0, 2f64.ln()));
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn lu_factor<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<LuFactor<T>> {
+pub fn lu_factor<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<LuFactor<T>> {
     Exec::current()?.lu_factor(a)
 }
 
@@ -510,9 +638,7 @@ pub fn lu_factor<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<
 /// let err = parla::cho_factor(&ndarray::array![[1.0f64, 2.0], [2.0, 1.0]]).unwrap_err();
 /// assert!(matches!(err, parla::Error::NotPositiveDefinite { op: "cho_factor", index: 1 }));
 /// ```
-pub fn cho_factor<T: Scalar, S: Data<Elem = T>>(
-    a: &ArrayBase<S, Ix2>,
-) -> Result<CholeskyFactor<T>> {
+pub fn cho_factor<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<CholeskyFactor<T>> {
     Exec::current()?.cho_factor(a)
 }
 
@@ -527,6 +653,6 @@ pub fn cho_factor<T: Scalar, S: Data<Elem = T>>(
 /// assert!((f.solve_lstsq(&ndarray::array![1.0, 3.0])?[0] - 2.0).abs() < 1e-12);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn qr_factor<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<QrFactor<T>> {
+pub fn qr_factor<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<QrFactor<T>> {
     Exec::current()?.qr_factor(a)
 }

@@ -504,6 +504,12 @@ fn rayon_engines_run_complex_gemm_and_refuse_the_rest() {
             ex.vdot(&b.column(0), &b.column(0)).map(drop),
             ex.matvec(&a, &b.column(0)).map(drop),
             ex.eigh(&a).map(drop),
+            ex.eig(&a).map(drop),
+            ex.eigvals(&a).map(drop),
+            ex.lu_factor(&a).map(drop),
+            ex.cho_factor(&a).map(drop),
+            ex.qr_factor(&a).map(drop),
+            ex.lu_factor(&Array2::<c64>::zeros((0, 0))).map(drop),
             ex.svd(&a, parla::SvdMode::Thin).map(drop),
             ex.solve(&Array2::<c64>::zeros((0, 0)), &Array2::<c64>::zeros((0, 1)))
                 .map(drop),
@@ -744,5 +750,271 @@ fn lstsq_minimum_norm_solutions() {
     assert!(matches!(
         parla::lstsq(&a, &b, Some(-1.0)),
         Err(Error::InvalidArgument { name: "rcond", .. })
+    ));
+}
+
+/// `‖A V − V diag(w)‖ / (n ‖A‖ ε)`, the column norms' largest distance from 1 over `n ε`, and
+/// the largest imaginary part of each column's largest component over `ε`.
+fn eig_ratios(a: &Array2<c64>, e: &parla::Eig<f64>, eps: f64) -> (f64, f64, f64) {
+    let n = a.nrows();
+    let v = &e.vectors;
+    let r = ref_matmul(&a.view(), &v.view()) - v * &e.values;
+    let res = fro(&r.view()) / (n as f64 * fro(&a.view()) * eps);
+    let (mut norm, mut real) = (0.0f64, 0.0f64);
+    for col in v.columns() {
+        let s = col.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
+        norm = norm.max((s - 1.0).abs() / (n as f64 * eps));
+        let big = col.iter().fold(
+            c64::new(0.0, 0.0),
+            |m, &z| if z.norm() > m.norm() { z } else { m },
+        );
+        real = real.max(big.im.abs() / eps);
+    }
+    (res, norm, real)
+}
+
+#[test]
+fn eig_of_general_complex_matrices() {
+    let mut g = rng(13);
+    for n in [1, 2, 7, 40] {
+        let a = crandom(&mut g, n, n);
+        let e = parla::eig(&a).unwrap();
+        let (res, norm, real) = eig_ratios(&a, &e, f64::EPSILON);
+        assert!(
+            res < 30.0 && norm < 30.0 && real < 30.0,
+            "n={n}: {res} {norm} {real}"
+        );
+        let w = parla::eigvals(&a).unwrap();
+        assert_eq!(w.len(), n);
+        // Without vectors the same eigenvalues (each within n ε ‖A‖ of one from `eig`).
+        for z in &w {
+            let d = e.values.iter().fold(f64::MAX, |m, y| m.min((y - z).norm()));
+            assert!(
+                d < 30.0 * n as f64 * f64::EPSILON * fro(&a.view()),
+                "n={n}: {d}"
+            );
+        }
+        let e32 = parla::eig(&to32(&a)).unwrap();
+        let e32 = parla::Eig {
+            values: e32.values.mapv(|z| c64::new(z.re as f64, z.im as f64)),
+            vectors: to64(&e32.vectors.view()),
+        };
+        let (res, norm, _) = eig_ratios(&a, &e32, f32::EPSILON as f64);
+        assert!(res < 30.0 && norm < 30.0, "c32 n={n}: {res} {norm}");
+    }
+}
+
+#[test]
+fn eig_of_a_complex_triangular_matrix_is_its_diagonal() {
+    let mut g = rng(14);
+    let n = 12;
+    let mut t = crandom(&mut g, n, n);
+    for i in 0..n {
+        for j in 0..i {
+            t[[i, j]] = c64::new(0.0, 0.0);
+        }
+        // Distinct, well separated diagonal entries.
+        t[[i, i]] = c64::new(i as f64, (n - i) as f64 * 0.5);
+    }
+    let w = parla::eigvals(&t).unwrap();
+    let tol = 30.0 * n as f64 * f64::EPSILON * fro(&t.view());
+    let mut used = vec![false; n];
+    for i in 0..n {
+        let d = t[[i, i]];
+        let (k, dist) = w
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| !used[*k])
+            .map(|(k, z)| (k, (z - d).norm()))
+            .fold((n, f64::MAX), |m, p| if p.1 < m.1 { p } else { m });
+        assert!(dist < tol, "diagonal {d}: nearest eigenvalue at {dist}");
+        used[k] = true;
+    }
+}
+
+#[test]
+fn eig_of_a_hermitian_matrix_gives_the_real_eigenvalues_of_eigh() {
+    let mut g = rng(15);
+    for n in [3, 30] {
+        let b = crandom(&mut g, n, n);
+        let a = &b + &h(&b.view());
+        let tol = 30.0 * n as f64 * f64::EPSILON * fro(&a.view());
+        let e = parla::eig(&a).unwrap();
+        assert!(e.values.iter().all(|z| z.im.abs() < tol), "{}", e.values);
+        let mut re: Vec<f64> = e.values.iter().map(|z| z.re).collect();
+        re.sort_by(f64::total_cmp);
+        let wh = parla::eigvalsh(&a).unwrap();
+        for (x, y) in re.iter().zip(&wh) {
+            assert!((x - y).abs() < tol, "n={n}: {x} vs {y}");
+        }
+    }
+}
+
+#[test]
+fn eig_of_bad_complex_input_is_a_typed_error() {
+    assert!(matches!(
+        parla::eig(&Array2::<c64>::ones((2, 3))),
+        Err(Error::NotSquare { op: "eig", .. })
+    ));
+    let mut a = eye(3);
+    a[[2, 0]] = c64::new(f64::NAN, 0.0);
+    assert!(matches!(
+        parla::eigvals(&a),
+        Err(Error::NonFinite { op: "eigvals", .. })
+    ));
+    let e = parla::eig(&Array2::<c64>::zeros((0, 0))).unwrap();
+    assert_eq!((e.values.len(), e.vectors.dim()), (0, (0, 0)));
+    assert!(matches!(
+        parla::eig(&Array2::<c32>::zeros((1, 2))),
+        Err(Error::NotSquare { .. })
+    ));
+}
+
+/// `‖x − y‖ / ‖y‖`.
+fn rel(x: &ArrayView2<c64>, y: &ArrayView2<c64>) -> f64 {
+    fro(&(x.to_owned() - y).view()) / fro(y)
+}
+
+#[test]
+fn lu_factor_solves_like_repeated_solve() {
+    let mut g = rng(16);
+    for n in [1, 9, 50] {
+        let a = crandom(&mut g, n, n);
+        let f = parla::lu_factor(&a).unwrap();
+        assert!(!f.is_singular() && f.n() == n && f.engine() == Engine::Blas);
+        let (at, ah) = (a.t().to_owned(), h(&a.view()));
+        let tol = 1e3 * n as f64 * f64::EPSILON;
+        for k in [1, 4] {
+            let b = crandom(&mut g, n, k);
+            for (x, m) in [
+                (f.solve(&b).unwrap(), &a),
+                (f.solve_transpose(&b).unwrap(), &at),
+                (f.solve_conj_transpose(&b).unwrap(), &ah),
+            ] {
+                let want = parla::solve(m, &b).unwrap();
+                let d = rel(&x.view(), &want.view());
+                assert!(d < tol, "n={n} k={k}: {d}");
+            }
+            // A vector right-hand side gives a vector.
+            let x1 = f.solve_conj_transpose(&b.column(0)).unwrap();
+            let want = parla::solve(&ah, &b.column(0)).unwrap();
+            let d = rel(
+                &x1.insert_axis(ndarray::Axis(1)).view(),
+                &want.insert_axis(ndarray::Axis(1)).view(),
+            );
+            assert!(d < tol, "n={n} vector: {d}");
+        }
+        let dd = (f.det() - parla::det(&a).unwrap()).norm() / parla::det(&a).unwrap().norm();
+        assert!(dd < tol, "det n={n}: {dd}");
+        let (s1, l1) = f.slogdet();
+        let (s2, l2) = parla::slogdet(&a).unwrap();
+        assert!(
+            (s1 - s2).norm() < tol && (l1 - l2).abs() < tol * (1.0 + l2.abs()),
+            "slogdet n={n}"
+        );
+        let d = rel(&f.inv().unwrap().view(), &parla::inv(&a).unwrap().view());
+        assert!(d < tol, "inv n={n}: {d}");
+    }
+    let a = crandom(&mut g, 20, 20);
+    let b = crandom(&mut g, 20, 3);
+    let x = parla::lu_factor(&to32(&a))
+        .unwrap()
+        .solve_conj_transpose(&to32(&b))
+        .unwrap();
+    let want = parla::solve(&to32(&h(&a.view())), &to32(&b)).unwrap();
+    let d = rel(&to64(&x.view()).view(), &to64(&want.view()).view());
+    assert!(d < 1e3 * 20.0 * f32::EPSILON as f64, "c32: {d}");
+    // Singular: not an error to factor; its solves and inv are.
+    let f = parla::lu_factor(&Array2::<c64>::zeros((3, 3))).unwrap();
+    assert!(f.is_singular() && f.det() == c64::new(0.0, 0.0));
+    assert_eq!(f.slogdet().1, f64::NEG_INFINITY);
+    assert!(matches!(
+        f.solve(&b.slice(ndarray::s![..3, ..])),
+        Err(Error::Singular { .. })
+    ));
+    assert!(matches!(f.inv(), Err(Error::Singular { .. })));
+    assert!(matches!(
+        parla::lu_factor(&a)
+            .unwrap()
+            .solve(&Array2::<c64>::ones((3, 1))),
+        Err(Error::ShapeMismatch { op: "lu_solve", .. })
+    ));
+    assert!(matches!(
+        parla::lu_factor(&Array2::<c64>::ones((2, 3))),
+        Err(Error::NotSquare { .. })
+    ));
+    let e = parla::lu_factor(&Array2::<c64>::zeros((0, 0))).unwrap();
+    assert_eq!(
+        e.solve(&Array2::<c64>::zeros((0, 2))).unwrap().dim(),
+        (0, 2)
+    );
+    assert_eq!(e.det(), c64::new(1.0, 0.0));
+}
+
+#[test]
+fn cho_factor_of_a_hermitian_matrix_solves_like_repeated_solve() {
+    let mut g = rng(17);
+    for n in [1, 8, 40] {
+        let a = hpd(&mut g, n);
+        let f = parla::cho_factor(&a).unwrap();
+        let tol = 1e3 * n as f64 * f64::EPSILON;
+        assert!(rel(&f.l(), &parla::cholesky(&a).unwrap().view()) < tol);
+        for k in [1, 3] {
+            let b = crandom(&mut g, n, k);
+            let d = rel(
+                &f.solve(&b).unwrap().view(),
+                &parla::solve(&a, &b).unwrap().view(),
+            );
+            assert!(d < tol, "n={n} k={k}: {d}");
+        }
+        let d = rel(&f.inv().unwrap().view(), &parla::inv(&a).unwrap().view());
+        assert!(d < tol, "inv n={n}: {d}");
+        let (_, want) = parla::slogdet(&a).unwrap();
+        assert!(
+            (f.logdet() - want).abs() < tol * want.abs().max(1.0),
+            "logdet n={n}"
+        );
+    }
+    let mut a = eye(2);
+    a[[1, 1]] = c64::new(-1.0, 0.0);
+    assert!(matches!(
+        parla::cho_factor(&a),
+        Err(Error::NotPositiveDefinite {
+            op: "cho_factor",
+            index: 1
+        })
+    ));
+}
+
+#[test]
+fn qr_factor_solves_least_squares_like_lstsq() {
+    let mut g = rng(18);
+    for (m, n) in [(1, 1), (12, 12), (30, 7)] {
+        let a = crandom(&mut g, m, n);
+        let f = parla::qr_factor(&a).unwrap();
+        assert_eq!(f.dim(), (m, n));
+        let tol = 1e3 * m as f64 * f64::EPSILON;
+        let b = crandom(&mut g, m, 3);
+        let x = f.solve_lstsq(&b).unwrap();
+        let want = parla::lstsq(&a, &b, None).unwrap().solution;
+        let d = rel(&x.view(), &want.view());
+        assert!(d < tol, "{m}x{n}: {d}");
+        let x1 = f.solve_lstsq(&b.column(1)).unwrap();
+        assert_eq!(x1.len(), n);
+        // Rᴴ R = Aᴴ A.
+        let r = f.r().unwrap();
+        assert_eq!(r.dim(), (m.min(n), n));
+        let d = rel(
+            &ref_matmul(&h(&r.view()).view(), &r.view()).view(),
+            &ref_matmul(&h(&a.view()).view(), &a.view()).view(),
+        );
+        assert!(d < tol, "RᴴR {m}x{n}: {d}");
+    }
+    let wide = crandom(&mut g, 2, 3);
+    assert!(matches!(
+        parla::qr_factor(&wide)
+            .unwrap()
+            .solve_lstsq(&Array2::<c64>::ones((2, 1))),
+        Err(Error::InvalidArgument { .. })
     ));
 }

@@ -79,3 +79,52 @@ fn methods_work_on_every_storage() {
     assert_eq!(cow.det().unwrap(), want);
     assert_eq!(a.t().det().unwrap(), want);
 }
+
+#[test]
+fn complex_methods_agree_with_free_functions() {
+    let mut rng = rng(32);
+    let parts = |r: &mut _, m, n| {
+        let (re, im) = (random(r, m, n), random(r, m, n));
+        ndarray::Zip::from(&re)
+            .and(&im)
+            .map_collect(|&x, &y| c64::new(x, y))
+    };
+    let a = parts(&mut rng, 7, 7);
+    let b = parts(&mut rng, 7, 2);
+    let tall = parts(&mut rng, 10, 4);
+    let bt = parts(&mut rng, 10, 2);
+    // Hermitian positive definite: A Aᴴ + 7 I.
+    let ah = a.t().mapv(|z| z.conj());
+    let hpd = parla::matmul(&a, &ah).unwrap() + ndarray::Array2::<c64>::eye(7) * c64::new(7.0, 0.0);
+    parla::with_backend(Engine::Blas, || {
+        let av = a.view();
+        assert_eq!(a.matmul(&b)?, parla::matmul(&a, &b)?);
+        assert_eq!(av.matvec(&b.column(0))?, parla::matvec(&a, &b.column(0))?);
+        assert_eq!(av.solve(&b)?, parla::solve(&a, &b)?);
+        assert_eq!(a.inv()?, parla::inv(&a)?);
+        assert_eq!(a.det()?, parla::det(&a)?);
+        assert_eq!(a.slogdet()?, parla::slogdet(&a)?);
+        assert_eq!(hpd.cholesky()?, parla::cholesky(&hpd)?);
+        assert_eq!(hpd.eigh()?, parla::eigh(&hpd)?);
+        assert_eq!(a.eig()?, parla::eig(&a)?);
+        assert_eq!(a.eigvals()?, parla::eigvals(&a)?);
+        assert_eq!(a.svd(SvdMode::Thin)?, parla::svd(&a, SvdMode::Thin)?);
+        assert_eq!(a.qr()?, parla::qr(&a, QrMode::Reduced)?);
+        assert_eq!(tall.lstsq(&bt, None)?, parla::lstsq(&tall, &bt, None)?);
+        assert_eq!(a.norm(NormKind::Fro)?, parla::norm(&a, NormKind::Fro)?);
+        assert_eq!(a.lu_factor()?.solve(&b)?, parla::lu_factor(&a)?.solve(&b)?);
+        assert_eq!(
+            hpd.cho_factor()?.solve(&b)?,
+            parla::cho_factor(&hpd)?.solve(&b)?
+        );
+        assert_eq!(
+            tall.qr_factor()?.solve_lstsq(&bt)?,
+            parla::qr_factor(&tall)?.solve_lstsq(&bt)?
+        );
+        Ok::<(), Error>(())
+    })
+    .unwrap();
+    // The rayon engines refuse a complex solve by method as by function.
+    let r = parla::with_backend(Engine::Rayon, || a.solve(&b));
+    assert!(matches!(r, Err(Error::Unsupported { .. })), "{r:?}");
+}
