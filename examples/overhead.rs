@@ -1,6 +1,7 @@
 //! What parla's layers cost on small calls, where they would show: `matmul` at n = 64 against a
 //! raw `cblas_dgemm` into a preallocated buffer (same OpenBLAS, one thread), and a 32 × 32
-//! `solve` on each engine at one thread. Calls are interleaved so the machine's noise hits all
+//! `solve` on each engine at one thread; `auto`'s own cost (its choice) on an `axpy` of 10 000
+//! elements against `blas` at the same threads. Calls are interleaved so the machine's noise hits all
 //! of them alike; medians of many rounds.
 //!
 //! Run: `cargo run --release --example overhead -- [rounds]` (default 200).
@@ -69,6 +70,13 @@ fn main() -> Result<(), Error> {
         .map(|e| Exec::new(e, 1))
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
+    let x = ndarray::Array1::from_shape_fn(10_000, |i| i as f64);
+    let mut y = ndarray::Array1::from_shape_fn(10_000, |i| 1.0 + i as f64);
+    let cores = parla::threads::usable_cores();
+    let axpy_execs = [
+        Exec::new(Engine::Auto, cores)?,
+        Exec::new(Engine::Blas, cores)?,
+    ];
     // Warm-up: pools, first-touch, OpenBLAS's buffers.
     for _ in 0..50 {
         raw(&mut c);
@@ -80,7 +88,11 @@ fn main() -> Result<(), Error> {
     let reps = 20;
     let (mut t_raw, mut t_mm) = (Vec::new(), Vec::new());
     let mut t_solve = vec![Vec::new(); solvers.len()];
+    let mut t_axpy = vec![Vec::new(); 2];
     for _ in 0..rounds {
+        for (e, t) in axpy_execs.iter().zip(t_axpy.iter_mut()) {
+            t.push(per_call(200, || drop(e.axpy(1e-9, &x, &mut y))));
+        }
         t_raw.push(per_call(reps, || raw(&mut c)));
         t_mm.push(per_call(reps, || drop(blas1.matmul(&a, &a))));
         for (e, t) in solvers.iter().zip(t_solve.iter_mut()) {
@@ -96,5 +108,12 @@ fn main() -> Result<(), Error> {
             median(t) * 1e6
         );
     }
+    let (auto_s, blas_s) = (median(t_axpy[0].clone()), median(t_axpy[1].clone()));
+    println!(
+        "axpy n=10000, {cores} threads: auto {:.0} ns, blas {:.0} ns: auto costs {:.0} ns per call",
+        auto_s * 1e9,
+        blas_s * 1e9,
+        (auto_s - blas_s) * 1e9
+    );
     Ok(())
 }

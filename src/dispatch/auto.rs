@@ -43,7 +43,11 @@ pub(crate) type Choice = (Engine, usize, &'static str);
 /// [`Error::InvalidEnv`](crate::Error::InvalidEnv) when `PARLA_TUNE_FILE` is invalid.
 pub(crate) fn choose(exec: &Exec, op: Op, dtype: Dtype, shape: Shape) -> Result<Choice> {
     let profile = tune::active()?;
-    Ok(choose_with(
+    let key = (*exec, op, dtype, shape);
+    if let Some(hit) = RECENT.with(|r| r.borrow().find(&key)) {
+        return Ok(hit);
+    }
+    let choice = choose_with(
         exec,
         op,
         dtype,
@@ -51,7 +55,45 @@ pub(crate) fn choose(exec: &Exec, op: Op, dtype: Dtype, shape: Shape) -> Result<
         profile,
         threads::usable_cores(),
         openblas_bits(),
-    ))
+    );
+    RECENT.with(|r| r.borrow_mut().insert(key, choice));
+    Ok(choice)
+}
+
+/// What a choice depends on besides the per-process constants (profile, usable cores,
+/// OpenBLAS's width).
+type Key = (Exec, Op, Dtype, Shape);
+
+/// Choices this thread made last. A profile lookup scans the entries: `auto` cost ≈ 260 ns
+/// more than `blas` per `axpy` of 10 000 elements (a quarter of the call) on the 2-core Zen 5
+/// VM, ≈ 15 ns with this (`cargo run --release --example overhead`). A program repeats the
+/// same few calls, which this answers in a few comparisons.
+struct Recent {
+    slots: [Option<(Key, Choice)>; RECENT_SLOTS],
+    next: usize,
+}
+
+const RECENT_SLOTS: usize = 8;
+
+impl Recent {
+    fn find(&self, key: &Key) -> Option<Choice> {
+        self.slots
+            .iter()
+            .flatten()
+            .find(|(k, _)| k == key)
+            .map(|&(_, c)| c)
+    }
+
+    fn insert(&mut self, key: Key, choice: Choice) {
+        self.slots[self.next] = Some((key, choice));
+        self.next = (self.next + 1) % RECENT_SLOTS;
+    }
+}
+
+thread_local! {
+    static RECENT: std::cell::RefCell<Recent> = const {
+        std::cell::RefCell::new(Recent { slots: [None; RECENT_SLOTS], next: 0 })
+    };
 }
 
 /// Width in bits of OpenBLAS's GEMM kernels in this process (its core type is fixed at load).
@@ -579,6 +621,61 @@ mod tests {
         // the 64 entry, never the batch's rayon 2t).
         let single = pick(&auto2, Op::Gemm, Dtype::F64, sq(32));
         assert_eq!((single.0, single.1), (Blas, 2));
+    }
+
+    #[test]
+    fn remembered_choices_are_the_computed_ones() {
+        // More distinct calls than slots, each repeated: every answer (remembered or not)
+        // equals a fresh computation with the same inputs.
+        let execs = [
+            Exec::new(Engine::Auto, 1).unwrap(),
+            Exec::new(Engine::Auto, 2).unwrap(),
+        ];
+        let profile = tune::active().unwrap();
+        for round in 0..3 {
+            for (i, n) in [8usize, 64, 100, 128, 256, 512, 1000, 2048, 4096, 9000]
+                .into_iter()
+                .enumerate()
+            {
+                for exec in &execs {
+                    for (op, shape) in [
+                        (Op::Gemm, Shape::Product { m: n, n, k: 2 * n }),
+                        (Op::Axpy, Shape::Vector(n * 100)),
+                        (Op::Cholesky, Shape::Square(n)),
+                    ] {
+                        let dtype = if (i + round) % 2 == 0 {
+                            Dtype::F64
+                        } else {
+                            Dtype::F32
+                        };
+                        let fresh = choose_with(
+                            exec,
+                            op,
+                            dtype,
+                            shape,
+                            profile,
+                            threads::usable_cores(),
+                            openblas_bits(),
+                        );
+                        assert_eq!(choose(exec, op, dtype, shape).unwrap(), fresh);
+                        assert_eq!(choose(exec, op, dtype, shape).unwrap(), fresh);
+                    }
+                }
+            }
+        }
+        // The ring keeps the last RECENT_SLOTS keys.
+        let mut r = Recent {
+            slots: [None; RECENT_SLOTS],
+            next: 0,
+        };
+        let key = |n: usize| (execs[0], Op::Axpy, Dtype::F64, Shape::Vector(n));
+        for n in 0..RECENT_SLOTS + 1 {
+            r.insert(key(n), (Engine::Blas, n, "test"));
+        }
+        assert_eq!(r.find(&key(0)), None);
+        for n in 1..=RECENT_SLOTS {
+            assert_eq!(r.find(&key(n)), Some((Engine::Blas, n, "test")));
+        }
     }
 
     #[test]
