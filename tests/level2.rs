@@ -662,6 +662,22 @@ fn gemv_leaves_y_untouched_when_it_fails() {
     let r = parla::blas_level::gemv(1.0, &a, Trans::No, &x, 0.0, &mut y);
     assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
     assert!(y.iter().all(|v| v.is_nan()), "y was modified: {y}");
+    // Every engine, whatever `auto` would pick: a typed error, never an abort on the copy.
+    for engine in [Engine::Blas, Engine::RayonBlas, Engine::Rayon] {
+        for t in [1, 2] {
+            let r = Exec::new(engine, t)
+                .unwrap()
+                .gemv(1.0, &a, Trans::No, &x, 0.0, &mut y);
+            assert!(
+                matches!(r, Err(Error::TooLarge { .. })),
+                "{engine} {t}t: {r:?}"
+            );
+            assert!(
+                y.iter().all(|v| v.is_nan()),
+                "{engine} {t}t: y was modified: {y}"
+            );
+        }
+    }
 }
 
 #[test]

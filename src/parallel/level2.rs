@@ -25,6 +25,17 @@ pub(crate) fn gemv<T: Scalar>(
     beta: T,
     y: &mut ArrayViewMut1<T>,
 ) -> Result<()> {
+    // parla's kernel reads `x` as a slice: copy a strided `x` once here (fallibly: a huge
+    // broadcast `x` is `TooLarge`, not an abort), not once per block. OpenBLAS takes strides.
+    let copy;
+    let x = if matches!(kernel, Kernels::Native(_)) && x.as_slice().is_none() {
+        let mut v = crate::alloc::zeros_vec(op, x.len())?;
+        v.iter_mut().zip(x.iter()).for_each(|(d, s)| *d = *s);
+        copy = v;
+        ArrayView1::from(&copy[..])
+    } else {
+        x
+    };
     let threads = team.threads();
     if threads <= 1 {
         return kernel.gemv(op, alpha, a, x, beta, y);
