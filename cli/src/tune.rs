@@ -687,7 +687,7 @@ pub fn show(p: &Profile) -> String {
         let _ = writeln!(
             s,
             "  {:<18} {:<15} {:>10}  {:>12}  runner-up",
-            "dims", "fastest", "time", "vs blas@all"
+            "dims", "auto takes", "time", "vs blas@all"
         );
         let mut crossings = Vec::new();
         let mut last: Option<(Engine, usize)> = None;
@@ -725,10 +725,15 @@ pub fn show(p: &Profile) -> String {
                 fmt_time(best.seconds),
                 blas_all.map_or("-".into(), |b| format!("{:.2}x faster", b / best.seconds)),
                 runner.map_or("-".into(), |r| format!(
-                    "{} {}t ({:.2}x slower)",
+                    "{} {}t ({:.2}x {})",
                     r.engine,
                     r.threads,
-                    r.seconds / best.seconds
+                    r.seconds / best.seconds,
+                    if r.seconds < best.seconds {
+                        "the time: a tie, fewer threads taken"
+                    } else {
+                        "slower"
+                    }
                 )),
             );
             let pick = (best.engine, best.threads);

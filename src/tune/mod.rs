@@ -186,14 +186,29 @@ fn is_zero(x: &usize) -> bool {
     *x == 0
 }
 
+/// Relative margin within which two candidates count as equally fast ([`Entry::best`]).
+/// Repeated `parla tune` runs on the 2-core Zen 5 VM moved a candidate's median by 1–3 %.
+pub const TIE: f64 = 0.03;
+
 impl Entry {
-    /// The fastest candidate that `allowed` accepts.
+    /// The candidate `auto` takes among those `allowed` accepts: the fastest, unless one with
+    /// fewer threads is within [`TIE`] of it — then the fastest of the fewest threads that are.
+    /// A tie is noise, and the extra threads would only take cores from the rest of the
+    /// program (and leave OpenBLAS's workers spinning).
     pub fn best(&self, allowed: impl Fn(Engine, usize) -> bool) -> Option<Candidate> {
-        self.candidates
-            .iter()
-            .copied()
-            .filter(|c| allowed(c.engine, c.threads))
-            .min_by(|a, b| a.seconds.total_cmp(&b.seconds))
+        let ok = || {
+            self.candidates
+                .iter()
+                .copied()
+                .filter(|c| allowed(c.engine, c.threads))
+        };
+        let fastest = ok().min_by(|a, b| a.seconds.total_cmp(&b.seconds))?;
+        ok().filter(|c| c.seconds <= fastest.seconds * (1.0 + TIE))
+            .min_by(|a, b| {
+                a.threads
+                    .cmp(&b.threads)
+                    .then(a.seconds.total_cmp(&b.seconds))
+            })
     }
 }
 
@@ -571,6 +586,47 @@ pub fn profile_status() -> Result<ProfileStatus> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ties_go_to_fewer_threads() {
+        let c = |engine, threads, seconds| Candidate {
+            engine,
+            threads,
+            seconds,
+            spread: 0.01,
+        };
+        let entry = |cands: Vec<Candidate>| Entry {
+            op: Op::Gemm,
+            dtype: Dtype::F64,
+            class: ShapeClass::Square,
+            dims: [64, 64, 64],
+            size: 64.0,
+            batch: 0,
+            candidates: cands,
+        };
+        let pick = |e: &Entry| e.best(|_, _| true).map(|c| (c.engine, c.threads));
+        // 1 thread within 2 % of the fastest (2 threads): the tie goes to 1 thread.
+        let e = entry(vec![
+            c(Engine::Blas, 2, 1.00),
+            c(Engine::Rayon, 1, 1.02),
+            c(Engine::Blas, 1, 1.025),
+        ]);
+        assert_eq!(pick(&e), Some((Engine::Rayon, 1)));
+        // 5 % apart is not a tie.
+        let e = entry(vec![c(Engine::Blas, 2, 1.00), c(Engine::Rayon, 1, 1.05)]);
+        assert_eq!(pick(&e), Some((Engine::Blas, 2)));
+        // `allowed` still rules: without 1 thread, the fastest 2-thread candidate.
+        let e = entry(vec![
+            c(Engine::Rayon, 2, 1.01),
+            c(Engine::Blas, 2, 1.00),
+            c(Engine::Rayon, 1, 1.0),
+        ]);
+        assert_eq!(
+            e.best(|_, t| t == 2).map(|c| (c.engine, c.threads)),
+            Some((Engine::Blas, 2))
+        );
+        assert_eq!(e.best(|_, _| false), None);
+    }
 
     #[test]
     fn shape_classes() {
