@@ -11,10 +11,25 @@ use parla::{Dtype, Engine, Error, Exec, Op, Shape};
 
 const CASE: &str = "PARLA_TUNE_TEST_CASE";
 
-fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("parla-tune-test-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A test's own scratch directory, removed when the test ends (pass or fail).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(test: &str) -> Self {
+        let d = std::env::temp_dir().join(format!("parla-tune-test-{}-{test}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        Scratch(d)
+    }
+
+    fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A profile of this machine in which the fastest square f64 GEMM at n = 1024 is `rayon-blas`
@@ -98,10 +113,11 @@ fn write(path: &Path, text: &[u8]) -> String {
 
 #[test]
 fn round_trip_in_process() {
+    let dir = Scratch::new("round_trip_in_process");
     let p = synthetic();
     let back = Profile::from_json(&p.to_json()).unwrap();
     assert_eq!(back, p);
-    let path = dir().join("round.json");
+    let path = dir.join("round.json");
     p.save(&path).unwrap();
     let (status, loaded) = parla::tuning::load(&path);
     assert!(
@@ -113,62 +129,66 @@ fn round_trip_in_process() {
 
 #[test]
 fn a_saved_profile_decides_auto() {
-    let path = dir().join("good.json");
+    let dir = Scratch::new("a_saved_profile_decides_auto");
+    let path = dir.join("good.json");
     synthetic().save(&path).unwrap();
     run_child("uses_profile", Some(&path.display().to_string()));
 }
 
 #[test]
 fn profiles_of_other_machines_or_versions_are_ignored() {
+    let dir = Scratch::new("profiles_of_other_machines_or_versions_are_ignored");
     let mut other = synthetic();
     other.machine.cores += 1;
-    let p = dir().join("other-cores.json");
+    let p = dir.join("other-cores.json");
     other.save(&p).unwrap();
     run_child("ignored:usable cores", Some(&p.display().to_string()));
 
     let mut old = synthetic();
     old.machine.parla = "0.0.1".into();
-    let p = dir().join("old-parla.json");
+    let p = dir.join("old-parla.json");
     old.save(&p).unwrap();
     run_child("ignored:parla version", Some(&p.display().to_string()));
 
     let mut core = synthetic();
     core.machine.openblas_core = "SomeOtherCore".into();
-    let p = dir().join("other-core.json");
+    let p = dir.join("other-core.json");
     core.save(&p).unwrap();
     run_child("ignored:OpenBLAS core type", Some(&p.display().to_string()));
 
     let text = synthetic()
         .to_json()
         .replacen("\"format\": 1", "\"format\": 0", 1);
-    let p = write(&dir().join("old-format.json"), text.as_bytes());
+    let p = write(&dir.join("old-format.json"), text.as_bytes());
     run_child("ignored:format 0", Some(&p));
 }
 
 #[test]
 fn corrupt_or_truncated_profiles_are_ignored_never_a_panic() {
+    let dir = Scratch::new("corrupt_or_truncated_profiles_are_ignored_never_a_panic");
     let json = synthetic().to_json();
     let p = write(
-        &dir().join("truncated.json"),
+        &dir.join("truncated.json"),
         &json.as_bytes()[..json.len() / 2],
     );
     run_child("ignored:not a tuning profile", Some(&p));
-    let p = write(&dir().join("binary.json"), &[0xff, 0xfe, 0, 1, 2]);
+    let p = write(&dir.join("binary.json"), &[0xff, 0xfe, 0, 1, 2]);
     run_child("ignored:not UTF-8", Some(&p));
     let bad_time = json.replacen("\"seconds\": 0.1", "\"seconds\": -0.1", 1);
-    let p = write(&dir().join("negative.json"), bad_time.as_bytes());
+    let p = write(&dir.join("negative.json"), bad_time.as_bytes());
     run_child("ignored:time -0.1", Some(&p));
     let zero_threads = json.replacen("\"threads\": 1", "\"threads\": 0", 1);
-    let p = write(&dir().join("zero.json"), zero_threads.as_bytes());
+    let p = write(&dir.join("zero.json"), zero_threads.as_bytes());
     run_child("ignored:0 threads", Some(&p));
-    let d = dir().join("a-directory");
+    let d = dir.join("a-directory");
     std::fs::create_dir_all(&d).unwrap();
     run_child("ignored:cannot be read", Some(&d.display().to_string()));
 }
 
 #[test]
 fn a_missing_profile_means_the_built_in_rules() {
-    let p = dir().join("does-not-exist.json");
+    let dir = Scratch::new("a_missing_profile_means_the_built_in_rules");
+    let p = dir.join("does-not-exist.json");
     run_child("missing", Some(&p.display().to_string()));
 }
 
