@@ -32,7 +32,7 @@ fn main() -> Result<(), Error> {
     let reference = Instant::now();
     all.matmul(&a, &a)?;
     let first = reference.elapsed();
-    let pinned = threads::affinity::plan(cores, threads::env::snapshot().pin_threads.clone()?);
+    let pinned = threads::pinned_cpus(cores)?;
     println!(
         "rayon {cores}t GEMM n={n}, workers {} (first call {:.2} ms)",
         if pinned.is_some() {

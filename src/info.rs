@@ -239,13 +239,14 @@ fn physical_cores() -> usize {
 }
 
 fn pool_pinning() -> crate::Result<String> {
-    let on = threads::env::snapshot().pin_threads.clone()?;
     let cores = threads::usable_cores();
-    Ok(match threads::affinity::plan(cores, on) {
+    Ok(match threads::pinned_cpus(cores)? {
         Some(cpus) => format!(
             "on: a pool of {cores} workers runs one worker per CPU {cpus:?} (PARLA_PIN_THREADS=off to disable)"
         ),
-        None if !on => "off (PARLA_PIN_THREADS)".to_string(),
+        None if !threads::env::snapshot().pin_threads.clone()? => {
+            "off (PARLA_PIN_THREADS)".to_string()
+        }
         None => format!(
             "none: pools are pinned only when they cover the affinity mask ({} CPUs) and have 2+ workers",
             threads::affinity::allowed_cpus().len()

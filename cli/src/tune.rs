@@ -430,8 +430,12 @@ const OPENBLAS_SPIN: Duration = Duration::from_millis(120);
 static LAST_THREADED_BLAS: Mutex<Option<Instant>> = Mutex::new(None);
 
 /// A multi-threaded `blas` candidate: its workers spin after each call.
+fn spins(engine: Engine, threads: usize) -> bool {
+    engine == Engine::Blas && threads > 1
+}
+
 fn threaded_blas(r: &Run) -> bool {
-    r.0 == Engine::Blas && r.1 > 1
+    spins(r.0, r.1)
 }
 
 /// `rounds` rounds over the candidates `idx`, in a rotating order, one sample each per round.
@@ -488,19 +492,13 @@ pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Ent
     // Multi-threaded `blas` candidates are warmed up last: their idle workers spin after each
     // call and would slow the warm-ups (which size the batches) of the others.
     let mut order = candidates(cores);
-    order.sort_by_key(|&(engine, threads)| engine == Engine::Blas && threads > 1);
+    order.sort_by_key(|&(engine, threads)| spins(engine, threads));
     for (engine, threads) in order {
         let exec = Exec::new(engine, threads)?;
-        let spins = engine == Engine::Blas && threads > 1;
         // Warm-up call (pools, buffers, page faults); unless it was long, one more timed call
         // sizes the batches.
         let t = Instant::now();
-        let first = call(&exec);
-        if spins {
-            // The first rounds below must not start while these workers still spin.
-            *LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
-        }
-        match first {
+        match call(&exec) {
             Ok(()) => {}
             Err(Error::Unsupported { .. }) => continue,
             Err(e) => return Err(e),
@@ -510,10 +508,10 @@ pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Ent
             let t = Instant::now();
             call(&exec)?;
             one = t.elapsed().as_secs_f64();
-            if spins {
-                *LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(Instant::now());
-            }
+        }
+        if spins(engine, threads) {
+            // The first rounds below must not start while these workers still spin.
+            *LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
         }
         let one = one.max(1e-9);
         let batch = ((preset.sample_seconds() / one).ceil() as usize).clamp(1, 100_000);

@@ -69,6 +69,15 @@ pub fn usable_cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// The CPU each worker of an engine pool of `n` threads is pinned to, or `None` when such a
+/// pool is left to the OS ([`affinity::plan`] with `PARLA_PIN_THREADS`).
+///
+/// # Errors
+/// [`Error::InvalidEnv`] for a bad `PARLA_PIN_THREADS`.
+pub fn pinned_cpus(n: usize) -> Result<Option<Vec<usize>>> {
+    Ok(affinity::plan(n, env::snapshot().pin_threads.clone()?))
+}
+
 /// A rayon pool of exactly `n` threads, named `parla-<purpose>-<i>`, separate from rayon's
 /// global pool (which this never touches). When the pool covers the whole affinity mask, each
 /// worker is pinned to one CPU of it ([`affinity`]; `PARLA_PIN_THREADS=off` disables that).
@@ -78,7 +87,7 @@ pub fn usable_cores() -> usize {
 /// started; [`Error::InvalidEnv`] for a bad `PARLA_PIN_THREADS`.
 pub fn pool(purpose: &'static str, n: usize) -> Result<rayon::ThreadPool> {
     let n = check_count("pool", n)?;
-    let pins = affinity::plan(n, env::snapshot().pin_threads.clone()?);
+    let pins = pinned_cpus(n)?;
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .thread_name(move |i| format!("parla-{purpose}-{i}"))
