@@ -20,7 +20,7 @@ use crate::factor::orthogonal::{
 };
 use crate::factor::tridiag::{tridiagonalize, TRD_NB};
 use crate::factor::tridiag_dc::{tridiagonal_dc, DcError, DC_BASE};
-use crate::kernels::tridiag_eig::tridiagonal_ql;
+use crate::kernels::tridiag_eig::{tridiagonal_ql, tridiagonal_ql_values};
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
 
@@ -77,7 +77,7 @@ pub(crate) fn eigh<T: Scalar>(
         buf.flush(threads, &mut zv);
         Some(z)
     } else {
-        tridiagonal_ql(&mut d, &tri.e, max_sweeps, |_| {}).map_err(no_conv)?;
+        tridiagonal_ql_values(&mut d, &tri.e, max_sweeps).map_err(no_conv)?;
         None
     };
     // Ascending, by selection (n swaps of columns at most).

@@ -24,6 +24,7 @@ use crate::alloc::zeros_f;
 use crate::error::Result;
 use crate::kernels::reflector::householder;
 use crate::kernels::simd1::{axpy, dot, dot_axpy, Fma};
+use crate::kernels::symv::{symv4, SYMV_COLS};
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
 
@@ -92,11 +93,33 @@ fn symv_lower<T: Scalar>(
     w: &mut [T],
 ) {
     let m = n - off;
+    // Rows off.. of column off + c, indexed by local row.
+    let col = |c: usize| &data[(off + c) * n + off..(off + c + 1) * n];
     let cols = |c0: usize, c1: usize, w: &mut [T]| {
-        for c in c0..c1 {
-            let base = (off + c) * n + off;
-            let colc = &data[base + c..base + m];
-            let (diag, below) = colc.split_first().expect("c < m");
+        let mut c = c0;
+        // SYMV_COLS columns per pass: their diagonal block entry by entry, then the rows
+        // below it in one sweep.
+        while c + SYMV_COLS <= c1 {
+            let r0 = c + SYMV_COLS;
+            for j in c..r0 {
+                let cj = col(j);
+                let mut s = cj[j] * v[j];
+                for r in j + 1..r0 {
+                    s = s + cj[r] * v[r];
+                    w[r] = w[r] + cj[r] * v[j];
+                }
+                w[j] = w[j] + s;
+            }
+            let block: [&[T]; SYMV_COLS] = std::array::from_fn(|j| &col(c + j)[r0..]);
+            let alpha: [T; SYMV_COLS] = std::array::from_fn(|j| v[c + j]);
+            let s = symv4(fma, block, &v[r0..], alpha, &mut w[r0..]);
+            for (j, sj) in s.into_iter().enumerate() {
+                w[c + j] = w[c + j] + sj;
+            }
+            c = r0;
+        }
+        for c in c..c1 {
+            let (diag, below) = col(c)[c..].split_first().expect("c < m");
             let s = dot_axpy(fma, below, &v[c + 1..], v[c], &mut w[c + 1..]);
             w[c] = w[c] + *diag * v[c] + s;
         }

@@ -20,6 +20,7 @@ pub(crate) mod reduce;
 pub(crate) mod reflector;
 pub(crate) mod schur_vectors;
 pub(crate) mod simd1;
+pub(crate) mod symv;
 pub(crate) mod transpose;
 pub(crate) mod triangular;
 pub(crate) mod tridiag_eig;

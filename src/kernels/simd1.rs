@@ -6,15 +6,39 @@
 use crate::kernels::Isa;
 use crate::real::Real;
 
-/// Whether the AVX2 + FMA versions may run: `Fma(true)` only from [`Fma::detect`] on a CPU
-/// that has both.
+/// Which compiled versions may run: `avx2` (AVX2 + FMA) and `avx512` (AVX-512F as well) are
+/// only set by [`Fma::detect`] on a CPU that has them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Fma(bool);
+pub(crate) struct Fma {
+    avx2: bool,
+    avx512: bool,
+}
 
 impl Fma {
+    /// The baseline versions only (any CPU).
+    #[cfg(test)]
+    pub(crate) const BASELINE: Fma = Fma {
+        avx2: false,
+        avx512: false,
+    };
+
+    /// Whether the AVX2 + FMA versions may run.
+    pub(crate) fn avx2(self) -> bool {
+        self.avx2
+    }
+
+    /// Whether the AVX-512F versions may run.
+    pub(crate) fn avx512(self) -> bool {
+        self.avx512
+    }
+
     /// Checks the CPU (std's cached feature detection).
     pub(crate) fn detect() -> Fma {
-        Fma(Isa::Avx2.available())
+        let avx2 = Isa::Avx2.available();
+        Fma {
+            avx2,
+            avx512: avx2 && Isa::Avx512.available(),
+        }
     }
 }
 
@@ -129,8 +153,8 @@ mod avx2 {
 #[inline]
 pub(crate) fn rot<T: Real>(fma: Fma, x: &mut [T], y: &mut [T], c: T, s: T) {
     #[cfg(target_arch = "x86_64")]
-    if fma.0 {
-        // SAFETY: `Fma(true)` is only built by `Fma::detect` on a CPU with AVX2 and FMA.
+    if fma.avx2 {
+        // SAFETY: `avx2` is only set by `Fma::detect` on a CPU with AVX2 and FMA.
         return unsafe { avx2::rot(x, y, c, s) };
     }
     let _ = fma;
@@ -141,8 +165,8 @@ pub(crate) fn rot<T: Real>(fma: Fma, x: &mut [T], y: &mut [T], c: T, s: T) {
 #[inline]
 pub(crate) fn dot_axpy<T: Real>(fma: Fma, a: &[T], x: &[T], alpha: T, y: &mut [T]) -> T {
     #[cfg(target_arch = "x86_64")]
-    if fma.0 {
-        // SAFETY: `Fma(true)` is only built by `Fma::detect` on a CPU with AVX2 and FMA.
+    if fma.avx2 {
+        // SAFETY: `avx2` is only set by `Fma::detect` on a CPU with AVX2 and FMA.
         return unsafe { avx2::dot_axpy(a, x, alpha, y) };
     }
     let _ = fma;
@@ -153,8 +177,8 @@ pub(crate) fn dot_axpy<T: Real>(fma: Fma, a: &[T], x: &[T], alpha: T, y: &mut [T
 #[inline]
 pub(crate) fn dot<T: Real>(fma: Fma, a: &[T], x: &[T]) -> T {
     #[cfg(target_arch = "x86_64")]
-    if fma.0 {
-        // SAFETY: `Fma(true)` is only built by `Fma::detect` on a CPU with AVX2 and FMA.
+    if fma.avx2 {
+        // SAFETY: `avx2` is only set by `Fma::detect` on a CPU with AVX2 and FMA.
         return unsafe { avx2::dot(a, x) };
     }
     let _ = fma;
@@ -165,8 +189,8 @@ pub(crate) fn dot<T: Real>(fma: Fma, a: &[T], x: &[T]) -> T {
 #[inline]
 pub(crate) fn axpy<T: Real>(fma: Fma, alpha: T, x: &[T], y: &mut [T]) {
     #[cfg(target_arch = "x86_64")]
-    if fma.0 {
-        // SAFETY: `Fma(true)` is only built by `Fma::detect` on a CPU with AVX2 and FMA.
+    if fma.avx2 {
+        // SAFETY: `avx2` is only set by `Fma::detect` on a CPU with AVX2 and FMA.
         return unsafe { avx2::axpy(alpha, x, y) };
     }
     let _ = fma;
@@ -182,7 +206,7 @@ mod tests {
         let a: Vec<f64> = (0..37).map(|i| (i as f64 * 0.37).sin()).collect();
         let x: Vec<f64> = (0..37).map(|i| (i as f64 * 0.11).cos()).collect();
         let want: f64 = a.iter().zip(&x).map(|(p, q)| p * q).sum();
-        for fma in [Fma(false), Fma::detect()] {
+        for fma in [Fma::BASELINE, Fma::detect()] {
             assert!((dot(fma, &a, &x) - want).abs() < 1e-14);
             let mut y = x.clone();
             let got = dot_axpy(fma, &a, &x, 2.0, &mut y);
