@@ -20,8 +20,8 @@ use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 
 use crate::alloc::copy_in_order;
 use crate::error::{Error, Result};
-use crate::factor::split;
 use crate::factor::triangular::trsm;
+use crate::factor::{gemmt_lower, split};
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
 
@@ -64,7 +64,7 @@ const SERIAL_STEPS: usize = 2;
 const PACKED_SERIAL_MAX: usize = 128;
 
 /// Cholesky of `w` in place. Engine `rayon`: the recursion, whose packed SYRK / trsm
-/// (`Level3::syrk_lower`, `factor::triangular`) run on the whole team. Engine `rayon-blas`: the
+/// (`factor::gemmt_lower`, `factor::triangular`) run on the whole team. Engine `rayon-blas`: the
 /// look-ahead driver when more than one worker can help, else the recursion alone.
 fn factor_in_place<T: Scalar>(
     l3: &Level3,
@@ -133,7 +133,7 @@ fn look_ahead<T: Scalar>(
                 // The critical path runs on this worker alone: split into tasks, a worker
                 // busy with the far update could steal one and hold the block column up.
                 let one = l3.serial();
-                syrk_lower(&one, op, ln, &mut next_d)?;
+                gemmt_lower(&one, op, ln, ln, &mut next_d)?;
                 if next_b.nrows() > 0 {
                     one.gemm(op, -T::one(), lf, ln.t(), T::one(), &mut next_b)?;
                 }
@@ -141,7 +141,7 @@ fn look_ahead<T: Scalar>(
             },
             || {
                 if far.nrows() > 0 {
-                    syrk_lower(l3, op, lf, &mut far)
+                    gemmt_lower(l3, op, lf, lf, &mut far)
                 } else {
                     Ok(())
                 }
@@ -208,32 +208,8 @@ fn factor<T: Scalar>(
         w11.view(),
         &mut w21.view_mut().reversed_axes(),
     )?;
-    syrk_lower(l3, op, w21.view(), &mut w22)?;
+    gemmt_lower(l3, op, w21.view(), w21.view(), &mut w22)?;
     factor(l3, op, &mut w22, offset + n1)
-}
-
-/// Lower triangle of `C ← C − A Aᵀ` for `A: n × k`, `C: n × n`.
-fn syrk_lower<T: Scalar>(
-    l3: &Level3,
-    op: &'static str,
-    a: ArrayView2<T>,
-    c: &mut ArrayViewMut2<T>,
-) -> Result<()> {
-    let n = c.nrows();
-    if l3.has_packed() {
-        return l3.syrk_lower(op, a, c);
-    }
-    let minus = -T::one();
-    if n <= l3.blocks.syrk {
-        return l3.gemm(op, minus, a, a.t(), T::one(), c);
-    }
-    let n1 = split(n);
-    let (mut c11, mut c21, mut c22) =
-        c.multi_slice_mut((s![..n1, ..n1], s![n1.., ..n1], s![n1.., n1..]));
-    let (a1, a2) = (a.slice(s![..n1, ..]), a.slice(s![n1.., ..]));
-    syrk_lower(l3, op, a1, &mut c11)?;
-    l3.gemm(op, minus, a2, a1.t(), T::one(), &mut c21)?;
-    syrk_lower(l3, op, a2, &mut c22)
 }
 
 /// The lower Cholesky factor of square non-empty finite `w`, computed in place in `w` (any

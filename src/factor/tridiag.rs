@@ -9,19 +9,20 @@
 //!         H_c = I − τ v vᵀ maps A[c+1.., c] onto β e₁                     (larfg conventions, v₀ = 1)
 //!         w = τ (A₂₂ − V Wᵀ − W Vᵀ) v, A₂₂ as at the panel start           (symmetric matrix-vector product,
 //!         w ← w − ½ τ (wᵀv) v                                               in parallel blocks of columns)
-//!     A_trailing −= V Wᵀ + W Vᵀ                                            (rank-2·NB update: two GEMMs)
+//!     A_trailing −= V Wᵀ + W Vᵀ                 (rank-2·NB update, lower triangle: one GEMMT [V W][W V]ᵀ)
 //! the last columns: unblocked (the same step with the rank-2 update applied at once)
 //! Q = H₀ H₁ … H_{n−2}
 //! ```
-//! Only the lower triangle of the column-major work matrix is read (the GEMMs also write the
-//! upper one, which is scratch); the vectors `v` stay below the subdiagonal, QR-style, for
+//! Only the lower triangle of the column-major work matrix is read (the GEMMT of engine
+//! `rayon-blas` also writes parts of the upper one, which is scratch); the vectors `v` stay below the subdiagonal, QR-style, for
 //! [`apply_reflectors`](super::orthogonal::apply_reflectors).
 
-use ndarray::{s, Array2};
+use ndarray::{s, Array2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
 use crate::alloc::zeros_f;
 use crate::error::Result;
+use crate::factor::gemmt_lower;
 use crate::kernels::reflector::householder;
 use crate::kernels::simd1::{axpy, dot, dot_axpy, Fma};
 use crate::kernels::symv::{symv4, SYMV_COLS};
@@ -60,17 +61,25 @@ pub(crate) fn tridiagonalize<T: Scalar>(
     let mut tau = vec![T::zero(); n.saturating_sub(1)];
     let mut j0 = 0;
     if nb > 0 {
-        let mut vp = zeros_f::<T>(op, n, nb)?;
-        let mut wp = zeros_f::<T>(op, n, nb)?;
+        // [V W] and [W V], column-major: the trailing update is one GEMMT of depth 2·nb.
+        let mut vw = zeros_f::<T>(op, n, 2 * nb)?;
+        let mut wv = zeros_f::<T>(op, n, 2 * nb)?;
         while n - j0 > 2 * nb {
-            vp.fill(T::zero());
-            wp.fill(T::zero());
-            panel(l3, a, j0, nb, &mut vp, &mut wp, &mut e, &mut tau, fma);
+            vw.fill(T::zero());
+            let (vp, wp) = vw.view_mut().split_at(Axis(1), nb);
+            panel(l3, a, j0, nb, vp, wp, &mut e, &mut tau, fma);
             let r = j0 + nb;
-            let (v2, w2) = (vp.slice(s![r.., ..]), wp.slice(s![r.., ..]));
+            {
+                // Column by column (ndarray's assign walked these column-major slices by rows).
+                let src = vw.as_slice_memory_order().expect("contiguous");
+                let dst = wv.as_slice_memory_order_mut().expect("contiguous");
+                for t in 0..2 * nb {
+                    let from = (t + nb) % (2 * nb);
+                    dst[t * n + r..(t + 1) * n].copy_from_slice(&src[from * n + r..(from + 1) * n]);
+                }
+            }
             let mut c = a.slice_mut(s![r.., r..]);
-            l3.gemm(op, -T::one(), v2, w2.t(), T::one(), &mut c)?;
-            l3.gemm(op, -T::one(), w2, v2.t(), T::one(), &mut c)?;
+            gemmt_lower(l3, op, vw.slice(s![r.., ..]), wv.slice(s![r.., ..]), &mut c)?;
             j0 = r;
         }
     }
@@ -163,8 +172,8 @@ fn panel<T: Scalar>(
     a: &mut Array2<T>,
     j0: usize,
     nb: usize,
-    vp: &mut Array2<T>,
-    wp: &mut Array2<T>,
+    mut vp: ArrayViewMut2<T>,
+    mut wp: ArrayViewMut2<T>,
     e: &mut [T],
     tau: &mut [T],
     fma: Fma,

@@ -154,24 +154,26 @@ impl Level3 {
         }
     }
 
-    /// Whether [`Level3::syrk_lower`] and [`Level3::trsm_lower_packed`] run (engine `rayon`).
+    /// Whether [`Level3::gemmt_lower_packed`] and [`Level3::trsm_lower_packed`] run (engine
+    /// `rayon`).
     pub(crate) fn has_packed(&self) -> bool {
         matches!(self.kernels, Kernels::Native(_))
     }
 
-    /// Lower triangle of `C ← C − A Aᵀ` (`A: n × k`, `C: n × n`) on the packed micro-kernel
-    /// SYRK; strictly-upper entries of C are neither read nor written. Engine `rayon` only
+    /// Lower triangle of `C ← C − A Bᵀ` (`A, B: n × k`, `C: n × n`) on the packed micro-kernel
+    /// GEMMT; strictly-upper entries of C are neither read nor written. Engine `rayon` only
     /// ([`Level3::has_packed`]).
-    pub(crate) fn syrk_lower<T: Scalar>(
+    pub(crate) fn gemmt_lower_packed<T: Scalar>(
         &self,
         op: &'static str,
         a: ArrayView2<T>,
+        b: ArrayView2<T>,
         c: &mut ArrayViewMut2<T>,
     ) -> Result<()> {
         let (n, k) = a.dim();
         let team = self.team_for(n as f64 * n as f64 * k as f64);
         match self.kernels {
-            Kernels::Native(native) => packed::syrk(op, &team, native.gemm_kernel::<T>(), a, c),
+            Kernels::Native(native) => packed::gemmt(op, &team, native.gemm_kernel::<T>(), a, b, c),
             Kernels::OpenBlas => unreachable_packed(op),
         }
     }

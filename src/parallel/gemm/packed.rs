@@ -1,9 +1,9 @@
-//! SYRK and triangular solve on the `rayon` engine's GEMM micro-kernels (the BLIS approach):
+//! SYRK/GEMMT and triangular solve on the `rayon` engine's GEMM micro-kernels (the BLIS approach):
 //! the operands are packed once per call and every flop outside the small diagonal blocks runs
 //! in the micro-kernel.
 //!
-//! * [`syrk`]: one triangle of `C ← C − A Aᵀ`. A is packed once per KC-deep slice in both
-//!   micro-panel formats (A~ rows, B~ columns); only the MR × NR tiles of C that meet the
+//! * [`gemmt`]: one triangle of `C ← C − A Bᵀ` (SYRK when `B = A`). A and B are packed once
+//!   per KC-deep slice (A~ rows, B~ columns); only the MR × NR tiles of C that meet the
 //!   triangle are computed, tiles crossing the diagonal through a scratch tile so nothing
 //!   outside the triangle is read or written. Rows of C are cut into tasks for the team.
 //! * [`trsm_lower`]: `B ← L⁻¹ B` for lower-triangular L. L's rows are packed once in MR-row
@@ -29,9 +29,9 @@ use crate::parallel::Team;
 use super::blis_loops::{out_of_memory, with_buffer};
 
 thread_local! {
-    /// A worker's A~ block (SYRK) or packed right-hand sides (trsm).
+    /// A worker's A~ block (GEMMT) or packed right-hand sides (trsm).
     static WORK: RefCell<AlignedBuf> = RefCell::new(AlignedBuf::default());
-    /// The calling thread's shared packed operand: B~ (SYRK) or the packed L (trsm).
+    /// The calling thread's shared packed operand: B~ (GEMMT) or the packed L (trsm).
     static SHARED: RefCell<AlignedBuf> = RefCell::new(AlignedBuf::default());
 }
 
@@ -47,13 +47,15 @@ fn check_isa(op: &'static str, kernel: GemmKernel) -> Result<()> {
     }
 }
 
-/// The lower triangle (diagonal included) of `C ← C − A Aᵀ` for `A: n × k`, `C: n × n` (any
-/// strides), on `team`. Entries of C above the diagonal are neither read nor written.
-pub(crate) fn syrk<T: Element>(
+/// The lower triangle (diagonal included) of `C ← C − A Bᵀ` for `A, B: n × k`, `C: n × n`
+/// (any strides), on `team` (BLAS `gemmt`; `B = A` is SYRK, `[V W]`, `[W V]` is SYR2K). Entries
+/// of C above the diagonal are neither read nor written.
+pub(crate) fn gemmt<T: Element>(
     op: &'static str,
     team: &Team,
     kernel: GemmKernel,
     a: ArrayView2<T>,
+    b: ArrayView2<T>,
     c: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
     check_isa(op, kernel)?;
@@ -62,12 +64,13 @@ pub(crate) fn syrk<T: Element>(
         return Ok(());
     }
     debug_assert_eq!(c.dim(), (n, n));
+    debug_assert_eq!(b.dim(), (n, k));
     // The micro-kernel stores fastest into columns of contiguous rows: a row-major C is updated
-    // through Cᵀ (column-major), whose upper triangle holds C's lower one; A Aᵀ is symmetric.
-    let (mut c, lower) = if c.strides()[0] != 1 && c.strides()[1] == 1 {
-        (c.view_mut().reversed_axes(), false)
+    // through Cᵀ (column-major), whose upper triangle holds C's lower one: Cᵀ −= B Aᵀ.
+    let (mut c, lower, a, b) = if c.strides()[0] != 1 && c.strides()[1] == 1 {
+        (c.view_mut().reversed_axes(), false, b, a)
     } else {
-        (c.view_mut(), true)
+        (c.view_mut(), true, a, b)
     };
     let uk = T::micro_kernel(kernel.isa);
     let (mr, nr) = (uk.mr, uk.nr);
@@ -87,12 +90,12 @@ pub(crate) fn syrk<T: Element>(
                 let slice = a.slice(s![.., pc..pc + kcur]);
                 let len = n.div_ceil(nr) * nr * kcur;
                 let bpacked = bbuf.slice::<T>(len).ok_or_else(|| out_of_memory(op, len))?;
-                pack_b(nr, slice.t(), bpacked);
+                pack_b(nr, b.slice(s![.., pc..pc + kcur]).t(), bpacked);
                 let bpacked: &[T] = bpacked;
                 let task = |(ib, block): (usize, ArrayViewMut2<T>)| -> Result<()> {
                     let i0 = ib * rows;
                     let asrc = slice.slice(s![i0..i0 + block.nrows(), ..]);
-                    syrk_block(op, &uk, kcur, asrc, bpacked, block, i0, lower)
+                    gemmt_block(op, &uk, kcur, asrc, bpacked, block, i0, lower)
                 };
                 let blocks = c.axis_chunks_iter_mut(Axis(0), rows).enumerate();
                 if threads > 1 {
@@ -109,11 +112,11 @@ pub(crate) fn syrk<T: Element>(
     })
 }
 
-/// One row block of [`syrk`]: rows `i0..` of C (`block`, all n columns), `asrc` the same rows
-/// of A's KC slice, `bpacked` all of A's KC slice as B~. `lower`: update entries with
+/// One row block of [`gemmt`]: rows `i0..` of C (`block`, all n columns), `asrc` the same rows
+/// of A's KC slice, `bpacked` all of B's KC slice as B~. `lower`: update entries with
 /// column ≤ row, else column ≥ row.
 #[allow(clippy::too_many_arguments)]
-fn syrk_block<T: Element>(
+fn gemmt_block<T: Element>(
     op: &'static str,
     uk: &MicroKernel<T>,
     kc: usize,
@@ -527,7 +530,7 @@ fn diag_solve_any<T: Element>(
 
 #[cfg(test)]
 mod tests {
-    //! Packed SYRK and trsm against slow triple-loop references, on every instruction set this
+    //! Packed GEMMT (SYRK) and trsm against slow triple-loop references, on every instruction set this
     //! CPU runs, at edge sizes around MR / NR / KC, for several layouts and 1–3 workers.
 
     use ndarray::{s, Array2, ShapeBuilder};
@@ -607,17 +610,18 @@ mod tests {
     const SIZES: [usize; 12] = [1, 2, 5, 6, 7, 13, 14, 15, 16, 17, 33, 47];
 
     #[test]
-    fn syrk_matches_the_reference_and_leaves_the_upper_triangle() {
+    fn gemmt_matches_the_reference_and_leaves_the_upper_triangle() {
         let teams = [Team::one(), Team::new(2).unwrap(), Team::new(3).unwrap()];
         for kernel in kernels::<f64>() {
             for &n in &SIZES {
                 for k in [1, 4, 11] {
                     let a = fill(n as u64 * 31 + k as u64, n, k);
+                    let b = fill(n as u64 * 17 + k as u64 + 3, n, k);
                     let c0 = fill(n as u64 + 7, n, n);
                     let mut want = c0.clone();
                     for i in 0..n {
                         for j in 0..=i {
-                            let dot: f64 = (0..k).map(|p| a[[i, p]] * a[[j, p]]).sum();
+                            let dot: f64 = (0..k).map(|p| a[[i, p]] * b[[j, p]]).sum();
                             want[[i, j]] -= dot;
                         }
                     }
@@ -627,8 +631,10 @@ mod tests {
                             let astored = stored(&a, 2 - layout);
                             let mut aw = astored.clone();
                             let av = window(&mut aw, 2 - layout);
+                            let mut bw = stored(&b, 2 - layout);
+                            let bv = window(&mut bw, 2 - layout);
                             let mut c = window(&mut st, layout);
-                            syrk("test", team, kernel, av.view(), &mut c).unwrap();
+                            gemmt("test", team, kernel, av.view(), bv.view(), &mut c).unwrap();
                             let ctx = format!("{kernel:?} n={n} k={k} layout={layout}");
                             for i in 0..n {
                                 for j in 0..n {
@@ -733,7 +739,7 @@ mod tests {
     }
 
     #[test]
-    fn trsm_and_syrk_f32_agree_with_f64() {
+    fn trsm_and_gemmt_f32_agree_with_f64() {
         let team = Team::new(2).unwrap();
         for kernel in kernels::<f32>() {
             let n = 37;
@@ -755,7 +761,7 @@ mod tests {
             }
             let a = fill(11, n, 9).mapv(|v| v as f32);
             let mut c = Array2::<f32>::zeros((n, n));
-            syrk("test", &team, kernel, a.view(), &mut c.view_mut()).unwrap();
+            gemmt("test", &team, kernel, a.view(), a.view(), &mut c.view_mut()).unwrap();
             let want = a.dot(&a.t());
             for i in 0..n {
                 for j in 0..n {
