@@ -102,6 +102,21 @@ pub fn copy_in_order<T: Real>(op: impl Label, a: ndarray::ArrayView2<T>) -> Resu
     } else {
         zeros_c(op, m, n)?
     };
-    out.assign(&a);
+    assign_2d(&mut out.view_mut(), a);
     Ok(out)
+}
+
+/// `dst ← src` (same shape), walking `dst` in its memory order: column by column when its
+/// columns are contiguous, else ndarray's `assign`. ndarray's `assign` walks a column-major view
+/// that is not one contiguous block (a slice of a larger matrix) row by row: 25–35× slower than
+/// column by column for a 1000 × 1000 block of a 1024 × 1024 matrix (ndarray 0.16/0.17).
+pub(crate) fn assign_2d<T: Copy>(dst: &mut ndarray::ArrayViewMut2<T>, src: ndarray::ArrayView2<T>) {
+    debug_assert_eq!(dst.dim(), src.dim());
+    if dst.strides()[0] == 1 && dst.nrows() > 1 && dst.ncols() > 1 {
+        for (mut d, s) in dst.columns_mut().into_iter().zip(src.columns()) {
+            d.assign(&s);
+        }
+    } else {
+        dst.assign(&src);
+    }
 }

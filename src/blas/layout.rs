@@ -112,7 +112,7 @@ pub(crate) fn to_fortran<T: Ffi>(op: &'static str, a: &ArrayView2<T>) -> Result<
         };
         return Ok(out);
     }
-    out.assign(a);
+    crate::alloc::assign_2d(&mut out.view_mut(), a.view());
     Ok(out)
 }
 

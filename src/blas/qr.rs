@@ -121,7 +121,7 @@ pub(crate) fn qr<T: Ffi>(
     // Q is formed in place from the Householder vectors stored below R's diagonal.
     let mut q = zeros_f::<T>(op, m, qcols)?;
     let copy = n.min(qcols);
-    q.slice_mut(s![.., ..copy]).assign(&f.slice(s![.., ..copy]));
+    crate::alloc::assign_2d(&mut q.slice_mut(s![.., ..copy]), f.slice(s![.., ..copy]));
     drop(f);
     with_workspace(
         op,

@@ -18,7 +18,7 @@ use ndarray::{s, Array1, Array2, ArrayView2, ShapeBuilder};
 use num_complex::Complex;
 use rayon::prelude::*;
 
-use crate::alloc::zeros_f;
+use crate::alloc::{assign_2d, zeros_f};
 use crate::decomp::Eig;
 use crate::error::{Error, Result};
 use crate::factor::orthogonal::{apply_reflectors, pow2_factors, safe_scale_exponent};
@@ -45,7 +45,7 @@ pub(crate) fn eig<T: Scalar>(
 ) -> Result<Eig<T>> {
     let n = a.nrows();
     let mut h = zeros_f::<T>(op, n, n)?;
-    h.assign(&a);
+    assign_2d(&mut h.view_mut(), a.view());
     let amax = h.iter().fold(T::zero(), |m, x| m.max(x.abs()));
     let k = safe_scale_exponent(amax);
     if k != 0 {

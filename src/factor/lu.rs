@@ -27,7 +27,7 @@
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis, Zip};
 use rayon::prelude::*;
 
-use crate::alloc::zeros_f;
+use crate::alloc::{assign_2d, zeros_f};
 use crate::decomp::LuPacked;
 use crate::error::{Error, Result};
 use crate::factor::split;
@@ -225,7 +225,7 @@ fn copy_to_columns<T: Scalar>(
 ) -> Result<()> {
     let (m, n) = a.dim();
     if a.strides()[0] == 1 || m <= 1 || n <= 1 {
-        lu.assign(&a);
+        assign_2d(&mut lu.view_mut(), a.view());
         return Ok(());
     }
     transpose::transpose(
@@ -346,7 +346,7 @@ pub(crate) fn solve<T: Scalar>(
     }
     let (n, r) = b.dim();
     let mut x = zeros_f(op, n, r)?;
-    x.assign(&b);
+    assign_2d(&mut x.view_mut(), b.view());
     if r == 0 {
         return Ok(x);
     }

@@ -17,7 +17,7 @@
 use ndarray::{s, Array2, ArrayViewMut2, Zip};
 use rayon::prelude::*;
 
-use crate::alloc::zeros_f;
+use crate::alloc::{assign_2d, zeros_f};
 use crate::error::Result;
 use crate::kernels::tridiag_eig::tridiagonal_ql;
 use crate::parallel::level3::Level3;
@@ -92,13 +92,13 @@ pub(crate) fn tridiagonal_dc<T: Scalar>(
     let ((l1, q1), (l2, q2)) = (r1?, r2?);
     // Q = diag(Q₁, Q₂), z = Qᵀ (e_{k−1} + sign e_k).
     let mut q = zeros_f::<T>(op, n, n)?;
-    q.slice_mut(s![..k, ..k]).assign(&q1);
-    q.slice_mut(s![k.., k..]).assign(&q2);
+    assign_2d(&mut q.slice_mut(s![..k, ..k]), q1.view());
+    assign_2d(&mut q.slice_mut(s![k.., k..]), q2.view());
     let mut z: Vec<T> = q1.row(k - 1).to_vec();
     z.extend(q2.row(0).iter().map(|&x| sign * x));
     let mut dd = l1;
     dd.extend(l2);
-    merge(op, l3, dd, z, rho, q)
+    merge(op, l3, dd, z, rho, q, k)
 }
 
 /// Implicit QL with the rotations applied directly, then sorted ascending.
@@ -137,7 +137,22 @@ fn sorted<T: Scalar>(
     Ok((idx.iter().map(|&i| w[i]).collect(), out))
 }
 
-/// Eigen-decomposition of `Q (D + ρ z zᵀ) Qᵀ` (`ρ ≥ 0`, `D` in two ascending runs).
+/// Which rows of a column of `Q = diag(Q₁, Q₂)` may be non-zero.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Rows {
+    /// The first `k` rows only (a column of `Q₁`).
+    Top,
+    /// All rows (a deflation rotation mixed a column of `Q₁` with one of `Q₂`).
+    Dense,
+    /// The last `n − k` rows only (a column of `Q₂`).
+    Bottom,
+}
+
+/// Eigen-decomposition of `Q (D + ρ z zᵀ) Qᵀ` (`ρ ≥ 0`, `D` in two ascending runs, `Q =
+/// diag(Q₁, Q₂)` with `Q₁` of order `k`). The eigenvector product `Q[:, kept] U` is two GEMMs
+/// (LAPACK `laed3`'s grouping): the kept columns ordered Top, Dense, Bottom, rows `..k` take
+/// the Top and Dense ones, rows `k..` the Dense and Bottom ones, so the zero blocks of `Q` are
+/// skipped (half the flops when few columns are mixed).
 fn merge<T: Scalar>(
     op: &'static str,
     l3: &Level3,
@@ -145,6 +160,7 @@ fn merge<T: Scalar>(
     z: Vec<T>,
     rho: T,
     mut q: Array2<T>,
+    k: usize,
 ) -> DcResult<(Vec<T>, Array2<T>)> {
     let n = d.len();
     let eps = T::EPS;
@@ -164,6 +180,9 @@ fn merge<T: Scalar>(
     let tol = T::of(8.0) * eps * dmax.max(rho);
     let mut d = d;
     let mut z = z;
+    let mut rows: Vec<Rows> = (0..n)
+        .map(|i| if i < k { Rows::Top } else { Rows::Bottom })
+        .collect();
     // Deflation, over the values in ascending order: `kept` are the survivors.
     let mut kept: Vec<usize> = Vec::with_capacity(n);
     let mut prev: Option<usize> = None;
@@ -181,6 +200,10 @@ fn merge<T: Scalar>(
                 let (dp, dj) = (d[p], d[j]);
                 d[p] = dp * c * c + dj * sn * sn;
                 d[j] = dp * sn * sn + dj * c * c;
+                if rows[p] != rows[j] {
+                    rows[p] = Rows::Dense;
+                    rows[j] = Rows::Dense;
+                }
                 let (mut qp, mut qj) = q.multi_slice_mut((s![.., p], s![.., j]));
                 Zip::from(&mut qp).and(&mut qj).for_each(|a, b| {
                     let (x, y) = (*a, *b);
@@ -225,28 +248,45 @@ fn merge<T: Scalar>(
                 mag.copysign(zs[i])
             })
             .collect();
-        // U[i, j] = ẑᵢ / (dᵢ − λⱼ), columns normalised.
+        // The kept columns grouped Top, Dense, Bottom (stable within a group).
+        let mut perm: Vec<usize> = (0..kk).collect();
+        perm.sort_by_key(|&c| rows[kept[c]]);
+        let top = perm.iter().filter(|&&c| rows[kept[c]] == Rows::Top).count();
+        let bottom = perm
+            .iter()
+            .filter(|&&c| rows[kept[c]] == Rows::Bottom)
+            .count();
+        // U[i, j] = ẑᵢ / (dᵢ − λⱼ), columns normalised; row r of `u` is kept index perm[r].
         let mut u = zeros_f::<T>(op, kk, kk)?;
         for j in 0..kk {
             let mut col = u.column_mut(j);
-            for i in 0..kk {
-                col[i] = -zhat[i] / delta(i, j);
+            for (r, &i) in perm.iter().enumerate() {
+                col[r] = -zhat[i] / delta(i, j);
             }
             let nrm = col.iter().fold(T::zero(), |s, &x| s + x * x).sqrt();
             col.map_inplace(|x| *x = *x / nrm);
         }
         let mut qk = zeros_f::<T>(op, n, kk)?;
-        for (c, &i) in kept.iter().enumerate() {
-            qk.column_mut(c).assign(&q.column(i));
+        for (r, &c) in perm.iter().enumerate() {
+            qk.column_mut(r).assign(&q.column(kept[c]));
         }
         let mut prod = zeros_f::<T>(op, n, kk)?;
+        let (upper, lower) = (kk - bottom, top);
         l3.gemm(
             op,
             T::one(),
-            qk.view(),
-            u.view(),
+            qk.slice(s![..k, ..upper]),
+            u.slice(s![..upper, ..]),
             T::zero(),
-            &mut prod.view_mut(),
+            &mut prod.slice_mut(s![..k, ..]),
+        )?;
+        l3.gemm(
+            op,
+            T::one(),
+            qk.slice(s![k.., lower..]),
+            u.slice(s![lower.., ..]),
+            T::zero(),
+            &mut prod.slice_mut(s![k.., ..]),
         )?;
         for (c, &i) in kept.iter().enumerate() {
             q.column_mut(i).assign(&prod.column(c));
