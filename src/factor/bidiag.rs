@@ -17,6 +17,7 @@ use rayon::prelude::*;
 
 use crate::alloc::zeros_f;
 use crate::error::Result;
+use crate::kernels::cols4::{axpy4, axpy_dot4, SYMV_COLS};
 use crate::kernels::reflector::householder;
 use crate::kernels::simd1::{axpy, dot, Fma};
 use crate::scalar::Scalar;
@@ -116,14 +117,24 @@ pub(crate) fn bidiagonalize<T: Scalar>(
         let w: Vec<T> = if tp == T::zero() {
             Vec::new()
         } else {
-            let acc = |mut w: Vec<T>, (t, col): (usize, &[T])| {
-                axpy(fma, u(t), &col[j + 1..], &mut w);
+            // Four columns per step (w is read and written once for four).
+            let acc = |mut w: Vec<T>, (g, cols): (usize, &[T])| {
+                let t0 = g * SYMV_COLS;
+                if cols.len() == SYMV_COLS * m {
+                    let c: [&[T]; SYMV_COLS] =
+                        std::array::from_fn(|q| &cols[q * m + j + 1..(q + 1) * m]);
+                    axpy4(fma, c, std::array::from_fn(|q| u(t0 + q)), &mut w);
+                } else {
+                    for (q, col) in cols.chunks(m).enumerate() {
+                        axpy(fma, u(t0 + q), &col[j + 1..], &mut w);
+                    }
+                }
                 w
             };
             if par {
                 trailing
-                    .par_chunks(m)
-                    .with_min_len(COLS_PER_TASK)
+                    .par_chunks(SYMV_COLS * m)
+                    .with_min_len(COLS_PER_TASK / SYMV_COLS)
                     .enumerate()
                     .fold(|| vec![T::zero(); rows], acc)
                     .reduce(
@@ -135,7 +146,7 @@ pub(crate) fn bidiagonalize<T: Scalar>(
                     )
             } else {
                 trailing
-                    .chunks(m)
+                    .chunks(SYMV_COLS * m)
                     .enumerate()
                     .fold(vec![T::zero(); rows], acc)
             }
@@ -154,8 +165,9 @@ pub(crate) fn bidiagonalize<T: Scalar>(
         v[0] = T::one();
         v[1..].copy_from_slice(xs);
         let v = &*v;
-        // Columns j+2..: right update and left reflector while the column is in cache.
-        let work = |(t, col): (usize, &mut [T])| {
+        // Columns j+2..: right update and left reflector while the columns are in cache,
+        // four at a time (the right update and the reflector's dot products in one pass).
+        let one_col = |t: usize, col: &mut [T]| {
             let col = &mut col[j + 1..];
             if tp != T::zero() {
                 axpy(fma, -tp * u(t + 1), &w, col);
@@ -164,13 +176,37 @@ pub(crate) fn bidiagonalize<T: Scalar>(
                 reflect(fma, tq, v, col);
             }
         };
+        let work = |(g, cols): (usize, &mut [T])| {
+            let t0 = g * SYMV_COLS;
+            if cols.len() == SYMV_COLS * m && tp != T::zero() && tq != T::zero() {
+                let mut it = cols.chunks_mut(m).map(|c| &mut c[j + 1..]);
+                let mut c: [&mut [T]; SYMV_COLS] =
+                    std::array::from_fn(|_| it.next().expect("four columns"));
+                let alpha = std::array::from_fn(|q| -tp * u(t0 + q + 1));
+                let [c0, c1, c2, c3] = &mut c;
+                let s = axpy_dot4(
+                    fma,
+                    [&mut **c0, &mut **c1, &mut **c2, &mut **c3],
+                    alpha,
+                    &w,
+                    v,
+                );
+                for (col, sq) in c.iter_mut().zip(s) {
+                    axpy(fma, -tq * sq, v, col);
+                }
+            } else {
+                for (q, col) in cols.chunks_mut(m).enumerate() {
+                    one_col(t0 + q, col);
+                }
+            }
+        };
         if par {
-            rest.par_chunks_mut(m)
-                .with_min_len(COLS_PER_TASK)
+            rest.par_chunks_mut(SYMV_COLS * m)
+                .with_min_len(COLS_PER_TASK / SYMV_COLS)
                 .enumerate()
                 .for_each(work);
         } else {
-            rest.chunks_mut(m).enumerate().for_each(work);
+            rest.chunks_mut(SYMV_COLS * m).enumerate().for_each(work);
         }
     }
     Ok(Bidiagonal {

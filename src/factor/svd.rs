@@ -61,7 +61,7 @@ fn svd_tall<T: Scalar>(
 ) -> Result<Svd<T>> {
     let (m, n) = a.dim();
     let mut w = zeros_f::<T>(op, m, n)?;
-    w.assign(&a);
+    crate::alloc::assign_2d(&mut w.view_mut(), a);
     let amax = w.iter().fold(T::zero(), |mx, x| mx.max(x.abs()));
     let k = safe_scale_exponent(amax);
     if k != 0 {

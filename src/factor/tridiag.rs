@@ -23,9 +23,9 @@ use rayon::prelude::*;
 use crate::alloc::zeros_f;
 use crate::error::Result;
 use crate::factor::gemmt_lower;
+use crate::kernels::cols4::{symv4, SYMV_COLS};
 use crate::kernels::reflector::householder;
 use crate::kernels::simd1::{axpy, dot, dot_axpy, Fma};
-use crate::kernels::symv::{symv4, SYMV_COLS};
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
 

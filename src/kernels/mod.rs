@@ -7,6 +7,7 @@
 //! ([`GemmKernel`]), chosen by the caller.
 
 pub(crate) mod bidiag_svd;
+pub(crate) mod cols4;
 pub(crate) mod elementwise;
 pub(crate) mod gemm;
 pub(crate) mod hessenberg_qr;
@@ -20,7 +21,6 @@ pub(crate) mod reduce;
 pub(crate) mod reflector;
 pub(crate) mod schur_vectors;
 pub(crate) mod simd1;
-pub(crate) mod symv;
 pub(crate) mod transpose;
 pub(crate) mod triangular;
 pub(crate) mod tridiag_eig;

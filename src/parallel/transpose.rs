@@ -6,8 +6,8 @@
 use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
+use crate::alloc::TILE;
 use crate::error::Result;
-use crate::kernels::transpose::TILE;
 use crate::parallel::Kernels;
 use crate::parallel::Team;
 use crate::scalar::Scalar;
