@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::factor::qr::{apply, larft, unit_lower};
-use crate::kernels::simd1::{rot, Fma};
+use crate::kernels::simd1::{rot, rot_chain, Fma, CHAIN};
 use crate::kernels::tridiag_eig::Rotation;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
@@ -75,19 +75,37 @@ pub(crate) fn rotate_columns<T: Scalar>(
         }
         let ld = strides[1];
         let base = blk.as_mut_ptr();
-        for r in rots {
+        // SAFETY (for `col`'s callers): `blk` is an exclusively borrowed view of `rb` rows with
+        // unit row stride and column stride `ld`, so column `c < cols` occupies
+        // `base + c·ld .. base + c·ld + rb`; distinct columns give disjoint slices, and nothing
+        // else accesses the view while they live.
+        let col =
+            |c: usize| unsafe { std::slice::from_raw_parts_mut(base.offset(c as isize * ld), rb) };
+        let mut t = 0;
+        while t < rots.len() {
+            // A chain (a, b), (b, c), … of distinct columns: one pass for all of it.
+            if let Some(chain) = rots.get(t..t + CHAIN) {
+                let mut idx = [chain[0].i; CHAIN + 1];
+                let mut linked = true;
+                for (q, r) in chain.iter().enumerate() {
+                    linked &= r.i == idx[q] && r.k < cols && !idx[..=q].contains(&r.k);
+                    idx[q + 1] = r.k;
+                }
+                if linked && idx[0] < cols {
+                    rot_chain(
+                        fma,
+                        idx.map(col),
+                        std::array::from_fn(|q| chain[q].c),
+                        std::array::from_fn(|q| chain[q].s),
+                    );
+                    t += CHAIN;
+                    continue;
+                }
+            }
+            let r = &rots[t];
             debug_assert!(r.i != r.k && r.i < cols && r.k < cols);
-            // SAFETY: `blk` is an exclusively borrowed view of `rb` rows with unit row stride
-            // and column stride `ld`, so column `c` occupies `base + c·ld .. base + c·ld + rb`;
-            // columns `r.i ≠ r.k` are both below `cols`, so the two slices are in bounds and
-            // disjoint, and nothing else accesses the view while they live.
-            let (x, y) = unsafe {
-                (
-                    std::slice::from_raw_parts_mut(base.offset(r.i as isize * ld), rb),
-                    std::slice::from_raw_parts_mut(base.offset(r.k as isize * ld), rb),
-                )
-            };
-            rot(fma, x, y, r.c, r.s);
+            rot(fma, col(r.i), col(r.k), r.c, r.s);
+            t += 1;
         }
     };
     let blocks = z.axis_chunks_iter_mut(Axis(0), ROT_ROWS);

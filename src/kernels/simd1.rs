@@ -63,6 +63,44 @@ fn rot_body<T: Real, const F: bool>(x: &mut [T], y: &mut [T], c: T, s: T) {
     }
 }
 
+/// Rotations in one [`rot_chain`].
+pub(crate) const CHAIN: usize = 4;
+
+#[inline(always)]
+fn rot_chain_body<T: Real, const F: bool>(
+    cols: [&mut [T]; CHAIN + 1],
+    c: [T; CHAIN],
+    s: [T; CHAIN],
+) {
+    let len = cols.iter().fold(usize::MAX, |l, x| l.min(x.len()));
+    let [x0, x1, x2, x3, x4] = cols;
+    let (x0, x1, x2, x3, x4) = (
+        &mut x0[..len],
+        &mut x1[..len],
+        &mut x2[..len],
+        &mut x3[..len],
+        &mut x4[..len],
+    );
+    let rot = |c: T, s: T, p: T, q: T| (madd::<T, F>(c, p, s * q), madd::<T, F>(c, q, -(s * p)));
+    for ((((a, b), d), e), g) in x0
+        .iter_mut()
+        .zip(x1.iter_mut())
+        .zip(x2.iter_mut())
+        .zip(x3.iter_mut())
+        .zip(x4.iter_mut())
+    {
+        let (p, carry) = rot(c[0], s[0], *a, *b);
+        *a = p;
+        let (p, carry) = rot(c[1], s[1], carry, *d);
+        *b = p;
+        let (p, carry) = rot(c[2], s[2], carry, *e);
+        *d = p;
+        let (p, carry) = rot(c[3], s[3], carry, *g);
+        *e = p;
+        *g = carry;
+    }
+}
+
 #[inline(always)]
 fn dot_axpy_body<T: Real, const F: bool>(a: &[T], x: &[T], alpha: T, y: &mut [T]) -> T {
     let len = a.len().min(x.len()).min(y.len());
@@ -134,6 +172,24 @@ mod avx2 {
     }
 
     #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn rot_chain<T: Real>(
+        cols: [&mut [T]; CHAIN + 1],
+        c: [T; CHAIN],
+        s: [T; CHAIN],
+    ) {
+        rot_chain_body::<T, true>(cols, c, s)
+    }
+
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(super) unsafe fn rot_chain_512<T: Real>(
+        cols: [&mut [T]; CHAIN + 1],
+        c: [T; CHAIN],
+        s: [T; CHAIN],
+    ) {
+        rot_chain_body::<T, true>(cols, c, s)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn dot_axpy<T: Real>(a: &[T], x: &[T], alpha: T, y: &mut [T]) -> T {
         dot_axpy_body::<T, true>(a, x, alpha, y)
     }
@@ -159,6 +215,32 @@ pub(crate) fn rot<T: Real>(fma: Fma, x: &mut [T], y: &mut [T], c: T, s: T) {
     }
     let _ = fma;
     rot_body::<T, false>(x, y, c, s)
+}
+
+/// [`CHAIN`] rotations of consecutive column pairs, `(x₀, x₁)`, `(x₁, x₂)`, …, in that
+/// order, each as [`rot`] (`c[t]`, `s[t]`), in one pass: each element is loaded and stored once
+/// instead of twice per rotation it takes part in (a QR sweep's rotations form such chains).
+#[inline]
+pub(crate) fn rot_chain<T: Real>(
+    fma: Fma,
+    cols: [&mut [T]; CHAIN + 1],
+    c: [T; CHAIN],
+    s: [T; CHAIN],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if fma.avx2 {
+        // SAFETY: `avx2`/`avx512` are only set by `Fma::detect` on a CPU with those features.
+        unsafe {
+            if fma.avx512 {
+                avx2::rot_chain_512(cols, c, s);
+            } else {
+                avx2::rot_chain(cols, c, s);
+            }
+        }
+        return;
+    }
+    let _ = fma;
+    rot_chain_body::<T, false>(cols, c, s)
 }
 
 /// `Σ aᵢ xᵢ`, and `yᵢ += α aᵢ` in the same pass over `a`.
@@ -222,6 +304,48 @@ mod tests {
             for i in 0..37 {
                 assert!((p[i] - (0.6 * a[i] + 0.8 * x[i])).abs() < 1e-15);
                 assert!((q[i] - (0.6 * x[i] - 0.8 * a[i])).abs() < 1e-15);
+            }
+        }
+    }
+
+    /// A chain equals its rotations one by one.
+    #[test]
+    fn rot_chain_equals_single_rotations() {
+        for len in [0usize, 1, 5, 8, 17, 64] {
+            let base: Vec<Vec<f64>> = (0..CHAIN + 1)
+                .map(|j| {
+                    (0..len)
+                        .map(|i| ((i * 3 + j * 7) as f64 * 0.29).sin())
+                        .collect()
+                })
+                .collect();
+            let cs: Vec<(f64, f64)> = (0..CHAIN)
+                .map(|t| {
+                    let a = 0.3 + t as f64;
+                    (a.cos(), a.sin())
+                })
+                .collect();
+            for fma in [Fma::BASELINE, Fma::detect()] {
+                let mut want = base.clone();
+                for (t, &(c, s)) in cs.iter().enumerate() {
+                    let (lo, hi) = want.split_at_mut(t + 1);
+                    rot(fma, &mut lo[t], &mut hi[0], c, s);
+                }
+                let mut got = base.clone();
+                let [a, b, d, e, g] = &mut got[..] else {
+                    unreachable!()
+                };
+                rot_chain(
+                    fma,
+                    [&mut a[..], &mut b[..], &mut d[..], &mut e[..], &mut g[..]],
+                    std::array::from_fn(|t| cs[t].0),
+                    std::array::from_fn(|t| cs[t].1),
+                );
+                for j in 0..=CHAIN {
+                    for i in 0..len {
+                        assert!((got[j][i] - want[j][i]).abs() < 1e-15, "len {len} col {j}");
+                    }
+                }
             }
         }
     }
