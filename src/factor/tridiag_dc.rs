@@ -14,7 +14,7 @@
 //! uⱼ = (ẑᵢ / (dᵢ − λⱼ))ᵢ normalised;  eigenvectors Q[:, K] · U     one GEMM on the engine
 //! ```
 
-use ndarray::{s, Array2, ArrayViewMut2, Zip};
+use ndarray::{s, Array2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
 use rayon::prelude::*;
 
 use crate::alloc::{assign_2d, zeros_f};
@@ -236,18 +236,23 @@ fn merge<T: Scalar>(
         // Δ[i, j] = λⱼ − dᵢ, accurately: (d_origin(j) − dᵢ) + τⱼ.
         let delta = |i: usize, j: usize| (ds[roots[j].0] - ds[i]) + roots[j].1;
         // Gu–Eisenstat ẑ.
-        let zhat: Vec<T> = (0..kk)
-            .map(|i| {
-                let mut w = delta(i, i);
-                for j in 0..kk {
-                    if j != i {
-                        w = w * (delta(i, j) / (ds[j] - ds[i]));
-                    }
-                }
-                let mag = (w.abs() / rho).sqrt();
-                mag.copysign(zs[i])
-            })
-            .collect();
+        // O(K²) divisions each for ẑ and U: split over the team like the roots.
+        let par = kk >= 64 && l3.team.threads() > 1;
+        let zhat_i = |i: usize| {
+            // Four partial products (independent multiply chains).
+            let mut w = [delta(i, i), T::one(), T::one(), T::one()];
+            for j in (0..kk).filter(|&j| j != i) {
+                w[j % 4] = w[j % 4] * (delta(i, j) / (ds[j] - ds[i]));
+            }
+            let w = (w[0] * w[1]) * (w[2] * w[3]);
+            let mag = (w.abs() / rho).sqrt();
+            mag.copysign(zs[i])
+        };
+        let zhat: Vec<T> = if par {
+            (0..kk).into_par_iter().map(zhat_i).collect()
+        } else {
+            (0..kk).map(zhat_i).collect()
+        };
         // The kept columns grouped Top, Dense, Bottom (stable within a group).
         let mut perm: Vec<usize> = (0..kk).collect();
         perm.sort_by_key(|&c| rows[kept[c]]);
@@ -258,13 +263,20 @@ fn merge<T: Scalar>(
             .count();
         // U[i, j] = ẑᵢ / (dᵢ − λⱼ), columns normalised; row r of `u` is kept index perm[r].
         let mut u = zeros_f::<T>(op, kk, kk)?;
-        for j in 0..kk {
-            let mut col = u.column_mut(j);
+        let u_col = |(j, mut col): (usize, ArrayViewMut1<T>)| {
             for (r, &i) in perm.iter().enumerate() {
                 col[r] = -zhat[i] / delta(i, j);
             }
             let nrm = col.iter().fold(T::zero(), |s, &x| s + x * x).sqrt();
             col.map_inplace(|x| *x = *x / nrm);
+        };
+        if par {
+            u.axis_iter_mut(Axis(1))
+                .into_par_iter()
+                .enumerate()
+                .for_each(u_col);
+        } else {
+            u.axis_iter_mut(Axis(1)).enumerate().for_each(u_col);
         }
         let mut qk = zeros_f::<T>(op, n, kk)?;
         for (r, &c) in perm.iter().enumerate() {
