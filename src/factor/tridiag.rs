@@ -104,7 +104,8 @@ fn symv_lower<T: Scalar>(
     let m = n - off;
     // Rows off.. of column off + c, indexed by local row.
     let col = |c: usize| &data[(off + c) * n + off..(off + c + 1) * n];
-    let cols = |c0: usize, c1: usize, w: &mut [T]| {
+    // Columns c0..c1 into `w`, which holds rows `base..m` (base ≤ c0).
+    let cols_at = |c0: usize, c1: usize, base: usize, w: &mut [T]| {
         let mut c = c0;
         // SYMV_COLS columns per pass: their diagonal block entry by entry, then the rows
         // below it in one sweep.
@@ -115,24 +116,26 @@ fn symv_lower<T: Scalar>(
                 let mut s = cj[j] * v[j];
                 for r in j + 1..r0 {
                     s = s + cj[r] * v[r];
-                    w[r] = w[r] + cj[r] * v[j];
+                    w[r - base] = w[r - base] + cj[r] * v[j];
                 }
-                w[j] = w[j] + s;
+                w[j - base] = w[j - base] + s;
             }
             let block: [&[T]; SYMV_COLS] = std::array::from_fn(|j| &col(c + j)[r0..]);
             let alpha: [T; SYMV_COLS] = std::array::from_fn(|j| v[c + j]);
-            let s = symv4(fma, block, &v[r0..], alpha, &mut w[r0..]);
+            let s = symv4(fma, block, &v[r0..], alpha, &mut w[r0 - base..]);
             for (j, sj) in s.into_iter().enumerate() {
-                w[c + j] = w[c + j] + sj;
+                w[c + j - base] = w[c + j - base] + sj;
             }
             c = r0;
         }
         for c in c..c1 {
             let (diag, below) = col(c)[c..].split_first().expect("c < m");
-            let s = dot_axpy(fma, below, &v[c + 1..], v[c], &mut w[c + 1..]);
-            w[c] = w[c] + *diag * v[c] + s;
+            let s = dot_axpy(fma, below, &v[c + 1..], v[c], &mut w[c + 1 - base..]);
+            w[c - base] = w[c - base] + *diag * v[c] + s;
         }
     };
+    let cols = |c0: usize, c1: usize, w: &mut [T]| cols_at(c0, c1, 0, w);
+    let cols_into = |c0: usize, c1: usize, w: &mut [T]| cols_at(c0, c1, c0, w);
     w.fill(T::zero());
     if threads <= 1 || m < SYMV_PARALLEL_MIN {
         cols(0, m, w);
@@ -149,18 +152,26 @@ fn symv_lower<T: Scalar>(
         bounds.push(c.clamp(*bounds.last().unwrap_or(&0), m));
     }
     bounds.push(m);
-    let partials: Vec<Vec<T>> = bounds
-        .windows(2)
-        .collect::<Vec<_>>()
-        .into_par_iter()
-        .map(|b| {
-            let mut p = vec![T::zero(); m];
-            cols(b[0], b[1], &mut p);
-            p
-        })
-        .collect();
-    for p in partials {
-        w.iter_mut().zip(p).for_each(|(x, y)| *x = *x + y);
+    // The first block writes `w` itself (on this thread); every other one a partial vector,
+    // which only has entries from its first column down.
+    let partials: Vec<(usize, Vec<T>)> = rayon::join(
+        || cols(bounds[0], bounds[1], w),
+        || {
+            bounds[1..]
+                .windows(2)
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|b| {
+                    let mut p = vec![T::zero(); m - b[0]];
+                    cols_into(b[0], b[1], &mut p);
+                    (b[0], p)
+                })
+                .collect()
+        },
+    )
+    .1;
+    for (c0, p) in partials {
+        w[c0..].iter_mut().zip(p).for_each(|(x, y)| *x = *x + y);
     }
 }
 
