@@ -1,11 +1,13 @@
-//! `solve` (LU with partial pivoting, one right-hand side) and `cholesky` on parla's three
-//! engines, faer and a direct LAPACK call, timed interleaved (each round runs every candidate
-//! once, so load hits all alike). Prints per candidate the median time, the ratio to faer and to
-//! direct LAPACK (> 1 = slower), and the cores it kept busy (process CPU time / wall time; an
-//! upper bound, idle workers spin for a while).
+//! `solve` (LU with partial pivoting, one right-hand side), `cholesky`, `eigh` (values and
+//! vectors) and `svd` (thin, with vectors) on parla's three engines, faer and LAPACK, timed
+//! interleaved (each round runs every candidate once, so load hits all alike). Prints per
+//! candidate the median time, the ratio to faer and to LAPACK (> 1 = slower), and the cores it
+//! kept busy (process CPU time / wall time; an upper bound, idle workers spin for a while).
+//! LAPACK is a direct `dgesv` / `dpotrf` call for solve and Cholesky; for eigh and svd it is
+//! the `blas` engine itself (`dsyevd` / `dgesdd` on a column-major copy, as parla calls them).
 //!
-//! Run: `cargo run --release -p parla-peers --example side_by_side -- [threads...] [-- n...]`
-//! (default: threads 1 2, n = 512 1024 2048). Check `/proc/loadavg` first.
+//! Run: `cargo run --release -p parla-peers --example side_by_side -- [threads...] [--ops=a,b]
+//! [-- n...]` (default: threads 1 2, every op, n = 512 1024 2048). Check `/proc/loadavg` first.
 
 use std::time::Instant;
 
@@ -27,6 +29,13 @@ fn main() -> Result<(), parla::Error> {
     let mut threads: Vec<usize> = args[..split]
         .iter()
         .filter_map(|s| s.parse().ok())
+        .collect();
+    let ops: Vec<String> = args[..split]
+        .iter()
+        .find_map(|s| s.strip_prefix("--ops="))
+        .unwrap_or("solve,cholesky,eigh,svd")
+        .split(',')
+        .map(str::to_string)
         .collect();
     let mut sizes: Vec<usize> = args[split..]
         .iter()
@@ -62,38 +71,36 @@ fn main() -> Result<(), parla::Error> {
             // Sets OpenBLAS's thread count to t for the direct LAPACK calls.
             let blas = Exec::blas(t)?;
             blas.solve(&a, &b)?;
-            for op in ["solve", "cholesky"] {
+            for op in ops.iter().map(String::as_str) {
                 let mut runs: Vec<(String, Run)> = Vec::new();
                 for (name, e) in &execs {
-                    let r: Run = if op == "solve" {
-                        Box::new(|| drop(e.solve(&a, &b).unwrap()))
-                    } else {
-                        Box::new(|| drop(e.cholesky(&s).unwrap()))
+                    let r: Run = match op {
+                        "solve" => Box::new(|| drop(e.solve(&a, &b).unwrap())),
+                        "cholesky" => Box::new(|| drop(e.cholesky(&s).unwrap())),
+                        "eigh" => Box::new(|| drop(e.eigh(&s).unwrap())),
+                        _ => Box::new(|| drop(e.svd(&a, parla::SvdMode::Thin).unwrap())),
                     };
                     runs.push((name.clone(), r));
                 }
                 let (fa, fb, fs, pool) = (&fa, &fb, &fs, &pool);
-                let faer_run: Run = if op == "solve" {
-                    Box::new(move || {
-                        pool.install(|| {
-                            faer::set_global_parallelism(peers::faer_par(t));
-                            drop::<Mat<f64>>(peers::faer_solve(fa, fb))
-                        })
+                let faer_run: Run = Box::new(move || {
+                    pool.install(|| {
+                        faer::set_global_parallelism(peers::faer_par(t));
+                        match op {
+                            "solve" => drop::<Mat<f64>>(peers::faer_solve(fa, fb)),
+                            "cholesky" => drop(peers::faer_cholesky(fs)),
+                            "eigh" => drop(peers::faer_eigh(fs)),
+                            _ => drop(peers::faer_svd(fa)),
+                        }
                     })
-                } else {
-                    Box::new(move || {
-                        pool.install(|| {
-                            faer::set_global_parallelism(peers::faer_par(t));
-                            drop(peers::faer_cholesky(fs))
-                        })
-                    })
-                };
+                });
                 runs.push(("faer".into(), faer_run));
-                let (a, b, s) = (&a, &b, &s);
-                let lapack_run: Run = if op == "solve" {
-                    Box::new(move || drop::<Array2<f64>>(peers::lapack_solve(a, b)))
-                } else {
-                    Box::new(move || drop(peers::lapack_cholesky(s)))
+                let (a, b, s, blas) = (&a, &b, &s, &blas);
+                let lapack_run: Run = match op {
+                    "solve" => Box::new(move || drop::<Array2<f64>>(peers::lapack_solve(a, b))),
+                    "cholesky" => Box::new(move || drop(peers::lapack_cholesky(s))),
+                    "eigh" => Box::new(move || drop(blas.eigh(s).unwrap())),
+                    _ => Box::new(move || drop(blas.svd(a, parla::SvdMode::Thin).unwrap())),
                 };
                 runs.push(("lapack".into(), lapack_run));
                 let reps = match n {

@@ -69,6 +69,20 @@ pub fn faer_cholesky(a: &Mat<f64>) -> Mat<f64> {
         .to_owned()
 }
 
+/// faer symmetric eigendecomposition of `a` (values and vectors, lower triangle read), at the
+/// global parallelism.
+pub fn faer_eigh(a: &Mat<f64>) -> Mat<f64> {
+    a.self_adjoint_eigen(Side::Lower)
+        .expect("eigh")
+        .U()
+        .to_owned()
+}
+
+/// faer thin SVD of `a` with vectors, at the global parallelism.
+pub fn faer_svd(a: &Mat<f64>) -> Mat<f64> {
+    a.thin_svd().expect("svd").U().to_owned()
+}
+
 /// Column-major copy for LAPACK.
 fn fortran(a: &Array2<f64>) -> Array2<f64> {
     let mut f = Array2::<f64>::zeros((a.nrows(), a.ncols()).f());
