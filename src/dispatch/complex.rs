@@ -1,6 +1,7 @@
 //! The complex operations (`c32`, `c64`): each resolves its route once, like the real ones in
 //! `mod.rs`. `blas` runs all of them (cblas / LAPACK); the rayon engines run the GEMM family
 //! (`parallel/gemm/complex.rs`: one real GEMM on the interleaved parts, the engine's kernels)
+//! and level 1/2 (the real split of `parallel/level1.rs`, `level2.rs` with complex blocks),
 //! and refuse the rest with [`Error::Unsupported`] (decided by [`route::implements`]).
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
@@ -100,7 +101,8 @@ fn real_gemm_4m<C: ComplexScalar>(
     )
 }
 
-/// `y ← α op(A) x + β y` for a non-empty `A`.
+/// `y ← α op(A) x + β y` for a non-empty `A`: on the rayon engines, row blocks of `op(A)`
+/// (= blocks of `y`) split like the real `gemv`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemv<C: ComplexScalar>(
     exec: &Exec,
@@ -112,8 +114,20 @@ pub(crate) fn gemv<C: ComplexScalar>(
     beta: C,
     y: &mut ArrayViewMut1<C>,
 ) -> Result<()> {
-    let threads = blas_threads::<C>(exec, op, Shape::Matrix(a.nrows(), a.ncols()))?;
-    zblas::gemv(op.name(), threads, alpha, a, ta, x, beta, y)
+    let name = op.name();
+    match route::route::<C>(exec, op, Shape::Matrix(a.nrows(), a.ncols()))? {
+        Path::Blas { threads } => zblas::gemv(name, threads, alpha, a, ta, x, beta, y),
+        Path::Rayon { team, kernels } => {
+            let oa = if ta == Trans::No {
+                a
+            } else {
+                a.reversed_axes()
+            };
+            parallel::level2::gemv_rows(&team, oa, y, |ab, yb| {
+                kernels.cgemv(name, alpha, ab, ta, x, beta, yb)
+            })
+        }
+    }
 }
 
 /// `Σ xᵢ yᵢ`, or `Σ conj(xᵢ) yᵢ` with `conj_x` (numpy's `vdot`).
@@ -123,8 +137,14 @@ pub(crate) fn dot<C: ComplexScalar>(
     y: ArrayView1<C>,
     conj_x: bool,
 ) -> Result<C> {
-    let threads = blas_threads::<C>(exec, Op::Dot, Shape::Vector(x.len()))?;
-    Ok(zblas::dot(threads, x, y, conj_x))
+    Ok(
+        match route::route::<C>(exec, Op::Dot, Shape::Vector(x.len()))? {
+            Path::Blas { threads } => zblas::dot(threads, x, y, conj_x),
+            Path::Rayon { team, kernels } => {
+                parallel::level1::dot_with(&team, x, y, |xc, yc| kernels.cdot(xc, yc, conj_x))
+            }
+        },
+    )
 }
 
 pub(crate) fn axpy<C: ComplexScalar>(
@@ -133,13 +153,24 @@ pub(crate) fn axpy<C: ComplexScalar>(
     x: ArrayView1<C>,
     y: &mut ArrayViewMut1<C>,
 ) -> Result<()> {
-    let threads = blas_threads::<C>(exec, Op::Axpy, Shape::Vector(x.len()))?;
-    zblas::axpy(Op::Axpy.name(), threads, alpha, x, y)
+    const OP: Op = Op::Axpy;
+    match route::route::<C>(exec, OP, Shape::Vector(x.len()))? {
+        Path::Blas { threads } => zblas::axpy(OP.name(), threads, alpha, x, y),
+        Path::Rayon { team, kernels } => parallel::level1::axpy_with(&team, x, y, |xc, yc| {
+            kernels.caxpy(OP.name(), alpha, xc, yc)
+        }),
+    }
 }
 
 pub(crate) fn nrm2<C: ComplexScalar>(exec: &Exec, x: ArrayView1<C>) -> Result<C::Real> {
-    let threads = blas_threads::<C>(exec, Op::Nrm2, Shape::Vector(x.len()))?;
-    Ok(zblas::nrm2(threads, x))
+    Ok(
+        match route::route::<C>(exec, Op::Nrm2, Shape::Vector(x.len()))? {
+            Path::Blas { threads } => zblas::nrm2(threads, x),
+            Path::Rayon { team, kernels } => {
+                parallel::level1::nrm2_with(&team, x, |xc| kernels.cnrm2(xc))
+            }
+        },
+    )
 }
 
 /// Packed LU of a non-empty matrix: factors, 0-based interchanges, first zero pivot.

@@ -7,6 +7,7 @@
 //! ([`GemmKernel`]), chosen by the caller.
 
 pub(crate) mod bidiag_svd;
+pub(crate) mod complex;
 pub(crate) mod elementwise;
 pub(crate) mod gemm;
 pub(crate) mod hessenberg_qr;

@@ -1,0 +1,201 @@
+//! Complex operations on the rayon engines (`rayon-blas`, `rayon`) beyond GEMM, at 1 and 2
+//! threads: against slow complex references and LAPACK-style ratios scaled by `n·ε`, on
+//! strided and transposed views, with conjugation on inputs where it changes the result.
+
+use ndarray::{s, Array1, Array2, Axis};
+use parla::{c32, c64, Engine, Exec, Trans};
+
+use crate::common::rng;
+use crate::complex::{crandom, fro, h, ref_matmul, to32};
+
+/// Both rayon engines at 1 and 2 threads.
+fn rayon_engines() -> Vec<Exec> {
+    let mut v = Vec::new();
+    for engine in [Engine::RayonBlas, Engine::Rayon] {
+        for t in [1, 2] {
+            v.push(Exec::new(engine, t).unwrap());
+        }
+    }
+    v
+}
+
+fn col(a: &Array2<c64>) -> Array1<c64> {
+    a.column(0).to_owned()
+}
+
+/// `Σ f(xᵢ) yᵢ` in the obvious order.
+fn ref_dot(x: &Array1<c64>, y: &Array1<c64>, conj: bool) -> c64 {
+    x.iter().zip(y).fold(c64::new(0.0, 0.0), |s, (&a, &b)| {
+        s + if conj { a.conj() } else { a } * b
+    })
+}
+
+fn abs_sum(x: &Array1<c64>, y: &Array1<c64>) -> f64 {
+    x.iter().zip(y).map(|(a, b)| a.norm() * b.norm()).sum()
+}
+
+#[test]
+fn dot_vdot_axpy_nrm2_match_slow_references() {
+    let mut g = rng(31);
+    // Long enough that two threads split it, odd so the chunks differ in length.
+    let n = 1001;
+    let x = col(&crandom(&mut g, 2 * n, 1));
+    let y = col(&crandom(&mut g, 2 * n, 1));
+    // Contiguous, strided (every other element) and reversed views.
+    let views: [(ndarray::ArrayView1<c64>, ndarray::ArrayView1<c64>); 3] = [
+        (x.slice(s![..n]), y.slice(s![..n])),
+        (x.slice(s![..;2]), y.slice(s![1..;2])),
+        (x.slice(s![..n;-1]), y.slice(s![n..])),
+    ];
+    for ex in rayon_engines() {
+        for (xv, yv) in &views {
+            let (xo, yo) = (xv.to_owned(), yv.to_owned());
+            let bound = 4.0 * n as f64 * f64::EPSILON * abs_sum(&xo, &yo);
+            for conj in [false, true] {
+                let got = if conj {
+                    ex.vdot(xv, yv).unwrap()
+                } else {
+                    ex.dot(xv, yv).unwrap()
+                };
+                let want = ref_dot(&xo, &yo, conj);
+                assert!(
+                    (got - want).norm() <= bound,
+                    "{ex:?} conj={conj}: {got} vs {want}"
+                );
+            }
+            // The conjugation changes the result (the test would not see it missing otherwise).
+            assert!((ref_dot(&xo, &yo, true) - ref_dot(&xo, &yo, false)).norm() > 1.0);
+
+            let alpha = c64::new(0.5, -2.0);
+            let mut yy = y.clone();
+            let mut ym = yy.slice_mut(s![..;2]);
+            let before = ym.to_owned();
+            ex.axpy(alpha, xv, &mut ym).unwrap();
+            for i in 0..n {
+                let want = before[i] + alpha * xo[i];
+                assert!(
+                    (ym[i] - want).norm()
+                        <= 4.0 * f64::EPSILON * (before[i].norm() + 2.1 * xo[i].norm())
+                );
+            }
+            // The elements between the strided ones are untouched.
+            assert_eq!(yy.slice(s![1..;2]), y.slice(s![1..;2]));
+
+            let nrm = ex.nrm2(xv).unwrap();
+            let want = xo.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
+            assert!(
+                (nrm - want).abs() <= 4.0 * n as f64 * f64::EPSILON * want,
+                "{ex:?}: {nrm}"
+            );
+        }
+        // Overflow- and underflow-safe: the squares would over/underflow, the norm does not.
+        let big = Array1::from_elem(n, c64::new(3e300, 4e300));
+        let want = 5e300 * (n as f64).sqrt();
+        let got = ex.nrm2(&big).unwrap();
+        assert!((got - want).abs() <= 1e-13 * want, "{ex:?}: {got}");
+        let tiny = Array1::from_elem(n, c32::new(3e-30, -4e-30));
+        let want = 5e-30 * (n as f32).sqrt();
+        let got = ex.nrm2(&tiny).unwrap();
+        assert!((got - want).abs() <= 1e-5 * want, "{ex:?}: {got}");
+        let tiny_strided = tiny.slice(s![..;3]);
+        let want = 5e-30 * (tiny_strided.len() as f32).sqrt();
+        let got = ex.nrm2(&tiny_strided).unwrap();
+        assert!((got - want).abs() <= 1e-5 * want, "{ex:?}: {got}");
+        let mut nan = big.clone();
+        nan[700] = c64::new(0.0, f64::NAN);
+        assert!(ex.nrm2(&nan).unwrap().is_nan());
+        // c32 goes through the same paths.
+        let (x32, y32) = (
+            to32(&x.clone().insert_axis(Axis(1))),
+            to32(&y.clone().insert_axis(Axis(1))),
+        );
+        let d = ex.vdot(&x32.column(0), &y32.column(0)).unwrap();
+        let want = ref_dot(&x, &y, true);
+        assert!(
+            (c64::new(d.re.into(), d.im.into()) - want).norm()
+                <= 4.0 * (2 * n) as f64 * f32::EPSILON as f64 * abs_sum(&x, &y)
+        );
+    }
+}
+
+#[test]
+fn gemv_matvec_with_each_transpose_and_layout() {
+    let mut g = rng(32);
+    let (m, n) = (67, 45);
+    let a = crandom(&mut g, m, n);
+    let af = a.t().as_standard_layout().into_owned().reversed_axes(); // a in Fortran order
+    let big = crandom(&mut g, 2 * m, 2 * n);
+    let a_strided = big.slice(s![..;2, 1..;2]); // neither rows nor columns contiguous
+    let xm = crandom(&mut g, m, 1);
+    let xn = crandom(&mut g, n, 1);
+    let xs = crandom(&mut g, 2 * m, 1);
+    let alpha = c64::new(0.75, -1.25);
+    let beta = c64::new(-0.5, 0.25);
+    for ex in rayon_engines() {
+        for av in [a.view(), af.view(), a_strided] {
+            let ao = av.to_owned();
+            for (t, opa) in [
+                (Trans::No, ao.clone()),
+                (Trans::Yes, ao.t().to_owned()),
+                (Trans::Conj, h(&ao.view())),
+            ] {
+                let (rows, k) = opa.dim();
+                // x strided when op(A) has m columns (every other element of xs).
+                let x: Array1<c64> = if k == m {
+                    xs.column(0).slice(s![..;2]).to_owned()
+                } else {
+                    col(&xn)
+                };
+                let xv = if k == m {
+                    xs.column(0).slice_move(s![..;2])
+                } else {
+                    xn.column(0)
+                };
+                let y0 = if rows == m { col(&xm) } else { col(&xn) };
+                let mut y = y0.clone();
+                ex.gemv(alpha, &av, t, &xv, beta, &mut y).unwrap();
+                let want = ref_matmul(&opa.view(), &x.view().insert_axis(Axis(1)))
+                    .column(0)
+                    .mapv(|v| alpha * v)
+                    + y0.mapv(|v| beta * v);
+                let err = fro(&(y - &want).insert_axis(Axis(1)).view());
+                let bound = k as f64
+                    * f64::EPSILON
+                    * (fro(&ao.view()) * fro(&x.view().insert_axis(Axis(1)))
+                        + fro(&y0.view().insert_axis(Axis(1))));
+                assert!(err <= 4.0 * bound, "{ex:?} {t:?}: {err} vs {bound}");
+            }
+        }
+        // matvec = gemv with α = 1, β = 0; NaN in the output buffer does not leak (β = 0).
+        let mv = ex.matvec(&a, &xn.column(0)).unwrap();
+        let want = ref_matmul(&a.view(), &xn.view());
+        assert!(
+            fro(&(mv.insert_axis(Axis(1)) - &want).view())
+                <= 4.0 * n as f64 * f64::EPSILON * fro(&a.view()) * fro(&xn.view())
+        );
+        let mut y = Array1::from_elem(n, c64::new(f64::NAN, 0.0));
+        ex.gemv(
+            c64::new(1.0, 0.0),
+            &a,
+            Trans::Conj,
+            &xm.column(0),
+            c64::new(0.0, 0.0),
+            &mut y,
+        )
+        .unwrap();
+        let want = ref_matmul(&h(&a.view()).view(), &xm.view());
+        assert!(
+            fro(&(y.insert_axis(Axis(1)) - &want).view())
+                <= 4.0 * m as f64 * f64::EPSILON * fro(&a.view()) * fro(&xm.view())
+        );
+        // The plan names the engine that ran.
+        let p = ex
+            .plan(
+                parla::Op::Gemv,
+                parla::Dtype::C128,
+                parla::Shape::Matrix(m, n),
+            )
+            .unwrap();
+        assert_eq!(p.engine, ex.engine());
+    }
+}
