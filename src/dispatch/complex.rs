@@ -7,12 +7,13 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 use crate::blas::complex as zblas;
-use crate::decomp::Trans;
+use crate::decomp::{Diag, Trans, Uplo};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exec::value::Exec;
+use crate::factor;
 use crate::op::{Op, Shape};
-use crate::parallel::{self, Kernels};
+use crate::parallel;
 use crate::scalar::{ComplexScalar, Field};
 
 use super::route::{self, plan, Path};
@@ -58,47 +59,9 @@ pub(crate) fn gemm<C: ComplexScalar>(
             // The real product is m × 2k times 2k × 2n: its dimensions must fit BLAS's ints too.
             crate::blas::blas_int(op, "2 × columns", 2 * n)?;
             crate::blas::blas_int(op, "2 × inner dimension", 2 * k)?;
-            real_gemm_4m::<C>(name, &team, kernels, alpha, a, ta, b, tb, beta, c)
+            parallel::gemm::complex::on_engine(name, &team, kernels, alpha, a, ta, b, tb, beta, c)
         }
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn real_gemm_4m<C: ComplexScalar>(
-    name: &'static str,
-    team: &parallel::Team,
-    kernels: Kernels,
-    alpha: C,
-    a: ArrayView2<C>,
-    ta: Trans,
-    b: ArrayView2<C>,
-    tb: Trans,
-    beta: C,
-    c: &mut ArrayViewMut2<C>,
-) -> Result<()> {
-    parallel::gemm::complex::gemm(
-        name,
-        team,
-        alpha,
-        a,
-        ta,
-        b,
-        tb,
-        beta,
-        c,
-        |a2, b2, beta, p| {
-            let one = <C::Real as num_traits::One>::one();
-            match kernels {
-                Kernels::OpenBlas => {
-                    parallel::gemm::blas_panels::gemm(name, team, one, a2, b2, beta, p)
-                }
-                Kernels::Native(native) => {
-                    let kernel = native.gemm_kernel::<C::Real>();
-                    parallel::gemm::blis_loops::gemm(name, team, kernel, one, a2, b2, beta, p)
-                }
-            }
-        },
-    )
 }
 
 /// `y ← α op(A) x + β y` for a non-empty `A`: on the rayon engines, row blocks of `op(A)`
@@ -224,9 +187,9 @@ pub(crate) fn solve_triangular<C: ComplexScalar>(
     exec: &Exec,
     a: ArrayView2<C>,
     b: ArrayView2<C>,
-    lower: bool,
+    uplo: Uplo,
     trans: Trans,
-    unit: bool,
+    diag: Diag,
 ) -> Result<Array2<C>> {
     const OP: Op = Op::SolveTriangular;
     let shape = Shape::System {
@@ -234,8 +197,14 @@ pub(crate) fn solve_triangular<C: ComplexScalar>(
         cols: a.ncols(),
         rhs: b.ncols(),
     };
-    let threads = blas_threads::<C>(exec, OP, shape)?;
-    zblas::solve_triangular(OP.name(), threads, a, b, lower, trans, unit)
+    let (lower, unit) = (uplo == Uplo::Lower, diag == Diag::Unit);
+    super::factor_path::<C, _>(
+        exec,
+        OP,
+        shape,
+        |l3| factor::triangular::solve_triangular_complex(OP.name(), l3, a, b, uplo, trans, diag),
+        |threads| zblas::solve_triangular(OP.name(), threads, a, b, lower, trans, unit),
+    )
 }
 
 pub(crate) fn eigh<C: ComplexScalar>(

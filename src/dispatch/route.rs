@@ -18,13 +18,16 @@ use super::auto;
 /// over the rayon engines' level-3 operations in `factor/`). Complex types: `blas` runs every
 /// complex operation parla has; the rayon engines run the GEMM family (one real GEMM on the
 /// interleaved parts, `parallel/gemm/complex.rs`) and level 1/2 (`gemv`, `matvec`, `dot`,
-/// `vdot`, `axpy`, `nrm2`: the real split with complex blocks) and refuse the rest with
+/// `vdot`, `axpy`, `nrm2`: the real split with complex blocks), `solve_triangular` (the real
+/// recursion of `factor/triangular.rs` over the complex GEMM) and refuse the rest with
 /// [`Error::Unsupported`] — never a silent call to another engine.
 pub(crate) fn implements(engine: Engine, op: Op, dtype: Dtype) -> bool {
     match engine {
         Engine::Blas | Engine::Auto => true,
         Engine::Rayon | Engine::RayonBlas => {
-            !dtype.is_complex() || matches!(op.family(), Family::Gemm | Family::Level12)
+            !dtype.is_complex()
+                || matches!(op.family(), Family::Gemm | Family::Level12)
+                || op == Op::SolveTriangular
         }
     }
 }

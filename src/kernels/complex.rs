@@ -1,12 +1,15 @@
-//! Complex level 1/2 kernels in plain Rust (engine `rayon`, one chunk or row block per call):
-//! `dot` (optionally conjugating `x`), `axpy`, `nrm2`, `gemv` (optionally conjugating `A`).
+//! Complex kernels in plain Rust: level 1/2 for engine `rayon` (one chunk or row block per
+//! call: `dot` (optionally conjugating `x`), `axpy`, `nrm2`, `gemv` (optionally conjugating
+//! `A`)), and the base blocks of the complex factorizations in `factor/` on both rayon engines
+//! (`trsm_left`: substitution, `getf2`: panel LU with partial pivoting, `potrf_lower`:
+//! unblocked Hermitian Cholesky).
 //!
 //! Written once over [`Cplx`] (`Complex<f32>`, `Complex<f64>`). Sums over contiguous inputs
 //! keep [`LANES`] independent accumulators per part, combined pairwise in a fixed order, so a
 //! given chunk always produces the same bits; the norm reads the interleaved parts as one real
 //! vector and runs the real kernel (its overflow-safe second pass included).
 
-use ndarray::{Array1, ArrayView1, ArrayView2, ArrayViewMut1, Axis, Zip};
+use ndarray::{Array1, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
 use num_complex::Complex;
 use num_traits::{Float, One, Zero};
 
@@ -24,7 +27,9 @@ pub unsafe trait Cplx:
     + Sync
     + PartialEq
     + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
     + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
     + 'static
 {
     /// The type of the parts.
@@ -185,6 +190,120 @@ pub(crate) fn gemv<C: Cplx>(
             alpha * v + beta * *yi
         }
     });
+}
+
+/// `B ← A⁻¹ B` in place for triangular `A: n × n` (`lower`: its lower triangle, else its upper;
+/// `unit`: ones on the diagonal) and `B: n × r`, any strides: column-oriented substitution,
+/// one right-hand side at a time. Zero multipliers are skipped (no `0·∞` NaN).
+pub(crate) fn trsm_left<C: Cplx>(
+    lower: bool,
+    unit: bool,
+    a: ArrayView2<C>,
+    b: &mut ArrayViewMut2<C>,
+) {
+    let n = a.nrows();
+    let zero = C::from_halves(C::Re::zero(), C::Re::zero());
+    for mut x in b.axis_iter_mut(Axis(1)) {
+        for step in 0..n {
+            let p = if lower { step } else { n - 1 - step };
+            if !unit {
+                x[p] = x[p] / a[[p, p]];
+            }
+            let xp = x[p];
+            if xp == zero {
+                continue;
+            }
+            let rest = if lower { p + 1..n } else { 0..p };
+            for i in rest {
+                x[i] = x[i] - a[[i, p]] * xp;
+            }
+        }
+    }
+}
+
+/// `|re| + |im|`: LAPACK's `cabs1`, the pivot measure of `izamax`.
+fn cabs1<C: Cplx>(z: C) -> C::Re {
+    let (re, im) = z.halves();
+    re.abs() + im.abs()
+}
+
+/// Factors the `m × nb` panel `a` in place as `P·a = L·U` (L unit lower below the diagonal, U
+/// on and above it), column by column: the pivot is the first entry of largest `|re| + |im|`
+/// in the column (LAPACK's choice), its row swapped up, the column below divided by it, the
+/// columns to the right updated. `swaps[j]` receives the row swapped with row `j`. Returns the
+/// first column whose pivot is exactly zero; the factorization carries on past it.
+pub(crate) fn getf2<C: Cplx>(a: &mut ArrayViewMut2<C>, swaps: &mut [usize]) -> Option<usize> {
+    let (m, nb) = a.dim();
+    let zero = C::from_halves(C::Re::zero(), C::Re::zero());
+    let mut first_zero = None;
+    for j in 0..m.min(nb) {
+        let mut p = j;
+        let mut best = cabs1(a[[j, j]]);
+        for i in j + 1..m {
+            let v = cabs1(a[[i, j]]);
+            // NaN never wins, like the real kernel's `>`.
+            if v > best {
+                best = v;
+                p = i;
+            }
+        }
+        swaps[j] = p;
+        if p != j {
+            for c in 0..nb {
+                a.swap([j, c], [p, c]);
+            }
+        }
+        let piv = a[[j, j]];
+        if piv == zero {
+            first_zero.get_or_insert(j);
+            continue;
+        }
+        for i in j + 1..m {
+            a[[i, j]] = a[[i, j]] / piv;
+        }
+        for c in j + 1..nb {
+            let u = a[[j, c]];
+            if u == zero {
+                continue;
+            }
+            for i in j + 1..m {
+                a[[i, c]] = a[[i, c]] - a[[i, j]] * u;
+            }
+        }
+    }
+    first_zero
+}
+
+/// Lower Cholesky `A = L Lᴴ` of a small Hermitian block in place (its lower triangle read and
+/// overwritten; the upper left alone): `Err(j)` when the leading minor of order `j + 1` is not
+/// positive (a diagonal that is not `> 0`, NaN included).
+pub(crate) fn potrf_lower<C: Cplx>(a: &mut ArrayViewMut2<C>) -> Result<(), usize> {
+    let n = a.nrows();
+    let zero = C::Re::zero();
+    for j in 0..n {
+        // d = a_jj − Σ_p |l_jp|² (the diagonal of a Hermitian matrix is real).
+        let mut d = a[[j, j]].halves().0;
+        for p in 0..j {
+            let (re, im) = a[[j, p]].halves();
+            d = d - (re * re + im * im);
+        }
+        if d <= zero || d.is_nan() {
+            return Err(j);
+        }
+        let d = d.sqrt();
+        a[[j, j]] = C::from_halves(d, zero);
+        for i in j + 1..n {
+            // l_ij = (a_ij − Σ_p l_ip conj(l_jp)) / l_jj.
+            let mut s = a[[i, j]];
+            for p in 0..j {
+                let (re, im) = a[[j, p]].halves();
+                s = s - a[[i, p]] * C::from_halves(re, -im);
+            }
+            let (re, im) = s.halves();
+            a[[i, j]] = C::from_halves(re / d, im / d);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -520,6 +520,9 @@ fn rayon_engines_run_complex_gemm_and_level_1_2_and_refuse_the_rest() {
                 "{engine}: {r:?}"
             );
         }
+        // solve_triangular runs too (`complex_rayon.rs`).
+        let tri = ex.solve_triangular(&a, &b, Uplo::Lower, Trans::No, Diag::NonUnit);
+        assert!(tri.is_ok(), "{tri:?}");
         let plan = ex.plan(Op::Solve, Dtype::C128, Shape::Square(64));
         assert!(matches!(plan, Err(Error::Unsupported { op: "solve", .. })));
         let plan = ex.plan(Op::Matmul, Dtype::C64, Shape::Square(64)).unwrap();

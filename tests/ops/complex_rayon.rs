@@ -3,10 +3,11 @@
 //! strided and transposed views, with conjugation on inputs where it changes the result.
 
 use ndarray::{s, Array1, Array2, Axis};
-use parla::{c32, c64, Engine, Exec, Trans};
+use parla::tuning::FactorBlocks;
+use parla::{c32, c64, Diag, Engine, Error, Exec, Trans, Uplo};
 
 use crate::common::rng;
-use crate::complex::{crandom, fro, h, ref_matmul, to32};
+use crate::complex::{crandom, eye, fro, h, ref_matmul, to32};
 
 /// Both rayon engines at 1 and 2 threads.
 fn rayon_engines() -> Vec<Exec> {
@@ -15,6 +16,28 @@ fn rayon_engines() -> Vec<Exec> {
         for t in [1, 2] {
             v.push(Exec::new(engine, t).unwrap());
         }
+    }
+    v
+}
+
+/// [`rayon_engines`], and both again with tiny recursion bases and panels, so the blocked
+/// paths (off-diagonal GEMMs, several panels) run on small matrices.
+fn factor_engines() -> Vec<Exec> {
+    let tiny = FactorBlocks {
+        cholesky: 3,
+        syrk: 3,
+        lu: 2,
+        qr: 2,
+        trsm: 3,
+    };
+    let mut v = rayon_engines();
+    for engine in [Engine::RayonBlas, Engine::Rayon] {
+        v.push(
+            Exec::new(engine, 2)
+                .unwrap()
+                .with_factor_blocks(tiny)
+                .unwrap(),
+        );
     }
     v
 }
@@ -197,5 +220,122 @@ fn gemv_matvec_with_each_transpose_and_layout() {
             )
             .unwrap();
         assert_eq!(p.engine, ex.engine());
+    }
+}
+
+/// `‖op(A) X − B‖ / (‖A‖ ‖X‖ n ε)`.
+fn solve_ratio(opa: &Array2<c64>, x: &Array2<c64>, b: &Array2<c64>) -> f64 {
+    let n = opa.nrows();
+    fro(&(ref_matmul(&opa.view(), &x.view()) - b).view())
+        / (fro(&opa.view()) * fro(&x.view()) * n as f64 * f64::EPSILON)
+}
+
+#[test]
+fn solve_triangular_lower_upper_each_transpose() {
+    let mut g = rng(33);
+    // Above the default recursion base (48), so the GEMM updates run without tiny blocks too.
+    let n = 70;
+    let mut lo = crandom(&mut g, n, n) + eye(n) * c64::new(4.0, 2.0);
+    for i in 0..n {
+        for j in i + 1..n {
+            lo[[i, j]] = c64::new(0.0, 0.0);
+        }
+    }
+    let up = h(&lo.view()); // upper, non-Hermitian diagonal
+                            // Garbage in the unread triangle: only the named triangle may be read.
+    let noise = crandom(&mut g, n, n);
+    let b = crandom(&mut g, n, 37);
+    for ex in factor_engines() {
+        for (tri, uplo) in [(&lo, Uplo::Lower), (&up, Uplo::Upper)] {
+            let mut stored = tri.clone();
+            for i in 0..n {
+                for j in 0..n {
+                    if (uplo == Uplo::Lower && j > i) || (uplo == Uplo::Upper && j < i) {
+                        stored[[i, j]] = noise[[i, j]];
+                    }
+                }
+            }
+            // C order and Fortran order.
+            let fstored = stored.t().as_standard_layout().into_owned().reversed_axes();
+            for a in [&stored, &fstored] {
+                for (trans, opa) in [
+                    (Trans::No, tri.clone()),
+                    (Trans::Yes, tri.t().to_owned()),
+                    (Trans::Conj, h(&tri.view())),
+                ] {
+                    let x = ex
+                        .solve_triangular(a, &b, uplo, trans, Diag::NonUnit)
+                        .unwrap();
+                    let q = solve_ratio(&opa, &x, &b);
+                    assert!(q < 10.0, "{ex:?} {uplo:?} {trans:?}: {q}");
+                }
+            }
+        }
+        // Unit diagonal: the stored diagonal is not read.
+        let mut unit = lo.clone();
+        unit.diag_mut().fill(c64::new(1.0, 0.0));
+        let mut stored = lo.clone();
+        stored.diag_mut().fill(c64::new(f64::NAN, 0.0));
+        let x = ex
+            .solve_triangular(&stored, &b, Uplo::Lower, Trans::Conj, Diag::Unit)
+            .unwrap();
+        let q = solve_ratio(&h(&unit.view()), &x, &b);
+        assert!(q < 10.0, "{ex:?} unit: {q}");
+        // A zero on the diagonal: the blas engine's typed error.
+        let mut s = lo.clone();
+        s[[40, 40]] = c64::new(0.0, 0.0);
+        let r = ex.solve_triangular(&s, &b, Uplo::Lower, Trans::No, Diag::NonUnit);
+        assert!(matches!(r, Err(Error::Singular { pivot: 40, .. })), "{r:?}");
+        // c32 on the same path, its own ε.
+        let x32 = ex
+            .solve_triangular(
+                &to32(&lo),
+                &to32(&b),
+                Uplo::Lower,
+                Trans::Conj,
+                Diag::NonUnit,
+            )
+            .unwrap();
+        let x64 = x32.mapv(|z| c64::new(z.re.into(), z.im.into()));
+        let q = solve_ratio(&h(&lo.view()), &x64, &b) * f64::EPSILON / f32::EPSILON as f64;
+        assert!(q < 10.0, "{ex:?} c32: {q}");
+    }
+}
+
+#[test]
+fn gemm_into_column_major_c_with_each_conjugation() {
+    // The factorizations' C is column-major: the rayon engines compute Cᵀ = op(B)ᵀ op(A)ᵀ in
+    // place; every pair of transposes, each with its conjugation.
+    let mut g = rng(34);
+    let (m, n, k) = (9, 7, 5);
+    let alpha = c64::new(0.5, 1.5);
+    let beta = c64::new(-1.0, 0.5);
+    let ops = |x: &Array2<c64>, t: Trans| match t {
+        Trans::No => x.clone(),
+        Trans::Yes => x.t().to_owned(),
+        Trans::Conj => h(&x.view()),
+    };
+    for ex in rayon_engines() {
+        for ta in [Trans::No, Trans::Yes, Trans::Conj] {
+            for tb in [Trans::No, Trans::Yes, Trans::Conj] {
+                let a = if ta == Trans::No {
+                    crandom(&mut g, m, k)
+                } else {
+                    crandom(&mut g, k, m)
+                };
+                let b = if tb == Trans::No {
+                    crandom(&mut g, k, n)
+                } else {
+                    crandom(&mut g, n, k)
+                };
+                let c0 = crandom(&mut g, m, n);
+                let mut c = c0.t().as_standard_layout().into_owned().reversed_axes();
+                ex.gemm(alpha, &a, ta, &b, tb, beta, &mut c).unwrap();
+                let want = ref_matmul(&ops(&a, ta).view(), &ops(&b, tb).view()).mapv(|v| alpha * v)
+                    + c0.mapv(|v| beta * v);
+                let err = fro(&(c - &want).view());
+                assert!(err < 1e-13, "{ex:?} {ta:?} {tb:?}: {err}");
+            }
+        }
     }
 }
