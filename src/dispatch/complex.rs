@@ -142,8 +142,14 @@ pub(crate) fn lu_factor<C: ComplexScalar>(
     op: Op,
     a: ArrayView2<C>,
 ) -> Result<(Array2<C>, Vec<usize>, Option<usize>)> {
-    let threads = blas_threads::<C>(exec, op, Shape::Square(a.nrows().max(a.ncols())))?;
-    zblas::getrf(op.name(), threads, a)
+    let name = op.name();
+    super::factor_path::<C, _>(
+        exec,
+        op,
+        Shape::Square(a.nrows().max(a.ncols())),
+        |l3| factor::lu::factor_complex(name, l3, a),
+        |threads| zblas::getrf(name, threads, a),
+    )
 }
 
 pub(crate) fn solve<C: ComplexScalar>(
@@ -157,20 +163,36 @@ pub(crate) fn solve<C: ComplexScalar>(
         cols: a.ncols(),
         rhs: b.ncols(),
     };
-    let threads = blas_threads::<C>(exec, OP, shape)?;
-    zblas::solve(OP.name(), threads, a, b)
+    super::factor_path::<C, _>(
+        exec,
+        OP,
+        shape,
+        |l3| factor::lu::solve_complex(OP.name(), l3, a, b),
+        |threads| zblas::solve(OP.name(), threads, a, b),
+    )
 }
 
 pub(crate) fn inv<C: ComplexScalar>(exec: &Exec, a: ArrayView2<C>) -> Result<Array2<C>> {
     const OP: Op = Op::Inv;
-    let threads = blas_threads::<C>(exec, OP, Shape::Square(a.nrows()))?;
-    zblas::inv(OP.name(), threads, a)
+    super::factor_path::<C, _>(
+        exec,
+        OP,
+        Shape::Square(a.nrows()),
+        |l3| factor::lu::inv_complex(OP.name(), l3, a),
+        |threads| zblas::inv(OP.name(), threads, a),
+    )
 }
 
+/// The lower factor `L` of Hermitian positive definite `A = L Lᴴ` (its lower triangle read).
 pub(crate) fn cholesky<C: ComplexScalar>(exec: &Exec, a: ArrayView2<C>) -> Result<Array2<C>> {
     const OP: Op = Op::Cholesky;
-    let threads = blas_threads::<C>(exec, OP, Shape::Square(a.nrows()))?;
-    zblas::cholesky(OP.name(), threads, a)
+    super::factor_path::<C, _>(
+        exec,
+        OP,
+        Shape::Square(a.nrows()),
+        |l3| factor::cholesky::cholesky(OP.name(), l3, a),
+        |threads| zblas::cholesky(OP.name(), threads, a),
+    )
 }
 
 pub(crate) fn qr<C: ComplexScalar>(

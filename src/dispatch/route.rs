@@ -19,7 +19,9 @@ use super::auto;
 /// complex operation parla has; the rayon engines run the GEMM family (one real GEMM on the
 /// interleaved parts, `parallel/gemm/complex.rs`) and level 1/2 (`gemv`, `matvec`, `dot`,
 /// `vdot`, `axpy`, `nrm2`: the real split with complex blocks), `solve_triangular` (the real
-/// recursion of `factor/triangular.rs` over the complex GEMM) and refuse the rest with
+/// recursion of `factor/triangular.rs` over the complex GEMM), the LU family (`solve`, `lu`,
+/// `inv`, `det`, `slogdet`) and `cholesky` (the real blocked code of `factor/` over `Field`)
+/// and refuse the rest (QR, the factor objects, the spectral family) with
 /// [`Error::Unsupported`] — never a silent call to another engine.
 pub(crate) fn implements(engine: Engine, op: Op, dtype: Dtype) -> bool {
     match engine {
@@ -27,7 +29,16 @@ pub(crate) fn implements(engine: Engine, op: Op, dtype: Dtype) -> bool {
         Engine::Rayon | Engine::RayonBlas => {
             !dtype.is_complex()
                 || matches!(op.family(), Family::Gemm | Family::Level12)
-                || op == Op::SolveTriangular
+                || matches!(
+                    op,
+                    Op::SolveTriangular
+                        | Op::Solve
+                        | Op::Lu
+                        | Op::Inv
+                        | Op::Det
+                        | Op::Slogdet
+                        | Op::Cholesky
+                )
         }
     }
 }

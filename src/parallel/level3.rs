@@ -120,6 +120,28 @@ impl Level3 {
         gemm_any(self, op, alpha, a, b, false, beta, c.view_mut())
     }
 
+    /// `C ← α A Bᴴ + β C` (`A Bᵀ` for real types).
+    pub(crate) fn gemm_adjoint<T: Field>(
+        &self,
+        op: &'static str,
+        alpha: T,
+        a: ArrayView2<T>,
+        b: ArrayView2<T>,
+        beta: T,
+        c: &mut ArrayViewMut2<T>,
+    ) -> Result<()> {
+        gemm_any(
+            self,
+            op,
+            alpha,
+            a,
+            b.reversed_axes(),
+            true,
+            beta,
+            c.view_mut(),
+        )
+    }
+
     /// Whether the packed micro-kernel SYRK / trsm run for `T` on this engine.
     pub(crate) fn packed_for<T: Field>(&self) -> bool {
         !T::IS_COMPLEX && self.has_packed()

@@ -7,7 +7,7 @@ use parla::tuning::FactorBlocks;
 use parla::{c32, c64, Diag, Engine, Error, Exec, Trans, Uplo};
 
 use crate::common::rng;
-use crate::complex::{crandom, eye, fro, h, ref_matmul, to32};
+use crate::complex::{cofactor_det, crandom, eye, fro, h, hpd, ref_matmul, to32};
 
 /// Both rayon engines at 1 and 2 threads.
 fn rayon_engines() -> Vec<Exec> {
@@ -337,5 +337,181 @@ fn gemm_into_column_major_c_with_each_conjugation() {
                 assert!(err < 1e-13, "{ex:?} {ta:?} {tb:?}: {err}");
             }
         }
+    }
+}
+
+#[test]
+fn solve_inv_lu_det_slogdet_meet_lapack_ratios() {
+    let mut g = rng(35);
+    for ex in factor_engines() {
+        // 300: above two look-ahead steps of the default panels, so the look-ahead driver runs
+        // at 2 threads; small orders run the recursion and the panel alone.
+        for n in [1, 5, 37, 300] {
+            // No diagonal shift: partial pivoting has real work to do.
+            let a = crandom(&mut g, n, n);
+            let b = crandom(&mut g, n, 3);
+            let x = ex.solve(&a, &b).unwrap();
+            let q = solve_ratio(&a, &x, &b);
+            assert!(q < 30.0, "{ex:?} solve n={n}: {q}");
+            let x32 = ex.solve(&to32(&a), &to32(&b)).unwrap();
+            let x64 = x32.mapv(|z| c64::new(z.re.into(), z.im.into()));
+            let q = solve_ratio(&a, &x64, &b) * f64::EPSILON / f32::EPSILON as f64;
+            assert!(q < 30.0, "{ex:?} solve c32 n={n}: {q}");
+            if n > 40 {
+                continue;
+            }
+            let ai = ex.inv(&a).unwrap();
+            let q = fro(&(ref_matmul(&a.view(), &ai.view()) - eye(n)).view())
+                / (fro(&a.view()) * fro(&ai.view()) * n as f64 * f64::EPSILON);
+            assert!(q < 30.0, "{ex:?} inv n={n}: {q}");
+            let f = ex.lu(&a).unwrap();
+            let back = ref_matmul(&f.p.view(), &ref_matmul(&f.l.view(), &f.u.view()).view());
+            let q = fro(&(back - &a).view()) / (fro(&a.view()) * n as f64 * f64::EPSILON);
+            assert!(q < 30.0, "{ex:?} lu n={n}: {q}");
+            // Partial pivoting by LAPACK's |re| + |im|: |L| ≤ √2 (≤ 1 in that measure, which
+            // the pivot's modulus is at most √2 times).
+            assert!(f.l.iter().all(|z| z.norm() <= 2f64.sqrt() * (1.0 + 1e-15)));
+            // The same interchanges as LAPACK (blas engine) on this matrix.
+            let fb = parla::Exec::blas(1).unwrap().lu(&a).unwrap();
+            assert_eq!(f.perm, fb.perm, "{ex:?} n={n}");
+            if n <= 5 {
+                let want = cofactor_det(&a);
+                let d = ex.det(&a).unwrap();
+                assert!(
+                    (d - want).norm() <= 50.0 * n as f64 * f64::EPSILON * want.norm(),
+                    "{ex:?} det n={n}: {d} vs {want}"
+                );
+                let (sign, logabs) = ex.slogdet(&a).unwrap();
+                assert!((sign * logabs.exp() - want).norm() <= 1e-12 * want.norm());
+            }
+        }
+        // A wide and a tall LU.
+        for (m, n) in [(7, 12), (12, 7)] {
+            let a = crandom(&mut g, m, n);
+            let f = ex.lu(&a).unwrap();
+            let back = ref_matmul(&f.p.view(), &ref_matmul(&f.l.view(), &f.u.view()).view());
+            assert!(fro(&(back - &a).view()) < 30.0 * 12.0 * f64::EPSILON * fro(&a.view()));
+        }
+        // Singular: the typed error at the first zero pivot; det 0, slogdet (0, −∞).
+        // A zero column stays exactly zero through the elimination: pivot 3 is zero.
+        let mut s = crandom(&mut g, 6, 6);
+        s.column_mut(3).fill(c64::new(0.0, 0.0));
+        let r = ex.solve(&s, &crandom(&mut g, 6, 1));
+        let rb = parla::Exec::blas(1)
+            .unwrap()
+            .solve(&s, &crandom(&mut g, 6, 1));
+        match (&r, &rb) {
+            (Err(Error::Singular { pivot, .. }), Err(Error::Singular { pivot: pb, .. })) => {
+                assert_eq!((*pivot, *pb), (3, 3), "{ex:?}")
+            }
+            _ => panic!("{ex:?}: {r:?} vs blas {rb:?}"),
+        }
+        assert!(matches!(ex.inv(&s), Err(Error::Singular { .. })));
+        assert_eq!(ex.det(&s).unwrap(), c64::new(0.0, 0.0));
+        assert_eq!(ex.slogdet(&s).unwrap().1, f64::NEG_INFINITY);
+        // Non-finite input: the same typed error as on blas.
+        let mut nan = eye(4);
+        nan[[2, 1]] = c64::new(0.0, f64::INFINITY);
+        assert!(matches!(
+            ex.solve(&nan, &eye(4)),
+            Err(Error::NonFinite { .. })
+        ));
+    }
+}
+
+#[test]
+fn cholesky_of_hermitian_not_symmetric_matrices() {
+    let mut g = rng(36);
+    for ex in factor_engines() {
+        // 420: above the two look-ahead steps of `rayon-blas` (384).
+        for n in [1, 7, 60, 420] {
+            let a = hpd(&mut g, n);
+            if n > 1 {
+                assert!(a != a.t(), "the test matrix must not be symmetric");
+            }
+            // Only the lower triangle is read.
+            let mut junk = a.clone();
+            for i in 0..n {
+                for j in i + 1..n {
+                    junk[[i, j]] = c64::new(f64::NAN, 9.0);
+                }
+            }
+            for input in [
+                &junk,
+                &junk.t().as_standard_layout().into_owned().reversed_axes(),
+            ] {
+                let l = ex.cholesky(input).unwrap();
+                let q = fro(&(ref_matmul(&l.view(), &h(&l.view()).view()) - &a).view())
+                    / (n as f64 * fro(&a.view()) * f64::EPSILON);
+                assert!(q < 30.0, "{ex:?} n={n}: {q}");
+                assert!((0..n).all(|i| (i + 1..n).all(|j| l[[i, j]] == c64::new(0.0, 0.0))));
+                assert!((0..n).all(|i| l[[i, i]].im == 0.0 && l[[i, i]].re > 0.0));
+            }
+        }
+        // Hermitian, not positive definite from index 37 on: the blas engine's index.
+        let n = 50;
+        let mut a = hpd(&mut g, n);
+        a[[37, 37]] = c64::new(-1e4, 0.0);
+        let r = ex.cholesky(&a);
+        assert!(
+            matches!(r, Err(Error::NotPositiveDefinite { index: 37, .. })),
+            "{ex:?}: {r:?}"
+        );
+        let l32 = ex.cholesky(&to32(&hpd(&mut g, 30))).unwrap();
+        assert!(l32.iter().all(|z| z.re.is_finite() && z.im.is_finite()));
+    }
+}
+
+#[test]
+fn complex_plans_on_rayon_engines_match_what_runs() {
+    use parla::{Dtype, Op, QrMode, Shape};
+    let ran = [
+        Op::Matmul,
+        Op::Gemm,
+        Op::Gemv,
+        Op::Matvec,
+        Op::Dot,
+        Op::Axpy,
+        Op::Nrm2,
+        Op::SolveTriangular,
+        Op::Solve,
+        Op::Lu,
+        Op::Inv,
+        Op::Det,
+        Op::Slogdet,
+        Op::Cholesky,
+    ];
+    let a = eye(3) * c64::new(2.0, 0.0);
+    let v = a.column(0).to_owned();
+    for engine in [Engine::RayonBlas, Engine::Rayon] {
+        let ex = Exec::new(engine, 2).unwrap();
+        // What runs is planned on the engine; what is refused is refused by the plan too.
+        for op in [
+            Op::Qr,
+            Op::LuFactor,
+            Op::ChoFactor,
+            Op::Eigh,
+            Op::Svd,
+            Op::Eig,
+            Op::Lstsq,
+        ] {
+            let p = ex.plan(op, Dtype::C128, Shape::Square(3));
+            assert!(
+                matches!(p, Err(Error::Unsupported { .. })),
+                "{engine} {op}: {p:?}"
+            );
+        }
+        for op in ran {
+            let p = ex.plan(op, Dtype::C128, Shape::Square(3)).unwrap();
+            assert_eq!(p.engine, engine, "{op}");
+        }
+        assert!(ex.matvec(&a, &v).is_ok() && ex.nrm2(&v).is_ok() && ex.vdot(&v, &v).is_ok());
+        assert!(ex.solve(&a, &a).is_ok() && ex.inv(&a).is_ok() && ex.lu(&a).is_ok());
+        assert!(ex.det(&a).is_ok() && ex.slogdet(&a).is_ok() && ex.cholesky(&a).is_ok());
+        assert!(matches!(
+            ex.qr(&a, QrMode::Reduced),
+            Err(Error::Unsupported { .. })
+        ));
+        assert!(matches!(ex.lu_factor(&a), Err(Error::Unsupported { .. })));
     }
 }
