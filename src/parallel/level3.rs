@@ -142,6 +142,33 @@ impl Level3 {
         )
     }
 
+    /// The trivial cases of `C ← α A B + β C` with `k` inner columns (an empty `C`, `k = 0`
+    /// or `α = 0`: done here, `None`), else whether the product runs on the calling thread
+    /// alone: the recursions issue many GEMMs too small to split profitably (the threshold
+    /// `auto` uses for a single product; a complex product counts four real ones).
+    fn gemm_split<T: Field>(
+        &self,
+        alpha: T,
+        k: usize,
+        beta: T,
+        c: &mut ArrayViewMut2<T>,
+    ) -> Option<bool> {
+        let (m, n) = c.dim();
+        if m == 0 || n == 0 {
+            return None;
+        }
+        if k == 0 || alpha == T::zero() {
+            if beta == T::zero() {
+                c.fill(T::zero());
+            } else if beta != T::one() {
+                c.map_inplace(|v| *v = *v * beta);
+            }
+            return None;
+        }
+        let per_madd = if T::IS_COMPLEX { 8.0 } else { 2.0 };
+        Some(per_madd * m as f64 * n as f64 * (k as f64) < GEMM_PARALLEL_MIN_FLOPS)
+    }
+
     /// Whether the packed micro-kernel SYRK / trsm run for `T` on this engine.
     pub(crate) fn packed_for<T: Field>(&self) -> bool {
         !T::IS_COMPLEX && self.has_packed()
@@ -157,27 +184,11 @@ impl Level3 {
         beta: T,
         c: &mut ArrayViewMut2<T>,
     ) -> Result<()> {
-        let (m, n) = c.dim();
-        if m == 0 || n == 0 {
+        let Some(serial) = self.gemm_split(alpha, a.ncols(), beta, c) else {
             return Ok(());
-        }
-        if a.ncols() == 0 || alpha == T::zero() {
-            if beta == T::zero() {
-                c.fill(T::zero());
-            } else if beta != T::one() {
-                c.map_inplace(|v| *v = *v * beta);
-            }
-            return Ok(());
-        }
-        // The recursions issue many GEMMs too small to split profitably (the same threshold
-        // `auto` uses for a single product).
-        let flops = 2.0 * m as f64 * n as f64 * a.ncols() as f64;
-        let one = Team::one();
-        let team = if flops < GEMM_PARALLEL_MIN_FLOPS {
-            &one
-        } else {
-            &self.team
         };
+        let one = Team::one();
+        let team = if serial { &one } else { &self.team };
         match self.kernels {
             Kernels::OpenBlas => blas_panels::gemm(op, team, alpha, a, b, beta, c),
             Kernels::Native(native) => {
@@ -509,26 +520,11 @@ mod complex_ops {
         beta: C,
         c: &mut ArrayViewMut2<C>,
     ) -> Result<()> {
-        let (m, n) = c.dim();
-        if m == 0 || n == 0 {
+        let Some(serial) = l3.gemm_split(alpha, a.ncols(), beta, c) else {
             return Ok(());
-        }
-        if a.ncols() == 0 || alpha == C::zero() {
-            if beta == C::zero() {
-                c.fill(C::zero());
-            } else if beta != C::one() {
-                c.map_inplace(|v| *v = *v * beta);
-            }
-            return Ok(());
-        }
-        // Four real multiply-adds per complex one: the real threshold at four times the flops.
-        let flops = 8.0 * m as f64 * n as f64 * a.ncols() as f64;
-        let one = Team::one();
-        let team = if flops < GEMM_PARALLEL_MIN_FLOPS {
-            &one
-        } else {
-            &l3.team
         };
+        let one = Team::one();
+        let team = if serial { &one } else { &l3.team };
         // A conjugated B is the conjugate transpose of its transpose.
         let (b, tb) = if conj_b {
             (b.reversed_axes(), Trans::Conj)
