@@ -9,7 +9,7 @@
 //! given chunk always produces the same bits; the norm reads the interleaved parts as one real
 //! vector and runs the real kernel (its overflow-safe second pass included).
 
-use ndarray::{Array1, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
+use ndarray::{s, Array1, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
 use num_complex::Complex;
 use num_traits::{Float, One, Zero};
 
@@ -214,9 +214,9 @@ pub(crate) fn trsm_left<C: Cplx>(
                 continue;
             }
             let rest = if lower { p + 1..n } else { 0..p };
-            for i in rest {
-                x[i] = x[i] - a[[i, p]] * xp;
-            }
+            Zip::from(x.slice_mut(s![rest.clone()]))
+                .and(a.slice(s![rest, p]))
+                .for_each(|xi, &aip| *xi = *xi - aip * xp);
         }
     }
 }
@@ -258,17 +258,17 @@ pub(crate) fn getf2<C: Cplx>(a: &mut ArrayViewMut2<C>, swaps: &mut [usize]) -> O
             first_zero.get_or_insert(j);
             continue;
         }
-        for i in j + 1..m {
-            a[[i, j]] = a[[i, j]] / piv;
-        }
-        for c in j + 1..nb {
-            let u = a[[j, c]];
+        a.slice_mut(s![j + 1.., j]).map_inplace(|v| *v = *v / piv);
+        let (left, mut right) = a.view_mut().split_at(Axis(1), j + 1);
+        let l = left.slice(s![j + 1.., j]);
+        for mut col in right.axis_iter_mut(Axis(1)) {
+            let u = col[j];
             if u == zero {
                 continue;
             }
-            for i in j + 1..m {
-                a[[i, c]] = a[[i, c]] - a[[i, j]] * u;
-            }
+            Zip::from(col.slice_mut(s![j + 1..]))
+                .and(l)
+                .for_each(|v, &lij| *v = *v - lij * u);
         }
     }
     first_zero
