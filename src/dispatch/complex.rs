@@ -1,8 +1,10 @@
 //! The complex operations (`c32`, `c64`): each resolves its route once, like the real ones in
 //! `mod.rs`. `blas` runs all of them (cblas / LAPACK); the rayon engines run the GEMM family
 //! (`parallel/gemm/complex.rs`: one real GEMM on the interleaved parts, the engine's kernels)
-//! and level 1/2 (the real split of `parallel/level1.rs`, `level2.rs` with complex blocks),
-//! and refuse the rest with [`Error::Unsupported`] (decided by [`route::implements`]).
+//! level 1/2 (the real split of `parallel/level1.rs`, `level2.rs` with complex blocks), and
+//! `solve_triangular`, the LU family and `cholesky` (the real blocked code of `factor/`, generic
+//! over `Field`), and refuse the rest with [`Error::Unsupported`] (decided by
+//! [`route::implements`]).
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
