@@ -5,7 +5,6 @@ use ndarray::{Array2, ShapeBuilder};
 
 use crate::error::{Error, Result};
 use crate::op::Label;
-use crate::real::Real;
 
 /// Element types whose all-zero bit pattern is the value zero: `f32`, `f64` and their complex
 /// types (`#[repr(C)] { re, im }`).
@@ -93,7 +92,10 @@ pub fn elements(op: impl Label, m: usize, n: usize) -> Result<usize> {
 ///
 /// # Errors
 /// As [`zeros_f`].
-pub fn copy_in_order<T: Real>(op: impl Label, a: ndarray::ArrayView2<T>) -> Result<Array2<T>> {
+pub fn copy_in_order<T: Zeroable + Clone>(
+    op: impl Label,
+    a: ndarray::ArrayView2<T>,
+) -> Result<Array2<T>> {
     let op = op.label();
     let (m, n) = a.dim();
     let fortran = m > 1 && n > 1 && a.strides()[0] == 1;

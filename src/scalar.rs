@@ -14,6 +14,7 @@ use ndarray::{LinalgScalar, ScalarOperand};
 use num_complex::Complex;
 
 use crate::blas::ffi::{ComplexFfi, Ffi};
+use crate::kernels::complex::Cplx;
 use crate::kernels::Element;
 use crate::op::Dtype;
 use crate::real::Real;
@@ -129,9 +130,13 @@ pub trait Scalar: Field<Real = Self> + Real + Ffi + Element {}
 
 impl<T: Field<Real = T> + Real + Ffi + Element> Scalar for T {}
 
-/// A complex element type (`c32` or `c64`): the arithmetic of `Complex<Real>` and the complex
-/// BLAS/LAPACK bindings of the `blas` engine. Sealed.
-pub trait ComplexScalar: Field + ComplexFfi<Part = <Self as Field>::Real> {}
+/// A complex element type (`c32` or `c64`): the arithmetic of `Complex<Real>`, the complex
+/// BLAS/LAPACK bindings of the `blas` engine and the complex kernels of the `rayon` engine.
+/// Sealed.
+pub trait ComplexScalar:
+    Field + ComplexFfi<Part = <Self as Field>::Real> + Cplx<Re = <Self as Field>::Real>
+{
+}
 
 impl ComplexScalar for c32 {}
 impl ComplexScalar for c64 {}

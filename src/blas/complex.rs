@@ -129,9 +129,20 @@ pub(crate) fn gemv<C: ComplexFfi>(
         return Ok(());
     }
     let (m, n) = a.dim();
-    let (a, x) = (a.as_standard_layout(), x.as_standard_layout());
+    // Rows at unit stride (a row or column block of a C-order matrix) are read in place with
+    // their row stride as the leading dimension; any other layout is copied once.
+    let (rs, cs) = (a.strides()[0], a.strides()[1]);
+    let lda = if m <= 1 { n.max(1) as isize } else { rs };
+    let in_place = (cs == 1 || n <= 1) && lda >= n.max(1) as isize && lda <= i32::MAX as isize;
+    let (a, lda) = if in_place {
+        (ndarray::CowArray::from(a), lda as i32)
+    } else {
+        (a.as_standard_layout(), n.max(1) as i32)
+    };
+    let x = x.as_standard_layout();
     let yp = y.as_mut_ptr();
-    // SAFETY: as gemm; x and y are contiguous.
+    // SAFETY: as gemm (A's rows `lda ≥ n` elements apart, each contiguous); x and y are
+    // contiguous.
     openblas::with_threads(threads, || unsafe {
         C::gemv(
             ROW,
@@ -140,7 +151,7 @@ pub(crate) fn gemv<C: ComplexFfi>(
             n as i32,
             alpha,
             a.as_ptr(),
-            n.max(1) as i32,
+            lda,
             x.as_ptr(),
             1,
             beta,

@@ -1,17 +1,21 @@
 //! The complex operations (`c32`, `c64`): each resolves its route once, like the real ones in
 //! `mod.rs`. `blas` runs all of them (cblas / LAPACK); the rayon engines run the GEMM family
 //! (`parallel/gemm/complex.rs`: one real GEMM on the interleaved parts, the engine's kernels)
-//! and refuse the rest with [`Error::Unsupported`] (decided by [`route::implements`]).
+//! level 1/2 (the real split of `parallel/level1.rs`, `level2.rs` with complex blocks), and
+//! `solve_triangular`, the LU family and `cholesky` (the real blocked code of `factor/`, generic
+//! over `Field`), and refuse the rest with [`Error::Unsupported`] (decided by
+//! [`route::implements`]).
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 use crate::blas::complex as zblas;
-use crate::decomp::Trans;
+use crate::decomp::{Diag, Trans, Uplo};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exec::value::Exec;
+use crate::factor;
 use crate::op::{Op, Shape};
-use crate::parallel::{self, Kernels};
+use crate::parallel;
 use crate::scalar::{ComplexScalar, Field};
 
 use super::route::{self, plan, Path};
@@ -57,50 +61,13 @@ pub(crate) fn gemm<C: ComplexScalar>(
             // The real product is m × 2k times 2k × 2n: its dimensions must fit BLAS's ints too.
             crate::blas::blas_int(op, "2 × columns", 2 * n)?;
             crate::blas::blas_int(op, "2 × inner dimension", 2 * k)?;
-            real_gemm_4m::<C>(name, &team, kernels, alpha, a, ta, b, tb, beta, c)
+            parallel::gemm::complex::on_engine(name, &team, kernels, alpha, a, ta, b, tb, beta, c)
         }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn real_gemm_4m<C: ComplexScalar>(
-    name: &'static str,
-    team: &parallel::Team,
-    kernels: Kernels,
-    alpha: C,
-    a: ArrayView2<C>,
-    ta: Trans,
-    b: ArrayView2<C>,
-    tb: Trans,
-    beta: C,
-    c: &mut ArrayViewMut2<C>,
-) -> Result<()> {
-    parallel::gemm::complex::gemm(
-        name,
-        team,
-        alpha,
-        a,
-        ta,
-        b,
-        tb,
-        beta,
-        c,
-        |a2, b2, beta, p| {
-            let one = <C::Real as num_traits::One>::one();
-            match kernels {
-                Kernels::OpenBlas => {
-                    parallel::gemm::blas_panels::gemm(name, team, one, a2, b2, beta, p)
-                }
-                Kernels::Native(native) => {
-                    let kernel = native.gemm_kernel::<C::Real>();
-                    parallel::gemm::blis_loops::gemm(name, team, kernel, one, a2, b2, beta, p)
-                }
-            }
-        },
-    )
-}
-
-/// `y ← α op(A) x + β y` for a non-empty `A`.
+/// `y ← α op(A) x + β y` for a non-empty `A`: on the rayon engines, row blocks of `op(A)`
+/// (= blocks of `y`) split like the real `gemv`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemv<C: ComplexScalar>(
     exec: &Exec,
@@ -112,8 +79,20 @@ pub(crate) fn gemv<C: ComplexScalar>(
     beta: C,
     y: &mut ArrayViewMut1<C>,
 ) -> Result<()> {
-    let threads = blas_threads::<C>(exec, op, Shape::Matrix(a.nrows(), a.ncols()))?;
-    zblas::gemv(op.name(), threads, alpha, a, ta, x, beta, y)
+    let name = op.name();
+    match route::route::<C>(exec, op, Shape::Matrix(a.nrows(), a.ncols()))? {
+        Path::Blas { threads } => zblas::gemv(name, threads, alpha, a, ta, x, beta, y),
+        Path::Rayon { team, kernels } => {
+            let oa = if ta == Trans::No {
+                a
+            } else {
+                a.reversed_axes()
+            };
+            parallel::level2::gemv_rows(&team, oa, y, |ab, yb| {
+                kernels.cgemv(name, alpha, ab, ta, x, beta, yb)
+            })
+        }
+    }
 }
 
 /// `Σ xᵢ yᵢ`, or `Σ conj(xᵢ) yᵢ` with `conj_x` (numpy's `vdot`).
@@ -123,8 +102,14 @@ pub(crate) fn dot<C: ComplexScalar>(
     y: ArrayView1<C>,
     conj_x: bool,
 ) -> Result<C> {
-    let threads = blas_threads::<C>(exec, Op::Dot, Shape::Vector(x.len()))?;
-    Ok(zblas::dot(threads, x, y, conj_x))
+    Ok(
+        match route::route::<C>(exec, Op::Dot, Shape::Vector(x.len()))? {
+            Path::Blas { threads } => zblas::dot(threads, x, y, conj_x),
+            Path::Rayon { team, kernels } => {
+                parallel::level1::dot_with(&team, x, y, |xc, yc| kernels.cdot(xc, yc, conj_x))
+            }
+        },
+    )
 }
 
 pub(crate) fn axpy<C: ComplexScalar>(
@@ -133,13 +118,24 @@ pub(crate) fn axpy<C: ComplexScalar>(
     x: ArrayView1<C>,
     y: &mut ArrayViewMut1<C>,
 ) -> Result<()> {
-    let threads = blas_threads::<C>(exec, Op::Axpy, Shape::Vector(x.len()))?;
-    zblas::axpy(Op::Axpy.name(), threads, alpha, x, y)
+    const OP: Op = Op::Axpy;
+    match route::route::<C>(exec, OP, Shape::Vector(x.len()))? {
+        Path::Blas { threads } => zblas::axpy(OP.name(), threads, alpha, x, y),
+        Path::Rayon { team, kernels } => parallel::level1::axpy_with(&team, x, y, |xc, yc| {
+            kernels.caxpy(OP.name(), alpha, xc, yc)
+        }),
+    }
 }
 
 pub(crate) fn nrm2<C: ComplexScalar>(exec: &Exec, x: ArrayView1<C>) -> Result<C::Real> {
-    let threads = blas_threads::<C>(exec, Op::Nrm2, Shape::Vector(x.len()))?;
-    Ok(zblas::nrm2(threads, x))
+    Ok(
+        match route::route::<C>(exec, Op::Nrm2, Shape::Vector(x.len()))? {
+            Path::Blas { threads } => zblas::nrm2(threads, x),
+            Path::Rayon { team, kernels } => {
+                parallel::level1::nrm2_with(&team, x, |xc| kernels.cnrm2(xc))
+            }
+        },
+    )
 }
 
 /// Packed LU of a non-empty matrix: factors, 0-based interchanges, first zero pivot.
@@ -148,8 +144,14 @@ pub(crate) fn lu_factor<C: ComplexScalar>(
     op: Op,
     a: ArrayView2<C>,
 ) -> Result<(Array2<C>, Vec<usize>, Option<usize>)> {
-    let threads = blas_threads::<C>(exec, op, Shape::Square(a.nrows().max(a.ncols())))?;
-    zblas::getrf(op.name(), threads, a)
+    let name = op.name();
+    super::factor_path::<C, _>(
+        exec,
+        op,
+        Shape::Square(a.nrows().max(a.ncols())),
+        |l3| factor::lu::factor_complex(name, l3, a),
+        |threads| zblas::getrf(name, threads, a),
+    )
 }
 
 pub(crate) fn solve<C: ComplexScalar>(
@@ -163,20 +165,36 @@ pub(crate) fn solve<C: ComplexScalar>(
         cols: a.ncols(),
         rhs: b.ncols(),
     };
-    let threads = blas_threads::<C>(exec, OP, shape)?;
-    zblas::solve(OP.name(), threads, a, b)
+    super::factor_path::<C, _>(
+        exec,
+        OP,
+        shape,
+        |l3| factor::lu::solve_complex(OP.name(), l3, a, b),
+        |threads| zblas::solve(OP.name(), threads, a, b),
+    )
 }
 
 pub(crate) fn inv<C: ComplexScalar>(exec: &Exec, a: ArrayView2<C>) -> Result<Array2<C>> {
     const OP: Op = Op::Inv;
-    let threads = blas_threads::<C>(exec, OP, Shape::Square(a.nrows()))?;
-    zblas::inv(OP.name(), threads, a)
+    super::factor_path::<C, _>(
+        exec,
+        OP,
+        Shape::Square(a.nrows()),
+        |l3| factor::lu::inv_complex(OP.name(), l3, a),
+        |threads| zblas::inv(OP.name(), threads, a),
+    )
 }
 
+/// The lower factor `L` of Hermitian positive definite `A = L Lᴴ` (its lower triangle read).
 pub(crate) fn cholesky<C: ComplexScalar>(exec: &Exec, a: ArrayView2<C>) -> Result<Array2<C>> {
     const OP: Op = Op::Cholesky;
-    let threads = blas_threads::<C>(exec, OP, Shape::Square(a.nrows()))?;
-    zblas::cholesky(OP.name(), threads, a)
+    super::factor_path::<C, _>(
+        exec,
+        OP,
+        Shape::Square(a.nrows()),
+        |l3| factor::cholesky::cholesky(OP.name(), l3, a),
+        |threads| zblas::cholesky(OP.name(), threads, a),
+    )
 }
 
 pub(crate) fn qr<C: ComplexScalar>(
@@ -193,9 +211,9 @@ pub(crate) fn solve_triangular<C: ComplexScalar>(
     exec: &Exec,
     a: ArrayView2<C>,
     b: ArrayView2<C>,
-    lower: bool,
+    uplo: Uplo,
     trans: Trans,
-    unit: bool,
+    diag: Diag,
 ) -> Result<Array2<C>> {
     const OP: Op = Op::SolveTriangular;
     let shape = Shape::System {
@@ -203,8 +221,14 @@ pub(crate) fn solve_triangular<C: ComplexScalar>(
         cols: a.ncols(),
         rhs: b.ncols(),
     };
-    let threads = blas_threads::<C>(exec, OP, shape)?;
-    zblas::solve_triangular(OP.name(), threads, a, b, lower, trans, unit)
+    let (lower, unit) = (uplo == Uplo::Lower, diag == Diag::Unit);
+    super::factor_path::<C, _>(
+        exec,
+        OP,
+        shape,
+        |l3| factor::triangular::solve_triangular_complex(OP.name(), l3, a, b, uplo, trans, diag),
+        |threads| zblas::solve_triangular(OP.name(), threads, a, b, lower, trans, unit),
+    )
 }
 
 pub(crate) fn eigh<C: ComplexScalar>(

@@ -26,7 +26,7 @@ use crate::exec::value::Exec;
 use crate::factor;
 use crate::op::{Op, Shape};
 use crate::parallel::{self, level3::Level3, Kernels, Team};
-use crate::scalar::Scalar;
+use crate::scalar::{Field, Scalar};
 
 pub(crate) use crate::blas::reduce::Reduction;
 pub(crate) use crate::blas::svd::Vectors;
@@ -40,7 +40,7 @@ pub(crate) use route::{plan, route, Path};
 /// Routes a factorization of `op` on `T` operands of `shape` and runs it on its path: inside
 /// the engine pool over the engine's level-3 operations (`factor/`), or on LAPACK with the
 /// path's OpenBLAS threads.
-fn factor_path<T: Scalar, R: Send>(
+pub(crate) fn factor_path<T: Field, R: Send>(
     exec: &Exec,
     op: Op,
     shape: Shape,

@@ -17,12 +17,29 @@ use super::auto;
 /// Real types: every engine implements every operation (the spectral family included, written
 /// over the rayon engines' level-3 operations in `factor/`). Complex types: `blas` runs every
 /// complex operation parla has; the rayon engines run the GEMM family (one real GEMM on the
-/// interleaved parts, `parallel/gemm/complex.rs`) and refuse the rest with
+/// interleaved parts, `parallel/gemm/complex.rs`) and level 1/2 (`gemv`, `matvec`, `dot`,
+/// `vdot`, `axpy`, `nrm2`: the real split with complex blocks), `solve_triangular` (the real
+/// recursion of `factor/triangular.rs` over the complex GEMM), the LU family (`solve`, `lu`,
+/// `inv`, `det`, `slogdet`) and `cholesky` (the real blocked code of `factor/` over `Field`)
+/// and refuse the rest (QR, the factor objects, the spectral family) with
 /// [`Error::Unsupported`] — never a silent call to another engine.
 pub(crate) fn implements(engine: Engine, op: Op, dtype: Dtype) -> bool {
     match engine {
         Engine::Blas | Engine::Auto => true,
-        Engine::Rayon | Engine::RayonBlas => !dtype.is_complex() || op.family() == Family::Gemm,
+        Engine::Rayon | Engine::RayonBlas => {
+            !dtype.is_complex()
+                || matches!(op.family(), Family::Gemm | Family::Level12)
+                || matches!(
+                    op,
+                    Op::SolveTriangular
+                        | Op::Solve
+                        | Op::Lu
+                        | Op::Inv
+                        | Op::Det
+                        | Op::Slogdet
+                        | Op::Cholesky
+                )
+        }
     }
 }
 

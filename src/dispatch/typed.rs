@@ -120,13 +120,6 @@ typed! {
         diag: Diag,
     ) -> Result<Array2<T>> {
         real => super::solve_triangular(exec, a, b, uplo, trans, diag),
-        complex => complex::solve_triangular(
-            exec,
-            a,
-            b,
-            uplo == Uplo::Lower,
-            trans,
-            diag == Diag::Unit,
-        ),
+        complex => complex::solve_triangular(exec, a, b, uplo, trans, diag),
     }
 }

@@ -1,4 +1,5 @@
-//! Cholesky `A = L Lᵀ`, recursive over the engine's GEMM and triangular solve.
+//! Cholesky `A = L Lᵀ` (`L Lᴴ` for complex Hermitian `A`, the same code over `Field`),
+//! recursive over the engine's GEMM and triangular solve.
 //!
 //! ```text
 //! [A₁₁  . ]   L₁₁ = chol(A₁₁)                       (recursion)
@@ -23,11 +24,11 @@ use crate::error::{Error, Result};
 use crate::factor::triangular::trsm;
 use crate::factor::{gemmt_lower, split};
 use crate::parallel::level3::Level3;
-use crate::scalar::Scalar;
+use crate::scalar::Field;
 
 /// The lower Cholesky factor of square non-empty finite `a` (its lower triangle is read).
 /// [`Error::NotPositiveDefinite`] with the index of the first failing pivot.
-pub(crate) fn cholesky<T: Scalar>(
+pub(crate) fn cholesky<T: Field>(
     op: &'static str,
     l3: &Level3,
     a: ArrayView2<T>,
@@ -66,13 +67,13 @@ const PACKED_SERIAL_MAX: usize = 128;
 /// Cholesky of `w` in place. Engine `rayon`: the recursion, whose packed SYRK / trsm
 /// (`factor::gemmt_lower`, `factor::triangular`) run on the whole team. Engine `rayon-blas`: the
 /// look-ahead driver when more than one worker can help, else the recursion alone.
-fn factor_in_place<T: Scalar>(
+fn factor_in_place<T: Field>(
     l3: &Level3,
     op: &'static str,
     w: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
     let step = STEP_BLOCKS * l3.blocks.cholesky.max(1);
-    if l3.has_packed() {
+    if l3.packed_for::<T>() {
         // Engine `rayon`: the recursion alone; its packed SYRK and trsm split themselves
         // across the team once they are large enough.
         return if l3.team.threads() > 1 && w.nrows() > PACKED_SERIAL_MAX {
@@ -103,7 +104,7 @@ fn factor_in_place<T: Scalar>(
 /// The next block column's factoring, sequential at its core, overlaps the big rank-`step`
 /// update of the rest; rayon's work stealing hands the update's tasks to whichever worker is
 /// free. The first failing pivot is still reported first: block columns are factored in order.
-fn look_ahead<T: Scalar>(
+fn look_ahead<T: Field>(
     l3: &Level3,
     op: &'static str,
     w: &mut ArrayViewMut2<T>,
@@ -135,7 +136,7 @@ fn look_ahead<T: Scalar>(
                 let one = l3.serial();
                 gemmt_lower(&one, op, ln, ln, &mut next_d)?;
                 if next_b.nrows() > 0 {
-                    one.gemm(op, -T::one(), lf, ln.t(), T::one(), &mut next_b)?;
+                    one.gemm_adjoint(op, -T::one(), lf, ln, T::one(), &mut next_b)?;
                 }
                 block_column(&one, op, &mut next_d, &mut next_b, r)
             },
@@ -157,7 +158,7 @@ fn look_ahead<T: Scalar>(
 
 /// Factors an updated block column: `L_d = chol(d)` (recursion; its first failing pivot is
 /// reported at `offset +` its index), then `b ← b L_d⁻ᵀ`.
-fn block_column<T: Scalar>(
+fn block_column<T: Field>(
     l3: &Level3,
     op: &'static str,
     d: &mut ArrayViewMut2<T>,
@@ -168,18 +169,30 @@ fn block_column<T: Scalar>(
     if b.nrows() == 0 {
         return Ok(());
     }
-    // b L⁻ᵀ  ⇔  (L⁻¹ bᵀ)ᵀ.
-    trsm(
-        l3,
-        op,
-        true,
-        false,
-        d.view(),
-        &mut b.view_mut().reversed_axes(),
-    )
+    // b L⁻ᴴ  ⇔  (L⁻¹ bᴴ)ᴴ.
+    trsm_adjoint(l3, op, d.view(), b)
 }
 
-fn factor<T: Scalar>(
+/// `b ← b L⁻ᴴ` (`b L⁻ᵀ` for real types) for lower-triangular `L`: `(L⁻¹ bᴴ)ᴴ`, the
+/// conjugations (complex types only) done in place around a solve on `bᵀ`.
+fn trsm_adjoint<T: Field>(
+    l3: &Level3,
+    op: &'static str,
+    l: ArrayView2<T>,
+    b: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    let conj = |b: &mut ArrayViewMut2<T>| {
+        if T::IS_COMPLEX {
+            b.map_inplace(|v| *v = v.conj());
+        }
+    };
+    conj(b);
+    trsm(l3, op, true, false, l, &mut b.view_mut().reversed_axes())?;
+    conj(b);
+    Ok(())
+}
+
+fn factor<T: Field>(
     l3: &Level3,
     op: &'static str,
     w: &mut ArrayViewMut2<T>,
@@ -199,22 +212,15 @@ fn factor<T: Scalar>(
     let (mut w11, mut w21, mut w22) =
         w.multi_slice_mut((s![..n1, ..n1], s![n1.., ..n1], s![n1.., n1..]));
     factor(l3, op, &mut w11, offset)?;
-    // L₂₁ = A₂₁ L₁₁⁻ᵀ  ⇔  L₂₁ᵀ = L₁₁⁻¹ A₂₁ᵀ.
-    trsm(
-        l3,
-        op,
-        true,
-        false,
-        w11.view(),
-        &mut w21.view_mut().reversed_axes(),
-    )?;
+    // L₂₁ = A₂₁ L₁₁⁻ᴴ.
+    trsm_adjoint(l3, op, w11.view(), &mut w21)?;
     gemmt_lower(l3, op, w21.view(), w21.view(), &mut w22)?;
     factor(l3, op, &mut w22, offset + n1)
 }
 
 /// The lower Cholesky factor of square non-empty finite `w`, computed in place in `w` (any
 /// layout; its lower triangle is read), the strict upper triangle zeroed: the `_into` variant.
-pub(crate) fn cholesky_in_place<T: Scalar>(
+pub(crate) fn cholesky_in_place<T: Field>(
     op: &'static str,
     l3: &Level3,
     w: &mut ArrayViewMut2<T>,

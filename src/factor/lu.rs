@@ -36,7 +36,7 @@ use crate::kernels;
 use crate::parallel::level3::Level3;
 use crate::parallel::transpose;
 use crate::real::{equilibration_exponents, times_pow2};
-use crate::scalar::Scalar;
+use crate::scalar::{ComplexScalar, Field, Scalar};
 
 /// Factors a non-empty `m × n` matrix (see [`LuPacked`]); the first zero pivot, if any, is
 /// returned beside the factors. With `equilibrate`, a factorization that overflows from finite
@@ -83,7 +83,7 @@ const PARALLEL_SWAP_MIN: usize = 1 << 16;
 
 /// LU of `a` in place: the look-ahead driver when more than one worker can help, else the
 /// recursion alone.
-fn lu_in_place<T: Scalar>(
+fn lu_in_place<T: Field>(
     l3: &Level3,
     op: &'static str,
     a: &mut ArrayViewMut2<T>,
@@ -111,7 +111,7 @@ fn lu_in_place<T: Scalar>(
 /// ```
 /// The factoring of the next panel, sequential at its core, overlaps the big update of the
 /// rest; rayon's work stealing hands the update's tasks to whichever worker is free.
-fn look_ahead<T: Scalar>(
+fn look_ahead<T: Field>(
     l3: &Level3,
     op: &'static str,
     a: &mut ArrayViewMut2<T>,
@@ -186,7 +186,7 @@ fn look_ahead<T: Scalar>(
 /// One step's update of the columns `c` (all `m` rows) by the factored panel `panel`
 /// (rows `j..` of the step's columns, `jb` wide) with its interchanges `piv` (absolute rows):
 /// `c ← P c`, `U₁₂ = L₁₁⁻¹ c[j..j+jb]`, `c[j+jb..] ← c[j+jb..] − L₂₁ U₁₂`.
-fn update<T: Scalar>(
+fn update<T: Field>(
     l3: &Level3,
     op: &'static str,
     panel: ArrayView2<T>,
@@ -237,7 +237,7 @@ fn copy_to_columns<T: Scalar>(
     )
 }
 
-fn recurse<T: Scalar>(
+fn recurse<T: Field>(
     l3: &Level3,
     op: &'static str,
     a: &mut ArrayViewMut2<T>,
@@ -281,7 +281,7 @@ fn recurse<T: Scalar>(
 }
 
 /// [`apply_swaps`], split over blocks of columns on the team when there is enough of it.
-fn apply_swaps_par<T: Scalar>(
+fn apply_swaps_par<T: Field>(
     l3: &Level3,
     a: &mut ArrayViewMut2<T>,
     swaps: &[usize],
@@ -303,7 +303,7 @@ fn apply_swaps_par<T: Scalar>(
 
 /// Interchanges row `offset + i` with row `swaps[i]`, in order, walking memory in order: a
 /// column at a time (all its interchanges) when columns are contiguous, else whole rows.
-fn apply_swaps<T: Scalar>(a: &mut ArrayViewMut2<T>, swaps: &[usize], offset: usize) {
+fn apply_swaps<T: Field>(a: &mut ArrayViewMut2<T>, swaps: &[usize], offset: usize) {
     if swaps.is_empty() {
         return;
     }
@@ -365,15 +365,74 @@ pub(crate) fn solve<T: Scalar>(
         kernels::triangular::trsm_left(false, false, lu.lu.view(), &mut x.view_mut());
         return Ok(x);
     }
-    trsm(l3, op, true, true, lu.lu.view(), &mut x.view_mut())?;
-    trsm(l3, op, false, false, lu.lu.view(), &mut x.view_mut())?;
+    substitute(l3, op, lu.lu.view(), &mut x.view_mut())?;
     Ok(x)
+}
+
+/// `x ← U⁻¹ L⁻¹ x` for the packed factors `lu` (the interchanges applied to `x` already).
+fn substitute<T: Field>(
+    l3: &Level3,
+    op: &'static str,
+    lu: ArrayView2<T>,
+    x: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    trsm(l3, op, true, true, lu, x)?;
+    trsm(l3, op, false, false, lu, x)
+}
+
+/// The `n × n` identity, column-major: the right-hand side of `inv`.
+fn identity<T: Field>(op: &'static str, n: usize) -> Result<Array2<T>> {
+    let mut eye = zeros_f(op, n, n)?;
+    eye.diag_mut().fill(T::one());
+    Ok(eye)
 }
 
 /// `A⁻¹` for square non-singular `A` (n ≥ 1): [`solve`] with the identity.
 pub(crate) fn inv<T: Scalar>(op: &'static str, l3: &Level3, a: ArrayView2<T>) -> Result<Array2<T>> {
-    let n = a.nrows();
-    let mut eye = zeros_f(op, n, n)?;
-    eye.diag_mut().fill(T::one());
-    solve(op, l3, a, eye.view())
+    solve(op, l3, a, identity(op, a.nrows())?.view())
+}
+
+/// Complex LU of a non-empty `m × n` matrix on a rayon engine: the recursion (and look-ahead
+/// driver) above, over the complex GEMM and panel LU. No equilibration, as the `blas` engine's
+/// `getrf`. Returns the column-major packed factors, the interchanges, the first zero pivot.
+pub(crate) fn factor_complex<C: ComplexScalar>(
+    op: &'static str,
+    l3: &Level3,
+    a: ArrayView2<C>,
+) -> Result<(Array2<C>, Vec<usize>, Option<usize>)> {
+    let (m, n) = a.dim();
+    let mut lu = zeros_f(op, m, n)?;
+    lu.assign(&a);
+    let mut swaps = vec![0; m.min(n)];
+    let zero = lu_in_place(l3, op, &mut lu.view_mut(), &mut swaps)?;
+    Ok((lu, swaps, zero))
+}
+
+/// Complex `A X = B` for square `A` (n ≥ 1) and `B: n × r`: [`Error::Singular`] at the first
+/// zero pivot, as the `blas` engine's `gesv`.
+pub(crate) fn solve_complex<C: ComplexScalar>(
+    op: &'static str,
+    l3: &Level3,
+    a: ArrayView2<C>,
+    b: ArrayView2<C>,
+) -> Result<Array2<C>> {
+    let (lu, swaps, zero) = factor_complex(op, l3, a)?;
+    if let Some(pivot) = zero {
+        return Err(Error::Singular { op, pivot });
+    }
+    let (n, r) = b.dim();
+    let mut x = zeros_f(op, n, r)?;
+    x.assign(&b);
+    apply_swaps(&mut x.view_mut(), &swaps, 0);
+    substitute(l3, op, lu.view(), &mut x.view_mut())?;
+    Ok(x)
+}
+
+/// Complex `A⁻¹`: [`solve_complex`] with the identity.
+pub(crate) fn inv_complex<C: ComplexScalar>(
+    op: &'static str,
+    l3: &Level3,
+    a: ArrayView2<C>,
+) -> Result<Array2<C>> {
+    solve_complex(op, l3, a, identity(op, a.nrows())?.view())
 }

@@ -36,12 +36,12 @@ pub(crate) fn split(n: usize) -> usize {
     (n / 2).next_multiple_of(16).clamp(1, n - 1)
 }
 
-/// Lower triangle of `C ← C − A Bᵀ` for `A, B: n × k`, `C: n × n` (SYRK when `B = A`, SYR2K
-/// as `[V W] [W V]ᵀ`): engine `rayon`'s packed GEMMT, which neither reads nor writes above the
-/// diagonal; otherwise recursively (`C₁₁`, then `C₂₁` as one GEMM, then `C₂₂`) down to blocks
-/// of order `blocks.syrk` computed as full GEMMs — entries above the diagonal within such a
-/// block are overwritten, so callers keep only scratch there.
-pub(crate) fn gemmt_lower<T: crate::scalar::Scalar>(
+/// Lower triangle of `C ← C − A Bᴴ` for `A, B: n × k`, `C: n × n` (SYRK/HERK when `B = A`,
+/// SYR2K as `[V W] [W V]ᵀ`): engine `rayon`'s packed GEMMT for real types, which neither reads
+/// nor writes above the diagonal; otherwise recursively (`C₁₁`, then `C₂₁` as one GEMM, then
+/// `C₂₂`) down to blocks of order `blocks.syrk` computed as full GEMMs — entries above the
+/// diagonal within such a block are overwritten, so callers keep only scratch there.
+pub(crate) fn gemmt_lower<T: crate::scalar::Field>(
     l3: &crate::parallel::level3::Level3,
     op: &'static str,
     a: ndarray::ArrayView2<T>,
@@ -50,12 +50,12 @@ pub(crate) fn gemmt_lower<T: crate::scalar::Scalar>(
 ) -> crate::error::Result<()> {
     use ndarray::s;
     let n = c.nrows();
-    if l3.has_packed() {
+    if l3.packed_for::<T>() {
         return l3.gemmt_lower_packed(op, a, b, c);
     }
     let minus = -T::one();
     if n <= l3.blocks.syrk {
-        return l3.gemm(op, minus, a, b.t(), T::one(), c);
+        return l3.gemm_adjoint(op, minus, a, b, T::one(), c);
     }
     let n1 = split(n);
     let (mut c11, mut c21, mut c22) =
@@ -63,6 +63,6 @@ pub(crate) fn gemmt_lower<T: crate::scalar::Scalar>(
     let (a1, a2) = (a.slice(s![..n1, ..]), a.slice(s![n1.., ..]));
     let (b1, b2) = (b.slice(s![..n1, ..]), b.slice(s![n1.., ..]));
     gemmt_lower(l3, op, a1, b1, &mut c11)?;
-    l3.gemm(op, minus, a2, b1.t(), T::one(), &mut c21)?;
+    l3.gemm_adjoint(op, minus, a2, b1, T::one(), &mut c21)?;
     gemmt_lower(l3, op, a2, b2, &mut c22)
 }

@@ -4,6 +4,8 @@
 //! `X₂ = A₂₂⁻¹B₂`; upper runs the same steps bottom-up. Blocks of order ≤ `FactorBlocks::trsm` go to the
 //! engine's small solve, which splits the right-hand sides across threads; on engine `rayon`
 //! blocks of order ≤ [`PACKED_MAX`] (above that base) go to the packed micro-kernel solve.
+//! Complex types run the same recursion: off-diagonal updates on the
+//! engine's complex GEMM, diagonal blocks by complex substitution.
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
 
@@ -13,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::factor::split;
 use crate::kernels;
 use crate::parallel::level3::Level3;
-use crate::scalar::Scalar;
+use crate::scalar::{ComplexScalar, Field, Scalar};
 
 /// Orders up to which engine `rayon` solves in one packed micro-kernel solve
 /// (`parallel::gemm::packed`) instead of recursing: larger ones are split so the
@@ -22,7 +24,7 @@ const PACKED_MAX: usize = 256;
 
 /// `B ← A⁻¹B` in place, `A: n × n` triangular (`lower` or upper; `unit` diagonal or not; any
 /// strides), `B: n × r`. A zero diagonal divides by zero: callers check singularity first.
-pub(crate) fn trsm<T: Scalar>(
+pub(crate) fn trsm<T: Field>(
     l3: &Level3,
     op: &'static str,
     lower: bool,
@@ -34,7 +36,7 @@ pub(crate) fn trsm<T: Scalar>(
     if n <= l3.blocks.trsm {
         return l3.trsm_base(op, lower, unit, a, b);
     }
-    if l3.has_packed() && n <= PACKED_MAX {
+    if l3.packed_for::<T>() && n <= PACKED_MAX {
         return if lower {
             l3.trsm_lower_packed(op, unit, a, b)
         } else {
@@ -108,6 +110,43 @@ pub(crate) fn solve_triangular<T: Scalar>(
         kernels::triangular::trsm_left(lower, unit, view, &mut x.view_mut());
         return Ok(x);
     }
+    trsm(l3, op, lower, unit, view, &mut x.view_mut())?;
+    Ok(x)
+}
+
+/// The complex `op(A) X = B` for square non-empty `A` and `B: n × r` on a rayon engine: the
+/// recursion [`trsm`] on `op(A)` (a conjugated copy for `Trans::Conj`, `n²` elements against
+/// the solve's `n²r` flops). [`Error::Singular`] with the first zero diagonal entry (non-unit
+/// diagonal), as the `blas` engine's `trtrs`.
+pub(crate) fn solve_triangular_complex<C: ComplexScalar>(
+    op: &'static str,
+    l3: &Level3,
+    a: ArrayView2<C>,
+    b: ArrayView2<C>,
+    uplo: Uplo,
+    trans: Trans,
+    diag: Diag,
+) -> Result<Array2<C>> {
+    let unit = diag == Diag::Unit;
+    if !unit {
+        if let Some(pivot) = a.diag().iter().position(|&d| d == C::zero()) {
+            return Err(Error::Singular { op, pivot });
+        }
+    }
+    let (n, r) = b.dim();
+    let mut x = zeros_f(op, n, r)?;
+    x.assign(&b);
+    let conj;
+    let (view, lower) = match trans {
+        Trans::No => (a, uplo == Uplo::Lower),
+        Trans::Yes => (a.t(), uplo == Uplo::Upper),
+        Trans::Conj => {
+            let mut c = zeros_f(op, n, n)?;
+            c.zip_mut_with(&a.t(), |d, s| *d = s.conj());
+            conj = c;
+            (conj.view(), uplo == Uplo::Upper)
+        }
+    };
     trsm(l3, op, lower, unit, view, &mut x.view_mut())?;
     Ok(x)
 }

@@ -8,6 +8,7 @@
 
 pub(crate) mod bidiag_svd;
 pub(crate) mod cols4;
+pub(crate) mod complex;
 pub(crate) mod elementwise;
 pub(crate) mod gemm;
 pub(crate) mod hessenberg_qr;

@@ -54,10 +54,10 @@ impl Exec {
     /// Dot product with the first vector conjugated, `xᴴy = Σ conj(xᵢ) yᵢ` (numpy's `np.vdot`;
     /// BLAS `dotc`). The same as [`Exec::dot`] for real types. Zero for empty vectors.
     ///
-    /// Engines: as [`Exec::dot`] for real types; `blas` only for complex types.
+    /// Engines: as [`Exec::dot`] (complex vectors too).
     ///
     /// # Errors
-    /// As [`Exec::dot`]; [`Error::Unsupported`] for complex vectors on the rayon engines.
+    /// As [`Exec::dot`].
     ///
     /// ```
     /// use parla::c64;

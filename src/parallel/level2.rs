@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::error::Result;
 use crate::parallel::Kernels;
 use crate::parallel::Team;
-use crate::scalar::Scalar;
+use crate::scalar::{Field, Scalar};
 
 /// `y ← α A x + β y` for a non-empty `m × n` view `A` (the logical `op(A)`).
 #[allow(clippy::too_many_arguments)]
@@ -36,15 +36,26 @@ pub(crate) fn gemv<T: Scalar>(
     } else {
         x
     };
+    gemv_rows(team, a, y, |ab, yb| kernel.gemv(op, alpha, ab, x, beta, yb))
+}
+
+/// The split of [`gemv`] for any element type: `block(a_b, y_b)` computes the block of `y`
+/// of a row block of the logical `A`.
+pub(crate) fn gemv_rows<T: Field>(
+    team: &Team,
+    a: ArrayView2<T>,
+    y: &mut ArrayViewMut1<T>,
+    block: impl Fn(ArrayView2<T>, &mut ArrayViewMut1<T>) -> Result<()> + Sync,
+) -> Result<()> {
     let threads = team.threads();
     if threads <= 1 {
-        return kernel.gemv(op, alpha, a, x, beta, y);
+        return block(a, y);
     }
     let rows = a.nrows().div_ceil(threads).max(1);
     team.install(|| {
         y.axis_chunks_iter_mut(Axis(0), rows)
             .into_par_iter()
             .zip(a.axis_chunks_iter(Axis(0), rows).into_par_iter())
-            .try_for_each(|(mut yb, ab)| kernel.gemv(op, alpha, ab, x, beta, &mut yb))
+            .try_for_each(|(mut yb, ab)| block(ab, &mut yb))
     })
 }

@@ -8,11 +8,13 @@ use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
 use crate::blas;
+use crate::decomp::Trans;
 use crate::error::Result;
 use crate::kernels;
+use crate::parallel::gemm::complex as complex_gemm;
 use crate::parallel::gemm::{blas_panels, blis_loops, packed};
 use crate::parallel::{Kernels, Team};
-use crate::scalar::Scalar;
+use crate::scalar::{typed, Field, Scalar};
 
 /// Right-hand sides per block below which a triangular solve is not split across threads.
 /// A block of 32 columns of a 64-row solve is ≈ 130 kflop, a few µs: less and the rayon
@@ -105,8 +107,8 @@ impl Level3 {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn gemm<T: Scalar>(
+    /// `C ← α A B + β C` on the engine's parallel GEMM (one thread for small products).
+    pub(crate) fn gemm<T: Field>(
         &self,
         op: &'static str,
         alpha: T,
@@ -115,27 +117,78 @@ impl Level3 {
         beta: T,
         c: &mut ArrayViewMut2<T>,
     ) -> Result<()> {
+        gemm_any(self, op, alpha, a, b, false, beta, c.view_mut())
+    }
+
+    /// `C ← α A Bᴴ + β C` (`A Bᵀ` for real types).
+    pub(crate) fn gemm_adjoint<T: Field>(
+        &self,
+        op: &'static str,
+        alpha: T,
+        a: ArrayView2<T>,
+        b: ArrayView2<T>,
+        beta: T,
+        c: &mut ArrayViewMut2<T>,
+    ) -> Result<()> {
+        gemm_any(
+            self,
+            op,
+            alpha,
+            a,
+            b.reversed_axes(),
+            true,
+            beta,
+            c.view_mut(),
+        )
+    }
+
+    /// The trivial cases of `C ← α A B + β C` with `k` inner columns (an empty `C`, `k = 0`
+    /// or `α = 0`: done here, `None`), else whether the product runs on the calling thread
+    /// alone: the recursions issue many GEMMs too small to split profitably (the threshold
+    /// `auto` uses for a single product; a complex product counts four real ones).
+    fn gemm_split<T: Field>(
+        &self,
+        alpha: T,
+        k: usize,
+        beta: T,
+        c: &mut ArrayViewMut2<T>,
+    ) -> Option<bool> {
         let (m, n) = c.dim();
         if m == 0 || n == 0 {
-            return Ok(());
+            return None;
         }
-        if a.ncols() == 0 || alpha == T::zero() {
+        if k == 0 || alpha == T::zero() {
             if beta == T::zero() {
                 c.fill(T::zero());
             } else if beta != T::one() {
                 c.map_inplace(|v| *v = *v * beta);
             }
-            return Ok(());
+            return None;
         }
-        // The recursions issue many GEMMs too small to split profitably (the same threshold
-        // `auto` uses for a single product).
-        let flops = 2.0 * m as f64 * n as f64 * a.ncols() as f64;
-        let one = Team::one();
-        let team = if flops < GEMM_PARALLEL_MIN_FLOPS {
-            &one
-        } else {
-            &self.team
+        let per_madd = if T::IS_COMPLEX { 8.0 } else { 2.0 };
+        Some(per_madd * m as f64 * n as f64 * (k as f64) < GEMM_PARALLEL_MIN_FLOPS)
+    }
+
+    /// Whether the packed micro-kernel SYRK / trsm run for `T` on this engine.
+    pub(crate) fn packed_for<T: Field>(&self) -> bool {
+        !T::IS_COMPLEX && self.has_packed()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn real_gemm<T: Scalar>(
+        &self,
+        op: &'static str,
+        alpha: T,
+        a: ArrayView2<T>,
+        b: ArrayView2<T>,
+        beta: T,
+        c: &mut ArrayViewMut2<T>,
+    ) -> Result<()> {
+        let Some(serial) = self.gemm_split(alpha, a.ncols(), beta, c) else {
+            return Ok(());
         };
+        let one = Team::one();
+        let team = if serial { &one } else { &self.team };
         match self.kernels {
             Kernels::OpenBlas => blas_panels::gemm(op, team, alpha, a, b, beta, c),
             Kernels::Native(native) => {
@@ -163,7 +216,7 @@ impl Level3 {
     /// Lower triangle of `C ← C − A Bᵀ` (`A, B: n × k`, `C: n × n`) on the packed micro-kernel
     /// GEMMT; strictly-upper entries of C are neither read nor written. Engine `rayon` only
     /// ([`Level3::has_packed`]).
-    pub(crate) fn gemmt_lower_packed<T: Scalar>(
+    fn real_gemmt_lower_packed<T: Scalar>(
         &self,
         op: &'static str,
         a: ArrayView2<T>,
@@ -180,7 +233,7 @@ impl Level3 {
 
     /// `B ← L⁻¹ B` for lower-triangular `L` on the packed micro-kernel solve. Engine `rayon`
     /// only ([`Level3::has_packed`]).
-    pub(crate) fn trsm_lower_packed<T: Scalar>(
+    fn real_trsm_lower_packed<T: Scalar>(
         &self,
         op: &'static str,
         unit: bool,
@@ -199,7 +252,7 @@ impl Level3 {
 
     /// `B ← A⁻¹ B` for a small triangular `A` (`lower` / upper, `unit` diagonal or not), the
     /// columns of B cut into one block per thread.
-    pub(crate) fn trsm_base<T: Scalar>(
+    fn real_trsm_base<T: Scalar>(
         &self,
         op: &'static str,
         lower: bool,
@@ -230,21 +283,12 @@ impl Level3 {
                 }
             }
         };
-        let parts = self.team.threads().min(r / MIN_RHS_PER_THREAD).max(1);
-        if parts <= 1 {
-            return solve(b.view_mut());
-        }
-        let width = r.div_ceil(parts);
-        self.team.install(|| {
-            b.axis_chunks_iter_mut(Axis(1), width)
-                .into_par_iter()
-                .try_for_each(solve)
-        })
+        self.split_rhs(b, solve)
     }
 
     /// Unblocked (or LAPACK) lower Cholesky of a small diagonal block, in place:
     /// `Ok(Some(j))` when the leading minor of order `j + 1` is not positive.
-    pub(crate) fn potrf_base<T: Scalar>(
+    fn real_potrf_base<T: Scalar>(
         &self,
         op: &'static str,
         a: &mut ArrayViewMut2<T>,
@@ -258,7 +302,7 @@ impl Level3 {
     /// LU with partial pivoting of a narrow panel, in place (LAPACK `getrf2` at one thread for
     /// `rayon-blas`, parla's unblocked kernel for `rayon`): `swaps[j]` receives the panel row
     /// swapped with row `j`; returns the first zero pivot.
-    pub(crate) fn getrf_base<T: Scalar>(
+    fn real_getrf_base<T: Scalar>(
         &self,
         op: &'static str,
         a: &mut ArrayViewMut2<T>,
@@ -285,6 +329,230 @@ impl Level3 {
                 Ok(())
             }
         }
+    }
+}
+
+impl Level3 {
+    /// Lower triangle of `C ← C − A Bᵀ` (`A, B: n × k`, `C: n × n`) on the packed micro-kernel
+    /// GEMMT; strictly-upper entries of C are neither read nor written. Engine `rayon`, real
+    /// types only ([`Level3::packed_for`]).
+    pub(crate) fn gemmt_lower_packed<T: Field>(
+        &self,
+        op: &'static str,
+        a: ArrayView2<T>,
+        b: ArrayView2<T>,
+        c: &mut ArrayViewMut2<T>,
+    ) -> Result<()> {
+        gemmt_lower_packed_any(self, op, a, b, c.view_mut())
+    }
+
+    /// `B ← L⁻¹ B` for lower-triangular `L` on the packed micro-kernel solve. Engine `rayon`,
+    /// real types only ([`Level3::packed_for`]).
+    pub(crate) fn trsm_lower_packed<T: Field>(
+        &self,
+        op: &'static str,
+        unit: bool,
+        l: ArrayView2<T>,
+        b: &mut ArrayViewMut2<T>,
+    ) -> Result<()> {
+        trsm_lower_packed_any(self, op, unit, l, b.view_mut())
+    }
+
+    /// `B ← A⁻¹ B` for a small triangular `A` (`lower` / upper, `unit` diagonal or not), the
+    /// columns of B cut into one block per thread.
+    pub(crate) fn trsm_base<T: Field>(
+        &self,
+        op: &'static str,
+        lower: bool,
+        unit: bool,
+        a: ArrayView2<T>,
+        b: &mut ArrayViewMut2<T>,
+    ) -> Result<()> {
+        trsm_base_any(self, op, lower, unit, a, b.view_mut())
+    }
+
+    /// Unblocked (or LAPACK) lower Cholesky (`L Lᴴ`) of a small diagonal block, in place:
+    /// `Ok(Some(j))` when the leading minor of order `j + 1` is not positive.
+    pub(crate) fn potrf_base<T: Field>(
+        &self,
+        op: &'static str,
+        a: &mut ArrayViewMut2<T>,
+    ) -> Result<Option<usize>> {
+        potrf_base_any(self, op, a.view_mut())
+    }
+
+    /// LU with partial pivoting of a narrow panel, in place: `swaps[j]` receives the panel row
+    /// swapped with row `j`; returns the first zero pivot.
+    pub(crate) fn getrf_base<T: Field>(
+        &self,
+        op: &'static str,
+        a: &mut ArrayViewMut2<T>,
+        swaps: &mut [usize],
+    ) -> Result<Option<usize>> {
+        getrf_base_any(self, op, a.view_mut(), swaps)
+    }
+
+    /// The columns of `b` cut into one block per thread (when there are enough of them), each
+    /// solved by `solve`.
+    fn split_rhs<T: Field>(
+        &self,
+        b: &mut ArrayViewMut2<T>,
+        solve: impl Fn(ArrayViewMut2<T>) -> Result<()> + Sync + Send,
+    ) -> Result<()> {
+        let r = b.ncols();
+        let parts = self.team.threads().min(r / MIN_RHS_PER_THREAD).max(1);
+        if parts <= 1 {
+            return solve(b.view_mut());
+        }
+        let width = r.div_ceil(parts);
+        self.team.install(|| {
+            b.axis_chunks_iter_mut(Axis(1), width)
+                .into_par_iter()
+                .try_for_each(solve)
+        })
+    }
+}
+
+// Each level-3 operation for any element type (see `Field::route`): real types run the
+// `real_*` methods above (parla's packed kernels on `rayon`, 1-thread OpenBLAS / LAPACK on
+// `rayon-blas`); complex types run the complex GEMM of `gemm/complex.rs` on the engine (one
+// real GEMM on the interleaved parts) and the complex base blocks of `kernels/complex.rs` on
+// both engines (no packed SYRK / trsm: `Level3::packed_for` is false).
+
+typed! {
+    /// `C ← α A g(B) + β C`, `g` the element-wise conjugation when `conj_b`.
+    fn gemm_any<'l, T>(
+        l3: &'l Level3,
+        op: &'static str,
+        alpha: T,
+        a: ArrayView2<'l, T>,
+        b: ArrayView2<'l, T>,
+        conj_b: bool,
+        beta: T,
+        c: ArrayViewMut2<'l, T>,
+    ) -> Result<()> {
+        real => {
+            let _ = conj_b;
+            l3.real_gemm(op, alpha, a, b, beta, &mut { c })
+        },
+        complex => complex_ops::gemm(l3, op, alpha, a, b, conj_b, beta, &mut { c }),
+    }
+}
+
+typed! {
+    fn gemmt_lower_packed_any<'l, T>(l3: &'l Level3, op: &'static str, a: ArrayView2<'l, T>, b: ArrayView2<'l, T>, c: ArrayViewMut2<'l, T>) -> Result<()> {
+        real => l3.real_gemmt_lower_packed(op, a, b, &mut { c }),
+        complex => {
+            let _ = (l3, a, b, c);
+            unreachable_packed(op)
+        },
+    }
+}
+
+typed! {
+    fn trsm_lower_packed_any<'l, T>(
+        l3: &'l Level3,
+        op: &'static str,
+        unit: bool,
+        l: ArrayView2<'l, T>,
+        b: ArrayViewMut2<'l, T>,
+    ) -> Result<()> {
+        real => l3.real_trsm_lower_packed(op, unit, l, &mut { b }),
+        complex => {
+            let _ = (l3, unit, l, b);
+            unreachable_packed(op)
+        },
+    }
+}
+
+typed! {
+    fn trsm_base_any<'l, T>(
+        l3: &'l Level3,
+        op: &'static str,
+        lower: bool,
+        unit: bool,
+        a: ArrayView2<'l, T>,
+        b: ArrayViewMut2<'l, T>,
+    ) -> Result<()> {
+        real => l3.real_trsm_base(op, lower, unit, a, &mut { b }),
+        complex => {
+            let _ = op;
+            complex_ops::trsm_base(l3, lower, unit, a, &mut { b })
+        },
+    }
+}
+
+typed! {
+    fn potrf_base_any<'l, T>(l3: &'l Level3, op: &'static str, a: ArrayViewMut2<'l, T>) -> Result<Option<usize>> {
+        real => l3.real_potrf_base(op, &mut { a }),
+        complex => {
+            let _ = (l3, op);
+            Ok(kernels::complex::potrf_lower(&mut { a }).err())
+        },
+    }
+}
+
+typed! {
+    fn getrf_base_any<'l, T>(
+        l3: &'l Level3,
+        op: &'static str,
+        a: ArrayViewMut2<'l, T>,
+        swaps: &'l mut [usize],
+    ) -> Result<Option<usize>> {
+        real => l3.real_getrf_base(op, &mut { a }, swaps),
+        complex => {
+            let _ = (l3, op);
+            Ok(kernels::complex::getf2(&mut { a }, swaps))
+        },
+    }
+}
+
+/// The complex level-3 operations, written once over [`ComplexScalar`].
+mod complex_ops {
+    use super::*;
+    use crate::scalar::ComplexScalar;
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn gemm<C: ComplexScalar>(
+        l3: &Level3,
+        op: &'static str,
+        alpha: C,
+        a: ArrayView2<C>,
+        b: ArrayView2<C>,
+        conj_b: bool,
+        beta: C,
+        c: &mut ArrayViewMut2<C>,
+    ) -> Result<()> {
+        let Some(serial) = l3.gemm_split(alpha, a.ncols(), beta, c) else {
+            return Ok(());
+        };
+        let one = Team::one();
+        let team = if serial { &one } else { &l3.team };
+        // A conjugated B is the conjugate transpose of its transpose.
+        let (b, tb) = if conj_b {
+            (b.reversed_axes(), Trans::Conj)
+        } else {
+            (b, Trans::No)
+        };
+        complex_gemm::on_engine(op, team, l3.kernels, alpha, a, Trans::No, b, tb, beta, c)
+    }
+
+    /// Substitution on both engines (`kernels/complex.rs`), right-hand sides split over the
+    /// team.
+    pub(super) fn trsm_base<C: ComplexScalar>(
+        l3: &Level3,
+        lower: bool,
+        unit: bool,
+        a: ArrayView2<C>,
+        b: &mut ArrayViewMut2<C>,
+    ) -> Result<()> {
+        if b.ncols() == 0 || a.nrows() == 0 {
+            return Ok(());
+        }
+        l3.split_rhs(b, |mut blk| {
+            kernels::complex::trsm_left(lower, unit, a, &mut blk);
+            Ok(())
+        })
     }
 }
 

@@ -22,9 +22,10 @@ use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 use crate::blas;
 use crate::blas::reduce::Reduction;
+use crate::decomp::Trans;
 use crate::error::Result;
 use crate::kernels::{self, Element, GemmBlocks, GemmKernel, Isa};
-use crate::scalar::Scalar;
+use crate::scalar::{ComplexScalar, Scalar};
 use crate::threads;
 use std::sync::Arc;
 
@@ -102,6 +103,75 @@ impl Team {
         match &self.pool {
             Some(p) => p.install(f),
             None => f(),
+        }
+    }
+}
+
+/// The complex blocks (`c32`, `c64`): single-threaded OpenBLAS `zdotu`/`zdotc`, `zaxpy`,
+/// `dznrm2`, `zgemv` for `rayon-blas`, `kernels/complex.rs` for `rayon`.
+impl Kernels {
+    /// `Σ xᵢ yᵢ`, or `Σ conj(xᵢ) yᵢ` with `conj`.
+    pub(crate) fn cdot<C: ComplexScalar>(
+        self,
+        x: ArrayView1<C>,
+        y: ArrayView1<C>,
+        conj: bool,
+    ) -> C {
+        match self {
+            Kernels::OpenBlas => blas::complex::dot(1, x, y, conj),
+            Kernels::Native(_) => kernels::complex::dot(x, y, conj),
+        }
+    }
+
+    pub(crate) fn caxpy<C: ComplexScalar>(
+        self,
+        op: &'static str,
+        alpha: C,
+        x: ArrayView1<C>,
+        y: &mut ArrayViewMut1<C>,
+    ) -> Result<()> {
+        match self {
+            Kernels::OpenBlas => blas::complex::axpy(op, 1, alpha, x, y),
+            Kernels::Native(_) => {
+                kernels::complex::axpy(alpha, x, y);
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) fn cnrm2<C: ComplexScalar>(self, x: ArrayView1<C>) -> C::Real {
+        match self {
+            Kernels::OpenBlas => blas::complex::nrm2(1, x),
+            Kernels::Native(_) => kernels::complex::nrm2(x),
+        }
+    }
+
+    /// `y ← α op(A)_b x + β y` for a row block `ab` of the logical `op(A)` (`A` transposed
+    /// already for `Trans::Yes`/`Conj`; `Conj` also conjugates its elements).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn cgemv<C: ComplexScalar>(
+        self,
+        op: &'static str,
+        alpha: C,
+        ab: ArrayView2<C>,
+        trans: Trans,
+        x: ArrayView1<C>,
+        beta: C,
+        y: &mut ArrayViewMut1<C>,
+    ) -> Result<()> {
+        match self {
+            Kernels::OpenBlas => {
+                let stored = if trans == Trans::No {
+                    ab
+                } else {
+                    ab.reversed_axes()
+                };
+                blas::complex::gemv(op, 1, alpha, stored, trans, x, beta, y)
+            }
+            Kernels::Native(_) => {
+                kernels::complex::gemv(alpha, ab, trans == Trans::Conj, x, beta, y);
+                Ok(())
+            }
         }
     }
 }

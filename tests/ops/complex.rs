@@ -11,31 +11,31 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::common::rng;
 
-fn crandom(rng: &mut ChaCha8Rng, m: usize, n: usize) -> Array2<c64> {
+pub(crate) fn crandom(rng: &mut ChaCha8Rng, m: usize, n: usize) -> Array2<c64> {
     Array2::from_shape_fn((m, n), |_| {
         c64::new(rng.gen_range(-1.0..1.0), rng.gen_range(-1.0..1.0))
     })
 }
 
-fn to32(a: &Array2<c64>) -> Array2<c32> {
+pub(crate) fn to32(a: &Array2<c64>) -> Array2<c32> {
     a.mapv(|z| c32::new(z.re as f32, z.im as f32))
 }
 
-fn to64<T: Field>(a: &ArrayView2<T>) -> Array2<c64> {
+pub(crate) fn to64<T: Field>(a: &ArrayView2<T>) -> Array2<c64> {
     a.mapv(|z| c64::new(as64(z.re()), as64(z.im())))
 }
 
-fn as64<R: parla::Scalar>(x: R) -> f64 {
+pub(crate) fn as64<R: parla::Scalar>(x: R) -> f64 {
     x.to_f64().unwrap()
 }
 
 /// `Aᴴ`.
-fn h(a: &ArrayView2<c64>) -> Array2<c64> {
+pub(crate) fn h(a: &ArrayView2<c64>) -> Array2<c64> {
     a.t().mapv(|z| z.conj())
 }
 
 /// Triple-loop product in `c64`.
-fn ref_matmul(a: &ArrayView2<c64>, b: &ArrayView2<c64>) -> Array2<c64> {
+pub(crate) fn ref_matmul(a: &ArrayView2<c64>, b: &ArrayView2<c64>) -> Array2<c64> {
     let (m, k) = a.dim();
     let n = b.ncols();
     Array2::from_shape_fn((m, n), |(i, j)| {
@@ -43,16 +43,16 @@ fn ref_matmul(a: &ArrayView2<c64>, b: &ArrayView2<c64>) -> Array2<c64> {
     })
 }
 
-fn fro(a: &ArrayView2<c64>) -> f64 {
+pub(crate) fn fro(a: &ArrayView2<c64>) -> f64 {
     a.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt()
 }
 
-fn eye(n: usize) -> Array2<c64> {
+pub(crate) fn eye(n: usize) -> Array2<c64> {
     Array2::eye(n)
 }
 
 /// Determinant by cofactor expansion along the first row (slow, obviously correct).
-fn cofactor_det(a: &Array2<c64>) -> c64 {
+pub(crate) fn cofactor_det(a: &Array2<c64>) -> c64 {
     let n = a.nrows();
     if n == 1 {
         return a[[0, 0]];
@@ -69,7 +69,7 @@ fn cofactor_det(a: &Array2<c64>) -> c64 {
 }
 
 /// Hermitian positive definite and not symmetric: `B Bᴴ + n I`.
-fn hpd(rng: &mut ChaCha8Rng, n: usize) -> Array2<c64> {
+pub(crate) fn hpd(rng: &mut ChaCha8Rng, n: usize) -> Array2<c64> {
     let b = crandom(rng, n, n);
     ref_matmul(&b.view(), &h(&b.view()).view()) + eye(n) * c64::new(n as f64, 0.0)
 }
@@ -489,20 +489,26 @@ fn bad_complex_input_is_a_typed_error() {
 }
 
 #[test]
-fn rayon_engines_run_complex_gemm_and_refuse_the_rest() {
+fn rayon_engines_run_complex_gemm_and_level_1_2_and_refuse_the_rest() {
     let a = eye(4) * c64::new(2.0, 1.0);
     let b = Array2::<c64>::ones((4, 1));
     for engine in [Engine::Rayon, Engine::RayonBlas] {
         let ex = Exec::new(engine, 2).unwrap();
         assert!(ex.matmul(&a, &a).is_ok());
+        // Level 1/2 run too (`complex_rayon.rs` checks their results).
+        assert!(ex.vdot(&b.column(0), &b.column(0)).is_ok());
+        assert!(ex.matvec(&a, &b.column(0)).is_ok());
+        // So do the LU family and Cholesky (`complex_rayon.rs`).
         for r in [
             ex.solve(&a, &b).map(drop),
             ex.inv(&a).map(drop),
             ex.det(&a).map(drop),
-            ex.cholesky(&a).map(drop),
+            ex.cholesky(&(eye(4) * c64::new(2.0, 0.0))).map(drop),
+        ] {
+            assert!(r.is_ok(), "{engine}: {r:?}");
+        }
+        for r in [
             ex.qr(&a, QrMode::Reduced).map(drop),
-            ex.vdot(&b.column(0), &b.column(0)).map(drop),
-            ex.matvec(&a, &b.column(0)).map(drop),
             ex.eigh(&a).map(drop),
             ex.eig(&a).map(drop),
             ex.eigvals(&a).map(drop),
@@ -511,16 +517,17 @@ fn rayon_engines_run_complex_gemm_and_refuse_the_rest() {
             ex.qr_factor(&a).map(drop),
             ex.lu_factor(&Array2::<c64>::zeros((0, 0))).map(drop),
             ex.svd(&a, parla::SvdMode::Thin).map(drop),
-            ex.solve(&Array2::<c64>::zeros((0, 0)), &Array2::<c64>::zeros((0, 1)))
-                .map(drop),
         ] {
             assert!(
                 matches!(r, Err(Error::Unsupported { engine: e, .. }) if e == engine),
                 "{engine}: {r:?}"
             );
         }
-        let plan = ex.plan(Op::Solve, Dtype::C128, Shape::Square(64));
-        assert!(matches!(plan, Err(Error::Unsupported { op: "solve", .. })));
+        // solve_triangular runs too (`complex_rayon.rs`).
+        let tri = ex.solve_triangular(&a, &b, Uplo::Lower, Trans::No, Diag::NonUnit);
+        assert!(tri.is_ok(), "{tri:?}");
+        let plan = ex.plan(Op::Qr, Dtype::C128, Shape::Square(64));
+        assert!(matches!(plan, Err(Error::Unsupported { op: "qr", .. })));
         let plan = ex.plan(Op::Matmul, Dtype::C64, Shape::Square(64)).unwrap();
         assert_eq!(plan.engine, engine);
         // The real types are untouched.

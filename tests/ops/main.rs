@@ -11,6 +11,7 @@ mod common;
 mod batch;
 mod cholesky;
 mod complex;
+mod complex_rayon;
 mod eig;
 mod eigh;
 mod elementwise;

@@ -124,7 +124,7 @@ fn complex_methods_agree_with_free_functions() {
         Ok::<(), Error>(())
     })
     .unwrap();
-    // The rayon engines refuse a complex solve by method as by function.
-    let r = parla::with_backend(Engine::Rayon, || a.solve(&b));
+    // The rayon engines refuse a complex eigh by method as by function.
+    let r = parla::with_backend(Engine::Rayon, || hpd.eigh());
     assert!(matches!(r, Err(Error::Unsupported { .. })), "{r:?}");
 }

@@ -26,11 +26,42 @@ use crate::alloc::zeros_c;
 use crate::blas::ffi::ComplexFfi;
 use crate::decomp::Trans;
 use crate::error::Result;
-use crate::parallel::Team;
-use crate::scalar::Scalar;
+use crate::parallel::gemm::{blas_panels, blis_loops};
+use crate::parallel::{Kernels, Team};
+use crate::scalar::{ComplexScalar, Scalar};
+
+/// `C ← α op(A) op(B) + β C` for complex operands (`m, n, k ≥ 1`) on a rayon engine: the
+/// real GEMM of `kernels` (`blas_panels` for `rayon-blas`, `blis_loops` for `rayon`) on `team`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn on_engine<C: ComplexScalar>(
+    op: &'static str,
+    team: &Team,
+    kernels: Kernels,
+    alpha: C,
+    a: ArrayView2<C>,
+    ta: Trans,
+    b: ArrayView2<C>,
+    tb: Trans,
+    beta: C,
+    c: &mut ArrayViewMut2<C>,
+) -> Result<()> {
+    gemm(op, team, alpha, a, ta, b, tb, beta, c, |a2, b2, beta, p| {
+        let one = <C::Real as num_traits::One>::one();
+        match kernels {
+            Kernels::OpenBlas => blas_panels::gemm(op, team, one, a2, b2, beta, p),
+            Kernels::Native(native) => {
+                let kernel = native.gemm_kernel::<C::Real>();
+                blis_loops::gemm(op, team, kernel, one, a2, b2, beta, p)
+            }
+        }
+    })
+}
 
 /// `C ← α op(A) op(B) + β C` for complex operands (`m, n, k ≥ 1`), computed by `real_gemm`
 /// (`C ← A B + β C` on real operands with a real `β`: the engine's own GEMM, on `team`).
+///
+/// A column-major `C` (the factorizations' layout) is computed as `Cᵀ = op(B)ᵀ op(A)ᵀ`, whose
+/// `Cᵀ` has contiguous rows, so it too is written in place.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm<C, R>(
     op: &'static str,
@@ -49,9 +80,47 @@ where
     R: Scalar,
 {
     let (oa, ob) = (view_op(a, ta), view_op(b, tb));
+    let (ca, cb) = (ta == Trans::Conj, tb == Trans::Conj);
+    if real_row_stride(c.dim(), c.strides()).is_none() && c.strides()[0] == 1 {
+        let mut ct = c.view_mut().reversed_axes();
+        return product(
+            op,
+            team,
+            alpha,
+            ob.reversed_axes(),
+            cb,
+            oa.reversed_axes(),
+            ca,
+            beta,
+            &mut ct,
+            real_gemm,
+        );
+    }
+    product(op, team, alpha, oa, ca, ob, cb, beta, c, real_gemm)
+}
+
+/// `C ← α f(A) g(B) + β C` for the logical `A: m × k`, `B: k × n`, `f`, `g` the element-wise
+/// conjugation when `conj_a`, `conj_b`.
+#[allow(clippy::too_many_arguments)]
+fn product<C, R>(
+    op: &'static str,
+    team: &Team,
+    alpha: C,
+    oa: ArrayView2<C>,
+    conj_a: bool,
+    ob: ArrayView2<C>,
+    conj_b: bool,
+    beta: C,
+    c: &mut ArrayViewMut2<C>,
+    real_gemm: impl FnOnce(ArrayView2<R>, ArrayView2<R>, R, &mut ArrayViewMut2<R>) -> Result<()>,
+) -> Result<()>
+where
+    C: ComplexFfi<Part = R>,
+    R: Scalar,
+{
     let (m, k) = oa.dim();
     let n = ob.ncols();
-    let (sa, sb) = (sign::<R>(ta), sign::<R>(tb));
+    let (sa, sb) = (sign::<R>(conj_a), sign::<R>(conj_b));
 
     // A as the real m × 2k matrix of its parts: in place when its rows are contiguous.
     let a_copy;
@@ -113,9 +182,9 @@ fn view_op<C>(a: ArrayView2<C>, t: Trans) -> ArrayView2<C> {
     }
 }
 
-/// The factor of the imaginary part: `−1` for the conjugate transpose.
-fn sign<R: Scalar>(t: Trans) -> R {
-    if t == Trans::Conj {
+/// The factor of the imaginary part: `−1` for a conjugated operand.
+fn sign<R: Scalar>(conj: bool) -> R {
+    if conj {
         -R::one()
     } else {
         R::one()

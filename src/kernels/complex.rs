@@ -1,0 +1,377 @@
+//! Complex kernels in plain Rust: level 1/2 for engine `rayon` (one chunk or row block per
+//! call: `dot` (optionally conjugating `x`), `axpy`, `nrm2`, `gemv` (optionally conjugating
+//! `A`)), and the base blocks of the complex factorizations in `factor/` on both rayon engines
+//! (`trsm_left`: substitution, `getf2`: panel LU with partial pivoting, `potrf_lower`:
+//! unblocked Hermitian Cholesky).
+//!
+//! Written once over [`Cplx`] (`Complex<f32>`, `Complex<f64>`). Sums over contiguous inputs
+//! keep [`LANES`] independent accumulators per part, combined pairwise in a fixed order, so a
+//! given chunk always produces the same bits; the norm reads the interleaved parts as one real
+//! vector and runs the real kernel (its overflow-safe second pass included).
+
+use ndarray::{s, Array1, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
+use num_complex::Complex;
+use num_traits::{Float, One, Zero};
+
+use crate::kernels::level1;
+use crate::real::{scaled_norm, Real};
+
+/// A complex element of the kernels: `Complex<R>` for a real `R`.
+///
+/// # Safety
+/// Implementors are laid out as `[re, im]` (`#[repr(C)]` of two `Re`), so a slice of `n`
+/// values is a slice of `2n` reals.
+pub unsafe trait Cplx:
+    Copy
+    + Send
+    + Sync
+    + PartialEq
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + 'static
+{
+    /// The type of the parts.
+    type Re: Real;
+    /// `(re, im)`.
+    fn halves(self) -> (Self::Re, Self::Re);
+    /// `re + i·im`.
+    fn from_halves(re: Self::Re, im: Self::Re) -> Self;
+}
+
+// SAFETY: `num_complex::Complex` is `#[repr(C)] { re: T, im: T }`.
+unsafe impl<R: Real> Cplx for Complex<R> {
+    type Re = R;
+    #[inline(always)]
+    fn halves(self) -> (R, R) {
+        (self.re, self.im)
+    }
+    #[inline(always)]
+    fn from_halves(re: R, im: R) -> Self {
+        Complex::new(re, im)
+    }
+}
+
+/// Independent accumulators per part.
+const LANES: usize = 8;
+
+/// `Σ f(xᵢ) yᵢ` over equal-length slices, `f` the conjugation when `conj`.
+fn block_dot<C: Cplx>(x: &[C], y: &[C], conj: bool) -> C {
+    // re = Σ xr·yr ∓ xi·yi, im = Σ xr·yi ± xi·yr (lower sign: conjugated x).
+    let mut acc = [[C::Re::zero(); LANES]; 4];
+    let step = |l: usize, a: C, b: C, acc: &mut [[C::Re; LANES]; 4]| {
+        let ((xr, xi), (yr, yi)) = (a.halves(), b.halves());
+        acc[0][l] = acc[0][l] + xr * yr;
+        acc[1][l] = acc[1][l] + xi * yi;
+        acc[2][l] = acc[2][l] + xr * yi;
+        acc[3][l] = acc[3][l] + xi * yr;
+    };
+    let nb = x.len() - x.len() % LANES;
+    for (xc, yc) in x[..nb].chunks_exact(LANES).zip(y[..nb].chunks_exact(LANES)) {
+        for l in 0..LANES {
+            step(l, xc[l], yc[l], &mut acc);
+        }
+    }
+    for (l, (&a, &b)) in x[nb..].iter().zip(&y[nb..]).enumerate() {
+        step(l, a, b, &mut acc);
+    }
+    // Pairwise combination of the accumulators: log2(LANES) levels.
+    let [rr, ii, ri, ir] = acc.map(|mut a| {
+        let mut width = LANES;
+        while width > 1 {
+            width /= 2;
+            for l in 0..width {
+                a[l] = a[l] + a[l + width];
+            }
+        }
+        a[0]
+    });
+    combine(rr, ii, ri, ir, conj)
+}
+
+/// The complex sum from the four real partial sums.
+#[inline(always)]
+fn combine<C: Cplx>(rr: C::Re, ii: C::Re, ri: C::Re, ir: C::Re, conj: bool) -> C {
+    if conj {
+        C::from_halves(rr + ii, ri - ir)
+    } else {
+        C::from_halves(rr - ii, ri + ir)
+    }
+}
+
+/// `Σ xᵢ yᵢ`, or `Σ conj(xᵢ) yᵢ` with `conj`, for vectors of equal length.
+pub(crate) fn dot<C: Cplx>(x: ArrayView1<C>, y: ArrayView1<C>, conj: bool) -> C {
+    match (x.as_slice(), y.as_slice()) {
+        (Some(xs), Some(ys)) => block_dot(xs, ys, conj),
+        _ => {
+            let z = C::Re::zero();
+            let (rr, ii, ri, ir) =
+                x.iter()
+                    .zip(y.iter())
+                    .fold((z, z, z, z), |(rr, ii, ri, ir), (&a, &b)| {
+                        let ((xr, xi), (yr, yi)) = (a.halves(), b.halves());
+                        (rr + xr * yr, ii + xi * yi, ri + xr * yi, ir + xi * yr)
+                    });
+            combine(rr, ii, ri, ir, conj)
+        }
+    }
+}
+
+/// `y ← αx + y` for vectors of equal length.
+pub(crate) fn axpy<C: Cplx>(alpha: C, x: ArrayView1<C>, y: &mut ArrayViewMut1<C>) {
+    match (x.as_slice(), y.as_slice_mut()) {
+        (Some(xs), Some(ys)) => ys
+            .iter_mut()
+            .zip(xs)
+            .for_each(|(yi, &xi)| *yi = *yi + alpha * xi),
+        _ => Zip::from(y)
+            .and(&x)
+            .for_each(|yi, &xi| *yi = *yi + alpha * xi),
+    }
+}
+
+/// `‖x‖₂`: a contiguous `x` is the real vector of its `2n` parts, normed by the real kernel
+/// (one pass, and a scaled second pass when the sum of squares over- or underflowed); a
+/// strided `x` takes the same two passes over its parts.
+pub(crate) fn nrm2<C: Cplx>(x: ArrayView1<C>) -> C::Re {
+    if let Some(xs) = x.as_slice() {
+        // SAFETY: `Cplx` values are two `Re` each (`[re, im]`), so `xs` is `2·len` reals,
+        // borrowed for as long as `xs`.
+        let parts =
+            unsafe { std::slice::from_raw_parts(xs.as_ptr().cast::<C::Re>(), 2 * xs.len()) };
+        return level1::nrm2(ArrayView1::from(parts));
+    }
+    let parts = || x.iter().flat_map(|z| <[C::Re; 2]>::from(z.halves()));
+    let ss = parts().fold(C::Re::zero(), |s, v| s + v * v);
+    let tiny = C::Re::min_positive_value() / C::Re::EPS;
+    if ss.is_finite() && ss >= tiny {
+        ss.sqrt()
+    } else {
+        scaled_norm(parts())
+    }
+}
+
+/// `y ← α f(A) x + β y` for `A: m × n`, `f` the element-wise conjugation when `conj`; `β = 0`
+/// overwrites `y` (NaN included).
+///
+/// Row-contiguous `A` (or any other layout but column-contiguous): one dot product per row.
+/// Column-contiguous `A`: `y` accumulates `xⱼ·f(A[:, j])` column by column in a temporary, so
+/// `A` is read with unit stride.
+pub(crate) fn gemv<C: Cplx>(
+    alpha: C,
+    a: ArrayView2<C>,
+    conj: bool,
+    x: ArrayView1<C>,
+    beta: C,
+    y: &mut ArrayViewMut1<C>,
+) {
+    let (m, n) = a.dim();
+    let zero = C::from_halves(C::Re::zero(), C::Re::zero());
+    let ax: Array1<C> = if a.strides()[0] == 1 && a.strides()[1] != 1 && m > 1 && n > 1 {
+        let mut acc = Array1::from_elem(m, zero);
+        let s = if conj { -C::Re::one() } else { C::Re::one() };
+        for (col, &xj) in a.axis_iter(Axis(1)).zip(x.iter()) {
+            let (xr, xi) = xj.halves();
+            // xⱼ·f(a) for each a of the column: (xr·ar − s·xi·ai) + i(xi·ar + s·xr·ai).
+            Zip::from(&mut acc).and(&col).for_each(|yi, &aij| {
+                let (ar, ai) = aij.halves();
+                *yi = *yi + C::from_halves(xr * ar - s * xi * ai, xi * ar + s * xr * ai);
+            });
+        }
+        acc
+    } else {
+        a.outer_iter().map(|row| dot(row, x, conj)).collect()
+    };
+    Zip::from(y).and(&ax).for_each(|yi, &v| {
+        *yi = if beta == zero {
+            alpha * v
+        } else {
+            alpha * v + beta * *yi
+        }
+    });
+}
+
+/// `B ← A⁻¹ B` in place for triangular `A: n × n` (`lower`: its lower triangle, else its upper;
+/// `unit`: ones on the diagonal) and `B: n × r`, any strides: column-oriented substitution,
+/// one right-hand side at a time. Zero multipliers are skipped (no `0·∞` NaN).
+pub(crate) fn trsm_left<C: Cplx>(
+    lower: bool,
+    unit: bool,
+    a: ArrayView2<C>,
+    b: &mut ArrayViewMut2<C>,
+) {
+    let n = a.nrows();
+    let zero = C::from_halves(C::Re::zero(), C::Re::zero());
+    for mut x in b.axis_iter_mut(Axis(1)) {
+        for step in 0..n {
+            let p = if lower { step } else { n - 1 - step };
+            if !unit {
+                x[p] = x[p] / a[[p, p]];
+            }
+            let xp = x[p];
+            if xp == zero {
+                continue;
+            }
+            let rest = if lower { p + 1..n } else { 0..p };
+            Zip::from(x.slice_mut(s![rest.clone()]))
+                .and(a.slice(s![rest, p]))
+                .for_each(|xi, &aip| *xi = *xi - aip * xp);
+        }
+    }
+}
+
+/// `|re| + |im|`: LAPACK's `cabs1`, the pivot measure of `izamax`.
+fn cabs1<C: Cplx>(z: C) -> C::Re {
+    let (re, im) = z.halves();
+    re.abs() + im.abs()
+}
+
+/// Factors the `m × nb` panel `a` in place as `P·a = L·U` (L unit lower below the diagonal, U
+/// on and above it), column by column: the pivot is the first entry of largest `|re| + |im|`
+/// in the column (LAPACK's choice), its row swapped up, the column below divided by it, the
+/// columns to the right updated. `swaps[j]` receives the row swapped with row `j`. Returns the
+/// first column whose pivot is exactly zero; the factorization carries on past it.
+pub(crate) fn getf2<C: Cplx>(a: &mut ArrayViewMut2<C>, swaps: &mut [usize]) -> Option<usize> {
+    let (m, nb) = a.dim();
+    let zero = C::from_halves(C::Re::zero(), C::Re::zero());
+    let mut first_zero = None;
+    for j in 0..m.min(nb) {
+        let mut p = j;
+        let mut best = cabs1(a[[j, j]]);
+        for i in j + 1..m {
+            let v = cabs1(a[[i, j]]);
+            // NaN never wins, like the real kernel's `>`.
+            if v > best {
+                best = v;
+                p = i;
+            }
+        }
+        swaps[j] = p;
+        if p != j {
+            for c in 0..nb {
+                a.swap([j, c], [p, c]);
+            }
+        }
+        let piv = a[[j, j]];
+        if piv == zero {
+            first_zero.get_or_insert(j);
+            continue;
+        }
+        a.slice_mut(s![j + 1.., j]).map_inplace(|v| *v = *v / piv);
+        let (left, mut right) = a.view_mut().split_at(Axis(1), j + 1);
+        let l = left.slice(s![j + 1.., j]);
+        for mut col in right.axis_iter_mut(Axis(1)) {
+            let u = col[j];
+            if u == zero {
+                continue;
+            }
+            Zip::from(col.slice_mut(s![j + 1..]))
+                .and(l)
+                .for_each(|v, &lij| *v = *v - lij * u);
+        }
+    }
+    first_zero
+}
+
+/// Lower Cholesky `A = L Lᴴ` of a small Hermitian block in place (its lower triangle read and
+/// overwritten; the upper left alone): `Err(j)` when the leading minor of order `j + 1` is not
+/// positive (a diagonal that is not `> 0`, NaN included).
+pub(crate) fn potrf_lower<C: Cplx>(a: &mut ArrayViewMut2<C>) -> Result<(), usize> {
+    let n = a.nrows();
+    let zero = C::Re::zero();
+    for j in 0..n {
+        // d = a_jj − Σ_p |l_jp|² (the diagonal of a Hermitian matrix is real).
+        let mut d = a[[j, j]].halves().0;
+        for p in 0..j {
+            let (re, im) = a[[j, p]].halves();
+            d = d - (re * re + im * im);
+        }
+        if d <= zero || d.is_nan() {
+            return Err(j);
+        }
+        let d = d.sqrt();
+        a[[j, j]] = C::from_halves(d, zero);
+        for i in j + 1..n {
+            // l_ij = (a_ij − Σ_p l_ip conj(l_jp)) / l_jj.
+            let mut s = a[[i, j]];
+            for p in 0..j {
+                let (re, im) = a[[j, p]].halves();
+                s = s - a[[i, p]] * C::from_halves(re, -im);
+            }
+            let (re, im) = s.halves();
+            a[[i, j]] = C::from_halves(re / d, im / d);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{array, s};
+
+    fn c(re: f64, im: f64) -> Complex<f64> {
+        Complex::new(re, im)
+    }
+
+    #[test]
+    fn dot_conjugates_x_only_when_asked() {
+        let x: Array1<_> = (0..19).map(|i| c(i as f64, 1.0 - i as f64)).collect();
+        let y: Array1<_> = (0..19).map(|i| c(2.0 - i as f64, 0.5 * i as f64)).collect();
+        let plain = x.iter().zip(&y).fold(c(0.0, 0.0), |s, (a, b)| s + a * b);
+        let conj = x
+            .iter()
+            .zip(&y)
+            .fold(c(0.0, 0.0), |s, (a, b)| s + a.conj() * b);
+        assert_eq!(dot(x.view(), y.view(), false), plain);
+        assert_eq!(dot(x.view(), y.view(), true), conj);
+        // Strided views take the element loop.
+        let (xs, ys) = (x.slice(s![..;2]), y.slice(s![..;2]));
+        let want = xs
+            .iter()
+            .zip(&ys)
+            .fold(c(0.0, 0.0), |s, (a, b)| s + a.conj() * b);
+        assert_eq!(dot(xs, ys, true), want);
+    }
+
+    #[test]
+    fn nrm2_neither_overflows_nor_underflows() {
+        assert_eq!(nrm2(array![c(3e300, 4e300)].view()), 5e300);
+        let x = array![c(3e-300, 0.0), c(0.0, 0.0), c(0.0, 4e-300)];
+        assert_eq!(nrm2(x.view()), 5e-300);
+        assert_eq!(nrm2(x.slice(s![..;2])), 5e-300);
+        assert!(nrm2(array![c(f64::NAN, 0.0)].view()).is_nan());
+    }
+
+    #[test]
+    fn gemv_conjugates_a_in_both_layouts() {
+        let a = array![
+            [c(1.0, 2.0), c(0.0, -1.0)],
+            [c(3.0, 0.5), c(-2.0, 1.0)],
+            [c(0.0, 0.0), c(1.0, 1.0)]
+        ];
+        let x = array![c(1.0, -1.0), c(2.0, 3.0)];
+        let want: Array1<_> = a
+            .outer_iter()
+            .map(|r| {
+                r.iter()
+                    .zip(&x)
+                    .fold(c(0.0, 0.0), |s, (a, b)| s + a.conj() * b)
+            })
+            .collect();
+        let af = a.t().as_standard_layout().into_owned().reversed_axes();
+        for av in [a.view(), af.view()] {
+            let mut y = Array1::from_elem(3, c(f64::NAN, 0.0));
+            gemv(
+                c(1.0, 0.0),
+                av,
+                true,
+                x.view(),
+                c(0.0, 0.0),
+                &mut y.view_mut(),
+            );
+            assert_eq!(y, want);
+        }
+    }
+}
