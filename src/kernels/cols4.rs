@@ -384,6 +384,31 @@ mod x86 {
     }
 }
 
+/// Calls the x86 kernel for `T`'s element type (`f64` or `f32`, named `E` in the arguments)
+/// and the widest instruction set `fma` allows, converting the four results back to `T`;
+/// `None` for another type. Unsafe to expand: `T::KIND` names T's type exactly (the sealed
+/// `Real` impls), so the argument casts are identities, and `fma`'s flags come from
+/// `Fma::detect` on this CPU; the caller guarantees the kernels' pointer contracts.
+#[cfg(target_arch = "x86_64")]
+macro_rules! on_x86 {
+    ($fma:expr, $t:ty, $k64_512:path, $k64_2:path, $k32_512:path, $k32_2:path,
+     |$e:ident| ($($arg:expr),* $(,)?)) => {
+        match <$t as Real>::KIND {
+            Dtype::F64 => {
+                type $e = f64;
+                let s = if $fma.avx512() { $k64_512($($arg),*) } else { $k64_2($($arg),*) };
+                Some(s.map(<$t as Real>::of))
+            }
+            Dtype::F32 => {
+                type $e = f32;
+                let s = if $fma.avx512() { $k32_512($($arg),*) } else { $k32_2($($arg),*) };
+                Some(s.map(|v| <$t as Real>::of(f64::from(v))))
+            }
+            _ => None,
+        }
+    };
+}
+
 /// Four columns of a symmetric matrix-vector product at once, below their diagonal block:
 /// returns `Σᵣ colsⱼ[r] x[r]` for each column `j`, and adds `Σⱼ αⱼ colsⱼ[r]` to `y[r]`, over
 /// the common length of all six slices.
@@ -400,35 +425,27 @@ pub(crate) fn symv4<T: Real>(
     #[cfg(target_arch = "x86_64")]
     if fma.avx2() {
         let ptrs = cols.map(|c| c.as_ptr());
-        // SAFETY: `T::KIND` names T's type exactly (the sealed `Real` impls), so the pointer
-        // casts are identities; every slice holds at least `len` elements and `y` is an
-        // exclusive borrow; the feature flags come from `Fma::detect` on this CPU.
-        unsafe {
-            match T::KIND {
-                Dtype::F64 => {
-                    let c = ptrs.map(|p| p.cast::<f64>());
-                    let a = alpha.map(|v| v.as_f64());
-                    let (xp, yp) = (x.as_ptr().cast::<f64>(), y.as_mut_ptr().cast::<f64>());
-                    let s = if fma.avx512() {
-                        x86::f64_avx512(c, xp, a, yp, len)
-                    } else {
-                        x86::f64_avx2(c, xp, a, yp, len)
-                    };
-                    return s.map(T::of);
-                }
-                Dtype::F32 => {
-                    let c = ptrs.map(|p| p.cast::<f32>());
-                    let a = alpha.map(|v| v.as_f64() as f32);
-                    let (xp, yp) = (x.as_ptr().cast::<f32>(), y.as_mut_ptr().cast::<f32>());
-                    let s = if fma.avx512() {
-                        x86::f32_avx512(c, xp, a, yp, len)
-                    } else {
-                        x86::f32_avx2(c, xp, a, yp, len)
-                    };
-                    return s.map(|v| T::of(f64::from(v)));
-                }
-                _ => {}
-            }
+        // SAFETY: every slice holds at least `len` elements and `y` is an exclusive borrow (see
+        // `on_x86` for the casts and features).
+        let s = unsafe {
+            on_x86!(
+                fma,
+                T,
+                x86::f64_avx512,
+                x86::f64_avx2,
+                x86::f32_avx512,
+                x86::f32_avx2,
+                |E| (
+                    ptrs.map(|p| p.cast::<E>()),
+                    x.as_ptr().cast::<E>(),
+                    alpha.map(|v| v.as_f64() as E),
+                    y.as_mut_ptr().cast::<E>(),
+                    len
+                )
+            )
+        };
+        if let Some(s) = s {
+            return s;
         }
     }
     let _ = fma;
@@ -450,33 +467,27 @@ pub(crate) fn axpy_dot4<T: Real>(
     #[cfg(target_arch = "x86_64")]
     if fma.avx2() {
         let ptrs: [*mut T; SYMV_COLS] = std::array::from_fn(|j| cols[j].as_mut_ptr());
-        // SAFETY: as in `symv4`; the four columns are distinct exclusive borrows.
-        unsafe {
-            match T::KIND {
-                Dtype::F64 => {
-                    let c = ptrs.map(|p| p.cast::<f64>());
-                    let a = alpha.map(|x| x.as_f64());
-                    let (wp, vp) = (w.as_ptr().cast::<f64>(), v.as_ptr().cast::<f64>());
-                    let s = if fma.avx512() {
-                        x86::axpy_dot_f64_avx512(c, a, wp, vp, len)
-                    } else {
-                        x86::axpy_dot_f64_avx2(c, a, wp, vp, len)
-                    };
-                    return s.map(T::of);
-                }
-                Dtype::F32 => {
-                    let c = ptrs.map(|p| p.cast::<f32>());
-                    let a = alpha.map(|x| x.as_f64() as f32);
-                    let (wp, vp) = (w.as_ptr().cast::<f32>(), v.as_ptr().cast::<f32>());
-                    let s = if fma.avx512() {
-                        x86::axpy_dot_f32_avx512(c, a, wp, vp, len)
-                    } else {
-                        x86::axpy_dot_f32_avx2(c, a, wp, vp, len)
-                    };
-                    return s.map(|x| T::of(f64::from(x)));
-                }
-                _ => {}
-            }
+        // SAFETY: every slice holds at least `len` elements; the four columns are distinct
+        // exclusive borrows (see `on_x86` for the casts and features).
+        let s = unsafe {
+            on_x86!(
+                fma,
+                T,
+                x86::axpy_dot_f64_avx512,
+                x86::axpy_dot_f64_avx2,
+                x86::axpy_dot_f32_avx512,
+                x86::axpy_dot_f32_avx2,
+                |E| (
+                    ptrs.map(|p| p.cast::<E>()),
+                    alpha.map(|x| x.as_f64() as E),
+                    w.as_ptr().cast::<E>(),
+                    v.as_ptr().cast::<E>(),
+                    len
+                )
+            )
+        };
+        if let Some(s) = s {
+            return s;
         }
     }
     let _ = fma;
