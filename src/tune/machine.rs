@@ -1,6 +1,6 @@
 //! What identifies a machine for a tuning profile: the CPU, the cores this process may use,
-//! the OpenBLAS build and kernel family, and parla's version. A profile measured under another
-//! key is never used.
+//! the OpenBLAS build and kernel family, and parla's version with the revision of its measured
+//! speeds ([`KERNELS_REVISION`]). A profile measured under another key is never used.
 
 use serde::{Deserialize, Serialize};
 
@@ -27,9 +27,16 @@ pub struct MachineKey {
     pub openblas_core: String,
     /// OpenBLAS's build string (`openblas_get_config`): version and build options.
     pub openblas_config: String,
-    /// parla's version.
+    /// parla's version and [`KERNELS_REVISION`] (`0.1.0+k2`).
     pub parla: String,
 }
+
+/// Revision of parla's measured speeds, part of the profile key: bump it with every change
+/// that moves an engine's speed enough to change `auto`'s choices, so profiles measured
+/// before are ignored (with a note in `parla info`) instead of silently steering `auto` by
+/// stale numbers. Revision 2: the rayon spectral decompositions became 1.2–1.6× faster
+/// (session 7), and a profile from before sent `eigh` to `blas`.
+pub const KERNELS_REVISION: u32 = 2;
 
 fn cpuinfo_field(text: &str, name: &str) -> Option<String> {
     text.lines()
@@ -59,7 +66,7 @@ impl MachineKey {
             cores: threads::usable_cores(),
             openblas_core: blas.corename,
             openblas_config: blas.config,
-            parla: env!("CARGO_PKG_VERSION").to_string(),
+            parla: format!("{}+k{KERNELS_REVISION}", env!("CARGO_PKG_VERSION")),
         }
     }
 
