@@ -27,7 +27,7 @@ pub struct MachineKey {
     pub openblas_core: String,
     /// OpenBLAS's build string (`openblas_get_config`): version and build options.
     pub openblas_config: String,
-    /// parla's version and [`KERNELS_REVISION`] (`0.1.0+k2`).
+    /// parla's version and the speed revision `KERNELS_REVISION` (`0.1.0+k2`).
     pub parla: String,
 }
 
