@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::alloc::zeros_f;
 use crate::error::Result;
-use crate::kernels::cols4::{axpy4, axpy_dot4, SYMV_COLS};
+use crate::kernels::cols4::{axpy4, axpy_dot4, COLS};
 use crate::kernels::reflector::householder;
 use crate::kernels::simd1::{axpy, dot, Fma};
 use crate::scalar::Scalar;
@@ -119,9 +119,9 @@ pub(crate) fn bidiagonalize<T: Scalar>(
         } else {
             // Four columns per step (w is read and written once for four).
             let acc = |mut w: Vec<T>, (g, cols): (usize, &[T])| {
-                let t0 = g * SYMV_COLS;
-                if cols.len() == SYMV_COLS * m {
-                    let c: [&[T]; SYMV_COLS] =
+                let t0 = g * COLS;
+                if cols.len() == COLS * m {
+                    let c: [&[T]; COLS] =
                         std::array::from_fn(|q| &cols[q * m + j + 1..(q + 1) * m]);
                     axpy4(fma, c, std::array::from_fn(|q| u(t0 + q)), &mut w);
                 } else {
@@ -133,8 +133,8 @@ pub(crate) fn bidiagonalize<T: Scalar>(
             };
             if par {
                 trailing
-                    .par_chunks(SYMV_COLS * m)
-                    .with_min_len(COLS_PER_TASK / SYMV_COLS)
+                    .par_chunks(COLS * m)
+                    .with_min_len(COLS_PER_TASK / COLS)
                     .enumerate()
                     .fold(|| vec![T::zero(); rows], acc)
                     .reduce(
@@ -146,7 +146,7 @@ pub(crate) fn bidiagonalize<T: Scalar>(
                     )
             } else {
                 trailing
-                    .chunks(SYMV_COLS * m)
+                    .chunks(COLS * m)
                     .enumerate()
                     .fold(vec![T::zero(); rows], acc)
             }
@@ -177,10 +177,10 @@ pub(crate) fn bidiagonalize<T: Scalar>(
             }
         };
         let work = |(g, cols): (usize, &mut [T])| {
-            let t0 = g * SYMV_COLS;
-            if cols.len() == SYMV_COLS * m && tp != T::zero() && tq != T::zero() {
+            let t0 = g * COLS;
+            if cols.len() == COLS * m && tp != T::zero() && tq != T::zero() {
                 let mut it = cols.chunks_mut(m).map(|c| &mut c[j + 1..]);
-                let mut c: [&mut [T]; SYMV_COLS] =
+                let mut c: [&mut [T]; COLS] =
                     std::array::from_fn(|_| it.next().expect("four columns"));
                 let alpha = std::array::from_fn(|q| -tp * u(t0 + q + 1));
                 let [c0, c1, c2, c3] = &mut c;
@@ -201,12 +201,12 @@ pub(crate) fn bidiagonalize<T: Scalar>(
             }
         };
         if par {
-            rest.par_chunks_mut(SYMV_COLS * m)
-                .with_min_len(COLS_PER_TASK / SYMV_COLS)
+            rest.par_chunks_mut(COLS * m)
+                .with_min_len(COLS_PER_TASK / COLS)
                 .enumerate()
                 .for_each(work);
         } else {
-            rest.chunks_mut(SYMV_COLS * m).enumerate().for_each(work);
+            rest.chunks_mut(COLS * m).enumerate().for_each(work);
         }
     }
     Ok(Bidiagonal {

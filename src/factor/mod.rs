@@ -16,6 +16,12 @@
 //! loop over wide steps with a look-ahead of one step (the next panel is factored while the
 //! rest is updated), since the recursion alone kept only ~1.2–1.4 cores busy at 2 threads.
 
+use ndarray::{s, ArrayView2, ArrayViewMut2};
+
+use crate::error::Result;
+use crate::parallel::level3::Level3;
+use crate::scalar::Field;
+
 pub(crate) mod bidiag;
 pub(crate) mod cholesky;
 pub(crate) mod eig;
@@ -41,14 +47,13 @@ pub(crate) fn split(n: usize) -> usize {
 /// nor writes above the diagonal; otherwise recursively (`C₁₁`, then `C₂₁` as one GEMM, then
 /// `C₂₂`) down to blocks of order `blocks.syrk` computed as full GEMMs — entries above the
 /// diagonal within such a block are overwritten, so callers keep only scratch there.
-pub(crate) fn gemmt_lower<T: crate::scalar::Field>(
-    l3: &crate::parallel::level3::Level3,
+pub(crate) fn gemmt_lower<T: Field>(
+    l3: &Level3,
     op: &'static str,
-    a: ndarray::ArrayView2<T>,
-    b: ndarray::ArrayView2<T>,
-    c: &mut ndarray::ArrayViewMut2<T>,
-) -> crate::error::Result<()> {
-    use ndarray::s;
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    c: &mut ArrayViewMut2<T>,
+) -> Result<()> {
     let n = c.nrows();
     if l3.packed_for::<T>() {
         return l3.gemmt_lower_packed(op, a, b, c);

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use crate::alloc::zeros_f;
 use crate::error::Result;
 use crate::factor::gemmt_lower;
-use crate::kernels::cols4::{symv4, SYMV_COLS};
+use crate::kernels::cols4::{symv4, COLS};
 use crate::kernels::reflector::householder;
 use crate::kernels::simd1::{axpy, dot, dot_axpy, Fma};
 use crate::parallel::level3::Level3;
@@ -107,10 +107,10 @@ fn symv_lower<T: Scalar>(
     // Columns c0..c1 into `w`, which holds rows `base..m` (base ≤ c0).
     let cols_at = |c0: usize, c1: usize, base: usize, w: &mut [T]| {
         let mut c = c0;
-        // SYMV_COLS columns per pass: their diagonal block entry by entry, then the rows
+        // COLS columns per pass: their diagonal block entry by entry, then the rows
         // below it in one sweep.
-        while c + SYMV_COLS <= c1 {
-            let r0 = c + SYMV_COLS;
+        while c + COLS <= c1 {
+            let r0 = c + COLS;
             for j in c..r0 {
                 let cj = col(j);
                 let mut s = cj[j] * v[j];
@@ -120,8 +120,8 @@ fn symv_lower<T: Scalar>(
                 }
                 w[j - base] = w[j - base] + s;
             }
-            let block: [&[T]; SYMV_COLS] = std::array::from_fn(|j| &col(c + j)[r0..]);
-            let alpha: [T; SYMV_COLS] = std::array::from_fn(|j| v[c + j]);
+            let block: [&[T]; COLS] = std::array::from_fn(|j| &col(c + j)[r0..]);
+            let alpha: [T; COLS] = std::array::from_fn(|j| v[c + j]);
             let s = symv4(fma, block, &v[r0..], alpha, &mut w[r0 - base..]);
             for (j, sj) in s.into_iter().enumerate() {
                 w[c + j - base] = w[c + j - base] + sj;

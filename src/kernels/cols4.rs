@@ -18,21 +18,21 @@ use crate::real::Real;
 
 use super::simd1::Fma;
 
-/// Columns handled together by [`symv4`].
-pub(crate) const SYMV_COLS: usize = 4;
+/// Columns handled together by [`symv4`], [`axpy_dot4`] and [`axpy4`].
+pub(crate) const COLS: usize = 4;
 
 /// The portable loop (any CPU; also the reference of the tests).
 fn symv4_portable<T: Real>(
-    cols: [&[T]; SYMV_COLS],
+    cols: [&[T]; COLS],
     x: &[T],
-    alpha: [T; SYMV_COLS],
+    alpha: [T; COLS],
     y: &mut [T],
     len: usize,
-) -> [T; SYMV_COLS] {
-    let mut s = [T::zero(); SYMV_COLS];
+) -> [T; COLS] {
+    let mut s = [T::zero(); COLS];
     for r in 0..len {
         let mut t = y[r];
-        for j in 0..SYMV_COLS {
+        for j in 0..COLS {
             s[j] = s[j] + cols[j][r] * x[r];
             t = t + alpha[j] * cols[j][r];
         }
@@ -45,7 +45,7 @@ fn symv4_portable<T: Real>(
 mod x86 {
     use core::arch::x86_64::*;
 
-    use super::SYMV_COLS;
+    use super::COLS;
 
     /// Horizontal sum of a 256-bit f64 vector.
     #[target_feature(enable = "avx2,fma")]
@@ -89,12 +89,12 @@ mod x86 {
             /// elements and `y` overlaps none of the others.
             #[target_feature(enable = $feature)]
             pub(super) unsafe fn $name(
-                cols: [*const $t; SYMV_COLS],
+                cols: [*const $t; COLS],
                 x: *const $t,
-                alpha: [$t; SYMV_COLS],
+                alpha: [$t; COLS],
                 y: *mut $t,
                 len: usize,
-            ) -> [$t; SYMV_COLS] {
+            ) -> [$t; COLS] {
                 // SAFETY: as the function's contract.
                 unsafe {
                     const LANES: usize = $lanes;
@@ -234,12 +234,12 @@ mod x86 {
             /// elements; the four columns are disjoint and overlap neither `w` nor `v`.
             #[target_feature(enable = $feature)]
             pub(super) unsafe fn $name(
-                cols: [*mut $t; SYMV_COLS],
-                alpha: [$t; SYMV_COLS],
+                cols: [*mut $t; COLS],
+                alpha: [$t; COLS],
                 w: *const $t,
                 v: *const $t,
                 len: usize,
-            ) -> [$t; SYMV_COLS] {
+            ) -> [$t; COLS] {
                 // SAFETY: as the function's contract.
                 unsafe {
                     const LANES: usize = $lanes;
@@ -366,8 +366,8 @@ mod x86 {
     /// [`super::axpy4`]'s loop, compiled for AVX-512F.
     #[target_feature(enable = "avx512f,avx2,fma")]
     pub(super) unsafe fn axpy4_avx512<T: crate::real::Real>(
-        cols: [&[T]; SYMV_COLS],
-        alpha: [T; SYMV_COLS],
+        cols: [&[T]; COLS],
+        alpha: [T; COLS],
         y: &mut [T],
     ) {
         super::axpy4_body::<T, true>(cols, alpha, y)
@@ -376,8 +376,8 @@ mod x86 {
     /// [`super::axpy4`]'s loop, compiled for AVX2 + FMA.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn axpy4_avx2<T: crate::real::Real>(
-        cols: [&[T]; SYMV_COLS],
-        alpha: [T; SYMV_COLS],
+        cols: [&[T]; COLS],
+        alpha: [T; COLS],
         y: &mut [T],
     ) {
         super::axpy4_body::<T, true>(cols, alpha, y)
@@ -414,11 +414,11 @@ macro_rules! on_x86 {
 /// the common length of all six slices.
 pub(crate) fn symv4<T: Real>(
     fma: Fma,
-    cols: [&[T]; SYMV_COLS],
+    cols: [&[T]; COLS],
     x: &[T],
-    alpha: [T; SYMV_COLS],
+    alpha: [T; COLS],
     y: &mut [T],
-) -> [T; SYMV_COLS] {
+) -> [T; COLS] {
     let len = cols
         .iter()
         .fold(x.len().min(y.len()), |l, c| l.min(c.len()));
@@ -456,17 +456,17 @@ pub(crate) fn symv4<T: Real>(
 /// over the common length of all six slices.
 pub(crate) fn axpy_dot4<T: Real>(
     fma: Fma,
-    mut cols: [&mut [T]; SYMV_COLS],
-    alpha: [T; SYMV_COLS],
+    mut cols: [&mut [T]; COLS],
+    alpha: [T; COLS],
     w: &[T],
     v: &[T],
-) -> [T; SYMV_COLS] {
+) -> [T; COLS] {
     let len = cols
         .iter()
         .fold(w.len().min(v.len()), |l, c| l.min(c.len()));
     #[cfg(target_arch = "x86_64")]
     if fma.avx2() {
-        let ptrs: [*mut T; SYMV_COLS] = std::array::from_fn(|j| cols[j].as_mut_ptr());
+        let ptrs: [*mut T; COLS] = std::array::from_fn(|j| cols[j].as_mut_ptr());
         // SAFETY: every slice holds at least `len` elements; the four columns are distinct
         // exclusive borrows (see `on_x86` for the casts and features).
         let s = unsafe {
@@ -491,7 +491,7 @@ pub(crate) fn axpy_dot4<T: Real>(
         }
     }
     let _ = fma;
-    let mut s = [T::zero(); SYMV_COLS];
+    let mut s = [T::zero(); COLS];
     for (c, (sc, a)) in cols.iter_mut().zip(s.iter_mut().zip(alpha)) {
         for r in 0..len {
             c[r] = c[r] + a * w[r];
@@ -502,7 +502,7 @@ pub(crate) fn axpy_dot4<T: Real>(
 }
 
 #[inline(always)]
-fn axpy4_body<T: Real, const F: bool>(cols: [&[T]; SYMV_COLS], alpha: [T; SYMV_COLS], y: &mut [T]) {
+fn axpy4_body<T: Real, const F: bool>(cols: [&[T]; COLS], alpha: [T; COLS], y: &mut [T]) {
     let len = cols.iter().fold(y.len(), |l, c| l.min(c.len()));
     let [c0, c1, c2, c3] = cols.map(|c| &c[..len]);
     let [a0, a1, a2, a3] = alpha;
@@ -513,12 +513,7 @@ fn axpy4_body<T: Real, const F: bool>(cols: [&[T]; SYMV_COLS], alpha: [T; SYMV_C
 }
 
 /// `y[r] += Σⱼ αⱼ colⱼ[r]` over the common length.
-pub(crate) fn axpy4<T: Real>(
-    fma: Fma,
-    cols: [&[T]; SYMV_COLS],
-    alpha: [T; SYMV_COLS],
-    y: &mut [T],
-) {
+pub(crate) fn axpy4<T: Real>(fma: Fma, cols: [&[T]; COLS], alpha: [T; COLS], y: &mut [T]) {
     #[cfg(target_arch = "x86_64")]
     if fma.avx2() {
         // SAFETY: the feature flags come from `Fma::detect` on this CPU.
@@ -541,7 +536,7 @@ mod tests {
 
     fn check<T: Real>(tol: f64) {
         for len in [0usize, 1, 7, 8, 9, 16, 31, 32, 33, 77] {
-            let cols: Vec<Vec<T>> = (0..SYMV_COLS)
+            let cols: Vec<Vec<T>> = (0..COLS)
                 .map(|j| {
                     (0..len)
                         .map(|i| T::of(((i * 5 + j * 3) as f64 * 0.37).sin()))
@@ -560,7 +555,7 @@ mod tests {
                     alpha,
                     &mut y,
                 );
-                for j in 0..SYMV_COLS {
+                for j in 0..COLS {
                     let want: f64 = cols[j]
                         .iter()
                         .zip(&x)
@@ -573,7 +568,7 @@ mod tests {
                 }
                 for i in 0..len {
                     let want = y0[i].as_f64()
-                        + (0..SYMV_COLS)
+                        + (0..COLS)
                             .map(|j| alpha[j].as_f64() * cols[j][i].as_f64())
                             .sum::<f64>();
                     assert!(
@@ -595,7 +590,7 @@ mod tests {
 
     fn check_others<T: Real>(tol: f64) {
         for len in [0usize, 1, 7, 8, 9, 16, 31, 32, 33, 77] {
-            let cols: Vec<Vec<T>> = (0..SYMV_COLS)
+            let cols: Vec<Vec<T>> = (0..COLS)
                 .map(|j| {
                     (0..len)
                         .map(|i| T::of(((i * 5 + j * 3) as f64 * 0.37).sin()))
@@ -617,7 +612,7 @@ mod tests {
                     &w,
                     &v,
                 );
-                for j in 0..SYMV_COLS {
+                for j in 0..COLS {
                     let upd: Vec<f64> = (0..len)
                         .map(|i| cols[j][i].as_f64() + alpha[j].as_f64() * w[i].as_f64())
                         .collect();
@@ -637,7 +632,7 @@ mod tests {
                 axpy4(fma, std::array::from_fn(|j| &cols[j][..]), alpha, &mut y);
                 for i in 0..len {
                     let want = w[i].as_f64()
-                        + (0..SYMV_COLS)
+                        + (0..COLS)
                             .map(|j| alpha[j].as_f64() * cols[j][i].as_f64())
                             .sum::<f64>();
                     assert!(
