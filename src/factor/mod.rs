@@ -23,6 +23,7 @@ use crate::parallel::level3::Level3;
 use crate::scalar::Field;
 
 pub(crate) mod bidiag;
+pub(crate) mod bidiag_dc;
 pub(crate) mod cholesky;
 pub(crate) mod eig;
 pub(crate) mod eigh;

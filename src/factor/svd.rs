@@ -4,8 +4,9 @@
 //! m < n: the SVD of Aᵀ, factors swapped
 //! scale A by a power of two into the safe range (only when it is outside it)
 //! A = Q B Pᵀ                  Householder bidiagonalization (factor::bidiag)
-//! B = U_B Σ V_Bᵀ               implicit-shift bidiagonal QR (kernels::bidiag_svd);
-//!                             its rotations applied in parallel blocks of rows
+//! B = U_B Σ V_Bᵀ               divide and conquer (factor::bidiag_dc; order ≤ DC_BASE:
+//!                             implicit-shift bidiagonal QR (kernels::bidiag_svd), its
+//!                             rotations applied in parallel blocks of rows)
 //! signs made positive, σ sorted descending (columns of U_B, V_B with them)
 //! U = Q [U_B; 0] (thin) or Q diag(U_B, I) (full),  V = P V_B    blocked reflectors: GEMMs
 //! ```
@@ -13,14 +14,16 @@
 
 use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut2, Zip};
 
-use crate::alloc::zeros_f;
+use crate::alloc::{assign_2d, zeros_f};
 use crate::blas::svd::Vectors;
 use crate::decomp::Svd;
 use crate::error::{Error, Result};
 use crate::factor::bidiag::bidiagonalize;
+use crate::factor::bidiag_dc::bidiagonal_dc;
 use crate::factor::orthogonal::{
     apply_reflectors, pow2_factors, safe_scale_exponent, RotationBuffer,
 };
+use crate::factor::tridiag_dc::{DcError, DC_BASE};
 use crate::kernels::bidiag_svd::bidiagonal_qr;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
@@ -61,7 +64,7 @@ fn svd_tall<T: Scalar>(
 ) -> Result<Svd<T>> {
     let (m, n) = a.dim();
     let mut w = zeros_f::<T>(op, m, n)?;
-    crate::alloc::assign_2d(&mut w.view_mut(), a);
+    assign_2d(&mut w.view_mut(), a);
     let amax = w.iter().fold(T::zero(), |mx, x| mx.max(x.abs()));
     let k = safe_scale_exponent(amax);
     if k != 0 {
@@ -83,6 +86,16 @@ fn svd_tall<T: Scalar>(
     let mut factors = if vectors == Vectors::None {
         bidiagonal_qr(&mut d, &bd.e, max_sweeps, |_| {}, |_| {}).map_err(no_conv)?;
         None
+    } else if n > DC_BASE {
+        let f = bidiagonal_dc(op, l3, &d, &bd.e).map_err(|e| match e {
+            DcError::NoConvergence => no_conv(n - 1),
+            DcError::Other(e) => e,
+        })?;
+        d = f.s;
+        let mut u = zeros_f::<T>(op, m, ucols)?;
+        u.diag_mut().fill(T::one());
+        assign_2d(&mut u.slice_mut(s![..n, ..n]), f.u.view());
+        Some((u, f.v))
     } else {
         let mut u = zeros_f::<T>(op, m, ucols)?;
         u.diag_mut().fill(T::one());

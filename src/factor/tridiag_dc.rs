@@ -14,7 +14,7 @@
 //! uⱼ = (ẑᵢ / (dᵢ − λⱼ))ᵢ normalised;  eigenvectors Q[:, K] · U     one GEMM on the engine
 //! ```
 
-use ndarray::{s, Array2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
 use rayon::prelude::*;
 
 use crate::alloc::{assign_2d, zeros_f};
@@ -30,7 +30,7 @@ pub(crate) const DC_BASE: usize = 32;
 /// Order from which the two halves are solved in parallel (below it a fork costs more than
 /// the work it shares). Chosen, not yet tuned (`cargo run --release --example spectral_engines` is the benchmark to
 /// tune it with).
-const DC_PARALLEL_MIN: usize = 128;
+pub(crate) const DC_PARALLEL_MIN: usize = 128;
 
 /// Steps allowed per root (rational or bisection; bisection alone needs about
 /// `log₂(gap/τ) + 53` in f64).
@@ -139,13 +139,65 @@ fn sorted<T: Scalar>(
 
 /// Which rows of a column of `Q = diag(Q₁, Q₂)` may be non-zero.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Rows {
+pub(crate) enum Rows {
     /// The first `k` rows only (a column of `Q₁`).
     Top,
     /// All rows (a deflation rotation mixed a column of `Q₁` with one of `Q₂`).
     Dense,
     /// The last `n − k` rows only (a column of `Q₂`).
     Bottom,
+}
+
+/// `Q[:, cols] · W` for `W` of order `cols.len()`, where column `cols[c]` of `Q` is zero
+/// below row `split` (`groups[c]` Top), above it (Bottom), or neither (Dense): two GEMMs over
+/// the non-zero blocks (LAPACK `laed3`'s grouping; half the flops of one product when few
+/// columns are Dense). The result has `Q`'s rows and `W`'s columns.
+pub(crate) fn grouped_product<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    q: ArrayView2<T>,
+    cols: &[usize],
+    groups: &[Rows],
+    split: usize,
+    w: ArrayView2<T>,
+) -> Result<Array2<T>> {
+    let (n, kk) = (q.nrows(), cols.len());
+    // The columns ordered Top, Dense, Bottom (stable within a group), W's rows with them.
+    let mut perm: Vec<usize> = (0..kk).collect();
+    perm.sort_by_key(|&c| groups[c]);
+    let top = groups.iter().filter(|&&g| g == Rows::Top).count();
+    let bottom = groups.iter().filter(|&&g| g == Rows::Bottom).count();
+    let mut qk = zeros_f::<T>(op, n, kk)?;
+    let mut wp = zeros_f::<T>(op, kk, kk)?;
+    for (r, &c) in perm.iter().enumerate() {
+        assign_2d(
+            &mut qk.slice_mut(s![.., r..r + 1]),
+            q.slice(s![.., cols[c]..cols[c] + 1]),
+        );
+    }
+    // Row permutation of W, a gather within each column (W is column-major).
+    for (mut to, from) in wp.columns_mut().into_iter().zip(w.columns()) {
+        to.iter_mut().zip(&perm).for_each(|(x, &c)| *x = from[c]);
+    }
+    let mut prod = zeros_f::<T>(op, n, kk)?;
+    let (upper, lower) = (kk - bottom, top);
+    l3.gemm(
+        op,
+        T::one(),
+        qk.slice(s![..split, ..upper]),
+        wp.slice(s![..upper, ..]),
+        T::zero(),
+        &mut prod.slice_mut(s![..split, ..]),
+    )?;
+    l3.gemm(
+        op,
+        T::one(),
+        qk.slice(s![split.., lower..]),
+        wp.slice(s![lower.., ..]),
+        T::zero(),
+        &mut prod.slice_mut(s![split.., ..]),
+    )?;
+    Ok(prod)
 }
 
 /// Eigen-decomposition of `Q (D + ρ z zᵀ) Qᵀ` (`ρ ≥ 0`, `D` in two ascending runs, `Q =
@@ -227,7 +279,8 @@ fn merge<T: Scalar>(
         let zs: Vec<T> = kept.iter().map(|&i| z[i]).collect();
         let zz: T = zs.iter().fold(T::zero(), |s, &x| s + x * x);
         // Roots: (origin index, τ) with λⱼ = d[origin] + τ.
-        let root = |j: usize| secular_root(&ds, &zs, rho, zz, j);
+        let poles = Plain(&ds);
+        let root = |j: usize| secular_root(&poles, &zs, rho, zz, j);
         let roots: Vec<(usize, T)> = if kk >= 64 && l3.team.threads() > 1 {
             (0..kk).into_par_iter().map(root).collect()
         } else {
@@ -253,19 +306,11 @@ fn merge<T: Scalar>(
         } else {
             (0..kk).map(zhat_i).collect()
         };
-        // The kept columns grouped Top, Dense, Bottom (stable within a group).
-        let mut perm: Vec<usize> = (0..kk).collect();
-        perm.sort_by_key(|&c| rows[kept[c]]);
-        let top = perm.iter().filter(|&&c| rows[kept[c]] == Rows::Top).count();
-        let bottom = perm
-            .iter()
-            .filter(|&&c| rows[kept[c]] == Rows::Bottom)
-            .count();
-        // U[i, j] = ẑᵢ / (dᵢ − λⱼ), columns normalised; row r of `u` is kept index perm[r].
+        // U[i, j] = ẑᵢ / (dᵢ − λⱼ), columns normalised.
         let mut u = zeros_f::<T>(op, kk, kk)?;
         let u_col = |(j, mut col): (usize, ArrayViewMut1<T>)| {
-            for (r, &i) in perm.iter().enumerate() {
-                col[r] = -zhat[i] / delta(i, j);
+            for (i, x) in col.iter_mut().enumerate() {
+                *x = -zhat[i] / delta(i, j);
             }
             let nrm = col.iter().fold(T::zero(), |s, &x| s + x * x).sqrt();
             col.map_inplace(|x| *x = *x / nrm);
@@ -278,28 +323,8 @@ fn merge<T: Scalar>(
         } else {
             u.axis_iter_mut(Axis(1)).enumerate().for_each(u_col);
         }
-        let mut qk = zeros_f::<T>(op, n, kk)?;
-        for (r, &c) in perm.iter().enumerate() {
-            qk.column_mut(r).assign(&q.column(kept[c]));
-        }
-        let mut prod = zeros_f::<T>(op, n, kk)?;
-        let (upper, lower) = (kk - bottom, top);
-        l3.gemm(
-            op,
-            T::one(),
-            qk.slice(s![..k, ..upper]),
-            u.slice(s![..upper, ..]),
-            T::zero(),
-            &mut prod.slice_mut(s![..k, ..]),
-        )?;
-        l3.gemm(
-            op,
-            T::one(),
-            qk.slice(s![k.., lower..]),
-            u.slice(s![lower.., ..]),
-            T::zero(),
-            &mut prod.slice_mut(s![k.., ..]),
-        )?;
+        let groups: Vec<Rows> = kept.iter().map(|&i| rows[i]).collect();
+        let prod = grouped_product(op, l3, q.view(), &kept, &groups, k, u.view())?;
         for (c, &i) in kept.iter().enumerate() {
             q.column_mut(i).assign(&prod.column(c));
             lambda[i] = ds[roots[c].0] + roots[c].1;
@@ -311,24 +336,25 @@ fn merge<T: Scalar>(
 /// Lanes of the secular-function sums (independent accumulators, so the divisions vectorise).
 const SEC_LANES: usize = 8;
 
-/// `(Σ zᵢ²/δᵢ, Σ zᵢ²/δᵢ²)` with `δᵢ = (dᵢ − origin) − τ`, over the given poles.
-fn pole_sums<T: Scalar>(d: &[T], z: &[T], origin: T, tau: T) -> (T, T) {
-    let len = d.len().min(z.len());
-    let (d, z) = (&d[..len], &z[..len]);
+/// `(Σ zᵢ²/δᵢ, Σ zᵢ²/δᵢ²)` with `δᵢ = offᵢ − τ` (`offᵢ`: pole `i` minus the origin), over
+/// the given poles.
+fn pole_sums<T: Scalar>(off: &[T], z: &[T], tau: T) -> (T, T) {
+    let len = off.len().min(z.len());
+    let (off, z) = (&off[..len], &z[..len]);
     let (mut f, mut df) = ([T::zero(); SEC_LANES], [T::zero(); SEC_LANES]);
     let split = len - len % SEC_LANES;
-    for (dc, zc) in d[..split]
+    for (oc, zc) in off[..split]
         .chunks_exact(SEC_LANES)
         .zip(z[..split].chunks_exact(SEC_LANES))
     {
         for k in 0..SEC_LANES {
-            let t = zc[k] / ((dc[k] - origin) - tau);
+            let t = zc[k] / (oc[k] - tau);
             f[k] = f[k] + zc[k] * t;
             df[k] = df[k] + t * t;
         }
     }
     for i in split..len {
-        let t = z[i] / ((d[i] - origin) - tau);
+        let t = z[i] / (off[i] - tau);
         f[i - split] = f[i - split] + z[i] * t;
         df[i - split] = df[i - split] + t * t;
     }
@@ -336,34 +362,65 @@ fn pole_sums<T: Scalar>(d: &[T], z: &[T], origin: T, tau: T) -> (T, T) {
     (add(f), add(df))
 }
 
-/// The `j`-th root of `f(λ) = 1 + ρ Σ zᵢ²/(dᵢ − λ)` (`d` strictly ascending, `ρ > 0`,
-/// `zᵢ ≠ 0`, `zz = Σ zᵢ²`), as `(origin, τ)` with `λ = d[origin] + τ`: it lies in
-/// `(dⱼ, dⱼ₊₁)`, or in `(d_K, d_K + ρ zz]` for the last one.
+/// The poles `p₀ < p₁ < …` of a secular equation as seen from one of them.
+pub(crate) trait Poles<T>: Sync {
+    /// How many poles.
+    fn len(&self) -> usize;
+    /// `out[i] = pᵢ − p_o` for every pole, to high relative accuracy.
+    fn offsets(&self, o: usize, out: &mut [T]);
+}
+
+/// Poles given directly (`pᵢ = dᵢ`): the eigenvalue problem `D + ρ z zᵀ`.
+pub(crate) struct Plain<'a, T>(pub &'a [T]);
+
+impl<T: Scalar> Poles<T> for Plain<'_, T> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn offsets(&self, o: usize, out: &mut [T]) {
+        let d = self.0;
+        out.iter_mut().zip(d).for_each(|(x, &di)| *x = di - d[o]);
+    }
+}
+
+/// The `j`-th root of `f(μ) = 1 + ρ Σ zᵢ²/(pᵢ − μ)` (poles `p` strictly ascending, `ρ > 0`,
+/// `zᵢ ≠ 0`, `zz = Σ zᵢ²`), as `(origin, τ)` with `μ = p[origin] + τ`: it lies in
+/// `(pⱼ, pⱼ₊₁)`, or in `(p_K, p_K + ρ zz]` for the last one. Every difference `pᵢ − μ` is then
+/// `offsets(origin)[i] − τ`, to high relative accuracy.
 ///
 /// The origin is the nearer pole (decided by the sign of `f` at the middle of the interval).
 /// Then a safeguarded rational iteration (the "fixed weight" scheme of LAPACK `laed4`): at the
-/// current `τ`, the poles at or left of `dⱼ` (sum `ψ`) are modelled by one pole at `dⱼ` and
-/// those right of it (`φ`) by one at `dⱼ₊₁`, each matching value and slope; the model's root
+/// current `τ`, the poles at or left of `pⱼ` (sum `ψ`) are modelled by one pole at `pⱼ` and
+/// those right of it (`φ`) by one at `pⱼ₊₁`, each matching value and slope; the model's root
 /// (a quadratic) is the next iterate, unless it leaves the bracket kept from the signs of `f`
 /// (`f` increases between poles), where bisection is used instead. It stops when `|f|` is
 /// below its rounding error, `ε (8(φ − ψ) + 2 + |τ| f')` — a few steps, where bisection took
 /// about 60.
-fn secular_root<T: Scalar>(d: &[T], z: &[T], rho: T, zz: T, j: usize) -> (usize, T) {
-    let kk = d.len();
+pub(crate) fn secular_root<T: Scalar, P: Poles<T>>(
+    poles: &P,
+    z: &[T],
+    rho: T,
+    zz: T,
+    j: usize,
+) -> (usize, T) {
+    let kk = poles.len();
     let (half, one, two) = (T::of(0.5), T::one(), T::of(2.0));
     let eps = T::EPS;
-    // (ψ, ψ', φ, φ') relative to origin o.
-    let parts = |o: usize, tau: T| {
-        let (ps, dps) = pole_sums(&d[..=j], &z[..=j], d[o], tau);
-        let (ph, dph) = pole_sums(&d[j + 1..], &z[j + 1..], d[o], tau);
+    let mut off = vec![T::zero(); kk];
+    poles.offsets(j, &mut off);
+    // (ψ, ψ', φ, φ') relative to the origin of `off`.
+    let parts = |off: &[T], tau: T| {
+        let (ps, dps) = pole_sums(&off[..=j], &z[..=j], tau);
+        let (ph, dph) = pole_sums(&off[j + 1..], &z[j + 1..], tau);
         (rho * ps, rho * dps, rho * ph, rho * dph)
     };
     let (o, mut lo, mut hi) = if j + 1 < kk {
-        let gap = d[j + 1] - d[j];
-        let (psi, _, phi, _) = parts(j, gap * half);
+        let gap = off[j + 1];
+        let (psi, _, phi, _) = parts(&off, gap * half);
         if one + psi + phi >= T::zero() {
             (j, T::zero(), gap * half)
         } else {
+            poles.offsets(j + 1, &mut off);
             (j + 1, -gap * half, T::zero())
         }
     } else {
@@ -371,7 +428,7 @@ fn secular_root<T: Scalar>(d: &[T], z: &[T], rho: T, zz: T, j: usize) -> (usize,
     };
     let mut tau = (lo + hi) * half;
     for _ in 0..MAX_BISECTIONS {
-        let (psi, dpsi, phi, dphi) = parts(o, tau);
+        let (psi, dpsi, phi, dphi) = parts(&off, tau);
         let f = one + psi + phi;
         let err = eps * (T::of(8.0) * (phi - psi) + two + tau.abs() * (dpsi + dphi));
         if f.abs() <= err {
@@ -383,9 +440,9 @@ fn secular_root<T: Scalar>(d: &[T], z: &[T], rho: T, zz: T, j: usize) -> (usize,
             lo = tau;
         }
         // The model's root η (as a step from τ) between the two modelled poles.
-        let dl = (d[j] - d[o]) - tau;
+        let dl = off[j] - tau;
         let step = if j + 1 < kk {
-            let dr = (d[j + 1] - d[o]) - tau;
+            let dr = off[j + 1] - tau;
             let (b, c) = (dpsi * dl * dl, dphi * dr * dr);
             let a = one + (psi - dpsi * dl) + (phi - dphi * dr);
             // a η² − bq η + cq = 0.

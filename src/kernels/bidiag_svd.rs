@@ -19,7 +19,7 @@ use crate::kernels::reflector::fast_hypot;
 use crate::real::Real;
 
 /// `(c, s, r)` with `c f + s g = r`, `−s f + c g = 0`, `r = ‖(f, g)‖` (identity for `f = g = 0`).
-fn rot<T: Real>(f: T, g: T) -> (T, T, T) {
+pub(crate) fn rot<T: Real>(f: T, g: T) -> (T, T, T) {
     let r = fast_hypot(f, g);
     if r == T::zero() {
         (T::one(), T::zero(), T::zero())

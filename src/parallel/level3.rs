@@ -98,6 +98,20 @@ impl Level3 {
         self.team.install(f)
     }
 
+    /// The `rayon` engine's operations (this CPU's kernels, default blocks) on a team of
+    /// `threads` workers: for unit tests of `factor/`.
+    #[cfg(test)]
+    pub(crate) fn for_tests(threads: usize) -> Level3 {
+        Level3 {
+            team: Team::new(threads).expect("a test pool"),
+            kernels: Kernels::Native(crate::parallel::Native {
+                isa: crate::kernels::Isa::detect(),
+                blocks: None,
+            }),
+            blocks: FactorBlocks::default(),
+        }
+    }
+
     /// The same operations on the calling thread alone: for problems too small for a second
     /// worker to pay for its hand-offs.
     pub(crate) fn serial(&self) -> Level3 {
