@@ -71,7 +71,7 @@ fn svd_tall<T: Scalar>(
         let (f1, f2) = pow2_factors::<T>(k);
         w.map_inplace(|x| *x = *x * f1 * f2);
     }
-    let bd = bidiagonalize(op, l3.team.threads(), &mut w)?;
+    let bd = bidiagonalize(op, l3, &mut w)?;
     let mut d = bd.d;
     let max_sweeps = SWEEPS_PER_VALUE * n;
     let no_conv = |i: usize| Error::NoConvergence {

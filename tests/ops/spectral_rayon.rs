@@ -523,14 +523,38 @@ fn svd_large_orders_on_rayon_engines() {
     let mut rng = rng(107);
     let blas = Exec::blas(2).unwrap();
     for (m, n) in [(300, 270), (270, 300)] {
-        let a = random(&mut rng, m, n);
-        let want = blas.svdvals(&a).unwrap();
-        for engine in [Engine::RayonBlas, Engine::Rayon] {
-            for t in [1, 3] {
-                let exec = Exec::new(engine, t).unwrap();
-                let ctx = format!("{engine:?} {t} threads {m}x{n}");
-                let f = exec.svd(&a, parla::SvdMode::Thin).unwrap();
-                check_svd(&ctx, &a, &f, false, &want);
+        let r = random(&mut rng, m, n);
+        let k = m.min(n);
+        // Blocked reduction (several panels) and divide and conquer (three levels), on
+        // random, graded, rank-deficient and clustered matrices.
+        let d = geometric(n, 1e-12);
+        let half: Vec<f64> = (0..k)
+            .map(|i| if i < k / 2 { 1.0 / (1 + i) as f64 } else { 0.0 })
+            .collect();
+        let cases = [
+            ("random", r.clone()),
+            (
+                "graded columns",
+                Array2::from_shape_fn((m, n), |(i, j)| r[[i, j]] * d[j]),
+            ),
+            (
+                "rank-deficient",
+                with_singular_values(&mut rng, m, n, &half),
+            ),
+            (
+                "clustered",
+                with_singular_values(&mut rng, m, n, &vec![1.0; k]),
+            ),
+        ];
+        for (name, a) in &cases {
+            let want = blas.svdvals(a).unwrap();
+            for engine in [Engine::RayonBlas, Engine::Rayon] {
+                for t in [1, 3] {
+                    let exec = Exec::new(engine, t).unwrap();
+                    let ctx = format!("{engine:?} {t} threads {name} {m}x{n}");
+                    let f = exec.svd(a, parla::SvdMode::Thin).unwrap();
+                    check_svd(&ctx, a, &f, false, &want);
+                }
             }
         }
     }
