@@ -29,7 +29,7 @@ use rayon::prelude::*;
 
 use crate::alloc::{assign_2d, zeros_f};
 use crate::error::Result;
-use crate::kernels::cols4::{axpy4, axpy_dot4, COLS};
+use crate::kernels::cols4::{axpy4, axpy_dot4, dot4, COLS};
 use crate::kernels::reflector::householder;
 use crate::kernels::simd1::{axpy, dot, Fma};
 use crate::parallel::level3::Level3;
@@ -123,17 +123,25 @@ fn dots_by_column<T: Scalar>(
     v: &[T],
     out: &mut [T],
 ) {
-    let work = |(t, y): (usize, &mut T)| {
-        let c = c0 + t;
-        *y = dot(fma, &data[c * m + r0..(c + 1) * m], v);
+    let col = |c: usize| &data[c * m + r0..(c + 1) * m];
+    // Four columns per step (v read once for four).
+    let work = |(g, ys): (usize, &mut [T])| {
+        let c = c0 + g * COLS;
+        if ys.len() == COLS {
+            ys.copy_from_slice(&dot4(fma, std::array::from_fn(|q| col(c + q)), v));
+        } else {
+            for (q, y) in ys.iter_mut().enumerate() {
+                *y = dot(fma, col(c + q), v);
+            }
+        }
     };
     if threads > 1 && (m - r0) * out.len() >= PARALLEL_MIN_WORK {
-        out.par_iter_mut()
+        out.par_chunks_mut(COLS)
             .enumerate()
-            .with_min_len(COLS_PER_TASK)
+            .with_min_len(COLS_PER_TASK / COLS)
             .for_each(work);
     } else {
-        out.iter_mut().enumerate().for_each(work);
+        out.chunks_mut(COLS).enumerate().for_each(work);
     }
 }
 

@@ -81,14 +81,15 @@ mod x86 {
             $setzero:ident, $loadu:ident, $storeu:ident, $set1:ident, $fmadd:ident, $add:ident,
             $hsum:ident
         ) => {
-            /// [`super::symv4`] for one element type and instruction set: two groups of
-            /// `LANES` rows per step (eight independent dot-product chains), then a scalar tail.
+            /// [`super::symv4`] (`Y`) or [`super::dot4`] (not `Y`: `y` and `alpha` unused)
+            /// for one element type and instruction set: two groups of `LANES` rows per step
+            /// (eight independent dot-product chains), then a scalar tail.
             ///
             /// # Safety
-            /// The CPU supports the target features; `cols[j]`, `x`, `y` hold at least `len`
-            /// elements and `y` overlaps none of the others.
+            /// The CPU supports the target features; `cols[j]`, `x` and (`Y`) `y` hold at
+            /// least `len` elements and `y` overlaps none of the others.
             #[target_feature(enable = $feature)]
-            pub(super) unsafe fn $name(
+            pub(super) unsafe fn $name<const Y: bool>(
                 cols: [*const $t; COLS],
                 x: *const $t,
                 alpha: [$t; COLS],
@@ -125,18 +126,20 @@ mod x86 {
                         t1 = $fmadd(q1, xb, t1);
                         t2 = $fmadd(q2, xb, t2);
                         t3 = $fmadd(q3, xb, t3);
-                        let ya = $fmadd(
-                            p3,
-                            a3,
-                            $fmadd(p2, a2, $fmadd(p1, a1, $fmadd(p0, a0, $loadu(y.add(i))))),
-                        );
-                        let yb = $fmadd(
-                            q3,
-                            a3,
-                            $fmadd(q2, a2, $fmadd(q1, a1, $fmadd(q0, a0, $loadu(y.add(j))))),
-                        );
-                        $storeu(y.add(i), ya);
-                        $storeu(y.add(j), yb);
+                        if Y {
+                            let ya = $fmadd(
+                                p3,
+                                a3,
+                                $fmadd(p2, a2, $fmadd(p1, a1, $fmadd(p0, a0, $loadu(y.add(i))))),
+                            );
+                            let yb = $fmadd(
+                                q3,
+                                a3,
+                                $fmadd(q2, a2, $fmadd(q1, a1, $fmadd(q0, a0, $loadu(y.add(j))))),
+                            );
+                            $storeu(y.add(i), ya);
+                            $storeu(y.add(j), yb);
+                        }
                         i += 2 * LANES;
                     }
                     let mut s = [
@@ -152,10 +155,12 @@ mod x86 {
                         s[1] = e1.mul_add(xv, s[1]);
                         s[2] = e2.mul_add(xv, s[2]);
                         s[3] = e3.mul_add(xv, s[3]);
-                        let yv = e0.mul_add(alpha[0], *y.add(i));
-                        let yv = e1.mul_add(alpha[1], yv);
-                        let yv = e2.mul_add(alpha[2], yv);
-                        *y.add(i) = e3.mul_add(alpha[3], yv);
+                        if Y {
+                            let yv = e0.mul_add(alpha[0], *y.add(i));
+                            let yv = e1.mul_add(alpha[1], yv);
+                            let yv = e2.mul_add(alpha[2], yv);
+                            *y.add(i) = e3.mul_add(alpha[3], yv);
+                        }
                         i += 1;
                     }
                     s
@@ -431,10 +436,10 @@ pub(crate) fn symv4<T: Real>(
             on_x86!(
                 fma,
                 T,
-                x86::f64_avx512,
-                x86::f64_avx2,
-                x86::f32_avx512,
-                x86::f32_avx2,
+                x86::f64_avx512::<true>,
+                x86::f64_avx2::<true>,
+                x86::f32_avx512::<true>,
+                x86::f32_avx2::<true>,
                 |E| (
                     ptrs.map(|p| p.cast::<E>()),
                     x.as_ptr().cast::<E>(),
@@ -450,6 +455,41 @@ pub(crate) fn symv4<T: Real>(
     }
     let _ = fma;
     symv4_portable(cols, x, alpha, y, len)
+}
+
+/// Four dot products with one vector: `Σᵣ colsⱼ[r] x[r]` for each column `j`, over the common
+/// length of the five slices (`x` read once for the four; the matrix-vector product `Aᵀ x`
+/// four columns at a time).
+pub(crate) fn dot4<T: Real>(fma: Fma, cols: [&[T]; COLS], x: &[T]) -> [T; COLS] {
+    let len = cols.iter().fold(x.len(), |l, c| l.min(c.len()));
+    #[cfg(target_arch = "x86_64")]
+    if fma.avx2() {
+        let ptrs = cols.map(|c| c.as_ptr());
+        // SAFETY: every slice holds at least `len` elements; without `Y` the kernels touch
+        // neither `y` nor `alpha` (see `on_x86` for the casts and features).
+        let s = unsafe {
+            on_x86!(
+                fma,
+                T,
+                x86::f64_avx512::<false>,
+                x86::f64_avx2::<false>,
+                x86::f32_avx512::<false>,
+                x86::f32_avx2::<false>,
+                |E| (
+                    ptrs.map(|p| p.cast::<E>()),
+                    x.as_ptr().cast::<E>(),
+                    [0.0; COLS],
+                    std::ptr::null_mut::<E>(),
+                    len
+                )
+            )
+        };
+        if let Some(s) = s {
+            return s;
+        }
+    }
+    let _ = fma;
+    std::array::from_fn(|j| (0..len).fold(T::zero(), |acc, r| acc + cols[j][r] * x[r]))
 }
 
 /// `colⱼ += αⱼ w` for four columns, then returns `Σᵣ colⱼ[r] v[r]` of the updated columns,
@@ -576,6 +616,18 @@ mod tests {
                         "len {len} row {i}"
                     );
                 }
+                let dots = dot4(fma, std::array::from_fn(|j| &cols[j][..]), &x);
+                for j in 0..COLS {
+                    let want: f64 = cols[j]
+                        .iter()
+                        .zip(&x)
+                        .map(|(p, q)| p.as_f64() * q.as_f64())
+                        .sum();
+                    assert!(
+                        (dots[j].as_f64() - want).abs() < tol * (1 + len) as f64,
+                        "dot4: len {len} col {j}"
+                    );
+                }
             }
         }
     }
@@ -583,7 +635,7 @@ mod tests {
     /// Every compiled version against plain f64 arithmetic, lengths around the vector widths
     /// (tails included).
     #[test]
-    fn symv4_agrees_with_plain_loops() {
+    fn symv4_and_dot4_agree_with_plain_loops() {
         check::<f64>(1e-15);
         check::<f32>(1e-6);
     }
