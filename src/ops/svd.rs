@@ -36,8 +36,9 @@ impl Exec {
     /// `U` is `m × k`, `Vᵀ` is `k × n`, `k = min(m, n)`.
     ///
     /// Engines: `blas` (`gesdd`, divide and conquer); `rayon-blas` and `rayon` (parla's
-    /// Householder bidiagonalization, implicit-shift bidiagonal QR with its rotations applied in
-    /// parallel blocks of rows, back-transformation as GEMMs on the engine).
+    /// blocked Householder bidiagonalization, bidiagonal divide and conquer — implicit-shift
+    /// bidiagonal QR for blocks of order ≤ 32 — and the back-transformation, as GEMMs on the
+    /// engine).
     ///
     /// # Errors
     /// [`Error::NonFinite`] (LAPACK may loop on NaN); [`Error::NoConvergence`];
@@ -174,8 +175,8 @@ impl Exec {
 
     /// Singular values only, descending (numpy's `linalg.svd(a, compute_uv=False)`).
     ///
-    /// Engines: `blas` (`gesdd` with `jobz = 'N'`); `rayon-blas` and `rayon` (as
-    /// [`Exec::svd`], without vectors).
+    /// Engines: `blas` (`gesdd` with `jobz = 'N'`); `rayon-blas` and `rayon` (the blocked
+    /// bidiagonalization of [`Exec::svd`], then implicit-shift bidiagonal QR without vectors).
     ///
     /// # Errors
     /// As [`Exec::svd`].
