@@ -3,6 +3,7 @@
 //! ```text
 //! m < n: the SVD of Aᵀ, factors swapped
 //! scale A by a power of two into the safe range (only when it is outside it)
+//! m ≥ 11n/6 (n ≥ 16): A = Q_A R first, the SVD of R below, U = Q_A diag(U_R, I)
 //! A = Q B Pᵀ                  Householder bidiagonalization (factor::bidiag)
 //! B = U_B Σ V_Bᵀ               divide and conquer (factor::bidiag_dc; order ≤ DC_BASE:
 //!                             implicit-shift bidiagonal QR (kernels::bidiag_svd), its
@@ -23,10 +24,73 @@ use crate::factor::bidiag_dc::bidiagonal_dc;
 use crate::factor::orthogonal::{
     apply_reflectors, pow2_factors, safe_scale_exponent, RotationBuffer,
 };
+use crate::factor::qr::{apply, packed};
 use crate::factor::tridiag_dc::{DcError, DC_BASE};
 use crate::kernels::bidiag_svd::bidiagonal_qr;
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
+
+/// Narrowest tall matrix (`m ≥ 11n/6`, LAPACK `gesdd`'s crossover) reduced by QR first.
+const QR_FIRST_MIN: usize = 16;
+
+/// `A = Q R` first, then the SVD of the square `R = U_R Σ Vᵀ`: `U = Q [U_R 0; 0 I]`. For
+/// `m ≥ 11n/6` the QR (`2mn²` flops) plus the reduction of `R` (`8n³/3`) cost less than
+/// bidiagonalizing `A` (`4mn² − 4n³/3`), and applying `Q` costs no more than applying the
+/// left reflectors of the reduction. `w`: `A` already scaled by `2^k`.
+fn svd_after_qr<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    w: Array2<T>,
+    k: i32,
+    vectors: Vectors,
+) -> Result<Svd<T>> {
+    let (m, n) = w.dim();
+    let (f, blocks) = packed(op, l3, w.view())?;
+    drop(w);
+    let mut r = zeros_f::<T>(op, n, n)?;
+    for j in 0..n {
+        r.slice_mut(s![..=j, j]).assign(&f.slice(s![..=j, j]));
+    }
+    drop(f);
+    let inner = if vectors == Vectors::None {
+        Vectors::None
+    } else {
+        Vectors::Thin
+    };
+    let mut fr = svd_tall(op, l3, r.view(), inner)?;
+    if k != 0 {
+        let (f1, f2) = pow2_factors::<T>(-k);
+        fr.s.iter_mut().for_each(|x| *x = *x * f1 * f2);
+    }
+    if vectors == Vectors::None {
+        return Ok(Svd {
+            u: Array2::zeros((m, 0)),
+            s: fr.s,
+            vt: fr.vt,
+        });
+    }
+    let ucols = if vectors == Vectors::Full { m } else { n };
+    let mut u = zeros_f::<T>(op, m, ucols)?;
+    assign_2d(&mut u.slice_mut(s![..n, ..n]), fr.u.view());
+    for i in n..ucols {
+        u[[i, i]] = T::one();
+    }
+    for (j, v, t) in blocks.iter().rev() {
+        apply(
+            l3,
+            op,
+            v.view(),
+            t.view(),
+            false,
+            &mut u.slice_mut(s![*j.., ..]),
+        )?;
+    }
+    Ok(Svd {
+        u,
+        s: fr.s,
+        vt: fr.vt,
+    })
+}
 
 /// Sweeps (and zero chases) allowed per singular value on average.
 const SWEEPS_PER_VALUE: usize = 30;
@@ -70,6 +134,9 @@ fn svd_tall<T: Scalar>(
     if k != 0 {
         let (f1, f2) = pow2_factors::<T>(k);
         w.map_inplace(|x| *x = *x * f1 * f2);
+    }
+    if m * 6 >= n * 11 && n >= QR_FIRST_MIN {
+        return svd_after_qr(op, l3, w, k, vectors);
     }
     let bd = bidiagonalize(op, l3, &mut w)?;
     let mut d = bd.d;
