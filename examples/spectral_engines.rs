@@ -2,8 +2,9 @@
 //! interleaved (blas, rayon-blas, rayon, blas, …) so noise hits all alike; prints medians and
 //! each engine's time relative to `blas` (LAPACK `syevd` / `gesdd` on OpenBLAS's threads).
 //!
-//! Run: `cargo run --release --example spectral_engines -- [threads] [n ...] [--only=eig,svdvals]`
-//! (default: all usable cores, n = 512 1024, every operation).
+//! Run: `cargo run --release --example spectral_engines -- [threads] [n | MxN ...] [--only=eig,svdvals]`
+//! (default: all usable cores, n = 512 1024, every operation; `MxN` times the SVD operations
+//! of an `M × N` matrix).
 
 use std::time::Instant;
 
@@ -18,17 +19,28 @@ fn main() -> Result<(), Error> {
         .first()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(parla::threads::usable_cores);
-    let mut sizes: Vec<usize> = args.iter().skip(1).filter_map(|s| s.parse().ok()).collect();
+    // `n` (square) or `MxN` (rectangular: the SVD operations only).
+    let parse = |s: &String| -> Option<(usize, usize)> {
+        match s.split_once('x') {
+            Some((m, n)) => Some((m.parse().ok()?, n.parse().ok()?)),
+            None => s.parse().ok().map(|n| (n, n)),
+        }
+    };
+    let mut sizes: Vec<(usize, usize)> = args.iter().skip(1).filter_map(parse).collect();
     if sizes.is_empty() {
-        sizes = vec![512, 1024];
+        sizes = vec![(512, 512), (1024, 1024)];
     }
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("threads {threads}, load {}", load.trim());
-    for n in sizes {
-        let g = Array2::from_shape_fn((n, n), |(i, j)| {
+    for (m, n) in sizes {
+        let g = Array2::from_shape_fn((m, n), |(i, j)| {
             (((i * 37 + j * 11) % 101) as f64 - 50.0) / 50.0 + ((i * j) % 7) as f64 / 13.0
         });
-        let sym = &g + &g.t();
+        let sym = if m == n {
+            &g + &g.t()
+        } else {
+            Array2::zeros((0, 0))
+        };
         let ops: Vec<Op> = vec![
             (
                 "eigh",
@@ -80,6 +92,7 @@ fn main() -> Result<(), Error> {
             .filter(|(name, _)| {
                 only.as_ref()
                     .is_none_or(|o| o.split(',').any(|x| x == *name))
+                    && (m == n || name.starts_with("svd"))
             })
             .collect();
         let engines = [Engine::Blas, Engine::RayonBlas, Engine::Rayon]
@@ -87,7 +100,7 @@ fn main() -> Result<(), Error> {
             .into_iter()
             .collect::<Result<Vec<_>, _>>()?;
         for (name, op) in &ops {
-            let reps = if n <= 512 { 5 } else { 3 };
+            let reps = if m.max(n) <= 512 { 5 } else { 3 };
             let mut times = vec![Vec::new(); engines.len()];
             for _ in 0..reps {
                 for (e, t) in engines.iter().zip(times.iter_mut()) {
@@ -104,7 +117,12 @@ fn main() -> Result<(), Error> {
                 })
                 .collect();
             println!(
-                "n={n:5} {name:9} blas {:.4} s | rayon-blas {:.4} s ({:.2}x) | rayon {:.4} s ({:.2}x)",
+                "{:>9} {name:9} blas {:.4} s | rayon-blas {:.4} s ({:.2}x) | rayon {:.4} s ({:.2}x)",
+                if m == n {
+                    format!("n={n}")
+                } else {
+                    format!("{m}x{n}")
+                },
                 med[0],
                 med[1],
                 med[1] / med[0],
