@@ -4,8 +4,8 @@
 //! - `cholesky`, `solve` (LU, one right-hand side), `qr` (Q formed): n = 256, 1024;
 //! - `eigh`: `parla::eigh` (LAPACK `syevd`) against ndarray-linalg's `eigh` (`syev`, id
 //!   `ndarray-linalg-syev/<threads>t/<n>`) on the same symmetric matrix, n = 256, 1024;
-//! - `svd`: thin SVD with vectors (LAPACK `gesdd` on `blas`, parla's bidiagonal QR on the
-//!   rayon engines), n = 256, 1024.
+//! - `svd`: thin SVD with vectors (LAPACK `gesdd` on `blas`, parla's bidiagonal divide and
+//!   conquer on the rayon engines), n = 256, 1024.
 //!
 //! Run: `cargo bench --bench factor` (about 3 minutes on 2 cores). Engines and threads:
 //! `PARLA_BACKEND`, `PARLA_NUM_THREADS` (default: blas, rayon-blas, rayon × 1 and the usable
