@@ -68,7 +68,18 @@ fn peak_is_measured_cached_and_refreshed() {
     assert_eq!(first["cached"], false);
     check_ceilings(&first);
     let file = first["cache_file"].as_str().unwrap().to_string();
-    assert!(file.starts_with(dir.to_str().unwrap()) && std::path::Path::new(&file).exists());
+    assert!(file.starts_with(dir.to_str().unwrap()));
+    // Peaks measured while other processes kept cores busy are returned but never cached
+    // (every later %peak would be measured against them); the round trip needs a quiet run.
+    let busy = first["peaks"]["others_busy"]
+        .as_f64()
+        .is_some_and(|b| b > parla_cli::compare::load::BUSY_LIMIT);
+    if busy {
+        assert!(!std::path::Path::new(&file).exists(), "busy peaks cached");
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
+    assert!(std::path::Path::new(&file).exists());
 
     let second = peak(&dir, &[]);
     assert_eq!(second["cached"], true);

@@ -402,39 +402,8 @@ fn gebd2<T: Scalar>(threads: usize, a: &mut Array2<T>, start: usize, out: &mut B
         let w: Vec<T> = if tp == T::zero() {
             Vec::new()
         } else {
-            // Four columns per step (w is read and written once for four).
-            let acc = |mut w: Vec<T>, (g, cols): (usize, &[T])| {
-                let t0 = g * COLS;
-                if cols.len() == COLS * m {
-                    let c: [&[T]; COLS] =
-                        std::array::from_fn(|q| &cols[q * m + j + 1..(q + 1) * m]);
-                    axpy4(fma, c, std::array::from_fn(|q| u(t0 + q)), &mut w);
-                } else {
-                    for (q, col) in cols.chunks(m).enumerate() {
-                        axpy(fma, u(t0 + q), &col[j + 1..], &mut w);
-                    }
-                }
-                w
-            };
-            if par {
-                trailing
-                    .par_chunks(COLS * m)
-                    .with_min_len(COLS_PER_TASK / COLS)
-                    .enumerate()
-                    .fold(|| vec![T::zero(); rows], acc)
-                    .reduce(
-                        || vec![T::zero(); rows],
-                        |mut a, b| {
-                            a.iter_mut().zip(b).for_each(|(x, y)| *x = *x + y);
-                            a
-                        },
-                    )
-            } else {
-                trailing
-                    .chunks(COLS * m)
-                    .enumerate()
-                    .fold(vec![T::zero(); rows], acc)
-            }
+            let uv: Vec<T> = (0..n - j - 1).map(u).collect();
+            combine_columns(fma, threads, trailing, m, j + 1, 0, &uv)
         };
         // Column j+1: right update, then the left reflector H_{j+1} from it.
         let (first, rest) = trailing.split_at_mut(m);
