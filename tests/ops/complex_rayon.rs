@@ -649,6 +649,23 @@ fn qr_of_tiny_and_huge_columns_keeps_its_ratios() {
                 "{ex:?} scale {scale}: {res} {orth}"
             );
         }
+        // Subnormal entries: |β| below larfg's safe minimum, where 1/(α − β) overflows unless
+        // the column is rescaled first (its loop).
+        let a0 = crandom(&mut g, 20, 7);
+        let a = a0.mapv(|z| z * 1e-310);
+        let f = ex.qr(&a, QrMode::Reduced).unwrap();
+        assert!(
+            f.q.iter().all(|z| z.re.is_finite() && z.im.is_finite()),
+            "{ex:?} subnormal"
+        );
+        // Subnormal R loses digits to the format itself: a loose bound.
+        let (res, orth) = qr_ratios(
+            &a.mapv(|z| z * 1e300),
+            &f.q,
+            &f.r.mapv(|z| z * 1e300),
+            f64::EPSILON,
+        );
+        assert!(res < 1e4 && orth < 60.0, "{ex:?} subnormal: {res} {orth}");
         // A purely imaginary column below nothing: the last reflector of a wide matrix only
         // makes R's diagonal real (τ ≠ 0 with x empty).
         let a = ndarray::array![[c64::new(0.0, 2.0), c64::new(1.0, 1.0)]];
