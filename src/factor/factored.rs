@@ -81,7 +81,7 @@ typed! {
     }
 }
 
-/// `x ← 2^e x` exactly (both parts of a complex `x`).
+/// `2^e v`, exactly (both parts of a complex `v`).
 #[inline(always)]
 fn times_pow2_field<T: Field>(v: T, e: i32) -> T {
     if T::IS_COMPLEX {
