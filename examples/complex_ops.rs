@@ -1,6 +1,8 @@
 //! Complex (`c64`) operations beyond GEMM on the three engines with the same thread budget,
 //! timed interleaved (blas, rayon-blas, rayon, blas, …): `solve` (LU, one right-hand side),
-//! `cholesky`, `solve_triangular` (n right-hand sides), `matvec` and `vdot`. Prints medians,
+//! `cholesky`, `solve_triangular` (n right-hand sides), `qr` (reduced; compared by the moduli
+//! of R's diagonal), `lu_factor` + 10 solves, `qr_factor` + one least-squares solve (a 2n × n
+//! system), `matvec` and `vdot`. Prints medians,
 //! each engine's speed relative to `blas`, the relative residual / difference from `blas`, and
 //! /proc/loadavg.
 //!
@@ -10,7 +12,7 @@
 use std::time::Instant;
 
 use ndarray::{Array1, Array2};
-use parla::{c64, Diag, Engine, Error, Exec, Trans, Uplo};
+use parla::{c64, Diag, Engine, Error, Exec, QrMode, Trans, Uplo};
 
 type Case<'a> = (
     &'static str,
@@ -56,6 +58,8 @@ fn main() -> Result<(), Error> {
         hpd.diag_mut().map_inplace(|d| *d += c64::new(2.0, 0.0));
         let b = Array2::from_shape_fn((n, n), |(i, j)| c64::new((i + j) as f64 / n as f64, 1.0));
         let x = b.column(0).to_owned();
+        let tall = Array2::from_shape_simple_fn((2 * n, n), || c64::new(next(), next()));
+        let x2 = Array1::from_shape_fn(2 * n, |i| c64::new(1.0, i as f64 / n as f64));
         let cases: Vec<Case> = vec![
             ("solve", Box::new(|e: &Exec| e.solve(&a, &x))),
             (
@@ -69,6 +73,28 @@ fn main() -> Result<(), Error> {
                         e.solve_triangular(&hpd, &b, Uplo::Lower, Trans::Conj, Diag::NonUnit)?;
                     Ok(s.column(n - 1).to_owned())
                 }),
+            ),
+            (
+                "qr",
+                Box::new(|e: &Exec| {
+                    let r = e.qr(&a, QrMode::Reduced)?.r;
+                    Ok(r.diag().mapv(|d| c64::new(d.norm(), 0.0)))
+                }),
+            ),
+            (
+                "lu_factor+10 solves",
+                Box::new(|e: &Exec| {
+                    let f = e.lu_factor(&a)?;
+                    let mut y = x.clone();
+                    for _ in 0..10 {
+                        y = f.solve(&x)?;
+                    }
+                    Ok(y)
+                }),
+            ),
+            (
+                "qr_factor+lstsq",
+                Box::new(|e: &Exec| e.qr_factor(&tall)?.solve_lstsq(&x2)),
             ),
             ("matvec", Box::new(|e: &Exec| e.matvec(&a, &x))),
             (

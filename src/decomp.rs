@@ -106,7 +106,7 @@ impl QrMode {
 
 /// R of a QR factorization: the first `rows` rows of the upper trapezoid of `f` (a packed
 /// Householder factor: R on and above the diagonal), zeros elsewhere.
-pub(crate) fn upper_rows<T: crate::real::Real>(
+pub(crate) fn upper_rows<T: crate::alloc::Zeroable>(
     op: &'static str,
     f: ndarray::ArrayView2<T>,
     rows: usize,

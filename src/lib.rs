@@ -52,7 +52,8 @@
 //! [`inv`], [`det`], [`slogdet`], [`cholesky`] (Hermitian), [`qr`], [`solve_triangular`],
 //! [`eigh`], [`eigvalsh`], [`svd`], [`svdvals`], [`pinv`], [`norm`], [`cond`],
 //! [`matrix_rank`], [`lstsq`] on `blas`; the rayon engines run complex `matmul`/`gemm` (one real GEMM on
-//! the interleaved parts) and return [`Error::Unsupported`] for the other complex operations.
+//! the interleaved parts), level 1/2, [`solve_triangular`], the LU family, [`cholesky`], [`qr`]
+//! and the factor objects, and return [`Error::Unsupported`] for the spectral family.
 //! Norms, singular values and Hermitian eigenvalues are real ([`Field::Real`]).
 //!
 //! Factor once, solve many: [`lu_factor`], [`cho_factor`], [`qr_factor`] return objects whose

@@ -426,6 +426,35 @@ pub(crate) fn qr<C: ComplexFfi>(
     Ok((qm, r))
 }
 
+/// LAPACK `geqrf` at `threads` on the `m × nb` panel `a`, in place (on a column-major copy
+/// when `a` is not Fortran-contiguous): R on and above the diagonal, the Householder vectors
+/// below it, their scalars in `tau` (`min(m, nb)` entries). The panel kernel of the blocked
+/// complex QR on `rayon-blas`.
+pub(crate) fn geqrf_panel<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    a: &mut ArrayViewMut2<C>,
+    tau: &mut [C],
+) -> Result<()> {
+    let (m, nb) = a.dim();
+    on_fortran(op, a, |p, ld| {
+        let tp = tau.as_mut_ptr();
+        let mut q = C::zero();
+        // SAFETY: workspace query.
+        let info = unsafe { C::geqrf(m as i32, nb as i32, p, ld, tp, &mut q, -1) };
+        check_info(op, "geqrf", info)?;
+        let lwork = workspace_len(op, q.split().0, nb)?;
+        let mut work = buffer::<C>(op, lwork as usize)?;
+        let wp = work.as_mut_ptr();
+        // SAFETY: `p` addresses an m × nb column-major matrix with leading dimension ld ≥ m,
+        // exclusively ours for the call; `tau` holds min(m, nb) entries, `work` `lwork`.
+        let info = openblas::with_threads_lapack(threads, || unsafe {
+            C::geqrf(m as i32, nb as i32, p, ld, tp, wp, lwork)
+        });
+        check_info(op, "geqrf", info)
+    })
+}
+
 /// `X = op(A)⁻¹ B` for a non-empty triangular `A` (`trtrs`).
 pub(crate) fn solve_triangular<C: ComplexFfi>(
     op: &'static str,

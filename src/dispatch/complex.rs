@@ -2,14 +2,14 @@
 //! `mod.rs`. `blas` runs all of them (cblas / LAPACK); the rayon engines run the GEMM family
 //! (`parallel/gemm/complex.rs`: one real GEMM on the interleaved parts, the engine's kernels)
 //! level 1/2 (the real split of `parallel/level1.rs`, `level2.rs` with complex blocks), and
-//! `solve_triangular`, the LU family and `cholesky` (the real blocked code of `factor/`, generic
-//! over `Field`), and refuse the rest with [`Error::Unsupported`] (decided by
-//! [`route::implements`]).
+//! `solve_triangular`, the LU family, `cholesky` and `qr` (the real blocked code of `factor/`,
+//! generic over `Field`; the factor objects of `factored.rs` likewise), and refuse the rest
+//! (the spectral family) with [`Error::Unsupported`] (decided by [`route::implements`]).
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
 use crate::blas::complex as zblas;
-use crate::decomp::{Diag, Trans, Uplo};
+use crate::decomp::{Diag, Qr, QrMode, Trans, Uplo};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exec::value::Exec;
@@ -197,14 +197,17 @@ pub(crate) fn cholesky<C: ComplexScalar>(exec: &Exec, a: ArrayView2<C>) -> Resul
     )
 }
 
-pub(crate) fn qr<C: ComplexScalar>(
-    exec: &Exec,
-    a: ArrayView2<C>,
-    q_cols: usize,
-) -> Result<(Array2<C>, Array2<C>)> {
+/// `A = Q R` of a non-empty matrix (`mode`: `Q` with `min(m, n)` or `m` columns).
+pub(crate) fn qr<C: ComplexScalar>(exec: &Exec, a: ArrayView2<C>, mode: QrMode) -> Result<Qr<C>> {
     const OP: Op = Op::Qr;
-    let threads = blas_threads::<C>(exec, OP, Shape::Matrix(a.nrows(), a.ncols()))?;
-    zblas::qr(OP.name(), threads, a, q_cols)
+    let q_cols = mode.q_cols(a.nrows(), a.ncols());
+    super::factor_path::<C, _>(
+        exec,
+        OP,
+        Shape::Matrix(a.nrows(), a.ncols()),
+        |l3| factor::qr::qr(OP.name(), l3, a, mode),
+        |threads| zblas::qr(OP.name(), threads, a, q_cols).map(|(q, r)| Qr { q, r }),
+    )
 }
 
 pub(crate) fn solve_triangular<C: ComplexScalar>(

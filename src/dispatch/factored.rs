@@ -78,18 +78,6 @@ impl Bound {
         }
     }
 
-    /// The OpenBLAS threads of a solve made now with a complex factor (only `blas` factors
-    /// complex matrices: [`route`] refuses them on the rayon engines).
-    fn blas_threads(&self, op: Op) -> Result<usize> {
-        match self.here() {
-            Bound::Blas { threads } => Ok(threads),
-            bound => Err(Error::Unsupported {
-                op: op.name(),
-                engine: bound.engine(),
-            }),
-        }
-    }
-
     /// Runs `on_rayon` inside the engine pool, or `on_blas` with the OpenBLAS threads.
     fn run<R: Send>(
         &self,
@@ -144,7 +132,7 @@ pub(crate) fn lu_factor<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<(Bou
     )?;
     let careful = match bound {
         Bound::Blas { .. } => blas::lu::careful(&packed),
-        Bound::Rayon(_) => factor::factored::tiny_diagonal(&packed.lu),
+        Bound::Rayon(_) => factor::factored::tiny_diagonal(packed.lu.view()),
     };
     Ok((
         bound,
@@ -156,17 +144,19 @@ pub(crate) fn lu_factor<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<(Bou
     ))
 }
 
-/// Overwrites `x: n × k` with `A⁻¹ x` (`trans`: `A⁻ᵀ x`) for a non-singular factor.
+/// Overwrites `x: n × k` with `A⁻¹ x` (`trans` not `No`: `A⁻ᵀ x`) for a non-singular factor.
 pub(crate) fn lu_solve<T: Scalar>(
     bound: &Bound,
     lu: &LuKept<T>,
     x: &mut ArrayViewMut2<T>,
-    trans: bool,
+    trans: Trans,
 ) -> Result<()> {
     let name = Op::LuSolve.name();
     let (p, careful) = (&lu.packed, lu.careful);
     match bound.here() {
-        Bound::Blas { threads } => blas::lu::solve_factored(name, threads, p, careful, x, trans),
+        Bound::Blas { threads } => {
+            blas::lu::solve_factored(name, threads, p, careful, x, trans != Trans::No)
+        }
         Bound::Rayon(l3) => l3.run(|| factor::factored::lu_solve(name, &l3, p, careful, x, trans)),
     }
 }
@@ -298,8 +288,8 @@ pub(crate) fn solve_into<T: Scalar>(
             if let Some(pivot) = zero {
                 return Err(Error::Singular { op: name, pivot });
             }
-            let tiny = factor::factored::tiny_diagonal(&lu.lu);
-            factor::factored::lu_solve(name, l3, &lu, tiny, x, false)
+            let tiny = factor::factored::tiny_diagonal(lu.lu.view());
+            factor::factored::lu_solve(name, l3, &lu, tiny, x, Trans::No)
         }),
         Bound::Blas { threads } => {
             let (lu, zero) = blas::lu::factor(name, threads, a, true)?;
@@ -328,10 +318,10 @@ pub(crate) fn inv_into<T: Scalar>(
             if let Some(pivot) = zero {
                 return Err(Error::Singular { op: name, pivot });
             }
-            let tiny = factor::factored::tiny_diagonal(&lu.lu);
+            let tiny = factor::factored::tiny_diagonal(lu.lu.view());
             out.fill(T::zero());
             out.diag_mut().fill(T::one());
-            factor::factored::lu_solve(name, l3, &lu, tiny, out, false)
+            factor::factored::lu_solve(name, l3, &lu, tiny, out, Trans::No)
         }),
         Bound::Blas { threads } => {
             let (lu, zero) = blas::lu::factor(name, threads, a, true)?;
@@ -365,17 +355,26 @@ pub(crate) fn cholesky_in_place<T: Scalar>(exec: &Exec, out: &mut ArrayViewMut2<
     }
 }
 
-// The complex factor objects (`c32`, `c64`): `blas` only. The rayon engines are refused by
-// `Bound::new` (`route::implements`), so a complex factor is always bound to `blas`.
+// The complex factor objects (`c32`, `c64`): LAPACK on `blas`, the generic code of
+// `factor/` (over `Field`) on the rayon engines, bound like the real ones.
 
-/// Complex `getrf` of square non-empty `a` (no equilibration: LAPACK's own scaling).
+/// Complex LU of square non-empty `a` (no equilibration: `getrf` on `blas`, the recursive LU
+/// of `factor/lu.rs` on the rayon engines).
 pub(crate) fn lu_factor_complex<C: ComplexScalar>(
     exec: &Exec,
     a: ArrayView2<C>,
 ) -> Result<(Bound, LuKept<C>)> {
     const OP: Op = Op::LuFactor;
     let bound = Bound::new::<C>(exec, OP, Shape::Square(a.nrows()))?;
-    let (lu, swaps, zero) = zblas::getrf(OP.name(), bound.blas_threads(OP)?, a)?;
+    let name = OP.name();
+    let (lu, swaps, zero) = bound.run(
+        |l3| factor::lu::factor_complex(name, l3, a),
+        |threads| zblas::getrf(name, threads, a),
+    )?;
+    let careful = match bound {
+        Bound::Blas { .. } => false,
+        Bound::Rayon(_) => factor::factored::tiny_diagonal(lu.view()),
+    };
     let packed = LuPacked {
         lu,
         swaps,
@@ -384,7 +383,7 @@ pub(crate) fn lu_factor_complex<C: ComplexScalar>(
     let kept = LuKept {
         packed,
         zero,
-        careful: false,
+        careful,
     };
     Ok((bound, kept))
 }
@@ -396,24 +395,23 @@ pub(crate) fn lu_solve_complex<C: ComplexScalar>(
     x: &mut ArrayViewMut2<C>,
     trans: Trans,
 ) -> Result<()> {
-    const OP: Op = Op::LuSolve;
-    let threads = bound.blas_threads(OP)?;
-    zblas::getrs(
-        OP.name(),
-        threads,
-        &lu.packed.lu,
-        &lu.packed.swaps,
-        x,
-        trans,
-    )
+    let name = Op::LuSolve.name();
+    let (p, careful) = (&lu.packed, lu.careful);
+    match bound.here() {
+        Bound::Blas { threads } => zblas::getrs(name, threads, &p.lu, &p.swaps, x, trans),
+        Bound::Rayon(l3) => l3.run(|| factor::factored::lu_solve(name, &l3, p, careful, x, trans)),
+    }
 }
 
-/// `A⁻¹` from a non-singular complex factor (`getri` on a copy).
+/// `A⁻¹` from a non-singular complex factor (`getri` on a copy on `blas`; solves with the
+/// identity on the rayon engines).
 pub(crate) fn lu_inv_complex<C: ComplexScalar>(bound: &Bound, lu: &LuKept<C>) -> Result<Array2<C>> {
-    const OP: Op = Op::Inv;
-    let threads = bound.blas_threads(OP)?;
-    let p = &lu.packed;
-    zblas::getri(OP.name(), threads, p.lu.clone(), &p.swaps)
+    let name = Op::Inv.name();
+    let (p, careful) = (&lu.packed, lu.careful);
+    bound.run(
+        |l3| factor::factored::lu_inv(name, l3, p, careful),
+        |threads| zblas::getri(name, threads, p.lu.clone(), &p.swaps),
+    )
 }
 
 /// The lower factor `L` (`A = L Lᴴ`) of square non-empty Hermitian `a`.
@@ -423,7 +421,11 @@ pub(crate) fn cho_factor_complex<C: ComplexScalar>(
 ) -> Result<(Bound, Array2<C>)> {
     const OP: Op = Op::ChoFactor;
     let bound = Bound::new::<C>(exec, OP, Shape::Square(a.nrows()))?;
-    let l = zblas::cholesky(OP.name(), bound.blas_threads(OP)?, a)?;
+    let name = OP.name();
+    let l = bound.run(
+        |l3| factor::cholesky::cholesky(name, l3, a),
+        |threads| zblas::cholesky(name, threads, a),
+    )?;
     Ok((bound, l))
 }
 
@@ -434,18 +436,44 @@ pub(crate) fn cho_solve_complex<C: ComplexScalar>(
     l: &Array2<C>,
     x: &mut ArrayViewMut2<C>,
 ) -> Result<()> {
-    zblas::cho_solve(op.name(), bound.blas_threads(op)?, l, x)
+    let name = op.name();
+    match bound.here() {
+        Bound::Blas { threads } => zblas::cho_solve(name, threads, l, x),
+        Bound::Rayon(l3) => l3.run(|| factor::factored::cho_solve(name, &l3, l.view(), x)),
+    }
 }
 
-/// Factors non-empty complex `a: m × n` with `Q` formed.
+/// `A⁻¹` (Hermitian) from the complex lower factor `l`: solves with the identity (`2n³`
+/// flops where `potri` takes `n³`); on the rayon engines the lower triangle is mirrored, so
+/// the result is exactly Hermitian.
+pub(crate) fn cho_inv_complex<C: ComplexScalar>(bound: &Bound, l: &Array2<C>) -> Result<Array2<C>> {
+    let name = Op::Inv.name();
+    bound.run(
+        |l3| factor::factored::cho_inv(name, l3, l.view()),
+        |threads| {
+            let n = l.nrows();
+            let mut x = crate::alloc::zeros_f::<C>(name, n, n)?;
+            x.diag_mut().fill(C::one());
+            zblas::cho_solve(name, threads, l, &mut x.view_mut())?;
+            Ok(x)
+        },
+    )
+}
+
+/// Factors non-empty complex `a: m × n`: `Q` formed on `blas`, the block reflectors of
+/// `factor/qr.rs` on the rayon engines.
 pub(crate) fn qr_factor_complex<C: ComplexScalar>(
     exec: &Exec,
     a: ArrayView2<C>,
 ) -> Result<(Bound, QrKept<C>)> {
     const OP: Op = Op::QrFactor;
     let bound = Bound::new::<C>(exec, OP, Shape::Matrix(a.nrows(), a.ncols()))?;
-    let (q, r) = zblas::qr_explicit(OP.name(), bound.blas_threads(OP)?, a)?;
-    Ok((bound, QrKept::Explicit { q, r }))
+    let name = OP.name();
+    let kept = bound.run(
+        |l3| factor::qr::packed(name, l3, a).map(|(f, blocks)| QrKept::Blocked { f, blocks }),
+        |threads| zblas::qr_explicit(name, threads, a).map(|(q, r)| QrKept::Explicit { q, r }),
+    )?;
+    Ok((bound, kept))
 }
 
 /// `R⁻¹ (Qᴴ B)[..n]` of a complex factor (`m ≥ n`, `R` non-singular).
@@ -454,12 +482,17 @@ pub(crate) fn qr_lstsq_complex<C: ComplexScalar>(
     kept: &QrKept<C>,
     b: ArrayView2<C>,
 ) -> Result<Array2<C>> {
-    const OP: Op = Op::QrLstsq;
-    let threads = bound.blas_threads(OP)?;
-    match kept {
-        QrKept::Explicit { q, r } => zblas::qr_lstsq(OP.name(), threads, q, r, b),
-        _ => Err(Error::Unsupported {
-            op: OP.name(),
+    let name = Op::QrLstsq.name();
+    match (bound.here(), kept) {
+        (Bound::Blas { threads }, QrKept::Explicit { q, r }) => {
+            zblas::qr_lstsq(name, threads, q, r, b)
+        }
+        (Bound::Rayon(l3), QrKept::Blocked { f, blocks }) => {
+            l3.run(|| factor::factored::qr_lstsq(name, &l3, f, blocks, b))
+        }
+        // A factor is only ever kept with the route that computed it.
+        (bound, _) => Err(Error::Unsupported {
+            op: name,
             engine: bound.engine(),
         }),
     }

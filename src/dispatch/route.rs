@@ -20,9 +20,10 @@ use super::auto;
 /// interleaved parts, `parallel/gemm/complex.rs`) and level 1/2 (`gemv`, `matvec`, `dot`,
 /// `vdot`, `axpy`, `nrm2`: the real split with complex blocks), `solve_triangular` (the real
 /// recursion of `factor/triangular.rs` over the complex GEMM), the LU family (`solve`, `lu`,
-/// `inv`, `det`, `slogdet`) and `cholesky` (the real blocked code of `factor/` over `Field`)
-/// and refuse the rest (QR, the factor objects, the spectral family) with
-/// [`Error::Unsupported`] — never a silent call to another engine.
+/// `inv`, `det`, `slogdet`), `cholesky`, `qr` and the factor objects (`lu_factor`,
+/// `cho_factor`, `qr_factor` and their solves: the real blocked code of `factor/` over
+/// `Field`) and refuse the rest (the spectral family) with [`Error::Unsupported`] — never a
+/// silent call to another engine.
 pub(crate) fn implements(engine: Engine, op: Op, dtype: Dtype) -> bool {
     match engine {
         Engine::Blas | Engine::Auto => true,
@@ -38,6 +39,13 @@ pub(crate) fn implements(engine: Engine, op: Op, dtype: Dtype) -> bool {
                         | Op::Det
                         | Op::Slogdet
                         | Op::Cholesky
+                        | Op::Qr
+                        | Op::LuFactor
+                        | Op::LuSolve
+                        | Op::ChoFactor
+                        | Op::ChoSolve
+                        | Op::QrFactor
+                        | Op::QrLstsq
                 )
         }
     }

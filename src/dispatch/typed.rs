@@ -103,10 +103,7 @@ typed! {
 typed! {
     fn qr<'l, T>(exec: &'l Exec, a: ArrayView2<'l, T>, mode: QrMode) -> Result<Qr<T>> {
         real => super::qr(exec, a, mode),
-        complex => {
-            let (q, r) = complex::qr(exec, a, mode.q_cols(a.nrows(), a.ncols()))?;
-            Ok(Qr { q, r })
-        },
+        complex => complex::qr(exec, a, mode),
     }
 }
 

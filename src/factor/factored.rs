@@ -1,13 +1,16 @@
 //! Solves from a factorization kept by the caller (the factor objects of the public API:
-//! `LuFactor`, `CholeskyFactor`, `QrFactor`), on a rayon engine's level-3 operations. Each solve
-//! is two triangular solves — `O(n²)` per right-hand side: the engine's small solve over the
-//! whole triangle for a few right-hand sides, the recursive `trsm` over the engine's GEMM for
-//! many — plus, for QR, `Qᵀ B` as three GEMMs per block reflector.
+//! `LuFactor`, `CholeskyFactor`, `QrFactor`), on a rayon engine's level-3 operations, for real
+//! and complex types. Each solve is two triangular solves — `O(n²)` per right-hand side: the
+//! engine's small solve over the whole triangle for a few right-hand sides, the recursive
+//! `trsm` over the engine's GEMM for many — plus, for QR, `Qᴴ B` as three GEMMs per block
+//! reflector. A solve with a conjugated factor (`Aᴴ x = b` from LU, `Lᴴ` in Cholesky) runs the
+//! transposed solve between two conjugations of `x` (`Aᴴ x = b ⇔ Aᵀ x̄ = b̄`): `O(nk)`, no copy
+//! of the factor; real types skip them.
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 
 use crate::alloc::zeros_f;
-use crate::decomp::LuPacked;
+use crate::decomp::{LuPacked, Trans};
 use crate::error::{Error, Result};
 use crate::factor::qr::{apply_qt, BlockReflector};
 use crate::factor::triangular::trsm;
@@ -15,11 +18,11 @@ use crate::kernels;
 use crate::parallel::level3::{Level3, MIN_RHS_PER_THREAD};
 use crate::parallel::Kernels;
 use crate::real::times_pow2;
-use crate::scalar::Scalar;
+use crate::scalar::{typed, Field};
 
 /// Interchanges row `i` with row `swaps[i]`, in order (`reverse`: in reverse order, which
 /// undoes it).
-fn swap_rows<T: Scalar>(x: &mut ArrayViewMut2<T>, swaps: &[usize], reverse: bool) {
+fn swap_rows<T: Field>(x: &mut ArrayViewMut2<T>, swaps: &[usize], reverse: bool) {
     let mut one = |i: usize, p: usize| {
         if p != i {
             for mut col in x.columns_mut() {
@@ -37,9 +40,9 @@ fn swap_rows<T: Scalar>(x: &mut ArrayViewMut2<T>, swaps: &[usize], reverse: bool
 /// `B ← A⁻¹B` for triangular `A`: with fewer right-hand sides than
 /// [`MIN_RHS_PER_THREAD`] there is no parallelism to gain from the recursion's GEMMs, so the
 /// whole triangle is solved in one pass over the factor, as `getrs` does (single-threaded
-/// OpenBLAS `trsm` on `rayon-blas`, parla's `trsv` on `rayon`); otherwise the recursive
-/// [`trsm`].
-fn tri<T: Scalar>(
+/// OpenBLAS `trsm` on `rayon-blas`, parla's `trsv` on `rayon`; complex: substitution on
+/// both); otherwise the recursive [`trsm`].
+fn tri<T: Field>(
     l3: &Level3,
     op: &'static str,
     lower: bool,
@@ -50,7 +53,7 @@ fn tri<T: Scalar>(
     if x.ncols() < MIN_RHS_PER_THREAD {
         match l3.kernels {
             Kernels::Native(_) => {
-                kernels::trsv::trsv_columns(lower, unit, a, x);
+                trsv(lower, unit, a, x.view_mut());
                 Ok(())
             }
             Kernels::OpenBlas => l3.trsm_base(op, lower, unit, a, x),
@@ -60,50 +63,94 @@ fn tri<T: Scalar>(
     }
 }
 
-/// Whether a factor has a subnormal diagonal entry: its solves then run by plain substitution
-/// (divisions, zero multipliers skipped), as in `factor::lu::solve`.
-pub(crate) fn tiny_diagonal<T: Scalar>(f: &Array2<T>) -> bool {
-    f.diag()
-        .iter()
-        .any(|&d| d != T::zero() && d.abs() < T::min_positive_value())
+typed! {
+    /// `B ← A⁻¹ B` over the whole triangle on the calling thread: parla's `trsv` (real) or
+    /// substitution (complex).
+    fn trsv<'l, T>(lower: bool, unit: bool, a: ArrayView2<'l, T>, x: ArrayViewMut2<'l, T>) -> () {
+        real => kernels::trsv::trsv_columns(lower, unit, a, &mut { x }),
+        complex => kernels::complex::trsm_left(lower, unit, a, &mut { x }),
+    }
 }
 
-/// Overwrites `x: n × k` with `A⁻¹ x` (`trans`: `A⁻ᵀ x`) from the LU factor of a square
-/// non-singular `A` (n ≥ 1); `tiny` is [`tiny_diagonal`] of the factor.
-pub(crate) fn lu_solve<T: Scalar>(
+typed! {
+    /// `B ← A⁻¹ B` by plain substitution (divisions, zero multipliers skipped) on the calling
+    /// thread: the careful path of a factor with a subnormal diagonal.
+    fn substitute<'l, T>(lower: bool, unit: bool, a: ArrayView2<'l, T>, x: ArrayViewMut2<'l, T>) -> () {
+        real => kernels::triangular::trsm_left(lower, unit, a, &mut { x }),
+        complex => kernels::complex::trsm_left(lower, unit, a, &mut { x }),
+    }
+}
+
+/// `2^e v`, exactly (both parts of a complex `v`).
+#[inline(always)]
+fn times_pow2_field<T: Field>(v: T, e: i32) -> T {
+    if T::IS_COMPLEX {
+        T::from_parts(times_pow2(v.re(), e), times_pow2(v.im(), e))
+    } else {
+        T::from_parts(times_pow2(v.re(), e), v.im())
+    }
+}
+
+/// `x ← x̄` (complex types; nothing for real ones).
+fn conjugate<T: Field>(x: &mut ArrayViewMut2<T>) {
+    if T::IS_COMPLEX {
+        x.map_inplace(|v| *v = v.conj());
+    }
+}
+
+/// Whether a factor has a subnormal diagonal entry (in modulus): its solves then run by plain
+/// substitution (divisions, zero multipliers skipped), as in `factor::lu::solve`.
+pub(crate) fn tiny_diagonal<T: Field>(f: ArrayView2<T>) -> bool {
+    let tiny = <T::Real as num_traits::Float>::min_positive_value();
+    f.diag()
+        .iter()
+        .any(|&d| d != T::zero() && d.modulus() < tiny)
+}
+
+/// Overwrites `x: n × k` with `op(A)⁻¹ x` (`op` = none, `ᵀ` or `ᴴ`) from the LU factor of a
+/// square non-singular `A` (n ≥ 1); `tiny` is [`tiny_diagonal`] of the factor.
+pub(crate) fn lu_solve<T: Field>(
     op: &'static str,
     l3: &Level3,
     lu: &LuPacked<T>,
     tiny: bool,
     x: &mut ArrayViewMut2<T>,
-    trans: bool,
+    trans: Trans,
 ) -> Result<()> {
     if x.is_empty() {
         return Ok(());
     }
     let scale = |x: &mut ArrayViewMut2<T>| {
         for (mut row, &e) in x.rows_mut().into_iter().zip(&lu.row_exp) {
-            row.map_inplace(|v| *v = times_pow2(*v, e));
+            row.map_inplace(|v| *v = times_pow2_field(*v, e));
         }
     };
     let f = lu.lu.view();
-    if trans {
+    if trans != Trans::No {
         // Aᵀ = (D⁻¹ Pᵀ L U)ᵀ = Uᵀ Lᵀ P D⁻¹: solve with Uᵀ, then Lᵀ, undo P, then scale by D.
+        // Aᴴ x = b is Aᵀ x̄ = b̄.
+        let conj = trans == Trans::Conj;
+        if conj {
+            conjugate(x);
+        }
         if tiny {
-            kernels::triangular::trsm_left(true, false, f.t(), x);
-            kernels::triangular::trsm_left(false, true, f.t(), x);
+            substitute(true, false, f.t(), x.view_mut());
+            substitute(false, true, f.t(), x.view_mut());
         } else {
             tri(l3, op, true, false, f.t(), x)?;
             tri(l3, op, false, true, f.t(), x)?;
         }
         swap_rows(x, &lu.swaps, true);
         scale(x);
+        if conj {
+            conjugate(x);
+        }
     } else {
         scale(x);
         swap_rows(x, &lu.swaps, false);
         if tiny {
-            kernels::triangular::trsm_left(true, true, f, x);
-            kernels::triangular::trsm_left(false, false, f, x);
+            substitute(true, true, f, x.view_mut());
+            substitute(false, false, f, x.view_mut());
         } else {
             tri(l3, op, true, true, f, x)?;
             tri(l3, op, false, false, f, x)?;
@@ -113,7 +160,7 @@ pub(crate) fn lu_solve<T: Scalar>(
 }
 
 /// `A⁻¹` from the LU factor of a square non-singular `A` (n ≥ 1): [`lu_solve`] on the identity.
-pub(crate) fn lu_inv<T: Scalar>(
+pub(crate) fn lu_inv<T: Field>(
     op: &'static str,
     l3: &Level3,
     lu: &LuPacked<T>,
@@ -122,13 +169,13 @@ pub(crate) fn lu_inv<T: Scalar>(
     let n = lu.lu.nrows();
     let mut x = zeros_f(op, n, n)?;
     x.diag_mut().fill(T::one());
-    lu_solve(op, l3, lu, tiny, &mut x.view_mut(), false)?;
+    lu_solve(op, l3, lu, tiny, &mut x.view_mut(), Trans::No)?;
     Ok(x)
 }
 
 /// Overwrites `x: n × k` with `A⁻¹ x` from the lower Cholesky factor `l` of `A` (n ≥ 1):
-/// `L y = x`, then `Lᵀ x = y`.
-pub(crate) fn cho_solve<T: Scalar>(
+/// `L y = x`, then `Lᴴ x = y` (as `Lᵀ x̄ = ȳ`).
+pub(crate) fn cho_solve<T: Field>(
     op: &'static str,
     l3: &Level3,
     l: ArrayView2<T>,
@@ -138,12 +185,16 @@ pub(crate) fn cho_solve<T: Scalar>(
         return Ok(());
     }
     tri(l3, op, true, false, l, x)?;
-    tri(l3, op, false, false, l.t(), x)
+    conjugate(x);
+    tri(l3, op, false, false, l.t(), x)?;
+    conjugate(x);
+    Ok(())
 }
 
 /// `A⁻¹` from the lower Cholesky factor `l` of `A` (n ≥ 1): [`cho_solve`] on the identity,
-/// then made exactly symmetric (the lower triangle mirrored).
-pub(crate) fn cho_inv<T: Scalar>(
+/// then made exactly symmetric / Hermitian (the lower triangle mirrored, conjugated; a
+/// real diagonal).
+pub(crate) fn cho_inv<T: Field>(
     op: &'static str,
     l3: &Level3,
     l: ArrayView2<T>,
@@ -154,16 +205,21 @@ pub(crate) fn cho_inv<T: Scalar>(
     cho_solve(op, l3, l, &mut x.view_mut())?;
     for j in 1..n {
         for i in 0..j {
-            x[[i, j]] = x[[j, i]];
+            x[[i, j]] = x[[j, i]].conj();
         }
+    }
+    if T::IS_COMPLEX {
+        // The diagonal of a Hermitian matrix is real.
+        x.diag_mut()
+            .map_inplace(|d| *d = T::from_parts(d.re(), <T::Real as num_traits::Zero>::zero()));
     }
     Ok(x)
 }
 
-/// `R⁻¹ (Qᵀ B)[..n]` for the blocked QR (`f`, `blocks`) of `A: m × n` (`m ≥ n ≥ 1`) and
+/// `R⁻¹ (Qᴴ B)[..n]` for the blocked QR (`f`, `blocks`) of `A: m × n` (`m ≥ n ≥ 1`) and
 /// `B: m × k`: the least-squares solution when `R` is non-singular. [`Error::Singular`] for a
 /// zero diagonal entry of `R`.
-pub(crate) fn qr_lstsq<T: Scalar>(
+pub(crate) fn qr_lstsq<T: Field>(
     op: &'static str,
     l3: &Level3,
     f: &Array2<T>,
@@ -184,8 +240,8 @@ pub(crate) fn qr_lstsq<T: Scalar>(
     apply_qt(l3, op, blocks, &mut c.view_mut())?;
     let mut x = zeros_f(op, n, k)?;
     x.assign(&c.slice(s![..n, ..]));
-    if crate::blas::has_subnormal_diagonal(&r) {
-        kernels::triangular::trsm_left(false, false, r, &mut x.view_mut());
+    if tiny_diagonal(r) {
+        substitute(false, false, r, x.view_mut());
     } else {
         tri(l3, op, false, false, r, &mut x.view_mut())?;
     }

@@ -1,31 +1,37 @@
-//! QR by blocked Householder reflections in compact WY form, on the engine's GEMM.
+//! QR by blocked Householder reflections in compact WY form, on the engine's GEMM; real and
+//! complex (`ᴴ` below is the transpose for real types).
 //!
 //! ```text
 //! for each panel of nb = `FactorBlocks::qr` columns at (j, j) (wide enough that the update
 //! GEMMs have depth nb, narrow enough that the panel kernel's flops stay a small share):
 //!     factor the panel: H₁…H_b, stored as V (unit lower trapezoidal) and τ   (panel kernel)
-//!     T = larft(V, τ): H₁…H_b = I − V T Vᵀ, T upper triangular (b × b)
-//!     trailing A₂ ← (I − V Tᵀ Vᵀ) A₂:  W = Vᵀ A₂;  W ← Tᵀ W;  A₂ ← A₂ − V W   (three GEMMs)
+//!     T = larft(V, τ): H₁…H_b = I − V T Vᴴ, T upper triangular (b × b)
+//!     trailing A₂ ← (I − V Tᴴ Vᴴ) A₂:  W = Vᴴ A₂;  W ← Tᴴ W;  A₂ ← A₂ − V W   (three GEMMs)
 //! Q = H₁…H_k · I  accumulated backwards, one block reflector at a time (same three GEMMs)
 //! ```
-//! The panel kernel is LAPACK `geqrf` at one thread for `rayon-blas` and parla's `geqr2` for
-//! `rayon`; the GEMMs carry almost all the flops and run in parallel.
+//! Reflectors follow LAPACK (`larfg` / `zlarfg`): `H = I − τ v vᴴ` with a real `β` on R's
+//! diagonal and, for complex types, a complex `τ` (so `Hᴴ`, applied to reach R, has scalar
+//! `conj(τ)`). The panel kernel is LAPACK `geqrf` (`zgeqrf` / `cgeqrf`) at one thread for
+//! `rayon-blas` and parla's `geqr2` (`kernels/qr.rs`, complex: `kernels/complex.rs`) for
+//! `rayon`; the GEMMs carry almost all the flops and run in parallel. Complex types copy `Vᴴ`
+//! and `Tᴴ` (conjugated, `b × m` and `b × b`) per block application; real types read
+//! transposed views.
 
-use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, CowArray, Ix2};
 
 use crate::alloc::zeros_f;
 use crate::decomp::{upper_rows, Qr, QrMode};
 use crate::error::Result;
 use crate::parallel::level3::Level3;
-use crate::scalar::Scalar;
+use crate::scalar::Field;
 
 /// One block reflector of a blocked QR: its first column `j`, `V` and `T` with
-/// `H_j…H_{j+b−1} = I − V T Vᵀ`.
+/// `H_j…H_{j+b−1} = I − V T Vᴴ`.
 pub(crate) type BlockReflector<T> = (usize, Array2<T>, Array2<T>);
 
 /// The blocked Householder factorization of `A: m × n` (`m, n ≥ 1`): R on and above the
 /// diagonal of the returned matrix, and the block reflectors whose product is `Q`.
-pub(crate) fn packed<T: Scalar>(
+pub(crate) fn packed<T: Field>(
     op: &'static str,
     l3: &Level3,
     a: ArrayView2<T>,
@@ -57,8 +63,8 @@ pub(crate) fn packed<T: Scalar>(
     Ok((f, blocks))
 }
 
-/// `C ← Qᵀ C` for `C: m × k`, `Q` the product of `blocks` (from [`packed`]).
-pub(crate) fn apply_qt<T: Scalar>(
+/// `C ← Qᴴ C` for `C: m × k`, `Q` the product of `blocks` (from [`packed`]).
+pub(crate) fn apply_qt<T: Field>(
     l3: &Level3,
     op: &'static str,
     blocks: &[BlockReflector<T>],
@@ -78,7 +84,7 @@ pub(crate) fn apply_qt<T: Scalar>(
 }
 
 /// `A = Q R` for `A: m × n` with `m, n ≥ 1` (the public `qr` on a rayon engine).
-pub(crate) fn qr<T: Scalar>(
+pub(crate) fn qr<T: Field>(
     op: &'static str,
     l3: &Level3,
     a: ArrayView2<T>,
@@ -107,7 +113,7 @@ pub(crate) fn qr<T: Scalar>(
 }
 
 /// V: the panel's Householder vectors with their implicit unit diagonal and zeros above.
-pub(crate) fn unit_lower<T: Scalar>(op: &'static str, panel: ArrayView2<T>) -> Result<Array2<T>> {
+pub(crate) fn unit_lower<T: Field>(op: &'static str, panel: ArrayView2<T>) -> Result<Array2<T>> {
     let (rows, b) = panel.dim();
     let mut v = zeros_f(op, rows, b)?;
     for c in 0..b.min(rows) {
@@ -118,9 +124,9 @@ pub(crate) fn unit_lower<T: Scalar>(op: &'static str, panel: ArrayView2<T>) -> R
     Ok(v)
 }
 
-/// The upper triangular T with `H₁…H_b = I − V T Vᵀ` (LAPACK's `larft`, forward, columnwise):
-/// `T[i,i] = τᵢ`, `T[..i, i] = −τᵢ · T[..i, ..i] · (V[:, ..i]ᵀ vᵢ)`.
-pub(crate) fn larft<T: Scalar>(op: &'static str, v: ArrayView2<T>, tau: &[T]) -> Result<Array2<T>> {
+/// The upper triangular T with `H₁…H_b = I − V T Vᴴ` (LAPACK's `larft`, forward, columnwise):
+/// `T[i,i] = τᵢ`, `T[..i, i] = −τᵢ · T[..i, ..i] · (V[:, ..i]ᴴ vᵢ)`.
+pub(crate) fn larft<T: Field>(op: &'static str, v: ArrayView2<T>, tau: &[T]) -> Result<Array2<T>> {
     let b = tau.len();
     let mut t = zeros_f(op, b, b)?;
     for i in 0..b {
@@ -129,7 +135,18 @@ pub(crate) fn larft<T: Scalar>(op: &'static str, v: ArrayView2<T>, tau: &[T]) ->
             continue;
         }
         let vi = v.column(i);
-        let z: Vec<T> = (0..i).map(|c| v.column(c).dot(&vi)).collect();
+        let z: Vec<T> = (0..i)
+            .map(|c| {
+                if T::IS_COMPLEX {
+                    v.column(c)
+                        .iter()
+                        .zip(&vi)
+                        .fold(T::zero(), |s, (&a, &b)| s + a.conj() * b)
+                } else {
+                    v.column(c).dot(&vi)
+                }
+            })
+            .collect();
         for r in 0..i {
             let s = (r..i).fold(T::zero(), |s, c| s + t[[r, c]] * z[c]);
             t[[r, i]] = -tau[i] * s;
@@ -138,8 +155,8 @@ pub(crate) fn larft<T: Scalar>(op: &'static str, v: ArrayView2<T>, tau: &[T]) ->
     Ok(t)
 }
 
-/// `C ← (I − V T Vᵀ) C` (`transposed`: `(I − V Tᵀ Vᵀ) C`) with three GEMMs.
-pub(crate) fn apply<T: Scalar>(
+/// `C ← (I − V T Vᴴ) C` (`transposed`: `(I − V Tᴴ Vᴴ) C`) with three GEMMs.
+pub(crate) fn apply<T: Field>(
     l3: &Level3,
     op: &'static str,
     v: ArrayView2<T>,
@@ -149,9 +166,32 @@ pub(crate) fn apply<T: Scalar>(
 ) -> Result<()> {
     let (b, cols) = (v.ncols(), c.ncols());
     let mut w = zeros_f(op, b, cols)?;
-    l3.gemm(op, T::one(), v.t(), c.view(), T::zero(), &mut w.view_mut())?;
+    l3.gemm(
+        op,
+        T::one(),
+        adjoint(v).view(),
+        c.view(),
+        T::zero(),
+        &mut w.view_mut(),
+    )?;
     let mut tw = zeros_f(op, b, cols)?;
-    let top = if transposed { t.t() } else { t };
-    l3.gemm(op, T::one(), top, w.view(), T::zero(), &mut tw.view_mut())?;
+    let top = if transposed { adjoint(t) } else { t.into() };
+    l3.gemm(
+        op,
+        T::one(),
+        top.view(),
+        w.view(),
+        T::zero(),
+        &mut tw.view_mut(),
+    )?;
     l3.gemm(op, -T::one(), v, tw.view(), T::one(), c)
+}
+
+/// `Aᴴ`: the transposed view for real types, a conjugated copy for complex ones.
+fn adjoint<T: Field>(a: ArrayView2<'_, T>) -> CowArray<'_, T, Ix2> {
+    if T::IS_COMPLEX {
+        a.t().mapv(T::conj).into()
+    } else {
+        a.reversed_axes().into()
+    }
 }

@@ -2,7 +2,7 @@
 //! call: `dot` (optionally conjugating `x`), `axpy`, `nrm2`, `gemv` (optionally conjugating
 //! `A`)), and the base blocks of the complex factorizations in `factor/` on both rayon engines
 //! (`trsm_left`: substitution, `getf2`: panel LU with partial pivoting, `potrf_lower`:
-//! unblocked Hermitian Cholesky).
+//! unblocked Hermitian Cholesky) and of engine `rayon` (`geqr2`: Householder panel QR).
 //!
 //! Written once over [`Cplx`] (`Complex<f32>`, `Complex<f64>`). Sums over contiguous inputs
 //! keep [`LANES`] independent accumulators per part, combined pairwise in a fixed order, so a
@@ -304,6 +304,105 @@ pub(crate) fn potrf_lower<C: Cplx>(a: &mut ArrayViewMut2<C>) -> Result<(), usize
         }
     }
     Ok(())
+}
+
+/// `1 / (re + i·im)` by Smith's method (LAPACK's `zladiv`): no intermediate `re² + im²`, so
+/// neither overflow nor underflow for any representable non-zero divisor.
+fn recip<C: Cplx>(d: C) -> C {
+    let (a, b) = d.halves();
+    if a.abs() >= b.abs() {
+        let r = b / a;
+        let den = a + b * r;
+        C::from_halves(C::Re::one() / den, -r / den)
+    } else {
+        let r = a / b;
+        let den = b + a * r;
+        C::from_halves(r / den, -C::Re::one() / den)
+    }
+}
+
+/// Householder QR of the `m × nb` panel `a` in place (engine `rayon`; the complex base case of
+/// the blocked QR in `factor::qr`), with LAPACK's conventions (`zgeqr2` / `zlarfg`): reflectors
+/// `H = I − τ v vᴴ` with `v₀ = 1`, `β = −sign(Re α)·‖(α, x)‖` real, `τ = (β − α)/β` complex
+/// (`τ = 0` only when `x = 0` and `α` is real), so R has a real diagonal; each `Hᴴ` (scalar
+/// `conj(τ)`) is applied to the columns to the right. R on and above the diagonal, the
+/// essential part of each `v` below it, the scalars in `tau` (`min(m, nb)` entries).
+pub(crate) fn geqr2<C: Cplx>(a: &mut ArrayViewMut2<C>, tau: &mut [C]) {
+    let nb = a.ncols();
+    super::on_columns(a, |w, m| geqr2_columns(w, m, nb, tau));
+}
+
+/// [`geqr2`] on the column-major `m × nb` panel `w`.
+fn geqr2_columns<C: Cplx>(w: &mut [C], m: usize, nb: usize, tau: &mut [C]) {
+    let zero = C::from_halves(C::Re::zero(), C::Re::zero());
+    let conj = |z: C| {
+        let (re, im) = z.halves();
+        C::from_halves(re, -im)
+    };
+    for j in 0..m.min(nb) {
+        let (head, tail) = w.split_at_mut((j + 1) * m);
+        let col = &mut head[j * m + j..];
+        let (alpha0, x) = col
+            .split_first_mut()
+            .expect("j < m: the column is not empty");
+        let t = larfg(alpha0, x);
+        tau[j] = t;
+        if t == zero {
+            continue;
+        }
+        // Apply Hᴴ = I − conj(τ) v vᴴ (v = [1; x]) to the columns to the right.
+        let (v, tc) = (&*x, conj(t));
+        for c in tail.chunks_exact_mut(m) {
+            let (cj, rest) = c[j..].split_first_mut().expect("j < m");
+            let dot = rest
+                .iter()
+                .zip(v)
+                .fold(*cj, |s, (&r, &vi)| s + conj(vi) * r);
+            let f = tc * dot;
+            if f != zero {
+                *cj = *cj - f;
+                rest.iter_mut().zip(v).for_each(|(r, &vi)| *r = *r - f * vi);
+            }
+        }
+    }
+}
+
+/// LAPACK's `zlarfg` on `(α, x)`: overwrites `α` with `β` (real), `x` with the essential part
+/// of `v`, and returns `τ`.
+fn larfg<C: Cplx>(alpha0: &mut C, x: &mut [C]) -> C {
+    let zero = C::Re::zero();
+    let parts = |x: &[C]| scaled_norm(x.iter().flat_map(|z| <[C::Re; 2]>::from(z.halves())));
+    let (mut ar, mut ai) = alpha0.halves();
+    let mut xnorm = parts(x);
+    if xnorm == zero && ai == zero {
+        return C::from_halves(zero, zero);
+    }
+    let norm3 = |ar: C::Re, ai: C::Re, xn: C::Re| ar.hypot(ai).hypot(xn);
+    let mut beta = -norm3(ar, ai, xnorm).copysign(ar);
+    let safmin = C::Re::min_positive_value() / C::Re::EPS;
+    // β so small that 1/(α − β) could overflow: rescale (as LAPACK's larfg does).
+    let mut knt = 0;
+    while beta.abs() < safmin && knt < 20 {
+        knt += 1;
+        let up = C::Re::one() / safmin;
+        let s = C::from_halves(up, zero);
+        x.iter_mut().for_each(|v| *v = *v * s);
+        ar = ar * up;
+        ai = ai * up;
+        beta = beta * up;
+    }
+    if knt > 0 {
+        xnorm = parts(x);
+        beta = -norm3(ar, ai, xnorm).copysign(ar);
+    }
+    let tau = C::from_halves((beta - ar) / beta, -ai / beta);
+    let scale = recip(C::from_halves(ar - beta, ai));
+    x.iter_mut().for_each(|v| *v = *v * scale);
+    for _ in 0..knt {
+        beta = beta * safmin;
+    }
+    *alpha0 = C::from_halves(beta, zero);
+    tau
 }
 
 #[cfg(test)]

@@ -28,12 +28,16 @@
 //!
 //! # Complex matrices
 //!
-//! `c32` / `c64` factor on `blas` only (the rayon engines answer [`Error::Unsupported`]):
-//! [`lu_factor`] by `getrf` (solves `getrs`, with [`LuFactor::solve_conj_transpose`] for
-//! `Aᴴ x = b`, scipy's `trans=2`; `inv` by `getri`); [`cho_factor`] of a Hermitian matrix,
-//! `A = L Lᴴ` (`potrf`; solves two `trtrs`; `inv` solves with the identity, `2n³`);
-//! [`qr_factor`] keeps `Q` formed (`ungqr`, `m × min(m, n)`) and `R`: each least-squares
-//! solve is one `gemm` (`Qᴴ B`) and one `trtrs`, `(8mn + 4n²)k` real flops.
+//! `c32` / `c64` factor on every engine, with [`LuFactor::solve_conj_transpose`] for
+//! `Aᴴ x = b` (scipy's `trans=2`) and [`cho_factor`] of a Hermitian matrix, `A = L Lᴴ`.
+//! On `blas`: [`lu_factor`] by `getrf` (solves `getrs`, `inv` by `getri`); [`cho_factor`] by
+//! `potrf` (solves two `trtrs`; `inv` solves with the identity, `2n³`); [`qr_factor`] keeps
+//! `Q` formed (`ungqr`, `m × min(m, n)`) and `R`: each least-squares solve is one `gemm`
+//! (`Qᴴ B`) and one `trtrs`, `(8mn + 4n²)k` real flops. On `rayon-blas` / `rayon`: the same
+//! code as for real input (`factor/`, generic over the element type: complex GEMM updates,
+//! complex panels), `Q` kept as block reflectors; `Aᴴ x = b` and `Lᴴ x = y` are solved as the
+//! transposed systems between two conjugations of `x` (`O(nk)`); [`CholeskyFactor::inv`] is
+//! exactly Hermitian there.
 
 use std::fmt;
 
@@ -237,7 +241,7 @@ typed! {
 
 typed! {
     fn lu_solve<'l, T>(bound: &'l Bound, kept: &'l LuKept<T>, x: ArrayViewMut2<'l, T>, trans: Trans) -> Result<()> {
-        real => factored::lu_solve(bound, kept, &mut { x }, trans != Trans::No),
+        real => factored::lu_solve(bound, kept, &mut { x }, trans),
         complex => factored::lu_solve_complex(bound, kept, &mut { x }, trans),
     }
 }
@@ -259,22 +263,12 @@ typed! {
 typed! {
     fn cho_inv<'l, T>(bound: &'l Bound, l: &'l Array2<T>) -> Result<Array2<T>> {
         real => factored::cho_inv(bound, l),
-        complex => {
-            // A⁻¹ = L⁻ᴴ L⁻¹: the solves with the identity (2n³ flops where potri takes n³).
-            let n = l.nrows();
-            let mut x = zeros_f::<T>(Op::Inv, n, n)?;
-            x.diag_mut().fill(T::one());
-            factored::cho_solve_complex(bound, Op::Inv, l, &mut x.view_mut())?;
-            Ok(x)
-        },
+        complex => factored::cho_inv_complex(bound, l),
     }
 }
 
-typed! {
-    fn qr_r<'l, T>(kept: &'l QrKept<T>, k: usize) -> Result<Array2<T>> {
-        real => crate::decomp::upper_rows(Op::QrFactor.name(), kept.f().view(), k),
-        complex => Ok(kept.f().slice(ndarray::s![..k, ..]).to_owned()),
-    }
+fn qr_r<T: Field>(kept: &QrKept<T>, k: usize) -> Result<Array2<T>> {
+    crate::decomp::upper_rows(Op::QrFactor.name(), kept.f().view(), k)
 }
 
 typed! {
@@ -508,9 +502,9 @@ impl Exec {
     /// solves are. Cost: `2n³/3` once, then `2n²` per right-hand side (see [`LuFactor`]).
     ///
     /// Engines: `blas` (`getrf`; solves `getrs`); `rayon-blas` / `rayon` (`factor/`: recursive
-    /// LU over the engine's GEMM; solves by its triangular solves; real input only). The route
-    /// is resolved here and kept: the solves run on the same engine and threads. Complex input
-    /// (`c32`, `c64`): `blas` only.
+    /// LU over the engine's GEMM; solves by its triangular solves), for real and complex
+    /// input. The route is resolved here and kept: the solves run on the same engine and
+    /// threads.
     ///
     /// # Errors
     /// [`Error::NotSquare`]; [`Error::NonFinite`]; [`Error::TooLarge`];
@@ -543,7 +537,7 @@ impl Exec {
     }
 
     /// Factors a symmetric (complex: Hermitian) positive definite matrix once, `A = L Lᵀ`
-    /// (`L Lᴴ`; only the lower triangle is read; complex input on `blas` only), for many solves ([`CholeskyFactor::solve`], [`CholeskyFactor::inv`],
+    /// (`L Lᴴ`; only the lower triangle is read), for many solves ([`CholeskyFactor::solve`], [`CholeskyFactor::inv`],
     /// [`CholeskyFactor::logdet`]); scipy's `cho_factor`. Cost: `n³/3` once, then `2n²` per
     /// right-hand side.
     ///
@@ -578,8 +572,8 @@ impl Exec {
 
     /// Factors an `m × n` matrix once, `A = Q R` (Householder), for least-squares solves
     /// ([`QrFactor::solve_lstsq`], `m ≥ n`). Cost: `2mn² − 2n³/3` once, then `(4mn − n²)` per
-    /// right-hand side. `Q` is kept as reflectors, never formed (real input; complex input
-    /// runs on `blas` only and keeps `Q` formed).
+    /// right-hand side. `Q` is kept as reflectors, never formed (complex input on `blas`
+    /// keeps `Q` formed).
     ///
     /// Engines: `blas` (`geqrf`; solves `ormqr` + `trtrs`); `rayon-blas` / `rayon` (the
     /// blocked QR of `factor/`; solves apply its block reflectors as GEMMs and the engine's

@@ -17,8 +17,9 @@ impl Exec {
     /// Householder reflections. [`QrMode::Reduced`]: `Q` is `m × k`, `R` is `k × n`
     /// (`k = min(m, n)`); [`QrMode::Complete`]: `Q` is `m × m`, `R` is `m × n`.
     ///
-    /// Engines: `blas` (`geqrf` + `orgqr`); `rayon-blas` / `rayon` (`factor/`: blocked
-    /// Householder, compact WY updates by the engine's GEMM).
+    /// Engines: `blas` (`geqrf` + `orgqr`; complex `geqrf` + `ungqr`); `rayon-blas` / `rayon`
+    /// (`factor/`: blocked Householder, compact WY updates by the engine's GEMM; complex input
+    /// with LAPACK's complex reflectors, so `R` has a real diagonal as on `blas`).
     ///
     /// # Errors
     /// [`Error::NonFinite`](crate::Error::NonFinite); [`Error::TooLarge`](crate::Error::TooLarge).

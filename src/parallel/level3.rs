@@ -328,9 +328,7 @@ impl Level3 {
         }
     }
 
-    /// Householder QR of a narrow panel, in place (LAPACK `geqrf` at one thread for
-    /// `rayon-blas`, parla's `geqr2` for `rayon`); the reflectors' scalars go to `tau`.
-    pub(crate) fn geqrf_base<T: Scalar>(
+    fn real_geqrf_base<T: Scalar>(
         &self,
         op: &'static str,
         a: &mut ArrayViewMut2<T>,
@@ -406,6 +404,17 @@ impl Level3 {
         getrf_base_any(self, op, a.view_mut(), swaps)
     }
 
+    /// Householder QR of a narrow panel, in place (LAPACK `geqrf` / `zgeqrf` at one thread for
+    /// `rayon-blas`, parla's `geqr2` for `rayon`); the reflectors' scalars go to `tau`.
+    pub(crate) fn geqrf_base<T: Field>(
+        &self,
+        op: &'static str,
+        a: &mut ArrayViewMut2<T>,
+        tau: &mut [T],
+    ) -> Result<()> {
+        geqrf_base_any(self, op, a.view_mut(), tau)
+    }
+
     /// The columns of `b` cut into one block per thread (when there are enough of them), each
     /// solved by `solve`.
     fn split_rhs<T: Field>(
@@ -431,7 +440,9 @@ impl Level3 {
 // `real_*` methods above (parla's packed kernels on `rayon`, 1-thread OpenBLAS / LAPACK on
 // `rayon-blas`); complex types run the complex GEMM of `gemm/complex.rs` on the engine (one
 // real GEMM on the interleaved parts) and the complex base blocks of `kernels/complex.rs` on
-// both engines (no packed SYRK / trsm: `Level3::packed_for` is false).
+// both engines (no packed SYRK / trsm: `Level3::packed_for` is false), except the QR panel:
+// LAPACK's `zgeqrf` / `cgeqrf` at one thread on `rayon-blas`, `kernels/complex.rs` `geqr2` on
+// `rayon`.
 
 typed! {
     /// `C ← α A g(B) + β C`, `g` the element-wise conjugation when `conj_b`.
@@ -517,6 +528,24 @@ typed! {
         complex => {
             let _ = (l3, op);
             Ok(kernels::complex::getf2(&mut { a }, swaps))
+        },
+    }
+}
+
+typed! {
+    fn geqrf_base_any<'l, T>(
+        l3: &'l Level3,
+        op: &'static str,
+        a: ArrayViewMut2<'l, T>,
+        tau: &'l mut [T],
+    ) -> Result<()> {
+        real => l3.real_geqrf_base(op, &mut { a }, tau),
+        complex => match l3.kernels {
+            Kernels::OpenBlas => blas::complex::geqrf_panel(op, 1, &mut { a }, tau),
+            Kernels::Native(_) => {
+                kernels::complex::geqr2(&mut { a }, tau);
+                Ok(())
+            }
         },
     }
 }

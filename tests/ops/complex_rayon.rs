@@ -7,7 +7,7 @@ use parla::tuning::FactorBlocks;
 use parla::{c32, c64, Diag, Engine, Error, Exec, Trans, Uplo};
 
 use crate::common::rng;
-use crate::complex::{cofactor_det, crandom, eye, fro, h, hpd, ref_matmul, to32};
+use crate::complex::{cofactor_det, crandom, eye, fro, h, hpd, ref_matmul, to32, to64};
 
 /// Both rayon engines at 1 and 2 threads.
 fn rayon_engines() -> Vec<Exec> {
@@ -480,21 +480,20 @@ fn complex_plans_on_rayon_engines_match_what_runs() {
         Op::Det,
         Op::Slogdet,
         Op::Cholesky,
+        Op::Qr,
+        Op::LuFactor,
+        Op::LuSolve,
+        Op::ChoFactor,
+        Op::ChoSolve,
+        Op::QrFactor,
+        Op::QrLstsq,
     ];
     let a = eye(3) * c64::new(2.0, 0.0);
     let v = a.column(0).to_owned();
     for engine in [Engine::RayonBlas, Engine::Rayon] {
         let ex = Exec::new(engine, 2).unwrap();
         // What runs is planned on the engine; what is refused is refused by the plan too.
-        for op in [
-            Op::Qr,
-            Op::LuFactor,
-            Op::ChoFactor,
-            Op::Eigh,
-            Op::Svd,
-            Op::Eig,
-            Op::Lstsq,
-        ] {
+        for op in [Op::Eigh, Op::Svd, Op::Eig, Op::Lstsq] {
             let p = ex.plan(op, Dtype::C128, Shape::Square(3));
             assert!(
                 matches!(p, Err(Error::Unsupported { .. })),
@@ -508,10 +507,409 @@ fn complex_plans_on_rayon_engines_match_what_runs() {
         assert!(ex.matvec(&a, &v).is_ok() && ex.nrm2(&v).is_ok() && ex.vdot(&v, &v).is_ok());
         assert!(ex.solve(&a, &a).is_ok() && ex.inv(&a).is_ok() && ex.lu(&a).is_ok());
         assert!(ex.det(&a).is_ok() && ex.slogdet(&a).is_ok() && ex.cholesky(&a).is_ok());
+        assert!(ex.qr(&a, QrMode::Reduced).is_ok() && ex.lu_factor(&a).is_ok());
+        assert!(matches!(ex.eigh(&a), Err(Error::Unsupported { .. })));
+    }
+}
+
+/// [`factor_engines`] plus both rayon engines at 3 threads (more workers than the 2 cores).
+fn qr_engines() -> Vec<Exec> {
+    let mut v = factor_engines();
+    for engine in [Engine::RayonBlas, Engine::Rayon] {
+        v.push(Exec::new(engine, 3).unwrap());
+    }
+    v
+}
+
+/// `‖A − Q R‖ / (max(m, n)·‖A‖·ε)` and `‖Qᴴ Q − I‖ / (m·ε)` (LAPACK's QR test ratios), with
+/// `ε` the unit roundoff of the precision that computed the factors.
+fn qr_ratios(a: &Array2<c64>, q: &Array2<c64>, r: &Array2<c64>, eps: f64) -> (f64, f64) {
+    let (m, n) = a.dim();
+    let back = ref_matmul(&q.view(), &r.view());
+    let fa = fro(&a.view()).max(f64::MIN_POSITIVE);
+    let res = fro(&(back - a).view()) / (m.max(n) as f64 * fa * eps);
+    let qq = ref_matmul(&h(&q.view()).view(), &q.view()) - eye(q.ncols());
+    (res, fro(&qq.view()) / (m as f64 * eps))
+}
+
+#[test]
+fn qr_tall_wide_square_meets_lapack_ratios_and_matches_blas() {
+    use parla::QrMode;
+    let mut g = rng(37);
+    let blas = Exec::blas(1).unwrap();
+    let shapes = [
+        (1, 1),
+        (1, 6),
+        (6, 1),
+        (9, 9),
+        (40, 17),
+        (17, 40),
+        (33, 33),
+        // Several default panels (32 columns) and a trailing update.
+        (150, 90),
+        (90, 150),
+    ];
+    for ex in qr_engines() {
+        for &(m, n) in &shapes {
+            let a = crandom(&mut g, m, n);
+            let k = m.min(n);
+            let rb = blas.qr(&a, QrMode::Reduced).unwrap().r;
+            for mode in [QrMode::Reduced, QrMode::Complete] {
+                let f = ex.qr(&a, mode).unwrap();
+                let qc = if mode == QrMode::Reduced { k } else { m };
+                assert_eq!((f.q.dim(), f.r.dim()), ((m, qc), (qc, n)), "{ex:?}");
+                let (res, orth) = qr_ratios(&a, &f.q, &f.r, f64::EPSILON);
+                assert!(
+                    res < 60.0 && orth < 60.0,
+                    "{ex:?} {m}x{n} {mode:?}: {res} {orth}"
+                );
+                // R: upper trapezoidal with a real diagonal (LAPACK's reflectors), and the
+                // moduli of its diagonal those of LAPACK's R (a unique QR up to unit phases).
+                for i in 0..qc {
+                    for j in 0..i.min(n) {
+                        assert_eq!(f.r[[i, j]], c64::new(0.0, 0.0), "{ex:?} r[{i},{j}]");
+                    }
+                }
+                let fa = fro(&a.view());
+                for i in 0..k {
+                    let d = f.r[[i, i]];
+                    assert_eq!(d.im, 0.0, "{ex:?} {m}x{n}: r[{i},{i}] = {d}");
+                    let diff = (d.norm() - rb[[i, i]].norm()).abs();
+                    assert!(
+                        diff <= 60.0 * m.max(n) as f64 * f64::EPSILON * fa,
+                        "{ex:?} {m}x{n}: |r[{i},{i}]| {} vs blas {}",
+                        d.norm(),
+                        rb[[i, i]].norm()
+                    );
+                }
+            }
+            // c32 through the same paths, against its own roundoff.
+            let f = ex.qr(&to32(&a), QrMode::Reduced).unwrap();
+            let (q, r) = (to64(&f.q.view()), to64(&f.r.view()));
+            let (res, orth) = qr_ratios(&a, &q, &r, f32::EPSILON as f64);
+            // The input itself was rounded to c32: its error counts as ≤ 1 ε of ‖A‖.
+            assert!(
+                res < 60.0 && orth < 60.0,
+                "{ex:?} c32 {m}x{n}: {res} {orth}"
+            );
+        }
+        // A column-major, a transposed and a strided input.
+        let a = crandom(&mut g, 60, 70);
+        let fa = a.t().as_standard_layout().into_owned().reversed_axes();
+        let at = a.t().to_owned();
+        for (input, want) in [
+            (fa.view(), a.view()),
+            (a.t(), at.view()),
+            (a.slice(s![..;2, ..;3]), a.slice(s![..;2, ..;3])),
+        ] {
+            let f = ex.qr(&input, QrMode::Reduced).unwrap();
+            let (res, orth) = qr_ratios(&want.to_owned(), &f.q, &f.r, f64::EPSILON);
+            assert!(res < 60.0 && orth < 60.0, "{ex:?}: {res} {orth}");
+        }
+        // Exactly rank deficient: a zero column is a zero reflector (τ = 0), still A = QR.
+        let mut z = crandom(&mut g, 12, 5);
+        z.column_mut(2).fill(c64::new(0.0, 0.0));
+        let f = ex.qr(&z, QrMode::Complete).unwrap();
+        let (res, orth) = qr_ratios(&z, &f.q, &f.r, f64::EPSILON);
+        assert!(res < 60.0 && orth < 60.0, "{ex:?}: {res} {orth}");
+        // Non-finite input: the typed error of the real QR.
+        let mut nan = crandom(&mut g, 5, 4);
+        nan[[3, 1]] = c64::new(1.0, f64::NAN);
+        let r = ex.qr(&nan, QrMode::Reduced);
+        assert!(matches!(r, Err(Error::NonFinite { op: "qr", .. })), "{r:?}");
+        // Empty input: numpy's shapes.
+        let e = ex
+            .qr(&Array2::<c64>::zeros((0, 3)), QrMode::Complete)
+            .unwrap();
+        assert_eq!((e.q.dim(), e.r.dim()), ((0, 0), (0, 3)));
+    }
+}
+
+#[test]
+fn qr_of_tiny_and_huge_columns_keeps_its_ratios() {
+    use parla::QrMode;
+    let mut g = rng(38);
+    for ex in qr_engines() {
+        // Columns scaled by 1e-300 and 1e300: β rescaled in the reflector (larfg's loop),
+        // norms neither under- nor overflow.
+        for scale in [1e-300, 1e-160, 1e160, 1e300] {
+            let a0 = crandom(&mut g, 20, 7);
+            let a = &a0 * c64::new(scale, 0.0);
+            let f = ex.qr(&a, QrMode::Reduced).unwrap();
+            assert!(f
+                .q
+                .iter()
+                .chain(&f.r)
+                .all(|z| z.re.is_finite() && z.im.is_finite()));
+            // The ratios of the unscaled problem (R scales with A, Q does not).
+            let r = f.r.mapv(|z| z / scale);
+            let (res, orth) = qr_ratios(&a0, &f.q, &r, f64::EPSILON);
+            assert!(
+                res < 60.0 && orth < 60.0,
+                "{ex:?} scale {scale}: {res} {orth}"
+            );
+        }
+        // Subnormal entries: |β| below larfg's safe minimum, where 1/(α − β) overflows unless
+        // the column is rescaled first (its loop).
+        let a0 = crandom(&mut g, 20, 7);
+        let a = a0.mapv(|z| z * 1e-310);
+        let f = ex.qr(&a, QrMode::Reduced).unwrap();
+        assert!(
+            f.q.iter().all(|z| z.re.is_finite() && z.im.is_finite()),
+            "{ex:?} subnormal"
+        );
+        // Subnormal R loses digits to the format itself: a loose bound.
+        let (res, orth) = qr_ratios(
+            &a.mapv(|z| z * 1e300),
+            &f.q,
+            &f.r.mapv(|z| z * 1e300),
+            f64::EPSILON,
+        );
+        assert!(res < 1e4 && orth < 60.0, "{ex:?} subnormal: {res} {orth}");
+        // A purely imaginary column below nothing: the last reflector of a wide matrix only
+        // makes R's diagonal real (τ ≠ 0 with x empty).
+        let a = ndarray::array![[c64::new(0.0, 2.0), c64::new(1.0, 1.0)]];
+        let f = ex.qr(&a, QrMode::Reduced).unwrap();
+        assert_eq!(f.r[[0, 0]].im, 0.0);
+        assert!((f.r[[0, 0]].re.abs() - 2.0).abs() < 1e-15, "{:?}", f.r);
+        let (res, orth) = qr_ratios(&a, &f.q, &f.r, f64::EPSILON);
+        assert!(res < 60.0 && orth < 60.0, "{ex:?}: {res} {orth}");
+    }
+}
+
+/// `‖x − y‖ ≤ tol · ‖y‖`.
+fn close(x: &Array2<c64>, y: &Array2<c64>, tol: f64) -> bool {
+    fro(&(x - y).view()) <= tol * fro(&y.view()).max(f64::MIN_POSITIVE)
+}
+
+#[test]
+fn factor_objects_agree_with_repeated_solves() {
+    let mut g = rng(39);
+    for ex in factor_engines() {
+        for n in [1, 6, 45, 130] {
+            let tol = 1e3 * n as f64 * f64::EPSILON;
+            let a = crandom(&mut g, n, n);
+            let b = crandom(&mut g, n, 3);
+            let lu = ex.lu_factor(&a).unwrap();
+            assert_eq!(lu.engine(), ex.engine(), "the factor keeps the engine");
+            // Each solve, and the same solve again from the same factor.
+            let x = lu.solve(&b).unwrap();
+            assert!(close(&x, &ex.solve(&a, &b).unwrap(), tol), "{ex:?} n={n}");
+            assert_eq!(lu.solve(&b).unwrap(), x);
+            let at = a.t().to_owned();
+            let xt = lu.solve_transpose(&b).unwrap();
+            assert!(
+                close(&xt, &ex.solve(&at, &b).unwrap(), tol),
+                "{ex:?} n={n} ᵀ"
+            );
+            let ah = h(&a.view());
+            let xh = lu.solve_conj_transpose(&b).unwrap();
+            assert!(
+                close(&xh, &ex.solve(&ah, &b).unwrap(), tol),
+                "{ex:?} n={n} ᴴ"
+            );
+            // Aᴴ and Aᵀ differ (the conjugation is not dropped).
+            if n > 1 {
+                assert!(!close(&xh, &xt, 1e-3), "{ex:?} n={n}");
+            }
+            // A vector right-hand side gives a vector; many right-hand sides (the recursive
+            // trsm path) agree with solve too.
+            let b1 = b.column(0).to_owned();
+            let x1 = lu.solve(&b1).unwrap();
+            assert_eq!(x1.len(), n);
+            assert!(close(
+                &x1.insert_axis(Axis(1)),
+                &x.slice(s![.., ..1]).to_owned(),
+                tol
+            ));
+            let bm = crandom(&mut g, n, 70);
+            let xm = lu.solve_conj_transpose(&bm).unwrap();
+            assert!(
+                close(&xm, &ex.solve(&ah, &bm).unwrap(), tol),
+                "{ex:?} n={n} ᴴ many"
+            );
+            let d = lu.det();
+            let want = ex.det(&a).unwrap();
+            assert!(
+                (d - want).norm() <= tol * want.norm(),
+                "{ex:?} n={n}: {d} vs {want}"
+            );
+            let (sign, logabs) = lu.slogdet();
+            let (ws, wl) = ex.slogdet(&a).unwrap();
+            assert!((sign - ws).norm() < tol && (logabs - wl).abs() < tol * wl.abs().max(1.0));
+            let inv = lu.inv().unwrap();
+            assert!(close(&inv, &ex.inv(&a).unwrap(), tol), "{ex:?} n={n} inv");
+
+            let p = hpd(&mut g, n);
+            let ch = ex.cho_factor(&p).unwrap();
+            assert_eq!(ch.engine(), ex.engine());
+            let xc = ch.solve(&b).unwrap();
+            assert!(
+                close(&xc, &ex.solve(&p, &b).unwrap(), tol),
+                "{ex:?} n={n} cho"
+            );
+            let xcm = ch.solve(&bm).unwrap();
+            assert!(
+                close(&xcm, &ex.solve(&p, &bm).unwrap(), tol),
+                "{ex:?} n={n} cho many"
+            );
+            let pinv = ch.inv().unwrap();
+            assert!(
+                close(&pinv, &ex.inv(&p).unwrap(), tol),
+                "{ex:?} n={n} cho inv"
+            );
+            assert_eq!(
+                pinv,
+                h(&pinv.view()),
+                "{ex:?}: the inverse is exactly Hermitian"
+            );
+            let (_, wl) = ex.slogdet(&p).unwrap();
+            assert!((ch.logdet() - wl).abs() <= tol * wl.abs().max(1.0));
+        }
+        // QR least squares: the normal equations Aᴴ (A x − b) = 0, and the blas engine's
+        // solution.
+        for (m, n) in [(1, 1), (9, 4), (70, 45), (160, 100)] {
+            let a = crandom(&mut g, m, n);
+            let b = crandom(&mut g, m, 2);
+            let f = ex.qr_factor(&a).unwrap();
+            assert_eq!((f.engine(), f.dim()), (ex.engine(), (m, n)));
+            let x = f.solve_lstsq(&b).unwrap();
+            let r = ref_matmul(&a.view(), &x.view()) - &b;
+            let ne = ref_matmul(&h(&a.view()).view(), &r.view());
+            let fa = fro(&a.view());
+            let q = fro(&ne.view())
+                / (m as f64 * fa * fa * fro(&x.view()).max(fro(&b.view())) * f64::EPSILON);
+            assert!(q < 60.0, "{ex:?} {m}x{n}: {q}");
+            let xb = parla::Exec::blas(1)
+                .unwrap()
+                .qr_factor(&a)
+                .unwrap()
+                .solve_lstsq(&b)
+                .unwrap();
+            assert!(
+                close(&x, &xb, 1e4 * m as f64 * f64::EPSILON),
+                "{ex:?} {m}x{n}"
+            );
+            // R as the blas engine's up to unit phases: equal moduli on the diagonal.
+            let (r, rb) = (
+                f.r().unwrap(),
+                parla::Exec::blas(1)
+                    .unwrap()
+                    .qr(&a, parla::QrMode::Reduced)
+                    .unwrap()
+                    .r,
+            );
+            for i in 0..m.min(n) {
+                assert!(
+                    (r[[i, i]].norm() - rb[[i, i]].norm()).abs()
+                        <= 1e3 * m as f64 * f64::EPSILON * fa
+                );
+            }
+            let b1 = b.column(1).to_owned();
+            let x1 = f.solve_lstsq(&b1).unwrap();
+            assert!(close(
+                &x1.insert_axis(Axis(1)),
+                &x.slice(s![.., 1..]).to_owned(),
+                1e-12
+            ));
+        }
+        // c32 through the same paths.
+        let a = crandom(&mut g, 30, 30);
+        let b = crandom(&mut g, 30, 2);
+        let x = ex
+            .lu_factor(&to32(&a))
+            .unwrap()
+            .solve_conj_transpose(&to32(&b))
+            .unwrap();
+        let q =
+            solve_ratio(&h(&a.view()), &to64(&x.view()), &b) * f64::EPSILON / f32::EPSILON as f64;
+        assert!(q < 60.0, "{ex:?} c32: {q}");
+        let p = hpd(&mut g, 30);
+        let x = ex.cho_factor(&to32(&p)).unwrap().solve(&to32(&b)).unwrap();
+        let q = solve_ratio(&p, &to64(&x.view()), &b) * f64::EPSILON / f32::EPSILON as f64;
+        assert!(q < 60.0, "{ex:?} c32 cho: {q}");
+        let x = ex
+            .qr_factor(&to32(&a))
+            .unwrap()
+            .solve_lstsq(&to32(&b))
+            .unwrap();
+        let q = solve_ratio(&a, &to64(&x.view()), &b) * f64::EPSILON / f32::EPSILON as f64;
+        assert!(q < 60.0, "{ex:?} c32 qr: {q}");
+    }
+}
+
+#[test]
+fn factor_objects_reject_bad_input_with_typed_errors() {
+    let mut g = rng(40);
+    for ex in factor_engines() {
+        let a = crandom(&mut g, 5, 5);
+        let lu = ex.lu_factor(&a).unwrap();
+        for r in [
+            lu.solve(&crandom(&mut g, 4, 2)).map(drop),
+            lu.solve_transpose(&crandom(&mut g, 6, 1)).map(drop),
+            lu.solve_conj_transpose(&col(&crandom(&mut g, 3, 1)))
+                .map(drop),
+        ] {
+            assert!(
+                matches!(r, Err(Error::ShapeMismatch { op: "lu_solve", .. })),
+                "{r:?}"
+            );
+        }
+        let mut nan = crandom(&mut g, 5, 1);
+        nan[[2, 0]] = c64::new(f64::INFINITY, 0.0);
+        assert!(matches!(lu.solve(&nan), Err(Error::NonFinite { .. })));
         assert!(matches!(
-            ex.qr(&a, QrMode::Reduced),
-            Err(Error::Unsupported { .. })
+            ex.lu_factor(&crandom(&mut g, 3, 4)),
+            Err(Error::NotSquare { .. })
         ));
-        assert!(matches!(ex.lu_factor(&a), Err(Error::Unsupported { .. })));
+        // Singular: the factor is made, its solves and inverse are refused, det is 0.
+        let mut s = crandom(&mut g, 6, 6);
+        s.column_mut(3).fill(c64::new(0.0, 0.0));
+        let f = ex.lu_factor(&s).unwrap();
+        assert!(f.is_singular());
+        assert!(matches!(
+            f.solve(&crandom(&mut g, 6, 1)),
+            Err(Error::Singular { pivot: 3, .. })
+        ));
+        assert!(matches!(f.inv(), Err(Error::Singular { .. })));
+        assert_eq!(f.det(), c64::new(0.0, 0.0));
+
+        let ch = ex.cho_factor(&hpd(&mut g, 4)).unwrap();
+        let r = ch.solve(&crandom(&mut g, 5, 1));
+        assert!(
+            matches!(
+                r,
+                Err(Error::ShapeMismatch {
+                    op: "cho_solve",
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+        let mut bad = hpd(&mut g, 8);
+        bad[[5, 5]] = c64::new(-1e4, 0.0);
+        let r = ex.cho_factor(&bad);
+        assert!(
+            matches!(r, Err(Error::NotPositiveDefinite { index: 5, .. })),
+            "{r:?}"
+        );
+
+        let qf = ex.qr_factor(&crandom(&mut g, 7, 3)).unwrap();
+        let r = qf.solve_lstsq(&crandom(&mut g, 6, 1));
+        assert!(
+            matches!(r, Err(Error::ShapeMismatch { op: "qr_lstsq", .. })),
+            "{r:?}"
+        );
+        let wide = ex.qr_factor(&crandom(&mut g, 3, 7)).unwrap();
+        let r = wide.solve_lstsq(&crandom(&mut g, 3, 1));
+        assert!(matches!(r, Err(Error::InvalidArgument { .. })), "{r:?}");
+        // Rank deficient: a zero column gives a zero diagonal entry of R.
+        let mut z = crandom(&mut g, 8, 4);
+        z.column_mut(1).fill(c64::new(0.0, 0.0));
+        let r = ex
+            .qr_factor(&z)
+            .unwrap()
+            .solve_lstsq(&crandom(&mut g, 8, 1));
+        assert!(matches!(r, Err(Error::Singular { pivot: 1, .. })), "{r:?}");
     }
 }
