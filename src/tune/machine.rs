@@ -27,7 +27,7 @@ pub struct MachineKey {
     pub openblas_core: String,
     /// OpenBLAS's build string (`openblas_get_config`): version and build options.
     pub openblas_config: String,
-    /// parla's version and the speed revision `KERNELS_REVISION` (`0.1.0+k2`).
+    /// parla's version and the speed revision `KERNELS_REVISION` (`0.1.0+k3`).
     pub parla: String,
 }
 
@@ -36,7 +36,7 @@ pub struct MachineKey {
 /// before are ignored (with a note in `parla info`) instead of silently steering `auto` by
 /// stale numbers. Revision 2: the rayon spectral decompositions became 1.2–1.6× faster
 /// (session 7), and a profile from before sent `eigh` to `blas`.
-pub const KERNELS_REVISION: u32 = 2;
+pub const KERNELS_REVISION: u32 = 3;
 
 fn cpuinfo_field(text: &str, name: &str) -> Option<String> {
     text.lines()
