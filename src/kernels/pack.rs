@@ -47,10 +47,27 @@ pub(crate) fn pack_a<T: Copy + Zero>(mr: usize, a: ArrayView2<T>, out: &mut [T])
     let (mc, kc) = a.dim();
     let (rs, cs) = (a.strides()[0], a.strides()[1]);
     let base = a.as_ptr();
+    let mut first = 0;
+    if rs == 1 && !(cs == 1 && kc > 1) {
+        // Columns of A contiguous (a transposed row-major operand): walk each column once,
+        // copying its runs of MR rows into the full panels as fixed-size blocks (one `memmove`
+        // call per run cost as much as the copy; panel by panel, each column a page apart,
+        // missed the TLB). The edge panel is left to the general loop below.
+        first = mc / mr;
+        let out = &mut out[..first * mr * kc];
+        // SAFETY (all three): rows 0 .. first·mr ≤ mc of columns 0 .. kc lie inside `a`.
+        match mr {
+            8 => unsafe { copy_runs::<T, 8>(base, cs, kc, out) },
+            16 => unsafe { copy_runs::<T, 16>(base, cs, kc, out) },
+            32 => unsafe { copy_runs::<T, 32>(base, cs, kc, out) },
+            _ => first = 0,
+        }
+    }
     for (q, panel) in out
         .chunks_exact_mut(mr * kc)
         .take(mc.div_ceil(mr))
         .enumerate()
+        .skip(first)
     {
         let i0 = q * mr;
         let rows = mr.min(mc - i0);
@@ -80,6 +97,32 @@ pub(crate) fn pack_a<T: Copy + Zero>(mr: usize, a: ArrayView2<T>, out: &mut [T])
     }
 }
 
+/// Packs the full panels `out` (`out.len() / (R·kc)` of them, R rows each) from the columns
+/// `src + p·stride` (`p < kc`), column by column.
+///
+/// # Safety
+/// For every `p < kc`, the `out.len() / kc` elements from `src + p·stride` lie in one readable
+/// allocation.
+unsafe fn copy_runs<T: Copy, const R: usize>(
+    src: *const T,
+    stride: isize,
+    kc: usize,
+    out: &mut [T],
+) {
+    let panel = R * kc;
+    let panels = out.len() / panel;
+    for p in 0..kc {
+        // SAFETY: the caller's contract.
+        let col = unsafe { src.offset(p as isize * stride) };
+        for q in 0..panels {
+            // SAFETY: rows q·R .. (q+1)·R of column p (caller's contract); `[T; R]` has T's
+            // alignment.
+            let run = unsafe { col.add(q * R).cast::<[T; R]>().read() };
+            out[q * panel + p * R..q * panel + (p + 1) * R].copy_from_slice(&run);
+        }
+    }
+}
+
 /// Packs `b` (`kc × nc`) into `out` as `⌈nc/nr⌉` micro-panels of `nr` columns (see the module
 /// docs). `out` must hold at least `⌈nc/nr⌉ · nr · kc` elements.
 ///
@@ -105,6 +148,65 @@ pub(crate) fn pack_b<T: Copy + Zero>(nr: usize, b: ArrayView2<T>, out: &mut [T])
                 *d = unsafe { *base.offset(p as isize * rs + (j0 + j) as isize * cs) };
             }
             dst[cols..].fill(T::zero());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{s, Array2};
+
+    use super::*;
+
+    /// Every layout the GEMMs hand to the packers: C order, F order (a transposed operand),
+    /// a strided sub-view and reversed rows, with edge panels (`mc`, `nc` not multiples).
+    fn layouts(rows: usize, cols: usize) -> Vec<Array2<f64>> {
+        let f = |(i, j): (usize, usize)| (i * 100 + j) as f64 + 0.5;
+        vec![
+            Array2::from_shape_fn((rows, cols), f),
+            Array2::from_shape_fn((cols, rows), |(j, i)| f((i, j))).reversed_axes(),
+            Array2::from_shape_fn((2 * rows, 3 * cols), |(i, j)| f((i / 2, j / 3)))
+                .slice(s![..;2, ..;3])
+                .to_owned(),
+        ]
+    }
+
+    #[test]
+    fn packed_panels_hold_the_block_in_kernel_order() {
+        let nr = 6;
+        for (mr, m, k) in [
+            (8, 8, 5),
+            (8, 19, 7),
+            (8, 3, 1),
+            (8, 16, 33),
+            (16, 40, 9),
+            (32, 33, 4),
+        ] {
+            for a in layouts(m, k) {
+                let views = [a.view(), a.slice(s![..;-1, ..])];
+                for v in views {
+                    let mut out = vec![f64::NAN; m.div_ceil(mr) * mr * k];
+                    pack_a(mr, v, &mut out);
+                    for (idx, &x) in out.iter().enumerate() {
+                        let (q, rest) = (idx / (mr * k), idx % (mr * k));
+                        let (p, i) = (rest / mr, q * mr + rest % mr);
+                        let want = if i < m { v[(i, p)] } else { 0.0 };
+                        assert_eq!(x, want, "A~ {m}×{k} strides {:?} at {idx}", v.strides());
+                    }
+                }
+            }
+        }
+        for (k, n) in [(5, 6), (7, 19), (1, 3), (33, 16)] {
+            for b in layouts(k, n) {
+                let mut out = vec![f64::NAN; n.div_ceil(nr) * nr * k];
+                pack_b(nr, b.view(), &mut out);
+                for (idx, &x) in out.iter().enumerate() {
+                    let (q, rest) = (idx / (nr * k), idx % (nr * k));
+                    let (p, j) = (rest / nr, q * nr + rest % nr);
+                    let want = if j < n { b[(p, j)] } else { 0.0 };
+                    assert_eq!(x, want, "B~ {k}×{n} strides {:?} at {idx}", b.strides());
+                }
+            }
         }
     }
 }

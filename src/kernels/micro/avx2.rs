@@ -35,11 +35,29 @@ macro_rules! avx2_kernel {
         ) {
             const L: usize = $lanes;
             const NR: usize = $nr;
+            /// Steps of k per unrolled iteration.
+            const U: usize = 4;
+            /// How far ahead (in steps of k) the A~ micro-panel is prefetched.
+            const AHEAD: usize = 16;
+            if rs_c == 1 && beta != 0.0 {
+                // Start fetching the C tile now: after the k loop its columns are in L1 instead
+                // of costing one miss each (a C column of a large matrix is a page away from the
+                // next one).
+                for j in 0..n.min(NR) {
+                    // SAFETY: prefetching is a hint and never faults.
+                    unsafe {
+                        let cp = c.offset(j as isize * cs_c);
+                        _mm_prefetch::<_MM_HINT_T0>(cp.cast::<i8>());
+                        _mm_prefetch::<_MM_HINT_T0>(cp.add(2 * L - 1).cast::<i8>());
+                    }
+                }
+            }
             let mut lo = [$setzero(); NR];
             let mut hi = [$setzero(); NR];
             let (mut pa, mut pb) = (a, b);
-            for _ in 0..k {
-                // SAFETY: inside the packed panels (caller's contract).
+            let step = |pa: *const $t, pb: *const $t, lo: &mut [_; NR], hi: &mut [_; NR]| {
+                // SAFETY: one step of k reads 2·L elements at pa and NR at pb, inside the
+                // packed panels (caller's contract).
                 unsafe {
                     let a0 = $loadu(pa);
                     let a1 = $loadu(pa.add(L));
@@ -48,9 +66,24 @@ macro_rules! avx2_kernel {
                         lo[j] = $fmadd(a0, bj, lo[j]);
                         hi[j] = $fmadd(a1, bj, hi[j]);
                     }
-                    pa = pa.add(2 * L);
-                    pb = pb.add(NR);
                 }
+            };
+            for _ in 0..k / U {
+                for u in 0..U {
+                    // SAFETY: steps u < U of this iteration lie inside the panels.
+                    unsafe { step(pa.add(u * 2 * L), pb.add(u * NR), &mut lo, &mut hi) };
+                }
+                // Prefetching is a hint and never faults, even past the panel's end.
+                let ahead = pa.wrapping_add(AHEAD * 2 * L);
+                _mm_prefetch::<_MM_HINT_T0>(ahead.cast::<i8>());
+                _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(2 * L).cast::<i8>());
+                pa = pa.wrapping_add(U * 2 * L);
+                pb = pb.wrapping_add(U * NR);
+            }
+            for _ in 0..k % U {
+                step(pa, pb, &mut lo, &mut hi);
+                pa = pa.wrapping_add(2 * L);
+                pb = pb.wrapping_add(NR);
             }
             let av = $set1(alpha);
             if rs_c == 1 && m == 2 * L {
