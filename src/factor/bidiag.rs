@@ -27,9 +27,10 @@
 use ndarray::{s, Array2};
 use rayon::prelude::*;
 
+use super::columns::{combine_columns, dots_by_column, COLS_PER_TASK, PARALLEL_MIN_WORK};
 use crate::alloc::{assign_2d, zeros_f};
 use crate::error::Result;
-use crate::kernels::cols4::{axpy4, axpy_dot4, dot4, COLS};
+use crate::kernels::cols4::{axpy_dot4, COLS};
 use crate::kernels::reflector::householder;
 use crate::kernels::simd1::{axpy, dot, Fma};
 use crate::parallel::level3::Level3;
@@ -49,13 +50,6 @@ pub(crate) struct Bidiagonal<T> {
     /// and its essential part below.
     pub p: Array2<T>,
 }
-
-/// Columns per rayon task in the column-parallel passes.
-const COLS_PER_TASK: usize = 16;
-
-/// Trailing columns × rows from which a pass is split over threads. Chosen, not yet tuned (`cargo run --release --example spectral_engines` is the benchmark to
-/// tune it with).
-const PARALLEL_MIN_WORK: usize = 1 << 15;
 
 /// `H = I − τ v vᵀ` applied to `col` (`v₀ = 1`, `v[1..] = x`).
 #[inline]
@@ -108,86 +102,6 @@ struct Panel<T> {
     x: Array2<T>,
     y: Array2<T>,
     u: Array2<T>,
-}
-
-/// `out[t] = col(c₀ + t) · v` for the columns `c₀..` of the column-major `data` (leading
-/// dimension `m`, rows `r0..`), split over the threads for large trailing matrices.
-#[allow(clippy::too_many_arguments)]
-fn dots_by_column<T: Scalar>(
-    fma: Fma,
-    threads: usize,
-    data: &[T],
-    m: usize,
-    r0: usize,
-    c0: usize,
-    v: &[T],
-    out: &mut [T],
-) {
-    let col = |c: usize| &data[c * m + r0..(c + 1) * m];
-    // Four columns per step (v read once for four).
-    let work = |(g, ys): (usize, &mut [T])| {
-        let c = c0 + g * COLS;
-        if ys.len() == COLS {
-            ys.copy_from_slice(&dot4(fma, std::array::from_fn(|q| col(c + q)), v));
-        } else {
-            for (q, y) in ys.iter_mut().enumerate() {
-                *y = dot(fma, col(c + q), v);
-            }
-        }
-    };
-    if threads > 1 && (m - r0) * out.len() >= PARALLEL_MIN_WORK {
-        out.par_chunks_mut(COLS)
-            .enumerate()
-            .with_min_len(COLS_PER_TASK / COLS)
-            .for_each(work);
-    } else {
-        out.chunks_mut(COLS).enumerate().for_each(work);
-    }
-}
-
-/// `w = Σₜ u[t] col(c₀ + t)[r0..]` over the columns `c₀..c₀ + u.len()` (per-task partial sums
-/// when split over the threads).
-#[allow(clippy::too_many_arguments)]
-fn combine_columns<T: Scalar>(
-    fma: Fma,
-    threads: usize,
-    data: &[T],
-    m: usize,
-    r0: usize,
-    c0: usize,
-    u: &[T],
-) -> Vec<T> {
-    let rows = m - r0;
-    let cols = &data[c0 * m..(c0 + u.len()) * m];
-    let acc = |mut w: Vec<T>, (g, block): (usize, &[T])| {
-        let t0 = g * COLS;
-        if block.len() == COLS * m {
-            let c: [&[T]; COLS] = std::array::from_fn(|q| &block[q * m + r0..(q + 1) * m]);
-            axpy4(fma, c, std::array::from_fn(|q| u[t0 + q]), &mut w);
-        } else {
-            for (q, col) in block.chunks(m).enumerate() {
-                axpy(fma, u[t0 + q], &col[r0..], &mut w);
-            }
-        }
-        w
-    };
-    if threads > 1 && rows * u.len() >= PARALLEL_MIN_WORK {
-        cols.par_chunks(COLS * m)
-            .with_min_len(COLS_PER_TASK / COLS)
-            .enumerate()
-            .fold(|| vec![T::zero(); rows], acc)
-            .reduce(
-                || vec![T::zero(); rows],
-                |mut a, b| {
-                    a.iter_mut().zip(b).for_each(|(x, y)| *x = *x + y);
-                    a
-                },
-            )
-    } else {
-        cols.chunks(COLS * m)
-            .enumerate()
-            .fold(vec![T::zero(); rows], acc)
-    }
 }
 
 /// One panel of the blocked reduction (LAPACK `labrd`, `m ≥ n`): steps `s..s + NB`, then the

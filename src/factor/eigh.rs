@@ -38,11 +38,18 @@ pub(crate) fn eigh<T: Scalar>(
     let n = a.nrows();
     let mut w = zeros_f::<T>(op, n, n)?;
     let mut amax = T::zero();
-    for j in 0..n {
-        for i in j..n {
-            let x = a[[i, j]];
-            w[[i, j]] = x;
-            amax = amax.max(x.abs());
+    // The lower triangle into the column-major `w`, in tiles so that a row-major `a` is not
+    // read down its columns (a page per element at large n).
+    const TILE: usize = 64;
+    for jb in (0..n).step_by(TILE) {
+        for ib in (jb..n).step_by(TILE) {
+            for j in jb..(jb + TILE).min(n) {
+                for i in ib.max(j)..(ib + TILE).min(n) {
+                    let x = a[[i, j]];
+                    w[[i, j]] = x;
+                    amax = amax.max(x.abs());
+                }
+            }
         }
     }
     let k = safe_scale_exponent(amax);

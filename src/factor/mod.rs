@@ -25,6 +25,7 @@ use crate::scalar::Field;
 pub(crate) mod bidiag;
 pub(crate) mod bidiag_dc;
 pub(crate) mod cholesky;
+pub(crate) mod columns;
 pub(crate) mod eig;
 pub(crate) mod eigh;
 pub(crate) mod factored;

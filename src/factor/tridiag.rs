@@ -26,6 +26,8 @@ use crate::factor::gemmt_lower;
 use crate::kernels::cols4::{symv4, COLS};
 use crate::kernels::reflector::householder;
 use crate::kernels::simd1::{axpy, dot, dot_axpy, Fma};
+
+use super::columns::{combine_columns_into, dots_by_column};
 use crate::parallel::level3::Level3;
 use crate::scalar::Scalar;
 
@@ -200,16 +202,17 @@ fn panel<T: Scalar>(
     let mut w = vec![T::zero(); n];
     let mut y = vec![T::zero(); nb];
     let mut x = vec![T::zero(); nb];
+    let threads = l3.team.threads();
     for i in 0..nb {
         let c = j0 + i;
-        // Bring column c (rows c..n) up to date with the panel's earlier columns.
-        for t in 0..i {
-            let (wct, vct) = (wdat[t * n + c], vdat[t * n + c]);
+        // Bring column c (rows c..n) up to date with the panel's earlier columns:
+        // A[c.., c] −= V[c.., ..i] W[c, ..i]ᵀ + W[c.., ..i] V[c, ..i]ᵀ, four columns per pass.
+        if i > 0 {
             let col = &mut data[c * n + c..(c + 1) * n];
-            let vt = &vdat[t * n + c..(t + 1) * n];
-            let wt = &wdat[t * n + c..(t + 1) * n];
-            axpy(fma, -wct, vt, col);
-            axpy(fma, -vct, wt, col);
+            let (wc, vc): (Vec<T>, Vec<T>) =
+                (0..i).map(|t| (-wdat[t * n + c], -vdat[t * n + c])).unzip();
+            combine_columns_into(fma, threads, vdat, n, c, 0, &wc, col);
+            combine_columns_into(fma, threads, wdat, n, c, 0, &vc, col);
         }
         let col = &mut data[c * n + c + 1..(c + 1) * n];
         let (alpha, xs) = col.split_first_mut().expect("c + 1 < n");
@@ -226,20 +229,15 @@ fn panel<T: Scalar>(
             continue;
         }
         let w = &mut w[..m];
-        symv_lower(l3.team.threads(), fma, data, n, c + 1, v, w);
+        symv_lower(threads, fma, data, n, c + 1, v, w);
         // w −= V (Wᵀ v) + W (Vᵀ v) over the panel's earlier columns, rows c+1..n.
-        for tcol in 0..i {
-            let vt = &vdat[tcol * n + c + 1..(tcol + 1) * n];
-            let wt = &wdat[tcol * n + c + 1..(tcol + 1) * n];
-            y[tcol] = dot(fma, wt, v);
-            x[tcol] = dot(fma, vt, v);
-        }
-        for tcol in 0..i {
-            let vt = &vdat[tcol * n + c + 1..(tcol + 1) * n];
-            let wt = &wdat[tcol * n + c + 1..(tcol + 1) * n];
-            let (yt, xt) = (y[tcol], x[tcol]);
-            axpy(fma, -yt, vt, w);
-            axpy(fma, -xt, wt, w);
+        if i > 0 {
+            let (y, x) = (&mut y[..i], &mut x[..i]);
+            dots_by_column(fma, threads, wdat, n, c + 1, 0, v, y);
+            dots_by_column(fma, threads, vdat, n, c + 1, 0, v, x);
+            y.iter_mut().chain(x.iter_mut()).for_each(|z| *z = -*z);
+            combine_columns_into(fma, threads, vdat, n, c + 1, 0, y, w);
+            combine_columns_into(fma, threads, wdat, n, c + 1, 0, x, w);
         }
         w.iter_mut().for_each(|z| *z = *z * t);
         let alpha2 = -half * t * dot(fma, w, v);

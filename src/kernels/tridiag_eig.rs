@@ -205,14 +205,18 @@ pub(crate) fn tridiagonal_ql_values<T: Real>(
                 e2[i + 1] = s * r;
             }
             let oldc = c;
-            c = p / r;
-            s = bb / r;
+            // The step's latency chain runs p → r → c → γ → p. sterf divides twice on it
+            // (c = p/r, p = γ²/c); here one reciprocal is on the chain and 1/p is formed beside
+            // it (γ²/c = γ²·r/p), which shortened the loop by about a division's latency.
+            let rinv = one / r;
+            c = p * rinv;
+            s = bb * rinv;
             let oldgam = gamma;
             let alpha = d[i];
             gamma = c * (alpha - sigma) - s * oldgam;
             d[i + 1] = oldgam + (alpha - gamma);
             p = if c != zero {
-                gamma * gamma / c
+                gamma * gamma * (r / p)
             } else {
                 oldc * bb
             };
