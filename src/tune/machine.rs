@@ -27,7 +27,7 @@ pub struct MachineKey {
     pub openblas_core: String,
     /// OpenBLAS's build string (`openblas_get_config`): version and build options.
     pub openblas_config: String,
-    /// parla's version and the speed revision `KERNELS_REVISION` (`0.1.0+k3`).
+    /// parla's version and the speed revision `KERNELS_REVISION` (`0.1.0+k4`).
     pub parla: String,
 }
 
@@ -35,8 +35,10 @@ pub struct MachineKey {
 /// that moves an engine's speed enough to change `auto`'s choices, so profiles measured
 /// before are ignored (with a note in `parla info`) instead of silently steering `auto` by
 /// stale numbers. Revision 2: the rayon spectral decompositions became 1.2–1.6× faster
-/// (session 7), and a profile from before sent `eigh` to `blas`.
-pub const KERNELS_REVISION: u32 = 3;
+/// (session 7), and a profile from before sent `eigh` to `blas`. Revision 3: rayon `svd`
+/// (divide and conquer). Revision 4: the AVX2 GEMM kernels (k unrolled, prefetching; Zen 3
+/// one-thread dgemm 0.83× → about 1.0× OpenBLAS).
+pub const KERNELS_REVISION: u32 = 4;
 
 fn cpuinfo_field(text: &str, name: &str) -> Option<String> {
     text.lines()
