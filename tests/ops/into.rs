@@ -842,4 +842,13 @@ fn complex_into_bad_shapes_aliasing_and_non_finite_input_are_typed_errors() {
         .unwrap();
         assert_eq!(zk, Array2::<c64>::zeros((2, 3)));
     }
+    // The free functions take complex operands too (process defaults): 4i / 2i = 2.
+    let a = complex::eye(2) * c64::new(0.0, 2.0);
+    let mut x = Array1::<c64>::zeros(2);
+    parla::solve_into(&a, &Array1::from_elem(2, c64::new(0.0, 4.0)), &mut x).unwrap();
+    assert_eq!(x, Array1::from_elem(2, c64::new(2.0, 0.0)));
+    let i32_ = Array2::from_elem((1, 1), c32::new(0.0, 1.0));
+    let mut p = Array2::<c32>::zeros((1, 1));
+    parla::matmul_into(&i32_, &i32_, &mut p).unwrap();
+    assert_eq!(p[[0, 0]], c32::new(-1.0, 0.0));
 }
