@@ -333,22 +333,35 @@ pub(crate) fn getri<C: ComplexFfi>(
     mut lu: Array2<C>,
     swaps: &[usize],
 ) -> Result<Array2<C>> {
-    let n = lu.nrows() as i32;
-    let ipiv = pivots(swaps);
-    let lp = lu.as_mut_ptr();
-    let mut q = C::zero();
-    // SAFETY: workspace query (lwork = -1) writes one element.
-    let info = unsafe { C::getri(n, lp, n, ipiv.as_ptr(), &mut q, -1) };
-    check_info(op, "getri", info)?;
-    let lwork = workspace_len(op, q.split().0, n as usize)?;
-    let mut work = buffer::<C>(op, lwork as usize)?;
-    let wp = work.as_mut_ptr();
-    // SAFETY: lu is n × n column-major; work holds lwork elements.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        C::getri(n, lp, n, ipiv.as_ptr(), wp, lwork)
-    });
-    check_info(op, "getri", info)?;
+    getri_in(op, threads, &mut lu.view_mut(), swaps)?;
     Ok(lu)
+}
+
+/// Overwrites `x` (`n × n`, any layout), which holds `getrf`'s packed factor of a non-singular
+/// `A`, with `A⁻¹` (`getri`: in place when `x` is column-major, else on a copy written back).
+pub(crate) fn getri_in<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    x: &mut ArrayViewMut2<C>,
+    swaps: &[usize],
+) -> Result<()> {
+    let n = x.nrows() as i32;
+    let ipiv = pivots(swaps);
+    on_fortran(op, x, |lp, ld| {
+        let mut q = C::zero();
+        // SAFETY: workspace query (lwork = -1) writes one element.
+        let info = unsafe { C::getri(n, lp, ld, ipiv.as_ptr(), &mut q, -1) };
+        check_info(op, "getri", info)?;
+        let lwork = workspace_len(op, q.split().0, n as usize)?;
+        let mut work = buffer::<C>(op, lwork as usize)?;
+        let wp = work.as_mut_ptr();
+        // SAFETY: lp is n × n column-major with leading dimension ld ≥ n; work holds lwork
+        // elements.
+        let info = openblas::with_threads_lapack(threads, || unsafe {
+            C::getri(n, lp, ld, ipiv.as_ptr(), wp, lwork)
+        });
+        check_info(op, "getri", info)
+    })
 }
 
 /// Lower `L` with `A = L Lᴴ` for a non-empty Hermitian positive definite `A` (its lower
@@ -358,24 +371,39 @@ pub(crate) fn cholesky<C: ComplexFfi>(
     threads: usize,
     a: ArrayView2<C>,
 ) -> Result<Array2<C>> {
-    let n = a.nrows();
     let mut f = fortran(op, a)?;
-    let fp = f.as_mut_ptr();
-    // SAFETY: f is n × n column-major.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        C::potrf(b'L', n as i32, fp, n.max(1) as i32)
-    });
-    check_info(op, "potrf", info)?;
-    if info > 0 {
+    potrf_lower(op, threads, &mut f.view_mut())?;
+    Ok(f)
+}
+
+/// Overwrites `x` (`n × n`, any layout; its lower triangle holds `A`'s) with the lower factor
+/// `L` of `A = L Lᴴ`, zeros above (`potrf`: in place when `x` is column-major, else on a copy
+/// written back). On [`Error::NotPositiveDefinite`] the content of `x` is unspecified.
+pub(crate) fn potrf_lower<C: ComplexFfi>(
+    op: &'static str,
+    threads: usize,
+    x: &mut ArrayViewMut2<C>,
+) -> Result<()> {
+    let n = x.nrows();
+    let mut failed = 0;
+    on_fortran(op, x, |fp, ld| {
+        // SAFETY: fp is n × n column-major with leading dimension ld ≥ n.
+        let info =
+            openblas::with_threads_lapack(threads, || unsafe { C::potrf(b'L', n as i32, fp, ld) });
+        check_info(op, "potrf", info)?;
+        failed = info;
+        Ok(())
+    })?;
+    if failed > 0 {
         return Err(Error::NotPositiveDefinite {
             op,
-            index: info as usize - 1,
+            index: failed as usize - 1,
         });
     }
     for j in 1..n {
-        f.slice_mut(ndarray::s![..j, j]).fill(C::zero());
+        x.slice_mut(ndarray::s![..j, j]).fill(C::zero());
     }
-    Ok(f)
+    Ok(())
 }
 
 /// `A = Q R` of a non-empty `m × n` matrix: `Q` with `q_cols` orthonormal columns (`min(m, n)`

@@ -355,6 +355,102 @@ pub(crate) fn cholesky_in_place<T: Scalar>(exec: &Exec, out: &mut ArrayViewMut2<
     }
 }
 
+/// The complex [`solve_into`]: `x` holds `b` and is overwritten with `A⁻¹ b` (`getrf` +
+/// `getrs` on `blas`, in place when `x` is column-major; the recursive LU of `factor/lu.rs`
+/// and two triangular solves in `x`, whatever its layout, on the rayon engines).
+pub(crate) fn solve_into_complex<C: ComplexScalar>(
+    exec: &Exec,
+    a: ArrayView2<C>,
+    x: &mut ArrayViewMut2<C>,
+) -> Result<()> {
+    const OP: Op = Op::Solve;
+    let (n, rhs) = x.dim();
+    let shape = Shape::System {
+        rows: n,
+        cols: n,
+        rhs,
+    };
+    let bound = Bound::new::<C>(exec, OP, shape)?;
+    let name = OP.name();
+    match bound.here() {
+        Bound::Rayon(l3) => l3.run(|| {
+            let p = lu_nonsingular_complex(name, &l3, a)?;
+            let tiny = factor::factored::tiny_diagonal(p.lu.view());
+            factor::factored::lu_solve(name, &l3, &p, tiny, x, Trans::No)
+        }),
+        Bound::Blas { threads } => {
+            let (lu, swaps, zero) = zblas::getrf(name, threads, a)?;
+            if let Some(pivot) = zero {
+                return Err(Error::Singular { op: name, pivot });
+            }
+            zblas::getrs(name, threads, &lu, &swaps, x, Trans::No)
+        }
+    }
+}
+
+/// The complex [`inv_into`]: `out ← A⁻¹` (`getri` in `out` on `blas`, on a copy when `out`
+/// is not column-major; solves with the identity in `out` on the rayon engines).
+pub(crate) fn inv_into_complex<C: ComplexScalar>(
+    exec: &Exec,
+    a: ArrayView2<C>,
+    out: &mut ArrayViewMut2<C>,
+) -> Result<()> {
+    const OP: Op = Op::Inv;
+    let bound = Bound::new::<C>(exec, OP, Shape::Square(a.nrows()))?;
+    let name = OP.name();
+    match bound.here() {
+        Bound::Rayon(l3) => l3.run(|| {
+            let p = lu_nonsingular_complex(name, &l3, a)?;
+            let tiny = factor::factored::tiny_diagonal(p.lu.view());
+            out.fill(C::zero());
+            out.diag_mut().fill(C::one());
+            factor::factored::lu_solve(name, &l3, &p, tiny, out, Trans::No)
+        }),
+        Bound::Blas { threads } => {
+            let (lu, swaps, zero) = zblas::getrf(name, threads, a)?;
+            if let Some(pivot) = zero {
+                return Err(Error::Singular { op: name, pivot });
+            }
+            crate::alloc::assign_2d(out, lu.view());
+            zblas::getri_in(name, threads, out, &swaps)
+        }
+    }
+}
+
+/// The complex LU factor of square non-empty `a` on a rayon engine, or
+/// [`Error::Singular`] with the first zero pivot.
+fn lu_nonsingular_complex<C: ComplexScalar>(
+    name: &'static str,
+    l3: &Level3,
+    a: ArrayView2<C>,
+) -> Result<LuPacked<C>> {
+    let (lu, swaps, zero) = factor::lu::factor_complex(name, l3, a)?;
+    if let Some(pivot) = zero {
+        return Err(Error::Singular { op: name, pivot });
+    }
+    Ok(LuPacked {
+        lu,
+        swaps,
+        row_exp: Vec::new(),
+    })
+}
+
+/// The complex [`cholesky_in_place`]: `out` holds a copy of `A` and is overwritten with `L`
+/// (`A = L Lᴴ`), zeros above (`potrf` on `blas`, on a copy when `out` is not column-major;
+/// the recursion of `factor/cholesky.rs` in `out` on the rayon engines).
+pub(crate) fn cholesky_in_place_complex<C: ComplexScalar>(
+    exec: &Exec,
+    out: &mut ArrayViewMut2<C>,
+) -> Result<()> {
+    const OP: Op = Op::Cholesky;
+    let bound = Bound::new::<C>(exec, OP, Shape::Square(out.nrows()))?;
+    let name = OP.name();
+    match bound.here() {
+        Bound::Rayon(l3) => l3.run(|| factor::cholesky::cholesky_in_place(name, &l3, out)),
+        Bound::Blas { threads } => zblas::potrf_lower(name, threads, out),
+    }
+}
+
 // The complex factor objects (`c32`, `c64`): LAPACK on `blas`, the generic code of
 // `factor/` (over `Field`) on the rayon engines, bound like the real ones.
 

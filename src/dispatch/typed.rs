@@ -120,3 +120,36 @@ typed! {
         complex => complex::solve_triangular(exec, a, b, uplo, trans, diag),
     }
 }
+
+typed! {
+    /// `x ← A⁻¹ x` for square non-empty `a` (`x` holds `b`): `solve_into`.
+    fn solve_into<'l, T>(exec: &'l Exec, a: ArrayView2<'l, T>, x: ArrayViewMut2<'l, T>) -> Result<()> {
+        real => super::factored::solve_into(exec, a, &mut { x }),
+        complex => super::factored::solve_into_complex(exec, a, &mut { x }),
+    }
+}
+
+typed! {
+    /// `out ← A⁻¹` for square non-empty `a`: `inv_into`.
+    fn inv_into<'l, T>(exec: &'l Exec, a: ArrayView2<'l, T>, out: ArrayViewMut2<'l, T>) -> Result<()> {
+        real => super::factored::inv_into(exec, a, &mut { out }),
+        complex => super::factored::inv_into_complex(exec, a, &mut { out }),
+    }
+}
+
+typed! {
+    /// `out ← L` in place (`out` holds a copy of `A`): `cholesky_into`.
+    fn cholesky_in_place<'l, T>(exec: &'l Exec, out: ArrayViewMut2<'l, T>) -> Result<()> {
+        real => super::factored::cholesky_in_place(exec, &mut { out }),
+        complex => super::factored::cholesky_in_place_complex(exec, &mut { out }),
+    }
+}
+
+typed! {
+    /// The packed LU factor (unscaled: no equilibration) of non-empty `a` and its 0-based
+    /// interchanges: `lu_into`.
+    fn lu_packed<'l, T>(exec: &'l Exec, op: Op, a: ArrayView2<'l, T>) -> Result<(Array2<T>, Vec<usize>)> {
+        real => super::lu_factor(exec, op, a, false).map(|(p, _)| (p.lu, p.swaps)),
+        complex => complex::lu_factor(exec, op, a).map(|(lu, swaps, _)| (lu, swaps)),
+    }
+}

@@ -7,22 +7,31 @@
 //! pointers can). The output may have any layout, including a strided sub-view of a
 //! larger array: elements outside it are never touched. Inputs are never modified.
 //!
+//! Element types: [`matmul_into`], [`solve_into`], [`inv_into`], [`cholesky_into`],
+//! [`lu_into`] and [`qr_into`] take any [`Field`] (`f32`, `f64`, [`c32`](crate::c32),
+//! [`c64`](crate::c64)) on every engine where the allocating operation runs it (all three for
+//! these), with the same checks (shape, aliasing, finiteness of both parts, 32-bit limits);
+//! `cholesky_into` factors a Hermitian `A = L Lᴴ`. [`transpose_into`], [`map_into`],
+//! [`zip_with_into`], [`multiply_into`] and the reductions are real only (`f32`, `f64`), as
+//! their allocating operations are.
+//!
 //! What still allocates (everything else writes straight into the output):
 //!
-//! | function | allocates |
-//! |---|---|
-//! | [`matmul_into`] | nothing on `rayon` beyond its packing buffers; `blas` copies an output it cannot address (no unit stride) |
-//! | [`transpose_into`] | nothing when the output's rows are contiguous (`blas`); a row-major temporary otherwise |
-//! | [`map_into`], [`zip_with_into`], [`multiply_into`] | nothing (a temporary only for an output contiguous in a permuted axis order) |
-//! | [`row_sums_into`], [`col_sums_into`], [`row_norms_into`], [`col_norms_into`] | nothing beyond the engine's per-block partials |
-//! | [`solve_into`] | the `n × n` LU factor of `A` and its pivots (A is kept); the solve runs in the output (a column-major output on `blas`, else a copy) |
-//! | [`inv_into`] | the LU factor of `A`; `getri`'s workspace on `blas` |
-//! | [`cholesky_into`] | nothing on the rayon engines (factored in the output); on `blas`, a copy when the output is not column-major |
-//! | [`lu_into`] | the packed `m × n` factor, then scattered into `L`, `U`, `perm` |
-//! | [`qr_into`] | the factorization's own workspace and result, copied into `Q`, `R` |
+//! | function | allocates (real) | allocates (complex) |
+//! |---|---|---|
+//! | [`matmul_into`] | nothing on `rayon` beyond its packing buffers; `blas` copies an output it cannot address (no unit stride) | `blas` (`zgemm`, row-major cblas): a copy of an output that is not C-order; rayon engines: one real GEMM on the interleaved parts, written in place into an output with unit stride along its rows or its columns (else a C-order temporary), plus its `2k × 2n` real right operand `B''` and a copy of an `A` without contiguous rows |
+//! | [`transpose_into`] | nothing when the output's rows are contiguous (`blas`); a row-major temporary otherwise | — |
+//! | [`map_into`], [`zip_with_into`], [`multiply_into`] | nothing (a temporary only for an output contiguous in a permuted axis order) | — |
+//! | [`row_sums_into`], [`col_sums_into`], [`row_norms_into`], [`col_norms_into`] | nothing beyond the engine's per-block partials | — |
+//! | [`solve_into`] | the `n × n` LU factor of `A` and its pivots (A is kept); the solve runs in the output (a column-major output on `blas`, else a copy) | the same: `getrf` + `getrs` in the output on `blas` (a copy when it is not column-major), the LU factor and two triangular solves in the output, any layout, on the rayon engines |
+//! | [`inv_into`] | the LU factor of `A`; `getri`'s workspace on `blas` | the same (`getri` in the output on `blas`, via a copy when it is not column-major) |
+//! | [`cholesky_into`] | nothing on the rayon engines (factored in the output); on `blas`, a copy when the output is not column-major | the same (`potrf` on `blas`) |
+//! | [`lu_into`] | the packed `m × n` factor, then scattered into `L`, `U`, `perm` | the same |
+//! | [`qr_into`] | the factorization's own workspace and result, copied into `Q`, `R` | the same |
 
 use ndarray::{ArrayBase, ArrayViewMut2, Axis, Data, DataMut, Dimension, Ix1, Ix2};
 
+use crate::decomp::Trans;
 use crate::dispatch::{self, Reduction};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -31,7 +40,7 @@ use crate::op::{Op, Shape};
 use crate::ops::lu::permutation;
 use crate::ops::reduce::reduce_into;
 use crate::ops::Rhs;
-use crate::scalar::Scalar;
+use crate::scalar::{Field, Scalar};
 use crate::validate::{blas_dims, disjoint, finite, finite_triangle, out_shape, square};
 
 mod sealed {
@@ -93,7 +102,8 @@ fn no_alias<SO: Data, DO: Dimension, SI: Data, DI: Dimension>(
 
 impl Exec {
     /// [`Exec::matmul`] into `out` (`m × n`, any layout): `out ← A B`, its old content never
-    /// read. No allocation on the rayon engines beyond their packing buffers.
+    /// read. Real or complex (`T: Field`, every engine). Real: no allocation on the rayon
+    /// engines beyond their packing buffers; complex: see the module's table.
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] (inner dimensions, or `out` not `m × n`);
@@ -104,6 +114,12 @@ impl Exec {
     /// let mut c = ndarray::Array2::zeros((2, 2));
     /// parla::Exec::blas(1)?.matmul_into(&a, &a, &mut c)?;
     /// assert_eq!(c, ndarray::array![[7.0, 10.0], [15.0, 22.0]]);
+    ///
+    /// // Complex, on a rayon engine: i·i = −1.
+    /// let i = ndarray::array![[parla::c64::new(0.0, 1.0)]];
+    /// let mut z = ndarray::Array2::zeros((1, 1));
+    /// parla::Exec::new(parla::Engine::Rayon, 2)?.matmul_into(&i, &i, &mut z)?;
+    /// assert_eq!(z[[0, 0]], parla::c64::new(-1.0, 0.0));
     /// # Ok::<(), parla::Error>(())
     /// ```
     pub fn matmul_into<T, SA, SB, SC>(
@@ -113,7 +129,7 @@ impl Exec {
         out: &mut ArrayBase<SC, Ix2>,
     ) -> Result<()>
     where
-        T: Scalar,
+        T: Field,
         SA: Data<Elem = T>,
         SB: Data<Elem = T>,
         SC: DataMut<Elem = T>,
@@ -136,14 +152,16 @@ impl Exec {
             out.fill(T::zero());
             return Ok(());
         }
-        dispatch::gemm(
+        dispatch::typed::gemm(
             self,
             OP,
             T::one(),
             a.view(),
+            Trans::No,
             b.view(),
+            Trans::No,
             T::zero(),
-            &mut out.view_mut(),
+            out.view_mut(),
         )
     }
 
@@ -336,7 +354,7 @@ impl Exec {
     /// [`Exec::solve`] into `out` (the shape of `b`: a vector or an `n × k` matrix). `A` and
     /// `b` are kept; the LU factor of `A` is a workspace of the call; the solve runs in `out`
     /// (in place when `out` is column-major on `blas`, whatever its layout on the rayon
-    /// engines).
+    /// engines). Real or complex (`T: Field`, every engine).
     ///
     /// # Errors
     /// As [`Exec::solve`]; [`Error::ShapeMismatch`] when `out` has not the shape of `b`;
@@ -351,7 +369,7 @@ impl Exec {
     /// ```
     pub fn solve_into<T, SA, B, O>(&self, a: &ArrayBase<SA, Ix2>, b: &B, out: &mut O) -> Result<()>
     where
-        T: Scalar,
+        T: Field,
         SA: Data<Elem = T>,
         B: Rhs<T>,
         O: RhsMut<T>,
@@ -377,11 +395,12 @@ impl Exec {
             return dispatch::check::<T>(self, OP);
         }
         x.assign(&bm);
-        dispatch::factored::solve_into(self, a.view(), &mut x)
+        dispatch::typed::solve_into(self, a.view(), x)
     }
 
     /// [`Exec::inv`] into `out` (`n × n`, any layout). `A` is kept; its LU factor is a
-    /// workspace of the call (`getri` then runs in `out` on `blas`).
+    /// workspace of the call (`getri` then runs in `out` on `blas`). Real or complex
+    /// (`T: Field`, every engine).
     ///
     /// # Errors
     /// As [`Exec::inv`]; [`Error::ShapeMismatch`]; [`Error::Aliasing`].
@@ -398,7 +417,7 @@ impl Exec {
         out: &mut ArrayBase<SO, Ix2>,
     ) -> Result<()>
     where
-        T: Scalar,
+        T: Field,
         S: Data<Elem = T>,
         SO: DataMut<Elem = T>,
     {
@@ -411,12 +430,13 @@ impl Exec {
         if n == 0 {
             return dispatch::check::<T>(self, OP);
         }
-        dispatch::factored::inv_into(self, a.view(), &mut out.view_mut())
+        dispatch::typed::inv_into(self, a.view(), out.view_mut())
     }
 
     /// [`Exec::cholesky`] into `out` (`n × n`, any layout): `A` (its lower triangle) is copied
     /// into `out` and factored there; `A` is kept. On the rayon engines nothing else is
-    /// allocated; on `blas` a non-column-major `out` goes through a column-major copy.
+    /// allocated; on `blas` a non-column-major `out` goes through a column-major copy. Real or
+    /// complex (`T: Field`, every engine): for complex `A` (Hermitian), `A = L Lᴴ`.
     ///
     /// # Errors
     /// As [`Exec::cholesky`]; [`Error::ShapeMismatch`]; [`Error::Aliasing`]. On
@@ -435,7 +455,7 @@ impl Exec {
         out: &mut ArrayBase<SO, Ix2>,
     ) -> Result<()>
     where
-        T: Scalar,
+        T: Field,
         S: Data<Elem = T>,
         SO: DataMut<Elem = T>,
     {
@@ -449,12 +469,12 @@ impl Exec {
             return dispatch::check::<T>(self, OP);
         }
         out.assign(a);
-        dispatch::factored::cholesky_in_place(self, &mut out.view_mut())
+        dispatch::typed::cholesky_in_place(self, out.view_mut())
     }
 
     /// [`Exec::lu`] into caller buffers: `l` (`m × k`, unit lower trapezoidal), `u` (`k × n`),
     /// `perm` (length `m`; row `i` of `L U` is row `perm[i]` of `A`), `k = min(m, n)`. The
-    /// packed factor is a workspace of the call.
+    /// packed factor is a workspace of the call. Real or complex (`T: Field`, every engine).
     ///
     /// # Errors
     /// As [`Exec::lu`]; [`Error::ShapeMismatch`] for a wrong `l`, `u` or `perm`;
@@ -475,7 +495,7 @@ impl Exec {
         perm: &mut [usize],
     ) -> Result<()>
     where
-        T: Scalar,
+        T: Field,
         S: Data<Elem = T>,
         SL: DataMut<Elem = T>,
         SU: DataMut<Elem = T>,
@@ -500,8 +520,8 @@ impl Exec {
             dispatch::check::<T>(self, OP)?;
             (None, Vec::new())
         } else {
-            let (p, _) = self.lu_packed(OP, a, false)?;
-            (Some(p.lu), p.swaps)
+            let (lu, swaps) = dispatch::typed::lu_packed(self, OP, a.view())?;
+            (Some(lu), swaps)
         };
         perm.copy_from_slice(&permutation(m, &swaps));
         l.fill(T::zero());
@@ -524,7 +544,7 @@ impl Exec {
 
     /// [`Exec::qr`] into caller buffers `q` and `r` (shapes as `mode` says). The
     /// factorization allocates its workspace and result, then copies them (see the module
-    /// docs).
+    /// docs). Real or complex (`T: Field`, every engine; `Q` unitary for complex `A`).
     ///
     /// # Errors
     /// As [`Exec::qr`]; [`Error::ShapeMismatch`] for a wrong `q` or `r`; [`Error::Aliasing`].
@@ -536,7 +556,7 @@ impl Exec {
         r: &mut ArrayBase<SR, Ix2>,
     ) -> Result<()>
     where
-        T: Scalar,
+        T: Field,
         S: Data<Elem = T>,
         SQ: DataMut<Elem = T>,
         SR: DataMut<Elem = T>,
@@ -636,7 +656,7 @@ macro_rules! free_fn {
 free_fn!(
     /// [`Exec::matmul_into`] with the process defaults.
     matmul_into<T, SA, SB, SC>(a: &ArrayBase<SA, Ix2>, b: &ArrayBase<SB, Ix2>, out: &mut ArrayBase<SC, Ix2>)
-    where T: Scalar, SA: Data<Elem = T>, SB: Data<Elem = T>, SC: DataMut<Elem = T>
+    where T: Field, SA: Data<Elem = T>, SB: Data<Elem = T>, SC: DataMut<Elem = T>
 );
 free_fn!(
     /// [`Exec::transpose_into`] with the process defaults.
@@ -683,25 +703,25 @@ free_fn!(
 free_fn!(
     /// [`Exec::solve_into`] with the process defaults.
     solve_into<T, SA, B, O>(a: &ArrayBase<SA, Ix2>, b: &B, out: &mut O)
-    where T: Scalar, SA: Data<Elem = T>, B: Rhs<T>, O: RhsMut<T>
+    where T: Field, SA: Data<Elem = T>, B: Rhs<T>, O: RhsMut<T>
 );
 free_fn!(
     /// [`Exec::inv_into`] with the process defaults.
     inv_into<T, S, SO>(a: &ArrayBase<S, Ix2>, out: &mut ArrayBase<SO, Ix2>)
-    where T: Scalar, S: Data<Elem = T>, SO: DataMut<Elem = T>
+    where T: Field, S: Data<Elem = T>, SO: DataMut<Elem = T>
 );
 free_fn!(
     /// [`Exec::cholesky_into`] with the process defaults.
     cholesky_into<T, S, SO>(a: &ArrayBase<S, Ix2>, out: &mut ArrayBase<SO, Ix2>)
-    where T: Scalar, S: Data<Elem = T>, SO: DataMut<Elem = T>
+    where T: Field, S: Data<Elem = T>, SO: DataMut<Elem = T>
 );
 free_fn!(
     /// [`Exec::lu_into`] with the process defaults.
     lu_into<T, S, SL, SU>(a: &ArrayBase<S, Ix2>, l: &mut ArrayBase<SL, Ix2>, u: &mut ArrayBase<SU, Ix2>, perm: &mut [usize])
-    where T: Scalar, S: Data<Elem = T>, SL: DataMut<Elem = T>, SU: DataMut<Elem = T>
+    where T: Field, S: Data<Elem = T>, SL: DataMut<Elem = T>, SU: DataMut<Elem = T>
 );
 free_fn!(
     /// [`Exec::qr_into`] with the process defaults.
     qr_into<T, S, SQ, SR>(a: &ArrayBase<S, Ix2>, mode: crate::decomp::QrMode, q: &mut ArrayBase<SQ, Ix2>, r: &mut ArrayBase<SR, Ix2>)
-    where T: Scalar, S: Data<Elem = T>, SQ: DataMut<Elem = T>, SR: DataMut<Elem = T>
+    where T: Field, S: Data<Elem = T>, SQ: DataMut<Elem = T>, SR: DataMut<Elem = T>
 );
