@@ -49,6 +49,7 @@ mod x86 {
 
     /// Horizontal sum of a 256-bit f64 vector.
     #[target_feature(enable = "avx2,fma")]
+    #[inline]
     unsafe fn hsum_pd256(v: __m256d) -> f64 {
         let mut a = [0.0f64; 4];
         // SAFETY: `a` holds four f64.
@@ -58,6 +59,7 @@ mod x86 {
 
     /// Horizontal sum of a 256-bit f32 vector.
     #[target_feature(enable = "avx2,fma")]
+    #[inline]
     unsafe fn hsum_ps256(v: __m256) -> f32 {
         let mut a = [0.0f32; 8];
         // SAFETY: `a` holds eight f32.
@@ -66,11 +68,13 @@ mod x86 {
     }
 
     #[target_feature(enable = "avx512f")]
+    #[inline]
     unsafe fn hsum_pd512(v: __m512d) -> f64 {
         _mm512_reduce_add_pd(v)
     }
 
     #[target_feature(enable = "avx512f")]
+    #[inline]
     unsafe fn hsum_ps512(v: __m512) -> f32 {
         _mm512_reduce_add_ps(v)
     }
