@@ -12,8 +12,9 @@
 //! [`c64`](crate::c64)) on every engine where the allocating operation runs it (all three for
 //! these), with the same checks (shape, aliasing, finiteness of both parts, 32-bit limits);
 //! `cholesky_into` factors a Hermitian `A = L Lᴴ`. [`transpose_into`], [`map_into`],
-//! [`zip_with_into`], [`multiply_into`] and the reductions are real only (`f32`, `f64`), as
-//! their allocating operations are.
+//! [`zip_with_into`] and [`multiply_into`] are real only (`f32`, `f64`), as their
+//! allocating operations are. The reductions take any [`Field`] on every engine: the sums
+//! write `T`, the norms ([`row_norms_into`], [`col_norms_into`]) write `T::Real`.
 //!
 //! What still allocates (everything else writes straight into the output):
 //!
@@ -22,7 +23,7 @@
 //! | [`matmul_into`] | nothing on `rayon` beyond its packing buffers; `blas` copies an output it cannot address (no unit stride) | `blas` (`zgemm`, row-major cblas): a copy of an output that is not C-order; rayon engines: one real GEMM on the interleaved parts, written in place into an output with unit stride along its rows or its columns (else a C-order temporary), plus its `2k × 2n` real right operand `B''` and a copy of an `A` without contiguous rows |
 //! | [`transpose_into`] | nothing when the output's rows are contiguous (`blas`); a row-major temporary otherwise | — |
 //! | [`map_into`], [`zip_with_into`], [`multiply_into`] | nothing (a temporary only for an output contiguous in a permuted axis order) | — |
-//! | [`row_sums_into`], [`col_sums_into`], [`row_norms_into`], [`col_norms_into`] | nothing beyond the engine's per-block partials | — |
+//! | [`row_sums_into`], [`col_sums_into`], [`row_norms_into`], [`col_norms_into`] | nothing beyond the engine's per-block partials | the same (the real kernels write the parts of the output in place); norms of a matrix without contiguous rows: one real vector for the imaginary parts' norms |
 //! | [`solve_into`] | the `n × n` LU factor of `A` and its pivots (A is kept); the solve runs in the output (a column-major output on `blas`, else a copy) | the same: `getrf` + `getrs` in the output on `blas` (a copy when it is not column-major), the LU factor and two triangular solves in the output, any layout, on the rayon engines |
 //! | [`inv_into`] | the LU factor of `A`; `getri`'s workspace on `blas` | the same (`getri` in the output on `blas`, via a copy when it is not column-major) |
 //! | [`cholesky_into`] | nothing on the rayon engines (factored in the output); on `blas`, a copy when the output is not column-major | the same (`potrf` on `blas`) |

@@ -1,5 +1,10 @@
 //! Sums and 2-norms along the rows or the columns of a matrix: `row_sums`, `col_sums`,
 //! `row_norms`, `col_norms`.
+//!
+//! Real (`f32`, `f64`) or complex (`c32`, `c64`) on every engine: the sums return `T`, the
+//! norms `T::Real` (`‖z‖₂ = sqrt(Σ |zⱼ|²)`). A complex matrix runs the engine's real kernels on
+//! its real and imaginary parts (`dispatch/complex.rs`): sums part by part, norms on the
+//! `m × 2n` real view when the rows are contiguous, else per part combined with `hypot`.
 
 use ndarray::{Array1, ArrayBase, ArrayView2, ArrayViewMut1, Axis, Data, Ix2};
 
