@@ -3,7 +3,8 @@
 //! (`parallel/gemm/complex.rs`: one real GEMM on the interleaved parts, the engine's kernels)
 //! level 1/2 (the real split of `parallel/level1.rs`, `level2.rs` with complex blocks), and
 //! `solve_triangular`, the LU family, `cholesky` and `qr` (the real blocked code of `factor/`,
-//! generic over `Field`; the factor objects of `factored.rs` likewise), and refuse the rest
+//! generic over `Field`; the factor objects of `factored.rs` likewise), the axis sums and norms
+//! (the engine's real reduction kernels on the real and imaginary parts), and refuse the rest
 //! (the spectral family) with [`Error::Unsupported`] (decided by [`route::implements`]).
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip};
