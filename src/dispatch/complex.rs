@@ -3,22 +3,28 @@
 //! (`parallel/gemm/complex.rs`: one real GEMM on the interleaved parts, the engine's kernels)
 //! level 1/2 (the real split of `parallel/level1.rs`, `level2.rs` with complex blocks), and
 //! `solve_triangular`, the LU family, `cholesky` and `qr` (the real blocked code of `factor/`,
-//! generic over `Field`; the factor objects of `factored.rs` likewise), and refuse the rest
+//! generic over `Field`; the factor objects of `factored.rs` likewise), the axis sums and norms
+//! (the engine's real reduction kernels on the real and imaginary parts), and refuse the rest
 //! (the spectral family) with [`Error::Unsupported`] (decided by [`route::implements`]).
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip};
+use num_traits::Float;
 
+use crate::alloc;
+use crate::blas;
 use crate::blas::complex as zblas;
 use crate::decomp::{Diag, Qr, QrMode, Trans, Uplo};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exec::value::Exec;
 use crate::factor;
+use crate::kernels;
 use crate::op::{Op, Shape};
 use crate::parallel;
 use crate::scalar::{ComplexScalar, Field};
 
 use super::route::{self, plan, Path};
+use super::Reduction;
 
 /// The OpenBLAS threads of a complex call of `op` that only the `blas` engine runs.
 ///
@@ -265,4 +271,64 @@ pub(crate) fn eig<C: ComplexScalar>(
 ) -> Result<(Array1<C>, Array2<C>)> {
     let threads = blas_threads::<C>(exec, op, Shape::Square(a.nrows()))?;
     zblas::eig(op.name(), threads, a, vectors)
+}
+
+/// `out[i] = Σⱼ vᵢⱼ` for a non-empty `p × q` view with non-negative strides: the engine's real
+/// sum kernel on the real parts into the real parts of `out`, then on the imaginary parts
+/// (a complex `gemv` with a vector of ones would turn `inf` into `inf + NaN·i`: `inf · 1` in
+/// complex arithmetic; numpy's sum does not).
+pub(crate) fn sum_rows<C: ComplexScalar>(
+    exec: &Exec,
+    op: Op,
+    v: ArrayView2<C>,
+    out: &mut ArrayViewMut1<C>,
+) -> Result<()> {
+    let name = op.name();
+    let path = route::route::<C>(exec, op, Shape::Matrix(v.nrows(), v.ncols()))?;
+    let [vre, vim] = kernels::complex::parts(v);
+    let [mut ore, mut oim] = kernels::complex::parts_mut(out.view_mut());
+    for (w, o) in [(vre, &mut ore), (vim, &mut oim)] {
+        match &path {
+            Path::Blas { threads } => blas::reduce::rows(name, *threads, Reduction::Sum, w, o)?,
+            Path::Rayon { team, kernels } => {
+                parallel::reduce::rows(name, team, *kernels, Reduction::Sum, w, o)?
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `out[i] = ‖vᵢ,:‖₂ = sqrt(Σⱼ |vᵢⱼ|²)` for a non-empty `p × q` view with non-negative strides,
+/// by the engine's real norm kernel: on the `p × 2q` real view of the interleaved parts when
+/// the rows are contiguous, else on the real and the imaginary parts separately, combined as
+/// `hypot(‖re‖, ‖im‖)` (NaN if either is NaN, as the real kernel's rule).
+pub(crate) fn norm_rows<C: ComplexScalar>(
+    exec: &Exec,
+    op: Op,
+    v: ArrayView2<C>,
+    out: &mut ArrayViewMut1<C::Real>,
+) -> Result<()> {
+    let name = op.name();
+    let path = route::route::<C>(exec, op, Shape::Matrix(v.nrows(), v.ncols()))?;
+    let run = |w: ArrayView2<C::Real>, o: &mut ArrayViewMut1<C::Real>| match &path {
+        Path::Blas { threads } => blas::reduce::rows(name, *threads, Reduction::Norm, w, o),
+        Path::Rayon { team, kernels } => {
+            parallel::reduce::rows(name, team, *kernels, Reduction::Norm, w, o)
+        }
+    };
+    if let Some(w) = kernels::complex::interleaved_rows(v) {
+        return run(w, out);
+    }
+    let [re, im] = kernels::complex::parts(v);
+    run(re, out)?;
+    let mut tmp = Array1::from(alloc::zeros_vec::<C::Real>(op, out.len())?);
+    run(im, &mut tmp.view_mut())?;
+    Zip::from(out).and(&tmp).for_each(|o, &t| {
+        *o = if o.is_nan() || t.is_nan() {
+            C::Real::nan()
+        } else {
+            o.hypot(t)
+        }
+    });
+    Ok(())
 }

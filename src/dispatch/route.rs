@@ -46,6 +46,10 @@ pub(crate) fn implements(engine: Engine, op: Op, dtype: Dtype) -> bool {
                         | Op::ChoSolve
                         | Op::QrFactor
                         | Op::QrLstsq
+                        | Op::RowSums
+                        | Op::ColSums
+                        | Op::RowNorms
+                        | Op::ColNorms
                 )
         }
     }

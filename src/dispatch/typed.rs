@@ -153,3 +153,19 @@ typed! {
         complex => complex::lu_factor(exec, op, a).map(|(lu, swaps, _)| (lu, swaps)),
     }
 }
+
+typed! {
+    /// `out[i] = Σⱼ vᵢⱼ` for a non-empty view with non-negative strides: the axis sums.
+    fn sum_rows<'l, T>(exec: &'l Exec, op: Op, v: ArrayView2<'l, T>, out: ArrayViewMut1<'l, T>) -> Result<()> {
+        real => super::reduce_rows(exec, op, super::Reduction::Sum, v, &mut { out }),
+        complex => complex::sum_rows(exec, op, v, &mut { out }),
+    }
+}
+
+typed! {
+    /// `out[i] = ‖vᵢ,:‖₂` for a non-empty view with non-negative strides: the axis norms.
+    fn norm_rows<'l, T>(exec: &'l Exec, op: Op, v: ArrayView2<'l, T>, out: ArrayViewMut1<'l, T::Real>) -> Result<()> {
+        real => super::reduce_rows(exec, op, super::Reduction::Norm, v, &mut { out }),
+        complex => complex::norm_rows(exec, op, v, &mut { out }),
+    }
+}

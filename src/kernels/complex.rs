@@ -9,7 +9,9 @@
 //! given chunk always produces the same bits; the norm reads the interleaved parts as one real
 //! vector and runs the real kernel (its overflow-safe second pass included).
 
-use ndarray::{s, Array1, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
+use ndarray::{
+    s, Array1, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, ShapeBuilder, Zip,
+};
 use num_complex::Complex;
 use num_traits::{Float, One, Zero};
 
@@ -403,6 +405,85 @@ fn larfg<C: Cplx>(alpha0: &mut C, x: &mut [C]) -> C {
     }
     *alpha0 = C::from_halves(beta, zero);
     tau
+}
+
+/// A complex `p × q` view with non-negative strides whose rows are contiguous (or one column
+/// wide), as the real `p × 2q` view of its interleaved parts: a row's 2-norm is the real row's.
+pub(crate) fn interleaved_rows<C: Cplx>(a: ArrayView2<'_, C>) -> Option<ArrayView2<'_, C::Re>> {
+    let (p, q) = a.dim();
+    let (rs, cs) = (a.strides()[0], a.strides()[1]);
+    if rs < 0 || (cs != 1 && q > 1) {
+        return None;
+    }
+    let rs = if p <= 1 { 2 * q } else { 2 * rs as usize };
+    // SAFETY: `C` is `[re, im]` (the contract of `Cplx`), so a row of `q` values at unit stride
+    // is `2q` reals at unit stride and rows `rs / 2` values apart are `rs` reals apart; every
+    // element of the new view is a part of an element of `a`, borrowed for the same lifetime.
+    Some(unsafe { ArrayView2::from_shape_ptr((p, 2 * q).strides((rs, 1)), a.as_ptr().cast()) })
+}
+
+/// The real and the imaginary parts of a non-empty complex view (any strides), as two real
+/// views of its shape (strides doubled, the second one real further on).
+pub(crate) fn parts<C: Cplx>(mut a: ArrayView2<'_, C>) -> [ArrayView2<'_, C::Re>; 2] {
+    let (p, q) = a.dim();
+    assert!(p > 0 && q > 0, "parts of an empty view");
+    let neg = [0, 1].map(|i| a.strides()[i] < 0);
+    for (i, &n) in neg.iter().enumerate() {
+        if n {
+            a.invert_axis(Axis(i));
+        }
+    }
+    let st = |i: usize| 2 * a.strides()[i].unsigned_abs();
+    let shape = (p, q).strides((st(0), st(1)));
+    let base: *const C::Re = a.as_ptr().cast();
+    // SAFETY: as `interleaved_rows` (strides made non-negative above): element `(i, j)` of `a`
+    // starts `2 (i s₀ + j s₁)` reals after `base`, its real part there and its imaginary part
+    // one real later (the second view starts at `base + 1`, inside `a`'s first element, which
+    // exists: `a` is not empty); both views only read parts of elements of `a`, borrowed for
+    // the same lifetime.
+    let mut v = unsafe {
+        [
+            ArrayView2::from_shape_ptr(shape, base),
+            ArrayView2::from_shape_ptr(shape, base.add(1)),
+        ]
+    };
+    for w in &mut v {
+        for (i, &n) in neg.iter().enumerate() {
+            if n {
+                w.invert_axis(Axis(i));
+            }
+        }
+    }
+    v
+}
+
+/// The real and the imaginary parts of a non-empty complex vector view (any stride), as two
+/// real mutable views (stride doubled, the second one real further on).
+pub(crate) fn parts_mut<C: Cplx>(mut x: ArrayViewMut1<'_, C>) -> [ArrayViewMut1<'_, C::Re>; 2] {
+    let n = x.len();
+    assert!(n > 0, "parts of an empty view");
+    let neg = x.strides()[0] < 0;
+    if neg {
+        x.invert_axis(Axis(0));
+    }
+    let st = 2 * x.strides()[0].unsigned_abs();
+    let base: *mut C::Re = x.as_mut_ptr().cast();
+    // SAFETY: as `parts`; the two views take over `x`'s exclusive borrow, and they are
+    // disjoint: the first one holds only real parts, the second only imaginary parts, and
+    // distinct indices of either map to distinct elements of `x` (a mutable view's elements
+    // are distinct).
+    let mut v = unsafe {
+        [
+            ArrayViewMut1::from_shape_ptr(n.strides(st), base),
+            ArrayViewMut1::from_shape_ptr(n.strides(st), base.add(1)),
+        ]
+    };
+    if neg {
+        for w in &mut v {
+            w.invert_axis(Axis(0));
+        }
+    }
+    v
 }
 
 #[cfg(test)]

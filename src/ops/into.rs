@@ -12,8 +12,9 @@
 //! [`c64`](crate::c64)) on every engine where the allocating operation runs it (all three for
 //! these), with the same checks (shape, aliasing, finiteness of both parts, 32-bit limits);
 //! `cholesky_into` factors a Hermitian `A = L Lᴴ`. [`transpose_into`], [`map_into`],
-//! [`zip_with_into`], [`multiply_into`] and the reductions are real only (`f32`, `f64`), as
-//! their allocating operations are.
+//! [`zip_with_into`] and [`multiply_into`] are real only (`f32`, `f64`), as their
+//! allocating operations are. The reductions take any [`Field`] on every engine: the sums
+//! write `T`, the norms ([`row_norms_into`], [`col_norms_into`]) write `T::Real`.
 //!
 //! What still allocates (everything else writes straight into the output):
 //!
@@ -22,23 +23,25 @@
 //! | [`matmul_into`] | nothing on `rayon` beyond its packing buffers; `blas` copies an output it cannot address (no unit stride) | `blas` (`zgemm`, row-major cblas): a copy of an output that is not C-order; rayon engines: one real GEMM on the interleaved parts, written in place into an output with unit stride along its rows or its columns (else a C-order temporary), plus its `2k × 2n` real right operand `B''` and a copy of an `A` without contiguous rows |
 //! | [`transpose_into`] | nothing when the output's rows are contiguous (`blas`); a row-major temporary otherwise | — |
 //! | [`map_into`], [`zip_with_into`], [`multiply_into`] | nothing (a temporary only for an output contiguous in a permuted axis order) | — |
-//! | [`row_sums_into`], [`col_sums_into`], [`row_norms_into`], [`col_norms_into`] | nothing beyond the engine's per-block partials | — |
+//! | [`row_sums_into`], [`col_sums_into`], [`row_norms_into`], [`col_norms_into`] | nothing beyond the engine's per-block partials | the same (the real kernels write the parts of the output in place); norms of a matrix without contiguous rows: one real vector for the imaginary parts' norms |
 //! | [`solve_into`] | the `n × n` LU factor of `A` and its pivots (A is kept); the solve runs in the output (a column-major output on `blas`, else a copy) | the same: `getrf` + `getrs` in the output on `blas` (a copy when it is not column-major), the LU factor and two triangular solves in the output, any layout, on the rayon engines |
 //! | [`inv_into`] | the LU factor of `A`; `getri`'s workspace on `blas` | the same (`getri` in the output on `blas`, via a copy when it is not column-major) |
 //! | [`cholesky_into`] | nothing on the rayon engines (factored in the output); on `blas`, a copy when the output is not column-major | the same (`potrf` on `blas`) |
 //! | [`lu_into`] | the packed `m × n` factor, then scattered into `L`, `U`, `perm` | the same |
 //! | [`qr_into`] | the factorization's own workspace and result, copied into `Q`, `R` | the same |
 
-use ndarray::{ArrayBase, ArrayViewMut2, Axis, Data, DataMut, Dimension, Ix1, Ix2};
+use ndarray::{
+    ArrayBase, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Data, DataMut, Dimension, Ix1, Ix2,
+};
 
 use crate::decomp::Trans;
-use crate::dispatch::{self, Reduction};
+use crate::dispatch;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exec::Exec;
 use crate::op::{Op, Shape};
 use crate::ops::lu::permutation;
-use crate::ops::reduce::reduce_into;
+use crate::ops::reduce::{norms_into, sums_into};
 use crate::ops::Rhs;
 use crate::scalar::{Field, Scalar};
 use crate::validate::{blas_dims, disjoint, finite, finite_triangle, out_shape, square};
@@ -307,48 +310,48 @@ impl Exec {
     /// assert_eq!(s, ndarray::array![3.0, 7.0]);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn row_sums_into<T: Scalar, S: Data<Elem = T>, SO: DataMut<Elem = T>>(
+    pub fn row_sums_into<T: Field, S: Data<Elem = T>, SO: DataMut<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
         out: &mut ArrayBase<SO, Ix1>,
     ) -> Result<()> {
-        reduce_out(self, Op::RowSums, Reduction::Sum, a, true, out)
+        reduce_out(self, Op::RowSums, a, true, out, sums_into)
     }
 
     /// [`Exec::col_sums`] into `out` (length `n`, any stride).
     ///
     /// # Errors
     /// As [`Exec::row_sums_into`].
-    pub fn col_sums_into<T: Scalar, S: Data<Elem = T>, SO: DataMut<Elem = T>>(
+    pub fn col_sums_into<T: Field, S: Data<Elem = T>, SO: DataMut<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
         out: &mut ArrayBase<SO, Ix1>,
     ) -> Result<()> {
-        reduce_out(self, Op::ColSums, Reduction::Sum, a, false, out)
+        reduce_out(self, Op::ColSums, a, false, out, sums_into)
     }
 
     /// [`Exec::row_norms`] into `out` (length `m`, any stride).
     ///
     /// # Errors
     /// As [`Exec::row_sums_into`].
-    pub fn row_norms_into<T: Scalar, S: Data<Elem = T>, SO: DataMut<Elem = T>>(
+    pub fn row_norms_into<T: Field, S: Data<Elem = T>, SO: DataMut<Elem = T::Real>>(
         &self,
         a: &ArrayBase<S, Ix2>,
         out: &mut ArrayBase<SO, Ix1>,
     ) -> Result<()> {
-        reduce_out(self, Op::RowNorms, Reduction::Norm, a, true, out)
+        reduce_out(self, Op::RowNorms, a, true, out, norms_into)
     }
 
     /// [`Exec::col_norms`] into `out` (length `n`, any stride).
     ///
     /// # Errors
     /// As [`Exec::row_sums_into`].
-    pub fn col_norms_into<T: Scalar, S: Data<Elem = T>, SO: DataMut<Elem = T>>(
+    pub fn col_norms_into<T: Field, S: Data<Elem = T>, SO: DataMut<Elem = T::Real>>(
         &self,
         a: &ArrayBase<S, Ix2>,
         out: &mut ArrayBase<SO, Ix1>,
     ) -> Result<()> {
-        reduce_out(self, Op::ColNorms, Reduction::Norm, a, false, out)
+        reduce_out(self, Op::ColNorms, a, false, out, norms_into)
     }
 
     /// [`Exec::solve`] into `out` (the shape of `b`: a vector or an `n × k` matrix). `A` and
@@ -624,18 +627,18 @@ where
 }
 
 /// A reduction into the caller's vector.
-fn reduce_out<T: Scalar, S: Data<Elem = T>, SO: DataMut<Elem = T>>(
+fn reduce_out<T: Field, U: Field, S: Data<Elem = T>, SO: DataMut<Elem = U>>(
     exec: &Exec,
     op: Op,
-    red: Reduction,
     a: &ArrayBase<S, Ix2>,
     rows: bool,
     out: &mut ArrayBase<SO, Ix1>,
+    into: impl FnOnce(&Exec, Op, ArrayView2<T>, bool, ArrayViewMut1<U>) -> Result<()>,
 ) -> Result<()> {
     let len = if rows { a.nrows() } else { a.ncols() };
     out_shape(op, &[len], out.shape())?;
     no_alias(op, out, "a", a)?;
-    reduce_into(exec, op, red, a.view(), rows, out.view_mut())
+    into(exec, op, a.view(), rows, out.view_mut())
 }
 
 macro_rules! free_fn {
@@ -683,22 +686,22 @@ free_fn!(
 free_fn!(
     /// [`Exec::row_sums_into`] with the process defaults.
     row_sums_into<T, S, SO>(a: &ArrayBase<S, Ix2>, out: &mut ArrayBase<SO, Ix1>)
-    where T: Scalar, S: Data<Elem = T>, SO: DataMut<Elem = T>
+    where T: Field, S: Data<Elem = T>, SO: DataMut<Elem = T>
 );
 free_fn!(
     /// [`Exec::col_sums_into`] with the process defaults.
     col_sums_into<T, S, SO>(a: &ArrayBase<S, Ix2>, out: &mut ArrayBase<SO, Ix1>)
-    where T: Scalar, S: Data<Elem = T>, SO: DataMut<Elem = T>
+    where T: Field, S: Data<Elem = T>, SO: DataMut<Elem = T>
 );
 free_fn!(
     /// [`Exec::row_norms_into`] with the process defaults.
     row_norms_into<T, S, SO>(a: &ArrayBase<S, Ix2>, out: &mut ArrayBase<SO, Ix1>)
-    where T: Scalar, S: Data<Elem = T>, SO: DataMut<Elem = T>
+    where T: Field, S: Data<Elem = T>, SO: DataMut<Elem = T::Real>
 );
 free_fn!(
     /// [`Exec::col_norms_into`] with the process defaults.
     col_norms_into<T, S, SO>(a: &ArrayBase<S, Ix2>, out: &mut ArrayBase<SO, Ix1>)
-    where T: Scalar, S: Data<Elem = T>, SO: DataMut<Elem = T>
+    where T: Field, S: Data<Elem = T>, SO: DataMut<Elem = T::Real>
 );
 free_fn!(
     /// [`Exec::solve_into`] with the process defaults.

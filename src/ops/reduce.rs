@@ -1,41 +1,47 @@
 //! Sums and 2-norms along the rows or the columns of a matrix: `row_sums`, `col_sums`,
 //! `row_norms`, `col_norms`.
+//!
+//! Real (`f32`, `f64`) or complex (`c32`, `c64`) on every engine: the sums return `T`, the
+//! norms `T::Real` (`‖z‖₂ = sqrt(Σ |zⱼ|²)`). A complex matrix runs the engine's real kernels on
+//! its real and imaginary parts (`dispatch/complex.rs`): sums part by part, norms on the
+//! `m × 2n` real view when the rows are contiguous, else per part combined with `hypot`.
 
-use ndarray::{s, Array1, ArrayBase, ArrayView2, ArrayViewMut1, Axis, Data, Ix2};
+use ndarray::{Array1, ArrayBase, ArrayView2, ArrayViewMut1, Axis, Data, Ix2};
 
 use crate::alloc::zeros_vec;
-use crate::dispatch::{self, Reduction};
+use crate::dispatch;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::exec::Exec;
 use crate::op::{Op, Shape};
-use crate::scalar::Scalar;
+use crate::scalar::Field;
 use crate::validate::blas_dims;
 
-/// Reduces every row of `v` (`rows`: `v = a`; else `v = aᵀ`, one output per column of `a`).
-fn reduce<T: Scalar>(
-    exec: &Exec,
+/// One output per row (`rows`) or column of `a`, computed by `into` into a new vector.
+fn reduce<T: Field, U: Field>(
     op: Op,
-    red: Reduction,
     a: ArrayView2<T>,
     rows: bool,
-) -> Result<Array1<T>> {
+    into: impl FnOnce(ArrayView2<T>, ArrayViewMut1<U>) -> Result<()>,
+) -> Result<Array1<U>> {
     let p = if rows { a.nrows() } else { a.ncols() };
-    let mut out = Array1::from(zeros_vec::<T>(op, p)?);
-    reduce_into(exec, op, red, a, rows, out.view_mut())?;
+    let mut out = Array1::from(zeros_vec::<U>(op, p)?);
+    into(a, out.view_mut())?;
     Ok(out)
 }
 
-/// [`reduce`] into the caller's `out` (of the right length, any stride).
-pub(crate) fn reduce_into<T: Scalar>(
+/// One output per row (`rows`: `v = a`; else `v = aᵀ`) into the caller's `out` (of the right length, any stride): validates, handles
+/// the empty cases, turns negative strides around, then `run`s on a non-empty view with
+/// non-negative strides (the output reversed with it).
+pub(crate) fn reduce_into<T: Field, U: Field>(
     exec: &Exec,
     op: Op,
-    red: Reduction,
     a: ArrayView2<T>,
     rows: bool,
-    mut out: ArrayViewMut1<T>,
+    mut out: ArrayViewMut1<U>,
+    run: impl FnOnce(ArrayView2<T>, ArrayViewMut1<U>) -> Result<()>,
 ) -> Result<()> {
-    let plan = dispatch::plan(exec, op, T::KIND, Shape::Matrix(a.nrows(), a.ncols()))?;
+    let plan = dispatch::plan(exec, op, T::ELEMENT, Shape::Matrix(a.nrows(), a.ncols()))?;
     if plan.engine != Engine::Rayon {
         blas_dims(op, &[("rows", a.nrows()), ("columns", a.ncols())])?;
     }
@@ -46,7 +52,7 @@ pub(crate) fn reduce_into<T: Scalar>(
         return Ok(());
     }
     if q == 0 {
-        out.fill(T::zero());
+        out.fill(U::zero());
         return Ok(());
     }
     // Non-negative strides below this point: reversing the reduced axis only changes the order
@@ -56,11 +62,35 @@ pub(crate) fn reduce_into<T: Scalar>(
     }
     if v.strides()[0] < 0 {
         v.invert_axis(Axis(0));
-        dispatch::reduce_rows(exec, op, red, v, &mut out.slice_mut(s![..;-1]))?;
-    } else {
-        dispatch::reduce_rows(exec, op, red, v, &mut out)?;
+        out.invert_axis(Axis(0));
     }
-    Ok(())
+    run(v, out)
+}
+
+/// Sums (`T`) of the rows (`rows`) or columns of `a` into `out`.
+pub(crate) fn sums_into<T: Field>(
+    exec: &Exec,
+    op: Op,
+    a: ArrayView2<T>,
+    rows: bool,
+    out: ArrayViewMut1<T>,
+) -> Result<()> {
+    reduce_into(exec, op, a, rows, out, |v, o| {
+        dispatch::typed::sum_rows(exec, op, v, o)
+    })
+}
+
+/// 2-norms (`T::Real`) of the rows (`rows`) or columns of `a` into `out`.
+pub(crate) fn norms_into<T: Field>(
+    exec: &Exec,
+    op: Op,
+    a: ArrayView2<T>,
+    rows: bool,
+    out: ArrayViewMut1<T::Real>,
+) -> Result<()> {
+    reduce_into(exec, op, a, rows, out, |v, o| {
+        dispatch::typed::norm_rows(exec, op, v, o)
+    })
 }
 
 impl Exec {
@@ -84,11 +114,13 @@ impl Exec {
     /// }
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn row_sums<T: Scalar, S: Data<Elem = T>>(
+    pub fn row_sums<T: Field, S: Data<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
     ) -> Result<Array1<T>> {
-        reduce(self, Op::RowSums, Reduction::Sum, a.view(), true)
+        reduce(Op::RowSums, a.view(), true, |a, o| {
+            sums_into(self, Op::RowSums, a, true, o)
+        })
     }
 
     /// Sum of every column, `sⱼ = Σᵢ aᵢⱼ` (numpy: `a.sum(axis=0)`). An empty column sums to 0;
@@ -110,11 +142,13 @@ impl Exec {
     /// assert_eq!(e.col_sums(&a)?, ndarray::array![9.0f32, 12.0]);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn col_sums<T: Scalar, S: Data<Elem = T>>(
+    pub fn col_sums<T: Field, S: Data<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
     ) -> Result<Array1<T>> {
-        reduce(self, Op::ColSums, Reduction::Sum, a.view(), false)
+        reduce(Op::ColSums, a.view(), false, |a, o| {
+            sums_into(self, Op::ColSums, a, false, o)
+        })
     }
 
     /// Euclidean norm of every row, `‖aᵢ,:‖₂ = sqrt(Σⱼ aᵢⱼ²)` (numpy:
@@ -136,11 +170,13 @@ impl Exec {
     /// assert_eq!(n, ndarray::array![5.0, 5e300]);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn row_norms<T: Scalar, S: Data<Elem = T>>(
+    pub fn row_norms<T: Field, S: Data<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
-    ) -> Result<Array1<T>> {
-        reduce(self, Op::RowNorms, Reduction::Norm, a.view(), true)
+    ) -> Result<Array1<T::Real>> {
+        reduce(Op::RowNorms, a.view(), true, |a, o| {
+            norms_into(self, Op::RowNorms, a, true, o)
+        })
     }
 
     /// Euclidean norm of every column, `‖a:,ⱼ‖₂` (numpy: `np.linalg.norm(a, axis=0)`), with
@@ -164,11 +200,13 @@ impl Exec {
     /// assert!((n[1] - 2f64.sqrt() * 1e-300).abs() < 1e-315);
     /// # Ok::<(), parla::Error>(())
     /// ```
-    pub fn col_norms<T: Scalar, S: Data<Elem = T>>(
+    pub fn col_norms<T: Field, S: Data<Elem = T>>(
         &self,
         a: &ArrayBase<S, Ix2>,
-    ) -> Result<Array1<T>> {
-        reduce(self, Op::ColNorms, Reduction::Norm, a.view(), false)
+    ) -> Result<Array1<T::Real>> {
+        reduce(Op::ColNorms, a.view(), false, |a, o| {
+            norms_into(self, Op::ColNorms, a, false, o)
+        })
     }
 }
 
@@ -181,7 +219,7 @@ impl Exec {
 /// assert_eq!(parla::row_sums(&ndarray::array![[1.0, 2.0], [3.0, 4.0]])?, ndarray::array![3.0, 7.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn row_sums<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array1<T>> {
+pub fn row_sums<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array1<T>> {
     Exec::current()?.row_sums(a)
 }
 
@@ -194,7 +232,7 @@ pub fn row_sums<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<A
 /// assert_eq!(parla::col_sums(&ndarray::array![[1.0, 2.0], [3.0, 4.0]])?, ndarray::array![4.0, 6.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn col_sums<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array1<T>> {
+pub fn col_sums<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array1<T>> {
     Exec::current()?.col_sums(a)
 }
 
@@ -207,7 +245,7 @@ pub fn col_sums<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<A
 /// assert_eq!(parla::row_norms(&ndarray::array![[3.0, 4.0], [0.0, 0.0]])?, ndarray::array![5.0, 0.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn row_norms<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array1<T>> {
+pub fn row_norms<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array1<T::Real>> {
     Exec::current()?.row_norms(a)
 }
 
@@ -220,6 +258,6 @@ pub fn row_norms<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<
 /// assert_eq!(parla::col_norms(&ndarray::array![[3.0f32, 0.0], [4.0, 0.0]])?, ndarray::array![5.0f32, 0.0]);
 /// # Ok::<(), parla::Error>(())
 /// ```
-pub fn col_norms<T: Scalar, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array1<T>> {
+pub fn col_norms<T: Field, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> Result<Array1<T::Real>> {
     Exec::current()?.col_norms(a)
 }

@@ -29,6 +29,7 @@ mod prelude;
 mod proptest_errors;
 mod qr;
 mod reduce;
+mod reduce_complex;
 mod spectral_rayon;
 mod subnormal_diagonal;
 mod svd;
