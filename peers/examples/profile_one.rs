@@ -1,5 +1,6 @@
 //! One parla factorization in a loop, for `perf record` / `perf stat`:
-//! `cargo run --release -p parla-peers --example profile_one -- <engine> <solve|cholesky> <threads> <n> [reps]`.
+//! `cargo run --release -p parla-peers --example profile_one -- <engine> <solve|lu|cholesky|qr> <threads> <n> [reps] [qr_block]`
+//! (`qr_block`: `FactorBlocks::qr`, the QR panel width, for trying block sizes).
 
 use std::time::Instant;
 
@@ -21,16 +22,23 @@ fn main() -> Result<(), parla::Error> {
     let op = args.get(1).map(|s| s.as_str()).unwrap_or("solve");
     let num = |i: usize, d: usize| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
     let (threads, n, reps) = (num(2, 2), num(3, 1024), num(4, 20));
-    let exec = Exec::new(engine, threads)?;
+    let mut exec = Exec::new(engine, threads)?;
+    if let Some(qr) = args.get(5).and_then(|s| s.parse().ok()) {
+        exec = exec.with_factor_blocks(parla::tuning::FactorBlocks {
+            qr,
+            ..Default::default()
+        })?;
+    }
     let a = peers::matrix(n, n, 1);
     let b = peers::matrix(n, 1, 2);
     let s = peers::spd(n, 3);
     let (c0, w0) = (peers::cpu_seconds(), Instant::now());
     for _ in 0..reps {
-        if op == "solve" {
-            exec.solve(&a, &b)?;
-        } else {
-            exec.cholesky(&s)?;
+        match op {
+            "solve" => drop(exec.solve(&a, &b)?),
+            "lu" => drop(exec.lu_factor(&a)?),
+            "qr" => drop(exec.qr_factor(&a)?),
+            _ => drop(exec.cholesky(&s)?),
         }
     }
     let wall = w0.elapsed().as_secs_f64();

@@ -1,9 +1,11 @@
-//! `solve` (LU with partial pivoting, one right-hand side), `cholesky`, `eigh` (values and
-//! vectors) and `svd` (thin, with vectors) on parla's three engines, faer and LAPACK, timed
+//! `solve` (LU with partial pivoting, one right-hand side), `lu` (the packed LU factor,
+//! `lu_factor`), `cholesky`, `qr` (the packed Householder factor, `qr_factor`), `eigh` (values
+//! and vectors) and `svd` (thin, with vectors) on parla's three engines, faer and LAPACK, timed
 //! interleaved (each round runs every candidate once, so load hits all alike). Prints per
 //! candidate the median time, the ratio to faer and to LAPACK (> 1 = slower), and the cores it
 //! kept busy (process CPU time / wall time; an upper bound, idle workers spin for a while).
-//! LAPACK is a direct `dgesv` / `dpotrf` call for solve and Cholesky; for eigh and svd it is
+//! LAPACK is a direct `dgesv` / `dgetrf` / `dpotrf` / `dgeqrf` call for solve, LU, Cholesky
+//! and QR; for eigh and svd it is
 //! the `blas` engine itself (`dsyevd` / `dgesdd` on a column-major copy, as parla calls them).
 //!
 //! Run: `cargo run --release -p parla-peers --example side_by_side -- [threads...] [--ops=a,b]
@@ -33,7 +35,7 @@ fn main() -> Result<(), parla::Error> {
     let ops: Vec<String> = args[..split]
         .iter()
         .find_map(|s| s.strip_prefix("--ops="))
-        .unwrap_or("solve,cholesky,eigh,svd")
+        .unwrap_or("solve,lu,cholesky,qr,eigh,svd")
         .split(',')
         .map(str::to_string)
         .collect();
@@ -76,7 +78,9 @@ fn main() -> Result<(), parla::Error> {
                 for (name, e) in &execs {
                     let r: Run = match op {
                         "solve" => Box::new(|| drop(e.solve(&a, &b).unwrap())),
+                        "lu" => Box::new(|| drop(e.lu_factor(&a).unwrap())),
                         "cholesky" => Box::new(|| drop(e.cholesky(&s).unwrap())),
+                        "qr" => Box::new(|| drop(e.qr_factor(&a).unwrap())),
                         "eigh" => Box::new(|| drop(e.eigh(&s).unwrap())),
                         _ => Box::new(|| drop(e.svd(&a, parla::SvdMode::Thin).unwrap())),
                     };
@@ -88,7 +92,9 @@ fn main() -> Result<(), parla::Error> {
                         faer::set_global_parallelism(peers::faer_par(t));
                         match op {
                             "solve" => drop::<Mat<f64>>(peers::faer_solve(fa, fb)),
+                            "lu" => drop(peers::faer_lu(fa)),
                             "cholesky" => drop(peers::faer_cholesky(fs)),
+                            "qr" => drop(peers::faer_qr(fa)),
                             "eigh" => drop(peers::faer_eigh(fs)),
                             _ => drop(peers::faer_svd(fa)),
                         }
@@ -98,7 +104,9 @@ fn main() -> Result<(), parla::Error> {
                 let (a, b, s, blas) = (&a, &b, &s, &blas);
                 let lapack_run: Run = match op {
                     "solve" => Box::new(move || drop::<Array2<f64>>(peers::lapack_solve(a, b))),
+                    "lu" => Box::new(move || drop(peers::lapack_lu(a))),
                     "cholesky" => Box::new(move || drop(peers::lapack_cholesky(s))),
+                    "qr" => Box::new(move || drop(peers::lapack_qr(a))),
                     "eigh" => Box::new(move || drop(blas.eigh(s).unwrap())),
                     _ => Box::new(move || drop(blas.svd(a, parla::SvdMode::Thin).unwrap())),
                 };

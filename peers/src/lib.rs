@@ -61,6 +61,18 @@ pub fn faer_solve(a: &Mat<f64>, b: &Mat<f64>) -> Mat<f64> {
     a.partial_piv_lu().solve(b)
 }
 
+/// faer LU with partial pivoting of `a`, the packed factor only (what `parla::lu_factor`
+/// computes), at the global parallelism.
+pub fn faer_lu(a: &Mat<f64>) -> faer::linalg::solvers::PartialPivLu<f64> {
+    a.partial_piv_lu()
+}
+
+/// faer Householder QR of `a`, the packed factor only (what `parla::qr_factor` computes), at
+/// the global parallelism.
+pub fn faer_qr(a: &Mat<f64>) -> faer::linalg::solvers::Qr<f64> {
+    a.qr()
+}
+
 /// faer Cholesky (lower) of `a`, at the global parallelism.
 pub fn faer_cholesky(a: &Mat<f64>) -> Mat<f64> {
     a.llt(Side::Lower)
@@ -115,6 +127,61 @@ pub fn lapack_solve(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
     }
     assert_eq!(info, 0, "dgesv");
     x
+}
+
+/// Direct LAPACK `dgetrf` on a column-major copy of `a`: the packed LU factor and pivots.
+pub fn lapack_lu(a: &Array2<f64>) -> (Array2<f64>, Vec<i32>) {
+    let (m, n) = (a.nrows() as i32, a.ncols() as i32);
+    let mut f = fortran(a);
+    let mut ipiv = vec![0i32; a.nrows().min(a.ncols())];
+    let mut info = 0;
+    // SAFETY: `f` is m × n column-major with leading dimension m; `ipiv` has min(m, n) entries.
+    unsafe {
+        lapack_sys::dgetrf_(&m, &n, f.as_mut_ptr(), &m, ipiv.as_mut_ptr(), &mut info);
+    }
+    assert_eq!(info, 0, "dgetrf");
+    (f, ipiv)
+}
+
+/// Direct LAPACK `dgeqrf` on a column-major copy of `a` (workspace sized by LAPACK's query):
+/// the packed QR factor and the reflectors' scalars.
+pub fn lapack_qr(a: &Array2<f64>) -> (Array2<f64>, Vec<f64>) {
+    let (m, n) = (a.nrows() as i32, a.ncols() as i32);
+    let mut f = fortran(a);
+    let mut tau = vec![0.0; a.nrows().min(a.ncols())];
+    let mut query = 0.0;
+    let mut info = 0;
+    // SAFETY: `f` is m × n column-major with leading dimension m, `tau` has min(m, n) entries;
+    // the first call (lwork = -1) only writes the optimal workspace size into `query`.
+    unsafe {
+        lapack_sys::dgeqrf_(
+            &m,
+            &n,
+            f.as_mut_ptr(),
+            &m,
+            tau.as_mut_ptr(),
+            &mut query,
+            &-1,
+            &mut info,
+        );
+    }
+    let lwork = (query as i32).max(1);
+    let mut work = vec![0.0; lwork as usize];
+    // SAFETY: as above, with `work` of the `lwork` entries LAPACK asked for.
+    unsafe {
+        lapack_sys::dgeqrf_(
+            &m,
+            &n,
+            f.as_mut_ptr(),
+            &m,
+            tau.as_mut_ptr(),
+            work.as_mut_ptr(),
+            &lwork,
+            &mut info,
+        );
+    }
+    assert_eq!(info, 0, "dgeqrf");
+    (f, tau)
 }
 
 /// Direct LAPACK `dpotrf` (lower) on a column-major copy of `a`.

@@ -19,12 +19,11 @@ const PARALLEL_MIN_WORK: usize = 1 << 16;
 
 /// `Z ← H₀ H₁ … H_{k−1} Z` with `Hⱼ = I − τⱼ vⱼ vⱼᵀ`, `k = tau.len()`, reflector `j` stored the
 /// way QR leaves it in column `j` of `store` (implicit 1 at row `j`, essential part below;
-/// `store` and `z` have the same rows). Blocks of `2 · FactorBlocks::qr` reflectors become
-/// `I − V T Vᵀ` (compact WY), applied last block first with three GEMMs each. Twice QR's panel
-/// width: these back-transformations (eigh, svd, eig) sweep a whole `n × n` matrix per block,
-/// so wider blocks halve the sweeps and the packing of `z`; measured with `spectral_one`, rayon
-/// eigh n = 2048, 1 thread (load ~3): 64 wide 0.72–0.87 s, 32 wide 0.80–0.90 s, 128 wide no
-/// better than 64.
+/// `store` and `z` have the same rows). Blocks of `FactorBlocks::qr` reflectors become
+/// `I − V T Vᵀ` (compact WY), applied last block first with three GEMMs each. These
+/// back-transformations (eigh, svd, eig) sweep a whole `n × n` matrix per block, so wide blocks
+/// save sweeps and packing of `z`; measured with `spectral_one`, rayon eigh n = 2048, 1 thread
+/// (load ~3): 64 wide 0.72–0.87 s, 32 wide 0.80–0.90 s, 128 wide no better than 64.
 pub(crate) fn apply_reflectors<T: Scalar>(
     l3: &Level3,
     op: &'static str,
@@ -33,7 +32,7 @@ pub(crate) fn apply_reflectors<T: Scalar>(
     z: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
     let k = tau.len();
-    let nb = 2 * l3.blocks.qr;
+    let nb = l3.blocks.qr;
     let starts: Vec<usize> = (0..k).step_by(nb).collect();
     for &j0 in starts.iter().rev() {
         let b = nb.min(k - j0);

@@ -2,24 +2,32 @@
 //! complex (`ᴴ` below is the transpose for real types).
 //!
 //! ```text
-//! for each panel of nb = `FactorBlocks::qr` columns at (j, j) (wide enough that the update
-//! GEMMs have depth nb, narrow enough that the panel kernel's flops stay a small share):
-//!     factor the panel: H₁…H_b, stored as V (unit lower trapezoidal) and τ   (panel kernel)
-//!     T = larft(V, τ): H₁…H_b = I − V T Vᴴ, T upper triangular (b × b)
+//! for each panel of nb = `FactorBlocks::qr` columns at (j, j) (wide, so that the update GEMMs
+//! have depth nb and the trailing matrix is swept and packed n/nb times only):
+//!     factor the panel recursively (`panel`): halves down to QR_BASE columns, which the
+//!         engine's unblocked kernel factors; each left half's block reflector is applied to
+//!         its right half with GEMMs, and the halves' T factors join with two small GEMMs
+//!         → H₁…H_b = I − V T Vᴴ, V unit lower trapezoidal, T upper triangular (b × b)
 //!     trailing A₂ ← (I − V Tᴴ Vᴴ) A₂:  W = Vᴴ A₂;  W ← Tᴴ W;  A₂ ← A₂ − V W   (three GEMMs)
 //! Q = H₁…H_k · I  accumulated backwards, one block reflector at a time (same three GEMMs)
 //! ```
 //! Reflectors follow LAPACK (`larfg` / `zlarfg`): `H = I − τ v vᴴ` with a real `β` on R's
 //! diagonal and, for complex types, a complex `τ` (so `Hᴴ`, applied to reach R, has scalar
-//! `conj(τ)`). The panel kernel is LAPACK `geqrf` (`zgeqrf` / `cgeqrf`) at one thread for
+//! `conj(τ)`). The unblocked kernel is LAPACK `geqrf` (`zgeqrf` / `cgeqrf`) at one thread for
 //! `rayon-blas` and parla's `geqr2` (`kernels/qr.rs`, complex: `kernels/complex.rs`) for
 //! `rayon`; the GEMMs carry almost all the flops and run in parallel. Complex types copy `Vᴴ`
 //! and `Tᴴ` (conjugated, `b × m` and `b × b`) per block application; real types read
 //! transposed views.
+//!
+//! Panel width, measured with `cargo run --release -p parla-peers --example profile_one --
+//! <engine> qr 1 <n> 3 <nb>` (Zen 3, min of 5 alternating rounds, ms): n = 1024, 1 thread:
+//! rayon 88.5 / 79.1 / 66.3 / 74.6 at nb = 32 / 64 / 128 / 256, rayon-blas 82.3 / 63.8 / 64.5
+//! / 72.4; 2 threads: rayon 50.8 / 46.9 / 56.1 / 55.8, rayon-blas 48.6 / 51.4 / 46.9 / 51.6;
+//! n = 512, 1 thread: rayon 14.1 / 14.3 / 15.2 / 19.2. The default is 64.
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, CowArray, Ix2};
 
-use crate::alloc::zeros_f;
+use crate::alloc::{assign_2d, zeros_f};
 use crate::decomp::{upper_rows, Qr, QrMode};
 use crate::error::Result;
 use crate::parallel::level3::Level3;
@@ -39,15 +47,13 @@ pub(crate) fn packed<T: Field>(
     let (m, n) = a.dim();
     let k = m.min(n);
     let mut f = zeros_f(op, m, n)?;
-    f.assign(&a);
+    assign_2d(&mut f.view_mut(), a);
     let mut tau = vec![T::zero(); k];
     let mut blocks = Vec::new();
     let nb = l3.blocks.qr;
     for j in (0..k).step_by(nb) {
         let b = nb.min(k - j);
-        l3.geqrf_base(op, &mut f.slice_mut(s![j.., j..j + b]), &mut tau[j..j + b])?;
-        let v = unit_lower(op, f.slice(s![j.., j..j + b]))?;
-        let t = larft(op, v.view(), &tau[j..j + b])?;
+        let (v, t) = panel(op, l3, f.slice_mut(s![j.., j..j + b]), &mut tau[j..j + b])?;
         if j + b < n {
             apply(
                 l3,
@@ -61,6 +67,79 @@ pub(crate) fn packed<T: Field>(
         blocks.push((j, v, t));
     }
     Ok((f, blocks))
+}
+
+/// Panels at most this wide are factored by the engine's unblocked kernel (`geqr2`, or LAPACK
+/// `geqrf` at one thread on `rayon-blas`); wider ones split in two (Elmroth–Gustavson). Chosen,
+/// not tuned: level-2 work is about `QR_BASE · n²` flops of the `4/3 n³` total.
+const QR_BASE: usize = 16;
+
+/// Factors the panel `p: m × b` (`m ≥ b ≥ 1`) in place, recursively: the left half, its block
+/// reflector applied to the right half (three GEMMs), the right half below the left's rows; the
+/// two compact WY forms join as `T = [T₁, −T₁ V₁ᴴ V₂ T₂; 0, T₂]`. Every level above the base runs
+/// on the engine's GEMM, so a wide panel costs little more than its trailing update. Returns V
+/// (unit lower trapezoidal, `m × b`) and T (`b × b`, upper triangular) with
+/// `H₁…H_b = I − V T Vᴴ`.
+fn panel<T: Field>(
+    op: &'static str,
+    l3: &Level3,
+    mut p: ArrayViewMut2<T>,
+    tau: &mut [T],
+) -> Result<(Array2<T>, Array2<T>)> {
+    let (m, b) = p.dim();
+    if b <= QR_BASE {
+        l3.geqrf_base(op, &mut p, tau)?;
+        let v = unit_lower(op, p.view())?;
+        let t = larft(op, v.view(), tau)?;
+        return Ok((v, t));
+    }
+    let b1 = b / 2;
+    let (tau1, tau2) = tau.split_at_mut(b1);
+    let (v1, t1) = panel(op, l3, p.slice_mut(s![.., ..b1]), tau1)?;
+    apply(
+        l3,
+        op,
+        v1.view(),
+        t1.view(),
+        true,
+        &mut p.slice_mut(s![.., b1..]),
+    )?;
+    let (v2, t2) = panel(op, l3, p.slice_mut(s![b1.., b1..]), tau2)?;
+    let b2 = b - b1;
+    let mut v = zeros_f(op, m, b)?;
+    assign_2d(&mut v.slice_mut(s![.., ..b1]), v1.view());
+    assign_2d(&mut v.slice_mut(s![b1.., b1..]), v2.view());
+    // V₁ᴴ V₂: V₂ is zero in the first b₁ rows.
+    let mut x = zeros_f(op, b1, b2)?;
+    l3.gemm(
+        op,
+        T::one(),
+        adjoint(v1.slice(s![b1.., ..])).view(),
+        v2.view(),
+        T::zero(),
+        &mut x.view_mut(),
+    )?;
+    let mut y = zeros_f(op, b1, b2)?;
+    l3.gemm(
+        op,
+        T::one(),
+        x.view(),
+        t2.view(),
+        T::zero(),
+        &mut y.view_mut(),
+    )?;
+    let mut t = zeros_f(op, b, b)?;
+    assign_2d(&mut t.slice_mut(s![..b1, ..b1]), t1.view());
+    assign_2d(&mut t.slice_mut(s![b1.., b1..]), t2.view());
+    l3.gemm(
+        op,
+        -T::one(),
+        t1.view(),
+        y.view(),
+        T::zero(),
+        &mut t.slice_mut(s![..b1, b1..]),
+    )?;
+    Ok((v, t))
 }
 
 /// `C ← Qᴴ C` for `C: m × k`, `Q` the product of `blocks` (from [`packed`]).

@@ -4,9 +4,13 @@
 
 use ndarray::ArrayViewMut2;
 
-use super::on_columns;
+use ndarray::ArrayView1;
 
-use crate::real::{scaled_norm, Real};
+use super::level1::nrm2;
+use super::on_columns;
+use super::simd1::{axpy, dot, Fma};
+
+use crate::real::Real;
 
 /// Factors the `m × nb` panel `a` in place: R on and above the diagonal, the essential part of
 /// each Householder vector below it, the scalars in `tau` (`min(m, nb)` entries). Works on a
@@ -19,6 +23,7 @@ pub(crate) fn geqr2<T: Real>(a: &mut ArrayViewMut2<T>, tau: &mut [T]) {
 /// [`geqr2`] on the column-major `m × nb` panel `w`.
 fn geqr2_columns<T: Real>(w: &mut [T], m: usize, nb: usize, tau: &mut [T]) {
     let safmin = T::min_positive_value() / T::EPS;
+    let fma = Fma::detect();
     for j in 0..m.min(nb) {
         let (head, tail) = w.split_at_mut((j + 1) * m);
         let col = &mut head[j * m + j..];
@@ -26,7 +31,7 @@ fn geqr2_columns<T: Real>(w: &mut [T], m: usize, nb: usize, tau: &mut [T]) {
             .split_first_mut()
             .expect("j < m: the column is not empty");
         let mut alpha = *alpha0;
-        let mut xnorm = scaled_norm(x.iter().copied());
+        let mut xnorm = nrm2(ArrayView1::from(&*x));
         if xnorm == T::zero() {
             tau[j] = T::zero();
             continue;
@@ -42,12 +47,13 @@ fn geqr2_columns<T: Real>(w: &mut [T], m: usize, nb: usize, tau: &mut [T]) {
             beta = beta * up;
         }
         if knt > 0 {
-            xnorm = scaled_norm(x.iter().copied());
+            xnorm = nrm2(ArrayView1::from(&*x));
             beta = -alpha.hypot(xnorm).copysign(alpha);
         }
         tau[j] = (beta - alpha) / beta;
-        let d = alpha - beta;
-        x.iter_mut().for_each(|v| *v = *v / d);
+        // One reciprocal, as LAPACK's larfg scales by 1/(α − β).
+        let r = T::one() / (alpha - beta);
+        x.iter_mut().for_each(|v| *v = *v * r);
         for _ in 0..knt {
             beta = beta * safmin;
         }
@@ -56,11 +62,10 @@ fn geqr2_columns<T: Real>(w: &mut [T], m: usize, nb: usize, tau: &mut [T]) {
         let (v, t) = (&*x, tau[j]);
         for c in tail.chunks_exact_mut(m) {
             let (cj, rest) = c[j..].split_first_mut().expect("j < m");
-            let dot = rest.iter().zip(v).fold(*cj, |s, (&r, &vi)| s + r * vi);
-            let f = t * dot;
+            let f = t * (*cj + dot(fma, rest, v));
             if f != T::zero() {
                 *cj = *cj - f;
-                rest.iter_mut().zip(v).for_each(|(r, &vi)| *r = *r - f * vi);
+                axpy(fma, -f, v, rest);
             }
         }
     }

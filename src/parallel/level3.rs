@@ -60,7 +60,7 @@ impl Default for FactorBlocks {
             cholesky: 48,
             syrk: 96,
             lu: 32,
-            qr: 32,
+            qr: 64,
             trsm: 48,
         }
     }
