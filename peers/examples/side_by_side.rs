@@ -4,6 +4,8 @@
 //! interleaved (each round runs every candidate once, so load hits all alike). Prints per
 //! candidate the median time, the ratio to faer and to LAPACK (> 1 = slower), and the cores it
 //! kept busy (process CPU time / wall time; an upper bound, idle workers spin for a while).
+//! Candidates are separated by an untimed 30 ms pause so one's spinning workers are asleep
+//! before the next starts.
 //! LAPACK is a direct `dgesv` / `dgetrf` / `dpotrf` / `dgeqrf` call for solve, LU, Cholesky
 //! and QR; for eigh and svd it is
 //! the `blas` engine itself (`dsyevd` / `dgesdd` on a column-major copy, as parla calls them).
@@ -124,6 +126,11 @@ fn main() -> Result<(), parla::Error> {
                 let mut total = vec![0.0; runs.len()];
                 for _ in 0..reps {
                     for (i, (_, r)) in runs.iter().enumerate() {
+                        // Untimed pause: the previous candidate's idle workers (OpenBLAS's
+                        // threads, rayon pools) spin for a while after a call; without it they
+                        // steal a core from the next candidate (faer at 2 threads ran as slow
+                        // as at 1 right after the `blas` engine).
+                        std::thread::sleep(std::time::Duration::from_millis(30));
                         let (c0, w0) = (peers::cpu_seconds(), Instant::now());
                         r();
                         let dt = w0.elapsed().as_secs_f64();
