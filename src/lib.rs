@@ -158,7 +158,10 @@ pub mod blas_level {
 /// built-in thresholds, how operations are classified, and the tuning profile `parla tune`
 /// writes and `auto` reads ([`Profile`], [`profile_status`]).
 pub mod tuning {
-    pub use crate::dispatch::{AUTO_GEMM_PARALLEL_MIN_FLOPS, AUTO_GEMM_RAYON_MIN_FLOPS};
+    pub use crate::dispatch::{
+        AUTO_FACTOR_RAYON_MIN_ORDER, AUTO_GEMM_PARALLEL_MIN_FLOPS, AUTO_GEMM_RAYON_MIN_FLOPS,
+        AUTO_NORMS_PARALLEL_MIN_BYTES,
+    };
     pub use crate::kernels::{Element, GemmBlocks, GemmKernel, Isa, MAX_BLOCK};
     pub use crate::op::Family;
     pub use crate::parallel::level3::FactorBlocks;

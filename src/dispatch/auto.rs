@@ -4,7 +4,9 @@
 //! With a tuning profile of this machine (`parla tune`, see [`crate::tuning::Profile`]) the
 //! choice is the fastest measured (engine, threads) candidate within the call's budget.
 //! Without one, the built-in rules below, chosen to be safe on any machine: OpenBLAS at the
-//! budget, except GEMM on parla's kernels where they are wider than OpenBLAS's.
+//! budget, except GEMM on parla's kernels where they are wider than OpenBLAS's, large real
+//! factorizations on `rayon-blas` (OpenBLAS's kernels under parla's blocking) and axis norms
+//! on `rayon`.
 //!
 //! Either way `auto` never runs more threads than the cores this process may use
 //! ([`threads::usable_cores`]), whatever the budget says: an oversubscribed OpenBLAS is
@@ -164,9 +166,45 @@ fn profile_rule(source: Source, batch: bool) -> &'static str {
 /// (8 MiB) and tied or lost at 512² (2 MiB) and below.
 pub const AUTO_NORMS_PARALLEL_MIN_BYTES: usize = 4 << 20;
 
+/// From this order (the smaller dimension of the matrix) `auto`'s built-in rule runs the
+/// factorizations — Cholesky, the LU family (`lu`, `lu_factor`, `solve`, `inv`, `det`,
+/// `slogdet`), QR (`qr`, `qr_factor`) — of real matrices on `rayon-blas` with its budget; below,
+/// on `blas`. `rayon-blas` multiplies with OpenBLAS's own one-thread kernels, so it is as wide as
+/// `blas` on any CPU; it wins by its recursive blocking (LAPACK's panels are level-2 code)
+/// and by keeping both cores on the trailing updates. Measured on an AMD EPYC Zen 3 (family 25
+/// model 1, 2 cores, OpenBLAS 0.3.21 `Zen`), time of `rayon-blas` / `blas` at the same thread
+/// count, `parla compare --ops cholesky,solve,qr --threads 1,2 --engines blas,rayon-blas` and
+/// `cargo run --release -p parla-peers --example side_by_side` (one interleaved run each):
+/// f64 n = 512: Cholesky 0.81 / 0.96 (1 / 2 threads), solve 0.97 / 0.78, LU 0.92 / 0.73, QR
+/// 0.82 / 0.88; n = 1024: Cholesky 0.89 / 0.82, solve 0.95 / 0.83, LU 0.87 / 0.78, QR 0.80 /
+/// 0.82; f32 n = 512 and 1024: 0.53–0.88 at 2 threads, 0.65–0.93 at 1. At n = 64–256 neither
+/// engine won consistently (and `rayon-blas` lost solve at n = 64 by 1.2–1.7×), so smaller
+/// problems stay on `blas`. Complex types stay on `blas` (not measured).
+pub const AUTO_FACTOR_RAYON_MIN_ORDER: usize = 512;
+
+/// Whether `op` is a factorization [`AUTO_FACTOR_RAYON_MIN_ORDER`] applies to (the solves with
+/// an existing factor and triangular solves are `O(n²)` per right-hand side and stay on `blas`).
+fn factorizes(op: Op) -> bool {
+    matches!(
+        op,
+        Op::Cholesky
+            | Op::ChoFactor
+            | Op::Lu
+            | Op::LuFactor
+            | Op::Solve
+            | Op::Inv
+            | Op::Det
+            | Op::Slogdet
+            | Op::Qr
+            | Op::QrFactor
+    )
+}
+
 /// The rules used without a profile.
 ///
 /// `row_norms` and `col_norms` run on `rayon` (see [`AUTO_NORMS_PARALLEL_MIN_BYTES`]).
+/// Factorizations of real matrices of order [`AUTO_FACTOR_RAYON_MIN_ORDER`] and more run on
+/// `rayon-blas`.
 /// GEMM runs on the `rayon` engine when parla's micro-kernels are wider than OpenBLAS's for
 /// its core type (AVX-512 against OpenBLAS's AVX2 kernels, as where `OPENBLAS_CORETYPE` holds
 /// it to `Haswell`), except below [`AUTO_GEMM_RAYON_MIN_FLOPS`]; it uses one thread below
@@ -174,6 +212,10 @@ pub const AUTO_NORMS_PARALLEL_MIN_BYTES: usize = 4 << 20;
 /// OpenBLAS's `Cooperlake` kernels), OpenBLAS won GEMM by about 10 % at n = 1024, so GEMM stays
 /// on `blas`. Every other operation runs on `blas` with the budget: the reference the
 /// other engines are measured against, never the one that loses badly.
+///
+/// The factorization rule is not a statement about parla's own kernels (the `rayon` engine):
+/// `rayon-blas` runs OpenBLAS's one-thread kernels, the ones `blas` runs, so the rule is
+/// expected to carry to other CPUs; it was measured on the Zen 3 only.
 fn builtin(
     exec: &Exec,
     op: Op,
@@ -199,6 +241,16 @@ fn builtin(
                 "auto: rayon on one thread for axis norms below AUTO_NORMS_PARALLEL_MIN_BYTES",
             )
         };
+    }
+    if factorizes(op) && !dtype.is_complex() && implements(Engine::RayonBlas, op, dtype) {
+        let (r, c, _) = shape.dims();
+        if r.min(c) >= AUTO_FACTOR_RAYON_MIN_ORDER {
+            return (
+                Engine::RayonBlas,
+                rayon_threads,
+                "auto: rayon-blas for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (OpenBLAS's kernels, parla's recursive blocking)",
+            );
+        }
     }
     if op.family() != Family::Gemm {
         return (
@@ -567,18 +619,72 @@ mod tests {
         // Small products: one thread whatever the engine.
         let small = choose_with(&auto2, Op::Gemm, Dtype::F64, sq(40), None, 2, 512);
         assert_eq!(small.1, 1);
-        // Everything else: blas at the budget, capped at the cores.
+        // Everything else (small factorizations, spectral): blas at the budget, capped at
+        // the cores.
         let auto5 = Exec::new(Engine::Auto, 5).unwrap();
-        let solve = choose_with(
-            &auto5,
+        for (op, n) in [(Op::Solve, 256), (Op::Eigh, 1024), (Op::Svd, 1024)] {
+            let c = choose_with(&auto5, op, Dtype::F64, Shape::Square(n), None, 2, 256);
+            assert_eq!((c.0, c.1), (Engine::Blas, 2), "{op:?}");
+        }
+    }
+
+    #[test]
+    fn builtin_rules_send_large_real_factorizations_to_rayon_blas() {
+        let auto2 = Exec::new(Engine::Auto, 2).unwrap();
+        let pick = |op: Op, dtype: Dtype, shape: Shape, cores: usize| {
+            let c = choose_with(&auto2, op, dtype, shape, None, cores, 256);
+            (c.0, c.1)
+        };
+        let big = AUTO_FACTOR_RAYON_MIN_ORDER;
+        for op in [
+            Op::Cholesky,
+            Op::ChoFactor,
+            Op::Lu,
+            Op::LuFactor,
             Op::Solve,
-            Dtype::F64,
-            Shape::Square(512),
-            None,
-            2,
-            256,
-        );
-        assert_eq!((solve.0, solve.1), (Engine::Blas, 2));
+            Op::Inv,
+            Op::Det,
+            Op::Slogdet,
+            Op::Qr,
+            Op::QrFactor,
+        ] {
+            for dtype in [Dtype::F32, Dtype::F64] {
+                assert_eq!(
+                    pick(op, dtype, Shape::Square(big), 2),
+                    (Engine::RayonBlas, 2),
+                    "{op:?} {dtype:?}"
+                );
+                assert_eq!(
+                    pick(op, dtype, Shape::Square(big - 1), 2),
+                    (Engine::Blas, 2),
+                    "{op:?} {dtype:?}"
+                );
+                // Never more threads than cores.
+                assert_eq!(
+                    pick(op, dtype, Shape::Square(4 * big), 1),
+                    (Engine::RayonBlas, 1),
+                    "{op:?} {dtype:?}"
+                );
+            }
+            // Complex types stay on blas.
+            assert_eq!(
+                pick(op, Dtype::C64, Shape::Square(2 * big), 2),
+                (Engine::Blas, 2),
+                "{op:?}"
+            );
+        }
+        // A tall QR is as large as its smaller side.
+        let tall = |cols| Shape::Matrix(8 * big, cols);
+        assert_eq!(pick(Op::Qr, Dtype::F64, tall(big), 2).0, Engine::RayonBlas);
+        assert_eq!(pick(Op::Qr, Dtype::F64, tall(big / 2), 2).0, Engine::Blas);
+        // Solves with an existing factor and triangular solves stay on blas.
+        for op in [Op::LuSolve, Op::ChoSolve, Op::SolveTriangular, Op::QrLstsq] {
+            assert_eq!(
+                pick(op, Dtype::F64, Shape::Square(4 * big), 2),
+                (Engine::Blas, 2),
+                "{op:?}"
+            );
+        }
     }
 
     #[test]

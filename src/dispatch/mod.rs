@@ -31,8 +31,9 @@ use crate::scalar::{Field, Scalar};
 pub(crate) use crate::blas::reduce::Reduction;
 pub(crate) use crate::blas::svd::Vectors;
 pub use auto::{
-    AUTO_GEMM_PARALLEL_MIN_FLOPS, AUTO_GEMM_RAYON_MIN_FLOPS, BATCH_FACTOR_SMALL_ORDER,
-    BATCH_GEMM_SMALL_ORDER, BATCH_MIN_FLOPS, BATCH_MIN_ITEMS_PER_WORKER,
+    AUTO_FACTOR_RAYON_MIN_ORDER, AUTO_GEMM_PARALLEL_MIN_FLOPS, AUTO_GEMM_RAYON_MIN_FLOPS,
+    AUTO_NORMS_PARALLEL_MIN_BYTES, BATCH_FACTOR_SMALL_ORDER, BATCH_GEMM_SMALL_ORDER,
+    BATCH_MIN_FLOPS, BATCH_MIN_ITEMS_PER_WORKER,
 };
 pub use route::Plan;
 pub(crate) use route::{plan, route, Path};
