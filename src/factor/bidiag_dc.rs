@@ -249,13 +249,13 @@ fn merge<T: Scalar>(
         &mut kept,
         |zj| zj.abs() <= tol,
         |p, j, c, sn| {
-            if (dsc[j] - dsc[p]).abs() > tol {
-                return false;
+            let close = (dsc[j] - dsc[p]).abs() <= tol;
+            if close {
+                // Rotate columns p, j of Ũ and Ṽ so z_p = 0: (d_p, ũ_p, ṽ_p) is a triplet.
+                deflation_rotation(&mut ut, &mut urows, p, j, c, sn);
+                deflation_rotation(&mut vt, &mut vrows, p, j, c, sn);
             }
-            // Rotate columns p, j of Ũ and Ṽ so z_p = 0: (d_p, ũ_p, ṽ_p) is a triplet.
-            deflation_rotation(&mut ut, &mut urows, p, j, c, sn);
-            deflation_rotation(&mut vt, &mut vrows, p, j, c, sn);
-            true
+            close
         },
     );
     let kk = kept.len();

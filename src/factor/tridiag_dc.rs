@@ -329,15 +329,15 @@ fn merge<T: Scalar>(
         &mut kept,
         |zj| rho * zj.abs() <= tol,
         |p, j, c, sn| {
-            if ((d[j] - d[p]) * c * sn).abs() > tol {
-                return false;
+            let close = ((d[j] - d[p]) * c * sn).abs() <= tol;
+            if close {
+                // Rotate columns p, j of Q so z_p = 0: p becomes an eigenpair.
+                let (dp, dj) = (d[p], d[j]);
+                d[p] = dp * c * c + dj * sn * sn;
+                d[j] = dp * sn * sn + dj * c * c;
+                deflation_rotation(&mut q, &mut rows, p, j, c, sn);
             }
-            // Rotate columns p, j of Q so z_p = 0: p becomes an eigenpair.
-            let (dp, dj) = (d[p], d[j]);
-            d[p] = dp * c * c + dj * sn * sn;
-            d[j] = dp * sn * sn + dj * c * c;
-            deflation_rotation(&mut q, &mut rows, p, j, c, sn);
-            true
+            close
         },
     );
     let kk = kept.len();
