@@ -251,6 +251,49 @@ fn factorizations_into_guarded_windows() {
     }
 }
 
+/// The output-shape errors of the solves and factorizations, for any element type: `a` is
+/// `3 × 4`, `sq` `3 × 3`, `o` a `3 × 3` and `v` a length-5 output, each call is refused with
+/// [`Error::ShapeMismatch`] naming its operation.
+fn factorization_shape_errors<T: Field>(
+    e: &Exec,
+    a: &Array2<T>,
+    sq: &Array2<T>,
+    o: &mut Array2<T>,
+    v: &mut Array1<T>,
+) {
+    let engine = e.engine();
+    let mm = |r: parla::Result<()>, op: &str| match r {
+        Err(Error::ShapeMismatch { op: got, .. }) => assert_eq!(got, op, "{engine}"),
+        other => panic!("{engine} {op}: {other:?}"),
+    };
+    mm(e.solve_into(sq, &Array1::<T>::ones(3), v), "solve");
+    mm(e.solve_into(sq, &Array2::<T>::ones((3, 2)), o), "solve");
+    mm(e.inv_into(sq, &mut Array2::zeros((3, 2))), "inv");
+    mm(e.cholesky_into(sq, &mut Array2::zeros((2, 3))), "cholesky");
+    mm(
+        e.lu_into(
+            a,
+            &mut Array2::zeros((3, 4)),
+            &mut Array2::zeros((3, 4)),
+            &mut [0; 3],
+        ),
+        "lu",
+    );
+    mm(
+        e.lu_into(
+            a,
+            &mut Array2::zeros((3, 3)),
+            &mut Array2::zeros((3, 4)),
+            &mut [0; 4],
+        ),
+        "lu",
+    );
+    mm(
+        e.qr_into(a, QrMode::Complete, o, &mut Array2::zeros((3, 3))),
+        "qr",
+    );
+}
+
 #[test]
 fn wrong_output_shapes_are_typed_errors() {
     let a = Array2::<f64>::ones((3, 4));
@@ -273,37 +316,9 @@ fn wrong_output_shapes_are_typed_errors() {
         mm(e.multiply_into(&a, &a, &mut o), "multiply");
         mm(e.row_sums_into(&a, &mut v), "row_sums");
         mm(e.col_norms_into(&a, &mut v), "col_norms");
-        mm(e.solve_into(&sq, &Array1::<f64>::ones(3), &mut v), "solve");
-        mm(
-            e.solve_into(&sq, &Array2::<f64>::ones((3, 2)), &mut o),
-            "solve",
-        );
-        mm(e.inv_into(&sq, &mut Array2::zeros((3, 2))), "inv");
-        mm(e.cholesky_into(&sq, &mut Array2::zeros((2, 3))), "cholesky");
+        factorization_shape_errors(&e, &a, &sq, &mut o, &mut v);
         e.lu_into(&a, &mut o, &mut Array2::zeros((3, 4)), &mut [0; 3])
             .unwrap();
-        mm(
-            e.lu_into(
-                &a,
-                &mut Array2::zeros((3, 4)),
-                &mut Array2::zeros((3, 4)),
-                &mut [0; 3],
-            ),
-            "lu",
-        );
-        mm(
-            e.lu_into(
-                &a,
-                &mut Array2::zeros((3, 3)),
-                &mut Array2::zeros((3, 4)),
-                &mut [0; 4],
-            ),
-            "lu",
-        );
-        mm(
-            e.qr_into(&a, QrMode::Complete, &mut o, &mut Array2::zeros((3, 3))),
-            "qr",
-        );
         // Empty problems write nothing and succeed.
         let mut empty = Array2::<f64>::zeros((0, 0));
         e.inv_into(&Array2::<f64>::zeros((0, 0)), &mut empty)
@@ -645,35 +660,7 @@ fn complex_into_bad_shapes_aliasing_and_non_finite_input_are_typed_errors() {
             "matmul",
         );
         mm(e.matmul_into(&a, &a, &mut o), "matmul");
-        mm(e.solve_into(&sq, &Array1::<c64>::ones(3), &mut v), "solve");
-        mm(
-            e.solve_into(&sq, &Array2::<c64>::ones((3, 2)), &mut o),
-            "solve",
-        );
-        mm(e.inv_into(&sq, &mut Array2::zeros((3, 2))), "inv");
-        mm(e.cholesky_into(&sq, &mut Array2::zeros((2, 3))), "cholesky");
-        mm(
-            e.lu_into(
-                &a,
-                &mut Array2::zeros((3, 4)),
-                &mut Array2::zeros((3, 4)),
-                &mut [0; 3],
-            ),
-            "lu",
-        );
-        mm(
-            e.lu_into(
-                &a,
-                &mut Array2::zeros((3, 3)),
-                &mut Array2::zeros((3, 4)),
-                &mut [0; 4],
-            ),
-            "lu",
-        );
-        mm(
-            e.qr_into(&a, QrMode::Complete, &mut o, &mut Array2::zeros((3, 3))),
-            "qr",
-        );
+        factorization_shape_errors(&e, &a, &sq, &mut o, &mut v);
         assert_eq!(o, Array2::<c64>::zeros((3, 3)), "{engine}: nothing written");
 
         // Aliasing: read-only views of the output's memory as inputs.
