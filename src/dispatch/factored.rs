@@ -272,34 +272,17 @@ pub(crate) fn solve_into<T: Scalar>(
     a: ArrayView2<T>,
     x: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
-    const OP: Op = Op::Solve;
-    let (n, rhs) = x.dim();
-    let shape = Shape::System {
-        rows: n,
-        cols: n,
-        rhs,
-    };
-    let bound = Bound::new::<T>(exec, OP, shape)?;
-    let name = OP.name();
-    match bound.here() {
-        Bound::Rayon(l3) => l3.run(|| {
-            let l3 = &l3;
-            let (lu, zero) = factor::lu::factor(name, l3, a, true)?;
-            if let Some(pivot) = zero {
-                return Err(Error::Singular { op: name, pivot });
-            }
-            let tiny = factor::factored::tiny_diagonal(lu.lu.view());
-            factor::factored::lu_solve(name, l3, &lu, tiny, x, Trans::No)
-        }),
-        Bound::Blas { threads } => {
-            let (lu, zero) = blas::lu::factor(name, threads, a, true)?;
-            if let Some(pivot) = zero {
-                return Err(Error::Singular { op: name, pivot });
-            }
-            let careful = blas::lu::careful(&lu);
+    solve_or_inv_into(
+        exec,
+        a,
+        x,
+        false,
+        |name, l3| factor::lu::factor(name, l3, a, true),
+        |name, threads, x| {
+            let (lu, careful) = getrf_nonsingular(name, threads, a)?;
             blas::lu::solve_factored(name, threads, &lu, careful, x, false)
-        }
-    }
+        },
+    )
 }
 
 /// `out ← A⁻¹` for square non-empty `a`: `inv_into`.
@@ -308,30 +291,79 @@ pub(crate) fn inv_into<T: Scalar>(
     a: ArrayView2<T>,
     out: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
-    const OP: Op = Op::Inv;
-    let bound = Bound::new::<T>(exec, OP, Shape::Square(a.nrows()))?;
-    let name = OP.name();
+    solve_or_inv_into(
+        exec,
+        a,
+        out,
+        true,
+        |name, l3| factor::lu::factor(name, l3, a, true),
+        |name, threads, out| {
+            let (lu, careful) = getrf_nonsingular(name, threads, a)?;
+            blas::lu::inv_into(name, threads, &lu, careful, out)
+        },
+    )
+}
+
+/// The one body of [`solve_into`] (`inverse` false: `x ← A⁻¹ x`, op `solve`) and
+/// [`inv_into`] (`inverse`: `x ← A⁻¹`, op `inv`) and their complex twins: routes the call
+/// once; on a rayon engine factors `a` with `rayon_lu` (the packed factor and the first zero
+/// pivot), refuses a zero pivot, sets `x` to the identity for an inverse and solves in `x`;
+/// on `blas` hands `x` to `on_blas` (op name, OpenBLAS threads).
+fn solve_or_inv_into<T: Field>(
+    exec: &Exec,
+    a: ArrayView2<T>,
+    x: &mut ArrayViewMut2<T>,
+    inverse: bool,
+    rayon_lu: impl FnOnce(&'static str, &Level3) -> Result<(LuPacked<T>, Option<usize>)> + Send,
+    on_blas: impl FnOnce(&'static str, usize, &mut ArrayViewMut2<T>) -> Result<()>,
+) -> Result<()> {
+    let (op, shape) = if inverse {
+        (Op::Inv, Shape::Square(a.nrows()))
+    } else {
+        let (n, rhs) = x.dim();
+        let shape = Shape::System {
+            rows: n,
+            cols: n,
+            rhs,
+        };
+        (Op::Solve, shape)
+    };
+    let bound = Bound::new::<T>(exec, op, shape)?;
+    let name = op.name();
     match bound.here() {
         Bound::Rayon(l3) => l3.run(|| {
-            let l3 = &l3;
-            let (lu, zero) = factor::lu::factor(name, l3, a, true)?;
-            if let Some(pivot) = zero {
-                return Err(Error::Singular { op: name, pivot });
-            }
+            let (lu, zero) = rayon_lu(name, &l3)?;
+            nonsingular(name, zero)?;
             let tiny = factor::factored::tiny_diagonal(lu.lu.view());
-            out.fill(T::zero());
-            out.diag_mut().fill(T::one());
-            factor::factored::lu_solve(name, l3, &lu, tiny, out, Trans::No)
-        }),
-        Bound::Blas { threads } => {
-            let (lu, zero) = blas::lu::factor(name, threads, a, true)?;
-            if let Some(pivot) = zero {
-                return Err(Error::Singular { op: name, pivot });
+            if inverse {
+                x.fill(T::zero());
+                x.diag_mut().fill(T::one());
             }
-            let careful = blas::lu::careful(&lu);
-            blas::lu::inv_into(name, threads, &lu, careful, out)
-        }
+            factor::factored::lu_solve(name, &l3, &lu, tiny, x, Trans::No)
+        }),
+        Bound::Blas { threads } => on_blas(name, threads, x),
     }
+}
+
+/// [`Error::Singular`] at the first zero pivot, if any.
+fn nonsingular(name: &'static str, zero: Option<usize>) -> Result<()> {
+    match zero {
+        Some(pivot) => Err(Error::Singular { op: name, pivot }),
+        None => Ok(()),
+    }
+}
+
+/// The equilibrated LAPACK LU of square non-empty `a` and whether its solves take the careful
+/// path, or [`Error::Singular`] with the first zero pivot.
+fn getrf_nonsingular<T: Scalar>(
+    name: &'static str,
+    threads: usize,
+    a: ArrayView2<T>,
+) -> Result<(LuPacked<T>, bool)> {
+    let (lu, zero) = blas::lu::factor(name, threads, a, true)?;
+    nonsingular(name, zero)?;
+    let careful = blas::lu::careful(&lu);
+    Ok((lu, careful))
 }
 
 /// `out ← L` (lower Cholesky factor of square non-empty `a`, zeros above): `cholesky_into`.
@@ -363,29 +395,18 @@ pub(crate) fn solve_into_complex<C: ComplexScalar>(
     a: ArrayView2<C>,
     x: &mut ArrayViewMut2<C>,
 ) -> Result<()> {
-    const OP: Op = Op::Solve;
-    let (n, rhs) = x.dim();
-    let shape = Shape::System {
-        rows: n,
-        cols: n,
-        rhs,
-    };
-    let bound = Bound::new::<C>(exec, OP, shape)?;
-    let name = OP.name();
-    match bound.here() {
-        Bound::Rayon(l3) => l3.run(|| {
-            let p = lu_nonsingular_complex(name, &l3, a)?;
-            let tiny = factor::factored::tiny_diagonal(p.lu.view());
-            factor::factored::lu_solve(name, &l3, &p, tiny, x, Trans::No)
-        }),
-        Bound::Blas { threads } => {
+    solve_or_inv_into(
+        exec,
+        a,
+        x,
+        false,
+        |name, l3| lu_packed_complex(name, l3, a),
+        |name, threads, x| {
             let (lu, swaps, zero) = zblas::getrf(name, threads, a)?;
-            if let Some(pivot) = zero {
-                return Err(Error::Singular { op: name, pivot });
-            }
+            nonsingular(name, zero)?;
             zblas::getrs(name, threads, &lu, &swaps, x, Trans::No)
-        }
-    }
+        },
+    )
 }
 
 /// The complex [`inv_into`]: `out ← A⁻¹` (`getri` in `out` on `blas`, on a copy when `out`
@@ -395,44 +416,35 @@ pub(crate) fn inv_into_complex<C: ComplexScalar>(
     a: ArrayView2<C>,
     out: &mut ArrayViewMut2<C>,
 ) -> Result<()> {
-    const OP: Op = Op::Inv;
-    let bound = Bound::new::<C>(exec, OP, Shape::Square(a.nrows()))?;
-    let name = OP.name();
-    match bound.here() {
-        Bound::Rayon(l3) => l3.run(|| {
-            let p = lu_nonsingular_complex(name, &l3, a)?;
-            let tiny = factor::factored::tiny_diagonal(p.lu.view());
-            out.fill(C::zero());
-            out.diag_mut().fill(C::one());
-            factor::factored::lu_solve(name, &l3, &p, tiny, out, Trans::No)
-        }),
-        Bound::Blas { threads } => {
+    solve_or_inv_into(
+        exec,
+        a,
+        out,
+        true,
+        |name, l3| lu_packed_complex(name, l3, a),
+        |name, threads, out| {
             let (lu, swaps, zero) = zblas::getrf(name, threads, a)?;
-            if let Some(pivot) = zero {
-                return Err(Error::Singular { op: name, pivot });
-            }
+            nonsingular(name, zero)?;
             crate::alloc::assign_2d(out, lu.view());
             zblas::getri_in(name, threads, out, &swaps)
-        }
-    }
+        },
+    )
 }
 
-/// The complex LU factor of square non-empty `a` on a rayon engine, or
-/// [`Error::Singular`] with the first zero pivot.
-fn lu_nonsingular_complex<C: ComplexScalar>(
+/// The complex LU factor of square non-empty `a` on a rayon engine, packed, and its first
+/// zero pivot.
+fn lu_packed_complex<C: ComplexScalar>(
     name: &'static str,
     l3: &Level3,
     a: ArrayView2<C>,
-) -> Result<LuPacked<C>> {
+) -> Result<(LuPacked<C>, Option<usize>)> {
     let (lu, swaps, zero) = factor::lu::factor_complex(name, l3, a)?;
-    if let Some(pivot) = zero {
-        return Err(Error::Singular { op: name, pivot });
-    }
-    Ok(LuPacked {
+    let packed = LuPacked {
         lu,
         swaps,
         row_exp: Vec::new(),
-    })
+    };
+    Ok((packed, zero))
 }
 
 /// The complex [`cholesky_in_place`]: `out` holds a copy of `A` and is overwritten with `L`

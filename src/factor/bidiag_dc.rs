@@ -22,7 +22,8 @@ use rayon::prelude::*;
 
 use crate::alloc::{assign_2d, zeros_f};
 use crate::factor::tridiag_dc::{
-    grouped_product, secular_root, DcError, DcResult, Poles, Rows, DC_BASE, DC_PARALLEL_MIN,
+    deflate, deflation_rotation, grouped_product, map_indices, product_but, secular_root, DcError,
+    DcResult, Poles, Rows, DC_BASE, DC_PARALLEL_MIN,
 };
 use crate::kernels::bidiag_svd::{bidiagonal_qr, rot};
 use crate::kernels::tridiag_eig::Rotation;
@@ -149,16 +150,6 @@ impl<T: Scalar> Poles<T> for Squares<'_, T> {
     }
 }
 
-/// Columns `p`, `j` of `z` ← `(c z_p − s z_j, s z_p + c z_j)`.
-fn deflation_rotation<T: Scalar>(z: &mut Array2<T>, p: usize, j: usize, c: T, sn: T) {
-    let (mut zp, mut zj) = z.multi_slice_mut((s![.., p], s![.., j]));
-    Zip::from(&mut zp).and(&mut zj).for_each(|a, b| {
-        let (x, y) = (*a, *b);
-        *a = c * x - sn * y;
-        *b = sn * x + c * y;
-    });
-}
-
 /// Merges the SVDs of `B₁` (`p1`, `k × (k+1)`) and `B₂` (`p2`) across the row `(α, β)`.
 #[allow(clippy::too_many_arguments)]
 fn merge<T: Scalar>(
@@ -252,35 +243,21 @@ fn merge<T: Scalar>(
     });
     // Deflation: `kept` are the survivors, index 0 (pole 0) always first.
     let mut kept: Vec<usize> = vec![0];
-    let mut prev: Option<usize> = None;
-    for &j in &order {
-        if zsc[j].abs() <= tol {
-            continue;
-        }
-        if let Some(p) = prev {
-            if (dsc[j] - dsc[p]).abs() <= tol {
+    deflate(
+        &order,
+        &mut zsc,
+        &mut kept,
+        |zj| zj.abs() <= tol,
+        |p, j, c, sn| {
+            let close = (dsc[j] - dsc[p]).abs() <= tol;
+            if close {
                 // Rotate columns p, j of Ũ and Ṽ so z_p = 0: (d_p, ũ_p, ṽ_p) is a triplet.
-                let r = zsc[p].hypot(zsc[j]);
-                let (c, sn) = (zsc[j] / r, zsc[p] / r);
-                zsc[j] = r;
-                zsc[p] = zero;
-                for (q, rows) in [(&mut ut, &mut urows), (&mut vt, &mut vrows)] {
-                    deflation_rotation(q, p, j, c, sn);
-                    if rows[p] != rows[j] {
-                        rows[p] = Rows::Dense;
-                        rows[j] = Rows::Dense;
-                    }
-                }
-                prev = Some(j);
-                continue;
+                deflation_rotation(&mut ut, &mut urows, p, j, c, sn);
+                deflation_rotation(&mut vt, &mut vrows, p, j, c, sn);
             }
-            kept.push(p);
-        }
-        prev = Some(j);
-    }
-    if let Some(p) = prev {
-        kept.push(p);
-    }
+            close
+        },
+    );
     let kk = kept.len();
     // The smallest non-zero pole at least tol/2 from pole 0 (a perturbation within tol).
     let half_tol = tol * T::of(0.5);
@@ -302,29 +279,15 @@ fn merge<T: Scalar>(
     let zz: T = zs.iter().fold(zero, |s, &x| s + x * x);
     let poles = Squares(&ds);
     let par = kk >= 64 && l3.team.threads() > 1;
-    let root = |j: usize| secular_root(&poles, &zs, T::one(), zz, j);
-    let roots: Vec<(usize, T)> = if par {
-        (0..kk).into_par_iter().map(root).collect()
-    } else {
-        (0..kk).map(root).collect()
-    };
+    let roots: Vec<(usize, T)> =
+        map_indices(par, kk, |j| secular_root(&poles, &zs, T::one(), zz, j));
     // D[i, j] = σⱼ² − dᵢ², accurately: τⱼ − (dᵢ − d_o)(dᵢ + d_o).
     let sq = |i: usize, o: usize| (ds[i] - ds[o]) * (ds[i] + ds[o]);
     let delta = |i: usize, j: usize| roots[j].1 - sq(i, roots[j].0);
-    let zhat_i = |i: usize| {
-        // Four partial products (independent multiply chains).
-        let mut w = [delta(i, i), T::one(), T::one(), T::one()];
-        for j in (0..kk).filter(|&j| j != i) {
-            w[j % 4] = w[j % 4] * (delta(i, j) / sq(j, i));
-        }
-        let w = (w[0] * w[1]) * (w[2] * w[3]);
+    let zhat: Vec<T> = map_indices(par, kk, |i| {
+        let w = product_but(kk, i, delta(i, i), |j| delta(i, j) / sq(j, i));
         w.abs().sqrt().copysign(zs[i])
-    };
-    let zhat: Vec<T> = if par {
-        (0..kk).into_par_iter().map(zhat_i).collect()
-    } else {
-        (0..kk).map(zhat_i).collect()
-    };
+    });
     // vⱼ = (ẑᵢ / (dᵢ² − σⱼ²))ᵢ and uⱼ = (−1, (dᵢ ẑᵢ / (dᵢ² − σⱼ²))ᵢ≥₁), normalised.
     let mut uw = zeros_f::<T>(op, kk, kk)?;
     let mut vw = zeros_f::<T>(op, kk, kk)?;

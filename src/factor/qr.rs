@@ -162,6 +162,34 @@ pub(crate) fn apply_qt<T: Field>(
     Ok(())
 }
 
+/// `C ← Q C` for `C: m × k`, `Q` the product of `blocks` (from [`packed`]), applied last
+/// block first. With `from_identity`, `C` holds the first `k` columns of the identity (as it
+/// does when `Q` is formed): block `j` then leaves the columns before `j` as they are, so they
+/// are skipped, and so are the blocks from column `k` on.
+pub(crate) fn apply_q<T: Field>(
+    l3: &Level3,
+    op: &'static str,
+    blocks: &[BlockReflector<T>],
+    c: &mut ArrayViewMut2<T>,
+    from_identity: bool,
+) -> Result<()> {
+    let k = c.ncols();
+    for (j, v, t) in blocks.iter().rev() {
+        let c0 = if from_identity { *j } else { 0 };
+        if c0 < k {
+            apply(
+                l3,
+                op,
+                v.view(),
+                t.view(),
+                false,
+                &mut c.slice_mut(s![*j.., c0..]),
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// `A = Q R` for `A: m × n` with `m, n ≥ 1` (the public `qr` on a rayon engine).
 pub(crate) fn qr<T: Field>(
     op: &'static str,
@@ -176,18 +204,7 @@ pub(crate) fn qr<T: Field>(
     drop(f);
     let mut q = zeros_f::<T>(op, m, qcols)?;
     q.diag_mut().fill(T::one());
-    for (j, v, t) in blocks.iter().rev() {
-        if *j < qcols {
-            apply(
-                l3,
-                op,
-                v.view(),
-                t.view(),
-                false,
-                &mut q.slice_mut(s![*j.., *j..]),
-            )?;
-        }
-    }
+    apply_q(l3, op, &blocks, &mut q.view_mut(), true)?;
     Ok(Qr { q, r })
 }
 

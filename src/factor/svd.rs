@@ -24,7 +24,7 @@ use crate::factor::bidiag_dc::bidiagonal_dc;
 use crate::factor::orthogonal::{
     apply_reflectors, pow2_factors, safe_scale_exponent, RotationBuffer,
 };
-use crate::factor::qr::{apply, packed};
+use crate::factor::qr::{apply_q, packed};
 use crate::factor::tridiag_dc::{DcError, DC_BASE};
 use crate::kernels::bidiag_svd::bidiagonal_qr;
 use crate::parallel::level3::Level3;
@@ -75,16 +75,7 @@ fn svd_after_qr<T: Scalar>(
     for i in n..ucols {
         u[[i, i]] = T::one();
     }
-    for (j, v, t) in blocks.iter().rev() {
-        apply(
-            l3,
-            op,
-            v.view(),
-            t.view(),
-            false,
-            &mut u.slice_mut(s![*j.., ..]),
-        )?;
-    }
+    apply_q(l3, op, &blocks, &mut u.view_mut(), false)?;
     Ok(Svd {
         u,
         s: fr.s,

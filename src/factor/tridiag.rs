@@ -214,6 +214,9 @@ fn panel<T: Scalar>(
     let mut w = vec![T::zero(); n];
     let mut y = vec![T::zero(); nb];
     let mut x = vec![T::zero(); nb];
+    // −W[c, ..i] and −V[c, ..i] of the column being brought up to date.
+    let mut wc = vec![T::zero(); nb];
+    let mut vc = vec![T::zero(); nb];
     let threads = l3.team.threads();
     for i in 0..nb {
         let c = j0 + i;
@@ -221,10 +224,13 @@ fn panel<T: Scalar>(
         // A[c.., c] −= V[c.., ..i] W[c, ..i]ᵀ + W[c.., ..i] V[c, ..i]ᵀ, four columns per pass.
         if i > 0 {
             let col = &mut data[c * n + c..(c + 1) * n];
-            let (wc, vc): (Vec<T>, Vec<T>) =
-                (0..i).map(|t| (-wdat[t * n + c], -vdat[t * n + c])).unzip();
-            combine_columns_into(fma, threads, vdat, n, c, 0, &wc, col);
-            combine_columns_into(fma, threads, wdat, n, c, 0, &vc, col);
+            let (wc, vc) = (&mut wc[..i], &mut vc[..i]);
+            for (t, (w, v)) in wc.iter_mut().zip(vc.iter_mut()).enumerate() {
+                *w = -wdat[t * n + c];
+                *v = -vdat[t * n + c];
+            }
+            combine_columns_into(fma, threads, vdat, n, c, 0, wc, col);
+            combine_columns_into(fma, threads, wdat, n, c, 0, vc, col);
         }
         let col = &mut data[c * n + c + 1..(c + 1) * n];
         let (alpha, xs) = col.split_first_mut().expect("c + 1 < n");

@@ -148,6 +148,92 @@ pub(crate) enum Rows {
     Bottom,
 }
 
+/// The deflation sweep of a divide-and-conquer merge, over the poles in ascending `order`:
+/// pole `j` is dropped when `negligible(z[j])`; of two neighbouring survivors `p < j` (in
+/// `order`), with `r = hypot(z_p, z_j)`, `c = z_j / r`, `s = z_p / r`, `rotate(p, j, c, s)`
+/// says whether the rotation that zeroes `z_p` deflates `p` (and then applies it to what the
+/// caller holds: poles, vectors, row groups); `z` is rotated here. Every survivor is pushed
+/// onto `kept`, in ascending order.
+pub(crate) fn deflate<T: Scalar>(
+    order: &[usize],
+    z: &mut [T],
+    kept: &mut Vec<usize>,
+    negligible: impl Fn(T) -> bool,
+    mut rotate: impl FnMut(usize, usize, T, T) -> bool,
+) {
+    let mut prev: Option<usize> = None;
+    for &j in order {
+        if negligible(z[j]) {
+            continue;
+        }
+        if let Some(p) = prev {
+            let r = z[p].hypot(z[j]);
+            let (c, sn) = (z[j] / r, z[p] / r);
+            if rotate(p, j, c, sn) {
+                z[j] = r;
+                z[p] = T::zero();
+                prev = Some(j);
+                continue;
+            }
+            kept.push(p);
+        }
+        prev = Some(j);
+    }
+    if let Some(p) = prev {
+        kept.push(p);
+    }
+}
+
+/// Columns `p`, `j` of `q` ← `(c q_p − s q_j, s q_p + c q_j)`, and both marked Dense in
+/// `rows` when they came from different halves.
+pub(crate) fn deflation_rotation<T: Scalar>(
+    q: &mut Array2<T>,
+    rows: &mut [Rows],
+    p: usize,
+    j: usize,
+    c: T,
+    sn: T,
+) {
+    let (mut qp, mut qj) = q.multi_slice_mut((s![.., p], s![.., j]));
+    Zip::from(&mut qp).and(&mut qj).for_each(|a, b| {
+        let (x, y) = (*a, *b);
+        *a = c * x - sn * y;
+        *b = sn * x + c * y;
+    });
+    if rows[p] != rows[j] {
+        rows[p] = Rows::Dense;
+        rows[j] = Rows::Dense;
+    }
+}
+
+/// `(f(0), …, f(n − 1))`, over the current rayon pool when `par`.
+pub(crate) fn map_indices<R: Send>(
+    par: bool,
+    n: usize,
+    f: impl Fn(usize) -> R + Sync + Send,
+) -> Vec<R> {
+    if par {
+        (0..n).into_par_iter().map(f).collect()
+    } else {
+        (0..n).map(f).collect()
+    }
+}
+
+/// `first · Πⱼ≠ᵢ ratio(j)` over `j < n`, in four partial products (independent multiply
+/// chains): the Löwner product of the Gu–Eisenstat ẑᵢ.
+pub(crate) fn product_but<T: Scalar>(
+    n: usize,
+    i: usize,
+    first: T,
+    ratio: impl Fn(usize) -> T,
+) -> T {
+    let mut w = [first, T::one(), T::one(), T::one()];
+    for j in (0..n).filter(|&j| j != i) {
+        w[j % 4] = w[j % 4] * ratio(j);
+    }
+    (w[0] * w[1]) * (w[2] * w[3])
+}
+
 /// `Q[:, cols] · W` for `W` of order `cols.len()`, where column `cols[c]` of `Q` is zero
 /// below row `split` (`groups[c]` Top), above it (Bottom), or neither (Dense): two GEMMs over
 /// the non-zero blocks (LAPACK `laed3`'s grouping; half the flops of one product when few
@@ -237,41 +323,23 @@ fn merge<T: Scalar>(
         .collect();
     // Deflation, over the values in ascending order: `kept` are the survivors.
     let mut kept: Vec<usize> = Vec::with_capacity(n);
-    let mut prev: Option<usize> = None;
-    for &j in &order {
-        if rho * z[j].abs() <= tol {
-            continue;
-        }
-        if let Some(p) = prev {
-            let r = z[p].hypot(z[j]);
-            let (c, sn) = (z[j] / r, z[p] / r);
-            if ((d[j] - d[p]) * c * sn).abs() <= tol {
+    deflate(
+        &order,
+        &mut z,
+        &mut kept,
+        |zj| rho * zj.abs() <= tol,
+        |p, j, c, sn| {
+            let close = ((d[j] - d[p]) * c * sn).abs() <= tol;
+            if close {
                 // Rotate columns p, j of Q so z_p = 0: p becomes an eigenpair.
-                z[j] = r;
-                z[p] = T::zero();
                 let (dp, dj) = (d[p], d[j]);
                 d[p] = dp * c * c + dj * sn * sn;
                 d[j] = dp * sn * sn + dj * c * c;
-                if rows[p] != rows[j] {
-                    rows[p] = Rows::Dense;
-                    rows[j] = Rows::Dense;
-                }
-                let (mut qp, mut qj) = q.multi_slice_mut((s![.., p], s![.., j]));
-                Zip::from(&mut qp).and(&mut qj).for_each(|a, b| {
-                    let (x, y) = (*a, *b);
-                    *a = c * x - sn * y;
-                    *b = sn * x + c * y;
-                });
-                prev = Some(j);
-                continue;
+                deflation_rotation(&mut q, &mut rows, p, j, c, sn);
             }
-            kept.push(p);
-        }
-        prev = Some(j);
-    }
-    if let Some(p) = prev {
-        kept.push(p);
-    }
+            close
+        },
+    );
     let kk = kept.len();
     let mut lambda = d.clone();
     if kk > 0 {
@@ -280,32 +348,18 @@ fn merge<T: Scalar>(
         let zz: T = zs.iter().fold(T::zero(), |s, &x| s + x * x);
         // Roots: (origin index, τ) with λⱼ = d[origin] + τ.
         let poles = Plain(&ds);
-        let root = |j: usize| secular_root(&poles, &zs, rho, zz, j);
-        let roots: Vec<(usize, T)> = if kk >= 64 && l3.team.threads() > 1 {
-            (0..kk).into_par_iter().map(root).collect()
-        } else {
-            (0..kk).map(root).collect()
-        };
+        // O(K²) divisions each for the roots, ẑ and U: split over the team.
+        let par = kk >= 64 && l3.team.threads() > 1;
+        let roots: Vec<(usize, T)> =
+            map_indices(par, kk, |j| secular_root(&poles, &zs, rho, zz, j));
         // Δ[i, j] = λⱼ − dᵢ, accurately: (d_origin(j) − dᵢ) + τⱼ.
         let delta = |i: usize, j: usize| (ds[roots[j].0] - ds[i]) + roots[j].1;
         // Gu–Eisenstat ẑ.
-        // O(K²) divisions each for ẑ and U: split over the team like the roots.
-        let par = kk >= 64 && l3.team.threads() > 1;
-        let zhat_i = |i: usize| {
-            // Four partial products (independent multiply chains).
-            let mut w = [delta(i, i), T::one(), T::one(), T::one()];
-            for j in (0..kk).filter(|&j| j != i) {
-                w[j % 4] = w[j % 4] * (delta(i, j) / (ds[j] - ds[i]));
-            }
-            let w = (w[0] * w[1]) * (w[2] * w[3]);
+        let zhat: Vec<T> = map_indices(par, kk, |i| {
+            let w = product_but(kk, i, delta(i, i), |j| delta(i, j) / (ds[j] - ds[i]));
             let mag = (w.abs() / rho).sqrt();
             mag.copysign(zs[i])
-        };
-        let zhat: Vec<T> = if par {
-            (0..kk).into_par_iter().map(zhat_i).collect()
-        } else {
-            (0..kk).map(zhat_i).collect()
-        };
+        });
         // U[i, j] = ẑᵢ / (dᵢ − λⱼ), columns normalised.
         let mut u = zeros_f::<T>(op, kk, kk)?;
         let u_col = |(j, mut col): (usize, ArrayViewMut1<T>)| {

@@ -447,19 +447,45 @@ pub(crate) fn symv4<T: Real>(
     let len = cols
         .iter()
         .fold(x.len().min(y.len()), |l, c| l.min(c.len()));
+    symv4_or_dot4::<T, true>(fma, cols, x, alpha, y, len)
+}
+
+/// Four dot products with one vector: `Σᵣ colsⱼ[r] x[r]` for each column `j`, over the common
+/// length of the five slices (`x` read once for the four; the matrix-vector product `Aᵀ x`
+/// four columns at a time).
+pub(crate) fn dot4<T: Real>(fma: Fma, cols: [&[T]; COLS], x: &[T]) -> [T; COLS] {
+    let len = cols.iter().fold(x.len(), |l, c| l.min(c.len()));
+    symv4_or_dot4::<T, false>(fma, cols, x, [T::zero(); COLS], &mut [], len)
+}
+
+/// The one driver of [`symv4`] (`Y`) and [`dot4`] (not `Y`: `alpha` and `y` unused): the
+/// widest x86 kernel `fma` allows, else the portable loop, over the first `len` elements.
+/// `len` is at most the length of `x` and of each column, and (`Y`) of `y`.
+#[inline(always)]
+fn symv4_or_dot4<T: Real, const Y: bool>(
+    fma: Fma,
+    cols: [&[T]; COLS],
+    x: &[T],
+    alpha: [T; COLS],
+    y: &mut [T],
+    len: usize,
+) -> [T; COLS] {
+    debug_assert!(len <= x.len() && cols.iter().all(|c| len <= c.len()));
+    debug_assert!(!Y || len <= y.len());
     #[cfg(target_arch = "x86_64")]
     if fma.avx2() {
         let ptrs = cols.map(|c| c.as_ptr());
-        // SAFETY: every slice holds at least `len` elements and `y` is an exclusive borrow (see
-        // `on_x86` for the casts and features).
+        // SAFETY: every slice holds at least `len` elements and `y` is an exclusive borrow;
+        // without `Y` the kernels touch neither `y` nor `alpha` (see `on_x86` for the casts and
+        // features).
         let s = unsafe {
             on_x86!(
                 fma,
                 T,
-                x86::f64_avx512::<true>,
-                x86::f64_avx2::<true>,
-                x86::f32_avx512::<true>,
-                x86::f32_avx2::<true>,
+                x86::f64_avx512::<Y>,
+                x86::f64_avx2::<Y>,
+                x86::f32_avx512::<Y>,
+                x86::f32_avx2::<Y>,
                 |E| (
                     ptrs.map(|p| p.cast::<E>()),
                     x.as_ptr().cast::<E>(),
@@ -474,42 +500,11 @@ pub(crate) fn symv4<T: Real>(
         }
     }
     let _ = fma;
-    symv4_portable(cols, x, alpha, y, len)
-}
-
-/// Four dot products with one vector: `Σᵣ colsⱼ[r] x[r]` for each column `j`, over the common
-/// length of the five slices (`x` read once for the four; the matrix-vector product `Aᵀ x`
-/// four columns at a time).
-pub(crate) fn dot4<T: Real>(fma: Fma, cols: [&[T]; COLS], x: &[T]) -> [T; COLS] {
-    let len = cols.iter().fold(x.len(), |l, c| l.min(c.len()));
-    #[cfg(target_arch = "x86_64")]
-    if fma.avx2() {
-        let ptrs = cols.map(|c| c.as_ptr());
-        // SAFETY: every slice holds at least `len` elements; without `Y` the kernels touch
-        // neither `y` nor `alpha` (see `on_x86` for the casts and features).
-        let s = unsafe {
-            on_x86!(
-                fma,
-                T,
-                x86::f64_avx512::<false>,
-                x86::f64_avx2::<false>,
-                x86::f32_avx512::<false>,
-                x86::f32_avx2::<false>,
-                |E| (
-                    ptrs.map(|p| p.cast::<E>()),
-                    x.as_ptr().cast::<E>(),
-                    [0.0; COLS],
-                    std::ptr::null_mut::<E>(),
-                    len
-                )
-            )
-        };
-        if let Some(s) = s {
-            return s;
-        }
+    if Y {
+        symv4_portable(cols, x, alpha, y, len)
+    } else {
+        std::array::from_fn(|j| (0..len).fold(T::zero(), |acc, r| acc + cols[j][r] * x[r]))
     }
-    let _ = fma;
-    std::array::from_fn(|j| (0..len).fold(T::zero(), |acc, r| acc + cols[j][r] * x[r]))
 }
 
 /// `colⱼ += αⱼ w` for four columns, then returns `Σᵣ colⱼ[r] v[r]` of the updated columns,

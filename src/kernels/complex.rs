@@ -407,19 +407,40 @@ fn larfg<C: Cplx>(alpha0: &mut C, x: &mut [C]) -> C {
     tau
 }
 
+/// The row stride, in reals, of the interleaved parts of a complex `p × q` matrix with these
+/// `strides` (in complex values), when its strides are non-negative and its rows contiguous
+/// (or one column wide); else `None`.
+pub(crate) fn interleaved_row_stride(dim: (usize, usize), strides: &[isize]) -> Option<usize> {
+    let (p, q) = dim;
+    let (rs, cs) = (strides[0], strides[1]);
+    if rs < 0 || (cs != 1 && q > 1) {
+        return None;
+    }
+    Some(if p <= 1 { 2 * q } else { 2 * rs as usize })
+}
+
 /// A complex `p × q` view with non-negative strides whose rows are contiguous (or one column
 /// wide), as the real `p × 2q` view of its interleaved parts: a row's 2-norm is the real row's.
 pub(crate) fn interleaved_rows<C: Cplx>(a: ArrayView2<'_, C>) -> Option<ArrayView2<'_, C::Re>> {
     let (p, q) = a.dim();
-    let (rs, cs) = (a.strides()[0], a.strides()[1]);
-    if rs < 0 || (cs != 1 && q > 1) {
-        return None;
-    }
-    let rs = if p <= 1 { 2 * q } else { 2 * rs as usize };
+    let rs = interleaved_row_stride((p, q), a.strides())?;
     // SAFETY: `C` is `[re, im]` (the contract of `Cplx`), so a row of `q` values at unit stride
     // is `2q` reals at unit stride and rows `rs / 2` values apart are `rs` reals apart; every
     // element of the new view is a part of an element of `a`, borrowed for the same lifetime.
     Some(unsafe { ArrayView2::from_shape_ptr((p, 2 * q).strides((rs, 1)), a.as_ptr().cast()) })
+}
+
+/// [`interleaved_rows`] for a mutable view.
+pub(crate) fn interleaved_rows_mut<C: Cplx>(
+    mut a: ArrayViewMut2<'_, C>,
+) -> Option<ArrayViewMut2<'_, C::Re>> {
+    let (p, q) = a.dim();
+    let rs = interleaved_row_stride((p, q), a.strides())?;
+    // SAFETY: as `interleaved_rows`; the new view takes over `a`'s exclusive borrow, and
+    // distinct indices of it map to distinct parts of distinct elements of `a`.
+    Some(unsafe {
+        ArrayViewMut2::from_shape_ptr((p, 2 * q).strides((rs, 1)), a.as_mut_ptr().cast())
+    })
 }
 
 /// The real and the imaginary parts of a non-empty complex view (any strides), as two real

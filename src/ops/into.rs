@@ -425,10 +425,7 @@ impl Exec {
         SO: DataMut<Elem = T>,
     {
         const OP: Op = Op::Inv;
-        let n = square(OP, a)?;
-        out_shape(OP, &[n, n], out.shape())?;
-        no_alias(OP, out, "a", a)?;
-        blas_dims(OP, &[("rows", n)])?;
+        let n = square_out(OP, a, out)?;
         finite(OP, a)?;
         if n == 0 {
             return dispatch::check::<T>(self, OP);
@@ -463,10 +460,7 @@ impl Exec {
         SO: DataMut<Elem = T>,
     {
         const OP: Op = Op::Cholesky;
-        let n = square(OP, a)?;
-        out_shape(OP, &[n, n], out.shape())?;
-        no_alias(OP, out, "a", a)?;
-        blas_dims(OP, &[("rows", n)])?;
+        let n = square_out(OP, a, out)?;
         finite_triangle(OP, a, true, true)?;
         if n == 0 {
             return dispatch::check::<T>(self, OP);
@@ -509,14 +503,7 @@ impl Exec {
         out_shape(OP, &[m, k], l.shape())?;
         out_shape(OP, &[k, n], u.shape())?;
         out_shape(OP, &[m], &[perm.len()])?;
-        no_alias(OP, l, "a", a)?;
-        no_alias(OP, u, "a", a)?;
-        if crate::validate::overlaps(l, u) {
-            return Err(Error::Aliasing {
-                op: OP.name(),
-                input: "l and u (two outputs)",
-            });
-        }
+        two_outputs(OP, a, (l, u), "l and u (two outputs)")?;
         blas_dims(OP, &[("rows", m), ("columns", n)])?;
         finite(OP, a)?;
         let (packed, swaps) = if k == 0 {
@@ -569,19 +556,46 @@ impl Exec {
         let qc = mode.q_cols(m, n);
         out_shape(OP, &[m, qc], q.shape())?;
         out_shape(OP, &[qc, n], r.shape())?;
-        no_alias(OP, q, "a", a)?;
-        no_alias(OP, r, "a", a)?;
-        if crate::validate::overlaps(q, r) {
-            return Err(Error::Aliasing {
-                op: OP.name(),
-                input: "q and r (two outputs)",
-            });
-        }
+        two_outputs(OP, a, (q, r), "q and r (two outputs)")?;
         let f = self.qr(a, mode)?;
         q.assign(&f.q);
         r.assign(&f.r);
         Ok(())
     }
+}
+
+/// The checks of an `n × n` output computed from square `a` (`inv_into`, `cholesky_into`):
+/// `a` square, `out` of its shape and sharing no memory with it, `n` within the 32-bit
+/// limits. Returns `n`.
+fn square_out<S: Data, SO: Data>(
+    op: Op,
+    a: &ArrayBase<S, Ix2>,
+    out: &ArrayBase<SO, Ix2>,
+) -> Result<usize> {
+    let n = square(op, a)?;
+    out_shape(op, &[n, n], out.shape())?;
+    no_alias(op, out, "a", a)?;
+    blas_dims(op, &[("rows", n)])?;
+    Ok(n)
+}
+
+/// The aliasing checks of two outputs `(x, y)` computed from `a` (`lu_into`, `qr_into`):
+/// neither shares memory with `a`, nor with the other (reported as `both`).
+fn two_outputs<S: Data, SX: Data, SY: Data>(
+    op: Op,
+    a: &ArrayBase<S, Ix2>,
+    (x, y): (&ArrayBase<SX, Ix2>, &ArrayBase<SY, Ix2>),
+    both: &'static str,
+) -> Result<()> {
+    no_alias(op, x, "a", a)?;
+    no_alias(op, y, "a", a)?;
+    if crate::validate::overlaps(x, y) {
+        return Err(Error::Aliasing {
+            op: op.name(),
+            input: both,
+        });
+    }
+    Ok(())
 }
 
 /// [`Exec::zip_with_into`] reported under the name `op`.

@@ -447,3 +447,108 @@ pub mod la {
         )
     }
 }
+
+/// The rayon engines (`rayon-blas`, `rayon`) at two threads with tiny recursion bases and
+/// panels, so the blocked paths of the factorizations (off-diagonal GEMMs, several
+/// panels) run on small matrices.
+pub fn tiny_block_engines() -> Vec<parla::Exec> {
+    let tiny = parla::tuning::FactorBlocks {
+        cholesky: 3,
+        syrk: 3,
+        lu: 2,
+        qr: 2,
+        trsm: 3,
+    };
+    [parla::Engine::RayonBlas, parla::Engine::Rayon]
+        .into_iter()
+        .map(|engine| {
+            parla::Exec::new(engine, 2)
+                .unwrap()
+                .with_factor_blocks(tiny)
+                .unwrap()
+        })
+        .collect()
+}
+
+/// An output window inside a larger array full of a sentinel ("guard cells"), for the `_into`
+/// tests: the operation writes into [`Guarded::window`], and every cell outside it must keep
+/// the sentinel. Layouts: 0 = window of a C-order array, 1 = of an F-order array, 2 =
+/// C-order window with its rows reversed (negative stride), 3 = a whole C-order array, 4 = a
+/// whole F-order array (contiguous outputs, no guard cells: the engines' fast paths).
+pub mod guard {
+    use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis, ShapeBuilder};
+
+    /// Every output layout of [`Guarded`].
+    pub const WINDOW_LAYOUTS: [u8; 5] = [0, 1, 2, 3, 4];
+
+    /// Rows and columns of guard cells before and around the window (none for the
+    /// whole-array layouts): first row, first column, extra rows, extra columns.
+    fn pad(layout: u8) -> (usize, usize, usize, usize) {
+        if layout >= 3 {
+            (0, 0, 0, 0)
+        } else {
+            (1, 2, 3, 4)
+        }
+    }
+
+    /// A `rows × cols` window in one of the layouts, inside storage full of `sentinel`.
+    pub struct Guarded<T> {
+        big: Array2<T>,
+        rows: usize,
+        cols: usize,
+        layout: u8,
+        sentinel: T,
+    }
+
+    impl<T: Copy + PartialEq> Guarded<T> {
+        /// The storage for a `rows × cols` window in `layout`, every cell `sentinel`.
+        pub fn new(rows: usize, cols: usize, layout: u8, sentinel: T) -> Self {
+            let (_, _, pr, pc) = pad(layout);
+            let shape = (rows + pr, cols + pc);
+            let big = if layout == 1 || layout == 4 {
+                Array2::from_elem(shape.f(), sentinel)
+            } else {
+                Array2::from_elem(shape, sentinel)
+            };
+            Guarded {
+                big,
+                rows,
+                cols,
+                layout,
+                sentinel,
+            }
+        }
+
+        /// The window to write (in logical order).
+        pub fn window(&mut self) -> ArrayViewMut2<'_, T> {
+            let (r0, c0, _, _) = pad(self.layout);
+            let mut w = self
+                .big
+                .slice_mut(s![r0..r0 + self.rows, c0..c0 + self.cols]);
+            if self.layout == 2 {
+                w.invert_axis(Axis(0));
+            }
+            w
+        }
+
+        /// The window as written (in logical order).
+        pub fn read(&self) -> ArrayView2<'_, T> {
+            let (r0, c0, _, _) = pad(self.layout);
+            let mut w = self.big.slice(s![r0..r0 + self.rows, c0..c0 + self.cols]);
+            if self.layout == 2 {
+                w.invert_axis(Axis(0));
+            }
+            w
+        }
+
+        /// The first cell of the storage outside the window that no longer holds the
+        /// sentinel, if any.
+        pub fn written_outside(&self) -> Option<(usize, usize)> {
+            let (r0, c0, _, _) = pad(self.layout);
+            self.big.indexed_iter().find_map(|((i, j), &v)| {
+                let inside = (r0..r0 + self.rows).contains(&i) && (c0..c0 + self.cols).contains(&j);
+                (!inside && v != self.sentinel).then_some((i, j))
+            })
+        }
+    }
+}

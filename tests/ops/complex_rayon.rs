@@ -3,10 +3,9 @@
 //! strided and transposed views, with conjugation on inputs where it changes the result.
 
 use ndarray::{s, Array1, Array2, Axis};
-use parla::tuning::FactorBlocks;
 use parla::{c32, c64, Diag, Engine, Error, Exec, Trans, Uplo};
 
-use crate::common::rng;
+use crate::common::{rng, tiny_block_engines};
 use crate::complex::{cofactor_det, crandom, eye, fro, h, hpd, ref_matmul, to32, to64};
 
 /// Both rayon engines at 1 and 2 threads.
@@ -23,22 +22,8 @@ fn rayon_engines() -> Vec<Exec> {
 /// [`rayon_engines`], and both again with tiny recursion bases and panels, so the blocked
 /// paths (off-diagonal GEMMs, several panels) run on small matrices.
 fn factor_engines() -> Vec<Exec> {
-    let tiny = FactorBlocks {
-        cholesky: 3,
-        syrk: 3,
-        lu: 2,
-        qr: 2,
-        trsm: 3,
-    };
     let mut v = rayon_engines();
-    for engine in [Engine::RayonBlas, Engine::Rayon] {
-        v.push(
-            Exec::new(engine, 2)
-                .unwrap()
-                .with_factor_blocks(tiny)
-                .unwrap(),
-        );
-    }
+    v.extend(tiny_block_engines());
     v
 }
 

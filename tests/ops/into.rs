@@ -5,6 +5,7 @@
 
 use crate::common;
 
+use common::guard::{Guarded, WINDOW_LAYOUTS};
 use common::*;
 use ndarray::{
     s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, ShapeBuilder,
@@ -15,56 +16,6 @@ use crate::complex;
 
 const SENTINEL: f64 = -777.25;
 const ENGINES: [Engine; 3] = [Engine::Blas, Engine::RayonBlas, Engine::Rayon];
-
-/// Output layouts: 0 = window of a C-order array, 1 = of an F-order array, 2 = C-order window
-/// with its rows reversed (negative stride), 3 = a whole C-order array, 4 = a whole F-order
-/// array (contiguous outputs: the engines' fast paths).
-const LAYOUTS: [u8; 5] = [0, 1, 2, 3, 4];
-
-/// Rows and columns of guard cells around the window (none for the whole-array layouts).
-fn pad(layout: u8) -> (usize, usize, usize, usize) {
-    if layout >= 3 {
-        (0, 0, 0, 0)
-    } else {
-        (1, 2, 3, 4)
-    }
-}
-
-fn big(rows: usize, cols: usize, layout: u8) -> Array2<f64> {
-    let (_, _, pr, pc) = pad(layout);
-    let shape = (rows + pr, cols + pc);
-    if layout == 1 || layout == 4 {
-        Array2::from_elem(shape.f(), SENTINEL)
-    } else {
-        Array2::from_elem(shape, SENTINEL)
-    }
-}
-
-fn window(big: &mut Array2<f64>, rows: usize, cols: usize, layout: u8) -> ArrayViewMut2<'_, f64> {
-    let (r0, c0, _, _) = pad(layout);
-    let mut w = big.slice_mut(s![r0..r0 + rows, c0..c0 + cols]);
-    if layout == 2 {
-        w.invert_axis(Axis(0));
-    }
-    w
-}
-
-/// The window as written (in logical order) and whether every other cell still holds the sentinel.
-fn read_back(big: &Array2<f64>, rows: usize, cols: usize, layout: u8) -> (Array2<f64>, bool) {
-    let (r0, c0, _, _) = pad(layout);
-    let mut w = big.slice(s![r0..r0 + rows, c0..c0 + cols]);
-    if layout == 2 {
-        w.invert_axis(Axis(0));
-    }
-    let mut intact = true;
-    for ((i, j), &v) in big.indexed_iter() {
-        let inside = (r0..r0 + rows).contains(&i) && (c0..c0 + cols).contains(&j);
-        if !inside && v.to_bits() != SENTINEL.to_bits() {
-            intact = false;
-        }
-    }
-    (w.to_owned(), intact)
-}
 
 fn close(x: &Array2<f64>, y: &Array2<f64>, tol: f64) -> bool {
     x.dim() == y.dim()
@@ -82,11 +33,10 @@ fn check_2d(
     want: &Array2<f64>,
     write: impl Fn(&mut ArrayViewMut2<f64>) -> parla::Result<()>,
 ) {
-    for layout in LAYOUTS {
-        let mut b = big(rows, cols, layout);
-        write(&mut window(&mut b, rows, cols, layout))
-            .unwrap_or_else(|e| panic!("{ctx} layout {layout}: {e}"));
-        let (got, intact) = read_back(&b, rows, cols, layout);
+    for layout in WINDOW_LAYOUTS {
+        let mut b = Guarded::new(rows, cols, layout, SENTINEL);
+        write(&mut b.window()).unwrap_or_else(|e| panic!("{ctx} layout {layout}: {e}"));
+        let (got, intact) = (b.read().to_owned(), b.written_outside().is_none());
         assert!(intact, "{ctx} layout {layout}: a guard cell was written");
         assert!(
             close(&got, want, tol),
@@ -301,6 +251,49 @@ fn factorizations_into_guarded_windows() {
     }
 }
 
+/// The output-shape errors of the solves and factorizations, for any element type: `a` is
+/// `3 × 4`, `sq` `3 × 3`, `o` a `3 × 3` and `v` a length-5 output, each call is refused with
+/// [`Error::ShapeMismatch`] naming its operation.
+fn factorization_shape_errors<T: Field>(
+    e: &Exec,
+    a: &Array2<T>,
+    sq: &Array2<T>,
+    o: &mut Array2<T>,
+    v: &mut Array1<T>,
+) {
+    let engine = e.engine();
+    let mm = |r: parla::Result<()>, op: &str| match r {
+        Err(Error::ShapeMismatch { op: got, .. }) => assert_eq!(got, op, "{engine}"),
+        other => panic!("{engine} {op}: {other:?}"),
+    };
+    mm(e.solve_into(sq, &Array1::<T>::ones(3), v), "solve");
+    mm(e.solve_into(sq, &Array2::<T>::ones((3, 2)), o), "solve");
+    mm(e.inv_into(sq, &mut Array2::zeros((3, 2))), "inv");
+    mm(e.cholesky_into(sq, &mut Array2::zeros((2, 3))), "cholesky");
+    mm(
+        e.lu_into(
+            a,
+            &mut Array2::zeros((3, 4)),
+            &mut Array2::zeros((3, 4)),
+            &mut [0; 3],
+        ),
+        "lu",
+    );
+    mm(
+        e.lu_into(
+            a,
+            &mut Array2::zeros((3, 3)),
+            &mut Array2::zeros((3, 4)),
+            &mut [0; 4],
+        ),
+        "lu",
+    );
+    mm(
+        e.qr_into(a, QrMode::Complete, o, &mut Array2::zeros((3, 3))),
+        "qr",
+    );
+}
+
 #[test]
 fn wrong_output_shapes_are_typed_errors() {
     let a = Array2::<f64>::ones((3, 4));
@@ -323,37 +316,9 @@ fn wrong_output_shapes_are_typed_errors() {
         mm(e.multiply_into(&a, &a, &mut o), "multiply");
         mm(e.row_sums_into(&a, &mut v), "row_sums");
         mm(e.col_norms_into(&a, &mut v), "col_norms");
-        mm(e.solve_into(&sq, &Array1::<f64>::ones(3), &mut v), "solve");
-        mm(
-            e.solve_into(&sq, &Array2::<f64>::ones((3, 2)), &mut o),
-            "solve",
-        );
-        mm(e.inv_into(&sq, &mut Array2::zeros((3, 2))), "inv");
-        mm(e.cholesky_into(&sq, &mut Array2::zeros((2, 3))), "cholesky");
+        factorization_shape_errors(&e, &a, &sq, &mut o, &mut v);
         e.lu_into(&a, &mut o, &mut Array2::zeros((3, 4)), &mut [0; 3])
             .unwrap();
-        mm(
-            e.lu_into(
-                &a,
-                &mut Array2::zeros((3, 4)),
-                &mut Array2::zeros((3, 4)),
-                &mut [0; 3],
-            ),
-            "lu",
-        );
-        mm(
-            e.lu_into(
-                &a,
-                &mut Array2::zeros((3, 3)),
-                &mut Array2::zeros((3, 4)),
-                &mut [0; 4],
-            ),
-            "lu",
-        );
-        mm(
-            e.qr_into(&a, QrMode::Complete, &mut o, &mut Array2::zeros((3, 3))),
-            "qr",
-        );
         // Empty problems write nothing and succeed.
         let mut empty = Array2::<f64>::zeros((0, 0));
         e.inv_into(&Array2::<f64>::zeros((0, 0)), &mut empty)
@@ -449,33 +414,16 @@ fn check_2d_c<T: Field>(
     judge: impl Fn(&str, &Array2<c64>),
 ) {
     let sent = csentinel(cx);
-    for layout in LAYOUTS {
-        let (r0, c0, pr, pc) = pad(layout);
-        let shape = (rows + pr, cols + pc);
-        let mut big = if layout == 1 || layout == 4 {
-            Array2::from_elem(shape.f(), sent)
-        } else {
-            Array2::from_elem(shape, sent)
-        };
-        {
-            let mut w = big.slice_mut(s![r0..r0 + rows, c0..c0 + cols]);
-            if layout == 2 {
-                w.invert_axis(Axis(0));
-            }
-            write(&mut w).unwrap_or_else(|e| panic!("{ctx} layout {layout}: {e}"));
+    for layout in WINDOW_LAYOUTS {
+        let mut big = Guarded::new(rows, cols, layout, sent);
+        write(&mut big.window()).unwrap_or_else(|e| panic!("{ctx} layout {layout}: {e}"));
+        if let Some((i, j)) = big.written_outside() {
+            panic!("{ctx} layout {layout}: guard cell ({i}, {j}) was written");
         }
-        for ((i, j), &v) in big.indexed_iter() {
-            let inside = (r0..r0 + rows).contains(&i) && (c0..c0 + cols).contains(&j);
-            assert!(
-                inside || v == sent,
-                "{ctx} layout {layout}: guard cell ({i}, {j}) was written"
-            );
-        }
-        let mut w = big.slice(s![r0..r0 + rows, c0..c0 + cols]);
-        if layout == 2 {
-            w.invert_axis(Axis(0));
-        }
-        judge(&format!("{ctx} layout {layout}"), &complex::to64(&w));
+        judge(
+            &format!("{ctx} layout {layout}"),
+            &complex::to64(&big.read()),
+        );
     }
 }
 
@@ -672,25 +620,11 @@ fn complex_into_case<T: Field>(e: &Exec, cx: &Cx<T>, seed: u64) {
 /// The three engines at two threads, and the rayon engines again with tiny recursion bases
 /// and panels (the blocked paths on small matrices).
 fn complex_engines() -> Vec<Exec> {
-    let tiny = parla::tuning::FactorBlocks {
-        cholesky: 3,
-        syrk: 3,
-        lu: 2,
-        qr: 2,
-        trsm: 3,
-    };
     let mut v: Vec<Exec> = ENGINES
         .iter()
         .map(|&engine| Exec::new(engine, 2).unwrap())
         .collect();
-    for engine in [Engine::RayonBlas, Engine::Rayon] {
-        v.push(
-            Exec::new(engine, 2)
-                .unwrap()
-                .with_factor_blocks(tiny)
-                .unwrap(),
-        );
-    }
+    v.extend(tiny_block_engines());
     v
 }
 
@@ -726,35 +660,7 @@ fn complex_into_bad_shapes_aliasing_and_non_finite_input_are_typed_errors() {
             "matmul",
         );
         mm(e.matmul_into(&a, &a, &mut o), "matmul");
-        mm(e.solve_into(&sq, &Array1::<c64>::ones(3), &mut v), "solve");
-        mm(
-            e.solve_into(&sq, &Array2::<c64>::ones((3, 2)), &mut o),
-            "solve",
-        );
-        mm(e.inv_into(&sq, &mut Array2::zeros((3, 2))), "inv");
-        mm(e.cholesky_into(&sq, &mut Array2::zeros((2, 3))), "cholesky");
-        mm(
-            e.lu_into(
-                &a,
-                &mut Array2::zeros((3, 4)),
-                &mut Array2::zeros((3, 4)),
-                &mut [0; 3],
-            ),
-            "lu",
-        );
-        mm(
-            e.lu_into(
-                &a,
-                &mut Array2::zeros((3, 3)),
-                &mut Array2::zeros((3, 4)),
-                &mut [0; 4],
-            ),
-            "lu",
-        );
-        mm(
-            e.qr_into(&a, QrMode::Complete, &mut o, &mut Array2::zeros((3, 3))),
-            "qr",
-        );
+        factorization_shape_errors(&e, &a, &sq, &mut o, &mut v);
         assert_eq!(o, Array2::<c64>::zeros((3, 3)), "{engine}: nothing written");
 
         // Aliasing: read-only views of the output's memory as inputs.

@@ -19,13 +19,16 @@
 //! `6mnk` flops) loses accuracy in the imaginary part when `|A||B|` ≫ `|A B|`; parla does not
 //! use it.
 
-use ndarray::{ArrayView2, ArrayViewMut2, Axis, ShapeBuilder, Zip};
+use ndarray::{ArrayView2, ArrayViewMut2, Axis, Zip};
 use rayon::prelude::*;
 
 use crate::alloc::zeros_c;
 use crate::blas::ffi::ComplexFfi;
 use crate::decomp::Trans;
 use crate::error::Result;
+use crate::kernels::complex::{
+    interleaved_row_stride, interleaved_rows, interleaved_rows_mut, Cplx,
+};
 use crate::parallel::gemm::{blas_panels, blis_loops};
 use crate::parallel::{Kernels, Team};
 use crate::scalar::{ComplexScalar, Scalar};
@@ -76,12 +79,12 @@ pub(crate) fn gemm<C, R>(
     real_gemm: impl FnOnce(ArrayView2<R>, ArrayView2<R>, R, &mut ArrayViewMut2<R>) -> Result<()>,
 ) -> Result<()>
 where
-    C: ComplexFfi<Part = R>,
+    C: ComplexFfi<Part = R> + Cplx<Re = R>,
     R: Scalar,
 {
     let (oa, ob) = (view_op(a, ta), view_op(b, tb));
     let (ca, cb) = (ta == Trans::Conj, tb == Trans::Conj);
-    if real_row_stride(c.dim(), c.strides()).is_none() && c.strides()[0] == 1 {
+    if interleaved_row_stride(c.dim(), c.strides()).is_none() && c.strides()[0] == 1 {
         let mut ct = c.view_mut().reversed_axes();
         return product(
             op,
@@ -115,7 +118,7 @@ fn product<C, R>(
     real_gemm: impl FnOnce(ArrayView2<R>, ArrayView2<R>, R, &mut ArrayViewMut2<R>) -> Result<()>,
 ) -> Result<()>
 where
-    C: ComplexFfi<Part = R>,
+    C: ComplexFfi<Part = R> + Cplx<Re = R>,
     R: Scalar,
 {
     let (m, k) = oa.dim();
@@ -124,13 +127,13 @@ where
 
     // A as the real m × 2k matrix of its parts: in place when its rows are contiguous.
     let a_copy;
-    let a_real = match as_real(oa) {
+    let a_real = match interleaved_rows(oa) {
         Some(v) => v,
         None => {
             let mut t = zeros_c::<C>(op, m, k)?;
             team.install(|| Zip::from(&mut t).and(oa).par_for_each(|d, &s| *d = s));
             a_copy = t;
-            as_real(a_copy.view()).expect("a C-order copy has contiguous rows")
+            interleaved_rows(a_copy.view()).expect("a C-order copy has contiguous rows")
         }
     };
 
@@ -155,7 +158,7 @@ where
 
     let (beta_re, beta_im) = beta.split();
     if beta_im == R::zero() {
-        if let Some(mut c_real) = as_real_mut(c.view_mut()) {
+        if let Some(mut c_real) = interleaved_rows_mut(c.view_mut()) {
             return real_gemm(a_real, b2.view(), beta_re, &mut c_real);
         }
     }
@@ -163,7 +166,8 @@ where
     // matrix, then C ← P + β C.
     let mut p = zeros_c::<C>(op, m, n)?;
     {
-        let mut p_real = as_real_mut(p.view_mut()).expect("a C-order matrix has contiguous rows");
+        let mut p_real =
+            interleaved_rows_mut(p.view_mut()).expect("a C-order matrix has contiguous rows");
         real_gemm(a_real, b2.view(), R::zero(), &mut p_real)?;
     }
     let zero = C::zero();
@@ -189,38 +193,4 @@ fn sign<R: Scalar>(conj: bool) -> R {
     } else {
         R::one()
     }
-}
-
-/// Row stride in reals of a complex matrix whose rows are contiguous (unit column stride),
-/// or `None`.
-fn real_row_stride(dim: (usize, usize), strides: &[isize]) -> Option<usize> {
-    let (m, n) = dim;
-    let (rs, cs) = (strides[0], strides[1]);
-    if (cs != 1 && n > 1) || rs < 0 {
-        return None;
-    }
-    Some(if m <= 1 { 2 * n } else { 2 * rs as usize })
-}
-
-/// The complex `m × n` matrix as the real `m × 2n` matrix of its interleaved parts, when its
-/// rows are contiguous.
-fn as_real<C: ComplexFfi>(a: ArrayView2<'_, C>) -> Option<ArrayView2<'_, C::Part>> {
-    let (m, n) = a.dim();
-    let rs = real_row_stride((m, n), a.strides())?;
-    // SAFETY: `C` is `#[repr(C)] { re: Part, im: Part }` (`ComplexFfi`'s contract), so a row
-    // of `n` complex values at unit stride is `2n` reals at unit stride, and rows `rs / 2`
-    // complex values apart are `rs` reals apart; every element of the new view lies inside
-    // `a`'s elements, borrowed for the same lifetime.
-    Some(unsafe { ArrayView2::from_shape_ptr((m, 2 * n).strides((rs, 1)), a.as_ptr().cast()) })
-}
-
-/// [`as_real`] for a mutable view.
-fn as_real_mut<C: ComplexFfi>(mut a: ArrayViewMut2<'_, C>) -> Option<ArrayViewMut2<'_, C::Part>> {
-    let (m, n) = a.dim();
-    let rs = real_row_stride((m, n), a.strides())?;
-    // SAFETY: as `as_real`; the new view takes over `a`'s exclusive borrow, and distinct
-    // indices of it map to distinct parts of distinct elements of `a`.
-    Some(unsafe {
-        ArrayViewMut2::from_shape_ptr((m, 2 * n).strides((rs, 1)), a.as_mut_ptr().cast())
-    })
 }
