@@ -30,11 +30,16 @@ use super::route::implements;
 /// tied (`cargo run --release --example gemm_engines -- f64 1 16 32 64 128`).
 pub const AUTO_GEMM_RAYON_MIN_FLOPS: f64 = 2.0 * 32.0 * 32.0 * 32.0;
 
-/// Below this many flops `auto`'s built-in rule runs GEMM on one thread: waking a second
-/// worker costs more than it saves on smaller products (`cargo run --release --example
-/// gemm_engines -- f64 2 64 128 256`). The factorizations use the same threshold for the
-/// GEMMs of their recursions.
-pub const AUTO_GEMM_PARALLEL_MIN_FLOPS: f64 = crate::parallel::level3::GEMM_PARALLEL_MIN_FLOPS;
+/// Below this many flops `auto`'s built-in rule runs GEMM on parla's kernels (the `rayon`
+/// engine) on one thread: waking a second worker costs more than it saves on smaller products.
+/// Measured on an AMD EPYC Zen 3 (family 25 model 1, 2 cores), `parla compare --ops gemm
+/// --sizes 64,80,96,128,160,192 --threads 1,2 --engines rayon --dtype f64,f32 --min-time 1`,
+/// two runs, median µs at 1 / 2 threads: f64 n = 64: 15–18 / 21–23, n = 96: 44–53 / 39–44,
+/// n = 128: 107–190 / 79–136, n = 160: 200–231 / 143–210; f32 n = 96: 24–25 / 28–29, n = 128:
+/// 57–62 / 50–51. Two threads start to win between n = 96 and 128. (OpenBLAS needs no such
+/// rule: it runs products of fewer than 2.6·10⁵ multiply-adds, n ≤ 64, on one thread whatever
+/// its thread count, so `auto` hands it the budget.)
+pub const AUTO_GEMM_PARALLEL_MIN_FLOPS: f64 = 2.0 * 128.0 * 128.0 * 128.0;
 
 /// `auto`'s decision: engine, threads, and the rule's name.
 pub(crate) type Choice = (Engine, usize, &'static str);
@@ -207,8 +212,10 @@ fn factorizes(op: Op) -> bool {
 /// `rayon-blas`.
 /// GEMM runs on the `rayon` engine when parla's micro-kernels are wider than OpenBLAS's for
 /// its core type (AVX-512 against OpenBLAS's AVX2 kernels, as where `OPENBLAS_CORETYPE` holds
-/// it to `Haswell`), except below [`AUTO_GEMM_RAYON_MIN_FLOPS`]; it uses one thread below
-/// [`AUTO_GEMM_PARALLEL_MIN_FLOPS`]. Where OpenBLAS's kernels are as wide (a Zen 4 with
+/// it to `Haswell`), except below [`AUTO_GEMM_RAYON_MIN_FLOPS`]; there it uses one thread below
+/// [`AUTO_GEMM_PARALLEL_MIN_FLOPS`]. OpenBLAS gets the budget at every size (it keeps small
+/// products on one thread itself; at n = 96–160 its second thread made GEMM 1.3–2.0× faster on
+/// the Zen 3, where a one-thread rule had cost `auto` up to 0.57× of `blas`). Where OpenBLAS's kernels are as wide (a Zen 4 with
 /// OpenBLAS's `Cooperlake` kernels), OpenBLAS won GEMM by about 10 % at n = 1024, so GEMM stays
 /// on `blas`. Every other operation runs on `blas` with the budget: the reference the
 /// other engines are measured against, never the one that loses badly.
@@ -266,21 +273,19 @@ fn builtin(
     // A complex product is four real ones' worth of flops (the rayon engines run it as one
     // real GEMM of twice the size in two dimensions).
     let flops = op.flops(shape) * if dtype.is_complex() { 4.0 } else { 1.0 };
-    let small = flops < AUTO_GEMM_PARALLEL_MIN_FLOPS;
-    let one_if_small = |t: usize| if small { 1 } else { t };
     if isa_bits(isa) <= openblas_bits {
         (
             Engine::Blas,
-            one_if_small(blas_threads),
+            blas_threads,
             "auto: blas (OpenBLAS's kernels are as wide as parla's on this CPU)",
         )
     } else if flops < AUTO_GEMM_RAYON_MIN_FLOPS {
         (
             Engine::Blas,
-            one_if_small(blas_threads),
+            blas_threads,
             "auto: blas below AUTO_GEMM_RAYON_MIN_FLOPS",
         )
-    } else if small {
+    } else if flops < AUTO_GEMM_PARALLEL_MIN_FLOPS {
         (
             Engine::Rayon,
             1,
@@ -616,9 +621,16 @@ mod tests {
         if isa == Isa::Avx512 {
             assert_eq!((wide.0, wide.1), (Engine::Rayon, 2));
         }
-        // Small products: one thread whatever the engine.
+        // Small products: OpenBLAS gets the budget (it decides itself), parla's kernels run on
+        // one thread below AUTO_GEMM_PARALLEL_MIN_FLOPS and on the budget from it.
         let small = choose_with(&auto2, Op::Gemm, Dtype::F64, sq(40), None, 2, 512);
-        assert_eq!(small.1, 1);
+        assert_eq!((small.0, small.1), (Engine::Blas, 2));
+        if isa == Isa::Avx512 {
+            let below = choose_with(&auto2, Op::Gemm, Dtype::F64, sq(100), None, 2, 256);
+            assert_eq!((below.0, below.1), (Engine::Rayon, 1));
+            let at = choose_with(&auto2, Op::Gemm, Dtype::F64, sq(128), None, 2, 256);
+            assert_eq!((at.0, at.1), (Engine::Rayon, 2));
+        }
         // Everything else (small factorizations, spectral): blas at the budget, capped at
         // the cores.
         let auto5 = Exec::new(Engine::Auto, 5).unwrap();
