@@ -1,13 +1,13 @@
 //! `solve` (LU with partial pivoting, one right-hand side), `lu` (the packed LU factor,
-//! `lu_factor`), `cholesky`, `qr` (the packed Householder factor, `qr_factor`), `eigh` (values
+//! `lu_factor`), `det`, `inv`, `cholesky`, `qr` (the packed Householder factor, `qr_factor`), `eigh` (values
 //! and vectors) and `svd` (thin, with vectors) on parla's three engines, faer and LAPACK, timed
 //! interleaved (each round runs every candidate once, so load hits all alike). Prints per
 //! candidate the median time, the ratio to faer and to LAPACK (> 1 = slower), and the cores it
 //! kept busy (process CPU time / wall time; an upper bound, idle workers spin for a while).
 //! Candidates are separated by an untimed 30 ms pause so one's spinning workers are asleep
 //! before the next starts.
-//! LAPACK is a direct `dgesv` / `dgetrf` / `dpotrf` / `dgeqrf` call for solve, LU, Cholesky
-//! and QR; for eigh and svd it is
+//! LAPACK is a direct `dgesv` / `dgetrf` / `dgetrf` (+ the diagonal's product) / `dgetrf` +
+//! `dgetri` / `dpotrf` / `dgeqrf` call for solve, LU, det, inv, Cholesky and QR; for eigh and svd it is
 //! the `blas` engine itself (`dsyevd` / `dgesdd` on a column-major copy, as parla calls them).
 //!
 //! Run: `cargo run --release -p parla-peers --example side_by_side -- [threads...] [--ops=a,b]
@@ -37,7 +37,7 @@ fn main() -> Result<(), parla::Error> {
     let ops: Vec<String> = args[..split]
         .iter()
         .find_map(|s| s.strip_prefix("--ops="))
-        .unwrap_or("solve,lu,cholesky,qr,eigh,svd")
+        .unwrap_or("solve,lu,det,inv,cholesky,qr,eigh,svd")
         .split(',')
         .map(str::to_string)
         .collect();
@@ -81,6 +81,10 @@ fn main() -> Result<(), parla::Error> {
                     let r: Run = match op {
                         "solve" => Box::new(|| drop(e.solve(&a, &b).unwrap())),
                         "lu" => Box::new(|| drop(e.lu_factor(&a).unwrap())),
+                        "det" => Box::new(|| {
+                            std::hint::black_box(e.det(&a).unwrap());
+                        }),
+                        "inv" => Box::new(|| drop(e.inv(&a).unwrap())),
                         "cholesky" => Box::new(|| drop(e.cholesky(&s).unwrap())),
                         "qr" => Box::new(|| drop(e.qr_factor(&a).unwrap())),
                         "eigh" => Box::new(|| drop(e.eigh(&s).unwrap())),
@@ -95,6 +99,10 @@ fn main() -> Result<(), parla::Error> {
                         match op {
                             "solve" => drop::<Mat<f64>>(peers::faer_solve(fa, fb)),
                             "lu" => drop(peers::faer_lu(fa)),
+                            "det" => {
+                                std::hint::black_box(peers::faer_det(fa));
+                            }
+                            "inv" => drop(peers::faer_inv(fa)),
                             "cholesky" => drop(peers::faer_cholesky(fs)),
                             "qr" => drop(peers::faer_qr(fa)),
                             "eigh" => drop(peers::faer_eigh(fs)),
@@ -107,6 +115,10 @@ fn main() -> Result<(), parla::Error> {
                 let lapack_run: Run = match op {
                     "solve" => Box::new(move || drop::<Array2<f64>>(peers::lapack_solve(a, b))),
                     "lu" => Box::new(move || drop(peers::lapack_lu(a))),
+                    "det" => Box::new(move || {
+                        std::hint::black_box(peers::lapack_det(a));
+                    }),
+                    "inv" => Box::new(move || drop(peers::lapack_inv(a))),
                     "cholesky" => Box::new(move || drop(peers::lapack_cholesky(s))),
                     "qr" => Box::new(move || drop(peers::lapack_qr(a))),
                     "eigh" => Box::new(move || drop(blas.eigh(s).unwrap())),

@@ -73,6 +73,18 @@ pub fn faer_qr(a: &Mat<f64>) -> faer::linalg::solvers::Qr<f64> {
     a.qr()
 }
 
+/// faer determinant of `a` (an LU with partial pivoting, the product of its diagonal), at the
+/// global parallelism.
+pub fn faer_det(a: &Mat<f64>) -> f64 {
+    a.determinant()
+}
+
+/// faer inverse of `a` from its LU with partial pivoting, at the global parallelism.
+pub fn faer_inv(a: &Mat<f64>) -> Mat<f64> {
+    use faer::linalg::solvers::DenseSolveCore as _;
+    a.partial_piv_lu().inverse()
+}
+
 /// faer Cholesky (lower) of `a`, at the global parallelism.
 pub fn faer_cholesky(a: &Mat<f64>) -> Mat<f64> {
     a.llt(Side::Lower)
@@ -141,6 +153,58 @@ pub fn lapack_lu(a: &Array2<f64>) -> (Array2<f64>, Vec<i32>) {
     }
     assert_eq!(info, 0, "dgetrf");
     (f, ipiv)
+}
+
+/// Determinant from a direct LAPACK `dgetrf` on a column-major copy of `a`: the product of
+/// U's diagonal, negated once per row interchange (what `numpy.linalg.det` computes).
+pub fn lapack_det(a: &Array2<f64>) -> f64 {
+    let (f, ipiv) = lapack_lu(a);
+    let mut det = 1.0;
+    for (i, &p) in ipiv.iter().enumerate() {
+        det *= f[[i, i]];
+        if p as usize != i + 1 {
+            det = -det;
+        }
+    }
+    det
+}
+
+/// Inverse by direct LAPACK `dgetrf` + `dgetri` on a column-major copy of `a` (workspace
+/// sized by LAPACK's query).
+pub fn lapack_inv(a: &Array2<f64>) -> Array2<f64> {
+    let (mut f, ipiv) = lapack_lu(a);
+    let n = a.nrows() as i32;
+    let mut query = 0.0;
+    let mut info = 0;
+    // SAFETY: `f` is n × n column-major with leading dimension n holding dgetrf's factor,
+    // `ipiv` its n pivots; the first call (lwork = -1) only writes the workspace size.
+    unsafe {
+        lapack_sys::dgetri_(
+            &n,
+            f.as_mut_ptr(),
+            &n,
+            ipiv.as_ptr(),
+            &mut query,
+            &-1,
+            &mut info,
+        );
+    }
+    let lwork = (query as i32).max(1);
+    let mut work = vec![0.0; lwork as usize];
+    // SAFETY: as above, with `work` of the `lwork` entries LAPACK asked for.
+    unsafe {
+        lapack_sys::dgetri_(
+            &n,
+            f.as_mut_ptr(),
+            &n,
+            ipiv.as_ptr(),
+            work.as_mut_ptr(),
+            &lwork,
+            &mut info,
+        );
+    }
+    assert_eq!(info, 0, "dgetri");
+    f
 }
 
 /// Direct LAPACK `dgeqrf` on a column-major copy of `a` (workspace sized by LAPACK's query):

@@ -34,14 +34,15 @@ fn needs_careful_path<T: Ffi>(lu: &Array2<T>) -> bool {
 }
 
 /// Factors `lu` (a column-major copy of the matrix) in place: `getrf`, and `getrf2` when a
-/// pivot is subnormal. Returns LAPACK's `info`.
+/// pivot is subnormal. Returns LAPACK's `info` and whether the final factor holds a non-finite
+/// entry (the common path learns it from the one scan it makes anyway).
 fn getrf_into<T: Ffi>(
     op: &'static str,
     threads: usize,
     a: &ArrayView2<T>,
     lu: &mut Array2<T>,
     ipiv: &mut [i32],
-) -> Result<i32> {
+) -> Result<(i32, bool)> {
     let (m, n) = lu.dim();
     let lda = m.max(1) as i32;
     // SAFETY: `lu` is m × n column-major with lda = m; `ipiv` holds min(m, n) entries.
@@ -49,15 +50,16 @@ fn getrf_into<T: Ffi>(
         T::getrf(m as i32, n as i32, lu.as_mut_ptr(), lda, ipiv.as_mut_ptr())
     });
     check_info(op, "getrf", info)?;
-    if needs_careful_path(lu) {
-        lu.assign(a);
-        // SAFETY: as above; getrf2 has the same contract as getrf.
-        info = openblas::with_threads_lapack(threads, || unsafe {
-            T::getrf2(m as i32, n as i32, lu.as_mut_ptr(), lda, ipiv.as_mut_ptr())
-        });
-        check_info(op, "getrf2", info)?;
+    if !needs_careful_path(lu) {
+        return Ok((info, false));
     }
-    Ok(info)
+    lu.assign(a);
+    // SAFETY: as above; getrf2 has the same contract as getrf.
+    info = openblas::with_threads_lapack(threads, || unsafe {
+        T::getrf2(m as i32, n as i32, lu.as_mut_ptr(), lda, ipiv.as_mut_ptr())
+    });
+    check_info(op, "getrf2", info)?;
+    Ok((info, any_non_finite(lu)))
 }
 
 /// Factors a non-empty `m × n` matrix. A zero pivot is not an error here: the factors exist;
@@ -76,20 +78,32 @@ pub(crate) fn factor<T: Ffi>(
     let (m, n) = a.dim();
     let mut lu = to_fortran(op, &a)?;
     let mut ipiv = buffer::<i32>(op, m.min(n))?;
-    let mut info = getrf_into(op, threads, &a, &mut lu, &mut ipiv)?;
+    let (mut info, non_finite) = getrf_into(op, threads, &a, &mut lu, &mut ipiv)?;
     let mut row_exp = Vec::new();
-    if equilibrate && any_non_finite(&lu) {
+    if equilibrate && non_finite {
         row_exp = equilibration_exponents(&a);
         let mut scaled = to_fortran(op, &a)?;
         for (mut row, &e) in scaled.rows_mut().into_iter().zip(&row_exp) {
             row.map_inplace(|x| *x = times_pow2(*x, e));
         }
         lu.assign(&scaled);
-        info = getrf_into(op, threads, &scaled.view(), &mut lu, &mut ipiv)?;
+        info = getrf_into(op, threads, &scaled.view(), &mut lu, &mut ipiv)?.0;
     }
     let zero = (info > 0).then(|| info as usize - 1);
     let swaps = ipiv.iter().map(|&p| p as usize - 1).collect();
     Ok((LuPacked { lu, swaps, row_exp }, zero))
+}
+
+/// The matrix LAPACK should factor for a solve or an inverse of `a`, and whether it is `aᵀ`: a
+/// row-major `a` is in memory the column-major `aᵀ`, which `getrf` factors after a plain copy
+/// (a transposing copy of a large matrix cost as much as a tenth of the factorization), and
+/// `A x = b` is then `(Aᵀ)ᵀ x = b`, `getrs` with `trans = 'T'`; `A⁻¹ = ((Aᵀ)⁻¹)ᵀ`.
+fn factor_target<'a, T>(a: ArrayView2<'a, T>) -> (ArrayView2<'a, T>, bool) {
+    if a.nrows() > 1 && a.is_standard_layout() {
+        (a.reversed_axes(), true)
+    } else {
+        (a, false)
+    }
 }
 
 fn lapack_pivots(swaps: &[usize]) -> Vec<i32> {
@@ -233,6 +247,31 @@ pub(crate) fn inv_factored<T: Ffi>(
     Ok(x)
 }
 
+/// The factor of [`factor_target`]`(a)` for a solve or an inverse, and whether it is `aᵀ`'s.
+///
+/// # Errors
+/// [`Error::Singular`] with the first zero pivot of `A`'s own factor, as `getrf` of `A` reports
+/// it: when `Aᵀ`'s factor has a zero pivot, `A` is factored again (singular input only; the
+/// two factors' first zero pivots differ, e.g. a zero column `j` of `A` is a zero row of `Aᵀ`).
+fn factor_for_solve<T: Ffi>(
+    op: &'static str,
+    threads: usize,
+    a: ArrayView2<T>,
+) -> Result<(LuPacked<T>, bool)> {
+    let (target, transposed) = factor_target(a);
+    let (lu, zero) = factor(op, threads, target, true)?;
+    match (zero, transposed) {
+        (None, _) => Ok((lu, transposed)),
+        (Some(pivot), false) => Err(Error::Singular { op, pivot }),
+        // Factor A itself for its own first zero pivot (and its own verdict: the two factors
+        // round differently).
+        (Some(_), true) => match factor(op, threads, a, true)? {
+            (lu, None) => Ok((lu, false)),
+            (_, Some(pivot)) => Err(Error::Singular { op, pivot }),
+        },
+    }
+}
+
 /// Solves `A X = B` for square non-singular `A` (`n × n`, n ≥ 1) and `B: n × k`.
 pub(crate) fn solve<T: Ffi>(
     op: &'static str,
@@ -240,29 +279,24 @@ pub(crate) fn solve<T: Ffi>(
     a: ArrayView2<T>,
     b: ArrayView2<T>,
 ) -> Result<Array2<T>> {
-    let (lu, zero) = factor(op, threads, a, true)?;
-    if let Some(pivot) = zero {
-        return Err(Error::Singular { op, pivot });
-    }
+    let (lu, transposed) = factor_for_solve(op, threads, a)?;
     let mut x = to_fortran(op, &b)?;
     let careful = careful(&lu);
-    solve_factored(op, threads, &lu, careful, &mut x.view_mut(), false)?;
+    solve_factored(op, threads, &lu, careful, &mut x.view_mut(), transposed)?;
     Ok(x)
 }
 
 /// `A⁻¹` for square non-singular `A` (n ≥ 1).
 pub(crate) fn inv<T: Ffi>(op: &'static str, threads: usize, a: ArrayView2<T>) -> Result<Array2<T>> {
-    let (lu, zero) = factor(op, threads, a, true)?;
-    if let Some(pivot) = zero {
-        return Err(Error::Singular { op, pivot });
-    }
+    let (lu, transposed) = factor_for_solve(op, threads, a)?;
     let row_exp = lu.row_exp.clone();
     let mut x = inv_from(op, threads, lu)?;
     // inv(A) = inv(D·A)·D: column j times 2^row_exp[j].
     for (mut col, &e) in x.columns_mut().into_iter().zip(&row_exp) {
         col.map_inplace(|v| *v = times_pow2(*v, e));
     }
-    Ok(x)
+    // The inverse of Aᵀ, column-major, is A⁻¹ in row-major order: no copy.
+    Ok(if transposed { x.reversed_axes() } else { x })
 }
 
 /// The inverse of the matrix factored in `lu` (non-singular).
