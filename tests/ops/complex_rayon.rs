@@ -530,9 +530,11 @@ fn qr_tall_wide_square_meets_lapack_ratios_and_matches_blas() {
         (40, 17),
         (17, 40),
         (33, 33),
-        // Several default panels (32 columns) and a trailing update.
+        // Several default panels (64 columns) and a trailing update.
         (150, 90),
         (90, 150),
+        // From min(m, n) = 256 on two or more threads: the look-ahead.
+        (280, 260),
     ];
     for ex in qr_engines() {
         for &(m, n) in &shapes {

@@ -242,10 +242,11 @@ fn rayon_engines_all_cases_at_1_2_3_threads() {
 
 #[test]
 fn rayon_engines_large_shapes() {
-    // Several panels (NB = 32) and the parallel GEMMs; tall, wide, square; both modes;
-    // bit-identical run to run.
+    // Several panels (NB = 64) and the parallel GEMMs; tall, wide, square; both modes;
+    // bit-identical run to run. From min(m, n) = 256 on two or more threads the panels run
+    // with a look-ahead: square, tall, and wide with columns past the last panel.
     let mut rng = rng(60);
-    for (m, n) in [(300, 300), (400, 97), (97, 260)] {
+    for (m, n) in [(300, 300), (400, 97), (97, 260), (600, 270), (270, 600)] {
         let a = matrix::<f64>(Family::Random, &mut rng, m, n);
         for engine in [Engine::RayonBlas, Engine::Rayon] {
             for t in [2, 3] {
