@@ -160,7 +160,7 @@ pub mod blas_level {
 pub mod tuning {
     pub use crate::dispatch::{
         AUTO_FACTOR_RAYON_MIN_ORDER, AUTO_GEMM_PARALLEL_MIN_FLOPS, AUTO_GEMM_RAYON_MIN_FLOPS,
-        AUTO_NORMS_PARALLEL_MIN_BYTES,
+        AUTO_NORMS_PARALLEL_MIN_BYTES, AUTO_QR_RAYON_MIN_ORDER,
     };
     pub use crate::kernels::{Element, GemmBlocks, GemmKernel, Isa, MAX_BLOCK};
     pub use crate::op::Family;

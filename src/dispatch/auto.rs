@@ -187,6 +187,17 @@ pub const AUTO_NORMS_PARALLEL_MIN_BYTES: usize = 4 << 20;
 /// problems stay on `blas`. Complex types stay on `blas` (not measured).
 pub const AUTO_FACTOR_RAYON_MIN_ORDER: usize = 512;
 
+/// From this order `auto`'s built-in rule runs QR (`qr`, `qr_factor`) of real matrices on
+/// `rayon-blas` with its budget, below [`AUTO_FACTOR_RAYON_MIN_ORDER`]: LAPACK's `geqrf` factors
+/// its 32-column panels with level-2 code and OpenBLAS's threads did not help it at these sizes,
+/// while parla's recursive panels are GEMMs. Measured on an AMD EPYC Zen 3 (family 25 model 1,
+/// 2 cores, OpenBLAS 0.3.21 `Zen`), `parla compare --ops qr --sizes 128,256,384 --threads 1,2
+/// --engines blas,rayon-blas,rayon --dtype f64`, two runs, ms, `blas` 2 threads against
+/// `rayon-blas` 2 threads: n = 128 1.47 / 1.03 against 0.69 / 0.78; n = 256 7.11 / 6.72 against
+/// 4.24 / 4.26; n = 384 16.1 / 11.1 against 9.85 / 9.67 (one thread of `rayon-blas` was faster
+/// still at 128 and 256: 0.52–0.72 and 3.63–3.64). Below 128 QR stays on `blas`.
+pub const AUTO_QR_RAYON_MIN_ORDER: usize = 128;
+
 /// Whether `op` is a factorization [`AUTO_FACTOR_RAYON_MIN_ORDER`] applies to (the solves with
 /// an existing factor and triangular solves are `O(n²)` per right-hand side and stay on `blas`).
 fn factorizes(op: Op) -> bool {
@@ -208,8 +219,8 @@ fn factorizes(op: Op) -> bool {
 /// The rules used without a profile.
 ///
 /// `row_norms` and `col_norms` run on `rayon` (see [`AUTO_NORMS_PARALLEL_MIN_BYTES`]).
-/// Factorizations of real matrices of order [`AUTO_FACTOR_RAYON_MIN_ORDER`] and more run on
-/// `rayon-blas`.
+/// Factorizations of real matrices of order [`AUTO_FACTOR_RAYON_MIN_ORDER`] and more (QR:
+/// [`AUTO_QR_RAYON_MIN_ORDER`]) run on `rayon-blas`.
 /// GEMM runs on the `rayon` engine when parla's micro-kernels are wider than OpenBLAS's for
 /// its core type (AVX-512 against OpenBLAS's AVX2 kernels, as where `OPENBLAS_CORETYPE` holds
 /// it to `Haswell`), except below [`AUTO_GEMM_RAYON_MIN_FLOPS`]; there it uses one thread below
@@ -251,7 +262,11 @@ fn builtin(
     }
     if factorizes(op) && !dtype.is_complex() && implements(Engine::RayonBlas, op, dtype) {
         let (r, c, _) = shape.dims();
-        if r.min(c) >= AUTO_FACTOR_RAYON_MIN_ORDER {
+        let from = match op {
+            Op::Qr | Op::QrFactor => AUTO_QR_RAYON_MIN_ORDER,
+            _ => AUTO_FACTOR_RAYON_MIN_ORDER,
+        };
+        if r.min(c) >= from {
             return (
                 Engine::RayonBlas,
                 rayon_threads,
@@ -660,6 +675,10 @@ mod tests {
             Op::Qr,
             Op::QrFactor,
         ] {
+            let big = match op {
+                Op::Qr | Op::QrFactor => AUTO_QR_RAYON_MIN_ORDER,
+                _ => big,
+            };
             for dtype in [Dtype::F32, Dtype::F64] {
                 assert_eq!(
                     pick(op, dtype, Shape::Square(big), 2),
@@ -686,9 +705,15 @@ mod tests {
             );
         }
         // A tall QR is as large as its smaller side.
-        let tall = |cols| Shape::Matrix(8 * big, cols);
-        assert_eq!(pick(Op::Qr, Dtype::F64, tall(big), 2).0, Engine::RayonBlas);
-        assert_eq!(pick(Op::Qr, Dtype::F64, tall(big / 2), 2).0, Engine::Blas);
+        let qr = AUTO_QR_RAYON_MIN_ORDER;
+        let tall = |cols| Shape::Matrix(8 * qr, cols);
+        assert_eq!(pick(Op::Qr, Dtype::F64, tall(qr), 2).0, Engine::RayonBlas);
+        assert_eq!(pick(Op::Qr, Dtype::F64, tall(qr / 2), 2).0, Engine::Blas);
+        // The other factorizations between the two thresholds stay on blas.
+        assert_eq!(
+            pick(Op::Solve, Dtype::F64, Shape::Square(qr), 2).0,
+            Engine::Blas
+        );
         // Solves with an existing factor and triangular solves stay on blas.
         for op in [Op::LuSolve, Op::ChoSolve, Op::SolveTriangular, Op::QrLstsq] {
             assert_eq!(
