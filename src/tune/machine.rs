@@ -27,7 +27,7 @@ pub struct MachineKey {
     pub openblas_core: String,
     /// OpenBLAS's build string (`openblas_get_config`): version and build options.
     pub openblas_config: String,
-    /// parla's version and the speed revision `KERNELS_REVISION` (`0.1.0+k5`).
+    /// parla's version and the speed revision `KERNELS_REVISION` (`0.1.0+k6`).
     pub parla: String,
 }
 
@@ -38,8 +38,9 @@ pub struct MachineKey {
 /// (session 7), and a profile from before sent `eigh` to `blas`. Revision 3: rayon `svd`
 /// (divide and conquer). Revision 4: the AVX2 GEMM kernels (k unrolled, prefetching; Zen 3
 /// one-thread dgemm 0.83× → about 1.0× OpenBLAS). Revision 5: QR's recursive panels under
-/// 64-column blocks (rayon engines' QR 0.80–0.88× LAPACK's time on a Zen 3).
-pub const KERNELS_REVISION: u32 = 5;
+/// 64-column blocks (rayon engines' QR 0.80–0.88× LAPACK's time on a Zen 3). Revision 6: QR's
+/// look-ahead on two or more workers; `blas` solve / inv / det without the transposing copy.
+pub const KERNELS_REVISION: u32 = 6;
 
 fn cpuinfo_field(text: &str, name: &str) -> Option<String> {
     text.lines()
