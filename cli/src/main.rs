@@ -61,6 +61,11 @@ enum Command {
         /// (by default it is then not written: its choices would be wrong on a quiet machine).
         #[arg(long)]
         force: bool,
+        /// After each item, print to stderr how it was measured: its label, the candidates
+        /// timed, the rounds, how many close candidates were measured again, and its wall
+        /// seconds (where a run's time goes).
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// Distributed (MPI): ranks × threads per rank for one operation and size, side by side —
     /// time, GFLOP/s, bytes sent per rank, peak memory per rank and in total; `--model`
@@ -234,7 +239,8 @@ fn main() -> ExitCode {
             show,
             out,
             force,
-        } => tune(quick, show, out, force),
+            verbose,
+        } => tune(quick, show, out, force, verbose),
         #[cfg(feature = "dist")]
         Command::DistBench(args) => dist_bench(*args),
     }
@@ -460,7 +466,13 @@ fn compare(args: CompareArgs) -> ExitCode {
     }
 }
 
-fn tune(quick: bool, show: bool, out_file: Option<PathBuf>, force: bool) -> ExitCode {
+fn tune(
+    quick: bool,
+    show: bool,
+    out_file: Option<PathBuf>,
+    force: bool,
+    verbose: bool,
+) -> ExitCode {
     use parla::tuning;
     use parla_cli::tune;
     let path = match out_file.map_or_else(tuning::profile_path, Ok) {
@@ -506,6 +518,9 @@ fn tune(quick: bool, show: bool, out_file: Option<PathBuf>, force: bool) -> Exit
     );
     let start = std::time::Instant::now();
     let result = tune::run(preset, cores, &mut |p| {
+        if let (true, Some(t)) = (verbose, p.finished) {
+            bar.suspend(|| errln!("parla tune: {}", t.line()));
+        }
         bar.set_position(p.done as u64);
         bar.set_message(p.label.to_string());
     });

@@ -5,10 +5,13 @@
 //! Every candidate of an item — each engine at each thread count from 1 to the usable cores —
 //! is timed in the same rounds, one after the other in a rotating order, so the machine's
 //! noise (another process, a frequency change) hits all of them alike. The multi-threaded
-//! `blas` candidates run in a second phase, after the others: OpenBLAS's idle workers spin for
-//! about 100 ms after each threaded call and would steal a core from the candidate after them.
-//! Candidates within 10 % of the fastest are then measured again among themselves. A
-//! candidate's time is the median of its samples.
+//! `blas` candidates run in a phase of their own, apart from the others: OpenBLAS's idle
+//! workers spin for about 100 ms after each threaded call and would steal a core from the
+//! candidate after them. After the first round, a candidate more than twice as slow as one
+//! with no more threads is dropped ([`survivors`]: no thread budget can make `auto` choose
+//! it; it keeps its one sample). The others get the rest of the rounds, and those within 10 %
+//! of the fastest are then measured again among themselves. A candidate's time is the median
+//! of its samples.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -416,6 +419,44 @@ pub struct Progress<'a> {
     pub total: usize,
     /// What runs now.
     pub label: &'a str,
+    /// How the item that just finished was measured (`None` before the first).
+    pub finished: Option<&'a ItemTime>,
+}
+
+/// How one item was measured and how long it took (`parla tune --verbose` prints it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemTime {
+    /// The item's [`Item::label`].
+    pub label: String,
+    /// Candidates that ran (engines that implement the operation × thread counts).
+    pub candidates: usize,
+    /// Rounds of the candidates kept.
+    pub rounds: usize,
+    /// Candidates kept after the first round ([`survivors`]).
+    pub kept: usize,
+    /// Candidates measured again because they were within 10 % of the fastest (0: none).
+    pub remeasured: usize,
+    /// Seconds spent waiting for OpenBLAS's idle workers to stop spinning.
+    pub waited: f64,
+    /// Wall seconds of the whole item, inputs and warm-ups included.
+    pub seconds: f64,
+}
+
+impl ItemTime {
+    /// One line: `gemm f64 512x512x512: 6 candidates, 4 kept, 5 rounds, 2 re-measured, 0.12 s
+    /// waiting, 1.23 s`.
+    pub fn line(&self) -> String {
+        format!(
+            "{}: {} candidates, {} kept, {} rounds, {} re-measured, {:.2} s waiting, {:.2} s",
+            self.label,
+            self.candidates,
+            self.kept,
+            self.rounds,
+            self.remeasured,
+            self.waited,
+            self.seconds
+        )
+    }
 }
 
 /// A candidate being measured: engine, threads, its execution value, calls per sample, the
@@ -438,19 +479,38 @@ fn threaded_blas(r: &Run) -> bool {
     spins(r.0, r.1)
 }
 
-/// `rounds` rounds over the candidates `idx`, in a rotating order, one sample each per round.
-/// Before candidates that need the cores, waits for OpenBLAS's workers to stop spinning.
-fn rotate(runs: &mut [Run], call: &mut Call, idx: &[usize], rounds: usize) -> Result<()> {
+/// Whether OpenBLAS's workers may still spin (a multi-threaded `blas` sample ended less than
+/// [`OPENBLAS_SPIN`] ago).
+fn spinning() -> bool {
+    LAST_THREADED_BLAS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .is_some_and(|t| t.elapsed() < OPENBLAS_SPIN)
+}
+
+/// `rounds` rounds over the candidates `idx`, in a rotating order starting at round `first`,
+/// one sample each per round. Before candidates that need the cores, waits for OpenBLAS's
+/// workers to stop spinning; returns how long it waited.
+fn rotate(
+    runs: &mut [Run],
+    call: &mut Call,
+    idx: &[usize],
+    first: usize,
+    rounds: usize,
+) -> Result<Duration> {
     let mut last = LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner());
-    if idx
-        .iter()
-        .any(|&j| !threaded_blas(&runs[j]) && runs[j].1 > 1)
+    let mut waited = Duration::ZERO;
+    if rounds > 0
+        && idx
+            .iter()
+            .any(|&j| !threaded_blas(&runs[j]) && runs[j].1 > 1)
     {
         if let Some(t) = *last {
-            std::thread::sleep(OPENBLAS_SPIN.saturating_sub(t.elapsed()));
+            waited = OPENBLAS_SPIN.saturating_sub(t.elapsed());
+            std::thread::sleep(waited);
         }
     }
-    for round in 0..rounds {
+    for round in first..first + rounds {
         for j in 0..idx.len() {
             let r = &mut runs[idx[(j + round) % idx.len()]];
             // Untimed calls first (about a quarter of a sample; none when one call fills the
@@ -466,7 +526,60 @@ fn rotate(runs: &mut [Run], call: &mut Call, idx: &[usize], rounds: usize) -> Re
             }
         }
     }
-    Ok(())
+    Ok(waited)
+}
+
+/// `rounds` rounds over the candidates `idx` in two phases: the candidates that leave no
+/// spinning threads behind, and the multi-threaded `blas` ones. After a threaded call
+/// OpenBLAS's idle workers spin for about 100 ms; interleaved with them, a multi-threaded
+/// rayon candidate would share a core with a spinner, which a real program running one engine
+/// does not. When the workers still spin from the last samples, the `blas` phase goes first
+/// (it does not mind them), so the run waits for them once, not before each phase. Returns
+/// how long it waited.
+fn phases(
+    runs: &mut [Run],
+    call: &mut Call,
+    idx: &[usize],
+    first: usize,
+    rounds: usize,
+) -> Result<Duration> {
+    let (b, a): (Vec<usize>, Vec<usize>) = idx.iter().partition(|&&j| threaded_blas(&runs[j]));
+    let order = if spinning() { [b, a] } else { [a, b] };
+    let mut waited = Duration::ZERO;
+    for phase in order {
+        if !phase.is_empty() {
+            waited += rotate(runs, call, &phase, first, rounds)?;
+        }
+    }
+    Ok(waited)
+}
+
+/// A candidate more than this many times slower after the first round than one with no more
+/// threads is dropped from the item's later rounds.
+const DROP: f64 = 2.0;
+
+/// Successive elimination: which candidates, given as `(threads, seconds)` after the first
+/// round, keep being measured (their indices, in order).
+///
+/// A candidate is dropped when it took more than [`DROP`] times as long as some candidate with
+/// no more threads: under any thread budget that allows it (`auto` takes the fastest candidate
+/// within the call's budget), that one is allowed too and is faster, so it cannot be chosen.
+/// Hence the fastest candidate and the fastest at the fewest threads always stay, and never
+/// fewer than two stay (the fastest dropped one is kept back if needed).
+pub fn survivors(first: &[(usize, f64)]) -> Vec<usize> {
+    let beaten = |j: usize| {
+        let (t, s) = first[j];
+        first.iter().any(|&(u, v)| u <= t && s > DROP * v)
+    };
+    let mut keep: Vec<usize> = (0..first.len()).filter(|&j| !beaten(j)).collect();
+    while keep.len() < first.len().min(2) {
+        let back = (0..first.len())
+            .filter(|j| !keep.contains(j))
+            .min_by(|&a, &b| first[a].1.total_cmp(&first[b].1));
+        keep.extend(back);
+        keep.sort_unstable();
+    }
+    keep
 }
 
 /// Seconds per call of `batch` calls on `exec`.
@@ -484,15 +597,32 @@ fn sample(call: &mut Call, exec: &Exec, batch: usize) -> Result<f64> {
 /// # Errors
 /// When the inputs cannot be built or no candidate runs.
 pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Entry> {
+    measure_timed(it, preset, cores, seed).map(|(e, _)| e)
+}
+
+/// [`measure`], with how the item was measured and how long it took.
+///
+/// # Errors
+/// As [`measure`].
+pub fn measure_timed(
+    it: &Item,
+    preset: Preset,
+    cores: usize,
+    seed: u64,
+) -> Result<(Entry, ItemTime)> {
+    let start = Instant::now();
     let mut rng = CaseRng::seed_from_u64(seed);
     let mut call = call(it, &mut rng)?;
     let mut runs: Vec<Run> = Vec::new();
     // Seconds one round of every candidate takes.
     let mut estimate = 0.0;
     // Multi-threaded `blas` candidates are warmed up last: their idle workers spin after each
-    // call and would slow the warm-ups (which size the batches) of the others.
+    // call and would slow the warm-ups (which size the batches) of the others. When workers
+    // still spin from the item before, they go first instead: the others are slowed either
+    // way, and the first round below then starts where the warm-ups left off.
     let mut order = candidates(cores);
-    order.sort_by_key(|&(engine, threads)| spins(engine, threads));
+    let blas_first = spinning();
+    order.sort_by_key(|&(engine, threads)| spins(engine, threads) != blas_first);
     for (engine, threads) in order {
         let exec = Exec::new(engine, threads)?;
         // Warm-up call (pools, buffers, page faults); unless it was long, one more timed call
@@ -532,18 +662,17 @@ pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Ent
     } else {
         preset.rounds()
     };
-    // Two phases per item: first the candidates that leave no spinning threads behind, then
-    // the multi-threaded `blas` ones. After a threaded call OpenBLAS's idle workers spin for
-    // about 100 ms; interleaved with them, a multi-threaded rayon candidate would share a core
-    // with a spinner, which a real program running one engine does not.
-    let phases = |idx: &[usize], runs: &[Run]| -> [Vec<usize>; 2] {
-        let (b, a): (Vec<usize>, Vec<usize>) = idx.iter().partition(|&&j| threaded_blas(&runs[j]));
-        [a, b]
-    };
+    // One round of every candidate, then the rest of the rounds on those that can still be
+    // chosen (`survivors`): a candidate twice as slow as one with no more threads keeps its
+    // single sample.
     let all: Vec<usize> = (0..k).collect();
-    for phase in phases(&all, &runs) {
-        rotate(&mut runs, &mut call, &phase, rounds)?;
-    }
+    let mut waited = phases(&mut runs, &mut call, &all, 0, 1)?;
+    let first: Vec<(usize, f64)> = runs
+        .iter()
+        .map(|r| (r.1, r.4.last().copied().unwrap_or(f64::INFINITY)))
+        .collect();
+    let kept = survivors(&first);
+    waited += phases(&mut runs, &mut call, &kept, 1, rounds - 1)?;
     // Candidates within CLOSE of the fastest median get as many rounds again among
     // themselves: a crossover between two of them is decided on twice the samples, and a
     // round disturbed by the machine weighs half as much.
@@ -552,16 +681,28 @@ pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Ent
         .iter()
         .map(|r| median(&r.4))
         .fold(f64::INFINITY, f64::min);
-    let close: Vec<usize> = (0..k)
+    let close: Vec<usize> = kept
+        .iter()
+        .copied()
         .filter(|&j| median(&runs[j].4) <= best * CLOSE)
         .collect();
-    if close.len() >= 2 && estimate <= LONG_ROUND_SECONDS {
-        for phase in phases(&close, &runs) {
-            rotate(&mut runs, &mut call, &phase, rounds)?;
-        }
-    }
+    let remeasured = if close.len() >= 2 && estimate <= LONG_ROUND_SECONDS {
+        waited += phases(&mut runs, &mut call, &close, rounds, rounds)?;
+        close.len()
+    } else {
+        0
+    };
+    let timing = ItemTime {
+        label: it.label(),
+        candidates: k,
+        rounds,
+        kept: kept.len(),
+        remeasured,
+        waited: waited.as_secs_f64(),
+        seconds: start.elapsed().as_secs_f64(),
+    };
     let shape = it.shape();
-    Ok(Entry {
+    let entry = Entry {
         op: it.op,
         dtype: match it.dtype {
             Dtype::F32 => PDtype::F32,
@@ -584,7 +725,8 @@ pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Ent
                 })
             })
             .collect(),
-    })
+    };
+    Ok((entry, timing))
 }
 
 /// Runs every item of `preset` and returns the profile (not yet saved) with the notes of
@@ -601,15 +743,21 @@ pub fn run(
     let mut notes = Vec::new();
     let list = items(preset);
     let sample = CpuSample::now();
+    let mut finished: Option<ItemTime> = None;
     for (i, it) in list.iter().enumerate() {
         let label = it.label();
         progress(&Progress {
             done: i,
             total: list.len(),
             label: &label,
+            finished: finished.as_ref(),
         });
-        match measure(it, preset, cores, 0x7a11 + i as u64) {
-            Ok(e) => profile.entries.push(e),
+        finished = None;
+        match measure_timed(it, preset, cores, 0x7a11 + i as u64) {
+            Ok((e, t)) => {
+                profile.entries.push(e);
+                finished = Some(t);
+            }
             Err(e) => notes.push(format!("{label}: not measured: {e}")),
         }
     }
@@ -617,6 +765,7 @@ pub fn run(
         done: list.len(),
         total: list.len(),
         label: "done",
+        finished: finished.as_ref(),
     });
     profile.busy_cores = sample.and_then(|s| s.others_busy_since_then());
     Ok((profile, notes))
@@ -782,6 +931,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn survivors_drop_only_what_no_budget_can_choose() {
+        // Two cores: (threads, seconds) after the first round.
+        let t = [(1, 1.0), (1, 3.0), (1, 1.9), (2, 0.6), (2, 1.3), (2, 0.62)];
+        // 3x slower than a 1-thread candidate: dropped; 1.9x: kept. At 2 threads, 1.3 is
+        // more than twice the fastest 2-thread one: dropped; a close one stays.
+        assert_eq!(survivors(&t), vec![0, 2, 3, 5]);
+        // The 1-thread candidates are compared among themselves only: twice as slow as the
+        // 2-thread ones, they stay (a budget of one thread chooses among them).
+        let t = [(1, 2.0), (1, 2.1), (2, 0.9)];
+        assert_eq!(survivors(&t), vec![0, 1, 2]);
+        // Never fewer than two: the fastest dropped one is kept back.
+        let t = [(1, 1.0), (2, 5.0), (2, 9.0)];
+        assert_eq!(survivors(&t), vec![0, 1]);
+        assert_eq!(survivors(&[(1, 1.0)]), vec![0]);
+        assert!(survivors(&[]).is_empty());
     }
 
     #[test]
