@@ -7,7 +7,9 @@
 //! noise (another process, a frequency change) hits all of them alike. The multi-threaded
 //! `blas` candidates run in a phase of their own, apart from the others: OpenBLAS's idle
 //! workers spin for about 100 ms after each threaded call and would steal a core from the
-//! candidate after them. After the first round, a candidate more than twice as slow as one
+//! multi-threaded candidate after them (which waits for them; one-thread candidates go first
+//! and use that time). The warm-up calls are the first round for candidates whose one call
+//! fills a sample (it is not timed twice). After the first round, a candidate more than twice as slow as one
 //! with no more threads is dropped ([`survivors`]: no thread budget can make `auto` choose
 //! it; it keeps its one sample). The others get the rest of the rounds, and those within 10 %
 //! of the fastest are then measured again among themselves. A candidate's time is the median
@@ -140,8 +142,10 @@ fn item(op: Op, dtype: Dtype, dims: [usize; 3]) -> Item {
 }
 
 /// Most work in one batched call the presets measure (flops): larger batches take as long as
-/// the largest single items, and their choice follows from the nearest smaller ones.
-const BATCH_MAX_FLOPS: f64 = 2e9;
+/// the largest single items (1024 solves or Cholesky factorizations of order 128, 0.7–1.4
+/// GFlop, took 4 s each on Zen 3), and their choice follows from the nearest smaller ones
+/// (the same there).
+const BATCH_MAX_FLOPS: f64 = 6e8;
 
 /// Batches of `len` square matrices of each order in `orders` for `op` (`gemm`, `solve` or
 /// `cholesky`), up to [`BATCH_MAX_FLOPS`].
@@ -206,7 +210,10 @@ pub fn items(preset: Preset) -> Vec<Item> {
         }
         Preset::Default => {
             square(&mut v, F64, &[16, 32, 64, 128, 256, 512, 1024, 2048]);
-            square(&mut v, F32, &[32, 128, 512, 1024, 2048]);
+            // f32 stops at 1024: its choice there stands for larger f32 products (the profile
+            // takes the nearest size), and 2048 took 4.5 s of the run for the same answer
+            // (OpenBLAS at all cores on Zen 3).
+            square(&mut v, F32, &[32, 128, 512, 1024]);
             for dims in [
                 [4096, 64, 64],
                 [16384, 256, 256],
@@ -231,15 +238,21 @@ pub fn items(preset: Preset) -> Vec<Item> {
                 v.push(item(Op::Multiply, F64, [n, n, 0]));
                 v.push(item(Op::Transpose, F64, [n, n, 0]));
             }
-            for n in [64, 256, 1024, 2048] {
+            // The factorizations stop at 1024 (the nearest size answers beyond): at 2048 a
+            // round of the six candidates takes 1–2.5 s, and on Zen 3 the choice at 2048 was
+            // the one at 1024 (or a tie within 1 %).
+            for n in [64, 256, 1024] {
                 v.push(item(Op::Cholesky, F64, [n, n, 0]));
                 v.push(item(Op::Solve, F64, [n, n, 1]));
             }
-            for n in [128, 512, 2048] {
+            for n in [128, 512, 1024] {
                 v.push(item(Op::SolveTriangular, F64, [n, n, n]));
             }
             for n in [64, 256, 1024] {
                 v.push(item(Op::Qr, F64, [n, n, 0]));
+            }
+            // eigh and svd at 1024 took 6 and 11 s (a round over 1 s): 512 is the largest.
+            for n in [64, 256, 512] {
                 v.push(item(Op::Eigh, F64, [n, n, 0]));
                 v.push(item(Op::Svd, F64, [n, n, 0]));
             }
@@ -488,9 +501,23 @@ fn spinning() -> bool {
         .is_some_and(|t| t.elapsed() < OPENBLAS_SPIN)
 }
 
+/// Before a candidate that needs the cores (a multi-threaded one of the rayon engines), waits
+/// until OpenBLAS's workers stop spinning; returns how long it waited. One-thread candidates
+/// need no wait (a spinner takes the other core), so when they run first they use the time.
+fn wait_for_spinners(engine: Engine, threads: usize) -> Duration {
+    if spins(engine, threads) || threads <= 1 {
+        return Duration::ZERO;
+    }
+    let last = *LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner());
+    let wait = last.map_or(Duration::ZERO, |t| {
+        OPENBLAS_SPIN.saturating_sub(t.elapsed())
+    });
+    std::thread::sleep(wait);
+    wait
+}
+
 /// `rounds` rounds over the candidates `idx`, in a rotating order starting at round `first`,
-/// one sample each per round. Before candidates that need the cores, waits for OpenBLAS's
-/// workers to stop spinning; returns how long it waited.
+/// one sample each per round ([`wait_for_spinners`] before each); returns how long it waited.
 fn rotate(
     runs: &mut [Run],
     call: &mut Call,
@@ -498,21 +525,11 @@ fn rotate(
     first: usize,
     rounds: usize,
 ) -> Result<Duration> {
-    let mut last = LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner());
     let mut waited = Duration::ZERO;
-    if rounds > 0
-        && idx
-            .iter()
-            .any(|&j| !threaded_blas(&runs[j]) && runs[j].1 > 1)
-    {
-        if let Some(t) = *last {
-            waited = OPENBLAS_SPIN.saturating_sub(t.elapsed());
-            std::thread::sleep(waited);
-        }
-    }
     for round in first..first + rounds {
         for j in 0..idx.len() {
             let r = &mut runs[idx[(j + round) % idx.len()]];
+            waited += wait_for_spinners(r.0, r.1);
             // Untimed calls first (about a quarter of a sample; none when one call fills the
             // sample): right after another candidate, a pool's idle CPU wakes slowly and
             // the first calls of a short operation run at one thread's speed (row_norms at
@@ -522,7 +539,8 @@ fn rotate(
             }
             r.4.push(sample(call, &r.2, r.3)?);
             if threaded_blas(r) {
-                *last = Some(Instant::now());
+                *LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(Instant::now());
             }
         }
     }
@@ -617,14 +635,14 @@ pub fn measure_timed(
     // Seconds one round of every candidate takes.
     let mut estimate = 0.0;
     // Multi-threaded `blas` candidates are warmed up last: their idle workers spin after each
-    // call and would slow the warm-ups (which size the batches) of the others. When workers
-    // still spin from the item before, they go first instead: the others are slowed either
-    // way, and the first round below then starts where the warm-ups left off.
+    // call and would slow the warm-ups of the others; one-thread candidates first, while the
+    // workers of the item before may still spin.
     let mut order = candidates(cores);
-    let blas_first = spinning();
-    order.sort_by_key(|&(engine, threads)| spins(engine, threads) != blas_first);
+    order.sort_by_key(|&(engine, threads)| (spins(engine, threads), threads));
+    let mut waited = Duration::ZERO;
     for (engine, threads) in order {
         let exec = Exec::new(engine, threads)?;
+        waited += wait_for_spinners(engine, threads);
         // Warm-up call (pools, buffers, page faults); unless it was long, one more timed call
         // sizes the batches.
         let t = Instant::now();
@@ -646,7 +664,11 @@ pub fn measure_timed(
         let one = one.max(1e-9);
         let batch = ((preset.sample_seconds() / one).ceil() as usize).clamp(1, 100_000);
         estimate += one * batch as f64;
-        runs.push((engine, threads, exec, batch, Vec::new()));
+        // A call that fills a sample by itself was just timed as a sample is (after a warm-up
+        // call, or as a long warm-up call: the pools and buffers are the earlier items'; its
+        // inputs are touched): it is the candidate's first sample, not timed twice.
+        let samples = if batch == 1 { vec![one] } else { Vec::new() };
+        runs.push((engine, threads, exec, batch, samples));
     }
     if runs.is_empty() {
         return Err(Error::Unsupported {
@@ -662,11 +684,12 @@ pub fn measure_timed(
     } else {
         preset.rounds()
     };
-    // One round of every candidate, then the rest of the rounds on those that can still be
-    // chosen (`survivors`): a candidate twice as slow as one with no more threads keeps its
-    // single sample.
-    let all: Vec<usize> = (0..k).collect();
-    let mut waited = phases(&mut runs, &mut call, &all, 0, 1)?;
+    // One round of every candidate (the warm-ups were that round for the candidates whose call
+    // fills a sample), then the rest of the rounds on those that can still be chosen
+    // (`survivors`): a candidate twice as slow as one with no more threads keeps its single
+    // sample.
+    let unsampled: Vec<usize> = (0..k).filter(|&j| runs[j].4.is_empty()).collect();
+    waited += phases(&mut runs, &mut call, &unsampled, 0, 1)?;
     let first: Vec<(usize, f64)> = runs
         .iter()
         .map(|r| (r.1, r.4.last().copied().unwrap_or(f64::INFINITY)))
