@@ -46,9 +46,10 @@ enum Command {
     Compare(Box<CompareArgs>),
     /// Measure which engine and thread count is fastest here for each operation family, shape
     /// and size, and write the tuning profile `auto` reads (`parla info` shows where). Every
-    /// candidate is timed in the same interleaved rounds. About 90 s on 2 cores; --quick 20 s.
+    /// candidate is timed in the same interleaved rounds. Under 90 s on 2 cores; --quick under
+    /// 20 s (--verbose prints where the time goes).
     Tune {
-        /// Fewer sizes and rounds (about 20 s on 2 cores).
+        /// Fewer sizes and rounds (under 20 s on 2 cores).
         #[arg(long)]
         quick: bool,
         /// Print the profile in use as a table of crossovers; measure nothing.
