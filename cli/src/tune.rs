@@ -34,12 +34,12 @@ use crate::compare::stats::Summary;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Preset {
     /// A few sizes per family, three rounds (≤ 20 s on 2 cores: 13 s on a 2-core AMD EPYC
-    /// Zen 3 VM).
+    /// Zen 3 VM while other processes kept one core busy).
     Quick,
     /// Every family at the sizes of `parla compare`'s default grid and around them (≤ 90 s
-    /// on 2 cores: 89 s on a 2-core AMD EPYC Zen 3 VM while other processes kept one core
-    /// busy, against 149 s quiet before the largest sizes were cut and first-round
-    /// elimination came; `parla tune --verbose` prints each item's time).
+    /// on 2 cores: 79 s on a quiet 2-core AMD EPYC Zen 3 VM, 89 s while other processes kept
+    /// one core busy; 149 s before the largest sizes were cut, the warm-ups reused and the
+    /// first-round elimination added. `parla tune --verbose` prints each item's time).
     Default,
 }
 
