@@ -46,9 +46,10 @@ enum Command {
     Compare(Box<CompareArgs>),
     /// Measure which engine and thread count is fastest here for each operation family, shape
     /// and size, and write the tuning profile `auto` reads (`parla info` shows where). Every
-    /// candidate is timed in the same interleaved rounds. About 90 s on 2 cores; --quick 20 s.
+    /// candidate is timed in the same interleaved rounds. Under 90 s on 2 cores; --quick under
+    /// 20 s (--verbose prints where the time goes).
     Tune {
-        /// Fewer sizes and rounds (about 20 s on 2 cores).
+        /// Fewer sizes and rounds (under 20 s on 2 cores).
         #[arg(long)]
         quick: bool,
         /// Print the profile in use as a table of crossovers; measure nothing.
@@ -61,6 +62,11 @@ enum Command {
         /// (by default it is then not written: its choices would be wrong on a quiet machine).
         #[arg(long)]
         force: bool,
+        /// After each item, print to stderr how it was measured: its label, the candidates
+        /// timed, the rounds, how many close candidates were measured again, and its wall
+        /// seconds (where a run's time goes).
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// Distributed (MPI): ranks × threads per rank for one operation and size, side by side —
     /// time, GFLOP/s, bytes sent per rank, peak memory per rank and in total; `--model`
@@ -234,7 +240,8 @@ fn main() -> ExitCode {
             show,
             out,
             force,
-        } => tune(quick, show, out, force),
+            verbose,
+        } => tune(quick, show, out, force, verbose),
         #[cfg(feature = "dist")]
         Command::DistBench(args) => dist_bench(*args),
     }
@@ -460,7 +467,13 @@ fn compare(args: CompareArgs) -> ExitCode {
     }
 }
 
-fn tune(quick: bool, show: bool, out_file: Option<PathBuf>, force: bool) -> ExitCode {
+fn tune(
+    quick: bool,
+    show: bool,
+    out_file: Option<PathBuf>,
+    force: bool,
+    verbose: bool,
+) -> ExitCode {
     use parla::tuning;
     use parla_cli::tune;
     let path = match out_file.map_or_else(tuning::profile_path, Ok) {
@@ -506,6 +519,9 @@ fn tune(quick: bool, show: bool, out_file: Option<PathBuf>, force: bool) -> Exit
     );
     let start = std::time::Instant::now();
     let result = tune::run(preset, cores, &mut |p| {
+        if let (true, Some(t)) = (verbose, p.finished) {
+            bar.suspend(|| errln!("parla tune: {}", t.line()));
+        }
         bar.set_position(p.done as u64);
         bar.set_message(p.label.to_string());
     });

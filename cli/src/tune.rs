@@ -5,10 +5,15 @@
 //! Every candidate of an item — each engine at each thread count from 1 to the usable cores —
 //! is timed in the same rounds, one after the other in a rotating order, so the machine's
 //! noise (another process, a frequency change) hits all of them alike. The multi-threaded
-//! `blas` candidates run in a second phase, after the others: OpenBLAS's idle workers spin for
-//! about 100 ms after each threaded call and would steal a core from the candidate after them.
-//! Candidates within 10 % of the fastest are then measured again among themselves. A
-//! candidate's time is the median of its samples.
+//! `blas` candidates run in a phase of their own, apart from the others: OpenBLAS's idle
+//! workers spin for about 100 ms after each threaded call and would steal a core from the
+//! multi-threaded candidate after them (which waits for them; one-thread candidates go first
+//! and use that time). The warm-up calls are the first round for candidates whose one call
+//! fills a sample (it is not timed twice). After the first round, a candidate more than twice as slow as one
+//! with no more threads is dropped ([`survivors`]: no thread budget can make `auto` choose
+//! it; it keeps its one sample). The others get the rest of the rounds, and those within 10 %
+//! of the fastest are then measured again among themselves. A candidate's time is the median
+//! of its samples.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -28,10 +33,13 @@ use crate::compare::stats::Summary;
 /// How thoroughly to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Preset {
-    /// A few sizes per family, three rounds (≤ 20 s on 2 cores).
+    /// A few sizes per family, three rounds (≤ 20 s on 2 cores: 13 s on a 2-core AMD EPYC
+    /// Zen 3 VM while other processes kept one core busy).
     Quick,
     /// Every family at the sizes of `parla compare`'s default grid and around them (≤ 90 s
-    /// on 2 cores).
+    /// on 2 cores: 79 s on a quiet 2-core AMD EPYC Zen 3 VM, 89 s while other processes kept
+    /// one core busy; 149 s before the largest sizes were cut, the warm-ups reused and the
+    /// first-round elimination added. `parla tune --verbose` prints each item's time).
     Default,
 }
 
@@ -137,8 +145,10 @@ fn item(op: Op, dtype: Dtype, dims: [usize; 3]) -> Item {
 }
 
 /// Most work in one batched call the presets measure (flops): larger batches take as long as
-/// the largest single items, and their choice follows from the nearest smaller ones.
-const BATCH_MAX_FLOPS: f64 = 2e9;
+/// the largest single items (1024 solves or Cholesky factorizations of order 128, 0.7–1.4
+/// GFlop, took 4 s each on Zen 3), and their choice follows from the nearest smaller ones
+/// (the same there).
+const BATCH_MAX_FLOPS: f64 = 6e8;
 
 /// Batches of `len` square matrices of each order in `orders` for `op` (`gemm`, `solve` or
 /// `cholesky`), up to [`BATCH_MAX_FLOPS`].
@@ -203,7 +213,10 @@ pub fn items(preset: Preset) -> Vec<Item> {
         }
         Preset::Default => {
             square(&mut v, F64, &[16, 32, 64, 128, 256, 512, 1024, 2048]);
-            square(&mut v, F32, &[32, 128, 512, 1024, 2048]);
+            // f32 stops at 1024: its choice there stands for larger f32 products (the profile
+            // takes the nearest size), and 2048 took 4.5 s of the run for the same answer
+            // (OpenBLAS at all cores on Zen 3).
+            square(&mut v, F32, &[32, 128, 512, 1024]);
             for dims in [
                 [4096, 64, 64],
                 [16384, 256, 256],
@@ -228,15 +241,21 @@ pub fn items(preset: Preset) -> Vec<Item> {
                 v.push(item(Op::Multiply, F64, [n, n, 0]));
                 v.push(item(Op::Transpose, F64, [n, n, 0]));
             }
-            for n in [64, 256, 1024, 2048] {
+            // The factorizations stop at 1024 (the nearest size answers beyond): at 2048 a
+            // round of the six candidates takes 1–2.5 s, and on Zen 3 the choice at 2048 was
+            // the one at 1024 (or a tie within 1 %).
+            for n in [64, 256, 1024] {
                 v.push(item(Op::Cholesky, F64, [n, n, 0]));
                 v.push(item(Op::Solve, F64, [n, n, 1]));
             }
-            for n in [128, 512, 2048] {
+            for n in [128, 512, 1024] {
                 v.push(item(Op::SolveTriangular, F64, [n, n, n]));
             }
             for n in [64, 256, 1024] {
                 v.push(item(Op::Qr, F64, [n, n, 0]));
+            }
+            // eigh and svd at 1024 took 6 and 11 s (a round over 1 s): 512 is the largest.
+            for n in [64, 256, 512] {
                 v.push(item(Op::Eigh, F64, [n, n, 0]));
                 v.push(item(Op::Svd, F64, [n, n, 0]));
             }
@@ -416,6 +435,44 @@ pub struct Progress<'a> {
     pub total: usize,
     /// What runs now.
     pub label: &'a str,
+    /// How the item that just finished was measured (`None` before the first).
+    pub finished: Option<&'a ItemTime>,
+}
+
+/// How one item was measured and how long it took (`parla tune --verbose` prints it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemTime {
+    /// The item's [`Item::label`].
+    pub label: String,
+    /// Candidates that ran (engines that implement the operation × thread counts).
+    pub candidates: usize,
+    /// Rounds of the candidates kept.
+    pub rounds: usize,
+    /// Candidates kept after the first round ([`survivors`]).
+    pub kept: usize,
+    /// Candidates measured again because they were within 10 % of the fastest (0: none).
+    pub remeasured: usize,
+    /// Seconds spent waiting for OpenBLAS's idle workers to stop spinning.
+    pub waited: f64,
+    /// Wall seconds of the whole item, inputs and warm-ups included.
+    pub seconds: f64,
+}
+
+impl ItemTime {
+    /// One line: `gemm f64 512x512x512: 6 candidates, 4 kept, 5 rounds, 2 re-measured, 0.12 s
+    /// waiting, 1.23 s`.
+    pub fn line(&self) -> String {
+        format!(
+            "{}: {} candidates, {} kept, {} rounds, {} re-measured, {:.2} s waiting, {:.2} s",
+            self.label,
+            self.candidates,
+            self.kept,
+            self.rounds,
+            self.remeasured,
+            self.waited,
+            self.seconds
+        )
+    }
 }
 
 /// A candidate being measured: engine, threads, its execution value, calls per sample, the
@@ -438,21 +495,44 @@ fn threaded_blas(r: &Run) -> bool {
     spins(r.0, r.1)
 }
 
-/// `rounds` rounds over the candidates `idx`, in a rotating order, one sample each per round.
-/// Before candidates that need the cores, waits for OpenBLAS's workers to stop spinning.
-fn rotate(runs: &mut [Run], call: &mut Call, idx: &[usize], rounds: usize) -> Result<()> {
-    let mut last = LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner());
-    if idx
-        .iter()
-        .any(|&j| !threaded_blas(&runs[j]) && runs[j].1 > 1)
-    {
-        if let Some(t) = *last {
-            std::thread::sleep(OPENBLAS_SPIN.saturating_sub(t.elapsed()));
-        }
+/// Whether OpenBLAS's workers may still spin (a multi-threaded `blas` sample ended less than
+/// [`OPENBLAS_SPIN`] ago).
+fn spinning() -> bool {
+    LAST_THREADED_BLAS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .is_some_and(|t| t.elapsed() < OPENBLAS_SPIN)
+}
+
+/// Before a candidate that needs the cores (a multi-threaded one of the rayon engines), waits
+/// until OpenBLAS's workers stop spinning; returns how long it waited. One-thread candidates
+/// need no wait (a spinner takes the other core), so when they run first they use the time.
+fn wait_for_spinners(engine: Engine, threads: usize) -> Duration {
+    if spins(engine, threads) || threads <= 1 {
+        return Duration::ZERO;
     }
-    for round in 0..rounds {
+    let last = *LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner());
+    let wait = last.map_or(Duration::ZERO, |t| {
+        OPENBLAS_SPIN.saturating_sub(t.elapsed())
+    });
+    std::thread::sleep(wait);
+    wait
+}
+
+/// `rounds` rounds over the candidates `idx`, in a rotating order starting at round `first`,
+/// one sample each per round ([`wait_for_spinners`] before each); returns how long it waited.
+fn rotate(
+    runs: &mut [Run],
+    call: &mut Call,
+    idx: &[usize],
+    first: usize,
+    rounds: usize,
+) -> Result<Duration> {
+    let mut waited = Duration::ZERO;
+    for round in first..first + rounds {
         for j in 0..idx.len() {
             let r = &mut runs[idx[(j + round) % idx.len()]];
+            waited += wait_for_spinners(r.0, r.1);
             // Untimed calls first (about a quarter of a sample; none when one call fills the
             // sample): right after another candidate, a pool's idle CPU wakes slowly and
             // the first calls of a short operation run at one thread's speed (row_norms at
@@ -462,11 +542,65 @@ fn rotate(runs: &mut [Run], call: &mut Call, idx: &[usize], rounds: usize) -> Re
             }
             r.4.push(sample(call, &r.2, r.3)?);
             if threaded_blas(r) {
-                *last = Some(Instant::now());
+                *LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(Instant::now());
             }
         }
     }
-    Ok(())
+    Ok(waited)
+}
+
+/// `rounds` rounds over the candidates `idx` in two phases: the candidates that leave no
+/// spinning threads behind, and the multi-threaded `blas` ones. After a threaded call
+/// OpenBLAS's idle workers spin for about 100 ms; interleaved with them, a multi-threaded
+/// rayon candidate would share a core with a spinner, which a real program running one engine
+/// does not. When the workers still spin from the last samples, the `blas` phase goes first
+/// (it does not mind them), so the run waits for them once, not before each phase. Returns
+/// how long it waited.
+fn phases(
+    runs: &mut [Run],
+    call: &mut Call,
+    idx: &[usize],
+    first: usize,
+    rounds: usize,
+) -> Result<Duration> {
+    let (b, a): (Vec<usize>, Vec<usize>) = idx.iter().partition(|&&j| threaded_blas(&runs[j]));
+    let order = if spinning() { [b, a] } else { [a, b] };
+    let mut waited = Duration::ZERO;
+    for phase in order {
+        if !phase.is_empty() {
+            waited += rotate(runs, call, &phase, first, rounds)?;
+        }
+    }
+    Ok(waited)
+}
+
+/// A candidate more than this many times slower after the first round than one with no more
+/// threads is dropped from the item's later rounds.
+const DROP: f64 = 2.0;
+
+/// Successive elimination: which candidates, given as `(threads, seconds)` after the first
+/// round, keep being measured (their indices, in order).
+///
+/// A candidate is dropped when it took more than [`DROP`] times as long as some candidate with
+/// no more threads: under any thread budget that allows it (`auto` takes the fastest candidate
+/// within the call's budget), that one is allowed too and is faster, so it cannot be chosen.
+/// Hence the fastest candidate and the fastest at the fewest threads always stay, and never
+/// fewer than two stay (the fastest dropped one is kept back if needed).
+pub fn survivors(first: &[(usize, f64)]) -> Vec<usize> {
+    let beaten = |j: usize| {
+        let (t, s) = first[j];
+        first.iter().any(|&(u, v)| u <= t && s > DROP * v)
+    };
+    let mut keep: Vec<usize> = (0..first.len()).filter(|&j| !beaten(j)).collect();
+    while keep.len() < first.len().min(2) {
+        let back = (0..first.len())
+            .filter(|j| !keep.contains(j))
+            .min_by(|&a, &b| first[a].1.total_cmp(&first[b].1));
+        keep.extend(back);
+        keep.sort_unstable();
+    }
+    keep
 }
 
 /// Seconds per call of `batch` calls on `exec`.
@@ -484,17 +618,34 @@ fn sample(call: &mut Call, exec: &Exec, batch: usize) -> Result<f64> {
 /// # Errors
 /// When the inputs cannot be built or no candidate runs.
 pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Entry> {
+    measure_timed(it, preset, cores, seed).map(|(e, _)| e)
+}
+
+/// [`measure`], with how the item was measured and how long it took.
+///
+/// # Errors
+/// As [`measure`].
+pub fn measure_timed(
+    it: &Item,
+    preset: Preset,
+    cores: usize,
+    seed: u64,
+) -> Result<(Entry, ItemTime)> {
+    let start = Instant::now();
     let mut rng = CaseRng::seed_from_u64(seed);
     let mut call = call(it, &mut rng)?;
     let mut runs: Vec<Run> = Vec::new();
     // Seconds one round of every candidate takes.
     let mut estimate = 0.0;
     // Multi-threaded `blas` candidates are warmed up last: their idle workers spin after each
-    // call and would slow the warm-ups (which size the batches) of the others.
+    // call and would slow the warm-ups of the others; one-thread candidates first, while the
+    // workers of the item before may still spin.
     let mut order = candidates(cores);
-    order.sort_by_key(|&(engine, threads)| spins(engine, threads));
+    order.sort_by_key(|&(engine, threads)| (spins(engine, threads), threads));
+    let mut waited = Duration::ZERO;
     for (engine, threads) in order {
         let exec = Exec::new(engine, threads)?;
+        waited += wait_for_spinners(engine, threads);
         // Warm-up call (pools, buffers, page faults); unless it was long, one more timed call
         // sizes the batches.
         let t = Instant::now();
@@ -516,7 +667,11 @@ pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Ent
         let one = one.max(1e-9);
         let batch = ((preset.sample_seconds() / one).ceil() as usize).clamp(1, 100_000);
         estimate += one * batch as f64;
-        runs.push((engine, threads, exec, batch, Vec::new()));
+        // A call that fills a sample by itself was just timed as a sample is (after a warm-up
+        // call, or as a long warm-up call: the pools and buffers are the earlier items'; its
+        // inputs are touched): it is the candidate's first sample, not timed twice.
+        let samples = if batch == 1 { vec![one] } else { Vec::new() };
+        runs.push((engine, threads, exec, batch, samples));
     }
     if runs.is_empty() {
         return Err(Error::Unsupported {
@@ -532,18 +687,18 @@ pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Ent
     } else {
         preset.rounds()
     };
-    // Two phases per item: first the candidates that leave no spinning threads behind, then
-    // the multi-threaded `blas` ones. After a threaded call OpenBLAS's idle workers spin for
-    // about 100 ms; interleaved with them, a multi-threaded rayon candidate would share a core
-    // with a spinner, which a real program running one engine does not.
-    let phases = |idx: &[usize], runs: &[Run]| -> [Vec<usize>; 2] {
-        let (b, a): (Vec<usize>, Vec<usize>) = idx.iter().partition(|&&j| threaded_blas(&runs[j]));
-        [a, b]
-    };
-    let all: Vec<usize> = (0..k).collect();
-    for phase in phases(&all, &runs) {
-        rotate(&mut runs, &mut call, &phase, rounds)?;
-    }
+    // One round of every candidate (the warm-ups were that round for the candidates whose call
+    // fills a sample), then the rest of the rounds on those that can still be chosen
+    // (`survivors`): a candidate twice as slow as one with no more threads keeps its single
+    // sample.
+    let unsampled: Vec<usize> = (0..k).filter(|&j| runs[j].4.is_empty()).collect();
+    waited += phases(&mut runs, &mut call, &unsampled, 0, 1)?;
+    let first: Vec<(usize, f64)> = runs
+        .iter()
+        .map(|r| (r.1, r.4.last().copied().unwrap_or(f64::INFINITY)))
+        .collect();
+    let kept = survivors(&first);
+    waited += phases(&mut runs, &mut call, &kept, 1, rounds - 1)?;
     // Candidates within CLOSE of the fastest median get as many rounds again among
     // themselves: a crossover between two of them is decided on twice the samples, and a
     // round disturbed by the machine weighs half as much.
@@ -552,16 +707,28 @@ pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Ent
         .iter()
         .map(|r| median(&r.4))
         .fold(f64::INFINITY, f64::min);
-    let close: Vec<usize> = (0..k)
+    let close: Vec<usize> = kept
+        .iter()
+        .copied()
         .filter(|&j| median(&runs[j].4) <= best * CLOSE)
         .collect();
-    if close.len() >= 2 && estimate <= LONG_ROUND_SECONDS {
-        for phase in phases(&close, &runs) {
-            rotate(&mut runs, &mut call, &phase, rounds)?;
-        }
-    }
+    let remeasured = if close.len() >= 2 && estimate <= LONG_ROUND_SECONDS {
+        waited += phases(&mut runs, &mut call, &close, rounds, rounds)?;
+        close.len()
+    } else {
+        0
+    };
+    let timing = ItemTime {
+        label: it.label(),
+        candidates: k,
+        rounds,
+        kept: kept.len(),
+        remeasured,
+        waited: waited.as_secs_f64(),
+        seconds: start.elapsed().as_secs_f64(),
+    };
     let shape = it.shape();
-    Ok(Entry {
+    let entry = Entry {
         op: it.op,
         dtype: match it.dtype {
             Dtype::F32 => PDtype::F32,
@@ -584,7 +751,8 @@ pub fn measure(it: &Item, preset: Preset, cores: usize, seed: u64) -> Result<Ent
                 })
             })
             .collect(),
-    })
+    };
+    Ok((entry, timing))
 }
 
 /// Runs every item of `preset` and returns the profile (not yet saved) with the notes of
@@ -601,15 +769,21 @@ pub fn run(
     let mut notes = Vec::new();
     let list = items(preset);
     let sample = CpuSample::now();
+    let mut finished: Option<ItemTime> = None;
     for (i, it) in list.iter().enumerate() {
         let label = it.label();
         progress(&Progress {
             done: i,
             total: list.len(),
             label: &label,
+            finished: finished.as_ref(),
         });
-        match measure(it, preset, cores, 0x7a11 + i as u64) {
-            Ok(e) => profile.entries.push(e),
+        finished = None;
+        match measure_timed(it, preset, cores, 0x7a11 + i as u64) {
+            Ok((e, t)) => {
+                profile.entries.push(e);
+                finished = Some(t);
+            }
             Err(e) => notes.push(format!("{label}: not measured: {e}")),
         }
     }
@@ -617,6 +791,7 @@ pub fn run(
         done: list.len(),
         total: list.len(),
         label: "done",
+        finished: finished.as_ref(),
     });
     profile.busy_cores = sample.and_then(|s| s.others_busy_since_then());
     Ok((profile, notes))
@@ -782,6 +957,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn survivors_drop_only_what_no_budget_can_choose() {
+        // Two cores: (threads, seconds) after the first round.
+        let t = [(1, 1.0), (1, 3.0), (1, 1.9), (2, 0.6), (2, 1.3), (2, 0.62)];
+        // 3x slower than a 1-thread candidate: dropped; 1.9x: kept. At 2 threads, 1.3 is
+        // more than twice the fastest 2-thread one: dropped; a close one stays.
+        assert_eq!(survivors(&t), vec![0, 2, 3, 5]);
+        // The 1-thread candidates are compared among themselves only: twice as slow as the
+        // 2-thread ones, they stay (a budget of one thread chooses among them).
+        let t = [(1, 2.0), (1, 2.1), (2, 0.9)];
+        assert_eq!(survivors(&t), vec![0, 1, 2]);
+        // Never fewer than two: the fastest dropped one is kept back.
+        let t = [(1, 1.0), (2, 5.0), (2, 9.0)];
+        assert_eq!(survivors(&t), vec![0, 1]);
+        assert_eq!(survivors(&[(1, 1.0)]), vec![0]);
+        assert!(survivors(&[]).is_empty());
     }
 
     #[test]
