@@ -693,10 +693,12 @@ fn auto_picks_engine_and_threads_by_size() {
             },
         )
         .unwrap();
+    // OpenBLAS gets the budget at every size: it keeps small products on one thread itself.
+    let budget = 2.min(parla::threads::usable_cores());
     assert_eq!(
         (p.engine, p.threads),
-        (Engine::Blas, 1),
-        "tiny: OpenBLAS, one thread"
+        (Engine::Blas, budget),
+        "tiny: OpenBLAS with the budget"
     );
     let p = auto
         .plan(
@@ -709,7 +711,9 @@ fn auto_picks_engine_and_threads_by_size() {
             },
         )
         .unwrap();
-    assert_eq!(p.threads, 1, "small: one thread");
+    // Small: parla's kernels (where wider) on one thread, OpenBLAS with the budget.
+    let small = if p.engine == Engine::Rayon { 1 } else { budget };
+    assert_eq!(p.threads, small, "small: {p:?}");
     let p = auto
         .plan(
             parla::Op::Matmul,
