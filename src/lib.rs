@@ -16,9 +16,9 @@
 //! [`solve`], [`inv`], [`det`], [`slogdet`], [`qr`], [`solve_triangular`], and the spectral
 //! decompositions [`eigh`], [`eigvalsh`], [`svd`], [`svdvals`] with what is built on them
 //! ([`lstsq`], [`pinv`], [`cond`], [`matrix_rank`], [`norm`]), and the general eigenproblem
-//! ([`eig`], [`eigvals`]) — never a silent fallback to another engine. `auto` sends GEMM to
-//! `rayon` from n ≈ 32 up (on one thread below n ≈ 192, see [`Exec::plan`]) and everything
-//! else to `blas`.
+//! ([`eig`], [`eigvals`]) — never a silent fallback to another engine. `auto` picks the engine
+//! and thread count per call, from `parla tune`'s profile of this machine or from built-in
+//! rules (see [`Exec::plan`] and the README).
 //!
 //! ```
 //! use ndarray::array;
