@@ -145,7 +145,7 @@ struct CompareArgs {
     /// Seed of the random inputs [default: 42].
     #[arg(long)]
     seed: Option<u64>,
-    /// Small sizes and short timing: a first look in well under 30 seconds.
+    /// Small sizes and short timing: a first look in under a minute.
     #[arg(long)]
     quick: bool,
     /// Write every cell as CSV to FILE; `-` writes it to stdout (the table then goes to

@@ -15,7 +15,6 @@
 //! of the fastest are then measured again among themselves. A candidate's time is the median
 //! of its samples.
 
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ndarray::{Array2, Array3};
@@ -29,6 +28,7 @@ use crate::compare::grid::Dtype;
 use crate::compare::load::CpuSample;
 use crate::compare::registry;
 use crate::compare::stats::Summary;
+use crate::compare::timing::{self, phases, Contender};
 
 /// How thoroughly to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -475,106 +475,6 @@ impl ItemTime {
     }
 }
 
-/// A candidate being measured: engine, threads, its execution value, calls per sample, the
-/// samples (seconds per call).
-type Run = (Engine, usize, Exec, usize, Vec<f64>);
-
-/// How long OpenBLAS's idle workers keep spinning after a multi-threaded call (DESIGN.md:
-/// about 100 ms), with a margin.
-const OPENBLAS_SPIN: Duration = Duration::from_millis(120);
-
-/// When the last multi-threaded `blas` sample ended (its workers may still spin).
-static LAST_THREADED_BLAS: Mutex<Option<Instant>> = Mutex::new(None);
-
-/// A multi-threaded `blas` candidate: its workers spin after each call.
-fn spins(engine: Engine, threads: usize) -> bool {
-    engine == Engine::Blas && threads > 1
-}
-
-fn threaded_blas(r: &Run) -> bool {
-    spins(r.0, r.1)
-}
-
-/// Whether OpenBLAS's workers may still spin (a multi-threaded `blas` sample ended less than
-/// [`OPENBLAS_SPIN`] ago).
-fn spinning() -> bool {
-    LAST_THREADED_BLAS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .is_some_and(|t| t.elapsed() < OPENBLAS_SPIN)
-}
-
-/// Before a candidate that needs the cores (a multi-threaded one of the rayon engines), waits
-/// until OpenBLAS's workers stop spinning; returns how long it waited. One-thread candidates
-/// need no wait (a spinner takes the other core), so when they run first they use the time.
-fn wait_for_spinners(engine: Engine, threads: usize) -> Duration {
-    if spins(engine, threads) || threads <= 1 {
-        return Duration::ZERO;
-    }
-    let last = *LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner());
-    let wait = last.map_or(Duration::ZERO, |t| {
-        OPENBLAS_SPIN.saturating_sub(t.elapsed())
-    });
-    std::thread::sleep(wait);
-    wait
-}
-
-/// `rounds` rounds over the candidates `idx`, in a rotating order starting at round `first`,
-/// one sample each per round ([`wait_for_spinners`] before each); returns how long it waited.
-fn rotate(
-    runs: &mut [Run],
-    call: &mut Call,
-    idx: &[usize],
-    first: usize,
-    rounds: usize,
-) -> Result<Duration> {
-    let mut waited = Duration::ZERO;
-    for round in first..first + rounds {
-        for j in 0..idx.len() {
-            let r = &mut runs[idx[(j + round) % idx.len()]];
-            waited += wait_for_spinners(r.0, r.1);
-            // Untimed calls first (about a quarter of a sample; none when one call fills the
-            // sample): right after another candidate, a pool's idle CPU wakes slowly and
-            // the first calls of a short operation run at one thread's speed (row_norms at
-            // n = 1024 on a 2-core VM: 127–177 µs instead of the steady 110 µs).
-            for _ in 0..r.3 / 4 {
-                call(&r.2)?;
-            }
-            r.4.push(sample(call, &r.2, r.3)?);
-            if threaded_blas(r) {
-                *LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(Instant::now());
-            }
-        }
-    }
-    Ok(waited)
-}
-
-/// `rounds` rounds over the candidates `idx` in two phases: the candidates that leave no
-/// spinning threads behind, and the multi-threaded `blas` ones. After a threaded call
-/// OpenBLAS's idle workers spin for about 100 ms; interleaved with them, a multi-threaded
-/// rayon candidate would share a core with a spinner, which a real program running one engine
-/// does not. When the workers still spin from the last samples, the `blas` phase goes first
-/// (it does not mind them), so the run waits for them once, not before each phase. Returns
-/// how long it waited.
-fn phases(
-    runs: &mut [Run],
-    call: &mut Call,
-    idx: &[usize],
-    first: usize,
-    rounds: usize,
-) -> Result<Duration> {
-    let (b, a): (Vec<usize>, Vec<usize>) = idx.iter().partition(|&&j| threaded_blas(&runs[j]));
-    let order = if spinning() { [b, a] } else { [a, b] };
-    let mut waited = Duration::ZERO;
-    for phase in order {
-        if !phase.is_empty() {
-            waited += rotate(runs, call, &phase, first, rounds)?;
-        }
-    }
-    Ok(waited)
-}
-
 /// A candidate more than this many times slower after the first round than one with no more
 /// threads is dropped from the item's later rounds.
 const DROP: f64 = 2.0;
@@ -604,12 +504,12 @@ pub fn survivors(first: &[(usize, f64)]) -> Vec<usize> {
 }
 
 /// Seconds per call of `batch` calls on `exec`.
-fn sample(call: &mut Call, exec: &Exec, batch: usize) -> Result<f64> {
-    let t = Instant::now();
-    for _ in 0..batch {
-        call(exec)?;
+/// The first error a candidate's call returned, if any.
+fn failed(runs: &mut [Contender]) -> Result<()> {
+    match runs.iter_mut().find_map(|r| r.error.take()) {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    Ok(t.elapsed().as_secs_f64() / batch as f64)
 }
 
 /// Measures one item: every candidate, interleaved over the preset's rounds. Candidates whose
@@ -633,23 +533,23 @@ pub fn measure_timed(
 ) -> Result<(Entry, ItemTime)> {
     let start = Instant::now();
     let mut rng = CaseRng::seed_from_u64(seed);
-    let mut call = call(it, &mut rng)?;
-    let mut runs: Vec<Run> = Vec::new();
+    let mut item_call = call(it, &mut rng)?;
+    let mut runs: Vec<Contender> = Vec::new();
     // Seconds one round of every candidate takes.
     let mut estimate = 0.0;
     // Multi-threaded `blas` candidates are warmed up last: their idle workers spin after each
     // call and would slow the warm-ups of the others; one-thread candidates first, while the
     // workers of the item before may still spin.
     let mut order = candidates(cores);
-    order.sort_by_key(|&(engine, threads)| (spins(engine, threads), threads));
+    order.sort_by_key(|&(engine, threads)| (timing::spins(engine, threads), threads));
     let mut waited = Duration::ZERO;
     for (engine, threads) in order {
         let exec = Exec::new(engine, threads)?;
-        waited += wait_for_spinners(engine, threads);
+        waited += timing::wait_for_spinners(engine, threads);
         // Warm-up call (pools, buffers, page faults); unless it was long, one more timed call
         // sizes the batches.
         let t = Instant::now();
-        match call(&exec) {
+        match item_call(&exec) {
             Ok(()) => {}
             Err(Error::Unsupported { .. }) => continue,
             Err(e) => return Err(e),
@@ -657,21 +557,22 @@ pub fn measure_timed(
         let mut one = t.elapsed().as_secs_f64();
         if one < LONG_CALL_SECONDS {
             let t = Instant::now();
-            call(&exec)?;
+            item_call(&exec)?;
             one = t.elapsed().as_secs_f64();
         }
-        if spins(engine, threads) {
-            // The first rounds below must not start while these workers still spin.
-            *LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
-        }
+        // The first rounds below must not start while these workers still spin.
+        timing::called(engine, threads);
         let one = one.max(1e-9);
         let batch = ((preset.sample_seconds() / one).ceil() as usize).clamp(1, 100_000);
         estimate += one * batch as f64;
         // A call that fills a sample by itself was just timed as a sample is (after a warm-up
         // call, or as a long warm-up call: the pools and buffers are the earlier items'; its
         // inputs are touched): it is the candidate's first sample, not timed twice.
-        let samples = if batch == 1 { vec![one] } else { Vec::new() };
-        runs.push((engine, threads, exec, batch, samples));
+        let mut run = Contender::new(engine, threads, exec, batch, one);
+        if batch == 1 {
+            run.samples.push(one);
+        }
+        runs.push(run);
     }
     if runs.is_empty() {
         return Err(Error::Unsupported {
@@ -691,29 +592,38 @@ pub fn measure_timed(
     // fills a sample), then the rest of the rounds on those that can still be chosen
     // (`survivors`): a candidate twice as slow as one with no more threads keeps its single
     // sample.
-    let unsampled: Vec<usize> = (0..k).filter(|&j| runs[j].4.is_empty()).collect();
-    waited += phases(&mut runs, &mut call, &unsampled, 0, 1)?;
+    let mut call = |_: usize, exec: &Exec| item_call(exec);
+    let unsampled: Vec<usize> = (0..k).filter(|&j| runs[j].samples.is_empty()).collect();
+    waited += phases(&mut runs, &mut call, &unsampled, 0, 1);
+    failed(&mut runs)?;
     let first: Vec<(usize, f64)> = runs
         .iter()
-        .map(|r| (r.1, r.4.last().copied().unwrap_or(f64::INFINITY)))
+        .map(|r| {
+            (
+                r.threads,
+                r.samples.last().copied().unwrap_or(f64::INFINITY),
+            )
+        })
         .collect();
     let kept = survivors(&first);
-    waited += phases(&mut runs, &mut call, &kept, 1, rounds - 1)?;
+    waited += phases(&mut runs, &mut call, &kept, 1, rounds - 1);
+    failed(&mut runs)?;
     // Candidates within CLOSE of the fastest median get as many rounds again among
     // themselves: a crossover between two of them is decided on twice the samples, and a
     // round disturbed by the machine weighs half as much.
     let median = |v: &[f64]| Summary::of(v).map_or(f64::INFINITY, |t| t.median);
     let best = runs
         .iter()
-        .map(|r| median(&r.4))
+        .map(|r| median(&r.samples))
         .fold(f64::INFINITY, f64::min);
     let close: Vec<usize> = kept
         .iter()
         .copied()
-        .filter(|&j| median(&runs[j].4) <= best * CLOSE)
+        .filter(|&j| median(&runs[j].samples) <= best * CLOSE)
         .collect();
     let remeasured = if close.len() >= 2 && estimate <= LONG_ROUND_SECONDS {
-        waited += phases(&mut runs, &mut call, &close, rounds, rounds)?;
+        waited += phases(&mut runs, &mut call, &close, rounds, rounds);
+        failed(&mut runs)?;
         close.len()
     } else {
         0
@@ -740,12 +650,12 @@ pub fn measure_timed(
         batch: it.batch,
         candidates: runs
             .into_iter()
-            .filter_map(|(engine, threads, _, _, s)| {
+            .filter_map(|r| {
                 // The same summary `compare` reports (median, interquartile range).
-                let t = Summary::of(&s)?;
+                let t = Summary::of(&r.samples)?;
                 Some(Candidate {
-                    engine,
-                    threads,
+                    engine: r.engine,
+                    threads: r.threads,
                     spread: t.relative_iqr(),
                     seconds: t.median,
                 })

@@ -1,6 +1,7 @@
 //! The runner: for each group of cells sharing inputs, build the case, compute the reference,
-//! then for each engine × thread count: check what will run, run once and check the result,
-//! warm up, time, and read the thread settings back.
+//! then for each engine × thread count check what will run, run once and check the result and
+//! warm up; then time all the cells of the group side by side ([`timing::side_by_side`]: one
+//! sample of each per round), reading OpenBLAS's thread setting back after every timed call.
 //!
 //! A cell never runs with the wrong threads: before the first call, [`Exec::plan`] must name
 //! the cell's engine and thread count, and a rayon engine's pool must have exactly that many
@@ -20,7 +21,7 @@ use super::grid::{Cell, Dtype, Selection};
 use super::load::CpuSample;
 use super::registry::{Bound, OpSpec};
 use super::stats::Summary;
-use super::timing::{self, Timing};
+use super::timing::{self, Contender, Timing};
 use parla::batch::{BatchPlan, Strategy};
 use parla::{threads, Engine, Exec};
 use parla::{Error, Result};
@@ -246,34 +247,82 @@ pub fn run_cells(
         // The bit-identity reference: the blas engine at 1 thread.
         case.reset();
         let reference_hash = case.run(&reference).ok().map(|()| case.output_hash());
-        for cell in &cells {
+        let sample = CpuSample::now();
+        let mut results: Vec<CellResult> = cells
+            .iter()
+            .map(|c| CellResult::new(c, spec, cores))
+            .collect();
+        // Checked call, checks and warm-up of each cell; the multi-threaded `blas` cells last
+        // (their idle workers spin after each call and would slow the others' warm-ups).
+        let mut order: Vec<usize> = (0..cells.len()).collect();
+        order.sort_by_key(|&i| {
+            (
+                timing::spins(cells[i].engine, cells[i].threads),
+                cells[i].threads,
+            )
+        });
+        let mut runs = Vec::new();
+        let mut of_run = Vec::new();
+        let mut readback = Vec::new();
+        for i in order {
+            let cell = &cells[i];
             progress(&Progress {
                 done: out.len(),
                 total,
                 label: format!(
-                    "{} {dtype} n={n} {} {}t",
+                    "{} {dtype} n={n} {} {}t: check and warm-up",
                     spec.name, cell.engine, cell.threads
                 ),
             });
-            let base = CellResult::new(cell, spec, cores);
-            let sample = CpuSample::now();
-            let r = match run_cell(
+            let r = &mut results[i];
+            match prepare_cell(
                 case.as_mut(),
                 spec,
                 cell,
                 &config.timing,
                 &check,
                 reference_hash,
-                base.clone(),
+                r,
             ) {
-                Ok(mut r) => {
-                    r.others_busy = sample.and_then(|s| s.others_busy_since_then());
-                    r
+                Ok((run, want)) => {
+                    runs.push(run);
+                    of_run.push(i);
+                    readback.push(want);
                 }
-                Err(e) => base.failed(&e),
-            };
-            out.push(r);
+                Err(e) => *r = r.clone().failed(&e),
+            }
         }
+        // The timed samples: every cell in every round, side by side.
+        let mut call = |j: usize, exec: &Exec| -> Result<()> {
+            case.run(exec)?;
+            match readback[j] {
+                Some(want) => openblas_readback(Engine::Blas, want).map(|_| ()),
+                None => Ok(()),
+            }
+        };
+        let label = format!("{} {dtype} n={n}: timing side by side", spec.name);
+        let done = out.len();
+        timing::side_by_side(&config.timing, &mut runs, &mut call, &mut |finished| {
+            progress(&Progress {
+                done: done + finished,
+                total,
+                label: label.clone(),
+            })
+        });
+        let others_busy = sample.and_then(|s| s.others_busy_since_then());
+        for (run, i) in runs.into_iter().zip(of_run) {
+            let r = &mut results[i];
+            match run.error {
+                Some(e) => *r = r.clone().failed(&e),
+                None => {
+                    r.status = Status::Ok;
+                    r.time = Summary::of(&run.samples);
+                    r.batch = Some(run.batch);
+                    r.others_busy = others_busy;
+                }
+            }
+        }
+        out.extend(results);
     }
     progress(&Progress {
         done: out.len(),
@@ -324,15 +373,19 @@ impl Planned {
     }
 }
 
-fn run_cell(
+/// Everything a cell needs before its timed samples: what will run (checked against the cell),
+/// the checked call (bit identity with the reference, backward error, OpenBLAS's setting after
+/// it) and the warm-up. Fills `r`'s checks and returns the cell's [`Contender`], with the
+/// OpenBLAS thread count every timed call must leave behind (`blas` runs only).
+fn prepare_cell(
     case: &mut dyn Case,
     spec: &OpSpec,
     cell: &Cell,
     timing: &Timing,
     check: &Exec,
     reference_hash: Option<u64>,
-    mut r: CellResult,
-) -> Result<CellResult> {
+    r: &mut CellResult,
+) -> Result<(Contender, Option<usize>)> {
     let exec = Exec::new(cell.engine, cell.threads)?;
     let plan = match spec.batch_order {
         None => {
@@ -392,11 +445,12 @@ fn run_cell(
     // The check products run on `check` and change OpenBLAS's setting; the next call of the
     // cell sets it back (and is verified again after timing).
     let backward_error = case.backward_error(check).ok();
-    let m = timing::measure(timing, first, || case.run(&exec))?;
+    // (The check's OpenBLAS workers may spin through part of the warm-up; the timed samples
+    // wait for them.)
+    timing::called(Engine::Blas, check.threads());
+    let estimate = timing::warm_up(timing, first, || case.run(&exec))?;
+    timing::called(plan.engine, plan.threads);
     let openblas_threads = openblas_readback(plan.engine, plan.threads)?;
-    r.status = Status::Ok;
-    r.time = Summary::of(&m.samples);
-    r.batch = Some(m.batch);
     r.backward_error = backward_error;
     r.bit_identical = bit_identical;
     r.verified = Some(Verified {
@@ -405,5 +459,9 @@ fn run_cell(
         openblas_threads,
         pool_threads,
     });
-    Ok(r)
+    let batch = timing::batch_for(timing, estimate);
+    Ok((
+        Contender::new(plan.engine, plan.threads, exec, batch, estimate),
+        openblas_threads,
+    ))
 }

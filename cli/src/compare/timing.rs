@@ -1,15 +1,26 @@
-//! Timing one cell: a warm-up, then timed repeats until both a minimum time and a minimum
-//! count are reached.
+//! Timing: one call repeated ([`measure`]: a warm-up, then timed repeats until both a minimum
+//! time and a minimum count are reached), and several execution values of one call side by
+//! side ([`phases`]: samples taken in rounds, one per candidate per round in a rotating order,
+//! so that a shared machine's drift — ±30 % over seconds on a VM — hits every candidate alike).
+//! `parla compare` times the cells of a group side by side; `parla tune` its candidates.
 //!
 //! Calls shorter than [`MIN_SAMPLE_SECONDS`] are timed in batches (a sample is the mean of a
 //! batch of back-to-back calls), so the clock's own cost and resolution stay below 1 % of a
 //! sample.
+//!
+//! **OpenBLAS's spinning workers.** After a multi-threaded call, OpenBLAS's idle workers spin
+//! for about 100 ms (DESIGN.md). Interleaved with them, a multi-threaded candidate of a rayon
+//! engine would share a core with a spinner, which a program running one engine does not. So
+//! the multi-threaded `blas` candidates run in a phase of their own, and a multi-threaded rayon
+//! candidate waits for the spinners to stop ([`wait_for_spinners`]); one-thread candidates do
+//! not wait (the spinner takes the other core).
 
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use parla::Result;
+use parla::{Engine, Error, Exec, Result};
 
 /// Shortest sample worth timing on its own (20 µs: `Instant::now` costs ~25 ns).
 pub const MIN_SAMPLE_SECONDS: f64 = 20e-6;
@@ -30,7 +41,7 @@ pub struct Timing {
 
 impl Timing {
     /// The default preset: 0.1 s warm-up, at least 0.4 s and 7 samples per cell (the whole
-    /// default grid takes about 3 minutes on 2 cores).
+    /// default grid takes about 8 minutes on 2 cores).
     pub const DEFAULT: Timing = Timing {
         warmup_seconds: 0.1,
         min_seconds: 0.4,
@@ -47,122 +58,405 @@ impl Timing {
     };
 }
 
-/// The samples of one cell.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Measurement {
-    /// Seconds per call, one entry per sample.
-    pub samples: Vec<f64>,
-    /// Calls per sample.
-    pub batch: usize,
-}
-
-/// Calls per sample so that a sample lasts at least [`MIN_SAMPLE_SECONDS`], given an estimate
-/// of one call's time.
-pub fn batch_for(call_seconds: f64) -> usize {
-    if call_seconds >= MIN_SAMPLE_SECONDS {
-        1
-    } else if call_seconds > 0.0 {
-        (MIN_SAMPLE_SECONDS / call_seconds).ceil().min(1e6) as usize
-    } else {
-        1000
-    }
-}
-
-/// Warms up then times `call`. `first_call` is the duration of a call already made (the
-/// checked one), used to size the warm-up and the batches.
+/// Warms `call` up (caches, pools, page faults, OpenBLAS's buffers): untimed calls until
+/// `timing.warmup_seconds` have passed. Returns the seconds one call took, from the warm-up, or
+/// `first_call` (a call already made, the checked one) when the warm-up made none.
 ///
 /// # Errors
 /// The first error `call` returns.
-pub fn measure(
+pub fn warm_up(
     timing: &Timing,
     first_call: f64,
     mut call: impl FnMut() -> Result<()>,
-) -> Result<Measurement> {
-    // Warm-up: caches, pools, page faults, OpenBLAS's buffers.
+) -> Result<f64> {
     let start = Instant::now();
     let mut calls = 0usize;
     while start.elapsed().as_secs_f64() < timing.warmup_seconds {
         call()?;
         calls += 1;
     }
-    let estimate = if calls > 0 {
+    Ok(if calls > 0 {
         start.elapsed().as_secs_f64() / calls as f64
     } else {
         first_call
-    };
-    let batch = batch_for(estimate);
-    let mut samples = Vec::new();
-    let mut total = 0.0;
-    while (samples.len() < timing.min_repeats.max(1) || total < timing.min_seconds)
-        && samples.len() < timing.max_repeats.max(1)
-    {
-        let t = Instant::now();
-        for _ in 0..batch {
-            call()?;
-        }
-        let dt = t.elapsed().as_secs_f64();
-        total += dt;
-        samples.push(dt / batch as f64);
+    })
+}
+
+/// How long OpenBLAS's idle workers keep spinning after a multi-threaded call (DESIGN.md:
+/// about 100 ms), with a margin.
+const OPENBLAS_SPIN: Duration = Duration::from_millis(120);
+
+/// About this long of untimed calls before each interleaved sample: right after another
+/// candidate, a pool's idle CPU wakes slowly and the first calls of a short operation run at
+/// one thread's speed (row_norms at n = 1024 on a 2-core Zen 3 VM, `parla tune`'s 2 ms samples:
+/// rayon at 2 threads measured 217–584 µs with at most a quarter of a sample re-warmed, and
+/// 172–221 µs with calls filling 0.3–1 ms, against 290–420 µs at 1 thread). See
+/// [`Contender::rewarm_calls`].
+const REWARM_SECONDS: f64 = 1e-3;
+
+/// When the last multi-threaded `blas` call ended (its workers may still spin).
+static LAST_THREADED_BLAS: Mutex<Option<Instant>> = Mutex::new(None);
+
+/// A multi-threaded `blas` candidate: its workers spin after each call.
+pub fn spins(engine: Engine, threads: usize) -> bool {
+    engine == Engine::Blas && threads > 1
+}
+
+/// Records that a call of `engine` with `threads` just ended (OpenBLAS's workers spin from
+/// now on if it was a multi-threaded `blas` call).
+pub fn called(engine: Engine, threads: usize) {
+    if spins(engine, threads) {
+        *LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
     }
-    Ok(Measurement { samples, batch })
+}
+
+/// Whether OpenBLAS's workers may still spin (a multi-threaded `blas` call ended less than
+/// [`OPENBLAS_SPIN`] ago).
+pub fn spinning() -> bool {
+    LAST_THREADED_BLAS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .is_some_and(|t| t.elapsed() < OPENBLAS_SPIN)
+}
+
+/// Before a candidate that needs the cores (a multi-threaded one of the rayon engines), waits
+/// until OpenBLAS's workers stop spinning; returns how long it waited. One-thread candidates
+/// need no wait (a spinner takes the other core), so when they run first they use the time.
+pub fn wait_for_spinners(engine: Engine, threads: usize) -> Duration {
+    if spins(engine, threads) || threads <= 1 {
+        return Duration::ZERO;
+    }
+    let last = *LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner());
+    let wait = last.map_or(Duration::ZERO, |t| {
+        OPENBLAS_SPIN.saturating_sub(t.elapsed())
+    });
+    std::thread::sleep(wait);
+    wait
+}
+
+/// One candidate timed side by side with others: what runs (`engine` and `threads` as the
+/// spinner rules see them: for `auto`, what its plan runs), calls per sample, the samples
+/// (seconds per call) and the error that stopped it, if any.
+pub struct Contender {
+    /// The engine that runs.
+    pub engine: Engine,
+    /// Its threads.
+    pub threads: usize,
+    /// The execution value the call gets.
+    pub exec: Exec,
+    /// Calls per sample.
+    pub batch: usize,
+    /// Seconds per call, one entry per sample.
+    pub samples: Vec<f64>,
+    /// The first error a call returned; the candidate takes no more samples.
+    pub error: Option<Error>,
+    /// Seconds one call took: the estimate it was created with, then its last sample.
+    call_seconds: f64,
+}
+
+impl Contender {
+    /// A candidate with no samples yet.
+    /// `call_seconds` estimates one call (from a warm-up).
+    pub fn new(
+        engine: Engine,
+        threads: usize,
+        exec: Exec,
+        batch: usize,
+        call_seconds: f64,
+    ) -> Self {
+        Contender {
+            engine,
+            threads,
+            exec,
+            batch: batch.max(1),
+            samples: Vec::new(),
+            error: None,
+            call_seconds,
+        }
+    }
+
+    /// Untimed calls before a sample: those filling [`REWARM_SECONDS`], at most a quarter of the
+    /// sample for one thread; for several threads, all of them when a call is shorter than
+    /// that (the pool's sleeping CPU must be awake before the clock starts), none otherwise.
+    pub fn rewarm_calls(&self) -> usize {
+        let fill = if self.call_seconds > 0.0 {
+            (REWARM_SECONDS / self.call_seconds).ceil().min(1e6) as usize
+        } else {
+            1
+        };
+        if self.threads > 1 && self.call_seconds < REWARM_SECONDS {
+            fill
+        } else {
+            fill.min(self.batch / 4)
+        }
+    }
+
+    fn spins(&self) -> bool {
+        spins(self.engine, self.threads)
+    }
+}
+
+/// One call of candidate `j` (its index in the slice) on its execution value.
+pub type Call<'a> = dyn FnMut(usize, &Exec) -> Result<()> + 'a;
+
+/// Mean seconds per call of `batch` back-to-back calls.
+fn sample(call: &mut Call, j: usize, exec: &Exec, batch: usize) -> Result<f64> {
+    let t = Instant::now();
+    for _ in 0..batch {
+        call(j, exec)?;
+    }
+    Ok(t.elapsed().as_secs_f64() / batch as f64)
+}
+
+/// `rounds` rounds over the candidates `idx`, in a rotating order starting at round `first`,
+/// one sample each per round ([`wait_for_spinners`] before each, and a few untimed calls, see
+/// [`REWARM_SECONDS`]); returns how long it waited. A candidate whose call fails keeps the
+/// error and is skipped from then on.
+fn rotate(
+    runs: &mut [Contender],
+    call: &mut Call,
+    idx: &[usize],
+    first: usize,
+    rounds: usize,
+) -> Duration {
+    let mut waited = Duration::ZERO;
+    for round in first..first + rounds {
+        for k in 0..idx.len() {
+            let j = idx[(k + round) % idx.len()];
+            let r = &mut runs[j];
+            if r.error.is_some() {
+                continue;
+            }
+            waited += wait_for_spinners(r.engine, r.threads);
+            let rewarm = r.rewarm_calls();
+            let got = (0..rewarm)
+                .try_for_each(|_| call(j, &r.exec))
+                .and_then(|()| sample(call, j, &r.exec, r.batch));
+            called(r.engine, r.threads);
+            match got {
+                Ok(s) => {
+                    r.samples.push(s);
+                    r.call_seconds = s;
+                }
+                Err(e) => r.error = Some(e),
+            }
+        }
+    }
+    waited
+}
+
+/// `rounds` rounds over the candidates `idx` in two phases: the candidates that leave no
+/// spinning threads behind, and the multi-threaded `blas` ones (see the module docs). When the
+/// workers still spin from the last samples, the `blas` phase goes first (it does not mind
+/// them), so the run waits for them once, not before each phase. Returns how long it waited.
+pub fn phases(
+    runs: &mut [Contender],
+    call: &mut Call,
+    idx: &[usize],
+    first: usize,
+    rounds: usize,
+) -> Duration {
+    let (b, a): (Vec<usize>, Vec<usize>) = idx.iter().partition(|&&j| runs[j].spins());
+    let order = if spinning() { [b, a] } else { [a, b] };
+    let mut waited = Duration::ZERO;
+    for phase in order {
+        if !phase.is_empty() {
+            waited += rotate(runs, call, &phase, first, rounds);
+        }
+    }
+    waited
+}
+
+/// Times `runs` side by side until each has at least `timing.min_repeats` samples and
+/// `timing.min_seconds` of them (or `timing.max_repeats`), in rounds of [`phases`]; a candidate
+/// leaves the rounds when it has enough. `runs` should already be warmed up and have batches
+/// that make a sample about `timing.min_seconds / timing.min_repeats` long, so that every
+/// candidate takes part in every round. `round` is called after each round with the number of
+/// candidates that have enough. Returns how long it waited for spinners.
+pub fn side_by_side(
+    timing: &Timing,
+    runs: &mut [Contender],
+    call: &mut Call,
+    round: &mut dyn FnMut(usize),
+) -> Duration {
+    let enough = |r: &Contender| {
+        r.error.is_some()
+            || r.samples.len() >= timing.max_repeats.max(1)
+            || (r.samples.len() >= timing.min_repeats.max(1)
+                && r.samples.iter().map(|&s| s * r.batch as f64).sum::<f64>() >= timing.min_seconds)
+    };
+    let mut waited = Duration::ZERO;
+    for k in 0.. {
+        let idx: Vec<usize> = (0..runs.len()).filter(|&j| !enough(&runs[j])).collect();
+        round(runs.len() - idx.len());
+        if idx.is_empty() {
+            break;
+        }
+        waited += phases(runs, call, &idx, k, 1);
+    }
+    waited
+}
+
+/// Calls per sample for timing side by side: a sample of about `timing.min_seconds /
+/// timing.min_repeats` (so the rounds give each candidate its minimum count and time together),
+/// never shorter than [`MIN_SAMPLE_SECONDS`]; `call_seconds` estimates one call.
+pub fn batch_for(timing: &Timing, call_seconds: f64) -> usize {
+    let target = (timing.min_seconds / timing.min_repeats.max(1) as f64).max(MIN_SAMPLE_SECONDS);
+    if call_seconds >= target {
+        1
+    } else if call_seconds > 0.0 {
+        ((target / call_seconds).ceil()).min(1e6) as usize
+    } else {
+        1000
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn batches_make_samples_long_enough() {
-        assert_eq!(batch_for(1.0), 1);
-        assert_eq!(batch_for(MIN_SAMPLE_SECONDS), 1);
-        assert_eq!(batch_for(MIN_SAMPLE_SECONDS / 4.0), 4);
-        assert_eq!(batch_for(0.0), 1000);
+    const T: Timing = Timing {
+        warmup_seconds: 0.0,
+        min_seconds: 0.0,
+        min_repeats: 7,
+        max_repeats: 100,
+    };
+
+    fn contenders(k: usize) -> Vec<Contender> {
+        (0..k)
+            .map(|_| {
+                Contender::new(
+                    Engine::Rayon,
+                    1,
+                    Exec::new(Engine::Rayon, 1).unwrap(),
+                    1,
+                    1.0,
+                )
+            })
+            .collect()
     }
 
     #[test]
-    fn repeats_reach_both_minimums() {
-        let t = Timing {
-            warmup_seconds: 0.0,
+    fn batches_make_samples_about_a_minimum_share_long() {
+        // 0.4 s over 7 samples: 57 ms each.
+        assert_eq!(batch_for(&Timing::DEFAULT, 1.0), 1);
+        assert_eq!(batch_for(&Timing::DEFAULT, 0.4 / 7.0), 1);
+        assert_eq!(batch_for(&Timing::DEFAULT, 0.4 / 7.0 / 4.0), 4);
+        assert_eq!(batch_for(&Timing::DEFAULT, 0.0), 1000);
+        // Never below MIN_SAMPLE_SECONDS, whatever the timing asks.
+        let tiny = Timing {
             min_seconds: 0.0,
-            min_repeats: 7,
-            max_repeats: 100,
+            ..Timing::QUICK
         };
-        let mut n = 0;
-        let m = measure(&t, 1.0, || {
-            n += 1;
+        assert_eq!(batch_for(&tiny, MIN_SAMPLE_SECONDS / 4.0), 4);
+    }
+
+    #[test]
+    fn side_by_side_gives_each_its_minimum_count_and_time() {
+        let mut runs = contenders(3);
+        runs[1].batch = 3;
+        let mut calls = [0usize; 3];
+        let mut call = |j: usize, _: &Exec| {
+            calls[j] += 1;
             Ok(())
-        })
-        .unwrap();
-        assert_eq!(m.samples.len(), 7);
-        assert_eq!(n, 7 * m.batch);
+        };
+        side_by_side(&T, &mut runs, &mut call, &mut |_| {});
+        for (r, &c) in runs.iter().zip(&calls) {
+            assert_eq!(r.samples.len(), 7);
+            // No re-warming of calls shorter than a batch's quarter: exactly the samples' calls.
+            assert_eq!(c, 7 * r.batch);
+        }
+        // The minimum time keeps the rounds going after the count is reached.
         let t = Timing {
-            min_seconds: 0.01,
+            min_seconds: 0.02,
             min_repeats: 1,
-            ..t
+            ..T
         };
-        let m = measure(&t, 1e-3, || {
-            std::thread::sleep(std::time::Duration::from_millis(1));
+        let mut runs = contenders(2);
+        let mut call = |j: usize, _: &Exec| {
+            if j == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
             Ok(())
-        })
-        .unwrap();
-        assert!(m.samples.len() >= 5 && m.samples.iter().sum::<f64>() >= 0.01);
+        };
+        side_by_side(&t, &mut runs, &mut call, &mut |_| {});
+        assert!(runs[0].samples.len() >= 5 && runs[0].samples.iter().sum::<f64>() >= 0.02);
         // The cap wins over the minimum time.
         let t = Timing {
             min_seconds: 10.0,
             max_repeats: 3,
-            ..t
+            ..T
         };
-        assert_eq!(measure(&t, 1.0, || Ok(())).unwrap().samples.len(), 3);
+        let mut runs = contenders(2);
+        side_by_side(&t, &mut runs, &mut |_, _| Ok(()), &mut |_| {});
+        assert!(runs.iter().all(|r| r.samples.len() == 3));
     }
 
     #[test]
-    fn errors_stop_the_measurement() {
-        let err = parla::Error::InvalidArgument {
+    fn multi_threaded_short_calls_rewarm_a_whole_millisecond() {
+        let c = |threads, batch, call| {
+            let exec = Exec::new(Engine::Rayon, threads).unwrap();
+            Contender::new(Engine::Rayon, threads, exec, batch, call).rewarm_calls()
+        };
+        // One thread: REWARM_SECONDS of calls, at most a quarter of the sample.
+        assert_eq!(c(1, 100, 1e-4), 10);
+        assert_eq!(c(1, 20, 1e-4), 5);
+        assert_eq!(c(1, 1, 2e-3), 0);
+        // Several: the whole REWARM_SECONDS when a call is shorter, nothing for longer calls.
+        assert_eq!(c(2, 20, 1e-4), 10);
+        assert_eq!(c(2, 4, 4e-4), 3);
+        assert_eq!(c(2, 1, 2e-3), 0);
+    }
+
+    #[test]
+    fn side_by_side_interleaves_in_rotating_order() {
+        let mut runs = contenders(3);
+        let mut order = Vec::new();
+        let mut call = |j: usize, _: &Exec| {
+            order.push(j);
+            Ok(())
+        };
+        side_by_side(&T, &mut runs, &mut call, &mut |_| {});
+        // Every round samples each candidate once, starting one further each round.
+        assert_eq!(order.len(), 21);
+        for (k, round) in order.chunks(3).enumerate() {
+            let want: Vec<usize> = (0..3).map(|i| (i + k) % 3).collect();
+            assert_eq!(round, &want[..], "round {k}");
+        }
+    }
+
+    #[test]
+    fn an_error_stops_one_candidate_only() {
+        let err = Error::InvalidArgument {
             op: "t",
             name: "x",
             reason: "boom".into(),
         };
-        let r = measure(&Timing::QUICK, 1.0, || Err(err.clone()));
-        assert_eq!(r.unwrap_err(), err);
+        let mut runs = contenders(2);
+        let mut call = |j: usize, _: &Exec| if j == 1 { Err(err.clone()) } else { Ok(()) };
+        let mut rounds = 0;
+        side_by_side(&T, &mut runs, &mut call, &mut |_| rounds += 1);
+        assert_eq!(runs[1].error, Some(err.clone()));
+        assert!(runs[1].samples.is_empty());
+        assert_eq!(runs[0].samples.len(), 7);
+        assert_eq!(rounds, 8);
+    }
+
+    #[test]
+    fn warm_up_estimates_one_call() {
+        let t = Timing {
+            warmup_seconds: 0.005,
+            ..T
+        };
+        let mut n = 0;
+        let e = warm_up(&t, 1.0, || {
+            n += 1;
+            std::thread::sleep(Duration::from_millis(1));
+            Ok(())
+        })
+        .unwrap();
+        assert!(n >= 2 && (1e-3..0.05).contains(&e), "{n} calls, {e} s");
+        // No warm-up: the first call's time.
+        assert_eq!(warm_up(&T, 0.25, || Ok(())).unwrap(), 0.25);
     }
 }
