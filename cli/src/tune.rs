@@ -3,7 +3,7 @@
 //! ([`parla::tuning::Profile`]).
 //!
 //! Every candidate of an item — each engine at each thread count from 1 to the usable cores —
-//! is timed in the same rounds, one after the other in a rotating order, so the machine's
+//! is timed in the same rounds, one after the other in an order that changes from round to round, so the machine's
 //! noise (another process, a frequency change) hits all of them alike. The multi-threaded
 //! `blas` candidates run in a phase of their own, apart from the others: OpenBLAS's idle
 //! workers spin for about 100 ms after each threaded call and would steal a core from the
@@ -477,7 +477,7 @@ impl ItemTime {
 
 /// A candidate more than this many times slower after the first round than one with no more
 /// threads is dropped from the item's later rounds.
-const DROP: f64 = 2.0;
+pub const DROP: f64 = 2.0;
 
 /// Successive elimination: which candidates, given as `(threads, seconds)` after the first
 /// round, keep being measured (their indices, in order).

@@ -1,7 +1,7 @@
-//! Timing: one call repeated ([`measure`]: a warm-up, then timed repeats until both a minimum
-//! time and a minimum count are reached), and several execution values of one call side by
-//! side ([`phases`]: samples taken in rounds, one per candidate per round in a rotating order,
-//! so that a shared machine's drift — ±30 % over seconds on a VM — hits every candidate alike).
+//! Timing several execution values of one call side by side ([`side_by_side`], [`phases`]):
+//! after a warm-up ([`warm_up`]), samples are taken in rounds, one per candidate per round in an
+//! order that changes every round ([`round_order`]), so that a shared machine's drift — ±30 %
+//! over seconds on a VM — hits every candidate alike.
 //! `parla compare` times the cells of a group side by side; `parla tune` its candidates.
 //!
 //! Calls shorter than [`MIN_SAMPLE_SECONDS`] are timed in batches (a sample is the mean of a
@@ -84,7 +84,7 @@ pub fn warm_up(
 
 /// How long OpenBLAS's idle workers keep spinning after a multi-threaded call (DESIGN.md:
 /// about 100 ms), with a margin.
-const OPENBLAS_SPIN: Duration = Duration::from_millis(120);
+pub const OPENBLAS_SPIN: Duration = Duration::from_millis(120);
 
 /// About this long of untimed calls before each interleaved sample: right after another
 /// candidate, a pool's idle CPU wakes slowly and the first calls of a short operation run at
@@ -92,7 +92,7 @@ const OPENBLAS_SPIN: Duration = Duration::from_millis(120);
 /// rayon at 2 threads measured 217–584 µs with at most a quarter of a sample re-warmed, and
 /// 172–221 µs with calls filling 0.3–1 ms, against 290–420 µs at 1 thread). See
 /// [`Contender::rewarm_calls`].
-const REWARM_SECONDS: f64 = 1e-3;
+pub const REWARM_SECONDS: f64 = 1e-3;
 
 /// When the last multi-threaded `blas` call ended (its workers may still spin).
 static LAST_THREADED_BLAS: Mutex<Option<Instant>> = Mutex::new(None);
@@ -152,6 +152,8 @@ pub struct Contender {
     pub error: Option<Error>,
     /// Seconds one call took: the estimate it was created with, then its last sample.
     call_seconds: f64,
+    /// More threads than usable cores.
+    oversubscribed: bool,
 }
 
 impl Contender {
@@ -172,6 +174,7 @@ impl Contender {
             samples: Vec::new(),
             error: None,
             call_seconds,
+            oversubscribed: threads > parla::threads::usable_cores(),
         }
     }
 
@@ -208,10 +211,10 @@ fn sample(call: &mut Call, j: usize, exec: &Exec, batch: usize) -> Result<f64> {
     Ok(t.elapsed().as_secs_f64() / batch as f64)
 }
 
-/// `rounds` rounds over the candidates `idx`, in a rotating order starting at round `first`,
-/// one sample each per round ([`wait_for_spinners`] before each, and a few untimed calls, see
-/// [`REWARM_SECONDS`]); returns how long it waited. A candidate whose call fails keeps the
-/// error and is skipped from then on.
+/// `rounds` rounds over the candidates `idx` from round `first`, in an order that changes every
+/// round ([`round_order`]), one sample each per round ([`wait_for_spinners`] before each, and a
+/// few untimed calls, see [`REWARM_SECONDS`]); returns how long it waited. A candidate whose
+/// call fails keeps the error and is skipped from then on.
 fn rotate(
     runs: &mut [Contender],
     call: &mut Call,
@@ -221,8 +224,8 @@ fn rotate(
 ) -> Duration {
     let mut waited = Duration::ZERO;
     for round in first..first + rounds {
-        for k in 0..idx.len() {
-            let j = idx[(k + round) % idx.len()];
+        for k in round_order(idx.len(), round) {
+            let j = idx[k];
             let r = &mut runs[j];
             if r.error.is_some() {
                 continue;
@@ -245,10 +248,32 @@ fn rotate(
     waited
 }
 
-/// `rounds` rounds over the candidates `idx` in two phases: the candidates that leave no
-/// spinning threads behind, and the multi-threaded `blas` ones (see the module docs). When the
-/// workers still spin from the last samples, the `blas` phase goes first (it does not mind
-/// them), so the run waits for them once, not before each phase. Returns how long it waited.
+/// The order of `len` candidates in round `round`: a permutation that changes from round to
+/// round (a fixed pseudo-random shuffle), so that no candidate always follows the same one and
+/// inherits its after-effects (a rotation keeps every predecessor: in `parla compare` the cell
+/// after an oversubscribed one measured 1.5× slower than the same plan elsewhere in the round).
+pub fn round_order(len: usize, round: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..len).collect();
+    // SplitMix64 of the round number, one step per swap.
+    let mut x = (round as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for i in (1..len).rev() {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        order.swap(i, (z % (i as u64 + 1)) as usize);
+    }
+    order
+}
+
+/// `rounds` rounds over the candidates `idx` in phases: the candidates that leave no spinning
+/// threads behind, the multi-threaded `blas` ones (see the module docs), then those with more
+/// threads than usable cores, after which the run waits for OpenBLAS's spinning workers (an
+/// oversubscribed OpenBLAS leaves more spinners than cores, which slow every other candidate,
+/// one-thread ones too). When the workers still spin from the last samples, the `blas` phase
+/// goes first (it does not mind them), so the run waits for them once, not before each phase.
+/// Returns how long it waited.
 pub fn phases(
     runs: &mut [Contender],
     call: &mut Call,
@@ -256,12 +281,22 @@ pub fn phases(
     first: usize,
     rounds: usize,
 ) -> Duration {
-    let (b, a): (Vec<usize>, Vec<usize>) = idx.iter().partition(|&&j| runs[j].spins());
-    let order = if spinning() { [b, a] } else { [a, b] };
+    let (over, fits): (Vec<usize>, Vec<usize>) = idx.iter().partition(|&&j| runs[j].oversubscribed);
+    let (b, a): (Vec<usize>, Vec<usize>) = fits.iter().partition(|&&j| runs[j].spins());
     let mut waited = Duration::ZERO;
-    for phase in order {
-        if !phase.is_empty() {
-            waited += rotate(runs, call, &phase, first, rounds);
+    for round in first..first + rounds {
+        let order = if spinning() { [&b, &a] } else { [&a, &b] };
+        for phase in order {
+            if !phase.is_empty() {
+                waited += rotate(runs, call, phase, round, 1);
+            }
+        }
+        if !over.is_empty() {
+            waited += rotate(runs, call, &over, round, 1);
+            if over.iter().any(|&j| runs[j].spins()) {
+                std::thread::sleep(OPENBLAS_SPIN);
+                waited += OPENBLAS_SPIN;
+            }
         }
     }
     waited
@@ -409,20 +444,34 @@ mod tests {
     }
 
     #[test]
-    fn side_by_side_interleaves_in_rotating_order() {
-        let mut runs = contenders(3);
+    fn side_by_side_interleaves_with_changing_predecessors() {
+        let mut runs = contenders(4);
         let mut order = Vec::new();
         let mut call = |j: usize, _: &Exec| {
             order.push(j);
             Ok(())
         };
         side_by_side(&T, &mut runs, &mut call, &mut |_| {});
-        // Every round samples each candidate once, starting one further each round.
-        assert_eq!(order.len(), 21);
-        for (k, round) in order.chunks(3).enumerate() {
-            let want: Vec<usize> = (0..3).map(|i| (i + k) % 3).collect();
-            assert_eq!(round, &want[..], "round {k}");
+        // Every round samples each candidate once.
+        assert_eq!(order.len(), 28);
+        for round in order.chunks(4) {
+            let mut r = round.to_vec();
+            r.sort_unstable();
+            assert_eq!(r, [0, 1, 2, 3]);
         }
+        // Candidate 0 does not always come after the same one (a plain rotation would).
+        let before: std::collections::BTreeSet<usize> = order
+            .windows(2)
+            .filter(|w| w[1] == 0)
+            .map(|w| w[0])
+            .collect();
+        assert!(before.len() >= 2, "{order:?}");
+        for round in 0..50 {
+            let mut o = round_order(5, round);
+            o.sort_unstable();
+            assert_eq!(o, [0, 1, 2, 3, 4]);
+        }
+        assert_ne!(round_order(5, 1), round_order(5, 2));
     }
 
     #[test]
