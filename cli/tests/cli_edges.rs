@@ -270,6 +270,7 @@ fn a_margin_within_noise_is_a_tie() {
     assert!(line.contains("1.50× faster than blas 2t"), "{line}");
     v.auto = Some(parla_cli::compare::report::AutoScore {
         of_best: 0.98,
+        same_plan: Some(0.97),
         median: 1.02e-3,
         relative_iqr: 0.01,
         engine: Engine::Rayon,
@@ -278,7 +279,7 @@ fn a_margin_within_noise_is_a_tie() {
     });
     let line = verdict_line(&v);
     assert!(
-        line.contains("auto: 0.98x of the best (rayon 2t)"),
+        line.contains("auto: 0.98x of the best (rayon 2t; 0.97x its fixed cell)"),
         "{line}"
     );
 }

@@ -95,11 +95,18 @@ pub struct Verdict {
     pub auto: Option<AutoScore>,
 }
 
-/// `auto` at the usable cores against the fastest fixed (engine, threads) cell.
+/// `auto` at the usable cores against the fastest fixed (engine, threads) cell within the same
+/// thread budget (`auto` never runs more threads than cores; an oversubscribed cell that wins
+/// is in the oversubscription line, not a choice `auto` could make).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct AutoScore {
-    /// `winner.median / auto.median`: 1 = as fast as the best fixed choice, 0.9 = 10 % slower.
+    /// `best.median / auto.median`, the best fixed cell with at most `budget` threads: 1 = as
+    /// fast as the best fixed choice, 0.9 = 10 % slower.
     pub of_best: f64,
+    /// `fixed.median / auto.median` for the fixed cell that runs what `auto` ran (same engine
+    /// and threads): how far two measurements of one plan differ in this run, the noise the
+    /// `of_best` ratio cannot be read finer than. `None` when that cell was not measured.
+    pub same_plan: Option<f64>,
     /// Seconds per call of `auto`.
     pub median: f64,
     /// Its spread (interquartile range over the median).
@@ -291,8 +298,20 @@ pub fn verdicts(cells: &[CellResult]) -> Vec<Verdict> {
             .and_then(|c| {
                 let t = c.time?;
                 let v = c.verified.as_ref()?;
+                let best = fastest(
+                    group
+                        .iter()
+                        .copied()
+                        .filter(|f| f.is_ok() && f.threads <= c.threads),
+                )?;
+                let same_plan = group
+                    .iter()
+                    .find(|f| f.engine == v.planned_engine && f.threads == v.planned_threads)
+                    .and_then(|f| f.time)
+                    .map(|f| f.median / t.median);
                 Some(AutoScore {
-                    of_best: winner.median / t.median,
+                    of_best: best.median / t.median,
+                    same_plan,
                     median: t.median,
                     relative_iqr: t.relative_iqr(),
                     engine: v.planned_engine,
@@ -569,16 +588,22 @@ pub(crate) mod tests {
         // auto faster than every fixed cell (noise) must not become the winner.
         cs.push(verified(cell(Engine::Auto, 1, Some(1.8e-3)), 1));
         cs.push(verified(cell(Engine::Auto, 2, Some(0.8e-3)), 2));
+        // An oversubscribed fixed cell faster than all (a quirk or noise) wins the verdict but
+        // is not what auto is scored against.
+        cs[5].time = Some(Summary::of(&[0.5e-3]).unwrap());
         let mut over = verified(cell(Engine::Auto, 3, Some(0.1e-3)), 2);
         over.oversubscribed = true;
         cs.push(over);
         derive(&mut cs, None, 2);
         let v = &verdicts(&cs)[0];
-        assert_eq!((v.winner.engine, v.winner.threads), (Engine::Rayon, 2));
+        assert_eq!((v.winner.engine, v.winner.threads), (Engine::Rayon, 3));
         let a = v.auto.unwrap();
         // The usable-cores cell (2 threads), not the oversubscribed one.
         assert_eq!((a.budget, a.engine, a.threads), (2, Engine::Rayon, 2));
+        // Against the best cell with at most 2 threads (rayon 2t, 0.9 ms), not the 3-thread one.
         assert!((a.of_best - 0.9 / 0.8).abs() < 1e-12);
+        // Its plan is the fixed rayon 2t cell.
+        assert!((a.same_plan.unwrap() - 0.9 / 0.8).abs() < 1e-12);
         assert!(v.best_per_engine.iter().all(|p| p.engine != Engine::Auto));
     }
 

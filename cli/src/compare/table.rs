@@ -280,9 +280,13 @@ pub fn verdict_line(v: &Verdict) -> String {
     if let Some(a) = v.auto {
         let _ = write!(
             s,
-            "  auto: {:.2}x of the best ({} {}t)",
+            "  auto: {:.2}x of the best ({} {}t",
             a.of_best, a.engine, a.threads
         );
+        if let Some(p) = a.same_plan {
+            let _ = write!(s, "; {p:.2}x its fixed cell");
+        }
+        s.push(')');
     }
     s
 }
@@ -292,7 +296,9 @@ pub fn render_verdicts(report: &Report) -> String {
     let mut s = String::from(
         "Verdict: the fastest fixed engine/threads per size, its share of the machine's peak, by \
          how much it beats the best of the other engines, and how close `auto` (at the usable \
-         cores) came: best time / auto's time, 1.00x = as fast as the best fixed choice\n",
+         cores) came: best time within that many threads / auto's time, 1.00x = as fast as the \
+         best fixed choice; `its fixed cell`: the fixed cell that runs what auto ran / auto's \
+         time, the noise between two measurements of one plan\n",
     );
     let mut prev: Option<(String, String)> = None;
     for v in &report.verdicts {
