@@ -1,5 +1,6 @@
 //! Fallible allocation of the arrays parla returns and works in: a size the machine cannot
-//! hold is [`Error::TooLarge`], never an abort. Used by every layer.
+//! hold is [`Error::TooLarge`], never an abort; and the layout helpers every layer shares
+//! ([`copy_in_order`], [`assign_2d`], [`transposed_if_row_major`]). Used by every layer.
 
 use ndarray::{Array2, ShapeBuilder};
 
@@ -106,6 +107,22 @@ pub fn copy_in_order<T: Zeroable + Clone>(
     };
     assign_2d(&mut out.view_mut(), a);
     Ok(out)
+}
+
+/// `a` as the column-major matrix it is in memory, and whether that is `aᵀ`: a row-major `a`
+/// (more than one row) is in memory the column-major `aᵀ`, which an LU copies to its
+/// column-major work array without transposing (a transposing copy of a large matrix cost as
+/// much as a tenth of the factorization at n = 1024); any other `a` is itself. So a row-major
+/// `A` is factored as `Aᵀ`: `det Aᵀ = det A` (det and slogdet, every engine), `A x = b` is
+/// `(Aᵀ)ᵀ x = b` (`getrs` with `trans = 'T'`) and `A⁻¹ = ((Aᵀ)⁻¹)ᵀ` (solve and inv on `blas`).
+pub(crate) fn transposed_if_row_major<T>(
+    a: ndarray::ArrayView2<'_, T>,
+) -> (ndarray::ArrayView2<'_, T>, bool) {
+    if a.nrows() > 1 && a.is_standard_layout() {
+        (a.reversed_axes(), true)
+    } else {
+        (a, false)
+    }
 }
 
 /// Tile edge of [`assign_2d`]'s layout-changing copies: 32 × 32 f64 is 8 KiB read plus 8 KiB

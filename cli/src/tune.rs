@@ -113,25 +113,26 @@ impl Item {
         }
     }
 
-    /// `gemm f64 512x512x512`.
+    /// `gemm f64 512x512x512`; a batched item: `batch solve f64 64 of 32x32`.
     pub fn label(&self) -> String {
-        let d: Vec<String> = self
-            .dims
-            .iter()
-            .filter(|&&x| x > 0)
-            .map(usize::to_string)
-            .collect();
-        if self.batch > 0 {
-            format!(
-                "batch {} {} {} of {}",
-                self.op,
-                self.dtype,
-                self.batch,
-                d.join("x")
-            )
-        } else {
-            format!("{} {} {}", self.op, self.dtype, d.join("x"))
-        }
+        let batch = if self.batch > 0 { "batch " } else { "" };
+        let dims = dims_label(self.dims, self.batch);
+        format!("{batch}{} {} {dims}", self.op, self.dtype)
+    }
+}
+
+/// Operand dimensions without the unused zeros, `512x512x512`; for a batch of `batch > 0`
+/// items, `64 of 32x32`.
+fn dims_label(dims: [usize; 3], batch: usize) -> String {
+    let d: Vec<String> = dims
+        .iter()
+        .filter(|&&x| x > 0)
+        .map(usize::to_string)
+        .collect();
+    if batch > 0 {
+        format!("{batch} of {}", d.join("x"))
+    } else {
+        d.join("x")
     }
 }
 
@@ -789,17 +790,7 @@ pub fn show(p: &Profile) -> String {
                 .iter()
                 .filter(|c| (c.engine, c.threads) != (best.engine, best.threads))
                 .min_by(|a, b| a.seconds.total_cmp(&b.seconds));
-            let dims: Vec<String> = e
-                .dims
-                .iter()
-                .filter(|&&x| x > 0)
-                .map(usize::to_string)
-                .collect();
-            let dims = if batched {
-                format!("{} of {}", e.batch, dims.join("x"))
-            } else {
-                dims.join("x")
-            };
+            let dims = dims_label(e.dims, e.batch);
             let _ = writeln!(
                 s,
                 "  {:<18} {:<15} {:>10}  {:>12}  {}",
@@ -867,6 +858,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn labels_leave_out_unused_dims_and_name_batches() {
+        assert_eq!(dims_label([512, 256, 128], 0), "512x256x128");
+        assert_eq!(dims_label([1000, 0, 0], 0), "1000");
+        assert_eq!(dims_label([32, 32, 0], 64), "64 of 32x32");
+        let it = item(Op::Gemm, Dtype::F64, [512, 256, 128]);
+        assert_eq!(it.label(), "gemm float64 512x256x128");
+        let batched = Item {
+            batch: 64,
+            ..item(Op::Solve, Dtype::F32, [32, 32, 0])
+        };
+        assert_eq!(batched.label(), "batch solve float32 64 of 32x32");
     }
 
     #[test]

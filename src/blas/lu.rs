@@ -9,7 +9,7 @@
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
-use crate::alloc::zeros_f;
+use crate::alloc::{transposed_if_row_major, zeros_f};
 use crate::blas::ffi::Ffi;
 use crate::blas::layout::{to_fortran, with_column_major};
 use crate::blas::{buffer, check_info, with_workspace, IWork};
@@ -27,22 +27,37 @@ fn any_non_finite<T: Ffi>(a: &Array2<T>) -> bool {
     }
 }
 
+/// Whether the factor has a subnormal pivot (reads the diagonal only).
+fn tiny_pivot<T: Ffi>(lu: &Array2<T>) -> bool {
+    let tiny = |d: T| d != T::zero() && d.abs() < T::min_positive_value();
+    lu.diag().iter().any(|&d| tiny(d))
+}
+
 /// Whether the factor holds a subnormal pivot or a non-finite entry (from a finite input).
 fn needs_careful_path<T: Ffi>(lu: &Array2<T>) -> bool {
-    let tiny = |d: T| d != T::zero() && d.abs() < T::min_positive_value();
-    lu.diag().iter().any(|&d| tiny(d)) || any_non_finite(lu)
+    tiny_pivot(lu) || any_non_finite(lu)
+}
+
+/// What [`getrf_into`] learns of the final factor from the scan it makes anyway.
+#[derive(Clone, Copy)]
+struct Scan {
+    /// The factor holds a NaN or ±Inf.
+    non_finite: bool,
+    /// Solves from it take the careful path: a subnormal pivot or a non-finite entry
+    /// ([`needs_careful_path`] of the final factor).
+    careful: bool,
 }
 
 /// Factors `lu` (a column-major copy of the matrix) in place: `getrf`, and `getrf2` when a
-/// pivot is subnormal. Returns LAPACK's `info` and whether the final factor holds a non-finite
-/// entry (the common path learns it from the one scan it makes anyway).
+/// pivot is subnormal. Returns LAPACK's `info` and the [`Scan`] of the final factor (one
+/// full scan on the common path, two when `getrf2` runs).
 fn getrf_into<T: Ffi>(
     op: &'static str,
     threads: usize,
     a: &ArrayView2<T>,
     lu: &mut Array2<T>,
     ipiv: &mut [i32],
-) -> Result<(i32, bool)> {
+) -> Result<(i32, Scan)> {
     let (m, n) = lu.dim();
     let lda = m.max(1) as i32;
     // SAFETY: `lu` is m × n column-major with lda = m; `ipiv` holds min(m, n) entries.
@@ -51,7 +66,11 @@ fn getrf_into<T: Ffi>(
     });
     check_info(op, "getrf", info)?;
     if !needs_careful_path(lu) {
-        return Ok((info, false));
+        let clean = Scan {
+            non_finite: false,
+            careful: false,
+        };
+        return Ok((info, clean));
     }
     lu.assign(a);
     // SAFETY: as above; getrf2 has the same contract as getrf.
@@ -59,11 +78,22 @@ fn getrf_into<T: Ffi>(
         T::getrf2(m as i32, n as i32, lu.as_mut_ptr(), lda, ipiv.as_mut_ptr())
     });
     check_info(op, "getrf2", info)?;
-    Ok((info, any_non_finite(lu)))
+    // needs_careful_path(lu), its full scan made once.
+    let non_finite = any_non_finite(lu);
+    let careful = non_finite || tiny_pivot(lu);
+    Ok((
+        info,
+        Scan {
+            non_finite,
+            careful,
+        },
+    ))
 }
 
 /// Factors a non-empty `m × n` matrix. A zero pivot is not an error here: the factors exist;
-/// the index of the first zero pivot is returned beside them.
+/// the index of the first zero pivot is returned beside them, and whether solves from them take
+/// the careful path (a subnormal pivot or a non-finite entry; see the module docs), learnt from
+/// the factorization's own scan so that no caller scans the factor again.
 ///
 /// With `equilibrate`, a factorization that overflows (element growth from a finite input
 /// near the top of the range) is redone on `D·A`, each row scaled by a power of two so that its
@@ -74,36 +104,24 @@ pub(crate) fn factor<T: Ffi>(
     threads: usize,
     a: ArrayView2<T>,
     equilibrate: bool,
-) -> Result<(LuPacked<T>, Option<usize>)> {
+) -> Result<(LuPacked<T>, Option<usize>, bool)> {
     let (m, n) = a.dim();
     let mut lu = to_fortran(op, &a)?;
     let mut ipiv = buffer::<i32>(op, m.min(n))?;
-    let (mut info, non_finite) = getrf_into(op, threads, &a, &mut lu, &mut ipiv)?;
+    let (mut info, mut scan) = getrf_into(op, threads, &a, &mut lu, &mut ipiv)?;
     let mut row_exp = Vec::new();
-    if equilibrate && non_finite {
+    if equilibrate && scan.non_finite {
         row_exp = equilibration_exponents(&a);
         let mut scaled = to_fortran(op, &a)?;
         for (mut row, &e) in scaled.rows_mut().into_iter().zip(&row_exp) {
             row.map_inplace(|x| *x = times_pow2(*x, e));
         }
         lu.assign(&scaled);
-        info = getrf_into(op, threads, &scaled.view(), &mut lu, &mut ipiv)?.0;
+        (info, scan) = getrf_into(op, threads, &scaled.view(), &mut lu, &mut ipiv)?;
     }
     let zero = (info > 0).then(|| info as usize - 1);
     let swaps = ipiv.iter().map(|&p| p as usize - 1).collect();
-    Ok((LuPacked { lu, swaps, row_exp }, zero))
-}
-
-/// The matrix LAPACK should factor for a solve or an inverse of `a`, and whether it is `aᵀ`: a
-/// row-major `a` is in memory the column-major `aᵀ`, which `getrf` factors after a plain copy
-/// (a transposing copy of a large matrix cost as much as a tenth of the factorization), and
-/// `A x = b` is then `(Aᵀ)ᵀ x = b`, `getrs` with `trans = 'T'`; `A⁻¹ = ((Aᵀ)⁻¹)ᵀ`.
-fn factor_target<'a, T>(a: ArrayView2<'a, T>) -> (ArrayView2<'a, T>, bool) {
-    if a.nrows() > 1 && a.is_standard_layout() {
-        (a.reversed_axes(), true)
-    } else {
-        (a, false)
-    }
+    Ok((LuPacked { lu, swaps, row_exp }, zero, scan.careful))
 }
 
 fn lapack_pivots(swaps: &[usize]) -> Vec<i32> {
@@ -168,15 +186,10 @@ fn substitute<T: Ffi>(lu: &LuPacked<T>, b: &mut ArrayViewMut2<T>, trans: bool) {
     }
 }
 
-/// Whether solves from this factor take the careful path (a subnormal pivot or a non-finite
-/// entry): computed once per factor.
-pub(crate) fn careful<T: Ffi>(lu: &LuPacked<T>) -> bool {
-    needs_careful_path(&lu.lu)
-}
-
 /// Overwrites `x` (`n × k`, any layout; in place when column-major) with `A⁻¹ x` (`trans`:
-/// `A⁻ᵀ x`) from the factor `lu` of a square non-singular `A` (n ≥ 1); `careful` is
-/// [`careful`]`(lu)`. `getrs`, or substitution with divisions on the careful path.
+/// `A⁻ᵀ x`) from the factor `lu` of a square non-singular `A` (n ≥ 1); `careful` is the
+/// verdict [`factor`] returned with it. `getrs`, or substitution with divisions on the careful
+/// path.
 pub(crate) fn solve_factored<T: Ffi>(
     op: &'static str,
     threads: usize,
@@ -228,11 +241,12 @@ pub(crate) fn solve_factored<T: Ffi>(
 }
 
 /// `A⁻¹` from the factor `lu` of a square non-singular `A` (n ≥ 1), keeping `lu` (`getri` on
-/// a copy).
+/// a copy); `careful` as in [`solve_factored`].
 pub(crate) fn inv_factored<T: Ffi>(
     op: &'static str,
     threads: usize,
     lu: &LuPacked<T>,
+    careful: bool,
 ) -> Result<Array2<T>> {
     let copy = to_fortran(op, &lu.lu.view())?;
     let owned = LuPacked {
@@ -240,14 +254,16 @@ pub(crate) fn inv_factored<T: Ffi>(
         swaps: lu.swaps.clone(),
         row_exp: lu.row_exp.clone(),
     };
-    let mut x = inv_from(op, threads, owned)?;
+    let mut x = inv_from(op, threads, owned, careful)?;
     for (mut col, &e) in x.columns_mut().into_iter().zip(&lu.row_exp) {
         col.map_inplace(|v| *v = times_pow2(*v, e));
     }
     Ok(x)
 }
 
-/// The factor of [`factor_target`]`(a)` for a solve or an inverse, and whether it is `aᵀ`'s.
+/// The factor of [`transposed_if_row_major`]`(a)` for a solve or an inverse, and whether it is
+/// `aᵀ`'s (then `A x = b` is `getrs` with `'T'` and `A⁻¹` the transpose of `(Aᵀ)⁻¹`), and
+/// [`factor`]'s careful-path verdict.
 ///
 /// # Errors
 /// [`Error::Singular`] with the first zero pivot of `A`'s own factor, as `getrf` of `A` reports
@@ -257,17 +273,17 @@ fn factor_for_solve<T: Ffi>(
     op: &'static str,
     threads: usize,
     a: ArrayView2<T>,
-) -> Result<(LuPacked<T>, bool)> {
-    let (target, transposed) = factor_target(a);
-    let (lu, zero) = factor(op, threads, target, true)?;
+) -> Result<(LuPacked<T>, bool, bool)> {
+    let (target, transposed) = transposed_if_row_major(a);
+    let (lu, zero, careful) = factor(op, threads, target, true)?;
     match (zero, transposed) {
-        (None, _) => Ok((lu, transposed)),
+        (None, _) => Ok((lu, transposed, careful)),
         (Some(pivot), false) => Err(Error::Singular { op, pivot }),
         // Factor A itself for its own first zero pivot (and its own verdict: the two factors
         // round differently).
         (Some(_), true) => match factor(op, threads, a, true)? {
-            (lu, None) => Ok((lu, false)),
-            (_, Some(pivot)) => Err(Error::Singular { op, pivot }),
+            (lu, None, careful) => Ok((lu, false, careful)),
+            (_, Some(pivot), _) => Err(Error::Singular { op, pivot }),
         },
     }
 }
@@ -279,18 +295,17 @@ pub(crate) fn solve<T: Ffi>(
     a: ArrayView2<T>,
     b: ArrayView2<T>,
 ) -> Result<Array2<T>> {
-    let (lu, transposed) = factor_for_solve(op, threads, a)?;
+    let (lu, transposed, careful) = factor_for_solve(op, threads, a)?;
     let mut x = to_fortran(op, &b)?;
-    let careful = careful(&lu);
     solve_factored(op, threads, &lu, careful, &mut x.view_mut(), transposed)?;
     Ok(x)
 }
 
 /// `A⁻¹` for square non-singular `A` (n ≥ 1).
 pub(crate) fn inv<T: Ffi>(op: &'static str, threads: usize, a: ArrayView2<T>) -> Result<Array2<T>> {
-    let (lu, transposed) = factor_for_solve(op, threads, a)?;
+    let (lu, transposed, careful) = factor_for_solve(op, threads, a)?;
     let row_exp = lu.row_exp.clone();
-    let mut x = inv_from(op, threads, lu)?;
+    let mut x = inv_from(op, threads, lu, careful)?;
     // inv(A) = inv(D·A)·D: column j times 2^row_exp[j].
     for (mut col, &e) in x.columns_mut().into_iter().zip(&row_exp) {
         col.map_inplace(|v| *v = times_pow2(*v, e));
@@ -299,10 +314,16 @@ pub(crate) fn inv<T: Ffi>(op: &'static str, threads: usize, a: ArrayView2<T>) ->
     Ok(if transposed { x.reversed_axes() } else { x })
 }
 
-/// The inverse of the matrix factored in `lu` (non-singular).
-fn inv_from<T: Ffi>(op: &'static str, threads: usize, mut lu: LuPacked<T>) -> Result<Array2<T>> {
+/// The inverse of the matrix factored in `lu` (non-singular); `careful` as in
+/// [`solve_factored`].
+fn inv_from<T: Ffi>(
+    op: &'static str,
+    threads: usize,
+    mut lu: LuPacked<T>,
+    careful: bool,
+) -> Result<Array2<T>> {
     let n = lu.lu.nrows();
-    if needs_careful_path(&lu.lu) {
+    if careful {
         let mut x = zeros_f(op, n, n)?;
         x.diag_mut().fill(T::one());
         substitute(&lu, &mut x.view_mut(), false);

@@ -126,14 +126,14 @@ pub(crate) fn lu_factor<T: Scalar>(exec: &Exec, a: ArrayView2<T>) -> Result<(Bou
     const OP: Op = Op::LuFactor;
     let bound = Bound::new::<T>(exec, OP, Shape::Square(a.nrows()))?;
     let name = OP.name();
-    let (packed, zero) = bound.run(
-        |l3| factor::lu::factor(name, l3, a, true),
+    let (packed, zero, careful) = bound.run(
+        |l3| {
+            let (packed, zero) = factor::lu::factor(name, l3, a, true)?;
+            let tiny = factor::factored::tiny_diagonal(packed.lu.view());
+            Ok((packed, zero, tiny))
+        },
         |threads| blas::lu::factor(name, threads, a, true),
     )?;
-    let careful = match bound {
-        Bound::Blas { .. } => blas::lu::careful(&packed),
-        Bound::Rayon(_) => factor::factored::tiny_diagonal(packed.lu.view()),
-    };
     Ok((
         bound,
         LuKept {
@@ -167,7 +167,7 @@ pub(crate) fn lu_inv<T: Scalar>(bound: &Bound, lu: &LuKept<T>) -> Result<Array2<
     let (p, careful) = (&lu.packed, lu.careful);
     bound.run(
         |l3| factor::factored::lu_inv(name, l3, p, careful),
-        |threads| blas::lu::inv_factored(name, threads, p),
+        |threads| blas::lu::inv_factored(name, threads, p, careful),
     )
 }
 
@@ -360,9 +360,8 @@ fn getrf_nonsingular<T: Scalar>(
     threads: usize,
     a: ArrayView2<T>,
 ) -> Result<(LuPacked<T>, bool)> {
-    let (lu, zero) = blas::lu::factor(name, threads, a, true)?;
+    let (lu, zero, careful) = blas::lu::factor(name, threads, a, true)?;
     nonsingular(name, zero)?;
-    let careful = blas::lu::careful(&lu);
     Ok((lu, careful))
 }
 

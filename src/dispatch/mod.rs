@@ -236,7 +236,7 @@ pub(crate) fn lu_factor<T: Scalar>(
         op,
         Shape::Matrix(a.nrows(), a.ncols()),
         |l3| factor::lu::factor(name, l3, a, equilibrate),
-        |threads| blas::lu::factor(name, threads, a, equilibrate),
+        |threads| blas::lu::factor(name, threads, a, equilibrate).map(|(lu, zero, _)| (lu, zero)),
     )
 }
 

@@ -26,7 +26,7 @@
 //! n = 512, 1 thread: rayon 14.1 / 14.3 / 15.2 / 19.2. The default is 64.
 //!
 //! On two or more workers and from `min(m, n)` = [`LOOK_AHEAD_MIN_ORDER`] the loop looks one
-//! panel ahead ([`look_ahead`]): one worker updates and factors the next panel while the team
+//! panel ahead ([`blocked`]): one worker updates and factors the next panel while the team
 //! updates the rest. A/B on the Zen 3 (2 threads, `profile_one <engine> qr 2 <n> 3`, 6
 //! alternating runs each, min / median ms, with / without): rayon n = 1024 47.4 / 52.3 against
 //! 54.4 / 58.1, n = 512 10.1 / 10.2 against 10.7 / 13.2; rayon-blas n = 1024 51.6 / 63.4
@@ -58,25 +58,9 @@ pub(crate) fn packed<T: Field>(
     let mut tau = vec![T::zero(); k];
     let nb = l3.blocks.qr.max(1);
     let blocks = if l3.team.threads() > 1 && k >= LOOK_AHEAD_MIN_ORDER && k > nb {
-        l3.run(|| look_ahead(op, l3, &mut f, &mut tau, nb))?
+        l3.run(|| blocked(op, l3, &mut f, &mut tau, nb, true))?
     } else {
-        let mut blocks = Vec::new();
-        for j in (0..k).step_by(nb) {
-            let b = nb.min(k - j);
-            let (v, t) = panel(op, l3, f.slice_mut(s![j.., j..j + b]), &mut tau[j..j + b])?;
-            if j + b < n {
-                apply(
-                    l3,
-                    op,
-                    v.view(),
-                    t.view(),
-                    true,
-                    &mut f.slice_mut(s![j.., j + b..]),
-                )?;
-            }
-            blocks.push((j, v, t));
-        }
-        blocks
+        blocked(op, l3, &mut f, &mut tau, nb, false)?
     };
     Ok((f, blocks))
 }
@@ -86,24 +70,29 @@ pub(crate) fn packed<T: Field>(
 /// panel behind.
 const LOOK_AHEAD_MIN_ORDER: usize = 256;
 
-/// [`packed`]'s loop with a look-ahead of one panel: while the team applies panel `j`'s block
-/// reflector to the far columns, one worker applies it to the next panel's columns and factors
-/// that panel (the critical path, on its own so that no task of it waits behind the far
-/// update). Returns the block reflectors in order.
-fn look_ahead<T: Field>(
+/// A panel's compact WY form `(V, T)`: `H₁…H_b = I − V T Vᴴ`.
+type Panel<T> = (Array2<T>, Array2<T>);
+
+/// [`packed`]'s loop over panels of `nb` columns: factor the first panel, then per panel
+/// [`step`]: its block reflector applied to the columns right of it, the next panel factored.
+/// With `look_ahead`, that update is split: one worker applies the block reflector to the next
+/// panel's columns and factors that panel (the critical path, on its own so that no task of it
+/// waits behind the far update) while the team applies it to the far columns. Returns the block
+/// reflectors in order.
+fn blocked<T: Field>(
     op: &'static str,
     l3: &Level3,
     f: &mut Array2<T>,
     tau: &mut [T],
     nb: usize,
+    look_ahead: bool,
 ) -> Result<Vec<BlockReflector<T>>> {
     let (m, n) = f.dim();
     let k = m.min(n);
     let mut blocks = Vec::new();
     let b0 = nb.min(k);
     let mut current = panel(op, l3, f.slice_mut(s![.., ..b0]), &mut tau[..b0])?;
-    let mut j = 0;
-    let mut b = b0;
+    let (mut j, mut b) = (0, b0);
     loop {
         let rest = j + b;
         if rest >= n {
@@ -111,37 +100,61 @@ fn look_ahead<T: Field>(
             break;
         }
         let next_b = if rest < k { nb.min(k - rest) } else { 0 };
-        let (v, t) = (current.0.view(), current.1.view());
         let trailing = f.slice_mut(s![j.., rest..]);
-        let (mut next, mut far) = trailing.split_at(ndarray::Axis(1), next_b);
         let next_tau = &mut tau[rest..rest + next_b];
-        let (factored, far_done) = rayon::join(
-            || -> Result<Option<(Array2<T>, Array2<T>)>> {
-                if next_b == 0 {
-                    return Ok(None);
-                }
-                let one = l3.serial();
-                apply(&one, op, v, t, true, &mut next)?;
-                panel(op, &one, next.slice_mut(s![b.., ..]), next_tau).map(Some)
-            },
-            || -> Result<()> {
-                if far.ncols() == 0 {
-                    return Ok(());
-                }
-                apply(l3, op, v, t, true, &mut far)
-            },
-        );
-        far_done?;
-        let factored = factored?;
+        let next = if look_ahead {
+            let (next, mut far) = trailing.split_at(ndarray::Axis(1), next_b);
+            let (next, far_done) = rayon::join(
+                || step(op, &l3.serial(), &current, next, b, next_tau),
+                || apply_ht(l3, op, &current, &mut far),
+            );
+            far_done?;
+            next?
+        } else {
+            step(op, l3, &current, trailing, b, next_tau)?
+        };
         blocks.push((j, current.0, current.1));
-        match factored {
-            Some(vt) => current = vt,
+        match next {
+            Some(p) => current = p,
             None => break,
         }
         j = rest;
         b = next_b;
     }
     Ok(blocks)
+}
+
+/// One step of [`blocked`]: `c` (columns right of a panel of `b` columns, from the panel's first
+/// row) updated by the panel's block reflector ([`apply_ht`]), then its first `tau.len()`
+/// columns below row `b` factored as the next panel (`None` when `tau` is empty).
+fn step<T: Field>(
+    op: &'static str,
+    l3: &Level3,
+    current: &Panel<T>,
+    mut c: ArrayViewMut2<T>,
+    b: usize,
+    tau: &mut [T],
+) -> Result<Option<Panel<T>>> {
+    apply_ht(l3, op, current, &mut c)?;
+    if tau.is_empty() {
+        return Ok(None);
+    }
+    let nb = tau.len();
+    panel(op, l3, c.slice_mut(s![b.., ..nb]), tau).map(Some)
+}
+
+/// `C ← Hᴴ C = (I − V Tᴴ Vᴴ) C` for a panel's block reflector `H = I − V T Vᴴ` (the update
+/// that reaches R); nothing when `C` has no columns.
+fn apply_ht<T: Field>(
+    l3: &Level3,
+    op: &'static str,
+    (v, t): &Panel<T>,
+    c: &mut ArrayViewMut2<T>,
+) -> Result<()> {
+    if c.ncols() == 0 {
+        return Ok(());
+    }
+    apply(l3, op, v.view(), t.view(), true, c)
 }
 
 /// Panels at most this wide are factored by the engine's unblocked kernel (`geqr2`, or LAPACK
@@ -160,7 +173,7 @@ fn panel<T: Field>(
     l3: &Level3,
     mut p: ArrayViewMut2<T>,
     tau: &mut [T],
-) -> Result<(Array2<T>, Array2<T>)> {
+) -> Result<Panel<T>> {
     let (m, b) = p.dim();
     if b <= QR_BASE {
         l3.geqrf_base(op, &mut p, tau)?;
@@ -170,15 +183,9 @@ fn panel<T: Field>(
     }
     let b1 = b / 2;
     let (tau1, tau2) = tau.split_at_mut(b1);
-    let (v1, t1) = panel(op, l3, p.slice_mut(s![.., ..b1]), tau1)?;
-    apply(
-        l3,
-        op,
-        v1.view(),
-        t1.view(),
-        true,
-        &mut p.slice_mut(s![.., b1..]),
-    )?;
+    let first = panel(op, l3, p.slice_mut(s![.., ..b1]), tau1)?;
+    apply_ht(l3, op, &first, &mut p.slice_mut(s![.., b1..]))?;
+    let (v1, t1) = first;
     let (v2, t2) = panel(op, l3, p.slice_mut(s![b1.., b1..]), tau2)?;
     let b2 = b - b1;
     let mut v = zeros_f(op, m, b)?;

@@ -2,7 +2,7 @@
 
 use ndarray::{s, Array2, ArrayBase, ArrayView2, Data, Ix2};
 
-use crate::alloc::zeros_f;
+use crate::alloc::{transposed_if_row_major, zeros_f};
 use crate::decomp::{Lu, LuPacked};
 use crate::dispatch;
 use crate::error::{Error, Result};
@@ -207,7 +207,9 @@ impl Exec {
             dispatch::check::<T>(self, OP)?;
             return Ok(T::one());
         }
-        let (lu, _) = self.lu_packed(OP, &det_target(a), true)?;
+        // det Aᵀ = det A: a row-major A is factored as the column-major Aᵀ it is in memory.
+        let (target, _) = transposed_if_row_major(a.view());
+        let (lu, _) = self.lu_packed(OP, &target, true)?;
         // The factors may be of D·A (rows scaled by 2^row_exp, see LuPacked): undo D exactly.
         let unscale = -lu.row_exp.iter().map(|&e| i64::from(e)).sum::<i64>();
         let d = scaled_product(lu.lu.diag().iter().map(|v| v.as_f64()), unscale);
@@ -245,7 +247,8 @@ impl Exec {
             dispatch::check::<T>(self, OP)?;
             return Ok((T::one(), T::zero()));
         }
-        let (lu, zero) = self.lu_packed(OP, &det_target(a), true)?;
+        let (target, _) = transposed_if_row_major(a.view());
+        let (lu, zero) = self.lu_packed(OP, &target, true)?;
         if zero.is_some() {
             return Ok((T::zero(), T::neg_infinity()));
         }
@@ -260,17 +263,6 @@ impl Exec {
             log += d.abs().ln();
         }
         Ok((T::of(sign), T::of(log)))
-    }
-}
-
-/// The matrix whose LU gives `det A`: `Aᵀ` (same determinant) when `A` is row-major, which is
-/// column-major in memory, so the engines copy it to their column-major work array without
-/// transposing (a transposing copy cost up to a tenth of the factorization at n = 1024).
-fn det_target<T, S: Data<Elem = T>>(a: &ArrayBase<S, Ix2>) -> ArrayView2<'_, T> {
-    if a.nrows() > 1 && a.is_standard_layout() {
-        a.t()
-    } else {
-        a.view()
     }
 }
 
