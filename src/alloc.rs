@@ -113,7 +113,7 @@ pub fn copy_in_order<T: Zeroable + Clone>(
 /// (more than one row) is in memory the column-major `aᵀ`, which an LU copies to its
 /// column-major work array without transposing (a transposing copy of a large matrix cost as
 /// much as a tenth of the factorization at n = 1024); any other `a` is itself. So a row-major
-/// `A` is factored as `Aᵀ`: `det Aᵀ = det A` (det and slogdet, every engine), `A x = b` is
+/// `A` is factored as `Aᵀ`: `det Aᵀ = det A` (real det and slogdet, every engine), `A x = b` is
 /// `(Aᵀ)ᵀ x = b` (`getrs` with `trans = 'T'`) and `A⁻¹ = ((Aᵀ)⁻¹)ᵀ` (solve and inv on `blas`).
 pub(crate) fn transposed_if_row_major<T>(
     a: ndarray::ArrayView2<'_, T>,
