@@ -171,7 +171,19 @@ fn quick_run_on_tiny_sizes_writes_consistent_outputs() {
             .find(|c| c.engine == Engine::Auto && c.threads == cores)
             .and_then(|c| c.time.map(|t| t.median))
             .unwrap();
-        assert_eq!(v.auto.unwrap().of_best, fastest / auto);
+        // auto is scored within its thread budget (the usable cores), never against an
+        // oversubscribed cell.
+        let fastest_within = group()
+            .filter(|c| c.engine != Engine::Auto && c.threads <= cores)
+            .filter_map(|c| c.time.map(|t| t.median))
+            .fold(f64::INFINITY, f64::min);
+        let score = v.auto.unwrap();
+        assert_eq!(score.of_best, fastest_within / auto);
+        // Its same-plan ratio is the fixed cell that ran what auto ran.
+        let fixed = group()
+            .find(|c| c.engine == score.engine && c.threads == score.threads)
+            .and_then(|c| c.time.map(|t| t.median));
+        assert_eq!(score.same_plan, fixed.map(|f| f / auto));
         if let Some(m) = v.margin {
             assert!(m >= 1.0);
         }
