@@ -542,7 +542,7 @@ pub fn measure_timed(
     // call and would slow the warm-ups of the others; one-thread candidates first, while the
     // workers of the item before may still spin.
     let mut order = candidates(cores);
-    order.sort_by_key(|&(engine, threads)| (timing::spins(engine, threads), threads));
+    timing::warm_up_order(&mut order, |&c| c);
     let mut waited = Duration::ZERO;
     for (engine, threads) in order {
         let exec = Exec::new(engine, threads)?;

@@ -1,12 +1,12 @@
 //! The runner: for each group of cells sharing inputs, build the case, compute the reference,
 //! then for each engine × thread count check what will run, run once and check the result and
 //! warm up; then time all the cells of the group side by side ([`timing::side_by_side`]: one
-//! sample of each per round), reading OpenBLAS's thread setting back after every timed call.
+//! sample of each per round), reading OpenBLAS's thread setting back after every sample.
 //!
 //! A cell never runs with the wrong threads: before the first call, [`Exec::plan`] must name
 //! the cell's engine and thread count, and a rayon engine's pool must have exactly that many
-//! workers ([`threads::engine_pool_threads`]); after the checked call and after the timed
-//! calls, the `blas` engine must have left OpenBLAS at that count
+//! workers ([`threads::engine_pool_threads`]); after the checked call and after each timed
+//! sample, the `blas` engine must have left OpenBLAS at that count
 //! ([`threads::openblas::current_threads`]). A mismatch turns the cell into an error, with the
 //! numbers, instead of a measurement. An engine without the operation gives an `unsupported`
 //! cell; any other failure gives an `error` cell. Neither stops the comparison.
@@ -252,18 +252,11 @@ pub fn run_cells(
             .iter()
             .map(|c| CellResult::new(c, spec, cores))
             .collect();
-        // Checked call, checks and warm-up of each cell; the multi-threaded `blas` cells last
-        // (their idle workers spin after each call and would slow the others' warm-ups).
+        // Checked call, checks and warm-up of each cell, in warm-up order.
         let mut order: Vec<usize> = (0..cells.len()).collect();
-        order.sort_by_key(|&i| {
-            (
-                timing::spins(cells[i].engine, cells[i].threads),
-                cells[i].threads,
-            )
-        });
+        timing::warm_up_order(&mut order, |&i| (cells[i].engine, cells[i].threads));
         let mut runs = Vec::new();
         let mut of_run = Vec::new();
-        let mut readback = Vec::new();
         for i in order {
             let cell = &cells[i];
             progress(&Progress {
@@ -284,22 +277,16 @@ pub fn run_cells(
                 reference_hash,
                 r,
             ) {
-                Ok((run, want)) => {
+                Ok(run) => {
                     runs.push(run);
                     of_run.push(i);
-                    readback.push(want);
                 }
                 Err(e) => *r = r.clone().failed(&e),
             }
         }
-        // The timed samples: every cell in every round, side by side.
-        let mut call = |j: usize, exec: &Exec| -> Result<()> {
-            case.run(exec)?;
-            match readback[j] {
-                Some(want) => openblas_readback(Engine::Blas, want).map(|_| ()),
-                None => Ok(()),
-            }
-        };
+        // The timed samples: every cell in every round, side by side (OpenBLAS's setting is
+        // checked after each sample of a `blas` cell, outside the clock).
+        let mut call = |_: usize, exec: &Exec| case.run(exec);
         let label = format!("{} {dtype} n={n}: timing side by side", spec.name);
         let done = out.len();
         timing::side_by_side(&config.timing, &mut runs, &mut call, &mut |finished| {
@@ -375,8 +362,8 @@ impl Planned {
 
 /// Everything a cell needs before its timed samples: what will run (checked against the cell),
 /// the checked call (bit identity with the reference, backward error, OpenBLAS's setting after
-/// it) and the warm-up. Fills `r`'s checks and returns the cell's [`Contender`], with the
-/// OpenBLAS thread count every timed call must leave behind (`blas` runs only).
+/// it) and the warm-up. Fills `r`'s checks and returns the cell's [`Contender`], which checks
+/// after each sample that OpenBLAS is still at the cell's count (`blas` runs only).
 fn prepare_cell(
     case: &mut dyn Case,
     spec: &OpSpec,
@@ -385,7 +372,7 @@ fn prepare_cell(
     check: &Exec,
     reference_hash: Option<u64>,
     r: &mut CellResult,
-) -> Result<(Contender, Option<usize>)> {
+) -> Result<Contender> {
     let exec = Exec::new(cell.engine, cell.threads)?;
     let plan = match spec.batch_order {
         None => {
@@ -460,8 +447,8 @@ fn prepare_cell(
         pool_threads,
     });
     let batch = timing::batch_for(timing, estimate);
-    Ok((
-        Contender::new(plan.engine, plan.threads, exec, batch, estimate),
-        openblas_threads,
-    ))
+    Ok(
+        Contender::new(plan.engine, plan.threads, exec, batch, estimate)
+            .checking_openblas(openblas_threads),
+    )
 }

@@ -110,6 +110,17 @@ pub fn called(engine: Engine, threads: usize) {
     }
 }
 
+/// Sorts candidates into warm-up order: one-thread ones first (the workers of whatever ran
+/// before may still spin, and take the other core), multi-threaded `blas` ones last (their idle
+/// workers spin after each call and would slow the others' warm-ups), by threads within each.
+/// `of` gives a candidate's engine and threads.
+pub fn warm_up_order<T>(v: &mut [T], of: impl Fn(&T) -> (Engine, usize)) {
+    v.sort_by_key(|x| {
+        let (engine, threads) = of(x);
+        (spins(engine, threads), threads)
+    });
+}
+
 /// Whether OpenBLAS's workers may still spin (a multi-threaded `blas` call ended less than
 /// [`OPENBLAS_SPIN`] ago).
 pub fn spinning() -> bool {
@@ -154,6 +165,9 @@ pub struct Contender {
     call_seconds: f64,
     /// More threads than usable cores.
     oversubscribed: bool,
+    /// OpenBLAS's thread setting every sample must leave behind (checked after each sample,
+    /// outside the clock; see [`Contender::checking_openblas`]).
+    openblas: Option<usize>,
 }
 
 impl Contender {
@@ -175,6 +189,37 @@ impl Contender {
             error: None,
             call_seconds,
             oversubscribed: threads > parla::threads::usable_cores(),
+            openblas: None,
+        }
+    }
+
+    /// After each of its samples, OpenBLAS must be set to `want` threads (`None`: no check);
+    /// otherwise the candidate stops with an error naming both counts. Between two samples
+    /// the other candidates change the setting, so this is what proves that every sample ran
+    /// with the threads asked for.
+    pub fn checking_openblas(mut self, want: Option<usize>) -> Self {
+        self.openblas = want;
+        self
+    }
+
+    /// The error when OpenBLAS's setting is not the one asked for after a sample.
+    fn check_openblas(&self) -> Result<()> {
+        match self.openblas {
+            Some(want) => {
+                let got = parla::threads::openblas::current_threads();
+                if got == want {
+                    Ok(())
+                } else {
+                    Err(Error::InvalidArgument {
+                        op: "compare",
+                        name: "threads",
+                        reason: format!(
+                            "OpenBLAS is set to {got} threads after the call, the cell asks {want}"
+                        ),
+                    })
+                }
+            }
+            None => Ok(()),
         }
     }
 
@@ -236,6 +281,7 @@ fn rotate(
                 .try_for_each(|_| call(j, &r.exec))
                 .and_then(|()| sample(call, j, &r.exec, r.batch));
             called(r.engine, r.threads);
+            let got = got.and_then(|s| r.check_openblas().map(|()| s));
             match got {
                 Ok(s) => {
                     r.samples.push(s);
@@ -489,6 +535,49 @@ mod tests {
         assert!(runs[1].samples.is_empty());
         assert_eq!(runs[0].samples.len(), 7);
         assert_eq!(rounds, 8);
+    }
+
+    #[test]
+    fn a_sample_leaving_openblas_at_other_threads_stops_its_candidate() {
+        // No call here changes OpenBLAS's setting, and no real setting is 10⁴ threads.
+        let mut runs = contenders(2);
+        runs[1] = std::mem::replace(&mut runs[1], contenders(1).remove(0))
+            .checking_openblas(Some(10_000));
+        let mut calls = [0usize; 2];
+        let mut call = |j: usize, _: &Exec| {
+            calls[j] += 1;
+            Ok(())
+        };
+        side_by_side(&T, &mut runs, &mut call, &mut |_| {});
+        let e = runs[1].error.as_ref().expect("the check failed").to_string();
+        assert!(e.contains("10000"), "{e}");
+        // It was checked after its first sample, and stopped there.
+        assert!(runs[1].samples.is_empty());
+        assert_eq!(calls[1], 1);
+        assert_eq!(runs[0].samples.len(), 7);
+        assert!(runs[0].error.is_none());
+    }
+
+    #[test]
+    fn warm_up_order_puts_threaded_blas_last() {
+        let mut v = vec![
+            (Engine::Blas, 2),
+            (Engine::Rayon, 2),
+            (Engine::Blas, 1),
+            (Engine::RayonBlas, 3),
+            (Engine::Rayon, 1),
+        ];
+        warm_up_order(&mut v, |&c| c);
+        assert_eq!(
+            v,
+            [
+                (Engine::Blas, 1),
+                (Engine::Rayon, 1),
+                (Engine::Rayon, 2),
+                (Engine::RayonBlas, 3),
+                (Engine::Blas, 2),
+            ]
+        );
     }
 
     #[test]
