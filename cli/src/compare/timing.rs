@@ -83,8 +83,73 @@ pub fn warm_up(
 }
 
 /// How long OpenBLAS's idle workers keep spinning after a multi-threaded call (DESIGN.md:
-/// about 100 ms), with a margin.
+/// about 100 ms; 109 ms on the 2-core Zen 3 VM), with a margin: the wait where the workers'
+/// state cannot be read ([`openblas_workers_running`]).
 pub const OPENBLAS_SPIN: Duration = Duration::from_millis(120);
+
+/// Longest wait for spinning workers. OpenBLAS spins for a count of time-stamp-counter ticks
+/// (2²⁸ by default), so the time depends on the machine's counter frequency; the waits follow
+/// the workers' state up to this bound.
+pub const SPIN_LIMIT: Duration = Duration::from_secs(1);
+
+/// How often a wait reads the workers' state.
+const SPIN_POLL: Duration = Duration::from_millis(1);
+
+/// Whether one of OpenBLAS's workers is running (state `R` in `/proc/self/task/*/stat`), or
+/// `None` where threads' states cannot be read (not Linux). OpenBLAS creates its workers
+/// unnamed when the library loads, so they carry the process's (the main thread's) name; the
+/// main thread, the calling thread and every thread with another name (parla's named pools,
+/// a test harness's threads) are left out. A spinning worker yields in a loop and shows as
+/// running; one that gave up spinning sleeps on a condition variable.
+pub fn openblas_workers_running() -> Option<bool> {
+    let pid = std::process::id().to_string();
+    // "<pid>/task/<tid>": the calling thread.
+    let me = std::fs::read_link("/proc/thread-self").ok()?;
+    let me = me.file_name()?.to_owned();
+    let name_state = |tid: &std::ffi::OsStr| -> Option<(String, char)> {
+        let stat =
+            std::fs::read_to_string(format!("/proc/self/task/{}/stat", tid.to_str()?)).ok()?;
+        let (head, rest) = stat.rsplit_once(')')?;
+        let name = head.split_once('(')?.1.to_string();
+        Some((name, rest.trim_start().chars().next()?))
+    };
+    let (main_name, _) = name_state(std::ffi::OsStr::new(&pid))?;
+    let mut running = false;
+    for entry in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let tid = entry.file_name();
+        if tid == *pid.as_str() || tid == me {
+            continue;
+        }
+        // A thread that ended between the listing and the read is not running.
+        if let Some((name, state)) = name_state(&tid) {
+            running |= name == main_name && state == 'R';
+        }
+    }
+    Some(running)
+}
+
+/// Waits until OpenBLAS's workers, busy since the multi-threaded call that ended at `last`,
+/// stop running (two readings [`SPIN_POLL`] apart), at most until [`SPIN_LIMIT`] after
+/// `last`; [`OPENBLAS_SPIN`] after `last` where their state cannot be read. Returns how long
+/// it waited.
+fn wait_quiet(last: Instant) -> Duration {
+    let start = Instant::now();
+    let mut quiet = 0;
+    while last.elapsed() < SPIN_LIMIT && quiet < 2 {
+        match openblas_workers_running() {
+            Some(true) => quiet = 0,
+            Some(false) => quiet += 1,
+            None => {
+                std::thread::sleep(OPENBLAS_SPIN.saturating_sub(last.elapsed()));
+                break;
+            }
+        }
+        if quiet < 2 {
+            std::thread::sleep(SPIN_POLL);
+        }
+    }
+    start.elapsed()
+}
 
 /// About this long of untimed calls before each interleaved sample: right after another
 /// candidate, a pool's idle CPU wakes slowly and the first calls of a short operation run at
@@ -121,13 +186,15 @@ pub fn warm_up_order<T>(v: &mut [T], of: impl Fn(&T) -> (Engine, usize)) {
     });
 }
 
-/// Whether OpenBLAS's workers may still spin (a multi-threaded `blas` call ended less than
-/// [`OPENBLAS_SPIN`] ago).
+/// Whether OpenBLAS's workers may still spin: a multi-threaded `blas` call ended less than
+/// [`SPIN_LIMIT`] ago and a worker is running ([`openblas_workers_running`]; where that
+/// cannot be read, less than [`OPENBLAS_SPIN`] ago).
 pub fn spinning() -> bool {
-    LAST_THREADED_BLAS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .is_some_and(|t| t.elapsed() < OPENBLAS_SPIN)
+    let last = *LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner());
+    last.is_some_and(|t| {
+        t.elapsed() < SPIN_LIMIT
+            && openblas_workers_running().unwrap_or(t.elapsed() < OPENBLAS_SPIN)
+    })
 }
 
 /// Before a candidate that needs the cores (a multi-threaded one of the rayon engines), waits
@@ -138,11 +205,7 @@ pub fn wait_for_spinners(engine: Engine, threads: usize) -> Duration {
         return Duration::ZERO;
     }
     let last = *LAST_THREADED_BLAS.lock().unwrap_or_else(|e| e.into_inner());
-    let wait = last.map_or(Duration::ZERO, |t| {
-        OPENBLAS_SPIN.saturating_sub(t.elapsed())
-    });
-    std::thread::sleep(wait);
-    wait
+    last.map_or(Duration::ZERO, wait_quiet)
 }
 
 /// One candidate timed side by side with others: what runs (`engine` and `threads` as the
@@ -340,8 +403,7 @@ pub fn phases(
         if !over.is_empty() {
             waited += rotate(runs, call, &over, round, 1);
             if over.iter().any(|&j| runs[j].spins()) {
-                std::thread::sleep(OPENBLAS_SPIN);
-                waited += OPENBLAS_SPIN;
+                waited += wait_quiet(Instant::now());
             }
         }
     }
@@ -549,7 +611,11 @@ mod tests {
             Ok(())
         };
         side_by_side(&T, &mut runs, &mut call, &mut |_| {});
-        let e = runs[1].error.as_ref().expect("the check failed").to_string();
+        let e = runs[1]
+            .error
+            .as_ref()
+            .expect("the check failed")
+            .to_string();
         assert!(e.contains("10000"), "{e}");
         // It was checked after its first sample, and stopped there.
         assert!(runs[1].samples.is_empty());
