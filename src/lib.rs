@@ -159,15 +159,15 @@ pub mod blas_level {
 /// writes and `auto` reads ([`Profile`], [`profile_status`]).
 pub mod tuning {
     pub use crate::dispatch::{
-        AUTO_FACTOR_RAYON_MIN_ORDER, AUTO_GEMM_PARALLEL_MIN_FLOPS, AUTO_GEMM_RAYON_MIN_FLOPS,
-        AUTO_NORMS_PARALLEL_MIN_BYTES, AUTO_QR_RAYON_MIN_ORDER,
+        auto_batch_choice, auto_choice, AUTO_FACTOR_RAYON_MIN_ORDER, AUTO_GEMM_PARALLEL_MIN_FLOPS,
+        AUTO_GEMM_RAYON_MIN_FLOPS, AUTO_NORMS_PARALLEL_MIN_BYTES, AUTO_QR_RAYON_MIN_ORDER,
     };
     pub use crate::kernels::{Element, GemmBlocks, GemmKernel, Isa, MAX_BLOCK};
     pub use crate::op::Family;
     pub use crate::parallel::level3::FactorBlocks;
     pub use crate::tune::{
-        characteristic_size, load, profile_path, profile_status, proxy, Candidate, Entry,
-        MachineKey, Profile, ProfileStatus, ShapeClass, PROFILE_FORMAT,
+        characteristic_size, load, measured_shape, profile_path, profile_status, proxy, Candidate,
+        Entry, MachineKey, Profile, ProfileStatus, ShapeClass, NOISE_CAP, PROFILE_FORMAT, TIE,
     };
 }
 

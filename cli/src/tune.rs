@@ -19,7 +19,10 @@ use std::time::{Duration, Instant};
 
 use ndarray::{Array2, Array3};
 use parla::batch::Strategy;
-use parla::tuning::{characteristic_size, Candidate, Entry, Profile, ShapeClass};
+use parla::tuning::{
+    auto_batch_choice, auto_choice, characteristic_size, measured_shape, Candidate, Entry, Profile,
+    ShapeClass,
+};
 use parla::{Diag, Dtype as PDtype, Engine, Error, Exec, Op, Result, Scalar, Shape, Trans, Uplo};
 use rand::SeedableRng;
 
@@ -97,20 +100,7 @@ pub struct Item {
 
 impl Item {
     fn shape(&self) -> Shape {
-        let [a, b, c] = self.dims;
-        match self.op {
-            Op::Gemm => Shape::Product { m: a, n: b, k: c },
-            Op::Axpy => Shape::Vector(a),
-            Op::Gemv | Op::RowNorms | Op::ColNorms | Op::Multiply | Op::Transpose => {
-                Shape::Matrix(a, b)
-            }
-            Op::Solve | Op::SolveTriangular => Shape::System {
-                rows: a,
-                cols: b,
-                rhs: c.max(1),
-            },
-            _ => Shape::Square(a),
-        }
+        measured_shape(self.op, self.dims)
     }
 
     /// `gemm f64 512x512x512`; a batched item: `batch solve f64 64 of 32x32`.
@@ -776,7 +766,19 @@ pub fn show(p: &Profile) -> String {
         let mut crossings = Vec::new();
         let mut last: Option<(Engine, usize)> = None;
         for e in &es {
-            let Some(best) = e.best(|_, _| true) else {
+            // What `auto` takes with this profile at the machine's cores: the entry's fastest,
+            // or the built-in choice where that is within the entry's noise.
+            let taken = if e.batch > 0 {
+                auto_batch_choice(p, e.op, e.dtype, e.batch, e.size as usize, m.cores)
+            } else {
+                auto_choice(p, e.op, e.dtype, measured_shape(e.op, e.dims), m.cores)
+            };
+            let Some(best) = taken.ok().and_then(|(engine, threads, _)| {
+                e.candidates
+                    .iter()
+                    .copied()
+                    .find(|c| (c.engine, c.threads) == (engine, threads))
+            }) else {
                 continue;
             };
             let blas_all = e
@@ -804,7 +806,7 @@ pub fn show(p: &Profile) -> String {
                     r.threads,
                     r.seconds / best.seconds,
                     if r.seconds < best.seconds {
-                        "the time: a tie, fewer threads taken"
+                        "the time: within the noise, not taken"
                     } else {
                         "slower"
                     }

@@ -21,7 +21,7 @@ use crate::exec::value::Exec;
 use crate::kernels::Isa;
 use crate::op::{Dtype, Family, Op, Shape};
 use crate::threads;
-use crate::tune::{self, Profile, Source};
+use crate::tune::{self, Pick, Profile, Source};
 
 use super::route::implements;
 
@@ -65,6 +65,54 @@ pub(crate) fn choose(exec: &Exec, op: Op, dtype: Dtype, shape: Shape) -> Result<
     );
     RECENT.with(|r| r.borrow_mut().insert(key, choice));
     Ok(choice)
+}
+
+/// What `auto`, with `profile` as its tuning profile and a budget of `cores` threads, takes for
+/// one call of `op` on `dtype` operands of `shape`: engine, threads and the rule that decided
+/// (as [`Exec::plan`] names it). `parla tune --show` prints it for each measured entry.
+///
+/// # Errors
+/// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when `cores` is 0.
+pub fn auto_choice(
+    profile: &Profile,
+    op: Op,
+    dtype: Dtype,
+    shape: Shape,
+    cores: usize,
+) -> Result<(Engine, usize, &'static str)> {
+    let exec = Exec::new(Engine::Auto, cores)?;
+    Ok(choose_with(
+        &exec,
+        op,
+        dtype,
+        shape,
+        Some(profile),
+        cores,
+        openblas_bits(),
+    ))
+}
+
+/// [`auto_choice`] for a batch of `len` square items of order `order` (as
+/// [`Entry::batch`](crate::tuning::Entry::batch) encodes a batch strategy).
+///
+/// # Errors
+/// As [`auto_choice`].
+pub fn auto_batch_choice(
+    profile: &Profile,
+    op: Op,
+    dtype: Dtype,
+    len: usize,
+    order: usize,
+    cores: usize,
+) -> Result<(Engine, usize, &'static str)> {
+    let exec = Exec::new(Engine::Auto, cores)?;
+    let flops = len as f64 * op.flops(Shape::Square(order));
+    Ok(choose_batch_with(
+        &exec,
+        (op, dtype, len, order, flops),
+        Some(profile),
+        cores,
+    ))
 }
 
 /// What a choice depends on besides the per-process constants (profile, usable cores,
@@ -130,13 +178,7 @@ pub(crate) fn choose_with(
 ) -> Choice {
     let cores = cores.max(1);
     let budget = |e: Engine| exec.threads_for(e).clamp(1, cores);
-    if let Some(p) = profile {
-        let allowed = |e: Engine, t: usize| implements(e, op, dtype) && t <= budget(e);
-        if let Some((engine, threads, source)) = p.choose(op, dtype, shape, allowed) {
-            return (engine, threads, profile_rule(source, false));
-        }
-    }
-    builtin(
+    let rule = builtin(
         exec,
         op,
         dtype,
@@ -144,12 +186,26 @@ pub(crate) fn choose_with(
         budget(Engine::Blas),
         budget(Engine::Rayon),
         openblas_bits,
-    )
+    );
+    if let Some(p) = profile {
+        let allowed = |e: Engine, t: usize| implements(e, op, dtype) && t <= budget(e);
+        if let Some(pick) = p.choose(op, dtype, shape, allowed, Some((rule.0, rule.1))) {
+            return (pick.engine, pick.threads, profile_rule(pick, false));
+        }
+    }
+    rule
 }
 
 /// The rule name of a choice from the profile.
-fn profile_rule(source: Source, batch: bool) -> &'static str {
-    match (source, batch) {
+fn profile_rule(pick: Pick, batch: bool) -> &'static str {
+    if pick.prior_stood {
+        return if batch {
+            "auto: built-in batch rule (the tuning profile's fastest is within its noise of it)"
+        } else {
+            "auto: built-in rule (the tuning profile's fastest is within its noise of it)"
+        };
+    }
+    match (pick.source, batch) {
         (Source::Measured, false) => "auto: tuning profile (measured by parla tune)",
         (Source::Nearby, false) => {
             "auto: tuning profile (a measured stand-in: same code, other dtype or shape)"
@@ -393,23 +449,24 @@ pub(crate) fn choose_batch_with(
     let cores = cores.max(1);
     let budget = |e: Engine| exec.threads_for(e).clamp(1, cores);
     // A batch of one item, or a budget of one thread, is a loop: nothing to spread.
-    if len >= 2 && budget(Engine::RayonBlas) > 1 {
-        if let Some(p) = profile {
-            let allowed = |e: Engine, t: usize| implements(e, op, dtype) && t <= budget(e);
-            if let Some((engine, threads, source)) = p.choose_batch(op, dtype, len, order, allowed)
-            {
-                return (engine, threads, profile_rule(source, true));
-            }
-        }
-    }
-    builtin_batch(
+    let rule = builtin_batch(
         op,
         len,
         order,
         flops,
         budget(Engine::RayonBlas),
         budget(Engine::Blas),
-    )
+    );
+    if len >= 2 && budget(Engine::RayonBlas) > 1 {
+        if let Some(p) = profile {
+            let allowed = |e: Engine, t: usize| implements(e, op, dtype) && t <= budget(e);
+            let prior = Some((rule.0, rule.1));
+            if let Some(pick) = p.choose_batch(op, dtype, len, order, allowed, prior) {
+                return (pick.engine, pick.threads, profile_rule(pick, true));
+            }
+        }
+    }
+    rule
 }
 
 /// The batch rules used without a profile: rayon workers over the batch, each item on
@@ -532,6 +589,42 @@ mod tests {
 
     fn sq(n: usize) -> Shape {
         Shape::Product { m: n, n, k: n }
+    }
+
+    #[test]
+    fn the_built_in_rule_stands_where_the_profile_is_within_its_noise() {
+        use Engine::*;
+        let auto2 = Exec::new(Engine::Auto, 2).unwrap();
+        // GEMM with OpenBLAS's kernels as wide as parla's: the built-in rule is blas with the
+        // budget. The profile's blas 1t is 3.5 % faster, inside the 4–5 % spreads.
+        let with = |blas2: f64, spread: f64| {
+            let mut p = Profile::new("test");
+            let cand = |engine, threads, seconds| Candidate {
+                engine,
+                threads,
+                seconds,
+                spread,
+            };
+            p.entries = vec![entry(
+                Op::Gemm,
+                Dtype::F64,
+                ShapeClass::Square,
+                128.0,
+                vec![
+                    cand(Blas, 1, 114.0),
+                    cand(Blas, 2, blas2),
+                    cand(Rayon, 2, 125.0),
+                ],
+            )];
+            choose_with(&auto2, Op::Gemm, Dtype::F64, sq(128), Some(&p), 2, 256)
+        };
+        let c = with(118.0, 0.05);
+        assert_eq!((c.0, c.1), (Blas, 2));
+        assert!(c.2.contains("within its noise"), "{}", c.2);
+        // 15 % slower is beyond any noise allowance: the profile rules.
+        let c = with(131.0, 0.05);
+        assert_eq!((c.0, c.1), (Blas, 1));
+        assert!(c.2.contains("tuning profile (measured"), "{}", c.2);
     }
 
     #[test]
