@@ -8,7 +8,8 @@
 //!         A[c.., c] −= V Wᵀ + W Vᵀ (row c of the earlier panel columns)     (bring column c up to date)
 //!         H_c = I − τ v vᵀ maps A[c+1.., c] onto β e₁                     (larfg conventions, v₀ = 1)
 //!         w = τ (A₂₂ − V Wᵀ − W Vᵀ) v, A₂₂ as at the panel start           (symmetric matrix-vector product,
-//!         w ← w − ½ τ (wᵀv) v                                               in parallel blocks of columns)
+//!         w ← w − ½ τ (wᵀv) v                                               in blocks of columns, one per worker
+//!                                                                            of a team kept for the panel)
 //!     A_trailing −= V Wᵀ + W Vᵀ                 (rank-2·NB update, lower triangle: one GEMMT [V W][W V]ᵀ)
 //! the last columns: unblocked (the same step with the rank-2 update applied at once)
 //! Q = H₀ H₁ … H_{n−2}
@@ -41,6 +42,12 @@ pub(crate) const TRD_NB: usize = 32;
 /// Order of the trailing matrix from which its matrix-vector product is split over threads. Chosen, not yet tuned (`cargo run --release --example spectral_engines` is the benchmark to
 /// tune it with).
 const SYMV_PARALLEL_MIN: usize = 256;
+
+/// Work of one entry of the panel's corrections (`Wᵀv`, `Vᵀv`, `V y`, `W x`: one multiply-add
+/// per entry of the panel's columns) relative to one entry of the symmetric product (two
+/// multiply-adds per entry read), in [`SymvTeam`]'s split: the product's first thread does the
+/// corrections and takes that much less of the product. Chosen, not yet tuned.
+const LEAD_WEIGHT: f64 = 1.0;
 
 /// The tridiagonal matrix and the reflectors of a reduction.
 pub(crate) struct Tridiagonal<T> {
@@ -94,12 +101,14 @@ pub(crate) fn tridiagonalize<T: Scalar>(
 }
 
 /// The column blocks `bounds[t]..bounds[t + 1]` of an order-`m` lower triangle that split its
-/// area evenly over `threads` (column `c` holds `m − c` entries).
-fn symv_bounds(m: usize, threads: usize) -> Vec<usize> {
+/// area evenly over `threads` (column `c` holds `m − c` entries), counting `lead` more entries
+/// of other work for the first block's thread.
+fn symv_bounds(m: usize, threads: usize, lead: f64) -> Vec<usize> {
     let total = (m * (m + 1) / 2) as f64;
+    let first = ((total + lead) / threads as f64 - lead).max(0.0);
     let mut bounds = vec![0];
     for t in 1..threads {
-        let target = total * t as f64 / threads as f64;
+        let target = first + (total - first) * (t - 1) as f64 / (threads - 1) as f64;
         // Area of columns 0..c: c·m − c(c−1)/2 = target.
         let mf = m as f64 + 0.5;
         let c = (mf - (mf * mf - 2.0 * target).max(0.0).sqrt()) as usize;
@@ -184,7 +193,7 @@ fn symv_lower<T: Scalar>(
         symv_columns(fma, data, n, off, v, (0, m), 0, w);
         return;
     }
-    let bounds = symv_bounds(m, threads);
+    let bounds = symv_bounds(m, threads, 0.0);
     // The first block writes `w` itself (on this thread); every other one a partial vector,
     // which only has entries from its first column down.
     let partials: Vec<(usize, Vec<T>)> = rayon::join(
@@ -216,10 +225,12 @@ struct Work<'a, T> {
     v: Vec<T>,
 }
 
-/// A helper's block of one product: its state, the product's offset, its partial sum.
+/// A helper's block of one product: its state, the product's offset and columns, its partial
+/// sum.
 struct Slot<T> {
     state: AtomicU32,
     off: AtomicUsize,
+    cols: [AtomicUsize; 2],
     partial: Mutex<Vec<T>>,
 }
 
@@ -251,8 +262,10 @@ fn wait_for(state: &AtomicU32, ready: impl Fn(u32) -> bool) -> u32 {
 
 /// The symmetric products of one panel on workers kept for the whole panel: helper `t` runs
 /// column block `t` of every product ([`symv_bounds`]), handed over by an atomic flag, instead
-/// of one rayon fork-join per column (whose hand-offs, sleeping and waking a worker, cost about
-/// as much as the product's share at n = 512). A block whose helper has not started yet (no
+/// of one rayon fork-join per column; the panel's thread runs block 0, made smaller by the
+/// panel's corrections it runs beside it. Measured with `--example spectral_engines -- 2 512
+/// 1024 --only=eigh,eigvalsh` (time / `blas`, two runs each): eigvalsh n = 512 from 0.95–1.12
+/// to 0.93–0.99, n = 1024 from 1.00–1.04 to 0.97. A block whose helper has not started yet (no
 /// free worker took its job) is run by the panel's thread itself, so nothing waits on a job
 /// that may never start.
 struct SymvTeam<'s, 'a, T> {
@@ -263,29 +276,29 @@ struct SymvTeam<'s, 'a, T> {
 }
 
 impl<T: Scalar> SymvTeam<'_, '_, T> {
-    /// Block `t` (≥ 1) of the product at `off` into `slot`'s partial sum.
-    fn run_block(&self, t: usize, slot: &Slot<T>, off: usize) {
+    /// The block posted in `slot` into its partial sum.
+    fn run_block(&self, slot: &Slot<T>) {
+        let off = slot.off.load(Ordering::Acquire);
+        let [c0, c1] = slot.cols.each_ref().map(|c| c.load(Ordering::Acquire));
         let m = self.n - off;
-        let b = symv_bounds(m, self.slots.len() + 1);
         let work = self.work.read().unwrap_or_else(|e| e.into_inner());
         let mut p = slot.partial.lock().unwrap_or_else(|e| e.into_inner());
         p.clear();
-        p.resize(m - b[t], T::zero());
+        p.resize(m - c0, T::zero());
         symv_columns(
             self.fma,
             work.data,
             self.n,
             off,
             &work.v[..m],
-            (b[t], b[t + 1]),
-            b[t],
+            (c0, c1),
+            c0,
             &mut p,
         );
     }
 
-    /// Helper `t`'s loop: run each posted block until the panel ends.
-    fn helper(&self, t: usize) {
-        let slot = &self.slots[t - 1];
+    /// The loop of the helper of `slot`: run each posted block until the panel ends.
+    fn helper(&self, slot: &Slot<T>) {
         loop {
             if wait_for(&slot.state, |s| s == POSTED || s == EXIT) == EXIT {
                 return;
@@ -295,7 +308,6 @@ impl<T: Scalar> SymvTeam<'_, '_, T> {
                 .compare_exchange(POSTED, TAKEN, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
             {
-                let off = slot.off.load(Ordering::Acquire);
                 // DONE even if the block panics: the panel's thread must not wait forever
                 // (the scope rethrows the panic).
                 struct Done<'x>(&'x AtomicU32);
@@ -305,20 +317,23 @@ impl<T: Scalar> SymvTeam<'_, '_, T> {
                     }
                 }
                 let _done = Done(&slot.state);
-                self.run_block(t, slot, off);
+                self.run_block(slot);
             }
         }
     }
 
-    /// `w ← A₂₂ v` at `off` (`v` in the shared work, `w`: `n − off` entries), block 0 on this
-    /// thread, the others on the helpers (or here, for a helper not started).
-    fn symv(&self, off: usize, w: &mut [T]) {
+    /// `w ← A₂₂ v + own(v)` at `off` (`v` in the shared work, `w`: `n − off` entries; `own`
+    /// adds its share to `w`, about `lead` entries' work): block 0 and `own` on this thread,
+    /// the other blocks on the helpers (or here, for a helper not started).
+    fn symv(&self, off: usize, lead: f64, w: &mut [T], own: &mut dyn FnMut(&[T], &mut [T])) {
         let m = self.n - off;
-        for slot in self.slots {
+        let b = symv_bounds(m, self.slots.len() + 1, lead);
+        for (t, slot) in (1..).zip(self.slots) {
             slot.off.store(off, Ordering::Release);
+            slot.cols[0].store(b[t], Ordering::Release);
+            slot.cols[1].store(b[t + 1], Ordering::Release);
             slot.state.store(POSTED, Ordering::Release);
         }
-        let b = symv_bounds(m, self.slots.len() + 1);
         w.fill(T::zero());
         {
             let work = self.work.read().unwrap_or_else(|e| e.into_inner());
@@ -332,6 +347,7 @@ impl<T: Scalar> SymvTeam<'_, '_, T> {
                 0,
                 w,
             );
+            own(&work.v[..m], w);
         }
         for (t, slot) in (1..).zip(self.slots) {
             let taken = slot
@@ -339,7 +355,7 @@ impl<T: Scalar> SymvTeam<'_, '_, T> {
                 .compare_exchange(POSTED, TAKEN, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok();
             if taken {
-                self.run_block(t, slot, off);
+                self.run_block(slot);
             } else {
                 wait_for(&slot.state, |s| s == DONE);
             }
@@ -390,9 +406,11 @@ fn panel<T: Scalar>(
         v: vec![T::zero(); n],
     });
     if threads <= 1 || n - j0 - 1 < SYMV_PARALLEL_MIN {
-        let product = |off: usize, w: &mut [T]| {
+        let product = |off: usize, _lead: f64, w: &mut [T], own: &mut dyn FnMut(&[T], &mut [T])| {
             let work = work.read().unwrap_or_else(|e| e.into_inner());
-            symv_lower(threads, fma, work.data, n, off, &work.v[..n - off], w);
+            let v = &work.v[..n - off];
+            symv_lower(threads, fma, work.data, n, off, v, w);
+            own(v, w);
         };
         panel_columns(&work, j0, nb, vp, wp, e, tau, fma, threads, product);
         return;
@@ -401,6 +419,7 @@ fn panel<T: Scalar>(
         .map(|_| Slot {
             state: AtomicU32::new(IDLE),
             off: AtomicUsize::new(0),
+            cols: [AtomicUsize::new(0), AtomicUsize::new(0)],
             partial: Mutex::new(Vec::new()),
         })
         .collect();
@@ -413,12 +432,14 @@ fn panel<T: Scalar>(
     l3.team.install(|| {
         rayon::scope(|s| {
             let team = &team;
-            for t in 1..threads {
-                s.spawn(move |_| team.helper(t));
+            for slot in team.slots {
+                s.spawn(move |_| team.helper(slot));
             }
             let _exit = ExitOnDrop(team.slots);
             // The helpers busy-wait on their workers: the panel's own passes stay on this one.
-            let product = |off: usize, w: &mut [T]| team.symv(off, w);
+            let product = |off, lead, w: &mut [T], own: &mut dyn FnMut(&[T], &mut [T])| {
+                team.symv(off, lead, w, own)
+            };
             panel_columns(team.work, j0, nb, vp, wp, e, tau, fma, 1, product);
         });
     });
@@ -437,7 +458,7 @@ fn panel_columns<T: Scalar>(
     tau: &mut [T],
     fma: Fma,
     threads: usize,
-    product: impl Fn(usize, &mut [T]),
+    product: impl Fn(usize, f64, &mut [T], &mut dyn FnMut(&[T], &mut [T])),
 ) {
     let half = T::of(0.5);
     let vdat = vp.as_slice_memory_order_mut().expect("contiguous");
@@ -483,18 +504,22 @@ fn panel_columns<T: Scalar>(
             continue;
         }
         let w = &mut w[..m];
-        product(c + 1, w);
+        // w −= V (Wᵀ v) + W (Vᵀ v) over the panel's earlier columns, rows c+1..n: four
+        // passes over i columns, on the product's first thread beside its share.
+        let (vd, wd) = (&*vdat, &*wdat);
+        let (y, x) = (&mut y[..i], &mut x[..i]);
+        let mut own = |v: &[T], w: &mut [T]| {
+            if i > 0 {
+                dots_by_column(fma, threads, wd, n, c + 1, 0, v, y);
+                dots_by_column(fma, threads, vd, n, c + 1, 0, v, x);
+                y.iter_mut().chain(x.iter_mut()).for_each(|z| *z = -*z);
+                combine_columns_into(fma, threads, vd, n, c + 1, 0, y, w);
+                combine_columns_into(fma, threads, wd, n, c + 1, 0, x, w);
+            }
+        };
+        product(c + 1, (4 * i * m) as f64 * LEAD_WEIGHT, w, &mut own);
         let guard = work.read().unwrap_or_else(|e| e.into_inner());
         let v = &guard.v[..m];
-        // w −= V (Wᵀ v) + W (Vᵀ v) over the panel's earlier columns, rows c+1..n.
-        if i > 0 {
-            let (y, x) = (&mut y[..i], &mut x[..i]);
-            dots_by_column(fma, threads, wdat, n, c + 1, 0, v, y);
-            dots_by_column(fma, threads, vdat, n, c + 1, 0, v, x);
-            y.iter_mut().chain(x.iter_mut()).for_each(|z| *z = -*z);
-            combine_columns_into(fma, threads, vdat, n, c + 1, 0, y, w);
-            combine_columns_into(fma, threads, wdat, n, c + 1, 0, x, w);
-        }
         w.iter_mut().for_each(|z| *z = *z * t);
         let alpha2 = -half * t * dot(fma, w, v);
         axpy(fma, alpha2, v, w);
