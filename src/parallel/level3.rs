@@ -31,7 +31,8 @@ pub(crate) const GEMM_PARALLEL_MIN_FLOPS: f64 = 2.0 * 192.0 * 192.0 * 192.0;
 /// about 30 µs of one core. Lower than the GEMM threshold: the packed kernels pack once per call
 /// and their tasks start without a second packing pass. Measured with the `chol_modes`
 /// experiment (Zen 5 VM, 2 cores, loaded): 2·10⁶ vs 2·192³ — n = 1024 3.99 vs 4.14 ms, n = 2048
-/// 53.6 vs 56.1 ms.
+/// 53.6 vs 56.1 ms. `factor::gemmt_lower` uses it too on engine `rayon-blas` (its block columns
+/// of one-thread GEMMs), not measured separately.
 pub(crate) const PACKED_PARALLEL_MIN_FLOPS: f64 = 2.0e6;
 
 /// A rayon engine's level-3 operations at a fixed thread count.
