@@ -27,7 +27,7 @@ pub struct MachineKey {
     pub openblas_core: String,
     /// OpenBLAS's build string (`openblas_get_config`): version and build options.
     pub openblas_config: String,
-    /// parla's version and the speed revision `KERNELS_REVISION` (`0.1.0+k6`).
+    /// parla's version and the speed revision `KERNELS_REVISION` (`0.1.0+k7`).
     pub parla: String,
 }
 
@@ -40,7 +40,11 @@ pub struct MachineKey {
 /// one-thread dgemm 0.83× → about 1.0× OpenBLAS). Revision 5: QR's recursive panels under
 /// 64-column blocks (rayon engines' QR 0.80–0.88× LAPACK's time on a Zen 3). Revision 6: QR's
 /// look-ahead on two or more workers; `blas` solve / inv / det without the transposing copy.
-pub const KERNELS_REVISION: u32 = 6;
+/// Revision 7: the tridiagonal reduction's symmetric products on helpers kept for a panel, and
+/// `rayon-blas`'s rank-2k update in parallel block columns (eigh / eigvalsh on the rayon
+/// engines at 2 threads, n = 512, time / `blas` on a Zen 3: `rayon-blas` 0.99–1.25 → 0.98–1.05,
+/// `rayon` 0.95–1.12 → 0.92–0.99).
+pub const KERNELS_REVISION: u32 = 7;
 
 fn cpuinfo_field(text: &str, name: &str) -> Option<String> {
     text.lines()
