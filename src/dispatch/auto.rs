@@ -254,6 +254,22 @@ pub const AUTO_FACTOR_RAYON_MIN_ORDER: usize = 512;
 /// still at 128 and 256: 0.52–0.72 and 3.63–3.64). Below 128 QR stays on `blas`.
 pub const AUTO_QR_RAYON_MIN_ORDER: usize = 128;
 
+/// From this order (the smaller dimension) `auto`'s built-in rule runs the spectral
+/// decompositions with vectors — `eigh` and `svd` — of `f64` matrices on `rayon-blas` when its
+/// budget has two threads or more; `svdvals` from twice this order. `rayon-blas` runs the
+/// blocked reductions (`factor::tridiag`, `factor::bidiag`), divide and conquer and the
+/// back-transformation as GEMMs on OpenBLAS's one-thread kernels (as wide as `blas`'s on any
+/// CPU) and keeps both cores busier than LAPACK's `dsyevd` / `dgesdd` on OpenBLAS's threads.
+/// Measured on an AMD EPYC Zen 3 (family 25 model 1, 2 cores, OpenBLAS 0.3.21 `Zen`), time of
+/// `rayon-blas` / `blas`, `cargo run --release -p parla-peers --example side_by_side -- 1 2
+/// --ops=eigh,svd` and `cargo run --release --example spectral_engines` (one interleaved run
+/// each): at 2 threads, eigh 0.84 / 0.83 / 0.82 at n = 512 / 1024 / 2048, thin SVD 0.81 / 0.82
+/// / 0.88, svdvals 0.84–1.06 / 0.72–0.91 / 0.79; at 1 thread, eigh 0.96–1.10, so one thread
+/// stays on `blas`. `eigvalsh` stayed at 0.98–1.04 at 2 threads (the reduction is
+/// memory-bound matrix-vector work on both engines) and stays on `blas`; `f32`, `pinv` and
+/// `lstsq` were not measured and stay on `blas` too.
+pub const AUTO_SPECTRAL_RAYON_MIN_ORDER: usize = 512;
+
 /// Whether `op` is a factorization [`AUTO_FACTOR_RAYON_MIN_ORDER`] applies to (the solves with
 /// an existing factor and triangular solves are `O(n²)` per right-hand side and stay on `blas`).
 fn factorizes(op: Op) -> bool {
@@ -327,6 +343,24 @@ fn builtin(
                 Engine::RayonBlas,
                 rayon_threads,
                 "auto: rayon-blas for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (OpenBLAS's kernels, parla's recursive blocking)",
+            );
+        }
+    }
+    if matches!(op, Op::Eigh | Op::Svd | Op::Svdvals)
+        && dtype == Dtype::F64
+        && rayon_threads >= 2
+        && implements(Engine::RayonBlas, op, dtype)
+    {
+        let (r, c, _) = shape.dims();
+        let from = match op {
+            Op::Svdvals => 2 * AUTO_SPECTRAL_RAYON_MIN_ORDER,
+            _ => AUTO_SPECTRAL_RAYON_MIN_ORDER,
+        };
+        if r.min(c) >= from {
+            return (
+                Engine::RayonBlas,
+                rayon_threads,
+                "auto: rayon-blas for spectral decompositions from AUTO_SPECTRAL_RAYON_MIN_ORDER on two threads or more",
             );
         }
     }
@@ -742,7 +776,7 @@ mod tests {
         // Everything else (small factorizations, spectral): blas at the budget, capped at
         // the cores.
         let auto5 = Exec::new(Engine::Auto, 5).unwrap();
-        for (op, n) in [(Op::Solve, 256), (Op::Eigh, 1024), (Op::Svd, 1024)] {
+        for (op, n) in [(Op::Solve, 256), (Op::Eigvalsh, 1024), (Op::Svd, 256)] {
             let c = choose_with(&auto5, op, Dtype::F64, Shape::Square(n), None, 2, 256);
             assert_eq!((c.0, c.1), (Engine::Blas, 2), "{op:?}");
         }
@@ -815,6 +849,76 @@ mod tests {
                 "{op:?}"
             );
         }
+    }
+
+    #[test]
+    fn builtin_rules_send_large_f64_spectral_decompositions_to_rayon_blas() {
+        let pick = |threads: usize, op: Op, dtype: Dtype, shape: Shape| {
+            let exec = Exec::new(Engine::Auto, threads).unwrap();
+            let c = choose_with(&exec, op, dtype, shape, None, 2, 256);
+            (c.0, c.1)
+        };
+        let big = AUTO_SPECTRAL_RAYON_MIN_ORDER;
+        for op in [Op::Eigh, Op::Svd] {
+            assert_eq!(
+                pick(2, op, Dtype::F64, Shape::Square(big)),
+                (Engine::RayonBlas, 2),
+                "{op:?}"
+            );
+            // Never more threads than cores.
+            assert_eq!(
+                pick(4, op, Dtype::F64, Shape::Square(2 * big)),
+                (Engine::RayonBlas, 2),
+                "{op:?}"
+            );
+            assert_eq!(
+                pick(2, op, Dtype::F64, Shape::Square(big - 1)),
+                (Engine::Blas, 2),
+                "{op:?}"
+            );
+            // One thread, f32 and complex types stay on blas.
+            assert_eq!(
+                pick(1, op, Dtype::F64, Shape::Square(2 * big)),
+                (Engine::Blas, 1),
+                "{op:?}"
+            );
+            for dtype in [Dtype::F32, Dtype::C64] {
+                assert_eq!(
+                    pick(2, op, dtype, Shape::Square(2 * big)),
+                    (Engine::Blas, 2),
+                    "{op:?} {dtype:?}"
+                );
+            }
+        }
+        // A tall SVD is as large as its smaller side.
+        assert_eq!(
+            pick(2, Op::Svd, Dtype::F64, Shape::Matrix(8 * big, big)),
+            (Engine::RayonBlas, 2)
+        );
+        assert_eq!(
+            pick(2, Op::Svd, Dtype::F64, Shape::Matrix(8 * big, big / 2)),
+            (Engine::Blas, 2)
+        );
+        // svdvals from twice the order; eigvalsh stays on blas.
+        let vals = |n| pick(2, Op::Svdvals, Dtype::F64, Shape::Square(n));
+        assert_eq!(vals(2 * big), (Engine::RayonBlas, 2));
+        assert_eq!(vals(2 * big - 1), (Engine::Blas, 2));
+        assert_eq!(
+            pick(2, Op::Eigvalsh, Dtype::F64, Shape::Square(4 * big)),
+            (Engine::Blas, 2)
+        );
+        let exec = Exec::new(Engine::Auto, 2).unwrap();
+        let rule = choose_with(
+            &exec,
+            Op::Eigh,
+            Dtype::F64,
+            Shape::Square(big),
+            None,
+            2,
+            256,
+        )
+        .2;
+        assert!(rule.contains("AUTO_SPECTRAL_RAYON_MIN_ORDER"), "{rule}");
     }
 
     #[test]
