@@ -52,9 +52,19 @@ pub(crate) const BAND_B: usize = 32;
 /// 1.29/1.44 against 0.93/0.93, 1.40/1.18; n = 2048 0.98/1.08, 1.13/1.16 against 0.91/1.17,
 /// 0.79/0.86. 1 thread: n = 512 1.04/1.01, 1.12/1.03 against 1.42/1.48, 1.36/1.39; n = 1024
 /// 0.97/0.92, 1.10/1.03 against 1.10/1.18, 1.11/1.33; n = 2048 1.01/0.74, 1.01/1.07 against
-/// 0.80/0.90, 0.92/0.78. Two stages lose at 512 and 1024 and win at 2048; orders between
-/// were not measured. Measured on AMD EPYC Zen 3 family 25 model 1, 2 cores, OpenBLAS 0.3.21 Zen.
+/// 0.80/0.90, 0.92/0.78. Two stages lose at 512 and 1024 and win at 2048 on one thread; orders
+/// between were not measured. See [`BAND_MAX_THREADS`] for two threads. Measured on AMD EPYC
+/// Zen 3 family 25 model 1, 2 cores, OpenBLAS 0.3.21 Zen.
 pub(crate) const BAND_MIN_ORDER: usize = 2048;
+
+/// Most threads on which `eigvalsh` reduces in two stages (from [`BAND_MIN_ORDER`]). Same
+/// command at n = 2048 with less load (1.3–1.8), one-stage build against this one, run
+/// alternately: 2 threads 1.11/1.02, 1.09/1.08, 1.00/0.97 against 1.19/1.27, 1.15/1.24,
+/// 1.06/1.03 (two stages slower: stage 2 runs on one thread and stage 1's thin GEMMs gain
+/// little from the second); 1 thread 1.09/0.99, 0.91/0.89, 0.97/0.91 against 0.74/0.85,
+/// 0.75/0.77, 0.82/0.88. Pipelining stage 2's sweeps over the team is what would move this.
+/// Measured on AMD EPYC Zen 3 family 25 model 1, 2 cores, OpenBLAS 0.3.21 Zen.
+pub(crate) const BAND_MAX_THREADS: usize = 1;
 
 /// Order up to which [`symm_lower`] mirrors a diagonal block into a full square and multiplies
 /// it with one GEMM. Chosen, not tuned.

@@ -9,7 +9,7 @@
 //! V = Q Z                        blocked compact-WY reflectors: GEMMs on the engine
 //! ```
 //! Values only: the QL iteration without rotations, O(n²) after the reduction; from order
-//! [`BAND_MIN_ORDER`] the reduction runs in two stages instead (`factor::band`: dense → band
+//! [`BAND_MIN_ORDER`] on at most [`BAND_MAX_THREADS`] threads the reduction runs in two stages instead (`factor::band`: dense → band
 //! of half-bandwidth [`BAND_B`] with GEMMs, band → tridiagonal by bulge chasing), which moves
 //! the memory-bound matrix-vector half of the one-stage flops into GEMMs. With vectors the
 //! reduction stays one-stage (the two-stage back-transformation would double its GEMMs).
@@ -19,7 +19,7 @@ use ndarray::{s, Array1, Array2, ArrayView2};
 use crate::alloc::zeros_f;
 use crate::decomp::Eigh;
 use crate::error::{Error, Result};
-use crate::factor::band::{tridiagonal_values, BAND_B, BAND_MIN_ORDER};
+use crate::factor::band::{tridiagonal_values, BAND_B, BAND_MAX_THREADS, BAND_MIN_ORDER};
 use crate::factor::orthogonal::{
     apply_reflectors, pow2_factors, safe_scale_exponent, RotationBuffer,
 };
@@ -40,7 +40,8 @@ pub(crate) fn eigh<T: Scalar>(
     a: ArrayView2<T>,
     vectors: bool,
 ) -> Result<Eigh<T>> {
-    let two_stage = !vectors && a.nrows() >= BAND_MIN_ORDER;
+    let two_stage =
+        !vectors && a.nrows() >= BAND_MIN_ORDER && l3.team.threads() <= BAND_MAX_THREADS;
     eigh_with(op, l3, a, vectors, two_stage.then_some(BAND_B))
 }
 

@@ -625,9 +625,9 @@ fn mode(full: bool) -> parla::SvdMode {
     }
 }
 
-/// `eigvalsh` at order 2048, where the rayon engines reduce in two stages (dense → band →
-/// tridiagonal, `factor/band.rs`): the values agree with `blas` to `n ε ‖A‖₁`, on a random
-/// matrix and on identity plus rank one (n − 1 equal values), at two and three threads.
+/// `eigvalsh` at order 2048, where the rayon engines reduce in two stages on one thread
+/// (dense → band → tridiagonal, `factor/band.rs`) and in one on two: the values agree with
+/// `blas` to `n ε ‖A‖₁`, on a random matrix and on identity plus rank one (n − 1 equal values).
 #[test]
 fn eigvalsh_two_stage_order_on_rayon_engines() {
     let mut rng = rng(113);
@@ -642,7 +642,7 @@ fn eigvalsh_two_stage_order_on_rayon_engines() {
         let want = blas.eigvalsh(a).unwrap();
         let anorm = norm1_nan(&a.view());
         for engine in [Engine::RayonBlas, Engine::Rayon] {
-            for t in [2, 3] {
+            for t in [1, 2] {
                 let w = Exec::new(engine, t).unwrap().eigvalsh(a).unwrap();
                 for (i, (&x, &y)) in w.iter().zip(want.iter()).enumerate() {
                     let r = ratio((x - y).abs(), n as f64 * anorm * f64::EPSILON);
