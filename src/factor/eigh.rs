@@ -8,13 +8,18 @@
 //! sort λ ascending (columns of Z with them)
 //! V = Q Z                        blocked compact-WY reflectors: GEMMs on the engine
 //! ```
-//! Values only: the QL iteration without rotations, O(n²) after the reduction.
+//! Values only: the QL iteration without rotations, O(n²) after the reduction; from order
+//! [`BAND_MIN_ORDER`] on at most [`BAND_MAX_THREADS`] threads the reduction runs in two stages instead (`factor::band`: dense → band
+//! of half-bandwidth [`BAND_B`] with GEMMs, band → tridiagonal by bulge chasing), which moves
+//! the memory-bound matrix-vector half of the one-stage flops into GEMMs. With vectors the
+//! reduction stays one-stage (the two-stage back-transformation would double its GEMMs).
 
 use ndarray::{s, Array1, Array2, ArrayView2};
 
 use crate::alloc::zeros_f;
 use crate::decomp::Eigh;
 use crate::error::{Error, Result};
+use crate::factor::band::{tridiagonal_values, BAND_B, BAND_MAX_THREADS, BAND_MIN_ORDER};
 use crate::factor::orthogonal::{
     apply_reflectors, pow2_factors, safe_scale_exponent, RotationBuffer,
 };
@@ -34,6 +39,20 @@ pub(crate) fn eigh<T: Scalar>(
     l3: &Level3,
     a: ArrayView2<T>,
     vectors: bool,
+) -> Result<Eigh<T>> {
+    let two_stage =
+        !vectors && a.nrows() >= BAND_MIN_ORDER && l3.team.threads() <= BAND_MAX_THREADS;
+    eigh_with(op, l3, a, vectors, two_stage.then_some(BAND_B))
+}
+
+/// [`eigh`] with the reduction chosen: two stages through a band of half-bandwidth `b` when
+/// `band = Some(b)` (values only), else one stage.
+pub(crate) fn eigh_with<T: Scalar>(
+    op: &'static str,
+    l3: &Level3,
+    a: ArrayView2<T>,
+    vectors: bool,
+    band: Option<usize>,
 ) -> Result<Eigh<T>> {
     let n = a.nrows();
     let mut w = zeros_f::<T>(op, n, n)?;
@@ -56,6 +75,24 @@ pub(crate) fn eigh<T: Scalar>(
     if k != 0 {
         let (f1, f2) = pow2_factors::<T>(k);
         w.map_inplace(|x| *x = *x * f1 * f2);
+    }
+    if let (Some(b), false) = (band, vectors) {
+        let (mut d, e) = tridiagonal_values(op, l3, &mut w, b)?;
+        drop(w);
+        let max_sweeps = SWEEPS_PER_VALUE * n;
+        tridiagonal_ql_values(&mut d, &e, max_sweeps).map_err(|l| Error::NoConvergence {
+            op,
+            detail: format!("tridiagonal QL: eigenvalue {l} not found in {max_sweeps} sweeps"),
+        })?;
+        d.sort_by(|x, y| x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal));
+        if k != 0 {
+            let (f1, f2) = pow2_factors::<T>(-k);
+            d.iter_mut().for_each(|x| *x = *x * f1 * f2);
+        }
+        return Ok(Eigh {
+            values: Array1::from(d),
+            vectors: Array2::zeros((n, 0)),
+        });
     }
     let tri = tridiagonalize(op, l3, &mut w, TRD_NB)?;
     let mut d = tri.d;

@@ -22,6 +22,7 @@ use crate::error::Result;
 use crate::parallel::level3::{Level3, PACKED_PARALLEL_MIN_FLOPS};
 use crate::scalar::Field;
 
+pub(crate) mod band;
 pub(crate) mod bidiag;
 pub(crate) mod bidiag_dc;
 pub(crate) mod cholesky;

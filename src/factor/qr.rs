@@ -168,7 +168,7 @@ const QR_BASE: usize = 16;
 /// on the engine's GEMM, so a wide panel costs little more than its trailing update. Returns V
 /// (unit lower trapezoidal, `m × b`) and T (`b × b`, upper triangular) with
 /// `H₁…H_b = I − V T Vᴴ`.
-fn panel<T: Field>(
+pub(crate) fn panel<T: Field>(
     op: &'static str,
     l3: &Level3,
     mut p: ArrayViewMut2<T>,

@@ -624,3 +624,34 @@ fn mode(full: bool) -> parla::SvdMode {
         parla::SvdMode::Thin
     }
 }
+
+/// `eigvalsh` at order 2048, where the rayon engines reduce in two stages on one thread
+/// (dense → band → tridiagonal, `factor/band.rs`) and in one on two: the values agree with
+/// `blas` to `n ε ‖A‖₁`, on a random matrix and on identity plus rank one (n − 1 equal values).
+#[test]
+fn eigvalsh_two_stage_order_on_rayon_engines() {
+    let mut rng = rng(113);
+    let n = 2048;
+    let blas = Exec::blas(2).unwrap();
+    let mut r = random(&mut rng, n, n);
+    symmetrize(&mut r);
+    let u = random_vec(&mut rng, n);
+    let mut p = Array2::from_shape_fn((n, n), |(i, j)| u[i] * u[j]);
+    p.diag_mut().iter_mut().for_each(|x| *x += 1.0);
+    for (name, a) in [("random", &r), ("identity+rank1", &p)] {
+        let want = blas.eigvalsh(a).unwrap();
+        let anorm = norm1_nan(&a.view());
+        for engine in [Engine::RayonBlas, Engine::Rayon] {
+            for t in [1, 2] {
+                let w = Exec::new(engine, t).unwrap().eigvalsh(a).unwrap();
+                for (i, (&x, &y)) in w.iter().zip(want.iter()).enumerate() {
+                    let r = ratio((x - y).abs(), n as f64 * anorm * f64::EPSILON);
+                    assert!(
+                        r < EIGH_THRESH,
+                        "{engine:?} {t} threads {name}: λ{i} = {x} vs blas {y} (ratio {r})"
+                    );
+                }
+            }
+        }
+    }
+}
