@@ -52,6 +52,22 @@ pub fn zeros_vec<T: Zeroable>(op: impl Label, len: usize) -> Result<Vec<T>> {
     Ok(unsafe { Vec::from_raw_parts(ptr, len, len) })
 }
 
+/// An empty vector with room for `len` elements, reserved without aborting the process when
+/// memory runs out.
+///
+/// # Errors
+/// [`Error::TooLarge`] with `what = "bytes"` when the reservation is impossible or refused.
+pub(crate) fn with_capacity<T>(op: &'static str, len: usize) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| Error::TooLarge {
+        op,
+        what: "bytes",
+        value: len.saturating_mul(std::mem::size_of::<T>()),
+        max: isize::MAX as usize,
+    })?;
+    Ok(v)
+}
+
 /// A zero-filled matrix in Fortran (column-major) order, allocated fallibly.
 ///
 /// # Errors
@@ -108,14 +124,7 @@ pub fn copy_in_order<T: Zeroable + Clone>(
         a.is_standard_layout()
     };
     if let (true, Some(src)) = (contiguous, a.to_slice_memory_order()) {
-        let len = elements(op, m, n)?;
-        let mut v = Vec::new();
-        v.try_reserve_exact(len).map_err(|_| Error::TooLarge {
-            op,
-            what: "bytes",
-            value: len.saturating_mul(std::mem::size_of::<T>()),
-            max: isize::MAX as usize,
-        })?;
+        let mut v = with_capacity(op, elements(op, m, n)?)?;
         v.extend_from_slice(src);
         let shape = (m, n).set_f(fortran);
         return Ok(Array2::from_shape_vec(shape, v).expect("length matches shape"));

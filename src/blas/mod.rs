@@ -131,13 +131,7 @@ pub(crate) fn with_workspace<T: Ffi>(
 
 /// A zero-filled buffer of `len` elements, allocated without aborting on failure.
 pub(crate) fn buffer<T: Copy + Default>(op: &'static str, len: usize) -> Result<Vec<T>> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(len).map_err(|_| Error::TooLarge {
-        op,
-        what: "bytes",
-        value: len.saturating_mul(std::mem::size_of::<T>()),
-        max: isize::MAX as usize,
-    })?;
+    let mut v = crate::alloc::with_capacity(op, len)?;
     v.resize(len, T::default());
     Ok(v)
 }
