@@ -12,8 +12,9 @@
 //! fills a sample (it is not timed twice). After the first round, a candidate more than twice as slow as one
 //! with no more threads is dropped ([`survivors`]: no thread budget can make `auto` choose
 //! it; it keeps its one sample). The others get the rest of the rounds, and those within 10 %
-//! of the fastest are then measured again among themselves. A candidate's time is the median
-//! of its samples.
+//! of the fastest are then measured again among themselves. Where the item's choice would
+//! overturn `auto`'s built-in rule at some thread budget, the candidates that disagree get the
+//! rounds once more. A candidate's time is the median of its samples.
 
 use std::time::{Duration, Instant};
 
@@ -443,6 +444,9 @@ pub struct ItemTime {
     pub kept: usize,
     /// Candidates measured again because they were within 10 % of the fastest (0: none).
     pub remeasured: usize,
+    /// Candidates measured again because the entry's choice overturned the built-in rule's at
+    /// some thread budget (0: none; see [`measure_timed`]).
+    pub confirmed: usize,
     /// Seconds spent waiting for OpenBLAS's idle workers to stop spinning.
     pub waited: f64,
     /// Wall seconds of the whole item, inputs and warm-ups included.
@@ -450,16 +454,17 @@ pub struct ItemTime {
 }
 
 impl ItemTime {
-    /// One line: `gemm f64 512x512x512: 6 candidates, 4 kept, 5 rounds, 2 re-measured, 0.12 s
-    /// waiting, 1.23 s`.
+    /// One line: `gemm f64 512x512x512: 6 candidates, 4 kept, 5 rounds, 2 re-measured, 0
+    /// confirmed, 0.12 s waiting, 1.23 s`.
     pub fn line(&self) -> String {
         format!(
-            "{}: {} candidates, {} kept, {} rounds, {} re-measured, {:.2} s waiting, {:.2} s",
+            "{}: {} candidates, {} kept, {} rounds, {} re-measured, {} confirmed, {:.2} s waiting, {:.2} s",
             self.label,
             self.candidates,
             self.kept,
             self.rounds,
             self.remeasured,
+            self.confirmed,
             self.waited,
             self.seconds
         )
@@ -619,17 +624,45 @@ pub fn measure_timed(
     } else {
         0
     };
+    // An entry whose choice overturns the built-in one at some thread budget is measured
+    // again on the candidates that disagree, MIN_ROUNDS more samples each (unless a round is
+    // long: 3 rounds of a large item would cost seconds); the medians of all
+    // their samples decide. A tie among noisy samples (the 2-thread calls of a few hundred
+    // microseconds on a shared 2-core VM vary by half from run to run) then needs to hold
+    // twice before it overrules a measured rule.
+    let mut entry = entry_of(it, &runs);
+    let disputed = disputed(&entry, cores)?;
+    let pair: Vec<usize> = kept
+        .iter()
+        .copied()
+        .filter(|&j| disputed.contains(&(runs[j].engine, runs[j].threads)))
+        .collect();
+    let confirmed = if pair.len() >= 2 && estimate <= LONG_ROUND_SECONDS {
+        waited += phases(&mut runs, &mut call, &pair, 2 * rounds, MIN_ROUNDS);
+        failed(&mut runs)?;
+        entry = entry_of(it, &runs);
+        pair.len()
+    } else {
+        0
+    };
     let timing = ItemTime {
         label: it.label(),
         candidates: k,
         rounds,
         kept: kept.len(),
         remeasured,
+        confirmed,
         waited: waited.as_secs_f64(),
         seconds: start.elapsed().as_secs_f64(),
     };
+    Ok((entry, timing))
+}
+
+/// The profile entry of `it` from its candidates' samples: each candidate's median and
+/// relative interquartile range, the summary `compare` reports.
+fn entry_of(it: &Item, runs: &[Contender]) -> Entry {
     let shape = it.shape();
-    let entry = Entry {
+    Entry {
         op: it.op,
         dtype: match it.dtype {
             Dtype::F32 => PDtype::F32,
@@ -640,9 +673,8 @@ pub fn measure_timed(
         size: characteristic_size(shape).unwrap_or(1.0),
         batch: it.batch,
         candidates: runs
-            .into_iter()
+            .iter()
             .filter_map(|r| {
-                // The same summary `compare` reports (median, interquartile range).
                 let t = Summary::of(&r.samples)?;
                 Some(Candidate {
                     engine: r.engine,
@@ -652,8 +684,45 @@ pub fn measure_timed(
                 })
             })
             .collect(),
-    };
-    Ok((entry, timing))
+    }
+}
+
+/// The candidates of `entry` whose choice by `auto` disagrees with its built-in rule at some
+/// thread budget from 1 to `cores`: for each such budget, `auto`'s pick from this entry alone
+/// and the built-in choice. Empty when the entry confirms the built-in rule everywhere.
+///
+/// # Errors
+/// When an execution value cannot be built.
+fn disputed(entry: &Entry, cores: usize) -> Result<Vec<(Engine, usize)>> {
+    let mut alone = Profile::new("confirm");
+    alone.entries.push(entry.clone());
+    let empty = Profile::new("confirm");
+    let mut out = Vec::new();
+    for budget in 1..=cores {
+        let choice = |p: &Profile| -> Result<(Engine, usize)> {
+            let (e, t, _) = if entry.batch > 0 {
+                auto_batch_choice(p, entry.op, entry.dtype, entry.batch, entry.dims[0], budget)?
+            } else {
+                auto_choice(
+                    p,
+                    entry.op,
+                    entry.dtype,
+                    measured_shape(entry.op, entry.dims),
+                    budget,
+                )?
+            };
+            Ok((e, t))
+        };
+        let (pick, rule) = (choice(&alone)?, choice(&empty)?);
+        if pick != rule {
+            for c in [pick, rule] {
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Runs every item of `preset` and returns the profile (not yet saved) with the notes of
@@ -874,6 +943,63 @@ mod tests {
             ..item(Op::Solve, Dtype::F32, [32, 32, 0])
         };
         assert_eq!(batched.label(), "batch solve float32 64 of 32x32");
+    }
+
+    #[test]
+    fn only_a_choice_that_overturns_the_built_in_rule_is_disputed() {
+        let cores = 2;
+        let shape = Shape::Product {
+            m: 128,
+            n: 128,
+            k: 128,
+        };
+        let empty = Profile::new("test");
+        let rule = |budget| {
+            let (e, t, _) = auto_choice(&empty, Op::Gemm, PDtype::F64, shape, budget).unwrap();
+            (e, t)
+        };
+        let (b1, b2) = (rule(1), rule(2));
+        let entry = |seconds: &dyn Fn((Engine, usize)) -> f64| Entry {
+            op: Op::Gemm,
+            dtype: PDtype::F64,
+            class: ShapeClass::Square,
+            dims: [128, 128, 128],
+            size: 128.0,
+            batch: 0,
+            candidates: candidates(cores)
+                .into_iter()
+                .map(|c| Candidate {
+                    engine: c.0,
+                    threads: c.1,
+                    seconds: seconds(c),
+                    spread: 0.01,
+                })
+                .collect(),
+        };
+        // The measurements agree with the built-in choice at both budgets: nothing to confirm.
+        let agrees = |c| {
+            if c == b2 {
+                1.0
+            } else if c == b1 {
+                2.0
+            } else {
+                3.0
+            }
+        };
+        assert!(disputed(&entry(&agrees), cores).unwrap().is_empty());
+        // Another one-thread candidate is fastest: it overturns the rule at both budgets, and
+        // the rule's choices at both are measured again against it.
+        let other = candidates(cores)
+            .into_iter()
+            .find(|&c| c.1 == 1 && c != b1 && c != b2)
+            .unwrap();
+        let overturns = |c| if c == other { 0.5 } else { agrees(c) };
+        let d = disputed(&entry(&overturns), cores).unwrap();
+        assert!(
+            d.contains(&other) && d.contains(&b1) && d.contains(&b2),
+            "{d:?}"
+        );
+        assert!(d.len() <= 3);
     }
 
     #[test]

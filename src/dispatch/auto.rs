@@ -630,8 +630,8 @@ mod tests {
         use Engine::*;
         let auto2 = Exec::new(Engine::Auto, 2).unwrap();
         // GEMM with OpenBLAS's kernels as wide as parla's: the built-in rule is blas with the
-        // budget. The profile's blas 1t is 3.5 % faster, inside the 4–5 % spreads.
-        let with = |blas2: f64, spread: f64| {
+        // budget. The profile's rayon 2t is 3.5 % faster, inside the 4–5 % spreads.
+        let with = |blas1: f64, blas2: f64, spread: f64| {
             let mut p = Profile::new("test");
             let cand = |engine, threads, seconds| Candidate {
                 engine,
@@ -645,18 +645,22 @@ mod tests {
                 ShapeClass::Square,
                 128.0,
                 vec![
-                    cand(Blas, 1, 114.0),
+                    cand(Blas, 1, blas1),
                     cand(Blas, 2, blas2),
-                    cand(Rayon, 2, 125.0),
+                    cand(Rayon, 2, 114.0),
                 ],
             )];
             choose_with(&auto2, Op::Gemm, Dtype::F64, sq(128), Some(&p), 2, 256)
         };
-        let c = with(118.0, 0.05);
+        let c = with(150.0, 118.0, 0.05);
         assert_eq!((c.0, c.1), (Blas, 2));
         assert!(c.2.contains("within its noise"), "{}", c.2);
         // 15 % slower is beyond any noise allowance: the profile rules.
-        let c = with(131.0, 0.05);
+        let c = with(150.0, 131.0, 0.05);
+        assert_eq!((c.0, c.1), (Rayon, 2));
+        assert!(c.2.contains("tuning profile (measured"), "{}", c.2);
+        // One thread within the noise of the fastest wins the tie, before the built-in rule.
+        let c = with(117.0, 118.0, 0.05);
         assert_eq!((c.0, c.1), (Blas, 1));
         assert!(c.2.contains("tuning profile (measured"), "{}", c.2);
     }

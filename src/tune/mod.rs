@@ -186,8 +186,8 @@ fn is_zero(x: &usize) -> bool {
     *x == 0
 }
 
-/// Relative margin within which two candidates count as equally fast ([`Entry::best`]).
-/// Repeated `parla tune` runs on the 2-core Zen 5 VM moved a candidate's median by 1–3 %.
+/// Least relative margin within which two candidates count as equally fast ([`Entry::best`];
+/// a noisier pair ties within its spread, up to [`NOISE_CAP`]). Repeated `parla tune` runs on the 2-core Zen 5 VM moved a candidate's median by 1–3 %.
 pub const TIE: f64 = 0.03;
 
 /// The call shape an entry's `dims` stand for (see [`Entry::dims`]): GEMM `[m, n, k]`; a
@@ -212,19 +212,29 @@ pub fn measured_shape(op: Op, dims: [usize; 3]) -> Shape {
 
 impl Entry {
     /// The candidate `auto` takes among those `allowed` accepts: the fastest, unless one with
-    /// fewer threads is within [`TIE`] of it — then the fastest of the fewest threads that are.
-    /// A tie is noise, and the extra threads would only take cores from the rest of the
-    /// program (and leave OpenBLAS's workers spinning).
+    /// fewer threads is within this entry's noise of it ([`Entry::best_against`]) — then the
+    /// fastest of the fewest threads that are. A tie is noise, and the extra threads would only
+    /// take cores from the rest of the program (and leave OpenBLAS's workers spinning).
     pub fn best(&self, allowed: impl Fn(Engine, usize) -> bool) -> Option<Candidate> {
         self.best_against(allowed, None).map(|(c, _)| c)
     }
 
     /// [`Entry::best`], where the candidate `prior` names (`auto`'s built-in choice) stands
-    /// when the fastest beats it by less than this entry's noise: the larger relative spread
-    /// (interquartile range / median) of the two, at least [`TIE`], at most [`NOISE_CAP`].
-    /// A measurement can be off by its spread, and the built-in rules were measured too; the
-    /// profile overrules them where it shows a clear difference. The flag says that `prior`
-    /// stood against a faster candidate.
+    /// when it is among the candidates that tie with the fastest and uses no more threads than
+    /// the fewest of them. Two candidates tie when the slower is within the noise of the pair:
+    /// the larger relative spread (interquartile range / median) of the two, at least [`TIE`],
+    /// at most [`NOISE_CAP`]. A measurement can be off by its spread, and the built-in rules
+    /// were measured too; the profile overrules them where it shows a clear difference.
+    ///
+    /// Fewer threads win a tie before the prior does. On the 2-core Zen 3 VM, calls of a
+    /// few hundred microseconds on two threads measured anywhere from 0.8× to 1.6× the time of
+    /// one thread from run to run (Cholesky and solve at n = 256: profiles had `blas` 2 threads
+    /// within 1–5 % of 1 thread, `parla compare` then measured 2 threads 1.1–1.5× slower),
+    /// while one thread was steady: where the profile cannot tell them apart, the steady choice
+    /// costs at most the noise and the other up to half again. (Where one thread wins a tie the
+    /// profile's own measurement was doubled: `parla tune` measures an item again when its
+    /// choice overturns the built-in one.) The flag says that `prior` stood against a faster
+    /// candidate.
     pub(crate) fn best_against(
         &self,
         allowed: impl Fn(Engine, usize) -> bool,
@@ -237,18 +247,19 @@ impl Entry {
                 .filter(|c| allowed(c.engine, c.threads))
         };
         let fastest = ok().min_by(|a, b| a.seconds.total_cmp(&b.seconds))?;
+        let ties = |c: &Candidate| {
+            let noise = c.spread.max(fastest.spread).clamp(TIE, NOISE_CAP);
+            c.seconds <= fastest.seconds * (1.0 + noise)
+        };
+        let fewest = ok().filter(ties).map(|c| c.threads).min()?;
         let best = ok()
-            .filter(|c| c.seconds <= fastest.seconds * (1.0 + TIE))
-            .min_by(|a, b| {
-                a.threads
-                    .cmp(&b.threads)
-                    .then(a.seconds.total_cmp(&b.seconds))
-            })?;
+            .filter(|c| ties(c) && c.threads == fewest)
+            .min_by(|a, b| a.seconds.total_cmp(&b.seconds))?;
         let prior = prior.and_then(|(e, t)| ok().find(|c| c.engine == e && c.threads == t));
         if let Some(p) = prior {
-            let noise = p.spread.max(fastest.spread).clamp(TIE, NOISE_CAP);
             if (p.engine, p.threads) != (best.engine, best.threads)
-                && p.seconds <= fastest.seconds * (1.0 + noise)
+                && p.threads <= fewest
+                && ties(&p)
             {
                 return Some((p, true));
             }
@@ -257,12 +268,14 @@ impl Entry {
     }
 }
 
-/// The most the built-in choice may be slower than the profile's fastest candidate and still
-/// stand ([`Entry::best_against`]), however noisy the entry: 10 %, the margin the `auto`
-/// target allows where a cell's spread exceeds 5 %. On the 2-core Zen 3 VM, `parla tune` took
-/// `blas` 1 thread for f64 GEMM at n = 128 (114 µs against 118 µs at 2 threads, spreads 4–5 %)
-/// where `parla compare` then measured 2 threads 1.47× faster; repeated measurements of that
-/// item chose one thread in 1 of 10 (f64) and 3 of 10 (f32) runs.
+/// The most a candidate may be slower than the profile's fastest and still tie with it
+/// ([`Entry::best_against`]), however noisy the entry: 10 %, the margin the `auto` target
+/// allows where a cell's spread exceeds 5 %. On the 2-core Zen 3 VM, `parla tune` once had
+/// `blas` 1 thread for f64 GEMM at n = 128 at 114 µs against 118 µs at 2 threads (spreads
+/// 4–5 %) where `parla compare` then measured 2 threads 1.47× faster; repeated measurements of
+/// that item chose one thread in 1 of 10 (f64) and 3 of 10 (f32) runs. Such a tie overturns
+/// the built-in choice, so `parla tune` measures the item a second time (its `confirm` step),
+/// and the median of both measurements decides.
 pub const NOISE_CAP: f64 = 0.10;
 
 /// A tuning profile: what `parla tune` measured, for which machine.
@@ -731,14 +744,27 @@ mod tests {
                 .map(|(c, stood)| (c.engine, c.threads, stood))
         };
         let blas2 = (Engine::Blas, 2);
-        // The n = 128 case of the Zen 3: 1 thread 3.5 % faster, spreads 4–5 %: the built-in
-        // 2 threads stand (plain `best` takes 1 thread).
+        // Cholesky at n = 256 on the Zen 3: 1 thread 1 % slower than the built-in 2 threads,
+        // spreads 3–9 %: a tie, and fewer threads win it over the prior (plain `best` too).
         let e = entry(vec![
-            c(Engine::Blas, 1, 114.0, 0.05),
-            c(Engine::Blas, 2, 118.0, 0.04),
+            c(Engine::Blas, 2, 520.9, 0.03),
+            c(Engine::Blas, 1, 526.0, 0.09),
         ]);
-        assert_eq!(pick(&e, blas2), Some((Engine::Blas, 2, true)));
+        assert_eq!(pick(&e, blas2), Some((Engine::Blas, 1, false)));
         assert_eq!(e.best(all).map(|c| c.threads), Some(1));
+        // The prior stands against a faster candidate of as many threads within the noise.
+        let e = entry(vec![
+            c(Engine::Rayon, 1, 100.0, 0.05),
+            c(Engine::Blas, 1, 104.0, 0.05),
+            c(Engine::Blas, 2, 90.0, 0.05),
+        ]);
+        assert_eq!(e.best(all).map(|c| c.threads), Some(2));
+        let e = entry(vec![
+            c(Engine::Rayon, 1, 100.0, 0.05),
+            c(Engine::Blas, 1, 104.0, 0.05),
+        ]);
+        assert_eq!(pick(&e, (Engine::Blas, 1)), Some((Engine::Blas, 1, true)));
+        assert_eq!(e.best(all).map(|c| c.engine), Some(Engine::Rayon));
         // Quiet measurements (1 %): 4 % is a real difference (above TIE).
         let e = entry(vec![
             c(Engine::Blas, 1, 100.0, 0.01),
