@@ -4,8 +4,9 @@
 //! interleaved (each round runs every candidate once, so load hits all alike). Prints per
 //! candidate the median time, the ratio to faer and to LAPACK (> 1 = slower), and the cores it
 //! kept busy (process CPU time / wall time; an upper bound, idle workers spin for a while).
-//! Candidates are separated by an untimed 30 ms pause so one's spinning workers are asleep
-//! before the next starts.
+//! Candidates are separated by an untimed pause so one's spinning workers are asleep before the
+//! next starts: 30 ms, and 150 ms after a candidate that ran OpenBLAS's threads (`blas`,
+//! `lapack` at 2 threads or more), whose idle workers spin for about 100 ms.
 //! LAPACK is a direct `dgesv` / `dgetrf` / `dgetrf` (+ the diagonal's product) / `dgetrf` +
 //! `dgetri` / `dpotrf` / `dgeqrf` call for solve, LU, det, inv, Cholesky and QR; for eigh and svd it is
 //! the `blas` engine itself (`dsyevd` / `dgesdd` on a column-major copy, as parla calls them).
@@ -136,13 +137,21 @@ fn main() -> Result<(), parla::Error> {
                 let mut wall = vec![Vec::new(); runs.len()];
                 let mut cpu = vec![0.0; runs.len()];
                 let mut total = vec![0.0; runs.len()];
+                let mut pause = 150;
                 for _ in 0..reps {
-                    for (i, (_, r)) in runs.iter().enumerate() {
+                    for (i, (name, r)) in runs.iter().enumerate() {
                         // Untimed pause: the previous candidate's idle workers (OpenBLAS's
                         // threads, rayon pools) spin for a while after a call; without it they
-                        // steal a core from the next candidate (faer at 2 threads ran as slow
-                        // as at 1 right after the `blas` engine).
-                        std::thread::sleep(std::time::Duration::from_millis(30));
+                        // steal a core from the next candidate. OpenBLAS's spin for about
+                        // 100 ms: with 30 ms after `blas`, faer at 2 threads took longer than at
+                        // 1 for solve, LU and Cholesky up to n = 1024 (LU 1024: 79 ms against
+                        // 45 ms on the 2-core Zen 3 VM).
+                        std::thread::sleep(std::time::Duration::from_millis(pause));
+                        pause = if t > 1 && (name == "blas" || name == "lapack") {
+                            150
+                        } else {
+                            30
+                        };
                         let (c0, w0) = (peers::cpu_seconds(), Instant::now());
                         r();
                         let dt = w0.elapsed().as_secs_f64();

@@ -25,7 +25,7 @@
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 
-use crate::alloc::{assign_2d, zeros_f};
+use crate::alloc::{assign_2d, zeros_f, zeros_vec};
 use crate::error::Result;
 use crate::factor::qr::{apply, panel, BlockReflector};
 use crate::factor::{gemmt_lower, split};
@@ -86,6 +86,8 @@ pub(crate) fn to_band<T: Scalar>(
     let b = b.max(1);
     let mut kept = Vec::new();
     let half = T::of(0.5);
+    // The diagonal blocks' mirrored squares of `symm_lower`, allocated once.
+    let mut square = zeros_f::<T>(op, n.min(SYMM_BASE), n.min(SYMM_BASE))?;
     let mut j0 = 0;
     while j0 + b + 2 <= n {
         let r = j0 + b;
@@ -112,7 +114,14 @@ pub(crate) fn to_band<T: Scalar>(
         let mut vw = zeros_f::<T>(op, m, 2 * k)?;
         let mut wv = zeros_f::<T>(op, m, 2 * k)?;
         let mut av = zeros_f::<T>(op, m, k)?;
-        symm_lower(l3, op, a.slice(s![r.., r..]), v.view(), &mut av.view_mut())?;
+        symm_lower(
+            l3,
+            op,
+            a.slice(s![r.., r..]),
+            v.view(),
+            &mut av.view_mut(),
+            &mut square,
+        )?;
         {
             let (mut vpart, mut wpart) = vw.multi_slice_mut((s![.., ..k], s![.., k..]));
             assign_2d(&mut vpart, v.view());
@@ -147,17 +156,19 @@ pub(crate) fn to_band<T: Scalar>(
 
 /// `Y ← A X` for the symmetric `A` (`m × m`) whose lower triangle is in `a` (the rest is not
 /// read): recursively `Y₁ = A₁₁ X₁ + A₂₁ᵀ X₂`, `Y₂ = A₂₁ X₁ + A₂₂ X₂`, the off-diagonal blocks
-/// as GEMMs on the engine, diagonal blocks of order ≤ [`SYMM_BASE`] mirrored into a square.
+/// as GEMMs on the engine, diagonal blocks of order ≤ [`SYMM_BASE`] mirrored into the
+/// leading block of `square` (at least that order; every entry of the block is written).
 fn symm_lower<T: Scalar>(
     l3: &Level3,
     op: &'static str,
     a: ArrayView2<T>,
     x: ArrayView2<T>,
     y: &mut ArrayViewMut2<T>,
+    square: &mut Array2<T>,
 ) -> Result<()> {
     let m = a.nrows();
     if m <= SYMM_BASE {
-        let mut full = zeros_f::<T>(op, m, m)?;
+        let mut full = square.slice_mut(s![..m, ..m]);
         for j in 0..m {
             for i in j..m {
                 full[[i, j]] = a[[i, j]];
@@ -170,9 +181,9 @@ fn symm_lower<T: Scalar>(
     let a21 = a.slice(s![m1.., ..m1]);
     let (x1, x2) = (x.slice(s![..m1, ..]), x.slice(s![m1.., ..]));
     let (mut y1, mut y2) = y.multi_slice_mut((s![..m1, ..], s![m1.., ..]));
-    symm_lower(l3, op, a.slice(s![..m1, ..m1]), x1, &mut y1)?;
+    symm_lower(l3, op, a.slice(s![..m1, ..m1]), x1, &mut y1, square)?;
     l3.gemm(op, T::one(), a21.t(), x2, T::one(), &mut y1)?;
-    symm_lower(l3, op, a.slice(s![m1.., m1..]), x2, &mut y2)?;
+    symm_lower(l3, op, a.slice(s![m1.., m1..]), x2, &mut y2, square)?;
     l3.gemm(op, T::one(), a21, x1, T::one(), &mut y2)
 }
 
@@ -189,17 +200,20 @@ pub(crate) struct Band<T> {
 
 impl<T: Scalar> Band<T> {
     /// The band of half-bandwidth `b ≥ 1` of the lower triangle of `a` (square).
-    pub(crate) fn from_lower(a: ArrayView2<T>, b: usize) -> Band<T> {
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`](crate::Error::TooLarge) when the storage cannot be allocated.
+    pub(crate) fn from_lower(op: &'static str, a: ArrayView2<T>, b: usize) -> Result<Band<T>> {
         let n = a.nrows();
         let b = b.max(1);
         let ld = 2 * b;
-        let mut data = vec![T::zero(); n * ld];
+        let mut data = zeros_vec::<T>(op, n.saturating_mul(ld))?;
         for j in 0..n {
             for d in 0..=b.min(n - 1 - j) {
                 data[j * ld + d] = a[[j + d, j]];
             }
         }
-        Band { n, b, ld, data }
+        Ok(Band { n, b, ld, data })
     }
 
     /// Rows `r0..r1` of column `j` (`j ≤ r0`, `r1 − 1 − j < ld`), contiguous.
@@ -307,7 +321,7 @@ pub(crate) fn tridiagonal_values<T: Scalar>(
     b: usize,
 ) -> Result<(Vec<T>, Vec<T>)> {
     to_band(op, l3, a, b, false)?;
-    let band = Band::from_lower(a.view(), b);
+    let band = Band::from_lower(op, a.view(), b)?;
     Ok(band_to_tridiagonal(band))
 }
 
@@ -455,7 +469,14 @@ mod tests {
         for threads in [1, 2, 3] {
             for l3 in engines(threads) {
                 for b in [1, 3, 8] {
-                    for n in sizes(b) {
+                    // For b = 8 also an order whose trailing matrices exceed SYMM_BASE
+                    // (`symm_lower` splits and reuses its square at several orders).
+                    let big = if b == 8 {
+                        Some(2 * SYMM_BASE + 21)
+                    } else {
+                        None
+                    };
+                    for n in sizes(b).into_iter().chain(big) {
                         let a = matrix("random", n, (n * 31 + b) as u64);
                         let mut w = a.clone();
                         let blocks = to_band("test", &l3, &mut w, b, true).unwrap();
