@@ -143,9 +143,10 @@ fn main() -> Result<(), parla::Error> {
                         // Untimed pause: the previous candidate's idle workers (OpenBLAS's
                         // threads, rayon pools) spin for a while after a call; without it they
                         // steal a core from the next candidate. OpenBLAS's spin for about
-                        // 100 ms: with 30 ms after `blas`, faer at 2 threads took longer than at
-                        // 1 for solve, LU and Cholesky up to n = 1024 (LU 1024: 79 ms against
-                        // 45 ms on the 2-core Zen 3 VM).
+                        // 100 ms, longer than the 30 ms that suffice for rayon's. (faer at 2
+                        // threads stays slower than at 1 for LU and Cholesky up to n = 1024 on
+                        // the 2-core Zen 3 VM with the longer pause too, keeping 1.04–1.28
+                        // cores busy: not this harness's doing.)
                         std::thread::sleep(std::time::Duration::from_millis(pause));
                         pause = if t > 1 && (name == "blas" || name == "lapack") {
                             150
