@@ -544,7 +544,7 @@ mod tests {
     /// Jacobi values of the unscaled matrix, scaled exactly.
     #[test]
     fn eigvalsh_two_stage_scales_extremes() {
-        use crate::factor::eigh::eigh_with;
+        use crate::factor::eigh::{eigh_with, Want};
         for threads in [1, 2, 3] {
             for l3 in engines(threads) {
                 for n in [1, 2, 3, 13, 40] {
@@ -553,8 +553,9 @@ mod tests {
                     for p in [0, 1000, -1000, 1020, -1010] {
                         let f = 2f64.powi(p / 2) * 2f64.powi(p - p / 2);
                         let scaled = a.mapv(|x| x * f);
-                        let got = eigh_with("test", &l3, scaled.view(), false, Some(3)).unwrap();
-                        let one = eigh_with("test", &l3, scaled.view(), false, None).unwrap();
+                        let got = eigh_with("test", &l3, scaled.view(), Want::ValuesThroughBand(3))
+                            .unwrap();
+                        let one = eigh_with("test", &l3, scaled.view(), Want::Values).unwrap();
                         let bound = n as f64 * norm(&a) * f64::EPSILON;
                         let ctx = format!("{:?} {threads}t n {n} 2^{p}", l3.kernels);
                         for (i, &w) in want.iter().enumerate() {

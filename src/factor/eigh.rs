@@ -40,20 +40,35 @@ pub(crate) fn eigh<T: Scalar>(
     a: ArrayView2<T>,
     vectors: bool,
 ) -> Result<Eigh<T>> {
-    let two_stage =
-        !vectors && a.nrows() >= BAND_MIN_ORDER && l3.team.threads() <= BAND_MAX_THREADS;
-    eigh_with(op, l3, a, vectors, two_stage.then_some(BAND_B))
+    let want = if vectors {
+        Want::Vectors
+    } else if a.nrows() >= BAND_MIN_ORDER && l3.team.threads() <= BAND_MAX_THREADS {
+        Want::ValuesThroughBand(BAND_B)
+    } else {
+        Want::Values
+    };
+    eigh_with(op, l3, a, want)
 }
 
-/// [`eigh`] with the reduction chosen: two stages through a band of half-bandwidth `b` when
-/// `band = Some(b)` (values only), else one stage.
+/// What [`eigh_with`] computes, and through which reduction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Want {
+    /// Values and vectors (one-stage reduction).
+    Vectors,
+    /// Values only, one-stage reduction.
+    Values,
+    /// Values only, two stages through a band of this half-bandwidth.
+    ValuesThroughBand(usize),
+}
+
+/// [`eigh`] with the result and the reduction chosen by `want`.
 pub(crate) fn eigh_with<T: Scalar>(
     op: &'static str,
     l3: &Level3,
     a: ArrayView2<T>,
-    vectors: bool,
-    band: Option<usize>,
+    want: Want,
 ) -> Result<Eigh<T>> {
+    let vectors = want == Want::Vectors;
     let n = a.nrows();
     let mut w = zeros_f::<T>(op, n, n)?;
     let mut amax = T::zero();
@@ -76,7 +91,7 @@ pub(crate) fn eigh_with<T: Scalar>(
         let (f1, f2) = pow2_factors::<T>(k);
         w.map_inplace(|x| *x = *x * f1 * f2);
     }
-    if let (Some(b), false) = (band, vectors) {
+    if let Want::ValuesThroughBand(b) = want {
         let (mut d, e) = tridiagonal_values(op, l3, &mut w, b)?;
         drop(w);
         let max_sweeps = SWEEPS_PER_VALUE * n;
