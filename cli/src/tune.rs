@@ -38,11 +38,13 @@ use crate::compare::timing::{self, phases, Contender};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Preset {
     /// A few sizes per family, three rounds (≤ 20 s on 2 cores: 13 s on a 2-core AMD EPYC
-    /// Zen 3 VM while other processes kept one core busy).
+    /// Zen 3 VM while other processes kept one core busy; 15 s on it quiet with the
+    /// confirmation rounds).
     Quick,
     /// Every family at the sizes of `parla compare`'s default grid and around them (≤ 90 s
-    /// on 2 cores: 79 s on a quiet 2-core AMD EPYC Zen 3 VM, 89 s while other processes kept
-    /// one core busy; 149 s before the largest sizes were cut, the warm-ups reused and the
+    /// on 2 cores: 88 s on a quiet 2-core AMD EPYC Zen 3 VM, 79 s there before the
+    /// confirmation rounds of disputed items were added, and 89 s then while other processes
+    /// kept one core busy; 149 s before the largest sizes were cut, the warm-ups reused and the
     /// first-round elimination added. `parla tune --verbose` prints each item's time).
     Default,
 }
