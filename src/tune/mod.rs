@@ -187,7 +187,8 @@ fn is_zero(x: &usize) -> bool {
 }
 
 /// Least relative margin within which two candidates count as equally fast ([`Entry::best`];
-/// a noisier pair ties within its spread, up to [`NOISE_CAP`]). Repeated `parla tune` runs on the 2-core Zen 5 VM moved a candidate's median by 1–3 %.
+/// a noisier pair ties within its spread, up to [`NOISE_CAP`]). Repeated `parla tune` runs on
+/// the 2-core Zen 5 VM moved a candidate's median by 1–3 %.
 pub const TIE: f64 = 0.03;
 
 /// The call shape an entry's `dims` stand for (see [`Entry::dims`]): GEMM `[m, n, k]`; a
@@ -258,7 +259,7 @@ impl Entry {
         let prior = prior.and_then(|(e, t)| ok().find(|c| c.engine == e && c.threads == t));
         if let Some(p) = prior {
             if (p.engine, p.threads) != (best.engine, best.threads)
-                && p.threads <= fewest
+                && p.threads == fewest
                 && ties(&p)
             {
                 return Some((p, true));
@@ -274,8 +275,8 @@ impl Entry {
 /// `blas` 1 thread for f64 GEMM at n = 128 at 114 µs against 118 µs at 2 threads (spreads
 /// 4–5 %) where `parla compare` then measured 2 threads 1.47× faster; repeated measurements of
 /// that item chose one thread in 1 of 10 (f64) and 3 of 10 (f32) runs. Such a tie overturns
-/// the built-in choice, so `parla tune` measures the item a second time (its `confirm` step),
-/// and the median of both measurements decides.
+/// the built-in choice, so `parla tune` measures the candidates that disagree again, and the
+/// medians of all their samples decide.
 pub const NOISE_CAP: f64 = 0.10;
 
 /// A tuning profile: what `parla tune` measured, for which machine.
