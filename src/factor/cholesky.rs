@@ -19,10 +19,10 @@
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 
-use crate::alloc::copy_in_order;
 use crate::error::{Error, Result};
 use crate::factor::triangular::trsm;
 use crate::factor::{gemmt_lower, split};
+use crate::parallel::copy;
 use crate::parallel::level3::Level3;
 use crate::scalar::Field;
 
@@ -35,18 +35,9 @@ pub(crate) fn cholesky<T: Field>(
 ) -> Result<Array2<T>> {
     // The recursion works on any layout, so the copy keeps A's memory order (a straight copy,
     // not a transposition) and the factor comes back in that order.
-    let mut w = copy_in_order(op, a)?;
+    let mut w = copy::copy_in_order(op, &l3.team, a)?;
     factor_in_place(l3, op, &mut w.view_mut())?;
-    // Zero the strict upper triangle along the contiguous direction.
-    if w.strides()[0] == 1 {
-        for (j, mut col) in w.columns_mut().into_iter().enumerate() {
-            col.slice_mut(s![..j]).fill(T::zero());
-        }
-    } else {
-        for (i, mut row) in w.rows_mut().into_iter().enumerate() {
-            row.slice_mut(s![i + 1..]).fill(T::zero());
-        }
-    }
+    copy::zero_strict_upper(&l3.team, &mut w.view_mut());
     Ok(w)
 }
 
@@ -226,8 +217,6 @@ pub(crate) fn cholesky_in_place<T: Field>(
     w: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
     factor_in_place(l3, op, w)?;
-    for (j, mut col) in w.columns_mut().into_iter().enumerate() {
-        col.slice_mut(s![..j]).fill(T::zero());
-    }
+    copy::zero_strict_upper(&l3.team, w);
     Ok(())
 }

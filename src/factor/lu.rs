@@ -34,7 +34,7 @@ use crate::factor::split;
 use crate::factor::triangular::trsm;
 use crate::kernels;
 use crate::parallel::level3::Level3;
-use crate::parallel::transpose;
+use crate::parallel::{copy, transpose};
 use crate::real::{equilibration_exponents, times_pow2};
 use crate::scalar::{ComplexScalar, Field, Scalar};
 
@@ -48,16 +48,11 @@ pub(crate) fn factor<T: Scalar>(
     equilibrate: bool,
 ) -> Result<(LuPacked<T>, Option<usize>)> {
     let (m, n) = a.dim();
-    let mut lu = zeros_f(op, m, n)?;
-    copy_to_columns(op, l3, a, &mut lu)?;
+    let mut lu = copy_to_columns(op, l3, a)?;
     let mut swaps = vec![0; m.min(n)];
     let mut zero = lu_in_place(l3, op, &mut lu.view_mut(), &mut swaps)?;
     let mut row_exp = Vec::new();
-    let all_finite = |lu: &Array2<T>| match lu.as_slice_memory_order() {
-        Some(v) => v.iter().all(|x| x.is_finite()),
-        None => lu.iter().all(|x| x.is_finite()),
-    };
-    if equilibrate && !all_finite(&lu) {
+    if equilibrate && !copy::all_finite(&l3.team, lu.view()) {
         row_exp = equilibration_exponents(&a);
         lu.assign(&a);
         for (mut row, &e) in lu.rows_mut().into_iter().zip(&row_exp) {
@@ -214,19 +209,24 @@ fn update<T: Field>(
     Ok(())
 }
 
-/// `lu ← a` for column-major `lu`: a straight copy when `a` is column-major too, else the
-/// engine's cache-blocked transpose of `aᵀ` (walking a row-major `a` down its columns costs a
-/// cache miss per element), split over the team.
+/// `a` in a column-major work array: a straight copy split over the team (into memory that is
+/// not zero-filled first) when `a` is column-major too, else the engine's cache-blocked
+/// transpose of `aᵀ` (walking a row-major `a` down its columns costs a cache miss per element),
+/// split over the team.
 fn copy_to_columns<T: Scalar>(
     op: &'static str,
     l3: &Level3,
     a: ArrayView2<T>,
-    lu: &mut Array2<T>,
-) -> Result<()> {
+) -> Result<Array2<T>> {
     let (m, n) = a.dim();
-    if a.strides()[0] == 1 || m <= 1 || n <= 1 {
+    if m > 1 && n > 1 && a.strides()[0] == 1 {
+        // Kept column-major (`copy_in_order`'s rule for an array of more than one row and column).
+        return copy::copy_in_order(op, &l3.team, a);
+    }
+    let mut lu = zeros_f(op, m, n)?;
+    if m <= 1 || n <= 1 {
         assign_2d(&mut lu.view_mut(), a.view());
-        return Ok(());
+        return Ok(lu);
     }
     transpose::transpose(
         op,
@@ -234,7 +234,8 @@ fn copy_to_columns<T: Scalar>(
         l3.kernels,
         a,
         &mut lu.view_mut().reversed_axes(),
-    )
+    )?;
+    Ok(lu)
 }
 
 fn recurse<T: Field>(
@@ -402,7 +403,7 @@ pub(crate) fn factor_complex<C: ComplexScalar>(
 ) -> Result<(Array2<C>, Vec<usize>, Option<usize>)> {
     let (m, n) = a.dim();
     let mut lu = zeros_f(op, m, n)?;
-    lu.assign(&a);
+    copy::assign(&l3.team, &mut lu.view_mut(), a);
     let mut swaps = vec![0; m.min(n)];
     let zero = lu_in_place(l3, op, &mut lu.view_mut(), &mut swaps)?;
     Ok((lu, swaps, zero))

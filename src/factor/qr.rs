@@ -37,6 +37,7 @@ use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, CowArray, Ix2};
 use crate::alloc::{assign_2d, zeros_f};
 use crate::decomp::{upper_rows, Qr, QrMode};
 use crate::error::Result;
+use crate::parallel::copy;
 use crate::parallel::level3::Level3;
 use crate::scalar::Field;
 
@@ -54,7 +55,7 @@ pub(crate) fn packed<T: Field>(
     let (m, n) = a.dim();
     let k = m.min(n);
     let mut f = zeros_f(op, m, n)?;
-    assign_2d(&mut f.view_mut(), a);
+    copy::assign(&l3.team, &mut f.view_mut(), a);
     let mut tau = vec![T::zero(); k];
     let nb = l3.blocks.qr.max(1);
     let blocks = if l3.team.threads() > 1 && k >= LOOK_AHEAD_MIN_ORDER && k > nb {

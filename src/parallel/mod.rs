@@ -10,6 +10,7 @@
 //! Batched operations ([`batch`]) are split one level up: the items of a batch are spread over
 //! the pool, each computed whole by a single-threaded engine.
 
+pub(crate) mod copy;
 pub(crate) mod elementwise;
 pub(crate) mod gemm;
 pub(crate) mod level1;
