@@ -12,6 +12,7 @@ use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 use crate::alloc::zeros_f;
 use crate::decomp::{LuPacked, Trans};
 use crate::error::{Error, Result};
+use crate::factor::lu::interchange_rows;
 use crate::factor::qr::{apply_qt, BlockReflector};
 use crate::factor::triangular::trsm;
 use crate::kernels;
@@ -19,23 +20,6 @@ use crate::parallel::level3::{Level3, MIN_RHS_PER_THREAD};
 use crate::parallel::Kernels;
 use crate::real::times_pow2;
 use crate::scalar::{typed, Field};
-
-/// Interchanges row `i` with row `swaps[i]`, in order (`reverse`: in reverse order, which
-/// undoes it).
-fn swap_rows<T: Field>(x: &mut ArrayViewMut2<T>, swaps: &[usize], reverse: bool) {
-    let mut one = |i: usize, p: usize| {
-        if p != i {
-            for mut col in x.columns_mut() {
-                col.swap(i, p);
-            }
-        }
-    };
-    if reverse {
-        swaps.iter().enumerate().rev().for_each(|(i, &p)| one(i, p));
-    } else {
-        swaps.iter().enumerate().for_each(|(i, &p)| one(i, p));
-    }
-}
 
 /// `B ← A⁻¹B` for triangular `A`: with fewer right-hand sides than
 /// [`MIN_RHS_PER_THREAD`] there is no parallelism to gain from the recursion's GEMMs, so the
@@ -140,14 +124,14 @@ pub(crate) fn lu_solve<T: Field>(
             tri(l3, op, true, false, f.t(), x)?;
             tri(l3, op, false, true, f.t(), x)?;
         }
-        swap_rows(x, &lu.swaps, true);
+        interchange_rows(l3, x, &lu.swaps, 0, true);
         scale(x);
         if conj {
             conjugate(x);
         }
     } else {
         scale(x);
-        swap_rows(x, &lu.swaps, false);
+        interchange_rows(l3, x, &lu.swaps, 0, false);
         if tiny {
             substitute(true, true, f, x.view_mut());
             substitute(false, false, f, x.view_mut());
