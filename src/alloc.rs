@@ -143,9 +143,22 @@ pub fn elements(op: impl Label, m: usize, n: usize) -> Result<usize> {
 ///
 /// # Errors
 /// As [`zeros_f`].
-pub fn copy_in_order<T: Zeroable + Clone>(
+pub fn copy_in_order<T: Zeroable>(op: impl Label, a: ndarray::ArrayView2<T>) -> Result<Array2<T>> {
+    copy_in_order_with(op, a, write_copy, |d, s| assign_2d(d, s))
+}
+
+/// [`copy_in_order`] with its two copies supplied: `fill` writes a contiguous `a`'s memory
+/// (the source slice) into the reserved, uninitialised storage of the same length (it must
+/// write every element), `assign` copies any other `a` into the zeroed matrix of the chosen
+/// order. `parallel::copy` splits both over a team.
+///
+/// # Errors
+/// As [`zeros_f`].
+pub(crate) fn copy_in_order_with<T: Zeroable>(
     op: impl Label,
     a: ndarray::ArrayView2<T>,
+    fill: impl FnOnce(&mut [std::mem::MaybeUninit<T>], &[T]),
+    assign: impl FnOnce(&mut ndarray::ArrayViewMut2<T>, ndarray::ArrayView2<T>),
 ) -> Result<Array2<T>> {
     let op = op.label();
     let (m, n) = a.dim();
@@ -156,8 +169,11 @@ pub fn copy_in_order<T: Zeroable + Clone>(
         a.is_standard_layout()
     };
     if let (true, Some(src)) = (contiguous, a.to_slice_memory_order()) {
-        let mut v = with_capacity(op, elements(op, m, n)?)?;
-        v.extend_from_slice(src);
+        let len = elements(op, m, n)?;
+        let mut v = with_capacity(op, len)?;
+        fill(&mut v.spare_capacity_mut()[..len], src);
+        // SAFETY: `fill` wrote all `len` reserved elements (its contract).
+        unsafe { v.set_len(len) };
         let shape = (m, n).set_f(fortran);
         return Ok(Array2::from_shape_vec(shape, v).expect("length matches shape"));
     }
@@ -166,8 +182,17 @@ pub fn copy_in_order<T: Zeroable + Clone>(
     } else {
         zeros_c(op, m, n)?
     };
-    assign_2d(&mut out.view_mut(), a);
+    assign(&mut out.view_mut(), a);
     Ok(out)
+}
+
+/// `dst ← src` for uninitialised `dst` of the same length (one `memcpy`); every element of
+/// `dst` is written.
+pub(crate) fn write_copy<T: Copy>(dst: &mut [std::mem::MaybeUninit<T>], src: &[T]) {
+    assert_eq!(dst.len(), src.len(), "write_copy: lengths differ");
+    // SAFETY: equal lengths; `MaybeUninit<T>` has the layout of `T`; `dst` is borrowed
+    // exclusively, so the two regions do not overlap.
+    unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr().cast::<T>(), src.len()) }
 }
 
 /// `a` as the column-major matrix it is in memory, and whether that is `aᵀ`: a row-major `a`

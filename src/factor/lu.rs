@@ -442,7 +442,9 @@ pub(crate) fn inv<T: Scalar>(op: &'static str, l3: &Level3, a: ArrayView2<T>) ->
         let blocks: Vec<_> = blocks.collect();
         l3.run(|| blocks.into_par_iter().with_max_len(1).try_for_each(block))?;
     } else {
-        blocks.into_iter().try_for_each(block)?;
+        for b in blocks {
+            block(b)?;
+        }
     }
     trsm(l3, op, false, false, f, &mut x.view_mut())?;
     for (i, &p) in lu.swaps.iter().enumerate().rev() {

@@ -8,7 +8,7 @@
 //! allocation's page faults are shared too. Below [`PARALLEL_MIN`] elements, or on one
 //! thread, the serial pass runs as before.
 
-use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis, ShapeBuilder};
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
 use crate::alloc::{self, Zeroable};
@@ -18,7 +18,7 @@ use crate::scalar::Field;
 
 /// Elements from which a pass is split (2 MiB of `f64`): a band then moves at least 256 KiB
 /// per worker, well above the cost of waking the team.
-pub(crate) const PARALLEL_MIN: usize = 1 << 18;
+const PARALLEL_MIN: usize = 1 << 18;
 
 /// Bands per worker: a few, so one slow worker does not hold the others up.
 const BANDS_PER_THREAD: usize = 4;
@@ -74,42 +74,22 @@ pub(crate) fn copy_in_order<T: Zeroable + Send + Sync>(
     team: &Team,
     a: ArrayView2<T>,
 ) -> Result<Array2<T>> {
-    let (m, n) = a.dim();
-    if !splits(team, m.saturating_mul(n)) {
+    if !splits(team, a.len()) {
         return alloc::copy_in_order(op, a);
     }
-    let fortran = m > 1 && n > 1 && a.strides()[0] == 1;
-    let contiguous = if fortran {
-        a.t().is_standard_layout()
-    } else {
-        a.is_standard_layout()
-    };
-    let shape = (m, n).set_f(fortran);
-    if let (true, Some(src)) = (contiguous, a.to_slice_memory_order()) {
-        let len = src.len();
-        let mut v = alloc::with_capacity::<T>(op, len)?;
-        let chunk = len.div_ceil(BANDS_PER_THREAD * team.threads());
-        team.install(|| {
-            v.spare_capacity_mut()[..len]
-                .par_chunks_mut(chunk)
-                .zip(src.par_chunks(chunk))
-                .for_each(|(d, s)| {
-                    for (d, &s) in d.iter_mut().zip(s) {
-                        d.write(s);
-                    }
-                });
-        });
-        // SAFETY: the chunks above cover all `len` reserved elements, and each was written.
-        unsafe { v.set_len(len) };
-        return Ok(Array2::from_shape_vec(shape, v).expect("length matches shape"));
-    }
-    let mut out = if fortran {
-        alloc::zeros_f(op, m, n)?
-    } else {
-        alloc::zeros_c(op, m, n)?
-    };
-    assign(team, &mut out.view_mut(), a);
-    Ok(out)
+    alloc::copy_in_order_with(
+        op,
+        a,
+        |dst, src| {
+            let chunk = src.len().div_ceil(BANDS_PER_THREAD * team.threads());
+            team.install(|| {
+                dst.par_chunks_mut(chunk)
+                    .zip(src.par_chunks(chunk))
+                    .for_each(|(d, s)| alloc::write_copy(d, s));
+            });
+        },
+        |dst, src| assign(team, dst, src),
+    )
 }
 
 /// Zeroes the strict upper triangle of square `w`, along its contiguous direction.
@@ -157,6 +137,7 @@ pub(crate) fn all_finite<T: Field>(team: &Team, v: ArrayView2<T>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::ShapeBuilder;
 
     fn big(order: bool) -> Array2<f64> {
         // Over PARALLEL_MIN elements, and not a multiple of the band width.
