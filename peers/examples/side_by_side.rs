@@ -1,5 +1,5 @@
-//! `gemm` (`C = A B`, square, into a fresh C on parla's engines, into a preallocated C on
-//! faer and raw `cblas_dgemm`), `solve` (LU with partial pivoting, one right-hand side), `lu` (the packed LU factor,
+//! `gemm` (`C = A B`, square, into a preallocated C on every candidate: `Exec::gemm` with
+//! β = 0, faer's `matmul`, raw `cblas_dgemm`), `solve` (LU with partial pivoting, one right-hand side), `lu` (the packed LU factor,
 //! `lu_factor`), `det`, `inv`, `cholesky`, `qr` (the packed Householder factor, `qr_factor`), `eigh` (values
 //! and vectors) and `svd` (thin, with vectors) on parla's three engines, faer and LAPACK, timed
 //! interleaved (each round runs every candidate once, so load hits all alike). Prints per
@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use faer::Mat;
 use ndarray::Array2;
-use parla::{Engine, Exec};
+use parla::{Engine, Exec, Trans};
 use parla_peers as peers;
 
 type Run<'a> = Box<dyn Fn() + 'a>;
@@ -77,6 +77,10 @@ fn main() -> Result<(), parla::Error> {
         let fg = peers::to_faer(&g);
         let fc = std::sync::Mutex::new(Mat::<f64>::zeros(g.nrows(), g.ncols()));
         let cc = std::sync::Mutex::new(Array2::<f64>::zeros(g.dim()));
+        // One preallocated C per parla engine.
+        let pcs: Vec<_> = (0..3)
+            .map(|_| std::sync::Mutex::new(Array2::<f64>::zeros(g.dim())))
+            .collect();
         for &t in &threads {
             let pool = peers::faer_pool(t);
             let execs: Vec<(String, Exec)> = [Engine::Rayon, Engine::RayonBlas, Engine::Blas]
@@ -88,9 +92,13 @@ fn main() -> Result<(), parla::Error> {
             blas.solve(&a, &b)?;
             for op in ops.iter().map(String::as_str) {
                 let mut runs: Vec<(String, Run)> = Vec::new();
-                for (name, e) in &execs {
+                for ((name, e), pc) in execs.iter().zip(&pcs) {
                     let r: Run = match op {
-                        "gemm" => Box::new(|| drop(e.matmul(&a, &g).unwrap())),
+                        "gemm" => Box::new(|| {
+                            let mut c = pc.lock().unwrap();
+                            e.gemm(1.0, &a, Trans::No, &g, Trans::No, 0.0, &mut *c)
+                                .unwrap()
+                        }),
                         "solve" => Box::new(|| drop(e.solve(&a, &b).unwrap())),
                         "lu" => Box::new(|| drop(e.lu_factor(&a).unwrap())),
                         "det" => Box::new(|| {
