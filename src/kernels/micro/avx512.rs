@@ -16,6 +16,18 @@ use core::arch::x86_64::*;
 /// Steps of k between the fetches of two columns of the C tile.
 const FETCH_EVERY: usize = 8;
 
+/// Asks for the first and last cache line of column `j` (`mr` elements from `c + j·cs_c`) of a
+/// C tile to be brought into L1.
+#[inline(always)]
+fn fetch_column<T>(c: *mut T, j: usize, cs_c: isize, mr: usize) {
+    let cp = c.wrapping_offset(j as isize * cs_c);
+    // SAFETY: prefetching is a hint and never faults, whatever the address.
+    unsafe {
+        _mm_prefetch::<_MM_HINT_T0>(cp.cast::<i8>());
+        _mm_prefetch::<_MM_HINT_T0>(cp.wrapping_add(mr - 1).cast::<i8>());
+    }
+}
+
 macro_rules! avx512_kernel {
     (
         $(#[$doc:meta])*
@@ -55,12 +67,7 @@ macro_rules! avx512_kernel {
             let spread = k >= FETCH_EVERY * cols;
             if !spread {
                 for j in 0..cols {
-                    // SAFETY: prefetching is a hint and never faults.
-                    unsafe {
-                        let cp = c.offset(j as isize * cs_c);
-                        _mm_prefetch::<_MM_HINT_T0>(cp.cast::<i8>());
-                        _mm_prefetch::<_MM_HINT_T0>(cp.add(MR - 1).cast::<i8>());
-                    }
+                    fetch_column(c, j, cs_c, MR);
                 }
             }
             let fetch = if spread { cols } else { 0 };
@@ -68,12 +75,7 @@ macro_rules! avx512_kernel {
             let (mut pa, mut pb) = (a, b);
             for kk in 0..k {
                 if kk % FETCH_EVERY == 0 && kk / FETCH_EVERY < fetch {
-                    // SAFETY: prefetching is a hint and never faults.
-                    unsafe {
-                        let cp = c.offset((kk / FETCH_EVERY) as isize * cs_c);
-                        _mm_prefetch::<_MM_HINT_T0>(cp.cast::<i8>());
-                        _mm_prefetch::<_MM_HINT_T0>(cp.add(MR - 1).cast::<i8>());
-                    }
+                    fetch_column(c, kk / FETCH_EVERY, cs_c, MR);
                 }
                 // SAFETY: one step of k reads MR elements at pa and NR at pb, inside the packed
                 // panels (caller's contract).
