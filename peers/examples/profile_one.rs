@@ -1,6 +1,7 @@
 //! One parla factorization in a loop, for `perf record` / `perf stat`:
-//! `cargo run --release -p parla-peers --example profile_one -- <engine> <solve|lu|cholesky|qr> <threads> <n> [reps] [qr_block]`
-//! (`qr_block`: `FactorBlocks::qr`, the QR panel width, for trying block sizes).
+//! `cargo run --release -p parla-peers --example profile_one -- <engine> <solve|lu|cholesky|qr> <threads> <n> [reps] [block]`
+//! (`block`: the op's `FactorBlocks` field — `qr` for qr, `cholesky` for cholesky, `lu` for
+//! lu and solve — for trying block sizes).
 
 use std::time::Instant;
 
@@ -23,11 +24,14 @@ fn main() -> Result<(), parla::Error> {
     let num = |i: usize, d: usize| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
     let (threads, n, reps) = (num(2, 2), num(3, 1024), num(4, 20));
     let mut exec = Exec::new(engine, threads)?;
-    if let Some(qr) = args.get(5).and_then(|s| s.parse().ok()) {
-        exec = exec.with_factor_blocks(parla::tuning::FactorBlocks {
-            qr,
-            ..Default::default()
-        })?;
+    if let Some(block) = args.get(5).and_then(|s| s.parse().ok()) {
+        let mut blocks = parla::tuning::FactorBlocks::default();
+        match op {
+            "qr" => blocks.qr = block,
+            "cholesky" => blocks.cholesky = block,
+            _ => blocks.lu = block,
+        }
+        exec = exec.with_factor_blocks(blocks)?;
     }
     let a = peers::matrix(n, n, 1);
     let b = peers::matrix(n, 1, 2);
