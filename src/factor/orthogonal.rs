@@ -37,7 +37,7 @@ pub(crate) fn apply_reflectors<T: Scalar>(
     for &j0 in starts.iter().rev() {
         let b = nb.min(k - j0);
         let v = unit_lower(op, store.slice(s![j0.., j0..j0 + b]))?;
-        let t = larft(op, v.view(), &tau[j0..j0 + b])?;
+        let t = larft(l3, op, v.view(), &tau[j0..j0 + b])?;
         apply(
             l3,
             op,

@@ -32,12 +32,16 @@
 //! 54.4 / 58.1, n = 512 10.1 / 10.2 against 10.7 / 13.2; rayon-blas n = 1024 51.6 / 63.4
 //! against 60.9 / 65.5.
 
-use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, CowArray, Ix2};
+use std::cell::RefCell;
 
-use crate::alloc::{assign_2d, zeros_f};
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, CowArray, Ix2, ShapeBuilder};
+
+use crate::alloc::{assign_2d, elements, zeros_f};
 use crate::decomp::{upper_rows, Qr, QrMode};
 use crate::error::Result;
+use crate::kernels::pack::AlignedBuf;
 use crate::parallel::copy;
+use crate::parallel::gemm::blis_loops::{out_of_memory, with_buffer};
 use crate::parallel::level3::Level3;
 use crate::scalar::Field;
 
@@ -179,7 +183,7 @@ pub(crate) fn panel<T: Field>(
     if b <= QR_BASE {
         l3.geqrf_base(op, &mut p, tau)?;
         let v = unit_lower(op, p.view())?;
-        let t = larft(op, v.view(), tau)?;
+        let t = larft(l3, op, v.view(), tau)?;
         return Ok((v, t));
     }
     let b1 = b / 2;
@@ -304,34 +308,45 @@ pub(crate) fn unit_lower<T: Field>(op: &'static str, panel: ArrayView2<T>) -> Re
 }
 
 /// The upper triangular T with `H₁…H_b = I − V T Vᴴ` (LAPACK's `larft`, forward, columnwise):
-/// `T[i,i] = τᵢ`, `T[..i, i] = −τᵢ · T[..i, ..i] · (V[:, ..i]ᴴ vᵢ)`.
-pub(crate) fn larft<T: Field>(op: &'static str, v: ArrayView2<T>, tau: &[T]) -> Result<Array2<T>> {
+/// `T[i,i] = τᵢ`, `T[..i, i] = −τᵢ · T[..i, ..i] · (V[:, ..i]ᴴ vᵢ)`. The inner products
+/// `V[:, ..i]ᴴ vᵢ` of all columns come from one GEMM `G = Vᴴ V` on the engine (its strict upper
+/// triangle is read) instead of `b(b−1)/2` separate dots down the columns, which had been 3 %
+/// of a one-thread rayon QR at n = 512 (Zen 5).
+pub(crate) fn larft<T: Field>(
+    l3: &Level3,
+    op: &'static str,
+    v: ArrayView2<T>,
+    tau: &[T],
+) -> Result<Array2<T>> {
     let b = tau.len();
+    let mut g = zeros_f(op, b, b)?;
+    l3.gemm(
+        op,
+        T::one(),
+        adjoint(v).view(),
+        v,
+        T::zero(),
+        &mut g.view_mut(),
+    )?;
     let mut t = zeros_f(op, b, b)?;
     for i in 0..b {
         t[[i, i]] = tau[i];
         if i == 0 || tau[i] == T::zero() {
             continue;
         }
-        let vi = v.column(i);
-        let z: Vec<T> = (0..i)
-            .map(|c| {
-                if T::IS_COMPLEX {
-                    v.column(c)
-                        .iter()
-                        .zip(&vi)
-                        .fold(T::zero(), |s, (&a, &b)| s + a.conj() * b)
-                } else {
-                    v.column(c).dot(&vi)
-                }
-            })
-            .collect();
         for r in 0..i {
-            let s = (r..i).fold(T::zero(), |s, c| s + t[[r, c]] * z[c]);
+            let s = (r..i).fold(T::zero(), |s, c| s + t[[r, c]] * g[[c, i]]);
             t[[r, i]] = -tau[i] * s;
         }
     }
     Ok(t)
+}
+
+thread_local! {
+    /// [`apply`]'s `W` and `T W` (`b × cols` each), kept per thread across calls: fresh zeroed
+    /// ones for every panel's update cost 5–8 % of a one-thread rayon QR at n = 512 (Zen 5:
+    /// `memset`, allocation and page faults).
+    static APPLY_WORK: RefCell<AlignedBuf> = RefCell::new(AlignedBuf::default());
 }
 
 /// `C ← (I − V T Vᴴ) C` (`transposed`: `(I − V Tᴴ Vᴴ) C`) with three GEMMs.
@@ -344,26 +359,21 @@ pub(crate) fn apply<T: Field>(
     c: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
     let (b, cols) = (v.ncols(), c.ncols());
-    let mut w = zeros_f(op, b, cols)?;
-    l3.gemm(
-        op,
-        T::one(),
-        adjoint(v).view(),
-        c.view(),
-        T::zero(),
-        &mut w.view_mut(),
-    )?;
-    let mut tw = zeros_f(op, b, cols)?;
-    let top = if transposed { adjoint(t) } else { t.into() };
-    l3.gemm(
-        op,
-        T::one(),
-        top.view(),
-        w.view(),
-        T::zero(),
-        &mut tw.view_mut(),
-    )?;
-    l3.gemm(op, -T::one(), v, tw.view(), T::one(), c)
+    let len = elements(op, b, cols)?;
+    with_buffer(&APPLY_WORK, |buf| {
+        let work = buf
+            .slice::<T>(len.saturating_mul(2))
+            .ok_or_else(|| out_of_memory(op, len.saturating_mul(2)))?;
+        let (w, tw) = work.split_at_mut(len);
+        // The reused storage holds whatever the last call left: both GEMMs run with β = 0,
+        // which writes their output without reading it.
+        let mut w = ArrayViewMut2::from_shape((b, cols).f(), w).expect("length matches shape");
+        let mut tw = ArrayViewMut2::from_shape((b, cols).f(), tw).expect("length matches shape");
+        l3.gemm(op, T::one(), adjoint(v).view(), c.view(), T::zero(), &mut w)?;
+        let top = if transposed { adjoint(t) } else { t.into() };
+        l3.gemm(op, T::one(), top.view(), w.view(), T::zero(), &mut tw)?;
+        l3.gemm(op, -T::one(), v, tw.view(), T::one(), c)
+    })
 }
 
 /// `Aᴴ`: the transposed view for real types, a conjugated copy for complex ones.

@@ -35,7 +35,8 @@ impl AlignedBuf {
         }
         debug_assert!(align_of::<T>() <= 64);
         // SAFETY: the buffer holds at least `len · size_of::<T>()` initialised bytes, aligned to
-        // 64 ≥ align_of::<T>(); T is f32 or f64, for which every bit pattern is a valid value;
+        // 64 ≥ align_of::<T>(); T is f32, f64 or a complex number of them, for which every bit
+        // pattern is a valid value;
         // the returned borrow is tied to `&mut self`, so nothing else aliases it.
         Some(unsafe { std::slice::from_raw_parts_mut(self.lines.as_mut_ptr().cast::<T>(), len) })
     }

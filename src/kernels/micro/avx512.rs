@@ -113,44 +113,53 @@ macro_rules! avx512_kernel {
                         }
                     }
                 }
-            } else if rs_c == 1 {
-                let mut masks = [0 as $mask; NV];
-                for (v, mk) in masks.iter_mut().enumerate() {
-                    let rows = m.saturating_sub(v * L).min(L);
-                    *mk = if rows == L { !0 } else { ((1u32 << rows) - 1) as $mask };
-                }
-                let beta_v = $set1(beta);
-                for j in 0..n.min(NR) {
-                    // SAFETY: column j < n of the tile starts at c + j·cs_c; the masks cover
-                    // rows < m only, and masked-out lanes are neither read nor written.
-                    unsafe {
-                        let cp = c.offset(j as isize * cs_c);
-                        for v in 0..NV {
-                            let mut r = $mul(acc[j][v], alpha_v);
-                            if beta != 0.0 {
-                                r = $fmadd(beta_v, $maskz_loadu(masks[v], cp.add(v * L)), r);
-                            }
-                            $mask_storeu(cp.add(v * L), masks[v], r);
-                        }
-                    }
-                }
             } else {
-                let mut buf = [0.0 as $t; MR * NR];
+                // Edge or strided tiles: α·acc goes to memory once, with constant indices, and
+                // the run-time bounds index that copy. Indexing `acc` itself by the run-time n
+                // made the compiler keep it on the stack and zero it with a 1.8 KiB `memset` at
+                // the start of every call, whole tiles included (4–5 % of a one-thread rayon QR
+                // at n = 512 on a Zen 5, where many products are shallow).
+                let mut tile = std::mem::MaybeUninit::<[$t; MR * NR]>::uninit();
+                let tp = tile.as_mut_ptr().cast::<$t>();
                 for j in 0..NR {
                     for v in 0..NV {
-                        // SAFETY: buf has MR·NR elements; this vector is [MR·j + L·v, +L).
-                        unsafe {
-                            $storeu(buf.as_mut_ptr().add(MR * j + L * v), $mul(acc[j][v], alpha_v));
-                        }
+                        // SAFETY: this vector is elements [MR·j + L·v, +L) of the tile.
+                        unsafe { $storeu(tp.add(MR * j + L * v), $mul(acc[j][v], alpha_v)) };
                     }
                 }
-                for j in 0..n.min(NR) {
-                    for i in 0..m.min(MR) {
-                        // SAFETY: (i, j) is inside the m × n tile.
+                // SAFETY: the loops above wrote all MR·NR elements.
+                let tile = unsafe { tile.assume_init() };
+                if rs_c == 1 {
+                    let mut masks = [0 as $mask; NV];
+                    for (v, mk) in masks.iter_mut().enumerate() {
+                        let rows = m.saturating_sub(v * L).min(L);
+                        *mk = if rows == L { !0 } else { ((1u32 << rows) - 1) as $mask };
+                    }
+                    let beta_v = $set1(beta);
+                    for j in 0..n.min(NR) {
+                        // SAFETY: column j < n of the C tile starts at c + j·cs_c; the masks
+                        // cover rows < m only, and masked-out lanes are neither read nor
+                        // written; the copy holds MR·NR elements.
                         unsafe {
-                            let cp = c.offset(i as isize * rs_c + j as isize * cs_c);
-                            let v = buf[MR * j + i];
-                            *cp = if beta != 0.0 { beta.mul_add(*cp, v) } else { v };
+                            let cp = c.offset(j as isize * cs_c);
+                            for v in 0..NV {
+                                let mut r = $loadu(tile.as_ptr().add(MR * j + L * v));
+                                if beta != 0.0 {
+                                    r = $fmadd(beta_v, $maskz_loadu(masks[v], cp.add(v * L)), r);
+                                }
+                                $mask_storeu(cp.add(v * L), masks[v], r);
+                            }
+                        }
+                    }
+                } else {
+                    for j in 0..n.min(NR) {
+                        for i in 0..m.min(MR) {
+                            // SAFETY: (i, j) is inside the m × n tile.
+                            unsafe {
+                                let cp = c.offset(i as isize * rs_c + j as isize * cs_c);
+                                let v = tile[MR * j + i];
+                                *cp = if beta != 0.0 { beta.mul_add(*cp, v) } else { v };
+                            }
                         }
                     }
                 }

@@ -47,7 +47,7 @@ thread_local! {
 }
 
 /// Runs `f` with this thread's buffer in `key`, or a fresh one if it is already in use.
-pub(super) fn with_buffer<R>(
+pub(crate) fn with_buffer<R>(
     key: &'static std::thread::LocalKey<RefCell<AlignedBuf>>,
     f: impl FnOnce(&mut AlignedBuf) -> R,
 ) -> R {
@@ -57,7 +57,7 @@ pub(super) fn with_buffer<R>(
     })
 }
 
-pub(super) fn out_of_memory(op: &'static str, elements: usize) -> Error {
+pub(crate) fn out_of_memory(op: &'static str, elements: usize) -> Error {
     Error::InvalidArgument {
         op,
         name: "workspace",
