@@ -63,8 +63,8 @@ pub(crate) fn factor<T: Scalar>(
 }
 
 /// Columns per step of the look-ahead LU, as a multiple of the panel width
-/// `FactorBlocks::lu`: 4 × 32 = 128 by default.
-const STEP_PANELS: usize = 4;
+/// `FactorBlocks::lu`: 8 × 16 = 128 by default.
+const STEP_PANELS: usize = 8;
 
 /// Steps (of `STEP_PANELS × FactorBlocks::lu` columns) up to which the factorization runs on
 /// the calling thread: 2, i.e. orders ≤ 256 by default. Measured with

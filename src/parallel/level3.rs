@@ -47,7 +47,11 @@ pub struct FactorBlocks {
     pub cholesky: usize,
     /// Order at which Cholesky's rank-k update stops splitting its triangle.
     pub syrk: usize,
-    /// Columns at which the LU recursion hands a panel to the panel kernel.
+    /// Columns at which the LU recursion hands a panel to the panel kernel. 16: one-thread
+    /// `rayon` LU at n = 512 took 1.96–2.11 ms against 2.08–2.41 ms at 32 (Zen 5, `profile_one
+    /// rayon lu 1 512 200 <lu>`, six alternating rounds; 2 threads 1.79–1.98 against 1.89–2.08;
+    /// n = 1024 and `rayon-blas` within noise): the unblocked panel kernel's rank-1 sweeps
+    /// were a fifth of the time at 32 columns.
     pub lu: usize,
     /// Columns per Householder panel of the blocked QR.
     pub qr: usize,
@@ -60,7 +64,7 @@ impl Default for FactorBlocks {
         FactorBlocks {
             cholesky: 48,
             syrk: 96,
-            lu: 32,
+            lu: 16,
             qr: 64,
             trsm: 48,
         }

@@ -778,7 +778,7 @@ fn rayon_engines_run_every_lu_check_at_1_2_3_threads() {
 
 #[test]
 fn rayon_engines_large_orders_and_shapes() {
-    // Past the recursion base (32 columns) and the parallel threshold (192): tall, wide and
+    // Past the recursion base (16 columns) and the parallel threshold (192): tall, wide and
     // square, a zero pivot deep inside, bit-identical run to run.
     let mut rng = rng(200);
     for (m, n) in [(257, 257), (400, 130), (130, 300), (33, 33)] {
