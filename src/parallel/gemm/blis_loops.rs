@@ -57,6 +57,31 @@ pub(crate) fn with_buffer<R>(
     })
 }
 
+/// [`pack_b`] of `bsrc` (`kc × nc`) into `out`, split over `threads` workers (of the current
+/// rayon pool) in groups of whole NR-column panels when there is more than one.
+pub(crate) fn pack_b_on<T: Copy + num_traits::Zero + Send + Sync>(
+    threads: usize,
+    nr: usize,
+    bsrc: ArrayView2<T>,
+    out: &mut [T],
+) {
+    let (kc, nc) = bsrc.dim();
+    let panels = nc.div_ceil(nr);
+    let out = &mut out[..panels * nr * kc];
+    if threads <= 1 || panels <= 1 {
+        pack_b(nr, bsrc, out);
+        return;
+    }
+    let per = panels.div_ceil(threads);
+    out.par_chunks_mut(per * nr * kc)
+        .enumerate()
+        .for_each(|(g, out)| {
+            let j0 = g * per * nr;
+            let j1 = (j0 + per * nr).min(nc);
+            pack_b(nr, bsrc.slice(s![.., j0..j1]), out);
+        });
+}
+
 pub(crate) fn out_of_memory(op: &'static str, elements: usize) -> Error {
     Error::InvalidArgument {
         op,
@@ -181,28 +206,7 @@ fn loops<T: Scalar>(
             let len = ncur.div_ceil(nr) * panel_len;
             let bpacked = bbuf.slice::<T>(len).ok_or_else(|| out_of_memory(op, len))?;
             let bsrc = b.slice(s![pc..pc + kcur, jc..jc + ncur]);
-            // Pack B~, in parallel over groups of NR-column panels.
-            let per = if parallel {
-                ncur.div_ceil(nr).div_ceil(threads).max(1)
-            } else {
-                ncur.div_ceil(nr)
-            };
-            let pack_group = |(g, out): (usize, &mut [T])| {
-                let j0 = g * per * nr;
-                let j1 = (j0 + per * nr).min(ncur);
-                pack_b(nr, bsrc.slice(s![.., j0..j1]), out);
-            };
-            if parallel {
-                bpacked
-                    .par_chunks_mut(per * panel_len)
-                    .enumerate()
-                    .for_each(pack_group);
-            } else {
-                bpacked
-                    .chunks_mut(per * panel_len)
-                    .enumerate()
-                    .for_each(pack_group);
-            }
+            pack_b_on(threads, nr, bsrc, bpacked);
             let bpacked: &[T] = bpacked;
 
             // Loop 3 (ic), cut into tasks (rows × column groups): the parallel loop.

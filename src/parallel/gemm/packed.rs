@@ -22,11 +22,11 @@ use ndarray::{s, ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::kernels::pack::{pack_a, pack_b, AlignedBuf};
+use crate::kernels::pack::{pack_a, AlignedBuf};
 use crate::kernels::{Element, GemmKernel, MicroKernel};
 use crate::parallel::Team;
 
-use super::blis_loops::{out_of_memory, with_buffer};
+use super::blis_loops::{out_of_memory, pack_b_on, with_buffer};
 
 thread_local! {
     /// A worker's A~ block (GEMMT) or packed right-hand sides (trsm).
@@ -90,7 +90,9 @@ pub(crate) fn gemmt<T: Element>(
                 let slice = a.slice(s![.., pc..pc + kcur]);
                 let len = n.div_ceil(nr) * nr * kcur;
                 let bpacked = bbuf.slice::<T>(len).ok_or_else(|| out_of_memory(op, len))?;
-                pack_b(nr, b.slice(s![.., pc..pc + kcur]).t(), bpacked);
+                // Split over the team: packed by the calling thread alone, B~ left the other
+                // workers idle (a 2-thread Cholesky kept 1.6 of 2 cores busy at n = 2048).
+                pack_b_on(threads, nr, b.slice(s![.., pc..pc + kcur]).t(), bpacked);
                 let bpacked: &[T] = bpacked;
                 let task = |(ib, block): (usize, ArrayViewMut2<T>)| -> Result<()> {
                     let i0 = ib * rows;
@@ -240,10 +242,18 @@ pub(crate) fn trsm_lower<T: Element>(
         with_buffer(&SHARED, |lbuf| {
             let len = offsets[panels];
             let lp = lbuf.slice::<T>(len).ok_or_else(|| out_of_memory(op, len))?;
+            // Panels cut apart by their offsets, packed in parallel on a team (packed by the
+            // calling thread alone, L left the other workers idle before the solve).
+            let mut parts = Vec::with_capacity(panels);
+            let mut rest = &mut lp[..];
             for q in 0..panels {
+                let (panel, tail) = rest.split_at_mut(offsets[q + 1] - offsets[q]);
+                parts.push((q, panel));
+                rest = tail;
+            }
+            let pack_panel = |(q, panel): (usize, &mut [T])| {
                 let i0 = q * mr;
                 let h = mr.min(n - i0);
-                let panel = &mut lp[offsets[q]..offsets[q + 1]];
                 let (off, diag) = panel.split_at_mut(mr * i0);
                 if i0 > 0 {
                     pack_a(mr, l.slice(s![i0..i0 + h, ..i0]), off);
@@ -258,6 +268,11 @@ pub(crate) fn trsm_lower<T: Element>(
                     let r = T::one() / diag[c + c * mr];
                     recip[c] = if r.is_normal() { r } else { T::zero() };
                 }
+            };
+            if threads > 1 {
+                parts.into_par_iter().for_each(pack_panel);
+            } else {
+                parts.into_iter().for_each(pack_panel);
             }
             let lp: &[T] = lp;
             let task = |mut cols: ArrayViewMut2<T>| -> Result<()> {
