@@ -360,10 +360,11 @@ pub(crate) fn apply<T: Field>(
 ) -> Result<()> {
     let (b, cols) = (v.ncols(), c.ncols());
     let len = elements(op, b, cols)?;
+    let total = elements(op, 2, len)?;
     with_buffer(&APPLY_WORK, |buf| {
         let work = buf
-            .slice::<T>(len.saturating_mul(2))
-            .ok_or_else(|| out_of_memory(op, len.saturating_mul(2)))?;
+            .slice::<T>(total)
+            .ok_or_else(|| out_of_memory(op, total))?;
         let (w, tw) = work.split_at_mut(len);
         // The reused storage holds whatever the last call left: both GEMMs run with β = 0,
         // which writes their output without reading it.
