@@ -123,6 +123,45 @@ pub fn finite_triangle<T: Field, S: Data<Elem = T>>(
     Ok(())
 }
 
+/// [`finite_triangle`] (lower, with the diagonal) deferred to after a real Cholesky-type
+/// factorization of `a`, whose `result` it receives; `diagonal_finite` tells whether the
+/// factor's diagonal is finite. The O(n²) scan runs only when the factorization failed or that
+/// diagonal is not finite, and a NaN or ±Inf it finds is reported instead of the result, so
+/// the caller sees exactly what checking first would have given.
+///
+/// Why a successful factorization with a finite diagonal proves the triangle finite (real
+/// types): each `lᵢⱼ` (`i ≥ j`) is computed from `aᵢⱼ` by subtractions, one division by a
+/// positive pivot and, on the diagonal, a square root, all of which keep a NaN a NaN and an
+/// infinity non-finite; and each `lᵢⱼ` below the diagonal is subtracted from the pivot of row
+/// `i` as its square (`+∞` or NaN when it is not finite), so that pivot is `−∞` or NaN and fails
+/// the positivity test (or an earlier pivot fails). A `+∞` on the diagonal itself gives
+/// `lⱼⱼ = +∞`. Complex input is checked first instead: `potrf` ignores the imaginary part of the
+/// diagonal.
+///
+/// # Errors
+/// [`Error::NonFinite`] as [`finite_triangle`], else `result`'s error.
+pub(crate) fn finite_lower_after<T: Field, S: Data<Elem = T>, R>(
+    op: impl Label,
+    a: &ArrayBase<S, Ix2>,
+    result: Result<R>,
+    diagonal_finite: impl FnOnce(&R) -> bool,
+) -> Result<R> {
+    debug_assert!(!T::IS_COMPLEX);
+    let suspect = match &result {
+        Ok(r) => !diagonal_finite(r),
+        Err(_) => true,
+    };
+    if suspect {
+        finite_triangle(op, a, true, true)?;
+    }
+    result
+}
+
+/// Whether every diagonal entry of `l` is finite.
+pub(crate) fn diagonal_finite<T: Field>(l: &ndarray::Array2<T>) -> bool {
+    l.diag().iter().all(|x| x.is_finite_elem())
+}
+
 /// The bytes `[start, end)` an array's elements span in memory (`None` when empty): from the
 /// first to the last element along every axis, whatever the signs of the strides.
 fn span<S: ndarray::RawData, D: Dimension>(a: &ArrayBase<S, D>) -> Option<(usize, usize)> {

@@ -55,7 +55,9 @@ use crate::ops::lu::{scaled_product, swap_sign};
 use crate::ops::Rhs;
 use crate::real::Real;
 use crate::scalar::{typed, Field, Scalar};
-use crate::validate::{blas_dims, finite, finite_triangle, square};
+use crate::validate::{
+    blas_dims, diagonal_finite, finite, finite_lower_after, finite_triangle, square,
+};
 
 /// Checks a right-hand side against a factor of `rows` rows and copies it into a new
 /// column-major `rows × k` matrix (the solve overwrites it).
@@ -561,11 +563,17 @@ impl Exec {
         const OP: Op = Op::ChoFactor;
         let n = square(OP, a)?;
         blas_dims(OP, &[("rows", n)])?;
-        finite_triangle(OP, a, true, true)?;
+        if T::IS_COMPLEX {
+            finite_triangle(OP, a, true, true)?;
+        }
         let (bound, l) = if n == 0 {
             (factored::bind::<T>(self, OP, n, n)?, zeros_f(OP, 0, 0)?)
-        } else {
+        } else if T::IS_COMPLEX {
             cho_factor_routed(self, a.view())?
+        } else {
+            // As `Exec::cholesky`: the finite check deferred to the rare failing case.
+            let r = cho_factor_routed(self, a.view());
+            finite_lower_after(OP, a, r, |(_, l)| diagonal_finite(l))?
         };
         Ok(CholeskyFactor { bound, l })
     }

@@ -296,6 +296,85 @@ fn errors() {
     }
 }
 
+/// The first NaN / ±Inf of the lower triangle (row-major order), found by a plain loop.
+fn first_non_finite<T: Scalar>(a: &Array2<T>) -> Option<(Vec<usize>, String)> {
+    let a64 = to64(&a.view());
+    (0..a.nrows())
+        .flat_map(|i| (0..=i).map(move |j| (i, j)))
+        .find(|&(i, j)| !a64[[i, j]].is_finite())
+        .map(|(i, j)| (vec![i, j], format!("{}", a[[i, j]])))
+}
+
+/// Real input is checked for NaN / ±Inf after the factorization, only when it fails or leaves a
+/// non-finite diagonal (the check is deferred). Every engine and path must still report the
+/// first non-finite entry of the lower triangle: off the diagonal (the factorization fails at
+/// that row's pivot), a lone `+∞` on the diagonal (the factorization succeeds with `lⱼⱼ = ∞`),
+/// `−∞` or NaN there, next to an earlier genuinely failing pivot, and orders that reach the
+/// recursive, packed and look-ahead paths.
+fn non_finite_found_after_the_factorization<T: Scalar>() {
+    let mut rng = rng(41);
+    let values = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
+    for n in [1, 2, 5, 40, 130, 400] {
+        let base = spd(&mut rng, n);
+        let mut cases: Vec<Array2<f64>> = Vec::new();
+        for (k, &v) in values.iter().enumerate() {
+            for (i, j) in [
+                (0, 0),
+                (n - 1, n - 1),
+                (n - 1, 0),
+                (n / 2, n / 3),
+                (n / 3, n / 3),
+            ] {
+                let mut a = base.clone();
+                if n > 1 {
+                    // The upper triangle is never read, and never reported.
+                    a[[0, n - 1]] = f64::NAN;
+                }
+                if k == 0 && n > 2 {
+                    // An earlier pivot that fails anyway: the non-finite entry still wins.
+                    a[[1, 1]] = -1.0;
+                }
+                a[[i, j]] = v;
+                cases.push(a);
+            }
+        }
+        for a in &cases {
+            let a = cast::<T>(a);
+            let (index, value) = first_non_finite(&a).expect("a case holds a NaN or ±Inf");
+            for engine in [Engine::Blas, Engine::RayonBlas, Engine::Rayon] {
+                for threads in [1, 2] {
+                    let e = Exec::new(engine, threads).unwrap();
+                    let ctx = format!(
+                        "{} n={n} {engine:?} {threads}t at {index:?} = {value}",
+                        std::any::type_name::<T>()
+                    );
+                    let want = Error::NonFinite {
+                        op: "cholesky",
+                        index: index.clone(),
+                        value: value.clone(),
+                    };
+                    assert_eq!(e.cholesky(&a).map(drop), Err(want), "{ctx}");
+                    let err = e.cho_factor(&a).map(drop).unwrap_err();
+                    assert!(
+                        matches!(&err, Error::NonFinite { index: i, .. } if *i == index),
+                        "{ctx}: cho_factor {err:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn non_finite_found_after_the_factorization_f64() {
+    non_finite_found_after_the_factorization::<f64>();
+}
+
+#[test]
+fn non_finite_found_after_the_factorization_f32() {
+    non_finite_found_after_the_factorization::<f32>();
+}
+
 #[test]
 fn rayon_engines_all_cases_at_1_2_3_threads() {
     // Every family × size × layout and the not-positive-definite cases through the free
