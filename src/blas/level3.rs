@@ -31,7 +31,7 @@ pub(crate) fn gemm<T: Ffi>(
             to_fortran(op, &c.view())?
         };
         gemm(op, threads, alpha, a, b, beta, &mut tmp.view_mut())?;
-        c.assign(&tmp);
+        crate::alloc::assign_2d(c, tmp.view());
         return Ok(());
     };
     let a = readable_matrix(op, a)?;
@@ -83,7 +83,7 @@ pub(crate) fn trsm_left<T: Ffi>(
     let Some(lb) = matrix_layout(&b.view()) else {
         let mut tmp = to_fortran(op, &b.view())?;
         trsm_left(op, threads, lower, unit, a, &mut tmp.view_mut())?;
-        b.assign(&tmp);
+        crate::alloc::assign_2d(b, tmp.view());
         return Ok(());
     };
     let a = readable_matrix(op, a)?;

@@ -72,7 +72,7 @@ fn getrf_into<T: Ffi>(
         };
         return Ok((info, clean));
     }
-    lu.assign(a);
+    crate::alloc::assign_2d(&mut lu.view_mut(), a.view());
     // SAFETY: as above; getrf2 has the same contract as getrf.
     info = openblas::with_threads_lapack(threads, || unsafe {
         T::getrf2(m as i32, n as i32, lu.as_mut_ptr(), lda, ipiv.as_mut_ptr())
@@ -395,7 +395,7 @@ pub(crate) fn inv_into<T: Ffi>(
         substitute(lu, out, false);
     } else {
         let ipiv = lapack_pivots(&lu.swaps);
-        out.assign(&lu.lu);
+        crate::alloc::assign_2d(out, lu.lu.view());
         let info = with_column_major(op, out, |p, ld| {
             with_workspace(op, "getri", threads, n, IWork::None, |work, lwork, _, _| {
                 // SAFETY: `p` is the n × n factor (copied above) with leading dimension

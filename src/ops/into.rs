@@ -465,7 +465,7 @@ impl Exec {
         if n == 0 {
             return dispatch::check::<T>(self, OP);
         }
-        out.assign(a);
+        crate::alloc::assign_2d(&mut out.view_mut(), a.view());
         dispatch::typed::cholesky_in_place(self, out.view_mut())
     }
 
