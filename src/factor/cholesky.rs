@@ -42,8 +42,9 @@ pub(crate) fn cholesky<T: Field>(
 }
 
 /// Columns per step of the look-ahead Cholesky, as a multiple of the diagonal-block order
-/// `FactorBlocks::cholesky`: 4 × 48 = 192 by default.
-const STEP_BLOCKS: usize = 4;
+/// `FactorBlocks::cholesky`: 3 × 64 = 192 by default (a 256-column step made the 2-thread
+/// `rayon-blas` factorization at n = 1024 7.9–9.0 ms against 6.7–7.3 ms at 192; Zen 5).
+const STEP_BLOCKS: usize = 3;
 
 /// Steps up to which the factorization runs on the calling thread: 2, i.e. orders ≤ 384 by
 /// default. Measured with `cargo run --release -p parla-peers --example side_by_side -- 1 2 --

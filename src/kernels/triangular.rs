@@ -7,8 +7,6 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, Zip};
 
-use super::on_columns;
-
 use crate::real::Real;
 
 /// Right-hand sides solved together in a contiguous buffer: 48 rows × 128 columns of f64 is
@@ -201,24 +199,65 @@ fn trsm_rows<T: Real>(lower: bool, unit: bool, a: ArrayView2<T>, b: &mut ArrayVi
 }
 
 /// Unblocked lower Cholesky in place on `a: n × n` (reads and writes the lower triangle only),
-/// right-looking on a column-major copy: scale column `j` below the diagonal, then subtract its
-/// outer product from the trailing lower triangle column by column (contiguous axpys). `Err(j)`
-/// when the leading minor of order `j + 1` is not positive (or NaN appears).
+/// right-looking on a column-major copy of that triangle: scale column `j` below the diagonal,
+/// then subtract its outer product from the trailing lower triangle column by column
+/// (contiguous axpys). `Err(j)` when the leading minor of order `j + 1` is not positive (or NaN
+/// appears).
 pub(crate) fn potrf_lower<T: Real>(a: &mut ArrayViewMut2<T>) -> Result<(), usize> {
-    on_columns(a, |w: &mut [T], n| {
+    let n = a.nrows();
+    if n == 0 {
+        return Ok(());
+    }
+    // Column j of the copy is w[j·n .. (j+1)·n]; above the diagonal it is scratch (see
+    // `potrf_columns`), starting at zero and never written back.
+    let mut w = vec![T::zero(); n * n];
+    let by_rows = a.strides()[1] == 1;
+    if by_rows {
+        // Row-major: along a's rows (its contiguous axis), scattering into the small copy.
+        for (i, row) in a.rows().into_iter().enumerate() {
+            for (j, &v) in row.iter().take(i + 1).enumerate() {
+                w[j * n + i] = v;
+            }
+        }
+    } else {
+        for (j, col) in a.columns().into_iter().enumerate() {
+            for (i, &v) in col.iter().enumerate().skip(j) {
+                w[j * n + i] = v;
+            }
+        }
+    }
+    let r = {
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx512f") {
                 // SAFETY: this CPU has AVX-512F.
-                return unsafe { potrf_columns_avx512(w, n) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
+                unsafe { potrf_columns_avx512(&mut w, n) }
+            } else if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: this CPU has AVX2.
-                return unsafe { potrf_columns_avx2(w, n) };
+                unsafe { potrf_columns_avx2(&mut w, n) }
+            } else {
+                potrf_columns(&mut w, n)
             }
         }
-        potrf_columns(w, n)
-    })
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            potrf_columns(&mut w, n)
+        }
+    };
+    if by_rows {
+        for (i, mut row) in a.rows_mut().into_iter().enumerate() {
+            for (j, v) in row.iter_mut().take(i + 1).enumerate() {
+                *v = w[j * n + i];
+            }
+        }
+    } else {
+        for (j, mut col) in a.columns_mut().into_iter().enumerate() {
+            for (i, v) in col.iter_mut().enumerate().skip(j) {
+                *v = w[j * n + i];
+            }
+        }
+    }
+    r
 }
 
 /// [`potrf_columns`] compiled for AVX-512F (the crate's baseline is SSE2; no FMA contraction,
@@ -242,7 +281,47 @@ unsafe fn potrf_columns_avx2<T: Real>(w: &mut [T], n: usize) -> Result<(), usize
     potrf_columns(w, n)
 }
 
-/// [`potrf_lower`] on the column-major `n × n` copy `w`.
+/// Elements per step of [`potrf_columns`]'s padded column updates: one AVX-512 vector of f64.
+const LANES: usize = 8;
+
+/// Where an update of rows `from..n` of a column starts when padded: `n` minus the length
+/// rounded up to whole [`LANES`], so the loop has no scalar tail; `from` itself when that
+/// would fall before row 0.
+#[inline(always)]
+fn padded_start(n: usize, from: usize) -> usize {
+    n.checked_sub((n - from).next_multiple_of(LANES))
+        .unwrap_or(from)
+}
+
+/// `t ← t − f·c` element by element (no fused multiply-add: the same bits as the unpadded
+/// loop), in whole [`LANES`]-element blocks and then any tail.
+#[inline(always)]
+fn axpy_minus<T: Real>(t: &mut [T], c: &[T], f: T) {
+    let (tb, tt) = t.as_chunks_mut::<LANES>();
+    let (cb, ct) = c.as_chunks::<LANES>();
+    for (x, y) in tb.iter_mut().zip(cb) {
+        // By value, as whole blocks: one vector operation each (indexed in place, the loop
+        // vectoriser took the blocks eight at a time and left short columns scalar).
+        let (mut v, c) = (*x, *y);
+        for l in 0..LANES {
+            v[l] = v[l] - f * c[l];
+        }
+        *x = v;
+    }
+    for (x, &y) in tt.iter_mut().zip(ct) {
+        *x = *x - f * y;
+    }
+}
+
+/// [`potrf_lower`] on the column-major `n × n` copy `w` of the lower triangle.
+///
+/// The updates of column `k` from column `j` cover rows `k..n`, padded upwards to whole
+/// [`LANES`] (`padded_start`): the extra rows lie above column `k`'s diagonal, in the scratch
+/// part of the copy, and read column `j` in the same rows. Scratch is only ever computed from
+/// rows above the diagonal of the column written, so every entry on and below the diagonal
+/// receives exactly the unpadded operations in the same order (same bits); scratch is never
+/// read into them and never written back. Scaling column `j` pads the same way and then
+/// restores its diagonal.
 #[inline(always)]
 fn potrf_columns<T: Real>(w: &mut [T], n: usize) -> Result<(), usize> {
     for j in 0..n {
@@ -253,17 +332,18 @@ fn potrf_columns<T: Real>(w: &mut [T], n: usize) -> Result<(), usize> {
         }
         let l = d.sqrt();
         let (head, tail) = w.split_at_mut((j + 1) * n);
-        let col = &mut head[j * n + j..];
-        col[0] = l;
-        col[1..].iter_mut().for_each(|v| *v = *v / l);
-        let col = &col[1..];
+        let col = &mut head[j * n..];
+        col[padded_start(n, j + 1)..]
+            .iter_mut()
+            .for_each(|v| *v = *v / l);
+        col[j] = l;
+        let col = &*col;
         for (k, tk) in tail.chunks_exact_mut(n).enumerate() {
-            let f = col[k];
+            let kk = j + 1 + k;
+            let f = col[kk];
             if f != T::zero() {
-                tk[j + 1 + k..]
-                    .iter_mut()
-                    .zip(&col[k..])
-                    .for_each(|(t, &c)| *t = *t - f * c);
+                let s = padded_start(n, kk);
+                axpy_minus(&mut tk[s..], &col[s..], f);
             }
         }
     }
@@ -326,6 +406,80 @@ mod tests {
                             x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
                             "n={n} r={r} lower={lower} unit={unit}: {x} vs {y}"
                         );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Right-looking unblocked Cholesky on the lower triangle, every update exactly over rows
+    /// `k..n`, the order of operations [`potrf_columns`] promises to keep.
+    fn potrf_reference(a: &mut Array2<f64>) -> Result<(), usize> {
+        let n = a.nrows();
+        for j in 0..n {
+            let d = a[(j, j)];
+            if d.is_nan() || d <= 0.0 {
+                return Err(j);
+            }
+            let l = d.sqrt();
+            a[(j, j)] = l;
+            for i in j + 1..n {
+                a[(i, j)] /= l;
+            }
+            for k in j + 1..n {
+                let f = a[(k, j)];
+                if f != 0.0 {
+                    for i in k..n {
+                        a[(i, k)] -= f * a[(i, j)];
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn padded_potrf_is_bit_identical_and_writes_the_lower_triangle_only() {
+        // Orders around multiples of LANES; NaN above the diagonal must neither be read into
+        // the factor nor be overwritten; an indefinite case fails at the same pivot.
+        for n in [1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 64, 65] {
+            for indefinite in [false, true] {
+                let mut a = Array2::from_shape_fn((n, n), |(i, j)| {
+                    if j > i {
+                        f64::NAN
+                    } else if i == j {
+                        n as f64 + 1.0
+                    } else {
+                        ((i * 7 + j * 3) % 11) as f64 / 11.0 - 0.5
+                    }
+                });
+                if indefinite && n > 2 {
+                    a[(n / 2, n / 2)] = -1.0;
+                }
+                let mut want = a.clone();
+                let want_r = potrf_reference(&mut want);
+                for layout in [false, true] {
+                    let mut got = if layout {
+                        let mut f = Array2::zeros((n, n).f());
+                        f.assign(&a);
+                        f
+                    } else {
+                        a.clone()
+                    };
+                    let r = potrf_lower(&mut got.view_mut());
+                    assert_eq!(r, want_r, "n={n} layout={layout}");
+                    if r.is_err() {
+                        continue;
+                    }
+                    for i in 0..n {
+                        for j in 0..n {
+                            let (x, y) = (got[(i, j)], want[(i, j)]);
+                            if j > i {
+                                assert!(x.is_nan(), "n={n} ({i},{j}) overwritten: {x}");
+                            } else {
+                                assert_eq!(x.to_bits(), y.to_bits(), "n={n} ({i},{j}): {x} vs {y}");
+                            }
+                        }
                     }
                 }
             }
