@@ -159,9 +159,9 @@ pub mod blas_level {
 /// writes and `auto` reads ([`Profile`], [`profile_status`]).
 pub mod tuning {
     pub use crate::dispatch::{
-        auto_batch_choice, auto_choice, AUTO_FACTOR_RAYON_MIN_ORDER, AUTO_GEMM_PARALLEL_MIN_FLOPS,
-        AUTO_GEMM_RAYON_MIN_FLOPS, AUTO_NORMS_PARALLEL_MIN_BYTES, AUTO_QR_RAYON_MIN_ORDER,
-        AUTO_SPECTRAL_RAYON_MIN_ORDER,
+        auto_batch_choice, auto_choice, AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER,
+        AUTO_FACTOR_RAYON_MIN_ORDER, AUTO_GEMM_PARALLEL_MIN_FLOPS, AUTO_GEMM_RAYON_MIN_FLOPS,
+        AUTO_NORMS_PARALLEL_MIN_BYTES, AUTO_QR_RAYON_MIN_ORDER, AUTO_SPECTRAL_RAYON_MIN_ORDER,
     };
     pub use crate::kernels::{Element, GemmBlocks, GemmKernel, Isa, MAX_BLOCK};
     pub use crate::op::Family;

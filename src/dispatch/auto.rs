@@ -286,6 +286,19 @@ pub const AUTO_QR_RAYON_MIN_ORDER: usize = 128;
 /// n = 256 (below the threshold, where the margin is small).
 pub const AUTO_SPECTRAL_RAYON_MIN_ORDER: usize = 512;
 
+/// Below this order (the smaller dimension) `auto`'s built-in rule runs the factorizations of
+/// real matrices that stay on `blas` (see [`AUTO_FACTOR_RAYON_MIN_ORDER`]) on one OpenBLAS
+/// thread instead of the whole budget: LAPACK's small factorizations lose more to waking and
+/// joining OpenBLAS's threads than the second thread gives. Measured on an AMD EPYC Zen 5
+/// (family 26 model 2, 2 cores, OpenBLAS 0.3.21 `Haswell`), `parla compare --ops cholesky,solve,qr
+/// --sizes 64,128,256,384 --threads 1,2 --engines blas,rayon --dtype f64`, `blas` time at 2
+/// threads / 1 thread: Cholesky 1.30 / 1.25 / 1.46 / 0.83 at n = 64 / 128 / 256 / 384, solve 1.00
+/// / 1.28 / 1.03 / 0.92, QR 1.09 at n = 64 (QR from 128 goes to the rayon engines). Session-8
+/// notes on the Zen 3 found OpenBLAS's threaded LU and Cholesky poor up to n = 512 as well (the
+/// batch rules above). The thread count grows with the size instead of jumping: one thread
+/// below this order, the budget from it.
+pub const AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER: usize = 384;
+
 /// Whether `op` is a factorization [`AUTO_FACTOR_RAYON_MIN_ORDER`] applies to (the solves with
 /// an existing factor and triangular solves are `O(n²)` per right-hand side and stay on `blas`).
 fn factorizes(op: Op) -> bool {
@@ -317,8 +330,9 @@ fn factorizes(op: Op) -> bool {
 /// products on one thread itself; at n = 96–160 its second thread made GEMM 1.3–2.0× faster on
 /// the Zen 3, where a one-thread rule had cost `auto` up to 0.57× of `blas`). Where OpenBLAS's kernels are as wide (a Zen 4 with
 /// OpenBLAS's `Cooperlake` kernels), OpenBLAS won GEMM by about 10 % at n = 1024, so GEMM stays
-/// on `blas`. Every other operation runs on `blas` with the budget: the reference the
-/// other engines are measured against, never the one that loses badly.
+/// on `blas`. Every other operation runs on `blas` with the budget — real factorizations below
+/// [`AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER`] on one thread: the reference the other engines are
+/// measured against, never the one that loses badly.
 ///
 /// The factorization rule on `rayon-blas` is not a statement about parla's own kernels:
 /// `rayon-blas` runs OpenBLAS's one-thread kernels, the ones `blas` runs, so the rule is
@@ -405,6 +419,16 @@ fn builtin(
                     "auto: rayon-blas for spectral decompositions from AUTO_SPECTRAL_RAYON_MIN_ORDER on two threads or more",
                 );
             }
+        }
+    }
+    if factorizes(op) && !dtype.is_complex() {
+        let (r, c, _) = shape.dims();
+        if r.min(c) < AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER {
+            return (
+                Engine::Blas,
+                1,
+                "auto: blas on one thread for factorizations below AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER",
+            );
         }
     }
     if op.family() != Family::Gemm {
@@ -817,10 +841,10 @@ mod tests {
             let at = choose_with(&auto2, Op::Gemm, Dtype::F64, sq(128), None, 2, 256);
             assert_eq!((at.0, at.1), (Engine::Rayon, 2));
         }
-        // Everything else (small factorizations, spectral): blas at the budget, capped at
-        // the cores.
+        // Everything else (factorizations between the thresholds, spectral): blas at the
+        // budget, capped at the cores.
         let auto5 = Exec::new(Engine::Auto, 5).unwrap();
-        for (op, n) in [(Op::Solve, 256), (Op::Eigvalsh, 1024), (Op::Svd, 256)] {
+        for (op, n) in [(Op::Solve, 400), (Op::Eigvalsh, 1024), (Op::Svd, 256)] {
             let c = choose_with(&auto5, op, Dtype::F64, Shape::Square(n), None, 2, 256);
             assert_eq!((c.0, c.1), (Engine::Blas, 2), "{op:?}");
         }
@@ -856,9 +880,14 @@ mod tests {
                     (Engine::RayonBlas, 2),
                     "{op:?} {dtype:?}"
                 );
+                let below = if big - 1 < AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER {
+                    1
+                } else {
+                    2
+                };
                 assert_eq!(
                     pick(op, dtype, Shape::Square(big - 1), 2),
-                    (Engine::Blas, 2),
+                    (Engine::Blas, below),
                     "{op:?} {dtype:?}"
                 );
                 // Never more threads than cores.
@@ -884,6 +913,26 @@ mod tests {
         assert_eq!(
             pick(Op::Solve, Dtype::F64, Shape::Square(qr), 2).0,
             Engine::Blas
+        );
+        // On one OpenBLAS thread below AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER, with the budget
+        // from it; complex types keep the budget.
+        let small = AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER;
+        for op in [Op::Cholesky, Op::Solve, Op::Det, Op::LuFactor] {
+            for dtype in [Dtype::F32, Dtype::F64] {
+                assert_eq!(
+                    pick(op, dtype, Shape::Square(small - 1), 2),
+                    (Engine::Blas, 1)
+                );
+                assert_eq!(pick(op, dtype, Shape::Square(1), 2), (Engine::Blas, 1));
+                assert_eq!(pick(op, dtype, Shape::Square(small), 2), (Engine::Blas, 2));
+            }
+            assert_eq!(pick(op, Dtype::C64, Shape::Square(8), 2), (Engine::Blas, 2));
+        }
+        assert_eq!(pick(Op::Qr, Dtype::F64, tall(qr / 2), 2), (Engine::Blas, 1));
+        // Not the solves with a factor.
+        assert_eq!(
+            pick(Op::LuSolve, Dtype::F64, Shape::Square(8), 2),
+            (Engine::Blas, 2)
         );
         // Solves with an existing factor and triangular solves stay on blas.
         for op in [Op::LuSolve, Op::ChoSolve, Op::SolveTriangular, Op::QrLstsq] {
@@ -1003,7 +1052,16 @@ mod tests {
                     (Engine::Rayon, 1),
                     "{op:?}"
                 );
-                assert_eq!(pick(2, op, dtype, from - 1, 2), (Engine::Blas, 2), "{op:?}");
+                let below = if from - 1 < AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER {
+                    1
+                } else {
+                    2
+                };
+                assert_eq!(
+                    pick(2, op, dtype, from - 1, 2),
+                    (Engine::Blas, below),
+                    "{op:?}"
+                );
             }
             assert_eq!(
                 pick(2, op, Dtype::C64, 2 * from, 2),
