@@ -250,6 +250,9 @@ pub const AUTO_NORMS_PARALLEL_MIN_BYTES: usize = 4 << 20;
 /// `parla compare` grid without a profile: Cholesky 0.38 / 0.50 (n = 256), 0.39 / 0.33 (1024),
 /// 0.48 / 0.42 (2048); solve 0.92 / 1.11, 0.74 / 0.90, 0.70 / 0.86; QR 0.54 / 0.48 (256),
 /// 0.61 / 0.60 (1024); `rayon` was also 0.75–0.90× the time of `rayon-blas` at 2 threads.
+/// Those `blas` times still carried a transposing copy through OpenBLAS's `omatcopy` (2 ms at
+/// n = 512), since replaced by a tiled transpose; now `rayon` / `blas` for Cholesky at n = 1024 is
+/// 0.73 / 0.72 (1 / 2 threads; `side_by_side 1 2 --ops=cholesky`, same machine), still below 1.
 pub const AUTO_FACTOR_RAYON_MIN_ORDER: usize = 512;
 
 /// From this order `auto`'s built-in rule runs QR (`qr`, `qr_factor`) of real matrices on
