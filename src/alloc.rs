@@ -12,7 +12,7 @@ use crate::op::Label;
 ///
 /// # Safety
 /// Only for types whose all-zero bytes are a valid zero value.
-pub unsafe trait Zeroable: Copy + num_traits::Zero {}
+pub unsafe trait Zeroable: Copy + num_traits::Zero + 'static {}
 
 // SAFETY: IEEE +0.0 is all zero bits; `Complex<R>` is two `R`s.
 unsafe impl Zeroable for f32 {}
@@ -211,20 +211,22 @@ pub(crate) fn transposed_if_row_major<T>(
     }
 }
 
-/// Tile edge of [`assign_2d`]'s layout-changing copies: 32 × 32 f64 is 8 KiB read plus 8 KiB
-/// written, inside a 32 KiB L1 data cache with room for the prefetcher's next lines.
+/// Rows and columns of the bands the parallel transpose cuts (whole multiples of it).
 pub(crate) const TILE: usize = 32;
 
 /// `dst ← src` (same shape) in an order that suits both memory layouts:
 /// - both column-major (unit row stride): column by column. ndarray's `assign` walks a
 ///   column-major view that is not one contiguous block (a slice of a larger matrix) row by
 ///   row: 25–35× slower for a 1000 × 1000 block of a 1024 × 1024 matrix (ndarray 0.16/0.17);
-/// - one column-major, the other row-major (a transposing copy): [`TILE`] × [`TILE`] tiles, each
-///   read and written while both sides are in L1, so neither is walked down a column through
-///   memory;
+/// - one column-major, the other row-major (a transposing copy):
+///   [`transpose_copy`](crate::transpose_copy::transpose_copy), register-transposed blocks that
+///   read and write whole cache lines;
 /// - otherwise ndarray's `assign` (row-major on both sides is its fast case).
-pub(crate) fn assign_2d<T: Copy>(dst: &mut ndarray::ArrayViewMut2<T>, src: ndarray::ArrayView2<T>) {
-    use ndarray::s;
+pub(crate) fn assign_2d<T: Copy + 'static>(
+    dst: &mut ndarray::ArrayViewMut2<T>,
+    src: ndarray::ArrayView2<T>,
+) {
+    use crate::transpose_copy::transpose_copy;
     debug_assert_eq!(dst.dim(), src.dim());
     let (m, n) = dst.dim();
     if m <= 1 || n <= 1 {
@@ -237,90 +239,12 @@ pub(crate) fn assign_2d<T: Copy>(dst: &mut ndarray::ArrayViewMut2<T>, src: ndarr
         for (mut d, s) in dst.columns_mut().into_iter().zip(src.columns()) {
             d.assign(&s);
         }
-    } else if (dst_cols && src_rows) || (dst_rows && src_cols) {
-        let conflicts = |stride: isize| {
-            (stride.unsigned_abs() * std::mem::size_of::<T>()).is_multiple_of(CONFLICT_STRIDE_BYTES)
-        };
-        if dst_cols && (conflicts(src.strides()[0]) || conflicts(dst.strides()[1])) {
-            transpose_blocks(dst, src);
-            return;
-        }
-        if dst_rows && (conflicts(src.strides()[1]) || conflicts(dst.strides()[0])) {
-            transpose_blocks(&mut dst.view_mut().reversed_axes(), src.reversed_axes());
-            return;
-        }
-        for j0 in (0..n).step_by(TILE) {
-            let j1 = (j0 + TILE).min(n);
-            for i0 in (0..m).step_by(TILE) {
-                let i1 = (i0 + TILE).min(m);
-                dst.slice_mut(s![i0..i1, j0..j1])
-                    .assign(&src.slice(s![i0..i1, j0..j1]));
-            }
-        }
+    } else if dst_cols && src_rows {
+        transpose_copy(dst, src);
+    } else if dst_rows && src_cols {
+        transpose_copy(&mut dst.view_mut().reversed_axes(), src.reversed_axes());
     } else {
         dst.assign(&src);
-    }
-}
-
-/// Strides (in bytes) that are a multiple of this put the rows of a [`TILE`]-tall tile in at
-/// most 8 of the 64 sets of a 32 KiB 8-way L1 data cache, where the tile's source and
-/// destination lines evict each other: a 512 × 512 f64 transposing copy took 0.78–0.88 ms
-/// tile by tile against 0.21–0.25 ms by [`transpose_blocks`] (AMD EPYC Zen 3, a throwaway
-/// probe timing both interleaved, 15 runs each, best). At n = 1000 the tiles were as fast or
-/// faster (2.9–3.1 against 3.6–3.9 ms), so other strides keep them.
-const CONFLICT_STRIDE_BYTES: usize = 512;
-
-/// Register blocks of [`transpose_blocks`]: `BLOCK` source rows, each read once as `BLOCK`
-/// consecutive elements (one 64-byte line of f64), written as `BLOCK` destination columns.
-const BLOCK: usize = 8;
-
-/// Destination columns held per pass of [`transpose_blocks`].
-const BAND: usize = 128;
-
-/// `dst ← src` for a column-major `dst` (unit row stride) and a row-major `src` (unit column
-/// stride), in `BLOCK × BLOCK` blocks gathered in a local array: each source line is read whole
-/// and each destination line written whole before the next, so lines that share a cache set
-/// (power-of-two strides) do not evict each other half-used.
-fn transpose_blocks<T: Copy>(dst: &mut ndarray::ArrayViewMut2<T>, src: ndarray::ArrayView2<T>) {
-    use ndarray::{s, Axis};
-    let (m, n) = dst.dim();
-    let mut rows: Vec<&[T]> = Vec::with_capacity(BLOCK);
-    for j0 in (0..n).step_by(BAND) {
-        let j1 = (j0 + BAND).min(n);
-        let mut band = dst.slice_mut(s![.., j0..j1]);
-        let mut cols: Vec<&mut [T]> = band
-            .columns_mut()
-            .into_iter()
-            .map(|c| c.into_slice().expect("unit row stride"))
-            .collect();
-        for i0 in (0..m).step_by(BLOCK) {
-            let i1 = (i0 + BLOCK).min(m);
-            rows.clear();
-            rows.extend((i0..i1).map(|i| {
-                let row = src.index_axis_move(Axis(0), i);
-                &row.to_slice().expect("unit column stride")[j0..j1]
-            }));
-            for jb in (0..j1 - j0).step_by(BLOCK) {
-                let je = (jb + BLOCK).min(j1 - j0);
-                if rows.len() == BLOCK && je - jb == BLOCK {
-                    let mut t = [[rows[0][jb]; BLOCK]; BLOCK];
-                    for (k, row) in rows.iter().enumerate() {
-                        for (l, &x) in row[jb..je].iter().enumerate() {
-                            t[l][k] = x;
-                        }
-                    }
-                    for (col, t) in cols[jb..je].iter_mut().zip(&t) {
-                        col[i0..i1].copy_from_slice(t);
-                    }
-                } else {
-                    for (l, col) in (jb..je).zip(cols[jb..je].iter_mut()) {
-                        for (x, row) in col[i0..i1].iter_mut().zip(&rows) {
-                            *x = row[l];
-                        }
-                    }
-                }
-            }
-        }
     }
 }
 
@@ -416,8 +340,7 @@ mod tests {
     /// tile edge: the copy equals the source element by element.
     #[test]
     fn assign_2d_copies_every_layout_pair() {
-        // 64, 128 and 192 columns or rows: strides of 512, 1024 and 1536 bytes take
-        // `transpose_blocks`: whole blocks, edges and more than one band.
+        // Whole blocks, edges and more than one band of the transposing copy.
         for (m, n) in [
             (1, 5),
             (5, 1),

@@ -1,5 +1,6 @@
 //! `gemm` (`C = A B`, square, into a preallocated C on every candidate: `Exec::gemm` with
-//! β = 0, faer's `matmul`, raw `cblas_dgemm`), `solve` (LU with partial pivoting, one right-hand side), `lu` (the packed LU factor,
+//! β = 0, faer's `matmul`, raw `cblas_dgemm`), `sgemm` (the same in `f32`, against
+//! `cblas_sgemm`), `solve` (LU with partial pivoting, one right-hand side), `lu` (the packed LU factor,
 //! `lu_factor`), `det`, `inv`, `cholesky`, `qr` (the packed Householder factor, `qr_factor`), `eigh` (values
 //! and vectors) and `svd` (thin, with vectors) on parla's three engines, faer and LAPACK, timed
 //! interleaved (each round runs every candidate once, so load hits all alike). Prints per
@@ -39,7 +40,7 @@ fn main() -> Result<(), parla::Error> {
     let ops: Vec<String> = args[..split]
         .iter()
         .find_map(|s| s.strip_prefix("--ops="))
-        .unwrap_or("gemm,solve,lu,det,inv,cholesky,qr,eigh,svd")
+        .unwrap_or("gemm,sgemm,solve,lu,det,inv,cholesky,qr,eigh,svd")
         .split(',')
         .map(str::to_string)
         .collect();
@@ -69,7 +70,7 @@ fn main() -> Result<(), parla::Error> {
         let s = peers::spd(n, 3);
         let (fa, fb, fs) = (peers::to_faer(&a), peers::to_faer(&b), peers::to_faer(&s));
         // The second factor of `gemm` (only built when asked for) and the outputs of the peers.
-        let g = if ops.iter().any(|o| o == "gemm") {
+        let g = if ops.iter().any(|o| o.ends_with("gemm")) {
             peers::matrix(n, n, 4)
         } else {
             Array2::zeros((0, 0))
@@ -80,6 +81,22 @@ fn main() -> Result<(), parla::Error> {
         // One preallocated C per parla engine.
         let pcs: Vec<_> = (0..3)
             .map(|_| std::sync::Mutex::new(Array2::<f64>::zeros(g.dim())))
+            .collect();
+        // The `f32` operands of `sgemm` (empty unless asked for).
+        let single = ops.iter().any(|o| o == "sgemm");
+        let (a32, g32) = if single {
+            (a.mapv(|x| x as f32), g.mapv(|x| x as f32))
+        } else {
+            (Array2::zeros((0, 0)), Array2::zeros((0, 0)))
+        };
+        let (fa32, fg32) = (
+            Mat::<f32>::from_fn(a32.nrows(), a32.ncols(), |i, j| a32[[i, j]]),
+            Mat::<f32>::from_fn(g32.nrows(), g32.ncols(), |i, j| g32[[i, j]]),
+        );
+        let fc32 = std::sync::Mutex::new(Mat::<f32>::zeros(g32.nrows(), g32.ncols()));
+        let cc32 = std::sync::Mutex::new(Array2::<f32>::zeros(g32.dim()));
+        let pcs32: Vec<_> = (0..3)
+            .map(|_| std::sync::Mutex::new(Array2::<f32>::zeros(g32.dim())))
             .collect();
         for &t in &threads {
             let pool = peers::faer_pool(t);
@@ -92,11 +109,16 @@ fn main() -> Result<(), parla::Error> {
             blas.solve(&a, &b)?;
             for op in ops.iter().map(String::as_str) {
                 let mut runs: Vec<(String, Run)> = Vec::new();
-                for ((name, e), pc) in execs.iter().zip(&pcs) {
+                for (((name, e), pc), pc32) in execs.iter().zip(&pcs).zip(&pcs32) {
                     let r: Run = match op {
                         "gemm" => Box::new(|| {
                             let mut c = pc.lock().unwrap();
                             e.gemm(1.0, &a, Trans::No, &g, Trans::No, 0.0, &mut *c)
+                                .unwrap()
+                        }),
+                        "sgemm" => Box::new(|| {
+                            let mut c = pc32.lock().unwrap();
+                            e.gemm(1.0, &a32, Trans::No, &g32, Trans::No, 0.0, &mut *c)
                                 .unwrap()
                         }),
                         "solve" => Box::new(|| drop(e.solve(&a, &b).unwrap())),
@@ -113,6 +135,7 @@ fn main() -> Result<(), parla::Error> {
                     runs.push((name.clone(), r));
                 }
                 let (fa, fb, fs, fg, fc, pool) = (&fa, &fb, &fs, &fg, &fc, &pool);
+                let (fa32, fg32, fc32) = (&fa32, &fg32, &fc32);
                 let faer_run: Run = Box::new(move || {
                     pool.install(|| {
                         faer::set_global_parallelism(peers::faer_par(t));
@@ -121,6 +144,12 @@ fn main() -> Result<(), parla::Error> {
                                 &mut fc.lock().unwrap(),
                                 fa,
                                 fg,
+                                peers::faer_par(t),
+                            ),
+                            "sgemm" => peers::faer_sgemm(
+                                &mut fc32.lock().unwrap(),
+                                fa32,
+                                fg32,
                                 peers::faer_par(t),
                             ),
                             "solve" => drop::<Mat<f64>>(peers::faer_solve(fa, fb)),
@@ -138,8 +167,12 @@ fn main() -> Result<(), parla::Error> {
                 });
                 runs.push(("faer".into(), faer_run));
                 let (a, b, s, g, cc, blas) = (&a, &b, &s, &g, &cc, &blas);
+                let (a32, g32, cc32) = (&a32, &g32, &cc32);
                 let lapack_run: Run = match op {
                     "gemm" => Box::new(move || peers::cblas_gemm(a, g, &mut cc.lock().unwrap())),
+                    "sgemm" => {
+                        Box::new(move || peers::cblas_sgemm(a32, g32, &mut cc32.lock().unwrap()))
+                    }
                     "solve" => Box::new(move || drop::<Array2<f64>>(peers::lapack_solve(a, b))),
                     "lu" => Box::new(move || drop(peers::lapack_lu(a))),
                     "det" => Box::new(move || {

@@ -54,6 +54,11 @@ pub fn faer_gemm(c: &mut Mat<f64>, a: &Mat<f64>, b: &Mat<f64>, par: Par) {
     faer::linalg::matmul::matmul(c, faer::Accum::Replace, a, b, 1.0, par);
 }
 
+/// faer `C ← A·B` in `f32` (C preallocated), at `par`.
+pub fn faer_sgemm(c: &mut Mat<f32>, a: &Mat<f32>, b: &Mat<f32>, par: Par) {
+    faer::linalg::matmul::matmul(c, faer::Accum::Replace, a, b, 1.0, par);
+}
+
 /// faer LU with partial pivoting of `a` and one solve with `b` (what `parla::solve` does),
 /// at the global parallelism (set with [`faer::set_global_parallelism`]).
 pub fn faer_solve(a: &Mat<f64>, b: &Mat<f64>) -> Mat<f64> {
@@ -291,6 +296,32 @@ pub fn cblas_gemm(a: &Array2<f64>, b: &Array2<f64>, c: &mut Array2<f64>) {
     // SAFETY: all three are contiguous row-major with the leading dimensions given.
     unsafe {
         cblas_sys::cblas_dgemm(
+            cblas_sys::CBLAS_LAYOUT::CblasRowMajor,
+            cblas_sys::CBLAS_TRANSPOSE::CblasNoTrans,
+            cblas_sys::CBLAS_TRANSPOSE::CblasNoTrans,
+            m as i32,
+            n as i32,
+            k as i32,
+            1.0,
+            a.as_ptr(),
+            k as i32,
+            b.as_ptr(),
+            n as i32,
+            0.0,
+            c.as_mut_ptr(),
+            n as i32,
+        );
+    }
+}
+
+/// `C ← A·B` in `f32` by a direct `cblas_sgemm` call (row-major, contiguous).
+pub fn cblas_sgemm(a: &Array2<f32>, b: &Array2<f32>, c: &mut Array2<f32>) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    assert!(a.is_standard_layout() && b.is_standard_layout() && c.is_standard_layout());
+    // SAFETY: all three are contiguous row-major with the leading dimensions given.
+    unsafe {
+        cblas_sys::cblas_sgemm(
             cblas_sys::CBLAS_LAYOUT::CblasRowMajor,
             cblas_sys::CBLAS_TRANSPOSE::CblasNoTrans,
             cblas_sys::CBLAS_TRANSPOSE::CblasNoTrans,

@@ -227,6 +227,18 @@ fn profile_rule(pick: Pick, batch: bool) -> &'static str {
 /// (8 MiB) and tied or lost at 512² (2 MiB) and below.
 pub const AUTO_NORMS_PARALLEL_MIN_BYTES: usize = 4 << 20;
 
+/// From this many bytes of input `auto`'s built-in rule runs `transpose` on all of the `rayon`
+/// budget; below, on one thread. `transpose` always goes to `rayon`: parla's transposing copy
+/// moves register-transposed 8 × 8 blocks of whole cache lines, while OpenBLAS's `omatcopy`
+/// (what `blas` calls) is an element loop that collapses at power-of-two strides, on any CPU.
+/// Measured on an AMD EPYC Zen 5 (family 26 model 2, 2 cores, OpenBLAS 0.3.21), f64, `cargo run
+/// --release --example transpose_engines` (one interleaved run each), time of `rayon` on one
+/// thread / `blas`: 0.78–0.84 at n = 32–128, 0.67 at 192, 0.18 at 256, 0.69 at 384 and 640,
+/// 0.12–0.15 at 512, 0.16 at 768, 0.72 at 896, 0.14 at 1024. Two threads lost to one up to
+/// n = 384 (a wake-up of 20 µs at n ≤ 96), tied at 512–896 (2.0–6.4 MB) and won at 1000–1024
+/// (0.59 against 0.80 ms).
+pub const AUTO_TRANSPOSE_PARALLEL_MIN_BYTES: usize = 6 << 20;
+
 /// From this order (the smaller dimension of the matrix) `auto`'s built-in rule runs the
 /// factorizations — Cholesky, the LU family (`lu`, `lu_factor`, `solve`, `inv`, `det`,
 /// `slogdet`), QR (`qr`, `qr_factor`) — of real matrices on `rayon-blas` with its budget; below,
@@ -322,7 +334,8 @@ fn factorizes(op: Op) -> bool {
 
 /// The rules used without a profile.
 ///
-/// `row_norms` and `col_norms` run on `rayon` (see [`AUTO_NORMS_PARALLEL_MIN_BYTES`]).
+/// `row_norms` and `col_norms` run on `rayon` (see [`AUTO_NORMS_PARALLEL_MIN_BYTES`]), as does
+/// `transpose` (see [`AUTO_TRANSPOSE_PARALLEL_MIN_BYTES`]).
 /// Factorizations of real matrices of order [`AUTO_FACTOR_RAYON_MIN_ORDER`] and more (QR:
 /// [`AUTO_QR_RAYON_MIN_ORDER`]) run on `rayon-blas`, or on `rayon` where parla's kernels are
 /// wider than OpenBLAS's (as do `eigh`, `svd`, `svdvals` from [`AUTO_SPECTRAL_RAYON_MIN_ORDER`]).
@@ -366,6 +379,23 @@ fn builtin(
                 Engine::Rayon,
                 1,
                 "auto: rayon on one thread for axis norms below AUTO_NORMS_PARALLEL_MIN_BYTES",
+            )
+        };
+    }
+    if op == Op::Transpose && implements(Engine::Rayon, op, dtype) {
+        let (r, c, _) = shape.dims();
+        let bytes = r.saturating_mul(c).saturating_mul(dtype.bytes());
+        return if bytes >= AUTO_TRANSPOSE_PARALLEL_MIN_BYTES {
+            (
+                Engine::Rayon,
+                rayon_threads,
+                "auto: rayon for transpose (register-transposed blocks; OpenBLAS's omatcopy is an element loop)",
+            )
+        } else {
+            (
+                Engine::Rayon,
+                1,
+                "auto: rayon on one thread for transpose below AUTO_TRANSPOSE_PARALLEL_MIN_BYTES",
             )
         };
     }
@@ -1151,6 +1181,40 @@ mod tests {
             256,
         );
         assert_eq!(sums.0, Engine::Blas);
+    }
+
+    #[test]
+    fn builtin_rules_send_transpose_to_rayon() {
+        let auto2 = Exec::new(Engine::Auto, 2).unwrap();
+        let pick = |dtype: Dtype, r: usize, c: usize, cores: usize, bits: u32| {
+            let (e, t, _) = choose_with(
+                &auto2,
+                Op::Transpose,
+                dtype,
+                Shape::Matrix(r, c),
+                None,
+                cores,
+                bits,
+            );
+            (e, t)
+        };
+        // On any CPU: OpenBLAS's width does not enter.
+        for bits in [256, 512] {
+            assert_eq!(pick(Dtype::F64, 16, 16, 2, bits), (Engine::Rayon, 1));
+            assert_eq!(pick(Dtype::F64, 512, 512, 2, bits), (Engine::Rayon, 1));
+            // One element below the threshold, and exactly at it (6 MiB of f64: 1024 × 768).
+            assert_eq!(pick(Dtype::F64, 1024, 768, 2, bits), (Engine::Rayon, 2));
+            assert_eq!(
+                pick(Dtype::F64, 1, 1024 * 768 - 1, 2, bits),
+                (Engine::Rayon, 1)
+            );
+            assert_eq!(pick(Dtype::F32, 1024, 1024, 2, bits), (Engine::Rayon, 1));
+            assert_eq!(pick(Dtype::F32, 2048, 2048, 2, bits), (Engine::Rayon, 2));
+            // Never more threads than cores.
+            assert_eq!(pick(Dtype::F64, 4096, 4096, 1, bits), (Engine::Rayon, 1));
+            // The rayon engines do not transpose complex matrices.
+            assert_eq!(pick(Dtype::C64, 4096, 4096, 2, bits).0, Engine::Blas);
+        }
     }
 
     fn batch_entry(op: Op, order: usize, len: usize, c: Vec<Candidate>) -> Entry {

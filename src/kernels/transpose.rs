@@ -8,6 +8,6 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 
 /// `dst ← srcᵀ` for `src: r × c`, `dst: c × r` ([`crate::alloc::assign_2d`]'s tiles when the
 /// layouts differ).
-pub(crate) fn transpose<T: Copy>(src: ArrayView2<T>, mut dst: ArrayViewMut2<T>) {
+pub(crate) fn transpose<T: Copy + 'static>(src: ArrayView2<T>, mut dst: ArrayViewMut2<T>) {
     crate::alloc::assign_2d(&mut dst, src.t());
 }

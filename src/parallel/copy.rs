@@ -44,7 +44,7 @@ fn band(team: &Team, len: usize) -> usize {
 }
 
 /// `dst ← src` (same shape), [`alloc::assign_2d`] on bands of `dst`'s outer axis.
-pub(crate) fn assign<T: Copy + Send + Sync>(
+pub(crate) fn assign<T: Copy + Send + Sync + 'static>(
     team: &Team,
     dst: &mut ArrayViewMut2<T>,
     src: ArrayView2<T>,

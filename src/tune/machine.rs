@@ -27,7 +27,7 @@ pub struct MachineKey {
     pub openblas_core: String,
     /// OpenBLAS's build string (`openblas_get_config`): version and build options.
     pub openblas_config: String,
-    /// parla's version and the speed revision `KERNELS_REVISION` (`0.1.0+k8`).
+    /// parla's version and the speed revision `KERNELS_REVISION` (`0.1.0+k9`).
     pub parla: String,
 }
 
@@ -45,8 +45,11 @@ pub struct MachineKey {
 /// engines at 2 threads, n = 512, time / `blas` on a Zen 3: `rayon-blas` 0.99–1.25 → 0.98–1.05,
 /// `rayon` 0.95–1.12 → 0.92–0.99). Revision 8: transposing copies with power-of-two strides
 /// through 8 × 8 blocks (`rayon`'s `transpose` 2–3.5× faster at n = 512–1024; the rayon
-/// engines' LU of a row-major matrix 7–11 % faster at n = 512/1024 on a Zen 3).
-pub const KERNELS_REVISION: u32 = 8;
+/// engines' LU of a row-major matrix 7–11 % faster at n = 512/1024 on a Zen 3). Revision 9:
+/// the transposing copy in vector registers at every stride (`rayon`'s `transpose` 1.2–3× faster
+/// again; `blas`'s column-major copies with it), after sessions 17–19 made the rayon Cholesky,
+/// LU and QR 10–40 % faster on the Zen 5 without a bump.
+pub const KERNELS_REVISION: u32 = 9;
 
 fn cpuinfo_field(text: &str, name: &str) -> Option<String> {
     text.lines()
