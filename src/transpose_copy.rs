@@ -7,7 +7,9 @@
 //! [`BLOCK`] × `BLOCK` elements are read as `BLOCK` source rows and written as `BLOCK`
 //! destination columns, each a whole 64-byte line for 8-byte elements. For `f64` / `c32` and
 //! `f32` the block is transposed in vector registers (AVX-512 or AVX2 shuffles); other element
-//! types, and CPUs without AVX2, gather it in a local array. Each source line is read whole and
+//! types, and CPUs without AVX2, gather it in a local array. Where `BLOCK` does not divide a
+//! dimension of at least `BLOCK`, the last block ends at the edge and overlaps the one before
+//! (writing the same values twice), so edges run the same kernel. Each source line is read whole and
 //! each destination line written whole before the next, so lines that share a cache set
 //! (power-of-two strides) do not evict each other half-used.
 //!
@@ -124,16 +126,48 @@ pub(crate) fn transpose_copy_with<T: Copy + 'static>(
     );
     let (dcs, srs) = (dst.strides()[1], src.strides()[0]);
     let (dp, sp) = (dst.as_mut_ptr(), src.as_ptr());
-    // Element (i, j): src at sp + i·srs + j, dst at dp + i + j·dcs.
+    // SAFETY: every (i, j) with i < m, j < n is an element of both views at these strides; a
+    // mutable and a shared borrow cannot overlap; `blocks` suits T's size (asserted) and this
+    // CPU (`for_type`, or a test that checked `available`).
+    unsafe { transpose_raw(blocks, m, n, sp, srs, dp, dcs) }
+}
+
+/// The first row (or column) of each block along a dimension of `len ≥ BLOCK` elements
+/// starting at `from` and ending at `to`: every `BLOCK`, and where `BLOCK` does not divide the
+/// span, one more block ending at `to` that overlaps the one before (its overlap is written
+/// twice, with the same values) or, for a span shorter than `BLOCK`, the part before `from`.
+fn starts(from: usize, to: usize) -> impl Iterator<Item = usize> {
+    let whole = (to - from) / BLOCK;
+    let last = (!(to - from).is_multiple_of(BLOCK)).then(|| to - BLOCK);
+    (0..whole).map(move |k| from + k * BLOCK).chain(last)
+}
+
+/// `dst ← src` for the `m × n` matrices with element `(i, j)` at `sp + i·srs + j` (source) and
+/// `dp + i + j·dcs` (destination).
+///
+/// # Safety
+/// Every such element of both lies in one allocation, the two do not overlap, and `blocks`
+/// suits `T`'s size and this CPU.
+pub(crate) unsafe fn transpose_raw<T: Copy>(
+    blocks: Blocks,
+    m: usize,
+    n: usize,
+    sp: *const T,
+    srs: isize,
+    dp: *mut T,
+    dcs: isize,
+) {
+    if m < BLOCK || n < BLOCK {
+        // SAFETY: the caller's contract.
+        unsafe { scalar(sp, srs, dp, dcs, 0..m, 0..n) };
+        return;
+    }
     for j0 in (0..n).step_by(BAND) {
         let j1 = (j0 + BAND).min(n);
-        let mut i0 = 0;
-        while i0 + BLOCK <= m {
-            let mut j = j0;
-            while j + BLOCK <= j1 {
-                // SAFETY: rows i0 .. i0 + BLOCK ≤ m and columns j .. j + BLOCK ≤ n lie inside
-                // both views; `blocks` suits T's size (asserted) and this CPU (`for_type`, or
-                // a test that checked `available`).
+        for i0 in starts(0, m) {
+            for j in starts(j0, j1) {
+                // SAFETY: rows i0 .. i0 + BLOCK ≤ m and columns j .. j + BLOCK ≤ n (j1 ≥ BLOCK
+                // as n ≥ BLOCK and BAND ≥ BLOCK) lie inside both (the caller's contract).
                 unsafe {
                     block(
                         blocks,
@@ -143,14 +177,8 @@ pub(crate) fn transpose_copy_with<T: Copy + 'static>(
                         dcs,
                     );
                 }
-                j += BLOCK;
             }
-            // SAFETY: the columns j .. j1 of rows i0 .. i0 + BLOCK lie inside both views.
-            unsafe { scalar(sp, srs, dp, dcs, i0..i0 + BLOCK, j..j1) };
-            i0 += BLOCK;
         }
-        // SAFETY: rows i0 .. m of columns j0 .. j1 lie inside both views.
-        unsafe { scalar(sp, srs, dp, dcs, i0..m, j0..j1) };
     }
 }
 
@@ -367,6 +395,10 @@ mod tests {
             (33, 130),
             (130, 33),
             (64, 257),
+            (14, 37),
+            (23, 8),
+            (8, 23),
+            (15, 15),
         ] {
             let src_full = Array2::from_shape_fn((m + 2, n + 3), |(i, j)| make(i, j));
             let src = src_full.slice(s![1..m + 1, 2..n + 2]);

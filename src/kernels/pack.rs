@@ -12,6 +12,8 @@
 use ndarray::ArrayView2;
 use num_traits::Zero;
 
+use crate::transpose_copy::Blocks;
+
 /// A growable buffer of `T` whose start is aligned to 64 bytes (one cache line, one zmm).
 #[derive(Default)]
 pub(crate) struct AlignedBuf {
@@ -132,7 +134,7 @@ unsafe fn copy_runs<T: Copy, const R: usize>(
 /// with stride `nr` ran 1.5× slower at leading dimension 1024 and 6× slower at 2048 (`kc` 256,
 /// `nr` 14, f64, Zen 5), and was a fifth of `eigh`'s time at n = 2048 (its back-transformation
 /// multiplies by column-major blocks).
-pub(crate) fn pack_b<T: Copy + Zero>(nr: usize, b: ArrayView2<T>, out: &mut [T]) {
+pub(crate) fn pack_b<T: Copy + Zero + 'static>(nr: usize, b: ArrayView2<T>, out: &mut [T]) {
     let (kc, nc) = b.dim();
     let (rs, cs) = (b.strides()[0], b.strides()[1]);
     let base = b.as_ptr();
@@ -141,12 +143,13 @@ pub(crate) fn pack_b<T: Copy + Zero>(nr: usize, b: ArrayView2<T>, out: &mut [T])
     // zero-length fill per row: a sixth of a rayon QR's time at n = 512). The edge panel is
     // left to the general loop.
     let mut first = nc / nr;
+    let blocks = Blocks::for_type::<T>();
     {
         let out = &mut out[..first * nr * kc];
         // SAFETY (both): columns 0 .. first·nr ≤ nc of rows 0 .. kc lie inside `b`.
         match nr {
-            6 => unsafe { full_panels_b::<T, 6>(base, rs, cs, kc, out) },
-            14 => unsafe { full_panels_b::<T, 14>(base, rs, cs, kc, out) },
+            6 => unsafe { full_panels_b::<T, 6>(blocks, base, rs, cs, kc, out) },
+            14 => unsafe { full_panels_b::<T, 14>(blocks, base, rs, cs, kc, out) },
             _ => first = 0,
         }
     }
@@ -174,6 +177,7 @@ pub(crate) fn pack_b<T: Copy + Zero>(nr: usize, b: ArrayView2<T>, out: &mut [T])
 /// # Safety
 /// Every element `(p, j)` with `p < kc`, `j < out.len() / kc` lies in one readable allocation.
 unsafe fn full_panels_b<T: Copy, const NR: usize>(
+    blocks: Blocks,
     b: *const T,
     rs: isize,
     cs: isize,
@@ -190,6 +194,22 @@ unsafe fn full_panels_b<T: Copy, const NR: usize>(
                 let run = unsafe { col0.offset(p as isize * rs).cast::<[T; NR]>().read() };
                 dst.copy_from_slice(&run);
             }
+        } else if rs == 1 {
+            // Columns of B contiguous (a transposed row-major operand): the panel is the
+            // transpose of the NR × kc block whose rows are B's columns.
+            // SAFETY: element (j, p) of that block is b's (p, q·NR + j) (caller's contract);
+            // element (j, p) of the panel is at p·NR + j < NR·kc; `out` does not overlap `b`.
+            unsafe {
+                crate::transpose_copy::transpose_raw(
+                    blocks,
+                    NR,
+                    kc,
+                    col0,
+                    cs,
+                    panel.as_mut_ptr(),
+                    NR as isize,
+                )
+            };
         } else {
             // SAFETY: each column start lies inside `b` (caller's contract).
             let cols: [*const T; NR] =

@@ -59,7 +59,7 @@ pub(crate) fn with_buffer<R>(
 
 /// [`pack_b`] of `bsrc` (`kc × nc`) into `out`, split over `threads` workers (of the current
 /// rayon pool) in groups of whole NR-column panels when there is more than one.
-pub(crate) fn pack_b_on<T: Copy + num_traits::Zero + Send + Sync>(
+pub(crate) fn pack_b_on<T: Copy + num_traits::Zero + Send + Sync + 'static>(
     threads: usize,
     nr: usize,
     bsrc: ArrayView2<T>,
