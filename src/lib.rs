@@ -163,7 +163,7 @@ pub mod tuning {
         auto_batch_choice, auto_choice, AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER,
         AUTO_FACTOR_RAYON_MIN_ORDER, AUTO_GEMM_PARALLEL_MIN_FLOPS, AUTO_GEMM_RAYON_MIN_FLOPS,
         AUTO_NORMS_PARALLEL_MIN_BYTES, AUTO_QR_RAYON_MIN_ORDER, AUTO_SPECTRAL_RAYON_MIN_ORDER,
-        AUTO_TRANSPOSE_PARALLEL_MIN_BYTES,
+        AUTO_SPECTRAL_WIDE_MIN_ORDER, AUTO_TRANSPOSE_PARALLEL_MIN_BYTES,
     };
     pub use crate::kernels::{Element, GemmBlocks, GemmKernel, Isa, MAX_BLOCK};
     pub use crate::op::Family;

@@ -8,6 +8,7 @@
 
 use std::time::Instant;
 
+use ndarray::ShapeBuilder;
 use parla::{Engine, Exec};
 use parla_peers as peers;
 
@@ -43,6 +44,14 @@ fn main() -> Result<(), parla::Error> {
         exec = exec.with_factor_blocks(blocks)?;
     }
     let a = peers::matrix(n, n, 1);
+    // PROFILE_FORTRAN=1: parla's square input in column-major order (faer's own layout).
+    let a = if std::env::var("PROFILE_FORTRAN").is_ok_and(|v| v == "1") {
+        let mut f = ndarray::Array2::zeros((n, n).f());
+        f.assign(&a);
+        f
+    } else {
+        a
+    };
     let b = peers::matrix(n, 1, 2);
     let s = peers::spd(n, 3);
     let g = peers::matrix(n, n, 4);

@@ -301,6 +301,17 @@ pub const AUTO_QR_RAYON_MIN_ORDER: usize = 128;
 /// n = 256 (below the threshold, where the margin is small).
 pub const AUTO_SPECTRAL_RAYON_MIN_ORDER: usize = 512;
 
+/// From this order `auto`'s built-in rule runs `eigh` and `svd` of real matrices on `rayon`
+/// where parla's micro-kernels are wider than OpenBLAS's (below
+/// [`AUTO_SPECTRAL_RAYON_MIN_ORDER`], which stays the threshold of `rayon-blas` and of
+/// `svdvals`). Measured on an AMD EPYC Zen 5 (family 26 model 2, 2 cores, OpenBLAS 0.3.21
+/// `Haswell`), `cargo run --release --example spectral_engines -- <t> 192 256 384` (one
+/// interleaved run per thread count), time of `rayon` / `blas` at 1 / 2 threads: eigh 0.96 / 0.72
+/// at n = 256, 0.95 / 0.89 at 384, 1.09 / 0.71 at 192; thin SVD 0.91 / 1.01 at 256, 0.92 / 0.95 at
+/// 384. Two no-profile runs of the default `parla compare` grid (sessions 17 and 19) gave
+/// 0.79–0.90 for eigh and 0.77–0.98 for svd at n = 256 (same machine).
+pub const AUTO_SPECTRAL_WIDE_MIN_ORDER: usize = 256;
+
 /// Below this order (the smaller dimension) `auto`'s built-in rule runs the factorizations of
 /// real matrices that stay on `blas` (see [`AUTO_FACTOR_RAYON_MIN_ORDER`]) on one OpenBLAS
 /// thread instead of the whole budget: LAPACK's small factorizations lose more to waking and
@@ -338,7 +349,8 @@ fn factorizes(op: Op) -> bool {
 /// `transpose` (see [`AUTO_TRANSPOSE_PARALLEL_MIN_BYTES`]).
 /// Factorizations of real matrices of order [`AUTO_FACTOR_RAYON_MIN_ORDER`] and more (QR:
 /// [`AUTO_QR_RAYON_MIN_ORDER`]) run on `rayon-blas`, or on `rayon` where parla's kernels are
-/// wider than OpenBLAS's (as do `eigh`, `svd`, `svdvals` from [`AUTO_SPECTRAL_RAYON_MIN_ORDER`]).
+/// wider than OpenBLAS's (as do `eigh` and `svd` from [`AUTO_SPECTRAL_WIDE_MIN_ORDER`] and
+/// `svdvals` from twice [`AUTO_SPECTRAL_RAYON_MIN_ORDER`]).
 /// GEMM runs on the `rayon` engine when parla's micro-kernels are wider than OpenBLAS's for
 /// its core type (AVX-512 against OpenBLAS's AVX2 kernels, as where `OPENBLAS_CORETYPE` holds
 /// it to `Haswell`), except below [`AUTO_GEMM_RAYON_MIN_FLOPS`]; there it uses one thread below
@@ -432,18 +444,21 @@ fn builtin(
     }
     if matches!(op, Op::Eigh | Op::Svd | Op::Svdvals) && !dtype.is_complex() {
         let (r, c, _) = shape.dims();
-        let from = match op {
-            Op::Svdvals => 2 * AUTO_SPECTRAL_RAYON_MIN_ORDER,
-            _ => AUTO_SPECTRAL_RAYON_MIN_ORDER,
+        let (from, wide_from) = match op {
+            Op::Svdvals => (
+                2 * AUTO_SPECTRAL_RAYON_MIN_ORDER,
+                2 * AUTO_SPECTRAL_RAYON_MIN_ORDER,
+            ),
+            _ => (AUTO_SPECTRAL_RAYON_MIN_ORDER, AUTO_SPECTRAL_WIDE_MIN_ORDER),
         };
+        if wider && r.min(c) >= wide_from && implements(Engine::Rayon, op, dtype) {
+            return (
+                Engine::Rayon,
+                rayon_threads,
+                "auto: rayon for spectral decompositions from AUTO_SPECTRAL_WIDE_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)",
+            );
+        }
         if r.min(c) >= from {
-            if wider && implements(Engine::Rayon, op, dtype) {
-                return (
-                    Engine::Rayon,
-                    rayon_threads,
-                    "auto: rayon for spectral decompositions from AUTO_SPECTRAL_RAYON_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)",
-                );
-            }
             if dtype == Dtype::F64 && rayon_threads >= 2 && implements(Engine::RayonBlas, op, dtype)
             {
                 return (
@@ -877,7 +892,7 @@ mod tests {
         // Everything else (factorizations between the thresholds, spectral): blas at the
         // budget, capped at the cores.
         let auto5 = Exec::new(Engine::Auto, 5).unwrap();
-        for (op, n) in [(Op::Solve, 400), (Op::Eigvalsh, 1024), (Op::Svd, 256)] {
+        for (op, n) in [(Op::Solve, 400), (Op::Eigvalsh, 1024), (Op::Svd, 255)] {
             let c = choose_with(&auto5, op, Dtype::F64, Shape::Square(n), None, 2, 256);
             assert_eq!((c.0, c.1), (Engine::Blas, 2), "{op:?}");
         }
@@ -1102,7 +1117,7 @@ mod tests {
                 "{op:?}"
             );
         }
-        let big = AUTO_SPECTRAL_RAYON_MIN_ORDER;
+        let big = AUTO_SPECTRAL_WIDE_MIN_ORDER;
         for op in [Op::Eigh, Op::Svd] {
             for dtype in [Dtype::F32, Dtype::F64] {
                 assert_eq!(pick(2, op, dtype, big, 2), (Engine::Rayon, 2), "{op:?}");
@@ -1117,6 +1132,7 @@ mod tests {
                 "{op:?}"
             );
         }
+        let big = AUTO_SPECTRAL_RAYON_MIN_ORDER;
         assert_eq!(
             pick(2, Op::Svdvals, Dtype::F64, 2 * big, 2),
             (Engine::Rayon, 2)
