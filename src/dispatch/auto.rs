@@ -458,15 +458,16 @@ fn builtin(
                 "auto: rayon for spectral decompositions from AUTO_SPECTRAL_WIDE_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)",
             );
         }
-        if r.min(c) >= from {
-            if dtype == Dtype::F64 && rayon_threads >= 2 && implements(Engine::RayonBlas, op, dtype)
-            {
-                return (
-                    Engine::RayonBlas,
-                    rayon_threads,
-                    "auto: rayon-blas for spectral decompositions from AUTO_SPECTRAL_RAYON_MIN_ORDER on two threads or more",
-                );
-            }
+        if r.min(c) >= from
+            && dtype == Dtype::F64
+            && rayon_threads >= 2
+            && implements(Engine::RayonBlas, op, dtype)
+        {
+            return (
+                Engine::RayonBlas,
+                rayon_threads,
+                "auto: rayon-blas for spectral decompositions from AUTO_SPECTRAL_RAYON_MIN_ORDER on two threads or more",
+            );
         }
     }
     if factorizes(op) && !dtype.is_complex() {
