@@ -194,9 +194,10 @@ unsafe fn full_panels_b<T: Copy, const NR: usize>(
                 let run = unsafe { col0.offset(p as isize * rs).cast::<[T; NR]>().read() };
                 dst.copy_from_slice(&run);
             }
-        } else if rs == 1 {
+        } else if rs == 1 && NR >= 8 && kc >= 8 {
             // Columns of B contiguous (a transposed row-major operand): the panel is the
-            // transpose of the NR × kc block whose rows are B's columns.
+            // transpose of the NR × kc block whose rows are B's columns, in 8 × 8 register
+            // blocks (narrower panels keep the loop below, unrolled for their NR).
             // SAFETY: element (j, p) of that block is b's (p, q·NR + j) (caller's contract);
             // element (j, p) of the panel is at p·NR + j < NR·kc; `out` does not overlap `b`.
             unsafe {
