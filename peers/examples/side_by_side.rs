@@ -171,7 +171,7 @@ fn main() -> Result<(), parla::Error> {
                 let lapack_run: Run = match op {
                     "gemm" => Box::new(move || peers::cblas_gemm(a, g, &mut cc.lock().unwrap())),
                     "sgemm" => {
-                        Box::new(move || peers::cblas_sgemm(a32, g32, &mut cc32.lock().unwrap()))
+                        Box::new(move || peers::cblas_gemm(a32, g32, &mut cc32.lock().unwrap()))
                     }
                     "solve" => Box::new(move || drop::<Array2<f64>>(peers::lapack_solve(a, b))),
                     "lu" => Box::new(move || drop(peers::lapack_lu(a))),

@@ -288,55 +288,81 @@ pub fn lapack_cholesky(a: &Array2<f64>) -> Array2<f64> {
     f
 }
 
-/// Direct CBLAS `dgemm` `C ← A·B` on row-major ndarray data (C preallocated, row-major).
-pub fn cblas_gemm(a: &Array2<f64>, b: &Array2<f64>, c: &mut Array2<f64>) {
-    let (m, k) = a.dim();
-    let n = b.ncols();
-    assert!(a.is_standard_layout() && b.is_standard_layout() && c.is_standard_layout());
-    // SAFETY: all three are contiguous row-major with the leading dimensions given.
-    unsafe {
-        cblas_sys::cblas_dgemm(
-            cblas_sys::CBLAS_LAYOUT::CblasRowMajor,
-            cblas_sys::CBLAS_TRANSPOSE::CblasNoTrans,
-            cblas_sys::CBLAS_TRANSPOSE::CblasNoTrans,
-            m as i32,
-            n as i32,
-            k as i32,
-            1.0,
-            a.as_ptr(),
-            k as i32,
-            b.as_ptr(),
-            n as i32,
-            0.0,
-            c.as_mut_ptr(),
-            n as i32,
-        );
+/// Element types with a direct CBLAS GEMM (`cblas_dgemm`, `cblas_sgemm`).
+pub trait CblasGemm: Copy {
+    /// `C ← A·B` on contiguous row-major operands.
+    ///
+    /// # Safety
+    /// `a` holds `m × k`, `b` `k × n` and `c` `m × n` elements, row-major and contiguous.
+    unsafe fn gemm(m: i32, n: i32, k: i32, a: *const Self, b: *const Self, c: *mut Self);
+}
+
+impl CblasGemm for f64 {
+    unsafe fn gemm(m: i32, n: i32, k: i32, a: *const f64, b: *const f64, c: *mut f64) {
+        use cblas_sys::{CBLAS_LAYOUT::CblasRowMajor, CBLAS_TRANSPOSE::CblasNoTrans};
+        // SAFETY: the caller's contract; leading dimensions are the row lengths.
+        unsafe {
+            cblas_sys::cblas_dgemm(
+                CblasRowMajor,
+                CblasNoTrans,
+                CblasNoTrans,
+                m,
+                n,
+                k,
+                1.0,
+                a,
+                k,
+                b,
+                n,
+                0.0,
+                c,
+                n,
+            )
+        }
     }
 }
 
-/// `C ← A·B` in `f32` by a direct `cblas_sgemm` call (row-major, contiguous).
-pub fn cblas_sgemm(a: &Array2<f32>, b: &Array2<f32>, c: &mut Array2<f32>) {
+impl CblasGemm for f32 {
+    unsafe fn gemm(m: i32, n: i32, k: i32, a: *const f32, b: *const f32, c: *mut f32) {
+        use cblas_sys::{CBLAS_LAYOUT::CblasRowMajor, CBLAS_TRANSPOSE::CblasNoTrans};
+        // SAFETY: the caller's contract; leading dimensions are the row lengths.
+        unsafe {
+            cblas_sys::cblas_sgemm(
+                CblasRowMajor,
+                CblasNoTrans,
+                CblasNoTrans,
+                m,
+                n,
+                k,
+                1.0,
+                a,
+                k,
+                b,
+                n,
+                0.0,
+                c,
+                n,
+            )
+        }
+    }
+}
+
+/// `C ← A·B` by a direct `cblas_dgemm` / `cblas_sgemm` call (row-major, contiguous).
+pub fn cblas_gemm<T: CblasGemm>(a: &Array2<T>, b: &Array2<T>, c: &mut Array2<T>) {
     let (m, k) = a.dim();
     let n = b.ncols();
     assert!(a.is_standard_layout() && b.is_standard_layout() && c.is_standard_layout());
-    // SAFETY: all three are contiguous row-major with the leading dimensions given.
+    assert_eq!((b.nrows(), c.dim()), (k, (m, n)));
+    // SAFETY: all three are contiguous row-major of the shapes checked above.
     unsafe {
-        cblas_sys::cblas_sgemm(
-            cblas_sys::CBLAS_LAYOUT::CblasRowMajor,
-            cblas_sys::CBLAS_TRANSPOSE::CblasNoTrans,
-            cblas_sys::CBLAS_TRANSPOSE::CblasNoTrans,
+        T::gemm(
             m as i32,
             n as i32,
             k as i32,
-            1.0,
             a.as_ptr(),
-            k as i32,
             b.as_ptr(),
-            n as i32,
-            0.0,
             c.as_mut_ptr(),
-            n as i32,
-        );
+        )
     }
 }
 
