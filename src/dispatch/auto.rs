@@ -343,6 +343,24 @@ fn factorizes(op: Op) -> bool {
     )
 }
 
+/// `rayon` with its budget for a matrix of `min_bytes` or more of `dtype` elements, else on one
+/// thread; `rules` names the two (the operations parla's streaming kernels always win).
+fn rayon_from_bytes(
+    dtype: Dtype,
+    shape: Shape,
+    min_bytes: usize,
+    rayon_threads: usize,
+    [large, small]: [&'static str; 2],
+) -> Choice {
+    let (r, c, _) = shape.dims();
+    let bytes = r.saturating_mul(c).saturating_mul(dtype.bytes());
+    if bytes >= min_bytes {
+        (Engine::Rayon, rayon_threads, large)
+    } else {
+        (Engine::Rayon, 1, small)
+    }
+}
+
 /// The rules used without a profile.
 ///
 /// `row_norms` and `col_norms` run on `rayon` (see [`AUTO_NORMS_PARALLEL_MIN_BYTES`]), as does
@@ -378,38 +396,28 @@ fn builtin(
     openblas_bits: u32,
 ) -> Choice {
     if matches!(op, Op::RowNorms | Op::ColNorms) && implements(Engine::Rayon, op, dtype) {
-        let (r, c, _) = shape.dims();
-        let bytes = r.saturating_mul(c).saturating_mul(dtype.bytes());
-        return if bytes >= AUTO_NORMS_PARALLEL_MIN_BYTES {
-            (
-                Engine::Rayon,
-                rayon_threads,
+        return rayon_from_bytes(
+            dtype,
+            shape,
+            AUTO_NORMS_PARALLEL_MIN_BYTES,
+            rayon_threads,
+            [
                 "auto: rayon for axis norms (one streaming pass; OpenBLAS has one nrm2 per row or column)",
-            )
-        } else {
-            (
-                Engine::Rayon,
-                1,
                 "auto: rayon on one thread for axis norms below AUTO_NORMS_PARALLEL_MIN_BYTES",
-            )
-        };
+            ],
+        );
     }
     if op == Op::Transpose && implements(Engine::Rayon, op, dtype) {
-        let (r, c, _) = shape.dims();
-        let bytes = r.saturating_mul(c).saturating_mul(dtype.bytes());
-        return if bytes >= AUTO_TRANSPOSE_PARALLEL_MIN_BYTES {
-            (
-                Engine::Rayon,
-                rayon_threads,
+        return rayon_from_bytes(
+            dtype,
+            shape,
+            AUTO_TRANSPOSE_PARALLEL_MIN_BYTES,
+            rayon_threads,
+            [
                 "auto: rayon for transpose (register-transposed blocks; OpenBLAS's omatcopy is an element loop)",
-            )
-        } else {
-            (
-                Engine::Rayon,
-                1,
                 "auto: rayon on one thread for transpose below AUTO_TRANSPOSE_PARALLEL_MIN_BYTES",
-            )
-        };
+            ],
+        );
     }
     // Whether parla's micro-kernels for this element type are wider than the kernels OpenBLAS
     // picked for this CPU: then the `rayon` engine runs every blocked algorithm on faster GEMMs
