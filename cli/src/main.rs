@@ -522,6 +522,7 @@ fn tune(
         if let (true, Some(t)) = (verbose, p.finished) {
             bar.suspend(|| errln!("parla tune: {}", t.line()));
         }
+        bar.set_length(p.total as u64);
         bar.set_position(p.done as u64);
         bar.set_message(p.label.to_string());
     });

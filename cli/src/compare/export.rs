@@ -11,7 +11,7 @@ use super::run::CellResult;
 use parla::{Error, Result};
 
 /// The CSV header, in order.
-pub const CSV_COLUMNS: [&str; 32] = [
+pub const CSV_COLUMNS: [&str; 33] = [
     "op",
     "dtype",
     "size",
@@ -43,6 +43,7 @@ pub const CSV_COLUMNS: [&str; 32] = [
     "openblas_threads",
     "pool_threads",
     "others_busy",
+    "retaken",
     "message",
 ];
 
@@ -94,6 +95,7 @@ fn csv_row(c: &CellResult) -> Vec<String> {
         opt(v.and_then(|v| v.openblas_threads)),
         opt(v.and_then(|v| v.pool_threads)),
         opt(c.others_busy),
+        opt(c.retaken),
         c.message.clone().unwrap_or_default(),
     ]
 }

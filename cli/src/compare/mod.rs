@@ -50,7 +50,9 @@
 //! `gbs`, `rate` (in `unit`), `speedup`, `efficiency`, `peak` (in `unit`), `peak_fraction`,
 //! `backward_error` (ratio, see [`cases`]), `bit_identical`, `verified` (`planned_engine`,
 //! `planned_threads`, `openblas_threads`, `pool_threads`), `others_busy` (cores other
-//! processes kept busy while the cell ran; above 0.5 the table marks the median with `~`). Numbers that do not apply are
+//! processes kept busy while the cell ran; above 0.5 the table marks the median with `~`),
+//! `retaken` (samples taken again because the hypervisor took CPU time while they ran, see
+//! [`timing::MAX_RETAKES`]). Numbers that do not apply are
 //! `null`. The CSV (`--csv FILE`) has the same cell fields flattened, columns
 //! [`export::CSV_COLUMNS`].
 

@@ -118,6 +118,9 @@ pub struct CellResult {
     /// Cores other processes kept busy on average while the cell ran (see
     /// [`load`](super::load)); `None` where unknown or not measured.
     pub others_busy: Option<f64>,
+    /// Samples taken again because the hypervisor took CPU time while they ran
+    /// ([`timing::MAX_RETAKES`]); `None` where not measured.
+    pub retaken: Option<usize>,
 }
 
 impl CellResult {
@@ -148,6 +151,7 @@ impl CellResult {
             bit_identical: None,
             verified: None,
             others_busy: None,
+            retaken: None,
         }
     }
 
@@ -306,6 +310,7 @@ pub fn run_cells(
                     r.time = Summary::of(&run.samples);
                     r.batch = Some(run.batch);
                     r.others_busy = others_busy;
+                    r.retaken = Some(run.retaken);
                 }
             }
         }

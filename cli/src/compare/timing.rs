@@ -22,6 +22,8 @@ use serde::{Deserialize, Serialize};
 
 use parla::{Engine, Error, Exec, Result};
 
+use super::load::stolen_ticks;
+
 /// Shortest sample worth timing on its own (20 µs: `Instant::now` costs ~25 ns).
 pub const MIN_SAMPLE_SECONDS: f64 = 20e-6;
 
@@ -224,6 +226,9 @@ pub struct Contender {
     pub samples: Vec<f64>,
     /// The first error a call returned; the candidate takes no more samples.
     pub error: Option<Error>,
+    /// Samples taken again because the hypervisor took CPU time while they ran (see
+    /// [`MAX_RETAKES`]).
+    pub retaken: usize,
     /// Seconds one call took: the estimate it was created with, then its last sample.
     call_seconds: f64,
     /// More threads than usable cores.
@@ -250,6 +255,7 @@ impl Contender {
             batch: batch.max(1),
             samples: Vec::new(),
             error: None,
+            retaken: 0,
             call_seconds,
             oversubscribed: threads > parla::threads::usable_cores(),
             openblas: None,
@@ -319,10 +325,18 @@ fn sample(call: &mut Call, j: usize, exec: &Exec, batch: usize) -> Result<f64> {
     Ok(t.elapsed().as_secs_f64() / batch as f64)
 }
 
+/// Most times one sample is taken again because the hypervisor took CPU time while it ran
+/// ([`stolen_ticks`]); the last one is kept whatever happened (on a host that steals all the
+/// time, every sample would otherwise be retaken).
+pub const MAX_RETAKES: usize = 3;
+
 /// `rounds` rounds over the candidates `idx` from round `first`, in an order that changes every
 /// round ([`round_order`]), one sample each per round ([`wait_for_spinners`] before each, and a
-/// few untimed calls, see [`REWARM_SECONDS`]); returns how long it waited. A candidate whose
-/// call fails keeps the error and is skipped from then on.
+/// few untimed calls, see [`REWARM_SECONDS`]); returns how long it waited. A sample during
+/// which the hypervisor took CPU time from the machine (steal, [`stolen_ticks`]) is taken
+/// again, up to [`MAX_RETAKES`] times: a sample of several threads that lost a vCPU for tens
+/// of milliseconds measures one thread's speed, and an item's choice would follow it. A
+/// candidate whose call fails keeps the error and is skipped from then on.
 fn rotate(
     runs: &mut [Contender],
     call: &mut Call,
@@ -338,12 +352,22 @@ fn rotate(
             if r.error.is_some() {
                 continue;
             }
-            waited += wait_for_spinners(r.engine, r.threads);
             let rewarm = r.rewarm_calls();
-            let got = (0..rewarm)
-                .try_for_each(|_| call(j, &r.exec))
-                .and_then(|()| sample(call, j, &r.exec, r.batch));
-            called(r.engine, r.threads);
+            let mut tries = 0;
+            let got = loop {
+                waited += wait_for_spinners(r.engine, r.threads);
+                let before = stolen_ticks();
+                let got = (0..rewarm)
+                    .try_for_each(|_| call(j, &r.exec))
+                    .and_then(|()| sample(call, j, &r.exec, r.batch));
+                called(r.engine, r.threads);
+                let stolen = matches!((before, stolen_ticks()), (Some(a), Some(b)) if b > a);
+                if got.is_err() || !stolen || tries == MAX_RETAKES {
+                    break got;
+                }
+                tries += 1;
+                r.retaken += 1;
+            };
             let got = got.and_then(|s| r.check_openblas().map(|()| s));
             match got {
                 Ok(s) => {
