@@ -105,7 +105,7 @@ impl Level3 {
     /// Runs a whole factorization inside the team's pool, so each parallel step forks and
     /// joins among workers instead of waking the pool from outside.
     pub(crate) fn run<R: Send>(&self, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
-        self.team.install(f)
+        self.team.install_near_caller(f)
     }
 
     /// The `rayon` engine's operations (this CPU's kernels, default blocks) on a team of

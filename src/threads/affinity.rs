@@ -41,6 +41,18 @@ pub fn pin_current(cpu: usize) -> bool {
     }
 }
 
+/// The CPU the calling thread runs on now (`None` where it cannot be read: not Linux).
+pub fn current_cpu() -> Option<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: `sched_getcpu` takes no arguments and only reads the caller's CPU.
+        let c = unsafe { libc::sched_getcpu() };
+        usize::try_from(c).ok()
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
 /// The CPU each worker of a pool of `n` threads is pinned to, or `None` when the pool is not
 /// pinned (`pin` off, fewer than 2 workers, or a pool that does not cover the whole mask).
 pub fn plan(n: usize, pin: bool) -> Option<Vec<usize>> {
