@@ -170,7 +170,8 @@ pub mod tuning {
     pub use crate::parallel::level3::FactorBlocks;
     pub use crate::tune::{
         characteristic_size, load, measured_shape, profile_path, profile_status, proxy, Candidate,
-        Entry, MachineKey, Profile, ProfileStatus, ShapeClass, NOISE_CAP, PROFILE_FORMAT, TIE,
+        Entry, MachineKey, Profile, ProfileStatus, ShapeClass, NOISE_CAP, PROFILE_FORMAT,
+        STEADY_CALL_SECONDS, TIE,
     };
 }
 

@@ -753,10 +753,11 @@ mod tests {
         // budget. The profile's rayon 2t is 3.5 % faster, inside the 4–5 % spreads.
         let with = |blas1: f64, blas2: f64, spread: f64| {
             let mut p = Profile::new("test");
-            let cand = |engine, threads, seconds| Candidate {
+            // Times in microseconds: GEMM at n = 128 is a short call (STEADY_CALL_SECONDS).
+            let cand = |engine, threads, micros: f64| Candidate {
                 engine,
                 threads,
-                seconds,
+                seconds: micros * 1e-6,
                 spread,
             };
             p.entries = vec![entry(

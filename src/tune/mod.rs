@@ -212,9 +212,9 @@ pub fn measured_shape(op: Op, dims: [usize; 3]) -> Shape {
 }
 
 impl Entry {
-    /// The candidate `auto` takes among those `allowed` accepts: the fastest, unless one with
-    /// fewer threads is within this entry's noise of it ([`Entry::best_against`]) — then the
-    /// fastest of the fewest threads that are. A tie is noise, and the extra threads would only
+    /// The candidate `auto` takes among those `allowed` accepts: the fastest, unless (for calls
+    /// shorter than [`STEADY_CALL_SECONDS`]) one with fewer threads is within this entry's
+    /// noise of it ([`Entry::best_against`]) — then the fastest of the fewest threads that are. A tie is noise, and the extra threads would only
     /// take cores from the rest of the program (and leave OpenBLAS's workers spinning).
     pub fn best(&self, allowed: impl Fn(Engine, usize) -> bool) -> Option<Candidate> {
         self.best_against(allowed, None).map(|(c, _)| c)
@@ -234,8 +234,9 @@ impl Entry {
     /// while one thread was steady: where the profile cannot tell them apart, the steady choice
     /// costs at most the noise and the other up to half again. (Where one thread wins a tie the
     /// profile's own measurement was doubled: `parla tune` measures an item again when its
-    /// choice overturns the built-in one.) The flag says that `prior` stood against a faster
-    /// candidate.
+    /// choice overturns the built-in one.) Calls of [`STEADY_CALL_SECONDS`] and longer have no
+    /// such gamble: there the prior stands within the noise, else the fastest wins, whatever
+    /// their threads. The flag says that `prior` stood against a faster candidate.
     pub(crate) fn best_against(
         &self,
         allowed: impl Fn(Engine, usize) -> bool,
@@ -252,11 +253,23 @@ impl Entry {
             let noise = c.spread.max(fastest.spread).clamp(TIE, NOISE_CAP);
             c.seconds <= fastest.seconds * (1.0 + noise)
         };
+        let prior = prior.and_then(|(e, t)| ok().find(|c| c.engine == e && c.threads == t));
+        if fastest.seconds >= STEADY_CALL_SECONDS {
+            // A long call: no wake-up to make more threads a gamble; the prior stands within
+            // the noise, else the fastest.
+            return Some(match prior {
+                Some(p)
+                    if (p.engine, p.threads) != (fastest.engine, fastest.threads) && ties(&p) =>
+                {
+                    (p, true)
+                }
+                _ => (fastest, false),
+            });
+        }
         let fewest = ok().filter(ties).map(|c| c.threads).min()?;
         let best = ok()
             .filter(|c| ties(c) && c.threads == fewest)
             .min_by(|a, b| a.seconds.total_cmp(&b.seconds))?;
-        let prior = prior.and_then(|(e, t)| ok().find(|c| c.engine == e && c.threads == t));
         if let Some(p) = prior {
             if (p.engine, p.threads) != (best.engine, best.threads)
                 && p.threads == fewest
@@ -268,6 +281,14 @@ impl Entry {
         Some((best, false))
     }
 }
+
+/// Calls at least this long (the entry's fastest candidate) have ties decided without regard
+/// to thread counts ([`Entry::best_against`]): the built-in choice stands within the noise,
+/// else the fastest wins. Fewer threads win the ties of shorter calls, where a second worker
+/// must be woken and 2-thread samples are bimodal. On the 2-core Zen 5 VM, profiles called
+/// `axpy` of 16 M elements (6–7 ms) and `svd` at n = 256 (7 ms) ties between 1 and 2 threads,
+/// which then went to 1 thread, and `parla compare` measured 2 threads 1.16–1.20× faster.
+pub const STEADY_CALL_SECONDS: f64 = 1e-3;
 
 /// The most a candidate may be slower than the profile's fastest and still tie with it
 /// ([`Entry::best_against`]), however noisy the entry: 10 %, the margin the `auto` target
@@ -698,6 +719,8 @@ mod tests {
             batch: 0,
             candidates: cands,
         };
+        // Calls of about 1 µs (short: see STEADY_CALL_SECONDS).
+        let c = |engine, threads, seconds: f64| c(engine, threads, seconds * 1e-6);
         let pick = |e: &Entry| e.best(|_, _| true).map(|c| (c.engine, c.threads));
         // 1 thread within 2 % of the fastest (2 threads): the tie goes to 1 thread.
         let e = entry(vec![
@@ -724,10 +747,11 @@ mod tests {
 
     #[test]
     fn the_built_in_choice_stands_within_the_noise_only() {
-        let c = |engine, threads, seconds, spread| Candidate {
+        // Times in microseconds (short calls: see STEADY_CALL_SECONDS).
+        let c = |engine, threads, micros: f64, spread| Candidate {
             engine,
             threads,
-            seconds,
+            seconds: micros * 1e-6,
             spread,
         };
         let entry = |cands: Vec<Candidate>| Entry {
@@ -794,6 +818,57 @@ mod tests {
                 .map(|(c, stood)| (c.engine, stood)),
             Some((Engine::Rayon, false))
         );
+    }
+
+    #[test]
+    fn long_calls_tie_to_the_built_in_choice_then_the_fastest_not_the_fewest_threads() {
+        let c = |engine, threads, millis: f64, spread| Candidate {
+            engine,
+            threads,
+            seconds: millis * 1e-3,
+            spread,
+        };
+        let entry = |cands: Vec<Candidate>| Entry {
+            op: Op::Axpy,
+            dtype: Dtype::F64,
+            class: ShapeClass::Vector,
+            dims: [16_000_000, 0, 0],
+            size: 16e6,
+            batch: 0,
+            candidates: cands,
+        };
+        let all = |_: Engine, _: usize| true;
+        let pick = |e: &Entry, prior| {
+            e.best_against(all, prior)
+                .map(|(c, stood)| (c.engine, c.threads, stood))
+        };
+        // axpy of 16 M elements on the Zen 5 VM: 2 threads 3 % faster, spreads 7 %.
+        let e = entry(vec![
+            c(Engine::Blas, 1, 6.52, 0.05),
+            c(Engine::RayonBlas, 2, 6.36, 0.07),
+            c(Engine::Blas, 2, 6.40, 0.07),
+        ]);
+        // No prior: the fastest, not the 1-thread candidate within the noise.
+        assert_eq!(pick(&e, None), Some((Engine::RayonBlas, 2, false)));
+        // The built-in choice within the noise stands, whatever its threads.
+        let blas1 = Some((Engine::Blas, 1));
+        assert_eq!(pick(&e, blas1), Some((Engine::Blas, 1, true)));
+        assert_eq!(
+            pick(&e, Some((Engine::Blas, 2))),
+            Some((Engine::Blas, 2, true))
+        );
+        // Outside the noise it does not.
+        let e = entry(vec![
+            c(Engine::Blas, 1, 7.30, 0.02),
+            c(Engine::Blas, 2, 6.10, 0.02),
+        ]);
+        assert_eq!(pick(&e, blas1), Some((Engine::Blas, 2, false)));
+        // Just under STEADY_CALL_SECONDS the fewest threads win the tie again.
+        let e = entry(vec![
+            c(Engine::Blas, 2, 0.99, 0.05),
+            c(Engine::Blas, 1, 1.01, 0.05),
+        ]);
+        assert_eq!(pick(&e, None), Some((Engine::Blas, 1, false)));
     }
 
     #[test]
