@@ -1092,8 +1092,8 @@ mod tests {
         let m3 = merged(&short, &first);
         assert_eq!(m3.candidates.len(), 4);
         assert_eq!(m3.candidates[0].seconds, 1.3);
-        // A choice of the widest candidate, or of all fewer threads than that clearly faster,
-        // is not doubted... unless fewer threads are chosen.
+        // Fewer threads chosen because they are clearly faster are measured again all the same
+        // (such items are short); a choice of the widest candidate is not.
         let tiny = gemm_entry(&[
             (Blas, 1, 1.0),
             (Rayon, 1, 1.1),

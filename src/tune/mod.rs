@@ -745,29 +745,44 @@ mod tests {
         assert_eq!(e.best(|_, _| false), None);
     }
 
+    /// A candidate taking `seconds`.
+    fn cand(engine: Engine, threads: usize, seconds: f64, spread: f64) -> Candidate {
+        Candidate {
+            engine,
+            threads,
+            seconds,
+            spread,
+        }
+    }
+
+    /// An f64 entry of `op` measured at `dims` (its own shape class and size).
+    fn entry_at(op: Op, dims: [usize; 3], candidates: Vec<Candidate>) -> Entry {
+        let shape = measured_shape(op, dims);
+        Entry {
+            op,
+            dtype: Dtype::F64,
+            class: ShapeClass::of(shape).unwrap(),
+            dims,
+            size: characteristic_size(shape).unwrap(),
+            batch: 0,
+            candidates,
+        }
+    }
+
+    /// `auto`'s pick of `e` against `prior` with every candidate allowed, and whether the
+    /// prior stood.
+    fn pick_against(e: &Entry, prior: Option<(Engine, usize)>) -> Option<(Engine, usize, bool)> {
+        e.best_against(|_, _| true, prior)
+            .map(|(c, stood)| (c.engine, c.threads, stood))
+    }
+
     #[test]
     fn the_built_in_choice_stands_within_the_noise_only() {
         // Times in microseconds (short calls: see STEADY_CALL_SECONDS).
-        let c = |engine, threads, micros: f64, spread| Candidate {
-            engine,
-            threads,
-            seconds: micros * 1e-6,
-            spread,
-        };
-        let entry = |cands: Vec<Candidate>| Entry {
-            op: Op::Gemm,
-            dtype: Dtype::F64,
-            class: ShapeClass::Square,
-            dims: [128, 128, 128],
-            size: 128.0,
-            batch: 0,
-            candidates: cands,
-        };
+        let c = |engine, threads, micros: f64, spread| cand(engine, threads, micros * 1e-6, spread);
+        let entry = |cands: Vec<Candidate>| entry_at(Op::Gemm, [128, 128, 128], cands);
         let all = |_: Engine, _: usize| true;
-        let pick = |e: &Entry, prior| {
-            e.best_against(all, Some(prior))
-                .map(|(c, stood)| (c.engine, c.threads, stood))
-        };
+        let pick = |e: &Entry, prior| pick_against(e, Some(prior));
         let blas2 = (Engine::Blas, 2);
         // Cholesky at n = 256 on the Zen 3: 1 thread 1 % slower than the built-in 2 threads,
         // spreads 3–9 %: a tie, and fewer threads win it over the prior (plain `best` too).
@@ -822,26 +837,9 @@ mod tests {
 
     #[test]
     fn long_calls_tie_to_the_built_in_choice_then_the_fastest_not_the_fewest_threads() {
-        let c = |engine, threads, millis: f64, spread| Candidate {
-            engine,
-            threads,
-            seconds: millis * 1e-3,
-            spread,
-        };
-        let entry = |cands: Vec<Candidate>| Entry {
-            op: Op::Axpy,
-            dtype: Dtype::F64,
-            class: ShapeClass::Vector,
-            dims: [16_000_000, 0, 0],
-            size: 16e6,
-            batch: 0,
-            candidates: cands,
-        };
-        let all = |_: Engine, _: usize| true;
-        let pick = |e: &Entry, prior| {
-            e.best_against(all, prior)
-                .map(|(c, stood)| (c.engine, c.threads, stood))
-        };
+        let c = |engine, threads, millis: f64, spread| cand(engine, threads, millis * 1e-3, spread);
+        let entry = |cands: Vec<Candidate>| entry_at(Op::Axpy, [16_000_000, 0, 0], cands);
+        let pick = pick_against;
         // axpy of 16 M elements on the Zen 5 VM: 2 threads 3 % faster, spreads 7 %.
         let e = entry(vec![
             c(Engine::Blas, 1, 6.52, 0.05),
