@@ -27,7 +27,7 @@ pub struct MachineKey {
     pub openblas_core: String,
     /// OpenBLAS's build string (`openblas_get_config`): version and build options.
     pub openblas_config: String,
-    /// parla's version and the speed revision `KERNELS_REVISION` (`0.1.0+k9`).
+    /// parla's version and the speed revision `KERNELS_REVISION` (`0.1.0+k10`).
     pub parla: String,
 }
 
@@ -48,8 +48,11 @@ pub struct MachineKey {
 /// engines' LU of a row-major matrix 7–11 % faster at n = 512/1024 on a Zen 3). Revision 9:
 /// the transposing copy in vector registers at every stride (`rayon`'s `transpose` 1.2–3× faster
 /// again; `blas`'s column-major copies with it), after sessions 17–19 made the rayon Cholesky,
-/// LU and QR 10–40 % faster on the Zen 5 without a bump.
-pub const KERNELS_REVISION: u32 = 9;
+/// LU and QR 10–40 % faster on the Zen 5 without a bump. Revision 10: `pack_a` of a row-major
+/// A through the same copy (the rayon QR at one thread 2–25 % faster at n = 512–1024 on the
+/// Zen 5), and whole factorizations started on the caller's CPU (the rayon LU at n = 2048 and
+/// 2 threads steadily at its best, 61–72 ms instead of 63–99 ms, on the Zen 5 VM).
+pub const KERNELS_REVISION: u32 = 10;
 
 fn cpuinfo_field(text: &str, name: &str) -> Option<String> {
     text.lines()
