@@ -35,7 +35,7 @@ use rand::SeedableRng;
 
 use crate::compare::cases::{random_matrix, CaseRng};
 use crate::compare::grid::Dtype;
-use crate::compare::load::{stolen_ticks, CpuSample};
+use crate::compare::load::{stolen_since, stolen_ticks, CpuSample};
 use crate::compare::registry;
 use crate::compare::stats::Summary;
 use crate::compare::timing::{self, phases, Contender};
@@ -570,7 +570,7 @@ pub fn measure_timed(
         }
         // A call during which the hypervisor took CPU time is no sample (the first round
         // takes one instead; see `timing::MAX_RETAKES`).
-        let stolen = matches!((before, stolen_ticks()), (Some(a), Some(b)) if b > a);
+        let stolen = stolen_since(before);
         // The first rounds below must not start while these workers still spin.
         timing::called(engine, threads);
         let one = one.max(1e-9);

@@ -27,8 +27,7 @@ use crate::decomp::Trans;
 use crate::error::Result;
 use crate::kernels::{self, Element, GemmBlocks, GemmKernel, Isa};
 use crate::scalar::{ComplexScalar, Scalar};
-use crate::threads;
-use std::sync::Arc;
+use crate::threads::{self, EnginePool};
 
 /// The single-threaded kernel each block runs.
 /// What computes each block on a rayon engine, decided once by the dispatch layer.
@@ -68,7 +67,7 @@ impl Native {
 #[derive(Clone)]
 pub(crate) struct Team {
     threads: usize,
-    pool: Option<Arc<rayon::ThreadPool>>,
+    pool: Option<threads::EnginePool>,
 }
 
 impl Team {
@@ -102,7 +101,7 @@ impl Team {
     /// Runs `f` on the team's pool (inline when already on it, or for one thread).
     pub(crate) fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         match &self.pool {
-            Some(p) => p.install(f),
+            Some(p) => p.pool.install(f),
             None => f(),
         }
     }
@@ -119,40 +118,38 @@ impl Team {
     /// copy the input into when the worker's CPU differed from the caller's, against 3–5 ms
     /// when it was populated on the caller's CPU, a third of the whole 2-thread factorization.
     pub(crate) fn install_near_caller<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
-        let Some(pool) = &self.pool else {
+        let Some(EnginePool { pool, pins }) = &self.pool else {
             return f();
         };
         if rayon::current_thread_index().is_some() {
             return pool.install(f);
         }
-        let worker = crate::threads::pinned_cpus(self.threads)
-            .ok()
-            .flatten()
-            .and_then(|cpus| {
-                let here = crate::threads::affinity::current_cpu()?;
-                cpus.iter().position(|&c| c == here)
-            });
+        let worker = pins.as_deref().and_then(|cpus| {
+            let here = threads::affinity::current_cpu()?;
+            cpus.iter().position(|&c| c == here)
+        });
         let Some(worker) = worker else {
             return pool.install(f);
         };
+        // The broadcast runs this on every worker, `worker` among them, so the job runs once,
+        // there; the others return at once and steal the work it forks.
         let job = std::sync::Mutex::new(Some(f));
-        let out = std::sync::Mutex::new(None);
-        pool.broadcast(|ctx| {
-            if ctx.index() == worker {
-                let f = job.lock().unwrap_or_else(|e| e.into_inner()).take();
-                if let Some(f) = f {
-                    let r = f();
-                    *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-                }
+        let out = pool.broadcast(|ctx| {
+            if ctx.index() != worker {
+                return None;
             }
+            let f = job.lock().unwrap_or_else(|e| e.into_inner()).take();
+            f.map(|f| f())
         });
-        match out.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        let mut results = out.into_iter().flatten();
+        match results.next() {
             Some(r) => r,
-            // Not reached: the broadcast runs on every worker, `worker` among them.
-            None => pool.install(|| {
+            // `broadcast` runs on every worker and returns once all have, so this is only
+            // reached if rayon broke that promise; then the job is still here.
+            None => {
                 let f = job.into_inner().unwrap_or_else(|e| e.into_inner());
-                f.map(|f| f()).expect("the job ran or is still here")
-            }),
+                pool.install(|| f.map(|f| f()).expect("the job is run exactly once"))
+            }
         }
     }
 }

@@ -87,7 +87,15 @@ pub fn pinned_cpus(n: usize) -> Result<Option<Vec<usize>>> {
 /// started; [`Error::InvalidEnv`] for a bad `PARLA_PIN_THREADS`.
 pub fn pool(purpose: &'static str, n: usize) -> Result<rayon::ThreadPool> {
     let n = check_count("pool", n)?;
-    let pins = pinned_cpus(n)?;
+    pool_pinned(purpose, n, pinned_cpus(n)?)
+}
+
+/// [`pool`] with worker `i` pinned to `pins[i]` (none pinned for `None`).
+fn pool_pinned(
+    purpose: &'static str,
+    n: usize,
+    pins: Option<Vec<usize>>,
+) -> Result<rayon::ThreadPool> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .thread_name(move |i| format!("parla-{purpose}-{i}"))
@@ -104,8 +112,16 @@ pub fn pool(purpose: &'static str, n: usize) -> Result<rayon::ThreadPool> {
         })
 }
 
+/// A shared engine pool and the CPU each of its workers is pinned to (worker `i` on
+/// `pins[i]`; `None` when the pool is left to the OS), looked up once when the pool is built.
+#[derive(Clone)]
+pub(crate) struct EnginePool {
+    pub(crate) pool: std::sync::Arc<rayon::ThreadPool>,
+    pub(crate) pins: Option<std::sync::Arc<[usize]>>,
+}
+
 /// The shared engine pools, by thread count.
-type Pools = std::collections::HashMap<usize, std::sync::Arc<rayon::ThreadPool>>;
+type Pools = std::collections::HashMap<usize, EnginePool>;
 
 static POOLS: std::sync::Mutex<Option<Pools>> = std::sync::Mutex::new(None);
 
@@ -151,15 +167,20 @@ fn fork_child_pools() {
 ///
 /// # Errors
 /// As [`pool`].
-pub(crate) fn engine_pool(n: usize) -> Result<std::sync::Arc<rayon::ThreadPool>> {
+pub(crate) fn engine_pool(n: usize) -> Result<EnginePool> {
     fork::register();
     let mut pools = lock_pools();
     let pools = pools.get_or_insert_with(Pools::new);
     if let Some(p) = pools.get(&n) {
-        return Ok(std::sync::Arc::clone(p));
+        return Ok(p.clone());
     }
-    let p = std::sync::Arc::new(pool("engine", n)?);
-    pools.insert(n, std::sync::Arc::clone(&p));
+    let n = check_count("pool", n)?;
+    let pins = pinned_cpus(n)?;
+    let p = EnginePool {
+        pool: std::sync::Arc::new(pool_pinned("engine", n, pins.clone())?),
+        pins: pins.map(Into::into),
+    };
+    pools.insert(n, p.clone());
     Ok(p)
 }
 
@@ -175,7 +196,7 @@ pub(crate) fn engine_pool(n: usize) -> Result<std::sync::Arc<rayon::ThreadPool>>
 /// # Ok::<(), parla::Error>(())
 /// ```
 pub fn engine_pool_threads(n: usize) -> Result<usize> {
-    Ok(engine_pool(n)?.current_num_threads())
+    Ok(engine_pool(n)?.pool.current_num_threads())
 }
 
 /// Whether the calling thread is a worker of some rayon pool (parla's or the user's).

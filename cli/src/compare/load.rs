@@ -83,6 +83,12 @@ pub fn stolen_ticks() -> Option<u64> {
     all_cpus(&text)?.get(7).copied()
 }
 
+/// Whether the hypervisor has taken CPU time since `before` (a reading of [`stolen_ticks`]);
+/// `false` where steal cannot be read.
+pub fn stolen_since(before: Option<u64>) -> bool {
+    matches!((before, stolen_ticks()), (Some(a), Some(b)) if b > a)
+}
+
 /// CPU time of this process (all threads: user + system) in the ticks of `/proc/stat`.
 fn own_ticks() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/self/stat").ok()?;

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use parla::{Engine, Error, Exec, Result};
 
-use super::load::stolen_ticks;
+use super::load::{stolen_since, stolen_ticks};
 
 /// Shortest sample worth timing on its own (20 µs: `Instant::now` costs ~25 ns).
 pub const MIN_SAMPLE_SECONDS: f64 = 20e-6;
@@ -361,7 +361,7 @@ fn rotate(
                     .try_for_each(|_| call(j, &r.exec))
                     .and_then(|()| sample(call, j, &r.exec, r.batch));
                 called(r.engine, r.threads);
-                let stolen = matches!((before, stolen_ticks()), (Some(a), Some(b)) if b > a);
+                let stolen = stolen_since(before);
                 if got.is_err() || !stolen || tries == MAX_RETAKES {
                     break got;
                 }
