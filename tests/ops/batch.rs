@@ -728,13 +728,29 @@ fn auto_picks_by_size_batch_and_threads_and_follows_explicit_engines() {
         Ok(parla::tuning::ProfileStatus::InUse { .. })
     );
     let cores = parla::threads::usable_cores();
+    // Where parla's GEMM kernels are wider than OpenBLAS's, the built-in rules run large
+    // GEMMs on `rayon` and the items of spread batches of solves on parla's kernels too.
+    let wider = Exec::new(Engine::Auto, 2)
+        .unwrap()
+        .plan(Op::Gemm, parla::Dtype::F64, parla::Shape::Square(1024))
+        .unwrap()
+        .rule
+        .contains("wider");
+    // The strategy of a spread batch of `op` under the built-in rules.
+    let spread = |op: Op| {
+        if op == Op::Solve && wider {
+            Strategy::Rayon
+        } else {
+            Strategy::RayonBlas
+        }
+    };
     if !profiled {
         // The cases.
         for (op, len, n) in [(Op::Matmul, 10_000, 32), (Op::Solve, 1_000, 64)] {
             let p = auto(2).plan(op, parla::Dtype::F64, len, n).unwrap();
             assert_eq!(
                 (p.strategy, p.workers, p.item.threads),
-                (Strategy::RayonBlas, 2.min(cores), 1)
+                (spread(op), 2.min(cores), 1)
             );
         }
     }
@@ -745,14 +761,14 @@ fn auto_picks_by_size_batch_and_threads_and_follows_explicit_engines() {
         let enough = (BATCH_MIN_FLOPS / flops(op, 16)).ceil() as usize;
         // (threads, len, order) -> strategy
         let table = [
-            ((2, enough.max(2), 16), Strategy::RayonBlas),
+            ((2, enough.max(2), 16), spread(op)),
             ((2, enough - 1, 16), Strategy::Loop),
-            ((2, 2, small), Strategy::RayonBlas),
+            ((2, 2, small), spread(op)),
             ((2, 2, small + 1), Strategy::Loop),
             ((2, 2 * PER - 1, small + 1), Strategy::Loop),
-            ((2, 2 * PER, small + 1), Strategy::RayonBlas),
+            ((2, 2 * PER, small + 1), spread(op)),
             // A budget of 3: at most the usable cores work under auto.
-            ((3, w3 * PER, 2048), Strategy::RayonBlas),
+            ((3, w3 * PER, 2048), spread(op)),
             ((3, w3 * PER - 1, 2048), Strategy::Loop),
             ((1, 10_000, 32), Strategy::Loop),
             ((2, 1, 1000), Strategy::Loop),
@@ -781,7 +797,12 @@ fn auto_picks_by_size_batch_and_threads_and_follows_explicit_engines() {
                 Strategy::Loop => assert_eq!((p.workers, p.item.threads), (1, w)),
                 _ => assert_eq!((p.workers, p.item.threads), (w, 1)),
             }
-            assert_eq!(p.item.engine, Engine::Blas);
+            let item = if p.strategy == Strategy::Rayon {
+                Engine::Rayon
+            } else {
+                Engine::Blas
+            };
+            assert_eq!(p.item.engine, item);
         }
     }
     // An explicit engine decides, whatever the size; an explicit strategy beats the engine.
