@@ -287,6 +287,20 @@ pub const AUTO_FACTOR_RAYON_MIN_ORDER: usize = 512;
 /// still at 128 and 256: 0.52–0.72 and 3.63–3.64). Below 128 QR stays on `blas`.
 pub const AUTO_QR_RAYON_MIN_ORDER: usize = 128;
 
+/// From this order the QR that `auto`'s built-in rule sends to the rayon engines (from
+/// [`AUTO_QR_RAYON_MIN_ORDER`]) gets the whole budget; below it, one thread: the recursive
+/// panels are too narrow for a second worker to pay for waking and joining it. On both
+/// machines measured one thread was faster up to n = 256 and two from 288–384:
+/// - AMD EPYC Zen 5 (family 26 model 2, 2 cores, OpenBLAS 0.3.21 `Haswell`), `rayon`, time at
+///   2 threads / 1 thread: `qr_factor` (`profile_one rayon qr <t> <n>`, three alternating runs)
+///   1.37–1.49 at n = 128, 1.10–1.26 at 256, 0.85–0.91 at 288, 0.86–0.94 at 320, 0.78–0.80 at
+///   384; `qr` with Q (`parla compare --ops qr --sizes 192,256,320,384 --threads 1,2 --engines
+///   rayon,rayon-blas`) 1.08 / 0.96 / 0.88 / 0.73 at n = 192 / 256 / 320 / 384 (`rayon-blas`
+///   1.11 / 0.96 / 0.83 / 0.73);
+/// - AMD EPYC Zen 3 (family 25 model 1, OpenBLAS `Zen`), `rayon-blas`, `qr`: 1.08–1.50 at
+///   n = 128, 1.17 at 256 (see [`AUTO_QR_RAYON_MIN_ORDER`]).
+pub const AUTO_QR_PARALLEL_MIN_ORDER: usize = 288;
+
 /// From this order (the smaller dimension) `auto`'s built-in rule runs the spectral
 /// decompositions with vectors — `eigh` and `svd` — of `f64` matrices on `rayon-blas` when its
 /// budget has two threads or more; `svdvals` from twice this order. `rayon-blas` runs the
@@ -439,19 +453,37 @@ fn builtin(
             _ => AUTO_FACTOR_RAYON_MIN_ORDER,
         };
         if r.min(c) >= from {
+            let narrow_qr =
+                matches!(op, Op::Qr | Op::QrFactor) && r.min(c) < AUTO_QR_PARALLEL_MIN_ORDER;
             if wider && implements(Engine::Rayon, op, dtype) {
-                return (
-                    Engine::Rayon,
-                    rayon_threads,
-                    "auto: rayon for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)",
-                );
+                return if narrow_qr {
+                    (
+                        Engine::Rayon,
+                        1,
+                        "auto: rayon on one thread for QR below AUTO_QR_PARALLEL_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)",
+                    )
+                } else {
+                    (
+                        Engine::Rayon,
+                        rayon_threads,
+                        "auto: rayon for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)",
+                    )
+                };
             }
             if implements(Engine::RayonBlas, op, dtype) {
-                return (
-                    Engine::RayonBlas,
-                    rayon_threads,
-                    "auto: rayon-blas for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (OpenBLAS's kernels, parla's recursive blocking)",
-                );
+                return if narrow_qr {
+                    (
+                        Engine::RayonBlas,
+                        1,
+                        "auto: rayon-blas on one thread for QR below AUTO_QR_PARALLEL_MIN_ORDER (OpenBLAS's kernels, parla's recursive blocking)",
+                    )
+                } else {
+                    (
+                        Engine::RayonBlas,
+                        rayon_threads,
+                        "auto: rayon-blas for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (OpenBLAS's kernels, parla's recursive blocking)",
+                    )
+                };
             }
         }
     }
@@ -963,12 +995,29 @@ mod tests {
                 Op::Qr | Op::QrFactor => AUTO_QR_RAYON_MIN_ORDER,
                 _ => big,
             };
+            // QR on one thread below AUTO_QR_PARALLEL_MIN_ORDER, with the budget from it.
+            let qr_threads = |n: usize| {
+                if matches!(op, Op::Qr | Op::QrFactor) && n < AUTO_QR_PARALLEL_MIN_ORDER {
+                    1
+                } else {
+                    2
+                }
+            };
             for dtype in [Dtype::F32, Dtype::F64] {
                 assert_eq!(
                     pick(op, dtype, Shape::Square(big), 2),
-                    (Engine::RayonBlas, 2),
+                    (Engine::RayonBlas, qr_threads(big)),
                     "{op:?} {dtype:?}"
                 );
+                for n in [AUTO_QR_PARALLEL_MIN_ORDER - 1, AUTO_QR_PARALLEL_MIN_ORDER] {
+                    if n >= big {
+                        assert_eq!(
+                            pick(op, dtype, Shape::Square(n), 2),
+                            (Engine::RayonBlas, qr_threads(n)),
+                            "{op:?} {dtype:?} {n}"
+                        );
+                    }
+                }
                 let below = if big - 1 < AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER {
                     1
                 } else {
@@ -1134,8 +1183,28 @@ mod tests {
                 Op::Qr => AUTO_QR_RAYON_MIN_ORDER,
                 _ => AUTO_FACTOR_RAYON_MIN_ORDER,
             };
+            // QR on one thread below AUTO_QR_PARALLEL_MIN_ORDER, with the budget from it.
+            let threads = |n: usize| {
+                if op == Op::Qr && n < AUTO_QR_PARALLEL_MIN_ORDER {
+                    1
+                } else {
+                    2
+                }
+            };
             for dtype in [Dtype::F32, Dtype::F64] {
-                assert_eq!(pick(2, op, dtype, from, 2), (Engine::Rayon, 2), "{op:?}");
+                assert_eq!(
+                    pick(2, op, dtype, from, 2),
+                    (Engine::Rayon, threads(from)),
+                    "{op:?}"
+                );
+                let edge = AUTO_QR_PARALLEL_MIN_ORDER;
+                for n in [edge - 1, edge].into_iter().filter(|&n| n >= from) {
+                    assert_eq!(
+                        pick(2, op, dtype, n, 2),
+                        (Engine::Rayon, threads(n)),
+                        "{op:?} {n}"
+                    );
+                }
                 assert_eq!(
                     pick(2, op, dtype, 4 * from, 1),
                     (Engine::Rayon, 1),
