@@ -297,8 +297,10 @@ pub fn render_verdicts(report: &Report) -> String {
         "Verdict: the fastest fixed engine/threads per size, its share of the machine's peak, by \
          how much it beats the best of the other engines, and how close `auto` (at the usable \
          cores) came: best time within that many threads / auto's time, 1.00x = as fast as the \
-         best fixed choice; `its fixed cell`: the fixed cell that runs what auto ran / auto's \
-         time, the noise between two measurements of one plan\n",
+         best fixed choice (when auto's first samples were more than 5 % behind, both cells were \
+         timed as long again, side by side, and the ratio reads all samples); `its fixed cell`: \
+         the fixed cell that runs what auto ran / auto's time, the noise between two \
+         measurements of one plan\n",
     );
     let mut prev: Option<(String, String)> = None;
     for v in &report.verdicts {

@@ -464,6 +464,40 @@ pub fn side_by_side(
     waited
 }
 
+/// Times `runs[i]` and `runs[j]` (`i != j`) side by side again, alone, until each has twice the
+/// samples and seconds `timing` asks for (or twice its `max_repeats`): a second look at two
+/// candidates whose first samples disagree by less than one machine hiccup can tell apart.
+/// `call` gets the indices of `runs`. Returns how long it waited for spinners.
+pub fn head_to_head(
+    timing: &Timing,
+    runs: &mut [Contender],
+    (i, j): (usize, usize),
+    call: &mut Call,
+) -> Duration {
+    assert!(i != j && i < runs.len() && j < runs.len());
+    let more = Timing {
+        min_seconds: 2.0 * timing.min_seconds,
+        min_repeats: 2 * timing.min_repeats.max(1),
+        max_repeats: 2 * timing.max_repeats.max(1),
+        ..*timing
+    };
+    // The two to the front (undone below), so they form one slice: `lo` at 0, `hi` at 1
+    // (hi > lo ≥ 0, so the second swap never moves position 0).
+    let (lo, hi) = (i.min(j), i.max(j));
+    runs.swap(0, lo);
+    runs.swap(1, hi);
+    let from = |k: usize| if k == 0 { lo } else { hi };
+    let waited = side_by_side(
+        &more,
+        &mut runs[..2],
+        &mut |k, e| call(from(k), e),
+        &mut |_| {},
+    );
+    runs.swap(1, hi);
+    runs.swap(0, lo);
+    waited
+}
+
 /// Calls per sample for timing side by side: a sample of about `timing.min_seconds /
 /// timing.min_repeats` (so the rounds give each candidate its minimum count and time together),
 /// never shorter than [`MIN_SAMPLE_SECONDS`]; `call_seconds` estimates one call.
@@ -557,6 +591,33 @@ mod tests {
         let mut runs = contenders(2);
         side_by_side(&t, &mut runs, &mut |_, _| Ok(()), &mut |_| {});
         assert!(runs.iter().all(|r| r.samples.len() == 3));
+    }
+
+    #[test]
+    fn head_to_head_doubles_two_candidates_samples_and_leaves_the_order() {
+        for (i, j) in [(1, 3), (3, 1), (0, 2), (1, 0), (2, 3)] {
+            let mut runs = contenders(4);
+            for (k, r) in runs.iter_mut().enumerate() {
+                r.batch = k + 1; // tells the candidates apart
+            }
+            side_by_side(&T, &mut runs, &mut |_, _| Ok(()), &mut |_| {});
+            let mut calls = [0usize; 4];
+            let mut call = |k: usize, _: &Exec| {
+                calls[k] += 1;
+                Ok(())
+            };
+            head_to_head(&T, &mut runs, (i, j), &mut call);
+            for (k, r) in runs.iter().enumerate() {
+                assert_eq!(r.batch, k + 1, "({i}, {j}): order restored");
+                let (samples, more) = if k == i || k == j { (14, 7) } else { (7, 0) };
+                assert_eq!(r.samples.len(), samples, "({i}, {j}): candidate {k}");
+                // The calls went to the candidates' own indices (plus re-warming calls, at
+                // most a quarter of a batch per sample, once a sample has shown calls short).
+                let c = calls[k];
+                let ok = c >= more * r.batch && c <= more * (r.batch + r.batch / 4);
+                assert!(ok, "({i}, {j}): candidate {k}: {c} calls");
+            }
+        }
     }
 
     #[test]
