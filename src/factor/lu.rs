@@ -20,9 +20,9 @@
 //! (`look_ahead`): the next step's panel is updated and factored (by the recursion above) while
 //! the rest of the matrix gets the current step's update, so the panels — sequential at their
 //! core — overlap the big GEMMs. Row interchanges are applied a column at a time (all of a
-//! step's swaps while the column is in cache), split over blocks of columns; the `L` of each
-//! step gets the later interchanges once, at the end. Orders up to two steps (256) run on
-//! the calling thread.
+//! step's swaps while the column is in cache), split over blocks of columns; the `L` columns
+//! left of a step get its interchanges during that step, beside the critical path. Orders up
+//! to two steps (256) run on the calling thread.
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis, Zip};
 use rayon::prelude::*;
@@ -98,13 +98,18 @@ fn lu_in_place<T: Field>(
 ///
 /// ```text
 /// panel 0 factored (recursion);
-/// for each step j:  [ L panel j | next | far ]
+/// for each step j:  [ before | L panel j | next | far ]
 ///   in parallel:  next ← P_j next, U, Schur update; factor next (recursion)   (the critical path)
 ///                 far  ← P_j far,  U, Schur update                           (most of the flops)
-/// finally, each panel's L gets the interchanges of the panels after it (per column, in memory order)
+///                 before ← P_j before                 (the L columns of the earlier panels)
+/// finally, the L columns before the last panel get its interchanges
 /// ```
 /// The factoring of the next panel, sequential at its core, overlaps the big update of the
-/// rest; rayon's work stealing hands the update's tasks to whichever worker is free.
+/// rest; rayon's work stealing hands the update's tasks to whichever worker is free. In the
+/// last steps the far update is small and a worker would wait for the critical path; the
+/// earlier panels' interchanges fill that wait (they were one pass at the end, 0.5–1 ms of an
+/// LU of order 1024 at 2 threads on the Zen 5 VM; cores busy 1.72 → 1.75 there, time within
+/// the noise).
 fn look_ahead<T: Field>(
     l3: &Level3,
     op: &'static str,
@@ -127,12 +132,13 @@ fn look_ahead<T: Field>(
         let rest = j + jb;
         let next_w = if rest < k { step.min(k - rest) } else { 0 };
         let (left, right) = a.view_mut().split_at(Axis(1), rest);
-        let panel = left.slice_move(s![j.., j..]);
+        let (mut before, panel) = left.split_at(Axis(1), j);
+        let panel = panel.slice_move(s![j.., ..]);
         let panel = panel.view();
         let (done, todo) = swaps.split_at_mut(rest);
         let piv = &done[j..];
         let (mut next, mut far) = right.split_at(Axis(1), next_w);
-        let (zn, rf) = rayon::join(
+        let (zn, (rf, ())) = rayon::join(
             || -> Result<Option<usize>> {
                 if next_w == 0 {
                     return Ok(None);
@@ -148,7 +154,14 @@ fn look_ahead<T: Field>(
                     &mut todo[..next_w],
                 )
             },
-            || update(l3, op, panel, piv, j, &mut far),
+            || {
+                rayon::join(
+                    || update(l3, op, panel, piv, j, &mut far),
+                    // The L columns before this panel get its interchanges now, beside the
+                    // critical path: a worker left idle by a small far update takes them.
+                    || interchange_rows(l3, &mut before, piv, j, false),
+                )
+            },
         );
         rf?;
         let zn = zn?;
@@ -162,18 +175,12 @@ fn look_ahead<T: Field>(
             break;
         }
     }
-    // Each panel's L columns get the interchanges chosen after it.
-    let panels: Vec<(usize, ArrayViewMut2<T>)> = a
-        .slice_mut(s![.., ..k])
-        .into_axis_chunks_iter_mut(Axis(1), step)
-        .enumerate()
-        .map(|(p, c)| (p * step, c))
-        .collect();
-    let swaps = &*swaps;
-    panels.into_par_iter().for_each(|(j0, mut cols)| {
-        let from = (j0 + cols.ncols()).min(k);
-        apply_swaps(&mut cols, &swaps[from..k], from, false);
-    });
+    // The L columns before the last panel get its interchanges (those of every earlier panel
+    // were applied during the step that updated with it).
+    if jb > 0 && j > 0 {
+        let end = (j + jb).min(k);
+        interchange_rows(l3, &mut a.slice_mut(s![.., ..j]), &swaps[j..end], j, false);
+    }
     Ok(zero)
 }
 
