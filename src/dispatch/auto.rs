@@ -301,6 +301,21 @@ pub const AUTO_QR_RAYON_MIN_ORDER: usize = 128;
 ///   n = 128, 1.17 at 256 (see [`AUTO_QR_RAYON_MIN_ORDER`]).
 pub const AUTO_QR_PARALLEL_MIN_ORDER: usize = 288;
 
+/// From this order the LU family (`solve`, `lu`, `lu_factor`, `det`, `slogdet`, `inv`) of real
+/// matrices runs on `rayon` under `auto`'s built-in rule where parla's kernels are wider than
+/// OpenBLAS's, below [`AUTO_FACTOR_RAYON_MIN_ORDER`] too: on one thread below
+/// [`AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER`], with the budget from it. On an AMD EPYC Zen 5
+/// (family 26 model 2, 2 cores, OpenBLAS 0.3.21 `Haswell`), `side_by_side 1 2
+/// --ops=solve,lu,det,inv -- 64 128 256 384`, time of `rayon` / `blas`:
+/// - 1 thread, n = 128 / 256 / 384: solve 0.87 / 0.90 / 1.01, lu 1.11 / 1.01 / 0.93, det
+///   1.04 / 1.04 / 0.98, inv 0.93 / 0.75 / 0.80 (README's main job had solve 256 at 0.81–0.85
+///   on `blas` against `rayon` in three runs);
+/// - 2 threads, n = 384: solve 0.66, lu 0.70, det 0.72, inv 0.76.
+///
+/// Cholesky stays on `blas` below [`AUTO_FACTOR_RAYON_MIN_ORDER`] (`rayon` 1.08× its time at
+/// n = 256, one thread, same machine).
+pub const AUTO_LU_WIDE_MIN_ORDER: usize = 256;
+
 /// From this order (the smaller dimension) `auto`'s built-in rule runs the spectral
 /// decompositions with vectors — `eigh` and `svd` — of `f64` matrices on `rayon-blas` when its
 /// budget has two threads or more; `svdvals` from twice this order. `rayon-blas` runs the
@@ -448,14 +463,26 @@ fn builtin(
     let wider = isa_bits(wider_isa(exec, dtype)) > openblas_bits;
     if factorizes(op) && !dtype.is_complex() {
         let (r, c, _) = shape.dims();
+        let lu_family = matches!(
+            op,
+            Op::Solve | Op::Lu | Op::LuFactor | Op::Det | Op::Slogdet | Op::Inv
+        );
         let from = match op {
             Op::Qr | Op::QrFactor => AUTO_QR_RAYON_MIN_ORDER,
+            _ if lu_family && wider => AUTO_LU_WIDE_MIN_ORDER,
             _ => AUTO_FACTOR_RAYON_MIN_ORDER,
         };
         if r.min(c) >= from {
             let narrow_qr =
                 matches!(op, Op::Qr | Op::QrFactor) && r.min(c) < AUTO_QR_PARALLEL_MIN_ORDER;
             if wider && implements(Engine::Rayon, op, dtype) {
+                if lu_family && r.min(c) < AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER {
+                    return (
+                        Engine::Rayon,
+                        1,
+                        "auto: rayon on one thread for the LU family from AUTO_LU_WIDE_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)",
+                    );
+                }
                 return if narrow_qr {
                     (
                         Engine::Rayon,
@@ -965,7 +992,7 @@ mod tests {
         // Everything else (factorizations between the thresholds, spectral): blas at the
         // budget, capped at the cores.
         let auto5 = Exec::new(Engine::Auto, 5).unwrap();
-        for (op, n) in [(Op::Solve, 400), (Op::Eigvalsh, 1024), (Op::Svd, 255)] {
+        for (op, n) in [(Op::Cholesky, 400), (Op::Eigvalsh, 1024), (Op::Svd, 255)] {
             let c = choose_with(&auto5, op, Dtype::F64, Shape::Square(n), None, 2, 256);
             assert_eq!((c.0, c.1), (Engine::Blas, 2), "{op:?}");
         }
@@ -1179,13 +1206,18 @@ mod tests {
             Op::Det,
             Op::Qr,
         ] {
+            let lu_family = matches!(op, Op::LuFactor | Op::Solve | Op::Inv | Op::Det);
             let from = match op {
                 Op::Qr => AUTO_QR_RAYON_MIN_ORDER,
+                _ if lu_family => AUTO_LU_WIDE_MIN_ORDER,
                 _ => AUTO_FACTOR_RAYON_MIN_ORDER,
             };
-            // QR on one thread below AUTO_QR_PARALLEL_MIN_ORDER, with the budget from it.
+            // QR on one thread below AUTO_QR_PARALLEL_MIN_ORDER, the LU family below
+            // AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER; with the budget from there.
             let threads = |n: usize| {
-                if op == Op::Qr && n < AUTO_QR_PARALLEL_MIN_ORDER {
+                if (op == Op::Qr && n < AUTO_QR_PARALLEL_MIN_ORDER)
+                    || (lu_family && n < AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER)
+                {
                     1
                 } else {
                     2
@@ -1197,8 +1229,12 @@ mod tests {
                     (Engine::Rayon, threads(from)),
                     "{op:?}"
                 );
-                let edge = AUTO_QR_PARALLEL_MIN_ORDER;
-                for n in [edge - 1, edge].into_iter().filter(|&n| n >= from) {
+                let edges = [
+                    AUTO_QR_PARALLEL_MIN_ORDER,
+                    AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER,
+                ];
+                let sides = edges.into_iter().flat_map(|e| [e - 1, e]);
+                for n in sides.filter(|&n| n >= from) {
                     assert_eq!(
                         pick(2, op, dtype, n, 2),
                         (Engine::Rayon, threads(n)),
