@@ -158,12 +158,15 @@ fn openblas_bits() -> u32 {
     *BITS.get_or_init(|| tune::openblas_vector_bits(&threads::openblas::info().corename))
 }
 
-/// The instruction set of parla's GEMM micro-kernels for `dtype`'s real type under `exec`.
-fn wider_isa(exec: &Exec, dtype: Dtype) -> Isa {
-    match dtype.real() {
+/// Whether parla's GEMM micro-kernels for `dtype`'s real type under `exec` are wider than the
+/// kernels OpenBLAS picked for this CPU (`openblas_bits` wide): then the `rayon` engine runs
+/// every blocked algorithm on faster GEMMs than either OpenBLAS engine.
+fn parla_kernels_wider(exec: &Exec, dtype: Dtype, openblas_bits: u32) -> bool {
+    let isa = match dtype.real() {
         Dtype::F32 => exec.gemm_kernel::<f32>().isa,
         _ => exec.gemm_kernel::<f64>().isa,
-    }
+    };
+    isa_bits(isa) > openblas_bits
 }
 
 fn isa_bits(isa: Isa) -> u32 {
@@ -457,10 +460,7 @@ fn builtin(
             ],
         );
     }
-    // Whether parla's micro-kernels for this element type are wider than the kernels OpenBLAS
-    // picked for this CPU: then the `rayon` engine runs every blocked algorithm on faster GEMMs
-    // than either OpenBLAS engine.
-    let wider = isa_bits(wider_isa(exec, dtype)) > openblas_bits;
+    let wider = parla_kernels_wider(exec, dtype, openblas_bits);
     if factorizes(op) && !dtype.is_complex() {
         let (r, c, _) = shape.dims();
         let lu_family = matches!(
@@ -473,44 +473,32 @@ fn builtin(
             _ => AUTO_FACTOR_RAYON_MIN_ORDER,
         };
         if r.min(c) >= from {
-            let narrow_qr =
-                matches!(op, Op::Qr | Op::QrFactor) && r.min(c) < AUTO_QR_PARALLEL_MIN_ORDER;
-            if wider && implements(Engine::Rayon, op, dtype) {
-                if lu_family && r.min(c) < AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER {
-                    return (
-                        Engine::Rayon,
-                        1,
-                        "auto: rayon on one thread for the LU family from AUTO_LU_WIDE_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)",
-                    );
-                }
-                return if narrow_qr {
-                    (
-                        Engine::Rayon,
-                        1,
-                        "auto: rayon on one thread for QR below AUTO_QR_PARALLEL_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)",
-                    )
+            let n = r.min(c);
+            let engine = if wider && implements(Engine::Rayon, op, dtype) {
+                Engine::Rayon
+            } else if implements(Engine::RayonBlas, op, dtype) {
+                Engine::RayonBlas
+            } else {
+                Engine::Blas
+            };
+            let narrow_qr = matches!(op, Op::Qr | Op::QrFactor) && n < AUTO_QR_PARALLEL_MIN_ORDER;
+            let narrow_lu =
+                engine == Engine::Rayon && lu_family && n < AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER;
+            let rule = match (engine, narrow_lu, narrow_qr) {
+                (Engine::Blas, ..) => None,
+                (Engine::Rayon, true, _) => Some("auto: rayon on one thread for the LU family from AUTO_LU_WIDE_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)"),
+                (Engine::Rayon, _, true) => Some("auto: rayon on one thread for QR below AUTO_QR_PARALLEL_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)"),
+                (Engine::Rayon, ..) => Some("auto: rayon for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)"),
+                (_, _, true) => Some("auto: rayon-blas on one thread for QR below AUTO_QR_PARALLEL_MIN_ORDER (OpenBLAS's kernels, parla's recursive blocking)"),
+                _ => Some("auto: rayon-blas for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (OpenBLAS's kernels, parla's recursive blocking)"),
+            };
+            if let Some(rule) = rule {
+                let threads = if narrow_lu || narrow_qr {
+                    1
                 } else {
-                    (
-                        Engine::Rayon,
-                        rayon_threads,
-                        "auto: rayon for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)",
-                    )
+                    rayon_threads
                 };
-            }
-            if implements(Engine::RayonBlas, op, dtype) {
-                return if narrow_qr {
-                    (
-                        Engine::RayonBlas,
-                        1,
-                        "auto: rayon-blas on one thread for QR below AUTO_QR_PARALLEL_MIN_ORDER (OpenBLAS's kernels, parla's recursive blocking)",
-                    )
-                } else {
-                    (
-                        Engine::RayonBlas,
-                        rayon_threads,
-                        "auto: rayon-blas for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (OpenBLAS's kernels, parla's recursive blocking)",
-                    )
-                };
+                return (engine, threads, rule);
             }
         }
     }
@@ -673,7 +661,7 @@ pub(crate) fn choose_batch_with(
     let native_items = op == Op::Solve
         && !dtype.is_complex()
         && implements(Engine::Rayon, op, dtype)
-        && isa_bits(wider_isa(exec, dtype)) > openblas_bits;
+        && parla_kernels_wider(exec, dtype, openblas_bits);
     // A batch of one item, or a budget of one thread, is a loop: nothing to spread.
     let rule = builtin_batch(
         op,
