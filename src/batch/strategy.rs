@@ -20,7 +20,7 @@ pub enum Strategy {
     /// Follows the engine of the [`Exec`](crate::Exec) (`blas` → `Loop`, `rayon-blas` →
     /// `RayonBlas`, `rayon` → `Rayon`, never falling back to another); with engine `auto`,
     /// follows the tuning profile's measurement for the nearest batch, or without one picks
-    /// `Loop` or `RayonBlas` (`Rayon` for `solve` where parla's kernels are wider than
+    /// `Loop` or `RayonBlas` (`Rayon` for `solve` and `inv` where parla's kernels are wider than
     /// OpenBLAS's on this CPU) from the total work, the matrix size, the batch length and
     /// the threads (thresholds: [`BATCH_MIN_FLOPS`](crate::batch::BATCH_MIN_FLOPS),
     /// [`BATCH_GEMM_SMALL_ORDER`](crate::batch::BATCH_GEMM_SMALL_ORDER),

@@ -656,9 +656,9 @@ pub(crate) fn choose_batch_with(
 ) -> Choice {
     let cores = cores.max(1);
     let budget = |e: Engine| exec.threads_for(e).clamp(1, cores);
-    // Items of a batched `solve` on parla's kernels where they are wider than OpenBLAS's (see
-    // `builtin_batch`).
-    let native_items = op == Op::Solve
+    // Items of a batched `solve` or `inv` on parla's kernels where they are wider than
+    // OpenBLAS's (see `builtin_batch`).
+    let native_items = matches!(op, Op::Solve | Op::Inv)
         && !dtype.is_complex()
         && implements(Engine::Rayon, op, dtype)
         && parla_kernels_wider(exec, dtype, openblas_bits);
@@ -689,16 +689,19 @@ pub(crate) fn choose_batch_with(
 /// small or numerous enough to keep every worker busy; else a loop on OpenBLAS with the
 /// budget.
 ///
-/// With `native_items` (a batched `solve` of real matrices where parla's micro-kernels are
-/// wider than OpenBLAS's, the condition under which the single-call rules send
-/// factorizations to `rayon`), the items run on parla's own kernels (`rayon`) instead. On the
-/// 2-core Zen 5 VM (OpenBLAS held to `Haswell`), 2 workers, items of order 8 / 16 / 32 / 64 /
-/// 128 / 256 took 0.31 / 0.58 / 0.71 / 0.99 / 0.98 / 0.86× the time on `rayon` that they took
-/// on `rayon-blas` (throwaway interleaved timing, 15 rounds); `parla compare`'s `batch_solve`
-/// (10 000 of order 32) 0.63×. Batched `inv` and `cholesky` stay on `rayon-blas`: there
-/// `rayon` lost at some orders (`inv` 1.40× slower at 32, `cholesky` 1.33× at 64). Elsewhere
-/// (OpenBLAS's kernels as wide, as on a Zen 4 with its `Cooperlake` kernels) parla's kernels
-/// are only chosen from measurements.
+/// With `native_items` (a batched `solve` or `inv` of real matrices where parla's
+/// micro-kernels are wider than OpenBLAS's, the condition under which the single-call rules
+/// send factorizations to `rayon`), the items run on parla's own kernels (`rayon`) instead. On
+/// the 2-core Zen 5 VM (OpenBLAS held to `Haswell`), 2 workers, items of order 8 / 16 / 32 /
+/// 64 / 128 / 256 took 0.31 / 0.58 / 0.71 / 0.99 / 0.98 / 0.86× the time on `rayon` that they
+/// took on `rayon-blas` for `solve` (throwaway interleaved timing, 15 rounds; `parla
+/// compare`'s `batch_solve`, 10 000 of order 32, 0.63×), and since `rayon`'s small inverses
+/// are computed in place from the factor, items of order 8 / 16 / 32 / 48 / 64 / 96 / 128
+/// 0.59 / 0.57 / 0.67 / 0.80 / 0.73 / 0.79 / 0.88× for `inv` (the same timing; 0.72× at 256
+/// before that change, which did not touch order 256). Batched `cholesky` stays on
+/// `rayon-blas`: `rayon` took 1.33× its time at order 64. Elsewhere (OpenBLAS's kernels as
+/// wide, as on a Zen 4 with its `Cooperlake` kernels) parla's kernels are only chosen from
+/// measurements.
 fn builtin_batch(
     op: Op,
     len: usize,
@@ -1538,7 +1541,7 @@ mod tests {
     }
 
     #[test]
-    fn builtin_batch_solves_run_on_parla_kernels_only_where_wider() {
+    fn builtin_batch_solves_and_inverses_run_on_parla_kernels_only_where_wider() {
         let exec = Exec::new(Engine::Auto, 2).unwrap();
         let isa = exec.gemm_kernel::<f64>().isa;
         if isa == Isa::Portable {
@@ -1552,15 +1555,22 @@ mod tests {
         };
         let big = BATCH_FACTOR_SMALL_ORDER + 1;
         let per = BATCH_MIN_ITEMS_PER_WORKER;
-        // Spread batches of solves: on parla's kernels where wider, else on OpenBLAS's.
-        for (len, order) in [(10_000, 32), (2, BATCH_FACTOR_SMALL_ORDER), (2 * per, big)] {
-            let solve = |bits| rule(Op::Solve, Dtype::F64, len, order, bits);
-            assert_eq!(solve(narrower), (Engine::Rayon, 2), "{len} of {order}");
-            assert_eq!(
-                solve(isa_bits(isa)),
-                (Engine::RayonBlas, 2),
-                "{len} of {order}"
-            );
+        // Spread batches of solves and inverses: on parla's kernels where wider, else on
+        // OpenBLAS's.
+        for op in [Op::Solve, Op::Inv] {
+            for (len, order) in [(10_000, 32), (2, BATCH_FACTOR_SMALL_ORDER), (2 * per, big)] {
+                let spread = |bits| rule(op, Dtype::F64, len, order, bits);
+                assert_eq!(
+                    spread(narrower),
+                    (Engine::Rayon, 2),
+                    "{op} {len} of {order}"
+                );
+                assert_eq!(
+                    spread(isa_bits(isa)),
+                    (Engine::RayonBlas, 2),
+                    "{op} {len} of {order}"
+                );
+            }
         }
         // What is not spread stays a loop; other batched ops and complex solves stay on
         // OpenBLAS's kernels.
@@ -1572,7 +1582,7 @@ mod tests {
             rule(Op::Solve, Dtype::F64, 2, 4, narrower),
             (Engine::Blas, 2)
         );
-        for op in [Op::Inv, Op::Cholesky, Op::Matmul] {
+        for op in [Op::Cholesky, Op::Matmul] {
             assert_eq!(
                 rule(op, Dtype::F64, 10_000, 32, narrower),
                 (Engine::RayonBlas, 2)

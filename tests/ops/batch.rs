@@ -729,7 +729,8 @@ fn auto_picks_by_size_batch_and_threads_and_follows_explicit_engines() {
     );
     let cores = parla::threads::usable_cores();
     // Where parla's GEMM kernels are wider than OpenBLAS's, the built-in rules run large
-    // GEMMs on `rayon` and the items of spread batches of solves on parla's kernels too.
+    // GEMMs on `rayon` and the items of spread batches of solves and inverses on parla's
+    // kernels too.
     let wider = Exec::new(Engine::Auto, 2)
         .unwrap()
         .plan(Op::Gemm, parla::Dtype::F64, parla::Shape::Square(1024))
@@ -738,7 +739,7 @@ fn auto_picks_by_size_batch_and_threads_and_follows_explicit_engines() {
         .contains("wider");
     // The strategy of a spread batch of `op` under the built-in rules.
     let spread = |op: Op| {
-        if op == Op::Solve && wider {
+        if matches!(op, Op::Solve | Op::Inv) && wider {
             Strategy::Rayon
         } else {
             Strategy::RayonBlas
