@@ -319,6 +319,15 @@ pub const AUTO_QR_PARALLEL_MIN_ORDER: usize = 288;
 /// n = 256, one thread, same machine).
 pub const AUTO_LU_WIDE_MIN_ORDER: usize = 256;
 
+/// Up to this order `inv` of a real matrix runs on `rayon`, one thread, under `auto`'s built-in
+/// rule where parla's kernels are wider than OpenBLAS's: there `rayon` inverts in place from the
+/// factor, column by column, without the blocked solves against the identity. On an AMD EPYC
+/// Zen 5 (family 26 model 2, OpenBLAS 0.3.21 `Haswell`), one call, one thread, time of `rayon` /
+/// `blas` (a loop of `Exec::inv`, two alternating runs): 0.6–0.65 at n = 4 and 8, 0.5–0.6 at
+/// 16, 0.63–0.72 at 32, 0.76–0.86 at 64, 0.66–0.75 at 96; 0.73–0.84 at 128 and 1.2 at 192
+/// (the blocked path), so the rule stops at the in-place path's largest order.
+pub const AUTO_INV_SMALL_MAX_ORDER: usize = 96;
+
 /// From this order (the smaller dimension) `auto`'s built-in rule runs the spectral
 /// decompositions with vectors — `eigh` and `svd` — of `f64` matrices on `rayon-blas` when its
 /// budget has two threads or more; `svdvals` from twice this order. `rayon-blas` runs the
@@ -461,6 +470,18 @@ fn builtin(
         );
     }
     let wider = parla_kernels_wider(exec, dtype, openblas_bits);
+    if op == Op::Inv
+        && wider
+        && !dtype.is_complex()
+        && shape.dims().0.min(shape.dims().1) <= AUTO_INV_SMALL_MAX_ORDER
+        && implements(Engine::Rayon, op, dtype)
+    {
+        return (
+            Engine::Rayon,
+            1,
+            "auto: rayon on one thread for inverses up to AUTO_INV_SMALL_MAX_ORDER (in place from the factor; parla's kernels are wider than OpenBLAS's on this CPU)",
+        );
+    }
     if factorizes(op) && !dtype.is_complex() {
         let (r, c, _) = shape.dims();
         let lu_family = matches!(
@@ -1247,6 +1268,16 @@ mod tests {
                     (Engine::Blas, below),
                     "{op:?}"
                 );
+                // Small inverses on rayon, one thread, up to AUTO_INV_SMALL_MAX_ORDER; the
+                // other ops stay on blas there.
+                for n in [1, 8, AUTO_INV_SMALL_MAX_ORDER, AUTO_INV_SMALL_MAX_ORDER + 1] {
+                    let want = if op == Op::Inv && n <= AUTO_INV_SMALL_MAX_ORDER {
+                        Engine::Rayon
+                    } else {
+                        Engine::Blas
+                    };
+                    assert_eq!(pick(2, op, dtype, n, 2), (want, 1), "{op:?} {n}");
+                }
             }
             assert_eq!(
                 pick(2, op, Dtype::C64, 2 * from, 2),
