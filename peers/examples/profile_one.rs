@@ -1,5 +1,5 @@
 //! One parla factorization or square product in a loop, for `perf record` / `perf stat`:
-//! `cargo run --release -p parla-peers --example profile_one -- <engine> <solve|lu|inv|det|lapack_inv|cholesky|qr|gemm|sgemm> <threads> <n> [reps] [block]`
+//! `cargo run --release -p parla-peers --example profile_one -- <engine> <solve|lu|cholesky|qr|gemm|sgemm> <threads> <n> [reps] [block]`
 //! (`block`: the op's `FactorBlocks` field — `qr` for qr, `cholesky` for cholesky, `lu` for
 //! lu and solve — for trying block sizes; for gemm and sgemm (`C = A B`, β = 0, into one
 //! preallocated C) the GEMM cache blocks as `mc,kc,nc`). `<engine>` may also be `faer` (the
