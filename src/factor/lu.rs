@@ -668,21 +668,26 @@ mod tests {
     use crate::parallel::{Kernels, Team};
     use ndarray::ShapeBuilder;
 
+    /// Entry `(i, j)` of an `n`-column test matrix: hashed values in [−0.5, 0.5) with no
+    /// structure, not diagonally dominant, so partial pivoting interchanges rows on nearly
+    /// every step.
+    fn hashed(n: usize, seed: u64) -> impl Fn((usize, usize)) -> f64 + Copy {
+        move |(i, j)| {
+            let mut h = ((i * n + j) as u64 + seed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            h ^= h >> 31;
+            h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            h ^= h >> 29;
+            (h >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        }
+    }
+
     /// `inv` through the block-column `L⁻¹` (several blocks, a last narrow one, pivoting on every
     /// step) in both input layouts at 1 and 2 threads, on both kernels: `‖A X − I‖` within a
     /// multiple of `n ε ‖A‖ ‖X‖` (max norms), against a plain triple loop.
     #[test]
     fn inverse_by_block_columns_is_an_inverse() {
         let n = 2 * INV_BLOCK + 37;
-        // Hashed entries in [−0.5, 0.5): no structure, not diagonally dominant, so partial
-        // pivoting interchanges rows on nearly every step.
-        let f = |(i, j): (usize, usize)| {
-            let mut h = ((i * n + j) as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            h ^= h >> 31;
-            h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            h ^= h >> 29;
-            (h >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let f = hashed(n, 1);
         for threads in [1, 2] {
             let openblas = Level3 {
                 team: Team::new(threads).unwrap(),
@@ -759,14 +764,7 @@ mod tests {
             INV_UNBLOCKED_MAX,
         ] {
             assert!(n <= INV_UNBLOCKED_MAX);
-            // Hashed entries in [−0.5, 0.5): pivoting interchanges rows on nearly every step.
-            let f = |(i, j): (usize, usize)| {
-                let mut h = ((i * n + j) as u64 + 7).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                h ^= h >> 31;
-                h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-                h ^= h >> 29;
-                (h >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-            };
+            let f = hashed(n, 7);
             for fortran in [false, true] {
                 let a = if fortran {
                     Array2::from_shape_fn((n, n).f(), f)
