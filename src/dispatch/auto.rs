@@ -321,12 +321,12 @@ pub const AUTO_LU_WIDE_MIN_ORDER: usize = 256;
 
 /// Up to this order `inv` of a real matrix runs on `rayon`, one thread, under `auto`'s built-in
 /// rule where parla's kernels are wider than OpenBLAS's: there `rayon` inverts in place from the
-/// factor, column by column, without the blocked solves against the identity. On an AMD EPYC
-/// Zen 5 (family 26 model 2, OpenBLAS 0.3.21 `Haswell`), one call, one thread, time of `rayon` /
-/// `blas` (a loop of `Exec::inv`, two alternating runs): 0.6–0.65 at n = 4 and 8, 0.5–0.6 at
-/// 16, 0.63–0.72 at 32, 0.76–0.86 at 64, 0.66–0.75 at 96; 0.73–0.84 at 128 and 1.2 at 192
-/// (the blocked path), so the rule stops at the in-place path's largest order.
-pub const AUTO_INV_SMALL_MAX_ORDER: usize = 96;
+/// factor, column by column, without the blocked solves against the identity — this is the
+/// largest order it does so (96). On an AMD EPYC Zen 5 (family 26 model 2, OpenBLAS 0.3.21
+/// `Haswell`), one call, one thread, time of `rayon` / `blas` (a loop of `Exec::inv`, two
+/// alternating runs): 0.59–0.63 at n = 4 and 8, 0.48–0.57 at 16, 0.63–0.72 at 32, 0.76–0.86
+/// at 64, 0.66–0.75 at 96; 0.73–0.84 at 128 and 1.2 at 192 (the blocked path).
+pub const AUTO_INV_SMALL_MAX_ORDER: usize = crate::factor::lu::INV_UNBLOCKED_MAX;
 
 /// From this order (the smaller dimension) `auto`'s built-in rule runs the spectral
 /// decompositions with vectors — `eigh` and `svd` — of `f64` matrices on `rayon-blas` when its
@@ -470,20 +470,19 @@ fn builtin(
         );
     }
     let wider = parla_kernels_wider(exec, dtype, openblas_bits);
-    if op == Op::Inv
-        && wider
-        && !dtype.is_complex()
-        && shape.dims().0.min(shape.dims().1) <= AUTO_INV_SMALL_MAX_ORDER
-        && implements(Engine::Rayon, op, dtype)
-    {
-        return (
-            Engine::Rayon,
-            1,
-            "auto: rayon on one thread for inverses up to AUTO_INV_SMALL_MAX_ORDER (in place from the factor; parla's kernels are wider than OpenBLAS's on this CPU)",
-        );
-    }
     if factorizes(op) && !dtype.is_complex() {
         let (r, c, _) = shape.dims();
+        if op == Op::Inv
+            && wider
+            && r.min(c) <= AUTO_INV_SMALL_MAX_ORDER
+            && implements(Engine::Rayon, op, dtype)
+        {
+            return (
+                Engine::Rayon,
+                1,
+                "auto: rayon on one thread for inverses up to AUTO_INV_SMALL_MAX_ORDER (in place from the factor; parla's kernels are wider than OpenBLAS's on this CPU)",
+            );
+        }
         let lu_family = matches!(
             op,
             Op::Solve | Op::Lu | Op::LuFactor | Op::Det | Op::Slogdet | Op::Inv

@@ -478,7 +478,7 @@ pub(crate) fn inv<T: Scalar>(op: &'static str, l3: &Level3, a: ArrayView2<T>) ->
 /// call, blocked → unblocked): n = 8 1.3–1.4 → 0.8–0.9, 16 2.8–4.1 → 2.1–2.2, 32 13.5–19.4
 /// → 8.7–9.3, 48 43–53 → 22–23, 64 43–46 → 30, 96 118–131 → 94–109; at 128 the unblocked
 /// form was slower (205–235 against 168–224).
-const INV_UNBLOCKED_MAX: usize = 96;
+pub(crate) const INV_UNBLOCKED_MAX: usize = 96;
 
 /// `A⁻¹` in place in the factor `P (D A) = L U` of a small square `A` with no zero or subnormal
 /// pivot, as LAPACK's unblocked `getri` does it: `U⁻¹` column by column (each column the
@@ -493,6 +493,7 @@ fn inv_unblocked<T: Scalar>(lu: LuPacked<T>) -> Array2<T> {
         row_exp,
     } = lu;
     let n = w.nrows();
+    debug_assert!(n <= 1 || w.strides()[0] == 1, "the factor is column-major");
     let x = w
         .as_slice_memory_order_mut()
         .expect("the factor is a whole column-major array");
