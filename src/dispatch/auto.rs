@@ -169,6 +169,19 @@ fn parla_kernels_wider(exec: &Exec, dtype: Dtype, openblas_bits: u32) -> bool {
     isa_bits(isa) > openblas_bits
 }
 
+/// Whether parla's GEMM micro-kernels for `dtype`'s real type under `exec` are at least as wide
+/// as OpenBLAS's (and not the portable fallback). Small matrices are decided less by the
+/// kernels' width than by the work around them, where parla's in-place small-matrix kernels
+/// beat OpenBLAS's per-call path on the CPUs measured (see [`AUTO_INV_SMALL_MAX_ORDER`] and
+/// [`AUTO_BATCH_SOLVE_AS_WIDE_MAX_ORDER`]).
+fn parla_kernels_as_wide(exec: &Exec, dtype: Dtype, openblas_bits: u32) -> bool {
+    let isa = match dtype.real() {
+        Dtype::F32 => exec.gemm_kernel::<f32>().isa,
+        _ => exec.gemm_kernel::<f64>().isa,
+    };
+    isa != Isa::Portable && isa_bits(isa) >= openblas_bits
+}
+
 fn isa_bits(isa: Isa) -> u32 {
     match isa {
         Isa::Avx512 => 512,
@@ -326,7 +339,23 @@ pub const AUTO_LU_WIDE_MIN_ORDER: usize = 256;
 /// `Haswell`), one call, one thread, time of `rayon` / `blas` (a loop of `Exec::inv`, two
 /// alternating runs): 0.59–0.63 at n = 4 and 8, 0.48–0.57 at 16, 0.63–0.72 at 32, 0.76–0.86
 /// at 64, 0.66–0.75 at 96; 0.73–0.84 at 128 and 1.2 at 192 (the blocked path).
+///
+/// The rule also holds where parla's kernels are only as wide as OpenBLAS's: at these orders
+/// the work around the kernels decides. On an AMD EPYC Zen 3 (family 25 model 1, AVX2 only,
+/// OpenBLAS 0.3.21 `Zen`), the same loop, 9 interleaved rounds: 0.51 at n = 4, 0.59 at 8, 0.69
+/// at 16, 0.73 at 32, 0.91–0.92 at 48 and 64, 0.98 at 96; 1.24 at 128 (the blocked path).
 pub const AUTO_INV_SMALL_MAX_ORDER: usize = crate::factor::lu::INV_UNBLOCKED_MAX;
+
+/// Up to this order the items of a spread batch of `solve`s run on parla's kernels (`rayon`)
+/// under `auto`'s built-in batch rule where parla's kernels are as wide as OpenBLAS's (where
+/// they are wider, at every order; see `builtin_batch`). On an AMD EPYC Zen 3 (family 25 model
+/// 1, AVX2 only, OpenBLAS 0.3.21 `Zen`), 2 workers, 15 interleaved rounds, median, batches of
+/// 4·10⁷/n³ items (at most 20 000), time on `rayon` / on `rayon-blas`: 0.52 at order 8, 0.56 at
+/// 16, 0.78 at 24, 0.70–0.71 at 32; 1.06 at 48, 1.03–1.04 at 64, 1.35 at 96, 1.15 at 128.
+/// Batched `inv` follows [`AUTO_INV_SMALL_MAX_ORDER`] (same timing: 0.56 / 0.61 / 0.73 / 0.83–0.89
+/// / 0.89–0.95 at 8 / 16 / 32 / 64 / 96, 1.22–1.27 at 112 and 128), batched `cholesky` stays on
+/// `rayon-blas` (0.80 at 8, 0.93 at 16, 1.04–1.41 from 32).
+pub const AUTO_BATCH_SOLVE_AS_WIDE_MAX_ORDER: usize = 32;
 
 /// From this order (the smaller dimension) `auto`'s built-in rule runs the spectral
 /// decompositions with vectors — `eigh` and `svd` — of `f64` matrices on `rayon-blas` when its
@@ -473,14 +502,14 @@ fn builtin(
     if factorizes(op) && !dtype.is_complex() {
         let (r, c, _) = shape.dims();
         if op == Op::Inv
-            && wider
             && r.min(c) <= AUTO_INV_SMALL_MAX_ORDER
+            && parla_kernels_as_wide(exec, dtype, openblas_bits)
             && implements(Engine::Rayon, op, dtype)
         {
             return (
                 Engine::Rayon,
                 1,
-                "auto: rayon on one thread for inverses up to AUTO_INV_SMALL_MAX_ORDER (in place from the factor; parla's kernels are wider than OpenBLAS's on this CPU)",
+                "auto: rayon on one thread for inverses up to AUTO_INV_SMALL_MAX_ORDER (in place from the factor; parla's kernels are at least as wide as OpenBLAS's on this CPU)",
             );
         }
         let lu_family = matches!(
@@ -677,11 +706,17 @@ pub(crate) fn choose_batch_with(
     let cores = cores.max(1);
     let budget = |e: Engine| exec.threads_for(e).clamp(1, cores);
     // Items of a batched `solve` or `inv` on parla's kernels where they are wider than
-    // OpenBLAS's (see `builtin_batch`).
+    // OpenBLAS's, or as wide and the items small (see `builtin_batch`).
+    let small = match op {
+        Op::Solve => AUTO_BATCH_SOLVE_AS_WIDE_MAX_ORDER,
+        Op::Inv => AUTO_INV_SMALL_MAX_ORDER,
+        _ => 0,
+    };
     let native_items = matches!(op, Op::Solve | Op::Inv)
         && !dtype.is_complex()
         && implements(Engine::Rayon, op, dtype)
-        && parla_kernels_wider(exec, dtype, openblas_bits);
+        && (parla_kernels_wider(exec, dtype, openblas_bits)
+            || (order <= small && parla_kernels_as_wide(exec, dtype, openblas_bits)));
     // A batch of one item, or a budget of one thread, is a loop: nothing to spread.
     let rule = builtin_batch(
         op,
@@ -719,9 +754,10 @@ pub(crate) fn choose_batch_with(
 /// are computed in place from the factor, items of order 8 / 16 / 32 / 48 / 64 / 96 / 128
 /// 0.59 / 0.57 / 0.67 / 0.80 / 0.73 / 0.79 / 0.88× for `inv` (the same timing; 0.72× at 256
 /// before that change, which did not touch order 256). Batched `cholesky` stays on
-/// `rayon-blas`: `rayon` took 1.33× its time at order 64. Elsewhere (OpenBLAS's kernels as
-/// wide, as on a Zen 4 with its `Cooperlake` kernels) parla's kernels are only chosen from
-/// measurements.
+/// `rayon-blas`: `rayon` took 1.33× its time at order 64. Where OpenBLAS's kernels are as
+/// wide (a Zen 3 with its AVX2 `Zen` kernels, a Zen 4 with its `Cooperlake` kernels), only
+/// small items run on parla's kernels: `solve` up to [`AUTO_BATCH_SOLVE_AS_WIDE_MAX_ORDER`],
+/// `inv` up to [`AUTO_INV_SMALL_MAX_ORDER`] (measured on the Zen 3; not on a Zen 4).
 fn builtin_batch(
     op: Op,
     len: usize,
@@ -749,7 +785,7 @@ fn builtin_batch(
         (
             Engine::Rayon,
             workers,
-            "auto: rayon workers over the batch, items on parla's kernels (built-in batch rule; they are wider than OpenBLAS's on this CPU)",
+            "auto: rayon workers over the batch, items on parla's kernels (built-in batch rule; they are wider than OpenBLAS's on this CPU, or as wide and the items small)",
         )
     } else {
         (
@@ -1203,12 +1239,31 @@ mod tests {
             let exec = Exec::new(Engine::Auto, threads).unwrap();
             let c = choose_with(&exec, op, dtype, Shape::Square(n), None, cores, narrower);
             assert!(
-                c.0 != Engine::Rayon || c.2.contains("wider"),
+                c.0 != Engine::Rayon || c.2.contains("wider") || c.2.contains("as wide"),
                 "{op:?}: {}",
                 c.2
             );
             (c.0, c.1)
         };
+        // Small inverses run on rayon, one thread, where parla's kernels are at least as wide
+        // as OpenBLAS's; where OpenBLAS's are wider, on blas. Nothing else moves at equal width.
+        for (bits, want) in [
+            (isa_bits(isa), Engine::Rayon),
+            (isa_bits(isa) + 1, Engine::Blas),
+        ] {
+            let exec = Exec::new(Engine::Auto, 2).unwrap();
+            for dtype in [Dtype::F32, Dtype::F64] {
+                for n in [1, 8, AUTO_INV_SMALL_MAX_ORDER] {
+                    let c = choose_with(&exec, Op::Inv, dtype, Shape::Square(n), None, 2, bits);
+                    assert_eq!((c.0, c.1), (want, 1), "inv {n} {bits}: {}", c.2);
+                    let c = choose_with(&exec, Op::Solve, dtype, Shape::Square(n), None, 2, bits);
+                    assert_eq!((c.0, c.1), (Engine::Blas, 1), "solve {n} {bits}");
+                }
+                let n = AUTO_INV_SMALL_MAX_ORDER + 1;
+                let c = choose_with(&exec, Op::Inv, dtype, Shape::Square(n), None, 2, bits);
+                assert_eq!((c.0, c.1), (Engine::Blas, 1), "inv {n} {bits}");
+            }
+        }
         for op in [
             Op::Cholesky,
             Op::LuFactor,
@@ -1531,8 +1586,8 @@ mod tests {
         let rule = |t: usize, op: Op, len: usize, order: usize| {
             let exec = Exec::new(Engine::Auto, t).unwrap();
             let f = flops(op, order) * len as f64;
-            // OpenBLAS's kernels as wide as parla's: items never on parla's kernels.
-            let c = choose_batch_with(&exec, (op, Dtype::F64, len, order, f), None, 2, 512);
+            // OpenBLAS's kernels wider than parla's: items never on parla's kernels.
+            let c = choose_batch_with(&exec, (op, Dtype::F64, len, order, f), None, 2, 1024);
             assert!(c.2.contains("built-in"), "{}", c.2);
             (c.0, c.1)
         };
@@ -1571,7 +1626,7 @@ mod tests {
     }
 
     #[test]
-    fn builtin_batch_solves_and_inverses_run_on_parla_kernels_only_where_wider() {
+    fn builtin_batch_solves_and_inverses_run_on_parla_kernels_where_wider_or_small() {
         let exec = Exec::new(Engine::Auto, 2).unwrap();
         let isa = exec.gemm_kernel::<f64>().isa;
         if isa == Isa::Portable {
@@ -1585,18 +1640,37 @@ mod tests {
         };
         let big = BATCH_FACTOR_SMALL_ORDER + 1;
         let per = BATCH_MIN_ITEMS_PER_WORKER;
-        // Spread batches of solves and inverses: on parla's kernels where wider, else on
-        // OpenBLAS's.
+        let wider = isa_bits(isa) + 1;
+        // Spread batches of solves and inverses: on parla's kernels where wider; where as
+        // wide, for small items only (solve up to AUTO_BATCH_SOLVE_AS_WIDE_MAX_ORDER, inv up
+        // to AUTO_INV_SMALL_MAX_ORDER); else on OpenBLAS's.
         for op in [Op::Solve, Op::Inv] {
-            for (len, order) in [(10_000, 32), (2, BATCH_FACTOR_SMALL_ORDER), (2 * per, big)] {
+            let small = if op == Op::Solve {
+                AUTO_BATCH_SOLVE_AS_WIDE_MAX_ORDER
+            } else {
+                AUTO_INV_SMALL_MAX_ORDER
+            };
+            for (len, order) in [
+                (10_000, 8),
+                (10_000, small),
+                (10_000, small + 1),
+                (2, BATCH_FACTOR_SMALL_ORDER),
+                (2 * per, big),
+            ] {
                 let spread = |bits| rule(op, Dtype::F64, len, order, bits);
                 assert_eq!(
                     spread(narrower),
                     (Engine::Rayon, 2),
                     "{op} {len} of {order}"
                 );
+                let as_wide = if order <= small {
+                    Engine::Rayon
+                } else {
+                    Engine::RayonBlas
+                };
+                assert_eq!(spread(isa_bits(isa)), (as_wide, 2), "{op} {len} of {order}");
                 assert_eq!(
-                    spread(isa_bits(isa)),
+                    spread(wider),
                     (Engine::RayonBlas, 2),
                     "{op} {len} of {order}"
                 );

@@ -737,9 +737,23 @@ fn auto_picks_by_size_batch_and_threads_and_follows_explicit_engines() {
         .unwrap()
         .rule
         .contains("wider");
-    // The strategy of a spread batch of `op` under the built-in rules.
-    let spread = |op: Op| {
-        if matches!(op, Op::Solve | Op::Inv) && wider {
+    // Where they are at least as wide, small inverses run on `rayon` (the rule names
+    // AUTO_INV_SMALL_MAX_ORDER), and so do the small items of spread batches of solves and
+    // inverses.
+    let as_wide = wider
+        || Exec::new(Engine::Auto, 2)
+            .unwrap()
+            .plan(Op::Inv, parla::Dtype::F64, parla::Shape::Square(8))
+            .unwrap()
+            .rule
+            .contains("AUTO_INV_SMALL_MAX_ORDER");
+    // The strategy of a spread batch of `op` on items of order `n` under the built-in rules.
+    let spread = |op: Op, n: usize| {
+        let small = match op {
+            Op::Solve => parla::tuning::AUTO_BATCH_SOLVE_AS_WIDE_MAX_ORDER,
+            _ => parla::tuning::AUTO_INV_SMALL_MAX_ORDER,
+        };
+        if matches!(op, Op::Solve | Op::Inv) && (wider || (as_wide && n <= small)) {
             Strategy::Rayon
         } else {
             Strategy::RayonBlas
@@ -751,7 +765,7 @@ fn auto_picks_by_size_batch_and_threads_and_follows_explicit_engines() {
             let p = auto(2).plan(op, parla::Dtype::F64, len, n).unwrap();
             assert_eq!(
                 (p.strategy, p.workers, p.item.threads),
-                (spread(op), 2.min(cores), 1)
+                (spread(op, n), 2.min(cores), 1)
             );
         }
     }
@@ -762,14 +776,14 @@ fn auto_picks_by_size_batch_and_threads_and_follows_explicit_engines() {
         let enough = (BATCH_MIN_FLOPS / flops(op, 16)).ceil() as usize;
         // (threads, len, order) -> strategy
         let table = [
-            ((2, enough.max(2), 16), spread(op)),
+            ((2, enough.max(2), 16), spread(op, 16)),
             ((2, enough - 1, 16), Strategy::Loop),
-            ((2, 2, small), spread(op)),
+            ((2, 2, small), spread(op, small)),
             ((2, 2, small + 1), Strategy::Loop),
             ((2, 2 * PER - 1, small + 1), Strategy::Loop),
-            ((2, 2 * PER, small + 1), spread(op)),
+            ((2, 2 * PER, small + 1), spread(op, small + 1)),
             // A budget of 3: at most the usable cores work under auto.
-            ((3, w3 * PER, 2048), spread(op)),
+            ((3, w3 * PER, 2048), spread(op, 2048)),
             ((3, w3 * PER - 1, 2048), Strategy::Loop),
             ((1, 10_000, 32), Strategy::Loop),
             ((2, 1, 1000), Strategy::Loop),
