@@ -290,6 +290,16 @@ pub const AUTO_TRANSPOSE_PARALLEL_MIN_BYTES: usize = 6 << 20;
 /// Those `blas` times still carried a transposing copy through OpenBLAS's `omatcopy` (2 ms at
 /// n = 512), since replaced by a tiled transpose; now `rayon` / `blas` for Cholesky at n = 1024 is
 /// 0.73 / 0.72 (1 / 2 threads; `side_by_side 1 2 --ops=cholesky`, same machine), still below 1.
+///
+/// Where parla's kernels and OpenBLAS's are both AVX2 (a Zen 3 with OpenBLAS's `Zen` kernels),
+/// Cholesky from this order runs on `rayon` when the budget has two threads or more: its
+/// look-ahead keeps both cores on the same-width kernels better than `rayon-blas` does. Zen 3
+/// (family 25 model 1, OpenBLAS 0.3.21 `Zen`), `side_by_side 1 2 --ops=cholesky -- 384 512
+/// 1024 2048`, three runs, time of `rayon` / `rayon-blas` at 2 threads: 0.80 / 0.80 / 0.80 at
+/// n = 512, 0.82 / 0.81 / 1.01 at 1024, 0.92 / 0.94 / 1.18 at 2048 (`parla compare`: 0.84 at
+/// 1024); at one thread 0.96–1.11, so one thread stays on `rayon-blas`. The LU family and QR
+/// stay on `rayon-blas` there (0.93–1.07 at 2 threads, 1.16–1.23 for `inv` at 2048). Where both
+/// are AVX-512 (a Zen 4 with `Cooperlake`) nothing was measured and nothing changes.
 pub const AUTO_FACTOR_RAYON_MIN_ORDER: usize = 512;
 
 /// From this order `auto`'s built-in rule runs QR (`qr`, `qr_factor`) of real matrices on
@@ -523,7 +533,12 @@ fn builtin(
         };
         if r.min(c) >= from {
             let n = r.min(c);
-            let engine = if wider && implements(Engine::Rayon, op, dtype) {
+            // Both AVX2 (a Zen 3): Cholesky on parla's kernels from two threads.
+            let avx2_cholesky = matches!(op, Op::Cholesky | Op::ChoFactor)
+                && rayon_threads >= 2
+                && openblas_bits == 256
+                && parla_kernels_as_wide(exec, dtype, openblas_bits);
+            let engine = if (wider || avx2_cholesky) && implements(Engine::Rayon, op, dtype) {
                 Engine::Rayon
             } else if implements(Engine::RayonBlas, op, dtype) {
                 Engine::RayonBlas
@@ -537,6 +552,7 @@ fn builtin(
                 (Engine::Blas, ..) => None,
                 (Engine::Rayon, true, _) => Some("auto: rayon on one thread for the LU family from AUTO_LU_WIDE_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)"),
                 (Engine::Rayon, _, true) => Some("auto: rayon on one thread for QR below AUTO_QR_PARALLEL_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)"),
+                (Engine::Rayon, ..) if !wider => Some("auto: rayon for Cholesky from AUTO_FACTOR_RAYON_MIN_ORDER on two threads or more (parla's kernels as wide as OpenBLAS's AVX2 kernels on this CPU)"),
                 (Engine::Rayon, ..) => Some("auto: rayon for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)"),
                 (_, _, true) => Some("auto: rayon-blas on one thread for QR below AUTO_QR_PARALLEL_MIN_ORDER (OpenBLAS's kernels, parla's recursive blocking)"),
                 _ => Some("auto: rayon-blas for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (OpenBLAS's kernels, parla's recursive blocking)"),
@@ -1042,6 +1058,63 @@ mod tests {
         for (op, n) in [(Op::Cholesky, 400), (Op::Eigvalsh, 1024), (Op::Svd, 255)] {
             let c = choose_with(&auto5, op, Dtype::F64, Shape::Square(n), None, 2, 256);
             assert_eq!((c.0, c.1), (Engine::Blas, 2), "{op:?}");
+        }
+    }
+
+    #[test]
+    fn builtin_rules_send_cholesky_to_rayon_where_both_kernels_are_avx2() {
+        if !Isa::Avx2.available() {
+            return;
+        }
+        let pick = |threads: usize, isa: Isa, op: Op, dtype: Dtype, n: usize, bits: u32| {
+            let exec = Exec::new(Engine::Auto, threads)
+                .unwrap()
+                .with_isa(isa)
+                .unwrap();
+            let c = choose_with(&exec, op, dtype, Shape::Square(n), None, 2, bits);
+            (c.0, c.1)
+        };
+        let from = AUTO_FACTOR_RAYON_MIN_ORDER;
+        for dtype in [Dtype::F32, Dtype::F64] {
+            for op in [Op::Cholesky, Op::ChoFactor] {
+                // Both AVX2: rayon from AUTO_FACTOR_RAYON_MIN_ORDER with two threads or more.
+                for n in [from, 4 * from] {
+                    assert_eq!(
+                        pick(2, Isa::Avx2, op, dtype, n, 256),
+                        (Engine::Rayon, 2),
+                        "{op:?} {n}"
+                    );
+                    assert_eq!(
+                        pick(1, Isa::Avx2, op, dtype, n, 256),
+                        (Engine::RayonBlas, 1),
+                        "{op:?} {n}"
+                    );
+                }
+                assert_eq!(
+                    pick(2, Isa::Avx2, op, dtype, from - 1, 256).0,
+                    Engine::Blas,
+                    "{op:?}"
+                );
+                // OpenBLAS wider, or both AVX-512 (not measured): rayon-blas as before.
+                assert_eq!(
+                    pick(2, Isa::Avx2, op, dtype, from, 512),
+                    (Engine::RayonBlas, 2)
+                );
+                if Isa::Avx512.available() {
+                    assert_eq!(
+                        pick(2, Isa::Avx512, op, dtype, from, 512),
+                        (Engine::RayonBlas, 2)
+                    );
+                }
+            }
+            // The LU family and QR stay on rayon-blas where both are AVX2.
+            for op in [Op::Solve, Op::LuFactor, Op::Inv, Op::Qr] {
+                assert_eq!(
+                    pick(2, Isa::Avx2, op, dtype, 2 * from, 256),
+                    (Engine::RayonBlas, 2),
+                    "{op:?}"
+                );
+            }
         }
     }
 
