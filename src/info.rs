@@ -180,28 +180,19 @@ fn read(path: &str) -> Option<String> {
 }
 
 fn cpu_model() -> String {
-    read("/proc/cpuinfo")
-        .and_then(|s| model_with_family(&s))
-        .unwrap_or_else(|| "unknown".to_string())
+    let key = crate::tune::MachineKey::current();
+    cpu_label(&key.cpu, key.family, key.model)
 }
 
-/// The `model name` of the first CPU in `/proc/cpuinfo` text, followed by its `cpu family` and
-/// `model` numbers when present: the name alone ("AMD EPYC") does not tell a Zen 3 (family 25
-/// model 1) from a Zen 4 (25, 17) or a Zen 5 (26), whose kernels and thresholds differ.
-fn model_with_family(cpuinfo: &str) -> Option<String> {
-    let field = |key: &str| {
-        cpuinfo
-            .lines()
-            .take_while(|l| !l.trim().is_empty())
-            .filter_map(|l| l.split_once(':'))
-            .find(|(k, _)| k.trim() == key)
-            .map(|(_, v)| v.trim().to_string())
-    };
-    let name = field("model name")?;
-    Some(match (field("cpu family"), field("model")) {
-        (Some(f), Some(m)) => format!("{name} (cpu family {f}, model {m})"),
-        _ => name,
-    })
+/// The CPU's model name followed by its family and model numbers when `/proc/cpuinfo` has them
+/// (family 0 = absent): the name alone ("AMD EPYC") does not tell a Zen 3 (family 25 model 1)
+/// from a Zen 4 (25, 17) or a Zen 5 (26), whose kernels and thresholds differ.
+fn cpu_label(name: &str, family: u32, model: u32) -> String {
+    if family == 0 {
+        name.to_string()
+    } else {
+        format!("{name} (cpu family {family}, model {model})")
+    }
 }
 
 /// Parses a Linux CPU list such as `0-3,8,10-11` into a count.
@@ -550,19 +541,11 @@ mod tests {
 
     #[test]
     fn model_names_carry_family_and_model() {
-        // The first CPU's fields only: `model` must not match `model name`, and a second CPU
-        // after the blank line must not be read.
-        let t = "processor\t: 0\ncpu family\t: 25\nmodel\t\t: 1\nmodel name\t: AMD EPYC\n\n\
-                 processor\t: 1\ncpu family\t: 26\nmodel\t\t: 2\n";
         assert_eq!(
-            model_with_family(t).as_deref(),
-            Some("AMD EPYC (cpu family 25, model 1)")
+            cpu_label("AMD EPYC", 25, 1),
+            "AMD EPYC (cpu family 25, model 1)"
         );
-        assert_eq!(
-            model_with_family("model name\t: Some CPU\n").as_deref(),
-            Some("Some CPU")
-        );
-        assert_eq!(model_with_family("cpu family\t: 6\n"), None);
+        assert_eq!(cpu_label("Some CPU", 0, 0), "Some CPU");
     }
 
     #[test]

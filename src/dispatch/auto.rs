@@ -158,15 +158,19 @@ fn openblas_bits() -> u32 {
     *BITS.get_or_init(|| tune::openblas_vector_bits(&threads::openblas::info().corename))
 }
 
+/// The instruction set of parla's GEMM micro-kernels for `dtype`'s real type under `exec`.
+fn parla_isa(exec: &Exec, dtype: Dtype) -> Isa {
+    match dtype.real() {
+        Dtype::F32 => exec.gemm_kernel::<f32>().isa,
+        _ => exec.gemm_kernel::<f64>().isa,
+    }
+}
+
 /// Whether parla's GEMM micro-kernels for `dtype`'s real type under `exec` are wider than the
 /// kernels OpenBLAS picked for this CPU (`openblas_bits` wide): then the `rayon` engine runs
 /// every blocked algorithm on faster GEMMs than either OpenBLAS engine.
 fn parla_kernels_wider(exec: &Exec, dtype: Dtype, openblas_bits: u32) -> bool {
-    let isa = match dtype.real() {
-        Dtype::F32 => exec.gemm_kernel::<f32>().isa,
-        _ => exec.gemm_kernel::<f64>().isa,
-    };
-    isa_bits(isa) > openblas_bits
+    isa_bits(parla_isa(exec, dtype)) > openblas_bits
 }
 
 /// Whether parla's GEMM micro-kernels for `dtype`'s real type under `exec` are at least as wide
@@ -175,10 +179,7 @@ fn parla_kernels_wider(exec: &Exec, dtype: Dtype, openblas_bits: u32) -> bool {
 /// beat OpenBLAS's per-call path on the CPUs measured (see [`AUTO_INV_SMALL_MAX_ORDER`] and
 /// [`AUTO_BATCH_SOLVE_AS_WIDE_MAX_ORDER`]).
 fn parla_kernels_as_wide(exec: &Exec, dtype: Dtype, openblas_bits: u32) -> bool {
-    let isa = match dtype.real() {
-        Dtype::F32 => exec.gemm_kernel::<f32>().isa,
-        _ => exec.gemm_kernel::<f64>().isa,
-    };
+    let isa = parla_isa(exec, dtype);
     isa != Isa::Portable && isa_bits(isa) >= openblas_bits
 }
 
@@ -536,14 +537,19 @@ fn builtin(
             // Both AVX2 (a Zen 3): Cholesky on parla's kernels from two threads.
             let avx2_cholesky = matches!(op, Op::Cholesky | Op::ChoFactor)
                 && rayon_threads >= 2
-                && openblas_bits == 256
-                && parla_kernels_as_wide(exec, dtype, openblas_bits);
-            let engine = if (wider || avx2_cholesky) && implements(Engine::Rayon, op, dtype) {
-                Engine::Rayon
-            } else if implements(Engine::RayonBlas, op, dtype) {
-                Engine::RayonBlas
+                && isa_bits(parla_isa(exec, dtype)) == 256
+                && openblas_bits == 256;
+            let rayon_rule = if wider {
+                Some("auto: rayon for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)")
+            } else if avx2_cholesky {
+                Some("auto: rayon for Cholesky from AUTO_FACTOR_RAYON_MIN_ORDER on two threads or more (parla's kernels as wide as OpenBLAS's AVX2 kernels on this CPU)")
             } else {
-                Engine::Blas
+                None
+            };
+            let (engine, rayon_rule) = match rayon_rule {
+                Some(rule) if implements(Engine::Rayon, op, dtype) => (Engine::Rayon, rule),
+                _ if implements(Engine::RayonBlas, op, dtype) => (Engine::RayonBlas, ""),
+                _ => (Engine::Blas, ""),
             };
             let narrow_qr = matches!(op, Op::Qr | Op::QrFactor) && n < AUTO_QR_PARALLEL_MIN_ORDER;
             let narrow_lu =
@@ -552,8 +558,7 @@ fn builtin(
                 (Engine::Blas, ..) => None,
                 (Engine::Rayon, true, _) => Some("auto: rayon on one thread for the LU family from AUTO_LU_WIDE_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)"),
                 (Engine::Rayon, _, true) => Some("auto: rayon on one thread for QR below AUTO_QR_PARALLEL_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)"),
-                (Engine::Rayon, ..) if !wider => Some("auto: rayon for Cholesky from AUTO_FACTOR_RAYON_MIN_ORDER on two threads or more (parla's kernels as wide as OpenBLAS's AVX2 kernels on this CPU)"),
-                (Engine::Rayon, ..) => Some("auto: rayon for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)"),
+                (Engine::Rayon, ..) => Some(rayon_rule),
                 (_, _, true) => Some("auto: rayon-blas on one thread for QR below AUTO_QR_PARALLEL_MIN_ORDER (OpenBLAS's kernels, parla's recursive blocking)"),
                 _ => Some("auto: rayon-blas for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (OpenBLAS's kernels, parla's recursive blocking)"),
             };
