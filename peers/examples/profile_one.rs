@@ -1,5 +1,5 @@
 //! One parla factorization or square product in a loop, for `perf record` / `perf stat`:
-//! `cargo run --release -p parla-peers --example profile_one -- <engine> <solve|lu|cholesky|qr|gemm|sgemm> <threads> <n> [reps] [block]`
+//! `cargo run --release -p parla-peers --example profile_one -- <engine> <solve|lu|inv|det|cholesky|qr|gemm|sgemm> <threads> <n> [reps] [block]`
 //! (`block`: the op's `FactorBlocks` field — `qr` for qr, `cholesky` for cholesky, `lu` for
 //! lu and solve — for trying block sizes; for gemm and sgemm (`C = A B`, β = 0, into one
 //! preallocated C) the GEMM cache blocks as `mc,kc,nc`). `<engine>` may also be `faer` (the
@@ -107,6 +107,8 @@ fn main() -> Result<(), parla::Error> {
             pool.install(|| match op {
                 "solve" => drop::<faer::Mat<f64>>(peers::faer_solve(&fa, &fb)),
                 "lu" => drop(peers::faer_lu(&fa)),
+                "inv" => drop(peers::faer_inv(&fa)),
+                "det" => drop(peers::faer_det(&fa)),
                 "qr" => drop(peers::faer_qr(&fa)),
                 "gemm" => peers::faer_gemm(&mut fc, &fa, &fg, par),
                 "sgemm" => peers::faer_sgemm(&mut fc32, &fa32, &fg32, par),
@@ -116,6 +118,8 @@ fn main() -> Result<(), parla::Error> {
             match op {
                 "solve" => drop(exec.solve(&a, &b)?),
                 "lu" => drop(exec.lu_factor(&a)?),
+                "inv" => drop(exec.inv(&a)?),
+                "det" => drop(exec.det(&a)?),
                 "qr" => drop(exec.qr_factor(&a)?),
                 "gemm" => {
                     exec.gemm(1.0, &a, parla::Trans::No, &g, parla::Trans::No, 0.0, &mut c)?

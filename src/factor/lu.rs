@@ -32,6 +32,7 @@ use crate::decomp::{LuPacked, Trans};
 use crate::error::{Error, Result};
 use crate::factor::triangular::trsm;
 use crate::factor::{factored, split};
+use crate::kernels::cols4::prefetch;
 use crate::parallel::level3::Level3;
 use crate::parallel::{copy, transpose, Kernels};
 use crate::real::{equilibration_exponents, times_pow2};
@@ -328,6 +329,10 @@ fn each_swap(swaps: &[usize], offset: usize, reverse: bool, mut f: impl FnMut(us
     }
 }
 
+/// Elements of a 64-byte cache line for the prefetches of [`apply_swaps`] (f64; other types
+/// prefetch a line more often or less, harmlessly).
+const LINE_ELEMENTS: usize = 8;
+
 /// Interchanges row `offset + i` with row `swaps[i]`, in order (in reverse order with
 /// `reverse`), walking memory in order: a column at a time (all its interchanges) when columns
 /// are contiguous, else whole rows.
@@ -336,10 +341,28 @@ fn apply_swaps<T: Field>(a: &mut ArrayViewMut2<T>, swaps: &[usize], offset: usiz
         return;
     }
     if a.strides()[0] == 1 && a.nrows() > 1 {
-        for mut col in a.axis_iter_mut(Axis(1)) {
-            match col.as_slice_mut() {
-                Some(c) => each_swap(swaps, offset, reverse, |i, p| c.swap(i, p)),
-                None => each_swap(swaps, offset, reverse, |i, p| col.swap(i, p)),
+        let (m, n, cs) = (a.nrows(), a.ncols(), a.strides()[1]);
+        let base = a.as_mut_ptr();
+        // SAFETY (both closures): column j < n of the exclusively borrowed view is m
+        // contiguous elements from base + j·cs (unit row stride); distinct columns are
+        // disjoint, and each column is borrowed mutably once.
+        let column = |j: usize| unsafe { base.offset(j as isize * cs) };
+        for j in 0..n {
+            let c = unsafe { std::slice::from_raw_parts_mut(column(j), m) };
+            if j + 1 < n {
+                // The interchanges reach rows scattered over the column, a cache miss each
+                // for the hardware prefetchers; bring the next column's rows in while this
+                // one is swapped.
+                let next = unsafe { std::slice::from_raw_parts(column(j + 1).cast_const(), m) };
+                each_swap(swaps, offset, reverse, |i, p| {
+                    prefetch(&next[p]);
+                    if (i - offset).is_multiple_of(LINE_ELEMENTS) {
+                        prefetch(&next[i]);
+                    }
+                    c.swap(i, p);
+                });
+            } else {
+                each_swap(swaps, offset, reverse, |i, p| c.swap(i, p));
             }
         }
         return;
