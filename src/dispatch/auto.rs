@@ -293,15 +293,34 @@ pub const AUTO_TRANSPOSE_PARALLEL_MIN_BYTES: usize = 6 << 20;
 /// 0.73 / 0.72 (1 / 2 threads; `side_by_side 1 2 --ops=cholesky`, same machine), still below 1.
 ///
 /// Where parla's kernels and OpenBLAS's are both AVX2 (a Zen 3 with OpenBLAS's `Zen` kernels),
-/// Cholesky from this order runs on `rayon` when the budget has two threads or more: its
+/// `f64` Cholesky from this order runs on `rayon` when the budget has two threads or more: its
 /// look-ahead keeps both cores on the same-width kernels better than `rayon-blas` does. Zen 3
 /// (family 25 model 1, OpenBLAS 0.3.21 `Zen`), `side_by_side 1 2 --ops=cholesky -- 384 512
 /// 1024 2048`, three runs, time of `rayon` / `rayon-blas` at 2 threads: 0.80 / 0.80 / 0.80 at
-/// n = 512, 0.82 / 0.81 / 1.01 at 1024, 0.92 / 0.94 / 1.18 at 2048 (`parla compare`: 0.84 at
-/// 1024); at one thread 0.96–1.11, so one thread stays on `rayon-blas`. The LU family and QR
-/// stay on `rayon-blas` there (0.93–1.07 at 2 threads, 1.16–1.23 for `inv` at 2048). Where both
-/// are AVX-512 (a Zen 4 with `Cooperlake`) nothing was measured and nothing changes.
+/// n = 512, 0.82 / 0.81 / 1.01 at 1024, 0.92 / 0.94 / 1.18 at 2048 (`parla compare`: 0.84 and
+/// 0.67 / 0.78 / 0.83 at 512 / 1024 / 2048 in another run); `profile_one <engine> cholesky 2 n`,
+/// three alternating runs: 0.95–0.98 at 1536, about 0.96 at 3072, 0.83–1.06 at 4096. At one
+/// thread 0.96–1.11, so one thread stays on `rayon-blas`; `f32` too (`parla compare --dtype
+/// f32`: 1.30 / 1.32 / 1.23 at 512 / 1024 / 2048; not profiled). The LU family and QR follow from [`AUTO_AVX2_RAYON_MIN_ORDER`].
+/// Where both are AVX-512 (a Zen 4 with `Cooperlake`) nothing was measured and nothing changes.
 pub const AUTO_FACTOR_RAYON_MIN_ORDER: usize = 512;
+
+/// From this order `auto`'s built-in rule runs `f64` `solve`, `lu`, `lu_factor`, `det`,
+/// `slogdet`, `qr` and `qr_factor` on `rayon` instead of `rayon-blas` where parla's kernels and
+/// OpenBLAS's are both AVX2 and the budget has two threads or more (as `f64` Cholesky from
+/// [`AUTO_FACTOR_RAYON_MIN_ORDER`]). Measured on an AMD EPYC Zen 3 (family 25 model 1, 2
+/// cores, OpenBLAS 0.3.21 `Zen`), time of `rayon` / `rayon-blas` at 2 threads, four interleaved
+/// runs (`side_by_side 2 --ops=solve,lu,det,inv,qr` in two sessions, `profile_one` alternating,
+/// `parla compare --ops solve,qr --threads 2 --engines rayon,rayon-blas`):
+/// - n = 1024: solve 0.89–0.95, lu 0.91–0.98, det 0.93–0.96, QR 0.90–0.97, inv 0.90–0.97;
+/// - n = 2048: solve 0.80–1.00, lu 0.80–1.03, det 0.84–0.99, QR 0.87–1.04 (geometric means
+///   0.91–0.94), but inv 0.96–1.23 — so `inv` stays on `rayon-blas` at every order;
+/// - n = 512: solve 0.88–1.01, lu 0.99–1.02, det 1.01–1.03, QR 0.94–1.06: about even, so the
+///   rule starts at 1024.
+///
+/// One thread stays on `rayon-blas` (0.95–1.07 at 512–2048), and `f32` too (`parla compare
+/// --dtype f32`: solve 1.23 / 1.07 / 1.05 at 512 / 1024 / 2048, QR 0.97–1.05).
+pub const AUTO_AVX2_RAYON_MIN_ORDER: usize = 1024;
 
 /// From this order `auto`'s built-in rule runs QR (`qr`, `qr_factor`) of real matrices on
 /// `rayon-blas` with its budget, below [`AUTO_FACTOR_RAYON_MIN_ORDER`]: LAPACK's `geqrf` factors
@@ -534,15 +553,19 @@ fn builtin(
         };
         if r.min(c) >= from {
             let n = r.min(c);
-            // Both AVX2 (a Zen 3): Cholesky on parla's kernels from two threads.
-            let avx2_cholesky = matches!(op, Op::Cholesky | Op::ChoFactor)
+            // Both AVX2 (a Zen 3), f64, two threads or more: Cholesky on parla's kernels from
+            // AUTO_FACTOR_RAYON_MIN_ORDER, the LU family but `inv` and QR from
+            // AUTO_AVX2_RAYON_MIN_ORDER.
+            let avx2_f64 = dtype == Dtype::F64
                 && rayon_threads >= 2
                 && isa_bits(parla_isa(exec, dtype)) == 256
                 && openblas_bits == 256;
             let rayon_rule = if wider {
                 Some("auto: rayon for factorizations from AUTO_FACTOR_RAYON_MIN_ORDER (parla's kernels are wider than OpenBLAS's on this CPU)")
-            } else if avx2_cholesky {
-                Some("auto: rayon for Cholesky from AUTO_FACTOR_RAYON_MIN_ORDER on two threads or more (parla's kernels as wide as OpenBLAS's AVX2 kernels on this CPU)")
+            } else if avx2_f64 && matches!(op, Op::Cholesky | Op::ChoFactor) {
+                Some("auto: rayon for f64 Cholesky from AUTO_FACTOR_RAYON_MIN_ORDER on two threads or more (parla's kernels as wide as OpenBLAS's AVX2 kernels on this CPU)")
+            } else if avx2_f64 && op != Op::Inv && n >= AUTO_AVX2_RAYON_MIN_ORDER {
+                Some("auto: rayon for f64 LU (not inv) and QR from AUTO_AVX2_RAYON_MIN_ORDER on two threads or more (parla's kernels as wide as OpenBLAS's AVX2 kernels on this CPU)")
             } else {
                 None
             };
@@ -1067,7 +1090,7 @@ mod tests {
     }
 
     #[test]
-    fn builtin_rules_send_cholesky_to_rayon_where_both_kernels_are_avx2() {
+    fn builtin_rules_send_f64_factorizations_to_rayon_where_both_kernels_are_avx2() {
         if !Isa::Avx2.available() {
             return;
         }
@@ -1080,14 +1103,31 @@ mod tests {
             (c.0, c.1)
         };
         let from = AUTO_FACTOR_RAYON_MIN_ORDER;
+        let lu_qr_from = AUTO_AVX2_RAYON_MIN_ORDER;
+        let lu_qr = [
+            Op::Solve,
+            Op::Lu,
+            Op::LuFactor,
+            Op::Det,
+            Op::Slogdet,
+            Op::Qr,
+            Op::QrFactor,
+        ];
         for dtype in [Dtype::F32, Dtype::F64] {
+            let f64 = dtype == Dtype::F64;
+            let rayon_if_f64 = if f64 {
+                Engine::Rayon
+            } else {
+                Engine::RayonBlas
+            };
             for op in [Op::Cholesky, Op::ChoFactor] {
-                // Both AVX2: rayon from AUTO_FACTOR_RAYON_MIN_ORDER with two threads or more.
+                // Both AVX2, f64: rayon from AUTO_FACTOR_RAYON_MIN_ORDER with two threads or
+                // more; f32 on rayon-blas.
                 for n in [from, 4 * from] {
                     assert_eq!(
                         pick(2, Isa::Avx2, op, dtype, n, 256),
-                        (Engine::Rayon, 2),
-                        "{op:?} {n}"
+                        (rayon_if_f64, 2),
+                        "{op:?} {dtype:?} {n}"
                     );
                     assert_eq!(
                         pick(1, Isa::Avx2, op, dtype, n, 256),
@@ -1100,25 +1140,48 @@ mod tests {
                     Engine::Blas,
                     "{op:?}"
                 );
+            }
+            for op in lu_qr {
+                // Both AVX2, f64: rayon from AUTO_AVX2_RAYON_MIN_ORDER with two threads or
+                // more; below it, at one thread and for f32 on rayon-blas.
+                for n in [lu_qr_from, 2 * lu_qr_from] {
+                    assert_eq!(
+                        pick(2, Isa::Avx2, op, dtype, n, 256),
+                        (rayon_if_f64, 2),
+                        "{op:?} {dtype:?} {n}"
+                    );
+                    assert_eq!(
+                        pick(1, Isa::Avx2, op, dtype, n, 256),
+                        (Engine::RayonBlas, 1),
+                        "{op:?} {n}"
+                    );
+                }
+                assert_eq!(
+                    pick(2, Isa::Avx2, op, dtype, lu_qr_from - 1, 256),
+                    (Engine::RayonBlas, 2),
+                    "{op:?}"
+                );
+            }
+            // inv stays on rayon-blas at every order from AUTO_FACTOR_RAYON_MIN_ORDER.
+            for n in [from, lu_qr_from, 2 * lu_qr_from] {
+                assert_eq!(
+                    pick(2, Isa::Avx2, Op::Inv, dtype, n, 256),
+                    (Engine::RayonBlas, 2),
+                    "inv {n}"
+                );
+            }
+            for op in lu_qr.into_iter().chain([Op::Cholesky, Op::ChoFactor]) {
                 // OpenBLAS wider, or both AVX-512 (not measured): rayon-blas as before.
                 assert_eq!(
-                    pick(2, Isa::Avx2, op, dtype, from, 512),
+                    pick(2, Isa::Avx2, op, dtype, lu_qr_from, 512),
                     (Engine::RayonBlas, 2)
                 );
                 if Isa::Avx512.available() {
                     assert_eq!(
-                        pick(2, Isa::Avx512, op, dtype, from, 512),
+                        pick(2, Isa::Avx512, op, dtype, lu_qr_from, 512),
                         (Engine::RayonBlas, 2)
                     );
                 }
-            }
-            // The LU family and QR stay on rayon-blas where both are AVX2.
-            for op in [Op::Solve, Op::LuFactor, Op::Inv, Op::Qr] {
-                assert_eq!(
-                    pick(2, Isa::Avx2, op, dtype, 2 * from, 256),
-                    (Engine::RayonBlas, 2),
-                    "{op:?}"
-                );
             }
         }
     }

@@ -31,7 +31,7 @@ use crate::scalar::{Field, Scalar};
 pub(crate) use crate::blas::reduce::Reduction;
 pub(crate) use crate::blas::svd::Vectors;
 pub use auto::{
-    auto_batch_choice, auto_choice, AUTO_BATCH_SOLVE_AS_WIDE_MAX_ORDER,
+    auto_batch_choice, auto_choice, AUTO_AVX2_RAYON_MIN_ORDER, AUTO_BATCH_SOLVE_AS_WIDE_MAX_ORDER,
     AUTO_FACTOR_BLAS_PARALLEL_MIN_ORDER, AUTO_FACTOR_RAYON_MIN_ORDER, AUTO_GEMM_PARALLEL_MIN_FLOPS,
     AUTO_GEMM_RAYON_MIN_FLOPS, AUTO_INV_SMALL_MAX_ORDER, AUTO_LU_WIDE_MIN_ORDER,
     AUTO_NORMS_PARALLEL_MIN_BYTES, AUTO_QR_PARALLEL_MIN_ORDER, AUTO_QR_RAYON_MIN_ORDER,
