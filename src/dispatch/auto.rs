@@ -1120,10 +1120,17 @@ mod tests {
             } else {
                 Engine::RayonBlas
             };
-            for op in [Op::Cholesky, Op::ChoFactor] {
-                // Both AVX2, f64: rayon from AUTO_FACTOR_RAYON_MIN_ORDER with two threads or
-                // more; f32 on rayon-blas.
-                for n in [from, 4 * from] {
+            // Both AVX2, f64: Cholesky on rayon from AUTO_FACTOR_RAYON_MIN_ORDER (blas below),
+            // the LU family but inv and QR from AUTO_AVX2_RAYON_MIN_ORDER (rayon-blas below),
+            // with two threads or more; one thread and f32 on rayon-blas.
+            let cases = [
+                (Op::Cholesky, from, Engine::Blas),
+                (Op::ChoFactor, from, Engine::Blas),
+            ]
+            .into_iter()
+            .chain(lu_qr.map(|op| (op, lu_qr_from, Engine::RayonBlas)));
+            for (op, start, below) in cases {
+                for n in [start, 2 * start] {
                     assert_eq!(
                         pick(2, Isa::Avx2, op, dtype, n, 256),
                         (rayon_if_f64, 2),
@@ -1136,29 +1143,8 @@ mod tests {
                     );
                 }
                 assert_eq!(
-                    pick(2, Isa::Avx2, op, dtype, from - 1, 256).0,
-                    Engine::Blas,
-                    "{op:?}"
-                );
-            }
-            for op in lu_qr {
-                // Both AVX2, f64: rayon from AUTO_AVX2_RAYON_MIN_ORDER with two threads or
-                // more; below it, at one thread and for f32 on rayon-blas.
-                for n in [lu_qr_from, 2 * lu_qr_from] {
-                    assert_eq!(
-                        pick(2, Isa::Avx2, op, dtype, n, 256),
-                        (rayon_if_f64, 2),
-                        "{op:?} {dtype:?} {n}"
-                    );
-                    assert_eq!(
-                        pick(1, Isa::Avx2, op, dtype, n, 256),
-                        (Engine::RayonBlas, 1),
-                        "{op:?} {n}"
-                    );
-                }
-                assert_eq!(
-                    pick(2, Isa::Avx2, op, dtype, lu_qr_from - 1, 256),
-                    (Engine::RayonBlas, 2),
+                    pick(2, Isa::Avx2, op, dtype, start - 1, 256).0,
+                    below,
                     "{op:?}"
                 );
             }
