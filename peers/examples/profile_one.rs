@@ -1,7 +1,7 @@
 //! One parla factorization or square product in a loop, for `perf record` / `perf stat`:
-//! `cargo run --release -p parla-peers --example profile_one -- <engine> <solve|lu|inv|det|cholesky|qr|gemm|sgemm> <threads> <n> [reps] [block]`
+//! `cargo run --release -p parla-peers --example profile_one -- <engine> <solve|lu|inv|det|cholesky|qr|gemm|sgemm|ssolve|scholesky> <threads> <n> [reps] [block]`
 //! (`block`: the op's `FactorBlocks` field — `qr` for qr, `cholesky` for cholesky, `lu` for
-//! lu and solve — for trying block sizes; for gemm and sgemm (`C = A B`, β = 0, into one
+//! lu and solve — for trying block sizes; `ssolve` and `scholesky` are `f32`, parla's engines only; for gemm and sgemm (`C = A B`, β = 0, into one
 //! preallocated C) the GEMM cache blocks as `mc,kc,nc`). `<engine>` may also be `faer` (the
 //! same calls on faer, in a pool of `threads` workers). `PROFILE_COLD=1` starts each call with
 //! cold caches.
@@ -27,6 +27,13 @@ fn main() -> Result<(), parla::Error> {
     let op = args.get(1).map(|s| s.as_str()).unwrap_or("solve");
     let num = |i: usize, d: usize| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
     let (threads, n, reps) = (num(2, 2), num(3, 1024), num(4, 20));
+    if faer && matches!(op, "ssolve" | "scholesky") {
+        return Err(parla::Error::InvalidArgument {
+            op: "profile_one",
+            name: "op",
+            reason: "ssolve and scholesky (f32) run on parla's engines only".into(),
+        });
+    }
     let mut exec = Exec::new(engine, threads)?;
     let gemm_blocks: Vec<usize> = args
         .get(5)
@@ -38,7 +45,7 @@ fn main() -> Result<(), parla::Error> {
         let mut blocks = parla::tuning::FactorBlocks::default();
         match op {
             "qr" => blocks.qr = block,
-            "cholesky" => blocks.cholesky = block,
+            "cholesky" | "scholesky" => blocks.cholesky = block,
             _ => blocks.lu = block,
         }
         exec = exec.with_factor_blocks(blocks)?;
@@ -56,6 +63,7 @@ fn main() -> Result<(), parla::Error> {
     let s = peers::spd(n, 3);
     let g = peers::matrix(n, n, 4);
     let (a32, g32) = (a.mapv(|x| x as f32), g.mapv(|x| x as f32));
+    let (b32, s32) = (b.mapv(|x| x as f32), s.mapv(|x| x as f32));
     let mut c = ndarray::Array2::<f64>::zeros((n, n));
     let mut c32 = ndarray::Array2::<f32>::zeros((n, n));
     let (fa, fb, fs, fg) = (
@@ -119,6 +127,8 @@ fn main() -> Result<(), parla::Error> {
                 "solve" => drop(exec.solve(&a, &b)?),
                 "lu" => drop(exec.lu_factor(&a)?),
                 "inv" => drop(exec.inv(&a)?),
+                "ssolve" => drop(exec.solve(&a32, &b32)?),
+                "scholesky" => drop(exec.cholesky(&s32)?),
                 "det" => drop(exec.det(&a)?),
                 "qr" => drop(exec.qr_factor(&a)?),
                 "gemm" => {
