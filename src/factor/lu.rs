@@ -329,10 +329,6 @@ fn each_swap(swaps: &[usize], offset: usize, reverse: bool, mut f: impl FnMut(us
     }
 }
 
-/// Elements of a 64-byte cache line for the prefetches of [`apply_swaps`] (f64; other types
-/// prefetch a line more often or less, harmlessly).
-const LINE_ELEMENTS: usize = 8;
-
 /// Interchanges row `offset + i` with row `swaps[i]`, in order (in reverse order with
 /// `reverse`), walking memory in order: a column at a time (all its interchanges) when columns
 /// are contiguous, else whole rows.
@@ -343,6 +339,8 @@ fn apply_swaps<T: Field>(a: &mut ArrayViewMut2<T>, swaps: &[usize], offset: usiz
     if a.strides()[0] == 1 && a.nrows() > 1 {
         let (m, n, cs) = (a.nrows(), a.ncols(), a.strides()[1]);
         let base = a.as_mut_ptr();
+        // Elements per 64-byte cache line: one prefetch of the next column's rows i per line.
+        let line = (64 / std::mem::size_of::<T>()).max(1);
         // SAFETY (both closures): column j < n of the exclusively borrowed view is m
         // contiguous elements from base + j·cs (unit row stride); distinct columns are
         // disjoint, and each column is borrowed mutably once.
@@ -356,7 +354,7 @@ fn apply_swaps<T: Field>(a: &mut ArrayViewMut2<T>, swaps: &[usize], offset: usiz
                 let next = unsafe { std::slice::from_raw_parts(column(j + 1).cast_const(), m) };
                 each_swap(swaps, offset, reverse, |i, p| {
                     prefetch(&next[p]);
-                    if (i - offset).is_multiple_of(LINE_ELEMENTS) {
+                    if (i - offset).is_multiple_of(line) {
                         prefetch(&next[i]);
                     }
                     c.swap(i, p);
