@@ -25,6 +25,7 @@ pub(crate) mod simd1;
 pub(crate) mod transpose;
 pub(crate) mod triangular;
 pub(crate) mod tridiag_eig;
+pub(crate) mod trsm_tile;
 pub(crate) mod trsv;
 
 use std::fmt;

@@ -23,6 +23,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::kernels::pack::{pack_a, AlignedBuf};
+use crate::kernels::trsm_tile;
 use crate::kernels::{Element, GemmKernel, MicroKernel};
 use crate::parallel::Team;
 
@@ -347,10 +348,47 @@ fn solve_panel<T: Element>(
     x: &mut [T],
 ) {
     let (mr, nr) = (uk.mr, uk.nr);
+    let tiles = f32_tiles::<T>(mr, nr);
+    // The micro-kernel's update of a full tile, column-major, for `trsm_tile`.
+    let mut upd = [T::zero(); trsm_tile::ROWS * trsm_tile::COLS];
     for q in 0..n.div_ceil(mr) {
         let i0 = q * mr;
         let h = mr.min(n - i0);
         let panel = &lp[offsets[q]..offsets[q + 1]];
+        let (diag, recip) = panel[mr * i0..].split_at(mr * mr);
+        if tiles && h == mr && (unit || recip[..h].iter().all(|r| *r != T::zero())) {
+            let xp = x.as_mut_ptr();
+            let up = upd.as_mut_ptr();
+            // SAFETY: `f32_tiles` checked that T is f32, the kernel is AVX2's 16 × 6 and the
+            // CPU has AVX2 and FMA; the kernel reads rows ..i0 of x (B~ of depth i0) and writes
+            // the 16 × 6 column-major `upd`; `trsm_tile` gets the full tile at rows i0..i0 + 16
+            // (96 elements of x), the 16 × 16 block and 16 non-zero reciprocals (checked).
+            unsafe {
+                if i0 > 0 {
+                    (uk.run)(
+                        i0,
+                        panel.as_ptr(),
+                        xp,
+                        up,
+                        1,
+                        mr as isize,
+                        h,
+                        nr,
+                        -T::one(),
+                        T::zero(),
+                    );
+                }
+                #[cfg(target_arch = "x86_64")]
+                trsm_tile::solve_f32_16x6(
+                    unit,
+                    diag.as_ptr().cast(),
+                    recip.as_ptr().cast(),
+                    (i0 > 0).then_some(up.cast_const().cast()),
+                    xp.add(i0 * nr).cast(),
+                );
+            }
+            continue;
+        }
         if i0 > 0 {
             let xp = x.as_mut_ptr();
             // SAFETY: the kernel reads rows ..i0 of x (a B~ micro-panel of depth i0: row p is
@@ -371,9 +409,26 @@ fn solve_panel<T: Element>(
                 );
             }
         }
-        let (diag, recip) = panel[mr * i0..].split_at(mr * mr);
         let tile = &mut x[i0 * nr..(i0 + h) * nr];
         diag_solve(unit, h, mr, nr, diag, recip, tile);
+    }
+}
+
+/// Whether the full tiles of a solve with an `mr × nr` micro-kernel on `T` go to
+/// `trsm_tile`'s register-resident solve: f32 on the AVX2 kernel (16 × 6) of a CPU with
+/// AVX2 and FMA.
+fn f32_tiles<T: Element>(mr: usize, nr: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
+            && (mr, nr) == (trsm_tile::ROWS, trsm_tile::COLS)
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (mr, nr);
+        false
     }
 }
 
@@ -791,6 +846,92 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// `trsm_tile`'s register-resident solve of a full f32 tile is the row-wise substitution,
+    /// bit for bit (same operations in the same order), with and without the micro-kernel's
+    /// update and a unit diagonal, and leaves the rows above an infinite one untouched.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn f32_tile_solve_is_the_row_wise_substitution() {
+        if !f32_tiles::<f32>(trsm_tile::ROWS, trsm_tile::COLS) {
+            return;
+        }
+        let (m, w) = (trsm_tile::ROWS, trsm_tile::COLS);
+        for seed in 0..4u64 {
+            let mut d = fill(seed + 40, m, m).mapv(|v| v as f32);
+            for c in 0..m {
+                d[[c, c]] = 1.5 + d[[c, c]].abs();
+                for a in 0..c {
+                    // Above the diagonal: read by the vector loads, never used.
+                    d[[a, c]] = f32::NAN;
+                }
+            }
+            let dcol: Vec<f32> = d.t().iter().copied().collect();
+            let recip: Vec<f32> = (0..m).map(|c| 1.0 / d[[c, c]]).collect();
+            let x0: Vec<f32> = fill(seed + 50, m, w).iter().map(|&v| v as f32).collect();
+            let upd: Vec<f32> = fill(seed + 60, w, m).iter().map(|&v| v as f32).collect();
+            for unit in [false, true] {
+                for with_upd in [false, true] {
+                    // Row-major reference input: x + upd (upd column-major).
+                    let mut want = x0.clone();
+                    if with_upd {
+                        for i in 0..m {
+                            for j in 0..w {
+                                want[i * w + j] += upd[j * m + i];
+                            }
+                        }
+                    }
+                    diag_solve(unit, m, m, w, &dcol, &recip, &mut want);
+                    let mut got = x0.clone();
+                    // SAFETY: f32_tiles checked AVX2 + FMA; the buffers have the sizes
+                    // solve_f32_16x6 reads and writes, the reciprocals are non-zero.
+                    unsafe {
+                        trsm_tile::solve_f32_16x6(
+                            unit,
+                            dcol.as_ptr(),
+                            recip.as_ptr(),
+                            with_upd.then_some(upd.as_ptr()),
+                            got.as_mut_ptr(),
+                        );
+                    }
+                    for (k, (g, e)) in got.iter().zip(&want).enumerate() {
+                        assert_eq!(
+                            g.to_bits(),
+                            e.to_bits(),
+                            "seed={seed} unit={unit} upd={with_upd} ({}, {})",
+                            k / w,
+                            k % w
+                        );
+                    }
+                }
+            }
+            // An infinite right-hand side in row 5: rows 0..5 do not depend on it.
+            let mut x = x0.clone();
+            x[5 * w + 2] = f32::INFINITY;
+            let mut want = x.clone();
+            diag_solve(false, m, m, w, &dcol, &recip, &mut want);
+            // SAFETY: as above.
+            unsafe {
+                trsm_tile::solve_f32_16x6(
+                    false,
+                    dcol.as_ptr(),
+                    recip.as_ptr(),
+                    None,
+                    x.as_mut_ptr(),
+                );
+            }
+            for k in 0..5 * w {
+                assert!(
+                    x[k].is_finite(),
+                    "seed={seed}: row {} became {}",
+                    k / w,
+                    x[k]
+                );
+                assert_eq!(x[k].to_bits(), want[k].to_bits());
+            }
+            assert_eq!(x[5 * w + 2], f32::INFINITY);
         }
     }
 }
