@@ -348,9 +348,9 @@ fn solve_panel<T: Element>(
     x: &mut [T],
 ) {
     let (mr, nr) = (uk.mr, uk.nr);
-    let tiles = f32_tiles::<T>(mr, nr);
+    let tiles = avx2_tiles::<T>(mr, nr);
     // The micro-kernel's update of a full tile, column-major, for `trsm_tile`.
-    let mut upd = [T::zero(); trsm_tile::ROWS * trsm_tile::COLS];
+    let mut upd = [T::zero(); trsm_tile::ROWS_F32 * trsm_tile::COLS];
     for q in 0..n.div_ceil(mr) {
         let i0 = q * mr;
         let h = mr.min(n - i0);
@@ -359,10 +359,11 @@ fn solve_panel<T: Element>(
         if tiles && h == mr && (unit || recip[..h].iter().all(|r| *r != T::zero())) {
             let xp = x.as_mut_ptr();
             let up = upd.as_mut_ptr();
-            // SAFETY: `f32_tiles` checked that T is f32, the kernel is AVX2's 16 × 6 and the
-            // CPU has AVX2 and FMA; the kernel reads rows ..i0 of x (B~ of depth i0) and writes
-            // the 16 × 6 column-major `upd`; `trsm_tile` gets the full tile at rows i0..i0 + 16
-            // (96 elements of x), the 16 × 16 block and 16 non-zero reciprocals (checked).
+            // SAFETY: `avx2_tiles` checked that T is f32 or f64, the kernel is AVX2's (16 × 6
+            // or 8 × 6) and the CPU has AVX2 and FMA; the kernel reads rows ..i0 of x (B~ of
+            // depth i0) and writes the mr × 6 column-major `upd` (96 elements hold it);
+            // `trsm_tile` gets the full tile at rows i0..i0 + mr (mr · 6 elements of x), the
+            // mr × mr block and mr non-zero reciprocals (checked).
             unsafe {
                 if i0 > 0 {
                     (uk.run)(
@@ -378,14 +379,26 @@ fn solve_panel<T: Element>(
                         T::zero(),
                     );
                 }
+                let upd = (i0 > 0).then_some(up.cast_const());
+                let tile = xp.add(i0 * nr);
                 #[cfg(target_arch = "x86_64")]
-                trsm_tile::solve_f32_16x6(
-                    unit,
-                    diag.as_ptr().cast(),
-                    recip.as_ptr().cast(),
-                    (i0 > 0).then_some(up.cast_const().cast()),
-                    xp.add(i0 * nr).cast(),
-                );
+                if mr == trsm_tile::ROWS_F32 {
+                    trsm_tile::solve_f32_16x6(
+                        unit,
+                        diag.as_ptr().cast(),
+                        recip.as_ptr().cast(),
+                        upd.map(<*const T>::cast),
+                        tile.cast(),
+                    );
+                } else {
+                    trsm_tile::solve_f64_8x6(
+                        unit,
+                        diag.as_ptr().cast(),
+                        recip.as_ptr().cast(),
+                        upd.map(<*const T>::cast),
+                        tile.cast(),
+                    );
+                }
             }
             continue;
         }
@@ -415,13 +428,21 @@ fn solve_panel<T: Element>(
 }
 
 /// Whether the full tiles of a solve with an `mr × nr` micro-kernel on `T` go to
-/// `trsm_tile`'s register-resident solve: f32 on the AVX2 kernel (16 × 6) of a CPU with
-/// AVX2 and FMA.
-fn f32_tiles<T: Element>(mr: usize, nr: usize) -> bool {
+/// `trsm_tile`'s register-resident solves: f32 on the AVX2 kernel (16 × 6) or f64 on the AVX2
+/// kernel (8 × 6), on a CPU with AVX2 and FMA.
+fn avx2_tiles<T: Element>(mr: usize, nr: usize) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
-            && (mr, nr) == (trsm_tile::ROWS, trsm_tile::COLS)
+        use std::any::TypeId;
+        let t = TypeId::of::<T>();
+        let shape = if t == TypeId::of::<f32>() {
+            trsm_tile::ROWS_F32
+        } else if t == TypeId::of::<f64>() {
+            trsm_tile::ROWS_F64
+        } else {
+            return false;
+        };
+        (mr, nr) == (shape, trsm_tile::COLS)
             && std::arch::is_x86_feature_detected!("avx2")
             && std::arch::is_x86_feature_detected!("fma")
     }
@@ -849,29 +870,40 @@ mod tests {
         }
     }
 
-    /// `trsm_tile`'s register-resident solve of a full f32 tile is the row-wise substitution,
-    /// bit for bit (same operations in the same order), with and without the micro-kernel's
-    /// update and a unit diagonal, and leaves the rows above an infinite one untouched.
+    /// `trsm_tile`'s register-resident solves of full f32 and f64 tiles are the row-wise
+    /// substitution, bit for bit (same operations in the same order), with and without the
+    /// micro-kernel's update and a unit diagonal, and leave the rows above an infinite one
+    /// untouched.
     #[test]
     #[cfg(target_arch = "x86_64")]
-    fn f32_tile_solve_is_the_row_wise_substitution() {
-        if !f32_tiles::<f32>(trsm_tile::ROWS, trsm_tile::COLS) {
+    fn avx2_tile_solves_are_the_row_wise_substitution() {
+        if !avx2_tiles::<f32>(trsm_tile::ROWS_F32, trsm_tile::COLS) {
             return;
         }
-        let (m, w) = (trsm_tile::ROWS, trsm_tile::COLS);
+        check_tile::<f32>(trsm_tile::ROWS_F32, trsm_tile::solve_f32_16x6);
+        check_tile::<f64>(trsm_tile::ROWS_F64, trsm_tile::solve_f64_8x6);
+    }
+
+    type TileSolve<T> = unsafe fn(bool, *const T, *const T, Option<*const T>, *mut T);
+
+    #[cfg(target_arch = "x86_64")]
+    fn check_tile<T: Element>(m: usize, solve: TileSolve<T>) {
+        let w = trsm_tile::COLS;
+        let t = |v: f64| T::from_f64(v).unwrap();
         for seed in 0..4u64 {
-            let mut d = fill(seed + 40, m, m).mapv(|v| v as f32);
+            let mut d = fill(seed + 40, m, m).mapv(t);
             for c in 0..m {
-                d[[c, c]] = 1.5 + d[[c, c]].abs();
+                d[[c, c]] = t(1.5) + d[[c, c]].abs();
                 for a in 0..c {
                     // Above the diagonal: read by the vector loads, never used.
-                    d[[a, c]] = f32::NAN;
+                    d[[a, c]] = T::nan();
                 }
             }
-            let dcol: Vec<f32> = d.t().iter().copied().collect();
-            let recip: Vec<f32> = (0..m).map(|c| 1.0 / d[[c, c]]).collect();
-            let x0: Vec<f32> = fill(seed + 50, m, w).iter().map(|&v| v as f32).collect();
-            let upd: Vec<f32> = fill(seed + 60, w, m).iter().map(|&v| v as f32).collect();
+            let dcol: Vec<T> = d.t().iter().copied().collect();
+            let recip: Vec<T> = (0..m).map(|c| T::one() / d[[c, c]]).collect();
+            let x0: Vec<T> = fill(seed + 50, m, w).iter().map(|&v| t(v)).collect();
+            let upd: Vec<T> = fill(seed + 60, w, m).iter().map(|&v| t(v)).collect();
+            let ctx = |unit, with_upd| format!("{} seed={seed} unit={unit} upd={with_upd}", m);
             for unit in [false, true] {
                 for with_upd in [false, true] {
                     // Row-major reference input: x + upd (upd column-major).
@@ -879,16 +911,16 @@ mod tests {
                     if with_upd {
                         for i in 0..m {
                             for j in 0..w {
-                                want[i * w + j] += upd[j * m + i];
+                                want[i * w + j] = want[i * w + j] + upd[j * m + i];
                             }
                         }
                     }
                     diag_solve(unit, m, m, w, &dcol, &recip, &mut want);
                     let mut got = x0.clone();
-                    // SAFETY: f32_tiles checked AVX2 + FMA; the buffers have the sizes
-                    // solve_f32_16x6 reads and writes, the reciprocals are non-zero.
+                    // SAFETY: the caller checked AVX2 + FMA; the buffers have the sizes the
+                    // solve reads and writes, the reciprocals are non-zero.
                     unsafe {
-                        trsm_tile::solve_f32_16x6(
+                        solve(
                             unit,
                             dcol.as_ptr(),
                             recip.as_ptr(),
@@ -897,10 +929,10 @@ mod tests {
                         );
                     }
                     for (k, (g, e)) in got.iter().zip(&want).enumerate() {
-                        assert_eq!(
-                            g.to_bits(),
-                            e.to_bits(),
-                            "seed={seed} unit={unit} upd={with_upd} ({}, {})",
+                        assert!(
+                            g == e,
+                            "{}: ({}, {}) {g} {e}",
+                            ctx(unit, with_upd),
                             k / w,
                             k % w
                         );
@@ -909,29 +941,22 @@ mod tests {
             }
             // An infinite right-hand side in row 5: rows 0..5 do not depend on it.
             let mut x = x0.clone();
-            x[5 * w + 2] = f32::INFINITY;
+            x[5 * w + 2] = T::infinity();
             let mut want = x.clone();
             diag_solve(false, m, m, w, &dcol, &recip, &mut want);
             // SAFETY: as above.
-            unsafe {
-                trsm_tile::solve_f32_16x6(
-                    false,
-                    dcol.as_ptr(),
-                    recip.as_ptr(),
-                    None,
-                    x.as_mut_ptr(),
-                );
-            }
+            unsafe { solve(false, dcol.as_ptr(), recip.as_ptr(), None, x.as_mut_ptr()) };
             for k in 0..5 * w {
                 assert!(
                     x[k].is_finite(),
-                    "seed={seed}: row {} became {}",
+                    "{}: row {} {}",
+                    ctx(false, false),
                     k / w,
                     x[k]
                 );
-                assert_eq!(x[k].to_bits(), want[k].to_bits());
+                assert!(x[k] == want[k]);
             }
-            assert_eq!(x[5 * w + 2], f32::INFINITY);
+            assert!(x[5 * w + 2] == T::infinity());
         }
     }
 }
