@@ -98,11 +98,14 @@ macro_rules! tile_solve {
         /// after adding the column-major `MR × 6` update `upd` (leading dimension MR) when
         /// given: `X ← D⁻¹ (X + U)`. Row `c` is scaled by `recip[c]` (the caller checked that
         /// every entry is non-zero, i.e. that no row needs a division) before it is subtracted
-        /// from the rows below.
+        /// from the rows below. With `cols = (p, cs)` the tile is read from, and its solution
+        /// also written to, the column-major storage at `p` (column j's MR contiguous rows at
+        /// `p + j·cs`) instead of `x`, which then only receives the solution.
         ///
         /// # Safety
         /// The CPU has AVX2 and FMA; `x` addresses MR · 6 writable elements, `d` MR · MR and
-        /// `recip` MR readable ones, `upd` (if given) MR · 6 readable ones not overlapping `x`.
+        /// `recip` MR readable ones, `upd` (if given) MR · 6 readable ones, `cols` (if given)
+        /// six columns of MR writable elements; none of them overlap.
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
         pub(crate) unsafe fn $name(
@@ -111,17 +114,25 @@ macro_rules! tile_solve {
             recip: *const $t,
             upd: Option<*const $t>,
             x: *mut $t,
+            cols: Option<(*mut $t, isize)>,
         ) {
             const MR: usize = $rows;
             const L: usize = $lanes;
             let mut lo = [$zero(); COLS];
             let mut hi = [$zero(); COLS];
             for j in 0..COLS {
-                // SAFETY: rows 0..MR of column j lie inside the MR · 6 elements of `x`; `upd`
-                // holds column j's MR rows at MR · j (caller's contract).
+                // SAFETY: rows 0..MR of column j lie inside the MR · 6 elements of `x`, or are
+                // the MR contiguous elements at `p + j·cs`; `upd` holds column j's MR rows at
+                // MR · j (caller's contract).
                 unsafe {
-                    lo[j] = $column(x.add(j));
-                    hi[j] = $column(x.add(L * COLS + j));
+                    if let Some((p, cs)) = cols {
+                        let pj = p.offset(j as isize * cs);
+                        lo[j] = $loadu(pj);
+                        hi[j] = $loadu(pj.add(L));
+                    } else {
+                        lo[j] = $column(x.add(j));
+                        hi[j] = $column(x.add(L * COLS + j));
+                    }
                     if let Some(u) = upd {
                         lo[j] = $add(lo[j], $loadu(u.add(MR * j)));
                         hi[j] = $add(hi[j], $loadu(u.add(MR * j + L)));
@@ -173,18 +184,24 @@ macro_rules! tile_solve {
                     hi[j] = $mul(hi[j], r1);
                 }
             }
-            let mut cols = [0.0 as $t; MR * COLS];
+            let mut buf = [0.0 as $t; MR * COLS];
             for j in 0..COLS {
-                // SAFETY: column j occupies cols[MR · j..MR · (j + 1)].
+                // SAFETY: column j occupies buf[MR · j..MR · (j + 1)], and the MR contiguous
+                // elements at `p + j·cs` (caller's contract).
                 unsafe {
-                    $storeu(cols.as_mut_ptr().add(MR * j), lo[j]);
-                    $storeu(cols.as_mut_ptr().add(MR * j + L), hi[j]);
+                    $storeu(buf.as_mut_ptr().add(MR * j), lo[j]);
+                    $storeu(buf.as_mut_ptr().add(MR * j + L), hi[j]);
+                    if let Some((p, cs)) = cols {
+                        let pj = p.offset(j as isize * cs);
+                        $storeu(pj, lo[j]);
+                        $storeu(pj.add(L), hi[j]);
+                    }
                 }
             }
             for i in 0..MR {
                 for j in 0..COLS {
                     // SAFETY: element (i, j) of the tile is x[6·i + j], inside its MR · 6.
-                    unsafe { *x.add(COLS * i + j) = cols[MR * j + i] };
+                    unsafe { *x.add(COLS * i + j) = buf[MR * j + i] };
                 }
             }
         }

@@ -280,9 +280,7 @@ pub(crate) fn trsm_lower<T: Element>(
                 with_buffer(&WORK, |xbuf| {
                     let len = n * nr;
                     let x = xbuf.slice::<T>(len).ok_or_else(|| out_of_memory(op, len))?;
-                    copy_panel(&mut cols, x, nr, true);
-                    solve_panel(&uk, unit, n, lp, &offsets, x);
-                    copy_panel(&mut cols, x, nr, false);
+                    solve_panel(&uk, unit, n, lp, &offsets, x, &mut cols);
                     Ok(())
                 })
             };
@@ -338,7 +336,13 @@ fn copy_panel<T: Element>(cols: &mut ArrayViewMut2<T>, x: &mut [T], nr: usize, p
     }
 }
 
-/// Solves one packed NR-column slice `x` (row i at `x[i·nr..]`) against the packed L.
+/// Solves the `n × w` slice `cols` (`w ≤ nr`) against the packed L, through the B~
+/// micro-panel `x` (row i at `x[i·nr..]`, n · nr elements).
+///
+/// Where `trsm_tile` solves full tiles and `cols` is a full slice of contiguous columns, those
+/// tiles are read from and written to `cols` directly (x receives each solved tile for the
+/// micro-kernel's later reads); only the other tiles' rows are copied through x. Else the
+/// whole slice is copied into x, solved there and copied back.
 fn solve_panel<T: Element>(
     uk: &MicroKernel<T>,
     unit: bool,
@@ -346,9 +350,15 @@ fn solve_panel<T: Element>(
     lp: &[T],
     offsets: &[usize],
     x: &mut [T],
+    cols: &mut ArrayViewMut2<T>,
 ) {
     let (mr, nr) = (uk.mr, uk.nr);
     let tiles = avx2_tiles::<T>(mr, nr);
+    let direct = tiles && cols.ncols() == nr && cols.strides()[0] == 1;
+    if !direct {
+        copy_panel(cols, x, nr, true);
+    }
+    let cs = cols.strides()[1];
     // The micro-kernel's update of a full tile, column-major, for `trsm_tile`.
     let mut upd = [T::zero(); trsm_tile::ROWS_F32 * trsm_tile::COLS];
     for q in 0..n.div_ceil(mr) {
@@ -359,11 +369,14 @@ fn solve_panel<T: Element>(
         if tiles && h == mr && (unit || recip[..h].iter().all(|r| *r != T::zero())) {
             let xp = x.as_mut_ptr();
             let up = upd.as_mut_ptr();
+            // SAFETY (offset): row i0 < n of the slice.
+            let at = direct.then(|| (unsafe { cols.as_mut_ptr().add(i0) }, cs));
             // SAFETY: `avx2_tiles` checked that T is f32 or f64, the kernel is AVX2's (16 × 6
             // or 8 × 6) and the CPU has AVX2 and FMA; the kernel reads rows ..i0 of x (B~ of
             // depth i0) and writes the mr × 6 column-major `upd` (96 elements hold it);
-            // `trsm_tile` gets the full tile at rows i0..i0 + mr (mr · 6 elements of x), the
-            // mr × mr block and mr non-zero reciprocals (checked).
+            // `trsm_tile` gets the full tile at rows i0..i0 + mr (mr · 6 elements of x; with
+            // `direct`, mr contiguous rows of each of the slice's six columns, not overlapping
+            // x or upd), the mr × mr block and mr non-zero reciprocals (checked).
             unsafe {
                 if i0 > 0 {
                     (uk.run)(
@@ -389,6 +402,7 @@ fn solve_panel<T: Element>(
                         recip.as_ptr().cast(),
                         upd.map(<*const T>::cast),
                         tile.cast(),
+                        at.map(|(p, cs)| (p.cast(), cs)),
                     );
                 } else {
                     trsm_tile::solve_f64_8x6(
@@ -397,10 +411,19 @@ fn solve_panel<T: Element>(
                         recip.as_ptr().cast(),
                         upd.map(<*const T>::cast),
                         tile.cast(),
+                        at.map(|(p, cs)| (p.cast(), cs)),
                     );
                 }
             }
             continue;
+        }
+        if direct {
+            copy_panel(
+                &mut cols.slice_mut(s![i0..i0 + h, ..]),
+                &mut x[i0 * nr..],
+                nr,
+                true,
+            );
         }
         if i0 > 0 {
             let xp = x.as_mut_ptr();
@@ -424,6 +447,17 @@ fn solve_panel<T: Element>(
         }
         let tile = &mut x[i0 * nr..(i0 + h) * nr];
         diag_solve(unit, h, mr, nr, diag, recip, tile);
+        if direct {
+            copy_panel(
+                &mut cols.slice_mut(s![i0..i0 + h, ..]),
+                &mut x[i0 * nr..],
+                nr,
+                false,
+            );
+        }
+    }
+    if !direct {
+        copy_panel(cols, x, nr, false);
     }
 }
 
@@ -811,12 +845,19 @@ mod tests {
         // 1/d overflows for d = 2⁻¹⁰³⁰: multiplying by it would give ∞ where b/d = 2⁻¹⁰.
         let d = 2f64.powi(-1030);
         for kernel in kernels::<f64>() {
-            for n in [1, 17, 40] {
+            // Three row-major columns, and six column-major ones (a full slice: the AVX2
+            // kernels' tiles read in place, the tile with the tiny pivot copied through).
+            for (n, r, f) in [(1, 3, false), (17, 3, false), (40, 3, false), (40, 6, true)] {
                 let mut l = Array2::<f64>::eye(n);
                 let k = n / 2;
                 l[[k, k]] = d;
-                let mut b = Array2::<f64>::zeros((n, 3));
+                let mut b = Array2::<f64>::zeros((n, r).set_f(f));
                 b.row_mut(k).fill(2f64.powi(-1040));
+                // A last row that the tiny pivot does not touch (L is the identity there).
+                let last = n - 1 != k;
+                if last {
+                    b[[n - 1, 0]] = 1.0;
+                }
                 trsm_lower(
                     "test",
                     &Team::one(),
@@ -826,8 +867,11 @@ mod tests {
                     &mut b.view_mut(),
                 )
                 .unwrap();
-                for j in 0..3 {
+                for j in 0..r {
                     assert_eq!(b[[k, j]], 2f64.powi(-10), "{kernel:?} n={n}");
+                }
+                if last {
+                    assert_eq!(b[[n - 1, 0]], 1.0, "{kernel:?} n={n}");
                 }
             }
         }
@@ -884,7 +928,8 @@ mod tests {
         check_tile::<f64>(trsm_tile::ROWS_F64, trsm_tile::solve_f64_8x6);
     }
 
-    type TileSolve<T> = unsafe fn(bool, *const T, *const T, Option<*const T>, *mut T);
+    type TileSolve<T> =
+        unsafe fn(bool, *const T, *const T, Option<*const T>, *mut T, Option<(*mut T, isize)>);
 
     #[cfg(target_arch = "x86_64")]
     fn check_tile<T: Element>(m: usize, solve: TileSolve<T>) {
@@ -926,6 +971,7 @@ mod tests {
                             recip.as_ptr(),
                             with_upd.then_some(upd.as_ptr()),
                             got.as_mut_ptr(),
+                            None,
                         );
                     }
                     for (k, (g, e)) in got.iter().zip(&want).enumerate() {
@@ -937,6 +983,38 @@ mod tests {
                             k % w
                         );
                     }
+                    // Read from and written to column-major storage (leading dimension
+                    // m + 3), x only receiving the solution.
+                    let ld = m + 3;
+                    let mut colbuf = vec![T::nan(); ld * w];
+                    for i in 0..m {
+                        for j in 0..w {
+                            colbuf[j * ld + i] = x0[i * w + j];
+                        }
+                    }
+                    let mut xs = vec![T::nan(); m * w];
+                    // SAFETY: as above; the six columns of m rows lie inside colbuf.
+                    unsafe {
+                        solve(
+                            unit,
+                            dcol.as_ptr(),
+                            recip.as_ptr(),
+                            with_upd.then_some(upd.as_ptr()),
+                            xs.as_mut_ptr(),
+                            Some((colbuf.as_mut_ptr(), ld as isize)),
+                        );
+                    }
+                    for i in 0..m {
+                        for j in 0..w {
+                            let e = want[i * w + j];
+                            let ctx = ctx(unit, with_upd);
+                            assert!(colbuf[j * ld + i] == e, "{ctx} columns: ({i}, {j})");
+                            assert!(xs[i * w + j] == e, "{ctx} x: ({i}, {j})");
+                        }
+                        for j in 0..w - 1 {
+                            assert!(colbuf[j * ld + m + 1].is_nan(), "past the column's rows");
+                        }
+                    }
                 }
             }
             // An infinite right-hand side in row 5: rows 0..5 do not depend on it.
@@ -945,7 +1023,16 @@ mod tests {
             let mut want = x.clone();
             diag_solve(false, m, m, w, &dcol, &recip, &mut want);
             // SAFETY: as above.
-            unsafe { solve(false, dcol.as_ptr(), recip.as_ptr(), None, x.as_mut_ptr()) };
+            unsafe {
+                solve(
+                    false,
+                    dcol.as_ptr(),
+                    recip.as_ptr(),
+                    None,
+                    x.as_mut_ptr(),
+                    None,
+                )
+            };
             for k in 0..5 * w {
                 assert!(
                     x[k].is_finite(),
