@@ -300,11 +300,12 @@ pub const AUTO_TRANSPOSE_PARALLEL_MIN_BYTES: usize = 6 << 20;
 /// n = 512, 0.82 / 0.81 / 1.01 at 1024, 0.92 / 0.94 / 1.18 at 2048 (`parla compare`: 0.84 and
 /// 0.67 / 0.78 / 0.83 at 512 / 1024 / 2048 in another run); `profile_one <engine> cholesky 2 n`,
 /// three alternating runs: 0.95–0.98 at 1536, about 0.96 at 3072, 0.83–1.06 at 4096. At one
-/// thread 0.96–1.11, so one thread stays on `rayon-blas`; `f32` too (`parla compare --dtype
-/// f32`: 1.30 / 1.32 / 1.23 at 512 / 1024 / 2048; at one thread `perf` puts 11.5 % of the
-/// `rayon` f32 factorization in the packed trsm's row-by-row solves of 16-row diagonal tiles,
-/// against 5.2 % in OpenBLAS's `strsm` kernel). The LU family and QR follow from
-/// [`AUTO_AVX2_RAYON_MIN_ORDER`].
+/// thread 0.96–1.11, so one thread stays on `rayon-blas`; `f32` too: `parla compare --dtype
+/// f32` had 1.30 / 1.32 / 1.23 at 512 / 1024 / 2048 while the packed trsm solved its 16-row
+/// diagonal tiles row by row (11.5 % of the one-thread `rayon` factorization in `perf`, against
+/// 5.2 % in OpenBLAS's `strsm` kernel), and 0.94 / 1.05 / 1.06 once they were solved in
+/// registers (`kernels::trsm_tile`): a tie, nothing to gain by switching. The LU family and QR
+/// follow from [`AUTO_AVX2_RAYON_MIN_ORDER`].
 /// Where both are AVX-512 (a Zen 4 with `Cooperlake`) nothing was measured and nothing changes.
 pub const AUTO_FACTOR_RAYON_MIN_ORDER: usize = 512;
 
@@ -322,7 +323,8 @@ pub const AUTO_FACTOR_RAYON_MIN_ORDER: usize = 512;
 ///   rule starts at 1024.
 ///
 /// One thread stays on `rayon-blas` (0.95–1.07 at 512–2048), and `f32` too (`parla compare
-/// --dtype f32`: solve 1.23 / 1.07 / 1.05 at 512 / 1024 / 2048, QR 0.97–1.05).
+/// --dtype f32`: solve 1.23 / 1.07 / 1.05 at 512 / 1024 / 2048 with the row-by-row trsm tiles,
+/// 1.09 / 1.00 / 0.95 with `kernels::trsm_tile`; QR 0.97–1.05).
 pub const AUTO_AVX2_RAYON_MIN_ORDER: usize = 1024;
 
 /// From this order `auto`'s built-in rule runs QR (`qr`, `qr_factor`) of real matrices on
