@@ -394,37 +394,36 @@ fn solve_panel<T: Element>(
                 }
                 let upd = (i0 > 0).then_some(up.cast_const());
                 let tile = xp.add(i0 * nr);
+                // The same call on the f32 or the f64 tile (`avx2_tiles` matched T to mr).
+                macro_rules! solve_tile {
+                    ($solve:path) => {
+                        $solve(
+                            unit,
+                            diag.as_ptr().cast(),
+                            recip.as_ptr().cast(),
+                            upd.map(<*const T>::cast),
+                            tile.cast(),
+                            at.map(|(p, cs)| (p.cast(), cs)),
+                        )
+                    };
+                }
                 #[cfg(target_arch = "x86_64")]
                 if mr == trsm_tile::ROWS_F32 {
-                    trsm_tile::solve_f32_16x6(
-                        unit,
-                        diag.as_ptr().cast(),
-                        recip.as_ptr().cast(),
-                        upd.map(<*const T>::cast),
-                        tile.cast(),
-                        at.map(|(p, cs)| (p.cast(), cs)),
-                    );
+                    solve_tile!(trsm_tile::solve_f32_16x6);
                 } else {
-                    trsm_tile::solve_f64_8x6(
-                        unit,
-                        diag.as_ptr().cast(),
-                        recip.as_ptr().cast(),
-                        upd.map(<*const T>::cast),
-                        tile.cast(),
-                        at.map(|(p, cs)| (p.cast(), cs)),
-                    );
+                    solve_tile!(trsm_tile::solve_f64_8x6);
                 }
             }
             continue;
         }
-        if direct {
-            copy_panel(
-                &mut cols.slice_mut(s![i0..i0 + h, ..]),
-                &mut x[i0 * nr..],
-                nr,
-                true,
-            );
-        }
+        // With `direct`, this tile's rows go through x (into it with `pack`, else back).
+        let mut through_x = |x: &mut [T], pack: bool| {
+            if direct {
+                let mut rows = cols.slice_mut(s![i0..i0 + h, ..]);
+                copy_panel(&mut rows, &mut x[i0 * nr..], nr, pack);
+            }
+        };
+        through_x(x, true);
         if i0 > 0 {
             let xp = x.as_mut_ptr();
             // SAFETY: the kernel reads rows ..i0 of x (a B~ micro-panel of depth i0: row p is
@@ -447,14 +446,7 @@ fn solve_panel<T: Element>(
         }
         let tile = &mut x[i0 * nr..(i0 + h) * nr];
         diag_solve(unit, h, mr, nr, diag, recip, tile);
-        if direct {
-            copy_panel(
-                &mut cols.slice_mut(s![i0..i0 + h, ..]),
-                &mut x[i0 * nr..],
-                nr,
-                false,
-            );
-        }
+        through_x(x, false);
     }
     if !direct {
         copy_panel(cols, x, nr, false);
@@ -961,19 +953,15 @@ mod tests {
                         }
                     }
                     diag_solve(unit, m, m, w, &dcol, &recip, &mut want);
-                    let mut got = x0.clone();
                     // SAFETY: the caller checked AVX2 + FMA; the buffers have the sizes the
-                    // solve reads and writes, the reciprocals are non-zero.
-                    unsafe {
-                        solve(
-                            unit,
-                            dcol.as_ptr(),
-                            recip.as_ptr(),
-                            with_upd.then_some(upd.as_ptr()),
-                            got.as_mut_ptr(),
-                            None,
-                        );
-                    }
+                    // solve reads and writes (`cols`: six columns of m rows), the reciprocals
+                    // are non-zero.
+                    let run = |x: *mut T, cols: Option<(*mut T, isize)>| unsafe {
+                        let u = with_upd.then_some(upd.as_ptr());
+                        solve(unit, dcol.as_ptr(), recip.as_ptr(), u, x, cols);
+                    };
+                    let mut got = x0.clone();
+                    run(got.as_mut_ptr(), None);
                     for (k, (g, e)) in got.iter().zip(&want).enumerate() {
                         assert!(
                             g == e,
@@ -993,17 +981,7 @@ mod tests {
                         }
                     }
                     let mut xs = vec![T::nan(); m * w];
-                    // SAFETY: as above; the six columns of m rows lie inside colbuf.
-                    unsafe {
-                        solve(
-                            unit,
-                            dcol.as_ptr(),
-                            recip.as_ptr(),
-                            with_upd.then_some(upd.as_ptr()),
-                            xs.as_mut_ptr(),
-                            Some((colbuf.as_mut_ptr(), ld as isize)),
-                        );
-                    }
+                    run(xs.as_mut_ptr(), Some((colbuf.as_mut_ptr(), ld as isize)));
                     for i in 0..m {
                         for j in 0..w {
                             let e = want[i * w + j];
