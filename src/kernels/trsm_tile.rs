@@ -38,7 +38,7 @@ fn after_ps(l: usize) -> __m256 {
     _mm256_castsi256_ps(_mm256_cmpgt_epi32(lanes, _mm256_set1_epi32(l as i32)))
 }
 
-/// f32: the `L` rows of column `j` from row-major storage with rows of [`COLS`] elements.
+/// f32: eight rows of the column at `x` in row-major storage with rows of [`COLS`] elements.
 ///
 /// # Safety
 /// `x` addresses 8 rows of [`COLS`] readable elements; AVX2 + FMA.
@@ -70,7 +70,7 @@ fn after_pd(l: usize) -> __m256d {
     _mm256_castsi256_pd(_mm256_cmpgt_epi64(lanes, _mm256_set1_epi64x(l as i64)))
 }
 
-/// f64: the `L` rows of column `j` from row-major storage with rows of [`COLS`] elements.
+/// f64: four rows of the column at `x` in row-major storage with rows of [`COLS`] elements.
 ///
 /// # Safety
 /// `x` addresses 4 rows of [`COLS`] readable elements; AVX2 + FMA.

@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::kernels::pack::{pack_a, AlignedBuf};
 use crate::kernels::trsm_tile;
-use crate::kernels::{Element, GemmKernel, MicroKernel};
+use crate::kernels::{Element, GemmKernel, Isa, MicroKernel};
 use crate::parallel::Team;
 
 use super::blis_loops::{out_of_memory, pack_b_on, with_buffer};
@@ -228,6 +228,7 @@ pub(crate) fn trsm_lower<T: Element>(
     debug_assert_eq!(l.dim(), (n, n));
     let uk = T::micro_kernel(kernel.isa);
     let (mr, nr) = (uk.mr, uk.nr);
+    let tiles = avx2_tiles::<T>(kernel.isa);
     let panels = n.div_ceil(mr);
     // Panel q: L[q·mr.., ..q·mr] as one A~ micro-panel of depth q·mr, then its mr × mr
     // diagonal block, column-major.
@@ -280,7 +281,7 @@ pub(crate) fn trsm_lower<T: Element>(
                 with_buffer(&WORK, |xbuf| {
                     let len = n * nr;
                     let x = xbuf.slice::<T>(len).ok_or_else(|| out_of_memory(op, len))?;
-                    solve_panel(&uk, unit, n, lp, &offsets, x, &mut cols);
+                    solve_panel(&uk, tiles, unit, n, lp, &offsets, x, &mut cols);
                     Ok(())
                 })
             };
@@ -339,12 +340,14 @@ fn copy_panel<T: Element>(cols: &mut ArrayViewMut2<T>, x: &mut [T], nr: usize, p
 /// Solves the `n × w` slice `cols` (`w ≤ nr`) against the packed L, through the B~
 /// micro-panel `x` (row i at `x[i·nr..]`, n · nr elements).
 ///
-/// Where `trsm_tile` solves full tiles and `cols` is a full slice of contiguous columns, those
+/// Where `trsm_tile` solves full tiles (`tiles`, from [`avx2_tiles`]) and `cols` is a full slice of contiguous columns, those
 /// tiles are read from and written to `cols` directly (x receives each solved tile for the
 /// micro-kernel's later reads); only the other tiles' rows are copied through x. Else the
 /// whole slice is copied into x, solved there and copied back.
+#[allow(clippy::too_many_arguments)]
 fn solve_panel<T: Element>(
     uk: &MicroKernel<T>,
+    tiles: bool,
     unit: bool,
     n: usize,
     lp: &[T],
@@ -353,7 +356,7 @@ fn solve_panel<T: Element>(
     cols: &mut ArrayViewMut2<T>,
 ) {
     let (mr, nr) = (uk.mr, uk.nr);
-    let tiles = avx2_tiles::<T>(mr, nr);
+    debug_assert!(!tiles || nr == trsm_tile::COLS);
     let direct = tiles && cols.ncols() == nr && cols.strides()[0] == 1;
     if !direct {
         copy_panel(cols, x, nr, true);
@@ -371,8 +374,8 @@ fn solve_panel<T: Element>(
             let up = upd.as_mut_ptr();
             // SAFETY (offset): row i0 < n of the slice.
             let at = direct.then(|| (unsafe { cols.as_mut_ptr().add(i0) }, cs));
-            // SAFETY: `avx2_tiles` checked that T is f32 or f64, the kernel is AVX2's (16 × 6
-            // or 8 × 6) and the CPU has AVX2 and FMA; the kernel reads rows ..i0 of x (B~ of
+            // SAFETY: `avx2_tiles` checked that T is f32 or f64 and the kernel AVX2's (16 × 6
+            // or 8 × 6), whose instruction set (AVX2 + FMA) the caller checked; the kernel reads rows ..i0 of x (B~ of
             // depth i0) and writes the mr × 6 column-major `upd` (96 elements hold it);
             // `trsm_tile` gets the full tile at rows i0..i0 + mr (mr · 6 elements of x; with
             // `direct`, mr contiguous rows of each of the slice's six columns, not overlapping
@@ -394,7 +397,7 @@ fn solve_panel<T: Element>(
                 }
                 let upd = (i0 > 0).then_some(up.cast_const());
                 let tile = xp.add(i0 * nr);
-                // The same call on the f32 or the f64 tile (`avx2_tiles` matched T to mr).
+                // The same call on the f32 or the f64 tile (T's AVX2 kernel has that mr).
                 macro_rules! solve_tile {
                     ($solve:path) => {
                         $solve(
@@ -453,30 +456,14 @@ fn solve_panel<T: Element>(
     }
 }
 
-/// Whether the full tiles of a solve with an `mr × nr` micro-kernel on `T` go to
-/// `trsm_tile`'s register-resident solves: f32 on the AVX2 kernel (16 × 6) or f64 on the AVX2
-/// kernel (8 × 6), on a CPU with AVX2 and FMA.
-fn avx2_tiles<T: Element>(mr: usize, nr: usize) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::any::TypeId;
-        let t = TypeId::of::<T>();
-        let shape = if t == TypeId::of::<f32>() {
-            trsm_tile::ROWS_F32
-        } else if t == TypeId::of::<f64>() {
-            trsm_tile::ROWS_F64
-        } else {
-            return false;
-        };
-        (mr, nr) == (shape, trsm_tile::COLS)
-            && std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = (mr, nr);
-        false
-    }
+/// Whether the full tiles of a solve on `T` with the micro-kernel of `isa` go to
+/// `trsm_tile`'s register-resident solves: f32 and f64 on the AVX2 kernels (16 × 6, 8 × 6).
+fn avx2_tiles<T: Element>(isa: Isa) -> bool {
+    use std::any::TypeId;
+    let t = TypeId::of::<T>();
+    cfg!(target_arch = "x86_64")
+        && isa == Isa::Avx2
+        && (t == TypeId::of::<f32>() || t == TypeId::of::<f64>())
 }
 
 /// Forward substitution on one `h × nr` row-major tile against the `h × h` lower block `d`
@@ -913,7 +900,7 @@ mod tests {
     #[test]
     #[cfg(target_arch = "x86_64")]
     fn avx2_tile_solves_are_the_row_wise_substitution() {
-        if !avx2_tiles::<f32>(trsm_tile::ROWS_F32, trsm_tile::COLS) {
+        if !Isa::Avx2.available() {
             return;
         }
         check_tile::<f32>(trsm_tile::ROWS_F32, trsm_tile::solve_f32_16x6);
