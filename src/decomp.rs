@@ -105,7 +105,9 @@ impl QrMode {
 }
 
 /// R of a QR factorization: the first `rows` rows of the upper trapezoid of `f` (a packed
-/// Householder factor: R on and above the diagonal), zeros elsewhere.
+/// Householder factor: R on and above the diagonal), zeros elsewhere. Copied a column at a
+/// time into a column-major `R`: both walks are in memory order when `f` is column-major (as
+/// every packed factor is), where a row at a time strides by a column per element.
 pub(crate) fn upper_rows<T: crate::alloc::Zeroable>(
     op: &'static str,
     f: ndarray::ArrayView2<T>,
@@ -113,11 +115,31 @@ pub(crate) fn upper_rows<T: crate::alloc::Zeroable>(
 ) -> crate::error::Result<Array2<T>> {
     let (m, n) = f.dim();
     let mut r = crate::alloc::zeros_f::<T>(op, rows, n)?;
-    for i in 0..rows.min(m.min(n)) {
-        r.slice_mut(ndarray::s![i, i..])
-            .assign(&f.slice(ndarray::s![i, i..]));
+    let top = rows.min(m);
+    for j in 0..n {
+        let h = top.min(j + 1);
+        r.slice_mut(ndarray::s![..h, j])
+            .assign(&f.slice(ndarray::s![..h, j]));
     }
     Ok(r)
+}
+
+/// L of an LU factorization: the first `cols` columns of the strictly lower trapezoid of `f`
+/// (a packed LU factor: L's multipliers below the diagonal) with a unit diagonal, zeros above;
+/// column-major, copied a column at a time like [`upper_rows`].
+pub(crate) fn unit_lower_cols<T: crate::scalar::Field>(
+    op: &'static str,
+    f: ndarray::ArrayView2<T>,
+    cols: usize,
+) -> crate::error::Result<Array2<T>> {
+    let m = f.nrows();
+    let mut l = crate::alloc::zeros_f::<T>(op, m, cols)?;
+    for j in 0..cols.min(m) {
+        l[[j, j]] = T::one();
+        l.slice_mut(ndarray::s![j + 1.., j])
+            .assign(&f.slice(ndarray::s![j + 1.., j]));
+    }
+    Ok(l)
 }
 
 /// `A = U diag(s) Vᵀ` (`A = U diag(s) Vᴴ` for complex `A`), singular values in descending

@@ -2,7 +2,7 @@
 //! layer (`lu`, `det`, `slogdet`, `eigh`, `svd`): the real branches stay in their own files,
 //! unchanged; [`Field::route`](crate::Field) picks one at compile time.
 
-use ndarray::{s, ArrayView2};
+use ndarray::ArrayView2;
 
 use crate::alloc::zeros_f;
 use crate::decomp::Lu;
@@ -10,7 +10,7 @@ use crate::dispatch;
 use crate::error::Result;
 use crate::exec::Exec;
 use crate::op::Op;
-use crate::ops::lu::{permutation, swap_sign};
+use crate::ops::lu::{explicit, swap_sign};
 use crate::real::{frexp, ldexp, Real};
 use crate::scalar::ComplexScalar;
 use crate::validate::{blas_dims, finite, square};
@@ -29,22 +29,7 @@ impl Exec {
             let (lu, swaps, _) = dispatch::complex::lu_factor(self, OP, a)?;
             (lu, swaps)
         };
-        let perm = permutation(m, &swaps);
-        let mut p = zeros_f::<C>(OP, m, m)?;
-        for (i, &r) in perm.iter().enumerate() {
-            p[[r, i]] = C::one();
-        }
-        let mut l = zeros_f::<C>(OP, m, k)?;
-        let mut u = zeros_f::<C>(OP, k, n)?;
-        for j in 0..k {
-            l[[j, j]] = C::one();
-            l.slice_mut(s![j + 1.., j])
-                .assign(&packed.slice(s![j + 1.., j]));
-        }
-        for i in 0..k {
-            u.slice_mut(s![i, i..]).assign(&packed.slice(s![i, i..]));
-        }
-        Ok(Lu { p, l, u, perm })
+        explicit(OP, packed, &swaps)
     }
 
     /// The LU diagonal and interchanges of a square `A`, or `None` when `A` is singular;
