@@ -16,8 +16,8 @@
 //! of the `blas` engine.
 //!
 //! With more than one worker and more than one step of columns, the outer level is a
-//! right-looking loop in steps of `4 × FactorBlocks::lu` columns with a look-ahead of one step
-//! (`look_ahead`): the next step's panel is updated and factored (by the recursion above) while
+//! right-looking loop in steps of `STEP_PANELS × FactorBlocks::lu` columns (the first one
+//! narrower) with a look-ahead of one step (`look_ahead`): the next step's panel is updated and factored (by the recursion above) while
 //! the rest of the matrix gets the current step's update, so the panels — sequential at their
 //! core — overlap the big GEMMs. Row interchanges are applied a column at a time (all of a
 //! step's swaps while the column is in cache), split over blocks of columns; the `L` columns
@@ -67,6 +67,15 @@ pub(crate) fn factor<T: Scalar>(
 /// `FactorBlocks::lu`: 8 × 16 = 128 by default.
 const STEP_PANELS: usize = 8;
 
+/// Columns of the look-ahead LU's first panel, as a multiple of `FactorBlocks::lu`:
+/// 2 × 16 = 32 by default. Nothing overlaps the first panel's factoring, so it is narrower
+/// than a step; the first step's far update, thinner for it, still covers the factoring of
+/// the next (full) panel. Measured with `side_by_side 2 --ops=lu,solve` (Zen 3 VM, 2 cores;
+/// together with the whole team taking the last step's critical path): cores busy at
+/// n = 512 1.50 → 1.67, at 1024 1.71–1.75 → 1.79–1.83, at 2048 1.75–1.82 → 1.78–1.89, times
+/// within the noise or better (512: 4.8–5.3 → 4.3–5.0 ms).
+const FIRST_PANELS: usize = 2;
+
 /// Steps (of `STEP_PANELS × FactorBlocks::lu` columns) up to which the factorization runs on
 /// the calling thread: 2, i.e. orders ≤ 256 by default. Measured with
 /// `cargo run --release -p parla-peers --example side_by_side -- 1 2 -- 128 256` (Zen 5 VM,
@@ -98,7 +107,7 @@ fn lu_in_place<T: Field>(
 /// Right-looking LU in steps of `step` columns with a look-ahead of one step:
 ///
 /// ```text
-/// panel 0 factored (recursion);
+/// panel 0 (FIRST_PANELS × FactorBlocks::lu columns) factored (recursion);
 /// for each step j:  [ before | L panel j | next | far ]
 ///   in parallel:  next ← P_j next, U, Schur update; factor next (recursion)   (the critical path)
 ///                 far  ← P_j far,  U, Schur update                           (most of the flops)
@@ -110,7 +119,8 @@ fn lu_in_place<T: Field>(
 /// last steps the far update is small and a worker would wait for the critical path; the
 /// earlier panels' interchanges fill that wait (they were one pass at the end, 0.5–1 ms of an
 /// LU of order 1024 at 2 threads on the Zen 5 VM; cores busy 1.72 → 1.75 there, time within
-/// the noise).
+/// the noise). In the last step there is no far update, and the critical path gets the whole
+/// team.
 fn look_ahead<T: Field>(
     l3: &Level3,
     op: &'static str,
@@ -120,7 +130,7 @@ fn look_ahead<T: Field>(
 ) -> Result<Option<usize>> {
     let (m, n) = a.dim();
     let k = m.min(n);
-    let first = step.min(k);
+    let first = (FIRST_PANELS * l3.blocks.lu.max(1)).min(step).min(k);
     let mut zero = recurse(
         l3,
         op,
@@ -139,17 +149,22 @@ fn look_ahead<T: Field>(
         let (done, todo) = swaps.split_at_mut(rest);
         let piv = &done[j..];
         let (mut next, mut far) = right.split_at(Axis(1), next_w);
+        // The critical path runs on this worker alone while there is a far update: split
+        // into tasks, a worker busy with the far update could steal one and hold the panel
+        // up. In the last step there is none, and the whole team takes the path.
+        let path = if far.ncols() == 0 {
+            l3.clone()
+        } else {
+            l3.serial()
+        };
         let (zn, (rf, ())) = rayon::join(
             || -> Result<Option<usize>> {
                 if next_w == 0 {
                     return Ok(None);
                 }
-                // The critical path runs on this worker alone: split into tasks, a worker
-                // busy with the far update could steal one and hold the panel up.
-                let one = l3.serial();
-                update(&one, op, panel, piv, j, &mut next)?;
+                update(&path, op, panel, piv, j, &mut next)?;
                 recurse(
-                    &one,
+                    &path,
                     op,
                     &mut next.slice_mut(s![rest.., ..]),
                     &mut todo[..next_w],
