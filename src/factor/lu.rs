@@ -441,8 +441,8 @@ fn identity<T: Field>(op: &'static str, n: usize) -> Result<Array2<T>> {
 /// zero upper part of their diagonal block (about `1.5 · INV_BLOCK / n` more work).
 const INV_BLOCK: usize = 128;
 
-/// `A⁻¹` for square non-singular `A` (n ≥ 1), from the factor of `A` itself,
-/// `P (D A) = L U` (`D` the equilibration's row scaling, else `I`), as LAPACK's `getri` counts
+/// `A⁻¹` for square non-singular `A` (n ≥ 1), from the factor of `A` (of `Aᵀ` when `A` is
+/// row-major, see below), `P (D A) = L U` (`D` the equilibration's row scaling, else `I`), as LAPACK's `getri` counts
 /// its work: `A⁻¹ = U⁻¹ L⁻¹ P D`.
 /// - `L⁻¹` by block columns, each a triangular solve on the trailing triangle only, since the
 ///   inverse is lower triangular (`n³/3` multiply-adds), the block columns spread over the team;
@@ -450,10 +450,25 @@ const INV_BLOCK: usize = 128;
 /// - `P D`: the interchanges as column swaps in reverse order, then column `j` times `D[j]`.
 ///
 /// Solving `A X = I` instead (`L` then `U` against the identity) took `2 n³`. A factor with a
-/// subnormal pivot takes that path still, by plain substitution (see [`solve`]). (Solving with
-/// the transposed factor of a row-major `A`, as [`solve`] does, made the triangular solves
-/// 1.1–1.3× slower: side by side, n = 1024 / 2048, Zen 3.)
+/// subnormal pivot takes that path still, by plain substitution (see [`solve`]). (Solving
+/// `A X = I` with the transposed factor of a row-major `A`, as [`solve`] does for its right-hand
+/// sides, made the triangular solves 1.1–1.3× slower: side by side, n = 1024 / 2048, Zen 3.)
+///
+/// A row-major `A` is inverted as the column-major `Aᵀ` it is in memory, `A⁻¹ = ((Aᵀ)⁻¹)ᵀ`
+/// returned row-major (as the `blas` engine does): a straight copy into the work array instead
+/// of a transposing one, which was 3 % of a one-thread inverse of order 1024 (`perf`, Zen 3).
+/// A singular `Aᵀ` is inverted again as `A`, for `A`'s own verdict and first zero pivot.
 pub(crate) fn inv<T: Scalar>(op: &'static str, l3: &Level3, a: ArrayView2<T>) -> Result<Array2<T>> {
+    let (target, transposed) = transposed_if_row_major(a);
+    match inv_of(op, l3, target) {
+        Ok(x) if transposed => Ok(x.reversed_axes()),
+        Err(Error::Singular { .. }) if transposed => inv_of(op, l3, a),
+        r => r,
+    }
+}
+
+/// [`inv`] of `a` as it is (its own factor).
+fn inv_of<T: Scalar>(op: &'static str, l3: &Level3, a: ArrayView2<T>) -> Result<Array2<T>> {
     let n = a.nrows();
     let (lu, zero) = factor(op, l3, a, true)?;
     if let Some(pivot) = zero {
