@@ -27,10 +27,10 @@
 //!
 //! On two or more workers and from `min(m, n)` = [`LOOK_AHEAD_MIN_ORDER`] the loop looks one
 //! panel ahead ([`blocked`]): one worker updates and factors the next panel while the team
-//! updates the rest. A/B on the Zen 3 (2 threads, `profile_one <engine> qr 2 <n> 3`, 6
-//! alternating runs each, min / median ms, with / without): rayon n = 1024 47.4 / 52.3 against
-//! 54.4 / 58.1, n = 512 10.1 / 10.2 against 10.7 / 13.2; rayon-blas n = 1024 51.6 / 63.4
-//! against 60.9 / 65.5.
+//! updates the rest (the first panel, which nothing overlaps, is a quarter panel). A/B on the
+//! Zen 3 (2 threads, `profile_one <engine> qr 2 <n> 3`, 6 alternating runs each, min / median
+//! ms, with / without): rayon n = 1024 47.4 / 52.3 against 54.4 / 58.1, n = 512 10.1 / 10.2
+//! against 10.7 / 13.2; rayon-blas n = 1024 51.6 / 63.4 against 60.9 / 65.5.
 
 use std::cell::RefCell;
 
@@ -75,11 +75,20 @@ pub(crate) fn packed<T: Field>(
 /// panel behind.
 const LOOK_AHEAD_MIN_ORDER: usize = 256;
 
+/// With a look-ahead, the first panel is this fraction of a panel (16 of the default 64
+/// columns): nothing overlaps its factoring, and the first step's far update, thinner for it,
+/// still covers the factoring of the next full panel. `side_by_side 2 --ops=qr` (Zen 3 VM, 2
+/// cores, three alternating runs): cores busy at n = 512 1.63–1.65 → 1.77–1.80, time 6.5–7.2
+/// → 5.1–5.7 ms; at 1024 1.78–1.80 → 1.84 (time within the noise, 28–30 ms); 2048 unchanged.
+/// (Giving the whole team the last step's critical path, as the LU does, changed nothing here.)
+const FIRST_PANEL_FRACTION: usize = 4;
+
 /// A panel's compact WY form `(V, T)`: `H₁…H_b = I − V T Vᴴ`.
 type Panel<T> = (Array2<T>, Array2<T>);
 
-/// [`packed`]'s loop over panels of `nb` columns: factor the first panel, then per panel
-/// [`step`]: its block reflector applied to the columns right of it, the next panel factored.
+/// [`packed`]'s loop over panels of `nb` columns: factor the first panel (a quarter panel with
+/// `look_ahead`), then per panel [`step`]: its block reflector applied to the columns right of
+/// it, the next panel factored.
 /// With `look_ahead`, that update is split: one worker applies the block reflector to the next
 /// panel's columns and factors that panel (the critical path, on its own so that no task of it
 /// waits behind the far update) while the team applies it to the far columns. Returns the block
@@ -95,7 +104,13 @@ fn blocked<T: Field>(
     let (m, n) = f.dim();
     let k = m.min(n);
     let mut blocks = Vec::new();
-    let b0 = nb.min(k);
+    // Nothing overlaps the first panel's factoring: with a look-ahead it is a quarter panel.
+    let b0 = if look_ahead {
+        (nb / FIRST_PANEL_FRACTION).max(1)
+    } else {
+        nb
+    }
+    .min(k);
     let mut current = panel(op, l3, f.slice_mut(s![.., ..b0]), &mut tau[..b0])?;
     let (mut j, mut b) = (0, b0);
     loop {
