@@ -17,12 +17,12 @@
 //!
 //! With more than one worker and more than one step of columns, the outer level is a
 //! right-looking loop in steps of `STEP_PANELS × FactorBlocks::lu` columns (the first one
-//! narrower) with a look-ahead of one step (`look_ahead`): the next step's panel is updated and factored (by the recursion above) while
-//! the rest of the matrix gets the current step's update, so the panels — sequential at their
-//! core — overlap the big GEMMs. Row interchanges are applied a column at a time (all of a
-//! step's swaps while the column is in cache), split over blocks of columns; the `L` columns
-//! left of a step get its interchanges during that step, beside the critical path. Orders up
-//! to two steps (256) run on the calling thread.
+//! narrower) with a look-ahead of one step (`look_ahead`): the next step's panel is updated
+//! and factored (by the recursion above) while the rest of the matrix gets the current step's
+//! update, so the panels — sequential at their core — overlap the big GEMMs. Row interchanges
+//! are applied a column at a time (all of a step's swaps while the column is in cache), split
+//! over blocks of columns; the `L` columns left of a step get its interchanges during that
+//! step, beside the critical path. Orders up to two steps (256) run on the calling thread.
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis, Zip};
 use rayon::prelude::*;
@@ -442,8 +442,8 @@ fn identity<T: Field>(op: &'static str, n: usize) -> Result<Array2<T>> {
 const INV_BLOCK: usize = 128;
 
 /// `A⁻¹` for square non-singular `A` (n ≥ 1), from the factor of `A` (of `Aᵀ` when `A` is
-/// row-major, see below), `P (D A) = L U` (`D` the equilibration's row scaling, else `I`), as LAPACK's `getri` counts
-/// its work: `A⁻¹ = U⁻¹ L⁻¹ P D`.
+/// row-major, see below), `P (D A) = L U` (`D` the equilibration's row scaling, else `I`), as
+/// LAPACK's `getri` counts its work: `A⁻¹ = U⁻¹ L⁻¹ P D`.
 /// - `L⁻¹` by block columns, each a triangular solve on the trailing triangle only, since the
 ///   inverse is lower triangular (`n³/3` multiply-adds), the block columns spread over the team;
 /// - `U⁻¹ L⁻¹`: one triangular solve with `n` right-hand sides, `n³`;
