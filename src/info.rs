@@ -6,22 +6,10 @@ use std::fs;
 
 use serde::Serialize;
 
+pub use crate::cpu::{cpu_list_len, parse_size, Cache};
 use crate::engine::Engine;
 use crate::op::{Dtype, Op, Shape};
 use crate::threads::{self, openblas::OpenBlasInfo, EnvStatus, Source};
-
-/// One CPU cache, as Linux describes it under `/sys/devices/system/cpu/cpu0/cache`.
-#[derive(Debug, Clone, Serialize)]
-pub struct Cache {
-    /// 1, 2, 3…
-    pub level: u32,
-    /// `Data`, `Instruction` or `Unified`.
-    pub kind: String,
-    /// Size in bytes.
-    pub size_bytes: u64,
-    /// Logical CPUs sharing this cache.
-    pub shared_by: usize,
-}
 
 /// The processor.
 #[derive(Debug, Clone, Serialize)]
@@ -195,33 +183,6 @@ fn cpu_label(name: &str, family: u32, model: u32) -> String {
     }
 }
 
-/// Parses a Linux CPU list such as `0-3,8,10-11` into a count.
-pub fn cpu_list_len(list: &str) -> usize {
-    list.trim()
-        .split(',')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('-') {
-            Some((a, b)) => match (a.parse::<usize>(), b.parse::<usize>()) {
-                (Ok(a), Ok(b)) if b >= a => b - a + 1,
-                _ => 0,
-            },
-            None => usize::from(p.parse::<usize>().is_ok()),
-        })
-        .sum()
-}
-
-/// Parses a cache size such as `32K`, `1024K`, `32M` into bytes.
-pub fn parse_size(s: &str) -> Option<u64> {
-    let s = s.trim();
-    let (num, mult) = match s.chars().last()? {
-        'K' | 'k' => (&s[..s.len() - 1], 1024),
-        'M' | 'm' => (&s[..s.len() - 1], 1024 * 1024),
-        'G' | 'g' => (&s[..s.len() - 1], 1024 * 1024 * 1024),
-        _ => (s, 1),
-    };
-    num.parse::<u64>().ok().map(|n| n * mult)
-}
-
 fn logical_cores() -> usize {
     read("/sys/devices/system/cpu/online")
         .map(|s| cpu_list_len(&s))
@@ -304,30 +265,6 @@ fn simd() -> Vec<String> {
     v
 }
 
-fn caches() -> Vec<Cache> {
-    let mut out = Vec::new();
-    for i in 0..8 {
-        let base = format!("/sys/devices/system/cpu/cpu0/cache/index{i}");
-        let Some(level) = read(&format!("{base}/level")).and_then(|s| s.trim().parse().ok()) else {
-            break;
-        };
-        out.push(Cache {
-            level,
-            kind: read(&format!("{base}/type"))
-                .unwrap_or_default()
-                .trim()
-                .to_string(),
-            size_bytes: read(&format!("{base}/size"))
-                .and_then(|s| parse_size(&s))
-                .unwrap_or(0),
-            shared_by: read(&format!("{base}/shared_cpu_list"))
-                .map(|s| cpu_list_len(&s))
-                .unwrap_or(1),
-        });
-    }
-    out
-}
-
 fn memory() -> Memory {
     let text = read("/proc/meminfo").unwrap_or_default();
     let field = |name: &str| {
@@ -358,7 +295,7 @@ impl MachineInfo {
                 cgroup_quota: cgroup_quota(),
                 usable_cores: threads::usable_cores(),
                 simd: simd(),
-                caches: caches(),
+                caches: crate::cpu::caches().to_vec(),
             },
             memory: memory(),
             blas: threads::openblas::info(),

@@ -90,6 +90,7 @@ extern crate openblas_src as _;
 mod alloc;
 pub mod batch;
 mod blas;
+mod cpu;
 mod decomp;
 mod dispatch;
 #[cfg(feature = "dist")]

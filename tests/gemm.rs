@@ -880,10 +880,9 @@ fn rayon_forced_tiny_blocks_f32_every_isa() {
     forced_tiny_blocks::<f32>(32);
 }
 
-#[test]
-fn rayon_default_blocks_edges_every_isa() {
+fn default_blocks_edges<T: Elem>(seed: u64) {
     // Sizes just around the default MC and KC (one extra row block, one extra rank-KC update).
-    let mut rng = common::rng(33);
+    let mut rng = common::rng(seed);
     for isa in [
         parla::tuning::Isa::Avx512,
         parla::tuning::Isa::Avx2,
@@ -893,19 +892,36 @@ fn rayon_default_blocks_edges_every_isa() {
             continue;
         }
         let exec = Exec::new(Engine::Rayon, 2).unwrap().with_isa(isa).unwrap();
-        let kernel = exec.gemm_kernel::<f64>();
+        let kernel = exec.gemm_kernel::<T>();
         let (mc, kc) = (kernel.blocks.mc, kernel.blocks.kc);
         for (m, n, k) in [
             (mc + 1, 31, kc + 1),
             (mc - 1, 65, kc - 1),
             (2 * mc + 3, 17, kc),
         ] {
-            let case = Case::<f64>::new(&mut rng, m, n, k);
+            let case = Case::<T>::new(&mut rng, m, n, k);
             let (oas, obs) = case.operands();
             case.check_matmul(Some(&exec), &oas[0], &obs[1]);
-            case.check_gemm(Some(&exec), &oas[2], &obs[0], CLay::C, 0.7, 1.3);
+            case.check_gemm(
+                Some(&exec),
+                &oas[2],
+                &obs[0],
+                CLay::C,
+                T::of(0.7),
+                T::of(1.3),
+            );
         }
     }
+}
+
+#[test]
+fn rayon_default_blocks_edges_every_isa() {
+    default_blocks_edges::<f64>(33);
+}
+
+#[test]
+fn rayon_default_blocks_edges_every_isa_f32() {
+    default_blocks_edges::<f32>(36);
 }
 
 #[test]

@@ -95,9 +95,10 @@ impl fmt::Display for Isa {
 /// * `nc`: columns of the packed B~ block (`kc × nc`), which should fit in the shared L3.
 ///
 /// Any positive values are correct (tests force tiny ones so the blocked paths run on small
-/// matrices); the defaults assume an L1d of at least 32 KiB, an L2 of at least 1 MiB per core
-/// and a shared L3 of several MiB (`Exec::with_gemm_blocks` overrides them;
-/// `cargo run --release --example gemm_blocks` sweeps them on the machine at hand).
+/// matrices); the defaults ([`Element::default_blocks`]) assume an L1d of at least 32 KiB and a
+/// shared L3 of several MiB, and size the AVX2 blocks' `mc` by the per-core L2
+/// (`Exec::with_gemm_blocks` overrides them; `cargo run --release --example gemm_blocks` sweeps
+/// them on the machine at hand).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct GemmBlocks {
     /// Rows of A~ per block (loop 3, `ic`).
@@ -143,8 +144,9 @@ pub trait Element: crate::real::Real {
     #[doc(hidden)]
     fn micro_kernel(isa: Isa) -> MicroKernel<Self>;
 
-    /// The tuned cache blocks for `isa` on this type (see [`GemmBlocks`]).
-    fn default_blocks(isa: Isa) -> GemmBlocks;
+    /// The tuned cache blocks for `isa` on this type (see [`GemmBlocks`]), for a CPU whose
+    /// cores each have `l2_bytes` of level-2 cache (`None`: unknown, taken as 512 KiB).
+    fn default_blocks(isa: Isa, l2_bytes: Option<u64>) -> GemmBlocks;
 }
 
 impl Element for f64 {
@@ -170,17 +172,19 @@ impl Element for f64 {
         }
     }
 
-    fn default_blocks(isa: Isa) -> GemmBlocks {
+    fn default_blocks(isa: Isa, l2_bytes: Option<u64>) -> GemmBlocks {
         match isa {
-            // A~ 192×256×8 B = 384 KiB (L2 / 2.7); B~ micro-panel 256×14×8 B = 28 KiB (L1 · 0.6);
-            // B~ block 256×4096×8 B = 8 MiB (L3 / 4).
+            // A~ 192×256×8 B = 384 KiB (L2 / 2.7 on the Zen 4/5 it was tuned on); B~ micro-panel
+            // 256×14×8 B = 28 KiB (L1 · 0.6); B~ block 256×4096×8 B = 8 MiB (L3 / 4).
             Isa::Avx512 => GemmBlocks {
                 mc: 192,
                 kc: 256,
                 nc: 4096,
             },
+            // B~ micro-panel 256×6×8 B = 12 KiB; A~ at most half the L2 (128 rows on a 512 KiB
+            // Zen 3 L2, no measurable change from 192 there), at most 192 rows.
             Isa::Avx2 => GemmBlocks {
-                mc: 192,
+                mc: avx2_mc(192, 256, 8, 8, l2_bytes),
                 kc: 256,
                 nc: 4096,
             },
@@ -216,7 +220,7 @@ impl Element for f32 {
         }
     }
 
-    fn default_blocks(isa: Isa) -> GemmBlocks {
+    fn default_blocks(isa: Isa, l2_bytes: Option<u64>) -> GemmBlocks {
         match isa {
             // A~ 256×384×4 B = 384 KiB; B~ micro-panel 384×14×4 B = 21 KiB; B~ block 6 MiB.
             Isa::Avx512 => GemmBlocks {
@@ -224,9 +228,13 @@ impl Element for f32 {
                 kc: 384,
                 nc: 4096,
             },
+            // A deep kc (B~ micro-panel 512×6×4 B = 12 KiB) halves the passes over C against
+            // kc = 256: on a Zen 3 (512 KiB L2) mc = 128, kc = 512 ran sgemm of order 2048 at
+            // 94 GFLOP/s against 90 for mc = 256, kc = 384 (A~ 384 KiB, three quarters of
+            // that L2). A~ at most half the L2, at most 256 rows.
             Isa::Avx2 => GemmBlocks {
-                mc: 256,
-                kc: 384,
+                mc: avx2_mc(256, 512, 4, 16, l2_bytes),
+                kc: 512,
                 nc: 4096,
             },
             Isa::Portable => GemmBlocks {
@@ -236,6 +244,17 @@ impl Element for f32 {
             },
         }
     }
+}
+
+/// Rows of an AVX2 A~ block of depth `kc` (elements of `size` bytes, register tiles of `mr`
+/// rows): the most whole tiles whose packed block takes at most half of the per-core L2
+/// (`None`: 512 KiB, the smallest L2 of the AVX2 CPUs parla was measured on), at most `cap`
+/// rows and at least one tile. The rest of the L2 holds the B~ micro-panels streaming through
+/// and the C tiles.
+fn avx2_mc(cap: usize, kc: usize, size: usize, mr: usize, l2_bytes: Option<u64>) -> usize {
+    let l2 = usize::try_from(l2_bytes.unwrap_or(512 << 10)).unwrap_or(usize::MAX);
+    let tiles = l2 / 2 / (kc * size * mr);
+    (tiles * mr).clamp(mr, cap)
 }
 
 /// Runs `f(w, m)` on a column-major copy `w` of the `m × n` block `a` (column `j` is
@@ -283,4 +302,41 @@ pub(crate) fn on_columns<T: Copy, R>(
         }
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn avx2_blocks_fit_half_the_l2() {
+        // Zen 3 (512 KiB): 128 rows for both types (f64 kc 256, f32 kc 512).
+        let zen3 = Some(512 << 10);
+        assert_eq!(f64::default_blocks(Isa::Avx2, zen3).mc, 128);
+        assert_eq!(f32::default_blocks(Isa::Avx2, zen3).mc, 128);
+        // Unknown L2: as 512 KiB.
+        assert_eq!(f32::default_blocks(Isa::Avx2, None).mc, 128);
+        // 1 MiB and more: the caps.
+        assert_eq!(f64::default_blocks(Isa::Avx2, Some(1 << 20)).mc, 192);
+        assert_eq!(f32::default_blocks(Isa::Avx2, Some(2 << 20)).mc, 256);
+        // 256 KiB (Intel client cores): 64 rows, A~ 128 KiB.
+        assert_eq!(f64::default_blocks(Isa::Avx2, Some(256 << 10)).mc, 64);
+        assert_eq!(f32::default_blocks(Isa::Avx2, Some(256 << 10)).mc, 64);
+        // Absurdly small: one register tile.
+        assert_eq!(f64::default_blocks(Isa::Avx2, Some(1024)).mc, 8);
+        assert_eq!(f32::default_blocks(Isa::Avx2, Some(0)).mc, 16);
+        for l2 in [None, Some(0), Some(256 << 10), zen3, Some(1 << 20)] {
+            for b in [
+                f64::default_blocks(Isa::Avx2, l2),
+                f32::default_blocks(Isa::Avx2, l2),
+            ] {
+                assert!(b.mc % 8 == 0 && b.mc >= 8 && b.mc <= 256, "{b:?}");
+            }
+        }
+        // AVX-512 blocks do not depend on the L2.
+        assert_eq!(
+            f64::default_blocks(Isa::Avx512, Some(256 << 10)),
+            f64::default_blocks(Isa::Avx512, Some(2 << 20))
+        );
+    }
 }

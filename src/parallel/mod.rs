@@ -57,7 +57,9 @@ impl Native {
             isa: self.isa,
             mr: uk.mr,
             nr: uk.nr,
-            blocks: self.blocks.unwrap_or_else(|| T::default_blocks(self.isa)),
+            blocks: self
+                .blocks
+                .unwrap_or_else(|| T::default_blocks(self.isa, crate::cpu::l2_per_cpu())),
         }
     }
 }

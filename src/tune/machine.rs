@@ -51,8 +51,10 @@ pub struct MachineKey {
 /// LU and QR 10–40 % faster on the Zen 5 without a bump. Revision 10: `pack_a` of a row-major
 /// A through the same copy (the rayon QR at one thread 2–25 % faster at n = 512–1024 on the
 /// Zen 5), and whole factorizations started on the caller's CPU (the rayon LU at n = 2048 and
-/// 2 threads steadily at its best, 61–72 ms instead of 63–99 ms, on the Zen 5 VM).
-pub const KERNELS_REVISION: u32 = 10;
+/// 2 threads steadily at its best, 61–72 ms instead of 63–99 ms, on the Zen 5 VM). Revision 11:
+/// the AVX2 micro-kernels' k loop in assembly and the AVX2 `mc` sized by the L2, f32 `kc` 512
+/// (sgemm of order 2048 at one thread on a Zen 3: 86–88 → 92–94 GFLOP/s).
+pub const KERNELS_REVISION: u32 = 11;
 
 fn cpuinfo_field(text: &str, name: &str) -> Option<String> {
     text.lines()
