@@ -9,7 +9,7 @@
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 
-use crate::alloc::zeros_f;
+use crate::alloc::{assign_2d, zeros_f};
 use crate::decomp::{LuPacked, Trans};
 use crate::error::{Error, Result};
 use crate::factor::lu::interchange_rows;
@@ -217,7 +217,7 @@ pub(crate) fn qr_lstsq<T: Field>(
     }
     let k = b.ncols();
     let mut c = zeros_f(op, m, k)?;
-    c.assign(&b);
+    assign_2d(&mut c.view_mut(), b);
     if k == 0 {
         return zeros_f(op, n, 0);
     }

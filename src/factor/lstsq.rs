@@ -9,7 +9,7 @@
 
 use ndarray::{s, Array1, ArrayView2};
 
-use crate::alloc::zeros_f;
+use crate::alloc::{assign_2d, zeros_f};
 use crate::blas::svd::Vectors;
 use crate::decomp::Lstsq;
 use crate::error::Result;
@@ -57,7 +57,7 @@ pub(crate) fn lstsq<T: Scalar>(
     }
     let residuals = if rank == n && m > n {
         let mut r = zeros_f::<T>(op, m, nrhs)?;
-        r.assign(&b);
+        assign_2d(&mut r.view_mut(), b);
         l3.gemm(op, -T::one(), a, x.view(), T::one(), &mut r.view_mut())?;
         r.columns()
             .into_iter()

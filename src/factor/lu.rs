@@ -698,7 +698,7 @@ pub(crate) fn solve_complex<C: ComplexScalar>(
     }
     let (n, r) = b.dim();
     let mut x = zeros_f(op, n, r)?;
-    x.assign(&b);
+    assign_2d(&mut x.view_mut(), b);
     apply_swaps(&mut x.view_mut(), &swaps, 0, false);
     substitute(l3, op, lu.view(), &mut x.view_mut())?;
     Ok(x)

@@ -10,7 +10,7 @@ use crate::common;
 
 use common::la::*;
 use common::*;
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array1, Array2, Axis, ShapeBuilder};
 use parla::{Diag, Engine, Error, Exec, Scalar, Trans, Uplo};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -468,8 +468,14 @@ fn rayon_engines_large_and_many_right_hand_sides() {
     let e = eps::<f64>();
     for (n, r) in [(49, 1), (200, 70), (401, 257)] {
         let at = triangular(Family::Tame, &mut rng, n, e);
-        let b = random(&mut rng, n, r);
-        for engine in [Engine::RayonBlas, Engine::Rayon] {
+        let b_rows = random(&mut rng, n, r);
+        // B in both memory orders: X starts as a copy of B in B's own order.
+        let mut b_cols = Array2::zeros((n, r).f());
+        b_cols.assign(&b_rows);
+        for (engine, b) in [Engine::RayonBlas, Engine::Rayon]
+            .into_iter()
+            .flat_map(|e| [(e, &b_rows), (e, &b_cols)])
+        {
             for t in [2, 3] {
                 let exec = Exec::new(engine, t).unwrap();
                 for uplo in UPLOS {
@@ -480,13 +486,13 @@ fn rayon_engines_large_and_many_right_hand_sides() {
                                 Trans::No => tt.clone(),
                                 Trans::Yes | Trans::Conj => tt.t().to_owned(),
                             };
-                            let x = exec.solve_triangular(&at, &b, uplo, trans, diag).unwrap();
+                            let x = exec.solve_triangular(&at, b, uplo, trans, diag).unwrap();
                             let r = solve_ratio(&opt.view(), &x.view(), &b.view(), e);
                             assert!(
                                 r < THRESH,
                                 "{engine} t={t} n={n} {uplo:?} {trans:?} {diag:?}: ratio {r}"
                             );
-                            let again = exec.solve_triangular(&at, &b, uplo, trans, diag).unwrap();
+                            let again = exec.solve_triangular(&at, b, uplo, trans, diag).unwrap();
                             assert_eq!(again, x, "{engine} t={t}: not bit-identical run to run");
                         }
                     }
