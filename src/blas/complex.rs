@@ -43,7 +43,7 @@ fn fortran_in<C: ComplexFfi>(
     let v = buffer::<C>(op, rows.saturating_mul(cols))?;
     let mut f = Array2::from_shape_vec((rows, cols).f(), v).expect("rows·cols elements");
     let (m, n) = a.dim();
-    f.slice_mut(ndarray::s![..m, ..n]).assign(&a);
+    crate::alloc::assign_2d(&mut f.slice_mut(ndarray::s![..m, ..n]), a.view());
     Ok(f)
 }
 
@@ -78,7 +78,7 @@ pub(crate) fn gemm<C: ComplexFfi>(
             tmp.assign(c);
         }
         gemm(op, threads, alpha, a, ta, b, tb, beta, &mut tmp.view_mut())?;
-        c.assign(&tmp);
+        crate::alloc::assign_2d(c, tmp.view());
         return Ok(());
     }
     let (a, b) = (a.as_standard_layout(), b.as_standard_layout());
@@ -269,7 +269,7 @@ fn on_fortran<C: ComplexFfi>(
     }
     let mut tmp = fortran(op, x.view())?;
     f(tmp.as_mut_ptr(), ld)?;
-    x.assign(&tmp);
+    crate::alloc::assign_2d(x, tmp.view());
     Ok(())
 }
 

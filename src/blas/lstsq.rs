@@ -24,7 +24,7 @@ pub(crate) fn lstsq<T: Ffi>(
     let ldb = m.max(n);
     let mut f = to_fortran(op, &a)?;
     let mut x = zeros_f::<T>(op, ldb, nrhs.max(1))?;
-    x.slice_mut(s![..m, ..nrhs]).assign(&b);
+    crate::alloc::assign_2d(&mut x.slice_mut(s![..m, ..nrhs]), b.view());
     // LAPACK rejects nrhs = 0; solve for one zero column instead and return none.
     let nrhs_call = nrhs.max(1) as i32;
     let mut sv = buffer::<T>(op, k)?;

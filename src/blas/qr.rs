@@ -100,7 +100,7 @@ pub(crate) fn lstsq_factored<T: Ffi>(
         return Err(Error::Singular { op, pivot });
     }
     let mut x = zeros_f(op, n, k)?;
-    x.assign(&c.slice(s![..n, ..]));
+    crate::alloc::assign_2d(&mut x.view_mut(), c.slice(s![..n, ..]));
     Ok(x)
 }
 

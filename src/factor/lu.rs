@@ -54,7 +54,7 @@ pub(crate) fn factor<T: Scalar>(
     let mut row_exp = Vec::new();
     if equilibrate && !copy::all_finite(&l3.team, lu.view()) {
         row_exp = equilibration_exponents(&a);
-        lu.assign(&a);
+        assign_2d(&mut lu.view_mut(), a.view());
         for (mut row, &e) in lu.rows_mut().into_iter().zip(&row_exp) {
             row.map_inplace(|x| *x = times_pow2(*x, e));
         }

@@ -73,7 +73,7 @@ fn rhs_copy<T: Field, B: Rhs<T>>(op: Op, left: [usize; 2], b: &B) -> Result<Arra
     blas_dims(op, &[("right-hand sides", bm.ncols())])?;
     b.check_finite(op)?;
     let mut x = zeros_f(op, bm.nrows(), bm.ncols())?;
-    x.assign(&bm);
+    crate::alloc::assign_2d(&mut x.view_mut(), bm.view());
     Ok(x)
 }
 

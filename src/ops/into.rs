@@ -397,7 +397,7 @@ impl Exec {
         if n == 0 {
             return dispatch::check::<T>(self, OP);
         }
-        x.assign(&bm);
+        crate::alloc::assign_2d(&mut x, bm.view());
         dispatch::typed::solve_into(self, a.view(), x)
     }
 
@@ -558,8 +558,8 @@ impl Exec {
         out_shape(OP, &[qc, n], r.shape())?;
         two_outputs(OP, a, (q, r), "q and r (two outputs)")?;
         let f = self.qr(a, mode)?;
-        q.assign(&f.q);
-        r.assign(&f.r);
+        crate::alloc::assign_2d(&mut q.view_mut(), f.q.view());
+        crate::alloc::assign_2d(&mut r.view_mut(), f.r.view());
         Ok(())
     }
 }
