@@ -80,6 +80,10 @@ pub(crate) fn trsm_left<T: Ffi>(
 ) -> Result<()> {
     use crate::blas::ffi::{CBLAS_DIAG, CBLAS_SIDE, CBLAS_TRANSPOSE, CBLAS_UPLO};
     let (n, r) = b.dim();
+    if n == 0 || r == 0 {
+        // Nothing to solve (and no layout BLAS could be handed: the copy below would recurse).
+        return Ok(());
+    }
     let Some(lb) = matrix_layout(&b.view()) else {
         let mut tmp = to_fortran(op, &b.view())?;
         trsm_left(op, threads, lower, unit, a, &mut tmp.view_mut())?;

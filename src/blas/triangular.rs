@@ -1,15 +1,19 @@
-//! Triangular solve on the `blas` engine: `trtrs`.
+//! Triangular solve on the `blas` engine: OpenBLAS's `trsm` after `trtrs`'s singularity check.
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::blas::check_info;
+use crate::alloc::copy_in_order;
 use crate::blas::ffi::Ffi;
-use crate::blas::layout::{readable_matrix, to_fortran, Order};
+use crate::blas::level3::trsm_left;
 use crate::decomp::{Diag, Trans, Uplo};
 use crate::error::{Error, Result};
-use crate::threads::openblas;
 
-/// Solves `op(A) X = B` with `A` triangular (`n × n`, n ≥ 1), reading only the `uplo` triangle.
+/// Solves `op(A) X = B` with `A` triangular (`n × n`, n ≥ 1), reading only the `uplo` triangle:
+/// the first exactly zero diagonal entry (non-unit diagonal) is [`Error::Singular`], as
+/// LAPACK's `trtrs` says it, then OpenBLAS's `trsm` solves in place in a copy of `B` kept in
+/// `B`'s own memory order (a straight copy; `trsm` takes either order, where the column-major
+/// copy `trtrs` needs was a transposing copy of a row-major `B`: 6 % of a 2-thread solve with
+/// 1024 right-hand sides at n = 1024 on a Zen 3).
 pub(crate) fn solve_triangular<T: Ffi>(
     op: &'static str,
     threads: usize,
@@ -19,62 +23,32 @@ pub(crate) fn solve_triangular<T: Ffi>(
     trans: Trans,
     diag: Diag,
 ) -> Result<Array2<T>> {
-    let n = a.nrows();
-    let mut x = to_fortran(op, &b)?;
-    let nrhs = x.ncols();
-    if diag == Diag::NonUnit && crate::blas::has_subnormal_diagonal(&a) {
-        // OpenBLAS's trsm multiplies by 1/diagonal, which overflows for subnormal diagonals
-        // (see blas/lu.rs): substitute with divisions instead.
+    let mut x = copy_in_order(op, b)?;
+    if diag == Diag::NonUnit {
         if let Some(pivot) = a.diag().iter().position(|&d| d == T::zero()) {
             return Err(Error::Singular { op, pivot });
         }
-        substitute(&a, uplo, trans, &mut x);
-        return Ok(x);
+        if crate::blas::has_subnormal_diagonal(&a) {
+            // OpenBLAS's trsm multiplies by 1/diagonal, which overflows for subnormal
+            // diagonals (see blas/lu.rs): substitute with divisions instead.
+            substitute(&a, uplo, trans, &mut x);
+            return Ok(x);
+        }
     }
-    let a = readable_matrix(op, a)?;
-    let la = a.layout();
-    // A row-major matrix is the column-major storage of its transpose: flip triangle and
-    // transposition instead of copying.
-    let (uplo, trans) = match la.order {
-        Order::Col => (uplo, trans),
-        Order::Row => (
-            if uplo == Uplo::Lower {
-                Uplo::Upper
-            } else {
-                Uplo::Lower
-            },
-            if trans == Trans::No {
-                Trans::Yes
-            } else {
-                Trans::No
-            },
-        ),
+    // op(A) as a view: its lower triangle is read when A's lower one is and op is the identity,
+    // or A's upper one is and op transposes.
+    let (view, lower) = match trans {
+        Trans::No => (a, uplo == Uplo::Lower),
+        Trans::Yes | Trans::Conj => (a.t(), uplo == Uplo::Upper),
     };
-    let u = if uplo == Uplo::Lower { b'L' } else { b'U' };
-    let t = if trans == Trans::No { b'N' } else { b'T' };
-    let d = if diag == Diag::Unit { b'U' } else { b'N' };
-    // SAFETY: `a` is readable column-major (possibly as the transpose) with ld `la.ld`; `x` is
-    // n × nrhs column-major with ld n.
-    let info = openblas::with_threads_lapack(threads, || unsafe {
-        T::trtrs(
-            u,
-            t,
-            d,
-            n as i32,
-            nrhs as i32,
-            a.ptr(),
-            la.ld,
-            x.as_mut_ptr(),
-            n as i32,
-        )
-    });
-    check_info(op, "trtrs", info)?;
-    if info > 0 {
-        return Err(Error::Singular {
-            op,
-            pivot: info as usize - 1,
-        });
-    }
+    trsm_left(
+        op,
+        threads,
+        lower,
+        diag == Diag::Unit,
+        view,
+        &mut x.view_mut(),
+    )?;
     Ok(x)
 }
 

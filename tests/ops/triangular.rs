@@ -313,17 +313,26 @@ fn empty_inputs() {
     )
     .unwrap();
     assert_eq!(x.dim(), (0, 4));
-    // No right-hand sides.
+    // No right-hand sides, on every engine: an empty solution, and a zero on the diagonal is
+    // still singular (as LAPACK's `trtrs` checks it before looking at B).
     let l = Array2::<f64>::eye(3);
-    let x = parla::solve_triangular(
-        &l,
-        &Array2::<f64>::zeros((3, 0)),
-        Uplo::Lower,
-        Trans::No,
-        Diag::NonUnit,
-    )
-    .unwrap();
-    assert_eq!(x.dim(), (3, 0));
+    let mut singular = l.clone();
+    singular[[1, 1]] = 0.0;
+    for engine in [Engine::Blas, Engine::RayonBlas, Engine::Rayon] {
+        let exec = Exec::new(engine, 2).unwrap();
+        for (uplo, trans) in [(Uplo::Lower, Trans::No), (Uplo::Upper, Trans::Yes)] {
+            let b = Array2::<f64>::zeros((3, 0));
+            let x = exec
+                .solve_triangular(&l, &b, uplo, trans, Diag::NonUnit)
+                .unwrap();
+            assert_eq!(x.dim(), (3, 0), "{engine}");
+            let e = exec.solve_triangular(&singular, &b, uplo, trans, Diag::NonUnit);
+            assert!(
+                matches!(e, Err(Error::Singular { pivot: 1, .. })),
+                "{engine}: {e:?}"
+            );
+        }
+    }
 }
 
 #[test]
