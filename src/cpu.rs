@@ -35,7 +35,8 @@ pub(crate) fn l2_per_cpu() -> Option<u64> {
         .map(|c| c.size_bytes / c.shared_by.max(1) as u64)
 }
 
-fn read(path: &str) -> Option<String> {
+/// The text of a (sysfs or procfs) file, `None` when unreadable.
+pub(crate) fn read(path: &str) -> Option<String> {
     fs::read_to_string(path).ok()
 }
 

@@ -2,10 +2,10 @@
 //! thread settings parla resolved from the environment.
 
 use std::fmt::Write as _;
-use std::fs;
 
 use serde::Serialize;
 
+use crate::cpu::read;
 pub use crate::cpu::{cpu_list_len, parse_size, Cache};
 use crate::engine::Engine;
 use crate::op::{Dtype, Op, Shape};
@@ -161,10 +161,6 @@ pub struct MachineInfo {
     pub settings: Settings,
     /// Every parla-related environment variable.
     pub env: Vec<EnvStatus>,
-}
-
-fn read(path: &str) -> Option<String> {
-    fs::read_to_string(path).ok()
 }
 
 fn cpu_model() -> String {

@@ -23,17 +23,17 @@ pub(crate) fn solve_triangular<T: Ffi>(
     trans: Trans,
     diag: Diag,
 ) -> Result<Array2<T>> {
-    let mut x = copy_in_order(op, b)?;
     if diag == Diag::NonUnit {
         if let Some(pivot) = a.diag().iter().position(|&d| d == T::zero()) {
             return Err(Error::Singular { op, pivot });
         }
-        if crate::blas::has_subnormal_diagonal(&a) {
-            // OpenBLAS's trsm multiplies by 1/diagonal, which overflows for subnormal
-            // diagonals (see blas/lu.rs): substitute with divisions instead.
-            substitute(&a, uplo, trans, &mut x);
-            return Ok(x);
-        }
+    }
+    let mut x = copy_in_order(op, b)?;
+    if diag == Diag::NonUnit && crate::blas::has_subnormal_diagonal(&a) {
+        // OpenBLAS's trsm multiplies by 1/diagonal, which overflows for subnormal diagonals
+        // (see blas/lu.rs): substitute with divisions instead.
+        substitute(&a, uplo, trans, &mut x);
+        return Ok(x);
     }
     // op(A) as a view: its lower triangle is read when A's lower one is and op is the identity,
     // or A's upper one is and op transposes.
