@@ -1,8 +1,8 @@
 //! Solves from a factorization kept by the caller (the factor objects of the public API:
 //! `LuFactor`, `CholeskyFactor`, `QrFactor`), on a rayon engine's level-3 operations, for real
-//! and complex types. Each solve is two triangular solves — `O(n²)` per right-hand side: the
-//! engine's small solve over the whole triangle for a few right-hand sides, the recursive
-//! `trsm` over the engine's GEMM for many — plus, for QR, `Qᴴ B` as three GEMMs per block
+//! and complex types. Each solve is two triangular solves — `O(n²)` per right-hand side, by
+//! `factor::triangular::solve_in_place` (one pass over the triangle for one real right-hand
+//! side, the recursive `trsm` over the engine's GEMM for more) — plus, for QR, `Qᴴ B` as three GEMMs per block
 //! reflector. A solve with a conjugated factor (`Aᴴ x = b` from LU, `Lᴴ` in Cholesky) runs the
 //! transposed solve between two conjugations of `x` (`Aᴴ x = b ⇔ Aᵀ x̄ = b̄`): `O(nk)`, no copy
 //! of the factor; real types skip them.
@@ -14,47 +14,11 @@ use crate::decomp::{LuPacked, Trans};
 use crate::error::{Error, Result};
 use crate::factor::lu::interchange_rows;
 use crate::factor::qr::{apply_qt, BlockReflector};
-use crate::factor::triangular::trsm;
+use crate::factor::triangular::solve_in_place as tri;
 use crate::kernels;
-use crate::parallel::level3::{Level3, MIN_RHS_PER_THREAD};
-use crate::parallel::Kernels;
+use crate::parallel::level3::Level3;
 use crate::real::times_pow2;
 use crate::scalar::{typed, Field};
-
-/// `B ← A⁻¹B` for triangular `A`: with fewer right-hand sides than
-/// [`MIN_RHS_PER_THREAD`] there is no parallelism to gain from the recursion's GEMMs, so the
-/// whole triangle is solved in one pass over the factor, as `getrs` does (single-threaded
-/// OpenBLAS `trsm` on `rayon-blas`, parla's `trsv` on `rayon`; complex: substitution on
-/// both); otherwise the recursive [`trsm`].
-fn tri<T: Field>(
-    l3: &Level3,
-    op: &'static str,
-    lower: bool,
-    unit: bool,
-    a: ArrayView2<T>,
-    x: &mut ArrayViewMut2<T>,
-) -> Result<()> {
-    if x.ncols() < MIN_RHS_PER_THREAD {
-        match l3.kernels {
-            Kernels::Native(_) => {
-                trsv(lower, unit, a, x.view_mut());
-                Ok(())
-            }
-            Kernels::OpenBlas => l3.trsm_base(op, lower, unit, a, x),
-        }
-    } else {
-        trsm(l3, op, lower, unit, a, x)
-    }
-}
-
-typed! {
-    /// `B ← A⁻¹ B` over the whole triangle on the calling thread: parla's `trsv` (real) or
-    /// substitution (complex).
-    fn trsv<'l, T>(lower: bool, unit: bool, a: ArrayView2<'l, T>, x: ArrayViewMut2<'l, T>) -> () {
-        real => kernels::trsv::trsv_columns(lower, unit, a, &mut { x }),
-        complex => kernels::complex::trsm_left(lower, unit, a, &mut { x }),
-    }
-}
 
 typed! {
     /// `B ← A⁻¹ B` by plain substitution (divisions, zero multipliers skipped) on the calling

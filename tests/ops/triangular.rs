@@ -163,26 +163,50 @@ fn all_cases_on<T: Scalar>(seed: u64, one: &Exec, vectors: bool) {
                                 .solve_triangular(&sn.view(), &sb.view(), uplo, trans, diag)
                                 .unwrap();
                             assert_eq!(xn, x, "{ctx}: the unread triangle changed the result");
-                            if !vectors {
-                                continue;
-                            }
-                            // A vector right-hand side (a strided column view).
-                            let xv = parla::solve_triangular(
-                                &sa.view(),
-                                &sb.view().column(2),
-                                uplo,
-                                trans,
-                                diag,
-                            )
-                            .unwrap();
+                            // A vector right-hand side (a strided column view), on `one`
+                            // (engine `rayon` solves it in one pass over the triangle) and,
+                            // with `vectors`, through the free function (process defaults).
+                            let bv = b.column(2).to_owned().insert_axis(Axis(1));
+                            let xv = one
+                                .solve_triangular(
+                                    &sa.view(),
+                                    &sb.view().column(2),
+                                    uplo,
+                                    trans,
+                                    diag,
+                                )
+                                .unwrap();
                             assert_eq!(xv.len(), n, "{ctx}");
-                            let r = solve_ratio(
-                                &opt.view(),
-                                &to64(&xv.insert_axis(Axis(1)).view()).view(),
-                                &b.column(2).to_owned().insert_axis(Axis(1)).view(),
-                                e,
-                            );
+                            let xv64 = to64(&xv.view().insert_axis(Axis(1)));
+                            let r = solve_ratio(&opt.view(), &xv64.view(), &bv.view(), e);
                             assert!(r < THRESH, "{ctx}: vector backward error ratio {r}");
+                            let xvn = one
+                                .solve_triangular(
+                                    &sn.view(),
+                                    &sb.view().column(2),
+                                    uplo,
+                                    trans,
+                                    diag,
+                                )
+                                .unwrap();
+                            assert_eq!(xvn, xv, "{ctx}: the unread triangle changed the vector");
+                            if vectors {
+                                let xf = parla::solve_triangular(
+                                    &sa.view(),
+                                    &sb.view().column(2),
+                                    uplo,
+                                    trans,
+                                    diag,
+                                )
+                                .unwrap();
+                                assert_eq!(xf.len(), n, "{ctx}");
+                                let xf64 = to64(&xf.insert_axis(Axis(1)).view());
+                                let r = solve_ratio(&opt.view(), &xf64.view(), &bv.view(), e);
+                                assert!(
+                                    r < THRESH,
+                                    "{ctx}: free-function backward error ratio {r}"
+                                );
+                            }
                             assert!(sa.guards_intact() && sb.guards_intact(), "{ctx}: guard");
                         }
                     }
