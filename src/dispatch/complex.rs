@@ -231,10 +231,11 @@ pub(crate) fn solve_triangular<C: ComplexScalar>(
         rhs: b.ncols(),
     };
     let (lower, unit) = (uplo == Uplo::Lower, diag == Diag::Unit);
-    super::factor_path::<C, _>(
+    super::factor_path_serial_if::<C, _>(
         exec,
         OP,
         shape,
+        |kernels| factor::triangular::solves_serially(kernels, b.ncols()),
         |l3| factor::triangular::solve_triangular_complex(OP.name(), l3, a, b, uplo, trans, diag),
         |threads| zblas::solve_triangular(OP.name(), threads, a, b, lower, trans, unit),
     )

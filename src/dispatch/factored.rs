@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::exec::value::Exec;
 use crate::factor;
 use crate::factor::qr::BlockReflector;
+use crate::factor::triangular::solves_serially;
 use crate::op::{Op, Shape};
 use crate::parallel::{level3::Level3, Kernels, Team};
 use crate::scalar::{ComplexScalar, Field, Scalar};
@@ -157,7 +158,9 @@ pub(crate) fn lu_solve<T: Scalar>(
         Bound::Blas { threads } => {
             blas::lu::solve_factored(name, threads, p, careful, x, trans != Trans::No)
         }
-        Bound::Rayon(l3) => l3.run(|| factor::factored::lu_solve(name, &l3, p, careful, x, trans)),
+        Bound::Rayon(l3) => l3.run_unless(solves_serially(&l3.kernels, x.ncols()), || {
+            factor::factored::lu_solve(name, &l3, p, careful, x, trans)
+        }),
     }
 }
 
@@ -192,7 +195,9 @@ pub(crate) fn cho_solve<T: Scalar>(
     let name = Op::ChoSolve.name();
     match bound.here() {
         Bound::Blas { threads } => blas::cholesky::solve_factored(name, threads, l, x),
-        Bound::Rayon(l3) => l3.run(|| factor::factored::cho_solve(name, &l3, l.view(), x)),
+        Bound::Rayon(l3) => l3.run_unless(solves_serially(&l3.kernels, x.ncols()), || {
+            factor::factored::cho_solve(name, &l3, l.view(), x)
+        }),
     }
 }
 
@@ -506,7 +511,9 @@ pub(crate) fn lu_solve_complex<C: ComplexScalar>(
     let (p, careful) = (&lu.packed, lu.careful);
     match bound.here() {
         Bound::Blas { threads } => zblas::getrs(name, threads, &p.lu, &p.swaps, x, trans),
-        Bound::Rayon(l3) => l3.run(|| factor::factored::lu_solve(name, &l3, p, careful, x, trans)),
+        Bound::Rayon(l3) => l3.run_unless(solves_serially(&l3.kernels, x.ncols()), || {
+            factor::factored::lu_solve(name, &l3, p, careful, x, trans)
+        }),
     }
 }
 
@@ -546,7 +553,9 @@ pub(crate) fn cho_solve_complex<C: ComplexScalar>(
     let name = op.name();
     match bound.here() {
         Bound::Blas { threads } => zblas::cho_solve(name, threads, l, x),
-        Bound::Rayon(l3) => l3.run(|| factor::factored::cho_solve(name, &l3, l.view(), x)),
+        Bound::Rayon(l3) => l3.run_unless(solves_serially(&l3.kernels, x.ncols()), || {
+            factor::factored::cho_solve(name, &l3, l.view(), x)
+        }),
     }
 }
 

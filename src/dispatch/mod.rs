@@ -51,6 +51,20 @@ pub(crate) fn factor_path<T: Field, R: Send>(
     on_rayon: impl FnOnce(&Level3) -> Result<R> + Send,
     on_blas: impl FnOnce(usize) -> Result<R>,
 ) -> Result<R> {
+    factor_path_serial_if::<T, R>(exec, op, shape, |_| false, on_rayon, on_blas)
+}
+
+/// [`factor_path`], with `on_rayon` run on the calling thread instead of inside the engine
+/// pool when `serial` says the work takes no parallel step on these kernels
+/// ([`Level3::run_unless`]).
+pub(crate) fn factor_path_serial_if<T: Field, R: Send>(
+    exec: &Exec,
+    op: Op,
+    shape: Shape,
+    serial: impl FnOnce(&Kernels) -> bool,
+    on_rayon: impl FnOnce(&Level3) -> Result<R> + Send,
+    on_blas: impl FnOnce(usize) -> Result<R>,
+) -> Result<R> {
     match route::<T>(exec, op, shape)? {
         Path::Blas { threads } => on_blas(threads),
         Path::Rayon { team, kernels } => {
@@ -59,7 +73,7 @@ pub(crate) fn factor_path<T: Field, R: Send>(
                 kernels,
                 blocks: exec.factor_blocks(),
             };
-            l3.run(|| on_rayon(&l3))
+            l3.run_unless(serial(&l3.kernels), || on_rayon(&l3))
         }
     }
 }
@@ -250,7 +264,7 @@ pub(crate) fn solve<T: Scalar>(
 ) -> Result<Array2<T>> {
     const OP: Op = Op::Solve;
     let (n, rhs) = (a.nrows(), b.ncols());
-    factor_path::<T, _>(
+    factor_path_serial_if::<T, _>(
         exec,
         OP,
         Shape::System {
@@ -258,6 +272,7 @@ pub(crate) fn solve<T: Scalar>(
             cols: n,
             rhs,
         },
+        |kernels| factor::triangular::solves_serially(kernels, rhs),
         |l3| factor::lu::solve(OP.name(), l3, a, b),
         |threads| blas::lu::solve(OP.name(), threads, a, b),
     )
@@ -306,7 +321,7 @@ pub(crate) fn solve_triangular<T: Scalar>(
 ) -> Result<Array2<T>> {
     const OP: Op = Op::SolveTriangular;
     let (n, rhs) = (a.nrows(), b.ncols());
-    factor_path::<T, _>(
+    factor_path_serial_if::<T, _>(
         exec,
         OP,
         Shape::System {
@@ -314,6 +329,7 @@ pub(crate) fn solve_triangular<T: Scalar>(
             cols: n,
             rhs,
         },
+        |kernels| factor::triangular::solves_serially(kernels, rhs),
         |l3| factor::triangular::solve_triangular(OP.name(), l3, a, b, uplo, trans, diag),
         |threads| blas::triangular::solve_triangular(OP.name(), threads, a, b, uplo, trans, diag),
     )

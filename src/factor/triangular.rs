@@ -98,6 +98,16 @@ const ONE_PASS_MAX_RHS: usize = 1;
 /// one pass over the triangle for a single right-hand side ([`ONE_PASS_MAX_RHS`]); on
 /// `rayon-blas`, single-threaded OpenBLAS `trsm` for fewer than [`MIN_RHS_PER_THREAD`]
 /// columns, as `getrs` does; otherwise the recursion [`trsm`] over the engine's GEMM.
+/// Whether [`solve_in_place`] with `r` right-hand sides runs on the calling thread alone on
+/// an engine with these kernels (one pass over the triangle on `rayon`, one OpenBLAS `trsm`
+/// call on `rayon-blas`).
+pub(crate) fn solves_serially(kernels: &Kernels, r: usize) -> bool {
+    match kernels {
+        Kernels::Native(_) => r <= ONE_PASS_MAX_RHS,
+        Kernels::OpenBlas => r < MIN_RHS_PER_THREAD,
+    }
+}
+
 pub(crate) fn solve_in_place<T: Field>(
     l3: &Level3,
     op: &'static str,
@@ -106,14 +116,15 @@ pub(crate) fn solve_in_place<T: Field>(
     a: ArrayView2<T>,
     x: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
-    let r = x.ncols();
+    if !solves_serially(&l3.kernels, x.ncols()) {
+        return trsm(l3, op, lower, unit, a, x);
+    }
     match l3.kernels {
-        Kernels::Native(_) if r <= ONE_PASS_MAX_RHS => {
+        Kernels::Native(_) => {
             one_pass(lower, unit, a, x.view_mut());
             Ok(())
         }
-        Kernels::OpenBlas if r < MIN_RHS_PER_THREAD => l3.trsm_base(op, lower, unit, a, x),
-        _ => trsm(l3, op, lower, unit, a, x),
+        Kernels::OpenBlas => l3.trsm_base(op, lower, unit, a, x),
     }
 }
 
