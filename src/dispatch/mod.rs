@@ -264,7 +264,7 @@ pub(crate) fn solve<T: Scalar>(
 ) -> Result<Array2<T>> {
     const OP: Op = Op::Solve;
     let (n, rhs) = (a.nrows(), b.ncols());
-    factor_path_serial_if::<T, _>(
+    factor_path::<T, _>(
         exec,
         OP,
         Shape::System {
@@ -272,7 +272,6 @@ pub(crate) fn solve<T: Scalar>(
             cols: n,
             rhs,
         },
-        |kernels| factor::triangular::solves_serially(kernels, rhs),
         |l3| factor::lu::solve(OP.name(), l3, a, b),
         |threads| blas::lu::solve(OP.name(), threads, a, b),
     )

@@ -93,11 +93,6 @@ pub(crate) fn trsm<T: Field>(
 /// strided columns), one column 2.9 against 3.0, 4 columns 11 against 2.0–2.6.
 const ONE_PASS_MAX_RHS: usize = 1;
 
-/// `B ← A⁻¹B` for triangular `A`, in place, for the solves of the factor objects and
-/// `solve_triangular` (callers check singularity and subnormal diagonals): on engine `rayon`,
-/// one pass over the triangle for a single right-hand side ([`ONE_PASS_MAX_RHS`]); on
-/// `rayon-blas`, single-threaded OpenBLAS `trsm` for fewer than [`MIN_RHS_PER_THREAD`]
-/// columns, as `getrs` does; otherwise the recursion [`trsm`] over the engine's GEMM.
 /// Whether [`solve_in_place`] with `r` right-hand sides runs on the calling thread alone on
 /// an engine with these kernels (one pass over the triangle on `rayon`, one OpenBLAS `trsm`
 /// call on `rayon-blas`).
@@ -108,6 +103,11 @@ pub(crate) fn solves_serially(kernels: &Kernels, r: usize) -> bool {
     }
 }
 
+/// `B ← A⁻¹B` for triangular `A`, in place, for the solves of the factor objects and
+/// `solve_triangular` (callers check singularity and subnormal diagonals): on engine `rayon`,
+/// one pass over the triangle for a single right-hand side ([`ONE_PASS_MAX_RHS`]); on
+/// `rayon-blas`, single-threaded OpenBLAS `trsm` for fewer than [`MIN_RHS_PER_THREAD`]
+/// columns, as `getrs` does; otherwise the recursion [`trsm`] over the engine's GEMM.
 pub(crate) fn solve_in_place<T: Field>(
     l3: &Level3,
     op: &'static str,

@@ -167,28 +167,17 @@ fn all_cases_on<T: Scalar>(seed: u64, one: &Exec, vectors: bool) {
                             // (engine `rayon` solves it in one pass over the triangle) and,
                             // with `vectors`, through the free function (process defaults).
                             let bv = b.column(2).to_owned().insert_axis(Axis(1));
-                            let xv = one
-                                .solve_triangular(
-                                    &sa.view(),
-                                    &sb.view().column(2),
-                                    uplo,
-                                    trans,
-                                    diag,
-                                )
-                                .unwrap();
+                            let vsolve = |m: &Stored<T>| {
+                                let col = sb.view();
+                                one.solve_triangular(&m.view(), &col.column(2), uplo, trans, diag)
+                                    .unwrap()
+                            };
+                            let xv = vsolve(&sa);
                             assert_eq!(xv.len(), n, "{ctx}");
                             let xv64 = to64(&xv.view().insert_axis(Axis(1)));
                             let r = solve_ratio(&opt.view(), &xv64.view(), &bv.view(), e);
                             assert!(r < THRESH, "{ctx}: vector backward error ratio {r}");
-                            let xvn = one
-                                .solve_triangular(
-                                    &sn.view(),
-                                    &sb.view().column(2),
-                                    uplo,
-                                    trans,
-                                    diag,
-                                )
-                                .unwrap();
+                            let xvn = vsolve(&sn);
                             assert_eq!(xvn, xv, "{ctx}: the unread triangle changed the vector");
                             if vectors {
                                 let xf = parla::solve_triangular(
