@@ -8,6 +8,7 @@
 //! engine's complex GEMM, diagonal blocks by complex substitution.
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
+use rayon::prelude::*;
 
 use crate::alloc::zeros_f;
 use crate::decomp::{Diag, Trans, Uplo};
@@ -93,6 +94,20 @@ pub(crate) fn trsm<T: Field>(
 /// strided columns), one column 2.9 against 3.0, 4 columns 11 against 2.0–2.6.
 const ONE_PASS_MAX_RHS: usize = 1;
 
+/// Order from which [`solve_in_place`] on engine `rayon` gives each worker its own block of
+/// the right-hand sides (at least [`SPLIT_RHS_MIN_PER_THREAD`] columns each, fewer than
+/// [`MIN_RHS_PER_THREAD`] in all), each solved by the one-thread recursion, instead of one
+/// recursion whose GEMMs split the rows of a few-column update between the workers.
+/// `LuFactor<f64>::solve` on two threads (Zen 3, medians of 21, three alternations): n = 1024
+/// with 8 columns 1.18–1.28 → 0.93–0.98 ms, with 24 columns 1.81–1.97 → 1.28–1.61 ms; but
+/// with 4 columns, and at n = 384 or 512, one way or the other by run; `solve_triangular` of
+/// order 1024 (row-major A and B, 16 columns) 0.94–1.08 → 0.80–1.08 ms, inside the noise.
+const SPLIT_RHS_MIN_ORDER: usize = 1024;
+
+/// Columns per worker from which [`solve_in_place`] splits the right-hand sides (see
+/// [`SPLIT_RHS_MIN_ORDER`]).
+const SPLIT_RHS_MIN_PER_THREAD: usize = 4;
+
 /// Whether [`solve_in_place`] with `r` right-hand sides runs on the calling thread alone on
 /// an engine with these kernels (one pass over the triangle on `rayon`, one OpenBLAS `trsm`
 /// call on `rayon-blas`).
@@ -107,7 +122,8 @@ pub(crate) fn solves_serially(kernels: &Kernels, r: usize) -> bool {
 /// `solve_triangular` (callers check singularity and subnormal diagonals): on engine `rayon`,
 /// one pass over the triangle for a single right-hand side ([`ONE_PASS_MAX_RHS`]); on
 /// `rayon-blas`, single-threaded OpenBLAS `trsm` for fewer than [`MIN_RHS_PER_THREAD`]
-/// columns, as `getrs` does; otherwise the recursion [`trsm`] over the engine's GEMM.
+/// columns, as `getrs` does; otherwise the recursion [`trsm`] over the engine's GEMM, on
+/// `rayon` from [`SPLIT_RHS_MIN_ORDER`] one recursion per worker on its own columns.
 pub(crate) fn solve_in_place<T: Field>(
     l3: &Level3,
     op: &'static str,
@@ -117,6 +133,21 @@ pub(crate) fn solve_in_place<T: Field>(
     x: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
     if !solves_serially(&l3.kernels, x.ncols()) {
+        let (n, r, threads) = (a.nrows(), x.ncols(), l3.team.threads());
+        if matches!(l3.kernels, Kernels::Native(_))
+            && threads > 1
+            && n >= SPLIT_RHS_MIN_ORDER
+            && r >= SPLIT_RHS_MIN_PER_THREAD * threads
+            && r < MIN_RHS_PER_THREAD
+        {
+            // Each worker runs the whole recursion on its own block of columns.
+            let (width, serial) = (r.div_ceil(threads), l3.serial());
+            return l3.team.install(|| {
+                x.axis_chunks_iter_mut(Axis(1), width)
+                    .into_par_iter()
+                    .try_for_each(|mut blk| trsm(&serial, op, lower, unit, a, &mut blk))
+            });
+        }
         return trsm(l3, op, lower, unit, a, x);
     }
     match l3.kernels {

@@ -488,7 +488,9 @@ fn rayon_engines_large_and_many_right_hand_sides() {
     // per-thread split; every uplo × trans × diag; against the backward-error ratio.
     let mut rng = rng(60);
     let e = eps::<f64>();
-    for (n, r) in [(49, 1), (200, 70), (401, 257)] {
+    // (1030, 13): engine `rayon` gives each worker its own block of the columns (from order
+    // 1024, at least 4 columns per worker).
+    for (n, r) in [(49, 1), (200, 70), (401, 257), (1030, 13)] {
         let at = triangular(Family::Tame, &mut rng, n, e);
         let b_rows = random(&mut rng, n, r);
         // B in both memory orders: X starts as a copy of B in B's own order.
