@@ -8,7 +8,6 @@
 //! engine's complex GEMM, diagonal blocks by complex substitution.
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
-use rayon::prelude::*;
 
 use crate::alloc::zeros_f;
 use crate::decomp::{Diag, Trans, Uplo};
@@ -133,19 +132,17 @@ pub(crate) fn solve_in_place<T: Field>(
     x: &mut ArrayViewMut2<T>,
 ) -> Result<()> {
     if !solves_serially(&l3.kernels, x.ncols()) {
-        let (n, r, threads) = (a.nrows(), x.ncols(), l3.team.threads());
+        let threads = l3.team.threads();
         if matches!(l3.kernels, Kernels::Native(_))
             && threads > 1
-            && n >= SPLIT_RHS_MIN_ORDER
-            && r >= SPLIT_RHS_MIN_PER_THREAD * threads
-            && r < MIN_RHS_PER_THREAD
+            && a.nrows() >= SPLIT_RHS_MIN_ORDER
+            && x.ncols() >= SPLIT_RHS_MIN_PER_THREAD * threads
+            && x.ncols() < MIN_RHS_PER_THREAD
         {
             // Each worker runs the whole recursion on its own block of columns.
-            let (width, serial) = (r.div_ceil(threads), l3.serial());
-            return l3.team.install(|| {
-                x.axis_chunks_iter_mut(Axis(1), width)
-                    .into_par_iter()
-                    .try_for_each(|mut blk| trsm(&serial, op, lower, unit, a, &mut blk))
+            let serial = l3.serial();
+            return l3.split_columns(SPLIT_RHS_MIN_PER_THREAD, x, |mut blk| {
+                trsm(&serial, op, lower, unit, a, &mut blk)
             });
         }
         return trsm(l3, op, lower, unit, a, x);

@@ -449,8 +449,19 @@ impl Level3 {
         b: &mut ArrayViewMut2<T>,
         solve: impl Fn(ArrayViewMut2<T>) -> Result<()> + Sync + Send,
     ) -> Result<()> {
+        self.split_columns(MIN_RHS_PER_THREAD, b, solve)
+    }
+
+    /// The columns of `b` cut into one block per thread, at least `min_per_thread` columns
+    /// each (fewer: one block on the calling thread), each solved by `solve`.
+    pub(crate) fn split_columns<T: Field>(
+        &self,
+        min_per_thread: usize,
+        b: &mut ArrayViewMut2<T>,
+        solve: impl Fn(ArrayViewMut2<T>) -> Result<()> + Sync + Send,
+    ) -> Result<()> {
         let r = b.ncols();
-        let parts = self.team.threads().min(r / MIN_RHS_PER_THREAD).max(1);
+        let parts = self.team.threads().min(r / min_per_thread.max(1)).max(1);
         if parts <= 1 {
             return solve(b.view_mut());
         }
