@@ -16,7 +16,6 @@
 
 use ndarray::{s, Array1, Array2, ArrayView2, ShapeBuilder};
 use num_complex::Complex;
-use rayon::prelude::*;
 
 use crate::alloc::{assign_2d, zeros_f};
 use crate::decomp::Eig;
@@ -31,6 +30,7 @@ use crate::kernels::schur_vectors::{column_norms, complex_vector, real_vector, B
 use crate::kernels::simd1::Fma;
 use crate::parallel::level2::gemv;
 use crate::parallel::level3::Level3;
+use crate::parallel::Team;
 use crate::scalar::Scalar;
 
 /// Columns per panel of the Hessenberg reduction (LAPACK `gehrd` uses 32).
@@ -79,7 +79,7 @@ pub(crate) fn eig<T: Scalar>(
             .as_mut()
             .map(|z| z.as_slice_memory_order_mut().expect("column-major"));
         let mut flush = |hs: &mut [T], ops: &[Deferred<T>]| {
-            apply_deferred(n, hs, zs.as_deref_mut(), ops);
+            apply_deferred(&l3.team, n, hs, zs.as_deref_mut(), ops);
         };
         let defer: Option<Flush<'_, T>> = if vectors { Some(&mut flush) } else { None };
         hessenberg_qr(n, hs, defer, &mut wr, &mut wi).map_err(|i| Error::NoConvergence {
@@ -99,7 +99,7 @@ pub(crate) fn eig<T: Scalar>(
         .collect();
     let vecs = match z {
         Some(z) => {
-            let x = schur_vectors(op, &h, &wi)?;
+            let x = schur_vectors(op, &l3.team, &h, &wi)?;
             let mut v = zeros_f::<T>(op, n, n)?;
             l3.gemm(
                 op,
@@ -129,22 +129,26 @@ const DEFER_ROWS: usize = 64;
 /// right on the rows above each one's block, from the left on the columns right of it) and to
 /// `Z` (from the right): rows in blocks of [`DEFER_ROWS`], columns one by one, shared among
 /// the threads of the pool.
-fn apply_deferred<T: Scalar>(n: usize, h: &mut [T], z: Option<&mut [T]>, ops: &[Deferred<T>]) {
+fn apply_deferred<T: Scalar>(
+    team: &Team,
+    n: usize,
+    h: &mut [T],
+    z: Option<&mut [T]>,
+    ops: &[Deferred<T>],
+) {
     let rows = ops.iter().map(|o| o.rows_end).max().unwrap_or(0);
-    row_blocks(h, n, rows)
-        .into_par_iter()
-        .enumerate()
-        .for_each(|(b, mut cols)| apply_right(&mut cols, b * DEFER_ROWS, true, ops));
+    team.for_each_indexed(row_blocks(h, n, rows), |b, mut cols| {
+        apply_right(&mut cols, b * DEFER_ROWS, true, ops)
+    });
     let c0 = ops.iter().map(|o| o.cols_start).min().unwrap_or(n);
-    h[c0 * n..]
-        .par_chunks_mut(LEFT_GROUP * n)
-        .enumerate()
-        .for_each(|(g, cols)| apply_left(cols, n, c0 + g * LEFT_GROUP, ops));
+    let groups: Vec<&mut [T]> = h[c0 * n..].chunks_mut(LEFT_GROUP * n).collect();
+    team.for_each_indexed(groups, |g, cols| {
+        apply_left(cols, n, c0 + g * LEFT_GROUP, ops)
+    });
     if let Some(z) = z {
-        row_blocks(z, n, n)
-            .into_par_iter()
-            .enumerate()
-            .for_each(|(b, mut cols)| apply_right(&mut cols, b * DEFER_ROWS, false, ops));
+        team.for_each_indexed(row_blocks(z, n, n), |b, mut cols| {
+            apply_right(&mut cols, b * DEFER_ROWS, false, ops)
+        });
     }
 }
 
@@ -428,7 +432,12 @@ fn hessenberg<T: Scalar>(
 /// layout: a real eigenvalue's vector in its column, a complex pair's real part in the first
 /// column and imaginary part in the second. Each vector (or pair) is computed independently,
 /// shared among the threads of the pool.
-fn schur_vectors<T: Scalar>(op: &'static str, t: &Array2<T>, wi: &[T]) -> Result<Array2<T>> {
+fn schur_vectors<T: Scalar>(
+    op: &'static str,
+    team: &Team,
+    t: &Array2<T>,
+    wi: &[T],
+) -> Result<Array2<T>> {
     let n = t.nrows();
     let ts = t.as_slice_memory_order().expect("column-major");
     let cnorm = column_norms(n, ts);
@@ -446,20 +455,17 @@ fn schur_vectors<T: Scalar>(op: &'static str, t: &Array2<T>, wi: &[T]) -> Result
             j += 1;
         }
     }
-    let cols: Vec<(usize, usize, Vec<T>)> = blocks
-        .par_iter()
-        .map(|&(j, size)| {
-            let k = j + size - 1;
-            let mut buf = vec![T::zero(); size * (k + 1)];
-            if size == 1 {
-                real_vector(n, ts, &cnorm, bounds, fma, k, &mut buf);
-            } else {
-                let (xr, xi) = buf.split_at_mut(k + 1);
-                complex_vector(n, ts, &cnorm, bounds, fma, k, xr, xi);
-            }
-            (j, size, buf)
-        })
-        .collect();
+    let cols: Vec<(usize, usize, Vec<T>)> = team.map_collect(&blocks, |&(j, size)| {
+        let k = j + size - 1;
+        let mut buf = vec![T::zero(); size * (k + 1)];
+        if size == 1 {
+            real_vector(n, ts, &cnorm, bounds, fma, k, &mut buf);
+        } else {
+            let (xr, xi) = buf.split_at_mut(k + 1);
+            complex_vector(n, ts, &cnorm, bounds, fma, k, xr, xi);
+        }
+        (j, size, buf)
+    });
     let mut x = zeros_f::<T>(op, n, n)?;
     for (j, size, buf) in cols {
         let len = buf.len() / size;

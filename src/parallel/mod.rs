@@ -20,6 +20,7 @@ pub(crate) mod reduce;
 pub(crate) mod transpose;
 
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use rayon::iter::{IndexedParallelIterator, IntoParallelIterator, ParallelIterator};
 
 use crate::blas;
 use crate::blas::reduce::Reduction;
@@ -105,6 +106,38 @@ impl Team {
         match &self.pool {
             Some(p) => p.pool.install(f),
             None => f(),
+        }
+    }
+
+    /// `f(i, item)` for every item of `items`: spread over the team's pool, or in order on the
+    /// calling thread for one thread. (A parallel iterator run by a one-thread team would go to
+    /// rayon's global pool — every core of the machine — or to whatever pool the caller is a
+    /// worker of: the team's size would not hold.)
+    pub(crate) fn for_each_indexed<I, F>(&self, items: I, f: F)
+    where
+        I: IntoParallelIterator + IntoIterator<Item = <I as IntoParallelIterator>::Item> + Send,
+        <I as IntoParallelIterator>::Iter: IndexedParallelIterator,
+        F: Fn(usize, <I as IntoParallelIterator>::Item) + Sync + Send,
+    {
+        if self.pool.is_none() {
+            items.into_iter().enumerate().for_each(|(i, x)| f(i, x));
+        } else {
+            self.install(|| items.into_par_iter().enumerate().for_each(|(i, x)| f(i, x)));
+        }
+    }
+
+    /// `(f(item) for item in items)`, in order: as [`Team::for_each_indexed`].
+    pub(crate) fn map_collect<I, R, F>(&self, items: I, f: F) -> Vec<R>
+    where
+        I: IntoParallelIterator + IntoIterator<Item = <I as IntoParallelIterator>::Item> + Send,
+        <I as IntoParallelIterator>::Iter: IndexedParallelIterator,
+        R: Send,
+        F: Fn(<I as IntoParallelIterator>::Item) -> R + Sync + Send,
+    {
+        if self.pool.is_none() {
+            items.into_iter().map(f).collect()
+        } else {
+            self.install(|| items.into_par_iter().map(f).collect())
         }
     }
 
@@ -337,7 +370,6 @@ impl Kernels {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rayon::prelude::*;
 
     #[test]
     fn a_job_started_near_the_caller_runs_once_on_the_pool_and_forks_there() {

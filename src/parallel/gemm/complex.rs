@@ -20,7 +20,6 @@
 //! use it.
 
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, Zip};
-use rayon::prelude::*;
 
 use crate::alloc::zeros_c;
 use crate::blas::ffi::ComplexFfi;
@@ -30,7 +29,7 @@ use crate::kernels::complex::{
     interleaved_row_stride, interleaved_rows, interleaved_rows_mut, Cplx,
 };
 use crate::parallel::gemm::{blas_panels, blis_loops};
-use crate::parallel::{Kernels, Team};
+use crate::parallel::{copy, Kernels, Team};
 use crate::scalar::{ComplexScalar, Scalar};
 
 /// `C ← α op(A) op(B) + β C` for complex operands (`m, n, k ≥ 1`) on a rayon engine: the
@@ -131,7 +130,7 @@ where
         Some(v) => v,
         None => {
             let mut t = zeros_c::<C>(op, m, k)?;
-            team.install(|| Zip::from(&mut t).and(oa).par_for_each(|d, &s| *d = s));
+            copy::assign(team, &mut t.view_mut(), oa);
             a_copy = t;
             interleaved_rows(a_copy.view()).expect("a C-order copy has contiguous rows")
         }
@@ -139,21 +138,16 @@ where
 
     // B'' (2k × 2n): rows 2p, 2p + 1 from row p of α op(B) (conjugations folded in).
     let mut b2 = zeros_c::<R>(op, 2 * k, 2 * n)?;
-    team.install(|| {
-        b2.axis_chunks_iter_mut(Axis(0), 2)
-            .into_par_iter()
-            .zip(ob.axis_iter(Axis(0)).into_par_iter())
-            .for_each(|(mut pair, src)| {
-                for (j, &z) in src.iter().enumerate() {
-                    let (x, y) = z.split();
-                    let (x, y) = (alpha * C::join(x, sb * y)).split();
-                    pair[[0, 2 * j]] = x;
-                    pair[[0, 2 * j + 1]] = y;
-                    // i·(x + iy) = −y + ix; conj(A) takes its negative.
-                    pair[[1, 2 * j]] = -(sa * y);
-                    pair[[1, 2 * j + 1]] = sa * x;
-                }
-            });
+    team.for_each_indexed(b2.axis_chunks_iter_mut(Axis(0), 2), |p, mut pair| {
+        for (j, &z) in ob.row(p).iter().enumerate() {
+            let (x, y) = z.split();
+            let (x, y) = (alpha * C::join(x, sb * y)).split();
+            pair[[0, 2 * j]] = x;
+            pair[[0, 2 * j + 1]] = y;
+            // i·(x + iy) = −y + ix; conj(A) takes its negative.
+            pair[[1, 2 * j]] = -(sa * y);
+            pair[[1, 2 * j + 1]] = sa * x;
+        }
     });
 
     let (beta_re, beta_im) = beta.split();
@@ -171,11 +165,13 @@ where
         real_gemm(a_real, b2.view(), R::zero(), &mut p_real)?;
     }
     let zero = C::zero();
-    team.install(|| {
-        Zip::from(c).and(&p).par_for_each(|c, &p| {
-            *c = if beta == zero { p } else { p + beta * *c };
-        });
-    });
+    let combine = |c: &mut C, &p: &C| *c = if beta == zero { p } else { p + beta * *c };
+    if team.threads() > 1 {
+        team.install(|| Zip::from(c).and(&p).par_for_each(combine));
+    } else {
+        // Not `par_for_each`: outside the team's pool it would run on rayon's global pool.
+        Zip::from(c).and(&p).for_each(combine);
+    }
     Ok(())
 }
 
