@@ -162,9 +162,21 @@ fn axpy_body<T: Real, const F: bool>(alpha: T, x: &[T], y: &mut [T]) {
     }
 }
 
+#[inline(always)]
+fn axpy2_body<T: Real, const F: bool>(a0: T, x0: &[T], a1: T, x1: &[T], y: &mut [T]) {
+    for ((yi, &p), &q) in y.iter_mut().zip(x0).zip(x1) {
+        *yi = madd::<T, F>(a1, q, madd::<T, F>(a0, p, *yi));
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use super::*;
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn axpy2<T: Real>(a0: T, x0: &[T], a1: T, x1: &[T], y: &mut [T]) {
+        axpy2_body::<T, true>(a0, x0, a1, x1, y)
+    }
 
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn rot<T: Real>(x: &mut [T], y: &mut [T], c: T, s: T) {
@@ -279,6 +291,19 @@ pub(crate) fn axpy<T: Real>(fma: Fma, alpha: T, x: &[T], y: &mut [T]) {
     axpy_body::<T, false>(alpha, x, y)
 }
 
+/// `yᵢ += α₀ x₀ᵢ + α₁ x₁ᵢ` over the common length (a complex `y += α x` on interleaved parts,
+/// with `x₁ = i·x` interleaved: no shuffles in the loop).
+#[inline]
+pub(crate) fn axpy2<T: Real>(fma: Fma, a0: T, x0: &[T], a1: T, x1: &[T], y: &mut [T]) {
+    #[cfg(target_arch = "x86_64")]
+    if fma.avx2 {
+        // SAFETY: `avx2` is only set by `Fma::detect` on a CPU with AVX2 and FMA.
+        return unsafe { avx2::axpy2(a0, x0, a1, x1, y) };
+    }
+    let _ = fma;
+    axpy2_body::<T, false>(a0, x0, a1, x1, y)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,6 +324,11 @@ mod tests {
             let mut y = x.clone();
             axpy(fma, -1.0, &x, &mut y);
             assert!(y.iter().all(|&v| v.abs() < 1e-15));
+            let mut y = x.clone();
+            axpy2(fma, 0.5, &a, -2.0, &x, &mut y);
+            for ((yi, xi), ai) in y.iter().zip(&x).zip(&a) {
+                assert!((yi - (0.5 * ai - xi)).abs() < 1e-15);
+            }
             let (mut p, mut q) = (a.clone(), x.clone());
             rot(fma, &mut p, &mut q, 0.6, 0.8);
             for i in 0..37 {
