@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::cpu::read;
 pub use crate::cpu::{cpu_list_len, parse_size, Cache};
 use crate::engine::Engine;
+use crate::kernels::GemmKernel;
 use crate::op::{Dtype, Op, Shape};
 use crate::threads::{self, openblas::OpenBlasInfo, EnvStatus, Source};
 
@@ -157,6 +158,10 @@ pub struct MachineInfo {
     pub blas: OpenBlasInfo,
     /// Threads of rayon's global pool.
     pub rayon_global_threads: usize,
+    /// The `rayon` engine's GEMM on this CPU, f64 then f32: micro-kernel instruction set,
+    /// register tile and cache blocks (chosen from the detected instruction set and the L2
+    /// per core).
+    pub rayon_gemm: [GemmKernel; 2],
     /// What parla resolved.
     pub settings: Settings,
     /// Every parla-related environment variable.
@@ -296,6 +301,11 @@ impl MachineInfo {
             memory: memory(),
             blas: threads::openblas::info(),
             rayon_global_threads: rayon::current_num_threads(),
+            rayon_gemm: {
+                // The kernel choice of a default exec: nothing forced, this CPU's instruction set.
+                let e = crate::Exec::new(Engine::Rayon, 1).expect("one thread is a valid count");
+                [e.gemm_kernel::<f64>(), e.gemm_kernel::<f32>()]
+            },
             settings: Settings {
                 backend: threads::backend().map_err(text),
                 blas_threads: threads::budget_for(Engine::Blas).map_err(text),
@@ -390,6 +400,14 @@ impl MachineInfo {
             "  rayon global pool {} threads",
             self.rayon_global_threads
         );
+        for (t, k) in ["f64", "f32"].iter().zip(&self.rayon_gemm) {
+            let b = k.blocks;
+            let _ = writeln!(
+                s,
+                "  rayon gemm {t}   {} micro-kernel {}x{}, blocks mc {} kc {} nc {}",
+                k.isa, k.mr, k.nr, b.mc, b.kc, b.nc
+            );
+        }
         let _ = writeln!(
             s,
             "  OpenBLAS cap     {} threads inside OpenBLAS at once",
@@ -495,6 +513,14 @@ mod tests {
         let text = MachineInfo::collect().render();
         for section in ["CPU", "Memory", "BLAS", "parla", "Environment"] {
             assert!(text.contains(section), "{section}");
+        }
+        // The rayon GEMM kernel this CPU runs (the best instruction set it has).
+        let isa = crate::kernels::Isa::detect();
+        for t in ["f64", "f32"] {
+            assert!(
+                text.contains(&format!("rayon gemm {t}   {isa} micro-kernel")),
+                "{text}"
+            );
         }
     }
 }
