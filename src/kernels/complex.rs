@@ -545,6 +545,24 @@ pub(crate) fn interleaved_rows<C: Cplx>(a: ArrayView2<'_, C>) -> Option<ArrayVie
     Some(unsafe { ArrayView2::from_shape_ptr((p, 2 * q).strides((rs, 1)), a.as_ptr().cast()) })
 }
 
+/// A complex `p × q` view with unit row stride and non-negative column stride (a column-major
+/// block, or one row tall), as the real `2p × q` view whose rows `2i` and `2i + 1` are the
+/// real and the imaginary parts of row `i`: column-major with leading dimension twice the
+/// complex one. `None` for other layouts (and for overlapping columns).
+pub(crate) fn interleaved_cols<C: Cplx>(a: ArrayView2<'_, C>) -> Option<ArrayView2<'_, C::Re>> {
+    let (p, q) = a.dim();
+    let (rs, cs) = (a.strides()[0], a.strides()[1]);
+    if (rs != 1 && p > 1) || (q > 1 && (cs < 0 || (cs as usize) < p)) {
+        return None;
+    }
+    let ld = if q > 1 { 2 * cs as usize } else { 2 * p };
+    // SAFETY: `C` is `[re, im]` (the contract of `Cplx`): element (i, j) of `a` is the two reals
+    // at offsets 2(i + j·cs) and 2(i + j·cs) + 1 from its base, which are elements (2i, j) and
+    // (2i + 1, j) of the new view (row stride 1, column stride 2·cs); every element of the new
+    // view is a part of an element of `a`, borrowed for the same lifetime.
+    Some(unsafe { ArrayView2::from_shape_ptr((2 * p, q).strides((1, ld)), a.as_ptr().cast()) })
+}
+
 /// [`interleaved_rows`] for a mutable view.
 pub(crate) fn interleaved_rows_mut<C: Cplx>(
     mut a: ArrayViewMut2<'_, C>,

@@ -21,12 +21,12 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, Zip};
 
-use crate::alloc::zeros_c;
+use crate::alloc::{zeros_c, zeros_f};
 use crate::blas::ffi::ComplexFfi;
 use crate::decomp::Trans;
 use crate::error::Result;
 use crate::kernels::complex::{
-    interleaved_row_stride, interleaved_rows, interleaved_rows_mut, Cplx,
+    interleaved_cols, interleaved_row_stride, interleaved_rows, interleaved_rows_mut, Cplx,
 };
 use crate::parallel::gemm::{blas_panels, blis_loops};
 use crate::parallel::{copy, Kernels, Team};
@@ -63,7 +63,12 @@ pub(crate) fn on_engine<C: ComplexScalar>(
 /// (`C ← A B + β C` on real operands with a real `β`: the engine's own GEMM, on `team`).
 ///
 /// A column-major `C` (the factorizations' layout) is computed as `Cᵀ = op(B)ᵀ op(A)ᵀ`, whose
-/// `Cᵀ` has contiguous rows, so it too is written in place.
+/// `Cᵀ` has contiguous rows, so it too is written in place. When `op(A)` has contiguous
+/// columns and `C` few columns (the updates of a triangular solve with a few right-hand sides),
+/// [`product_cols`] reads `op(A)` in place instead of building `B''` from it: the arrangement
+/// that writes fewer elements around the real GEMM is taken. c64 `LuFactor::solve` of 16
+/// columns at n = 384 (Zen 3): 1.6–1.8 → 0.96–1.36 ms on one thread, 2.0 → 1.5 on two
+/// (OpenBLAS `zgetrs` 0.45–0.7).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm<C, R>(
     op: &'static str,
@@ -83,7 +88,24 @@ where
 {
     let (oa, ob) = (view_op(a, ta), view_op(b, tb));
     let (ca, cb) = (ta == Trans::Conj, tb == Trans::Conj);
-    if interleaved_row_stride(c.dim(), c.strides()).is_none() && c.strides()[0] == 1 {
+    let c_cols = interleaved_row_stride(c.dim(), c.strides()).is_none() && c.strides()[0] == 1;
+    if let Some(a_cols) = interleaved_cols(oa) {
+        // Elements written around the real GEMM: the rows arrangement builds B'' from op(A)ᵀ
+        // for a column-major C (4mk), else from op(B) (4kn) after a copy of op(A) (2mk, its
+        // rows are not contiguous); the columns one builds [Re B' | Im B'] (2kn) and the
+        // 2m × 2n product it combines into C (4mn, then 2mn).
+        let (m, k) = oa.dim();
+        let n = ob.ncols();
+        let rows_cost = if c_cols {
+            4 * m * k
+        } else {
+            4 * k * n + if m > 1 { 2 * m * k } else { 0 }
+        };
+        if 2 * k * n + 6 * m * n < rows_cost {
+            return product_cols(op, team, alpha, a_cols, ca, ob, cb, beta, c, real_gemm);
+        }
+    }
+    if c_cols {
         let mut ct = c.view_mut().reversed_axes();
         return product(
             op,
@@ -99,6 +121,59 @@ where
         );
     }
     product(op, team, alpha, oa, ca, ob, cb, beta, c, real_gemm)
+}
+
+/// `C ← α f(A) g(B) + β C` (as [`product`]) for an `A` whose columns are contiguous, read in
+/// place as the real `2m × k` matrix of its parts by rows (`a_real`, [`interleaved_cols`]):
+/// with `B' = α g(B)`, one real GEMM `R = a_real · [Re B' | Im B']` (`2m × 2n`, column-major),
+/// whose column `j` holds `(Re A) b′ⱼ` and `(Im A) b′ⱼ` interleaved by rows and column `n + j`
+/// the same for `Im b′ⱼ`; then `Re cᵢⱼ = R[2i, j] ∓ R[2i+1, n+j]`,
+/// `Im cᵢⱼ = R[2i, n+j] ± R[2i+1, j]` (lower signs for `conj(A)`). `8mnk` real flops, as
+/// [`product`]; what it builds is `O(kn + mn)`, so it serves a tall `A` with few columns of
+/// `C` (the updates of a triangular solve with few right-hand sides), where `product` would
+/// build `B''` from `A`.
+#[allow(clippy::too_many_arguments)]
+fn product_cols<C, R>(
+    op: &'static str,
+    team: &Team,
+    alpha: C,
+    a_real: ArrayView2<R>,
+    conj_a: bool,
+    ob: ArrayView2<C>,
+    conj_b: bool,
+    beta: C,
+    c: &mut ArrayViewMut2<C>,
+    real_gemm: impl FnOnce(ArrayView2<R>, ArrayView2<R>, R, &mut ArrayViewMut2<R>) -> Result<()>,
+) -> Result<()>
+where
+    C: ComplexFfi<Part = R> + Cplx<Re = R>,
+    R: Scalar,
+{
+    let (k, n) = ob.dim();
+    let (sa, sb) = (sign::<R>(conj_a), sign::<R>(conj_b));
+    let mut b2 = zeros_c::<R>(op, k, 2 * n)?;
+    team.for_each_indexed(b2.axis_iter_mut(Axis(0)), |p, mut row| {
+        for (j, &z) in ob.row(p).iter().enumerate() {
+            let (x, y) = z.split();
+            let (x, y) = (alpha * C::join(x, sb * y)).split();
+            row[j] = x;
+            row[n + j] = y;
+        }
+    });
+    let mut r = zeros_f::<R>(op, a_real.nrows(), 2 * n)?;
+    real_gemm(a_real, b2.view(), R::zero(), &mut r.view_mut())?;
+    let zero = C::zero();
+    team.for_each_indexed(c.axis_iter_mut(Axis(1)), |j, mut col| {
+        let (re, im) = (r.column(j), r.column(n + j));
+        for (i, v) in col.iter_mut().enumerate() {
+            let p = C::join(
+                re[2 * i] - sa * im[2 * i + 1],
+                im[2 * i] + sa * re[2 * i + 1],
+            );
+            *v = if beta == zero { p } else { p + beta * *v };
+        }
+    });
+    Ok(())
 }
 
 /// `C ← α f(A) g(B) + β C` for the logical `A: m × k`, `B: k × n`, `f`, `g` the element-wise
