@@ -650,6 +650,31 @@ mod tests {
     }
 
     #[test]
+    fn interleaved_cols_are_the_parts_by_rows() {
+        use ndarray::{Array2, ShapeBuilder};
+        let z = Array2::from_shape_fn((3, 4).f(), |(i, j)| c(i as f64, 10.0 * j as f64 + 1.0));
+        // A column-major block and a column-major sub-block (leading dimension 3, not 2).
+        for v in [z.view(), z.slice(s![1.., 1..3])] {
+            let r = interleaved_cols(v).expect("contiguous columns");
+            assert_eq!(r.dim(), (2 * v.nrows(), v.ncols()));
+            for ((i, j), w) in v.indexed_iter() {
+                assert_eq!((r[[2 * i, j]], r[[2 * i + 1, j]]), (w.re, w.im));
+            }
+        }
+        // One column: any column stride.
+        let col = z.slice(s![.., 2..3]);
+        assert_eq!(interleaved_cols(col).unwrap()[[5, 0]], 21.0);
+        // Rows contiguous, a reversed axis, or overlapping columns: none.
+        let rm = Array2::from_shape_fn((3, 4), |(i, j)| c(i as f64, j as f64));
+        assert!(interleaved_cols(rm.view()).is_none());
+        assert!(interleaved_cols(z.slice(s![.., ..;-1])).is_none());
+        // SAFETY: a read-only view of 3 + 1 elements of `z`'s first column (columns one element
+        // apart, so they overlap), inside its buffer.
+        let overlap = unsafe { ArrayView2::from_shape_ptr((3, 2).strides((1, 1)), z.as_ptr()) };
+        assert!(interleaved_cols(overlap).is_none());
+    }
+
+    #[test]
     fn dot_conjugates_x_only_when_asked() {
         let x: Array1<_> = (0..19).map(|i| c(i as f64, 1.0 - i as f64)).collect();
         let y: Array1<_> = (0..19).map(|i| c(2.0 - i as f64, 0.5 * i as f64)).collect();
