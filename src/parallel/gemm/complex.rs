@@ -154,8 +154,7 @@ where
     let mut b2 = zeros_c::<R>(op, k, 2 * n)?;
     team.for_each_indexed(b2.axis_iter_mut(Axis(0)), |p, mut row| {
         for (j, &z) in ob.row(p).iter().enumerate() {
-            let (x, y) = z.split();
-            let (x, y) = (alpha * C::join(x, sb * y)).split();
+            let (x, y) = scaled(alpha, z, sb);
             row[j] = x;
             row[n + j] = y;
         }
@@ -215,8 +214,7 @@ where
     let mut b2 = zeros_c::<R>(op, 2 * k, 2 * n)?;
     team.for_each_indexed(b2.axis_chunks_iter_mut(Axis(0), 2), |p, mut pair| {
         for (j, &z) in ob.row(p).iter().enumerate() {
-            let (x, y) = z.split();
-            let (x, y) = (alpha * C::join(x, sb * y)).split();
+            let (x, y) = scaled(alpha, z, sb);
             pair[[0, 2 * j]] = x;
             pair[[0, 2 * j + 1]] = y;
             // i·(x + iy) = −y + ix; conj(A) takes its negative.
@@ -255,6 +253,12 @@ fn view_op<C>(a: ArrayView2<C>, t: Trans) -> ArrayView2<C> {
         Trans::No => a,
         Trans::Yes | Trans::Conj => a.reversed_axes(),
     }
+}
+
+/// The parts of `α z`, or of `α conj(z)` when `sign` is `−1`: an element of `B' = α g(B)`.
+fn scaled<C: ComplexFfi<Part = R>, R: Scalar>(alpha: C, z: C, sign: R) -> (R, R) {
+    let (x, y) = z.split();
+    (alpha * C::join(x, sign * y)).split()
 }
 
 /// The factor of the imaginary part: `−1` for a conjugated operand.
