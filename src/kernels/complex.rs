@@ -15,6 +15,7 @@ use ndarray::{
 use num_complex::Complex;
 use num_traits::{Float, One, Zero};
 
+use crate::alloc::assign_2d;
 use crate::kernels::level1;
 use crate::kernels::simd1::{self, Fma};
 use crate::real::{scaled_norm, Real};
@@ -219,9 +220,11 @@ pub(crate) fn trsm_left<C: Cplx>(
     if b.ncols() >= ROWS_MIN_RHS {
         // Several strided right-hand sides: through a row-major copy, so each step is one
         // pass along long contiguous rows instead of a short pass per column.
-        let mut t = ndarray::Array2::from_shape_fn(b.dim(), |ij| b[ij]);
+        let zero = C::from_halves(C::Re::zero(), C::Re::zero());
+        let mut t = ndarray::Array2::from_elem(b.dim(), zero);
+        assign_2d(&mut t.view_mut(), b.view());
         solve_rows(lower, unit, a, &mut t.view_mut());
-        b.assign(&t);
+        assign_2d(b, t.view());
         return;
     }
     let mut tmp = Vec::new();
